@@ -1,0 +1,241 @@
+"""Load, validate and project the area layers; the OA -> LSOA -> ward lookup.
+
+A geography is one GeoDataFrame of output areas in British National Grid, indexed by
+the OA code and carrying its LSOA, ward and district from the lookup and, when an IMD
+table is given, the deprivation of its LSOA. Coarser layers are dissolved from it, so
+nesting holds by construction.
+
+The embedded synthetic town lives in ``boundaries/`` at the top of the repository (written
+by ``scripts/make_boundaries.py``); real boundaries come in the same three files.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo_risk import columns as C
+from geo_risk._errors import BoundaryError, CRSError, SchemaError
+
+__all__ = [
+    "DEFAULT_BOUNDARIES",
+    "BoundaryFiles",
+    "coverage_problems",
+    "dissolve_areas",
+    "load_boundaries",
+    "read_table",
+]
+
+log = logging.getLogger(__name__)
+
+_REPO_BOUNDARIES = Path(__file__).resolve().parents[1] / "boundaries"
+
+
+@dataclass(frozen=True)
+class BoundaryFiles:
+    """Where a geography comes from: OA polygons, the lookup and (optionally) IMD."""
+
+    oa: Path
+    lookup: Path
+    imd: Path | None = None
+
+
+#: The embedded synthetic town (written by ``scripts/make_boundaries.py``).
+DEFAULT_BOUNDARIES = BoundaryFiles(
+    oa=_REPO_BOUNDARIES / "synthtown_oa.geojson",
+    lookup=_REPO_BOUNDARIES / "synthtown_lookup.csv",
+    imd=_REPO_BOUNDARIES / "synthtown_imd.csv",
+)
+
+
+def read_table(path: Path, required: list[str], *, optional: list[str] = ()) -> pd.DataFrame:
+    """Read a small CSV reference table with case-insensitive, lower-cased column names.
+
+    Parameters
+    ----------
+    path
+        CSV file (UTF-8, a byte-order mark is tolerated).
+    required
+        Lower-case column names that must be present.
+    optional
+        Lower-case column names kept when present.
+
+    Raises
+    ------
+    SchemaError
+        The file is missing, empty, or lacks a required column (all missing ones named).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise SchemaError(f"{path}: file not found; check the path.")
+    try:
+        table = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise SchemaError(f"{path}: the file is empty; export it again with a header row.") from None
+    table.columns = [c.strip().lower() for c in table.columns]
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        raise SchemaError(
+            f"{path}: missing column(s) {', '.join(m.upper() for m in missing)}; "
+            f"found {', '.join(c.upper() for c in table.columns)}. "
+            "Rename the columns to the ONS names (case does not matter)."
+        )
+    return table[[c for c in [*required, *optional] if c in table.columns]]
+
+
+def _read_oa_layer(path: Path) -> gpd.GeoDataFrame:
+    path = Path(path)
+    if not path.is_file():
+        raise SchemaError(f"{path}: file not found; check the --boundaries path.")
+    layer = gpd.read_file(path, engine="pyogrio")
+    layer.columns = [c if c == layer.geometry.name else c.lower() for c in layer.columns]
+    if C.OA not in layer.columns:
+        raise SchemaError(
+            f"{path}: no {C.OA.upper()} column; found {', '.join(layer.columns)}. "
+            f"Each output area needs its GSS code in a column named {C.OA.upper()}."
+        )
+    if layer.crs is None:
+        raise CRSError(
+            f"{path}: the layer has no coordinate reference system; "
+            "save it with its CRS (e.g. EPSG:27700 or EPSG:4326)."
+        )
+    layer = layer[[C.OA, layer.geometry.name]]
+    if layer.geometry.name != "geometry":
+        layer = layer.rename_geometry("geometry")
+    return layer.to_crs(C.BNG)
+
+
+def load_boundaries(files: BoundaryFiles = DEFAULT_BOUNDARIES) -> gpd.GeoDataFrame:
+    """Load output areas with their lookup (and deprivation) into one checked layer.
+
+    Parameters
+    ----------
+    files
+        The OA polygon layer (any format pyogrio reads, any CRS), the OA -> LSOA -> ward
+        lookup CSV (ONS column names: OA11CD, LSOA11CD, WD13CD, WD13NM; LSOA11NM, LAD11CD
+        and LAD11NM optional) and optionally an IMD 2019 CSV by LSOA (LSOA11CD, IMD_rank).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per OA, indexed by ``oa11cd``, in EPSG:27700, with the lookup columns and,
+        with IMD, ``imd_rank``, ``imd_decile`` and ``deprivation`` (1 = most deprived).
+
+    Raises
+    ------
+    SchemaError, CRSError, BoundaryError
+        With the file, the offending codes and the fix.
+
+    Examples
+    --------
+    >>> oas = load_boundaries()
+    >>> oas.crs.to_epsg(), oas.index.name
+    (27700, 'oa11cd')
+    """
+    oas = _read_oa_layer(files.oa)
+    lookup = read_table(
+        files.lookup,
+        [C.OA, C.LSOA, C.WARD, C.WARD_NAME],
+        optional=[C.LSOA_NAME, C.LAD, C.LAD_NAME],
+    )
+    for column, default in [(C.LSOA_NAME, C.LSOA), (C.LAD, None), (C.LAD_NAME, None)]:
+        if column not in lookup:
+            lookup[column] = lookup[default] if default else ""
+
+    _check_unique(oas[C.OA], files.oa)
+    _check_unique(lookup[C.OA], files.lookup)
+    only_layer = sorted(set(oas[C.OA]) - set(lookup[C.OA]))
+    only_lookup = sorted(set(lookup[C.OA]) - set(oas[C.OA]))
+    if only_layer or only_lookup:
+        raise BoundaryError(
+            f"{files.oa} and {files.lookup} disagree: {len(only_layer)} OA(s) have no lookup row "
+            f"(e.g. {', '.join(only_layer[:3]) or 'none'}) and {len(only_lookup)} lookup row(s) "
+            f"have no polygon (e.g. {', '.join(only_lookup[:3]) or 'none'}). "
+            "Use a lookup of the same census vintage as the boundaries."
+        )
+    invalid = oas.loc[~oas.geometry.is_valid, C.OA].tolist()
+    if invalid:
+        raise BoundaryError(
+            f"{files.oa}: {len(invalid)} invalid polygon(s), e.g. {', '.join(invalid[:3])}; "
+            "repair them in a GIS (e.g. QGIS 'Fix geometries') and try again."
+        )
+
+    areas = oas.merge(lookup[C.LOOKUP_COLUMNS], on=C.OA, how="left")
+    if files.imd is not None:
+        areas = _join_imd(areas, files.imd)
+    areas = areas.set_index(C.OA).sort_index()
+    log.info("loaded %d output areas in %d LSOAs and %d wards",
+             len(areas), areas[C.LSOA].nunique(), areas[C.WARD].nunique())
+    return areas
+
+
+def _check_unique(codes: pd.Series, path: Path) -> None:
+    repeated = codes[codes.duplicated()].unique().tolist()
+    if repeated:
+        raise BoundaryError(
+            f"{path}: {len(repeated)} OA code(s) appear more than once, e.g. "
+            f"{', '.join(repeated[:3])}; each output area must appear once (dissolve parts first)."
+        )
+
+
+def _join_imd(areas: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
+    imd = read_table(path, [C.LSOA, C.IMD_RANK], optional=[C.IMD_DECILE])
+    rank = pd.to_numeric(imd[C.IMD_RANK], errors="coerce")
+    bad = imd.loc[rank.isna() | (rank < 1) | (rank > C.ENGLAND_LSOAS), C.LSOA].tolist()
+    if bad:
+        raise SchemaError(
+            f"{path}: IMD_rank must be a whole number from 1 to {C.ENGLAND_LSOAS:,}; "
+            f"it is not for LSOA(s) {', '.join(bad[:3])}."
+        )
+    imd = imd.assign(**{C.IMD_RANK: rank.astype(int)})
+    if C.IMD_DECILE in imd:
+        imd[C.IMD_DECILE] = pd.to_numeric(imd[C.IMD_DECILE], errors="coerce").astype("Int64")
+    else:
+        imd[C.IMD_DECILE] = (np.ceil(imd[C.IMD_RANK] / C.ENGLAND_LSOAS * 10)).astype("Int64")
+    missing = sorted(set(areas[C.LSOA]) - set(imd[C.LSOA]))
+    if missing:
+        raise BoundaryError(
+            f"{path}: no IMD row for {len(missing)} LSOA(s) in the lookup, e.g. "
+            f"{', '.join(missing[:3])}; supply IMD for every LSOA or leave --imd out."
+        )
+    imd[C.DEPRIVATION] = deprivation_from_rank(imd[C.IMD_RANK].to_numpy())
+    return areas.merge(imd[[C.LSOA, C.IMD_RANK, C.IMD_DECILE, C.DEPRIVATION]], on=C.LSOA, how="left")
+
+
+def deprivation_from_rank(rank: np.ndarray) -> np.ndarray:
+    """IMD rank (1 = most deprived of England's LSOAs) as a share in [0, 1], 1 = most deprived."""
+    return 1.0 - (np.asarray(rank, dtype=float) - 1.0) / (C.ENGLAND_LSOAS - 1.0)
+
+
+def dissolve_areas(oas: gpd.GeoDataFrame, level: str) -> gpd.GeoDataFrame:
+    """Dissolve output areas to LSOAs or wards (``level`` is ``lsoa11cd`` or ``wd13cd``).
+
+    The coarser layer keeps its name column and the number of OAs it contains.
+    """
+    names = {C.LSOA: C.LSOA_NAME, C.WARD: C.WARD_NAME}
+    if level not in names:
+        raise ValueError(f"level must be {C.LSOA!r} or {C.WARD!r}, not {level!r}")
+    grouped = oas.reset_index().dissolve(by=level, aggfunc={names[level]: "first", C.OA: "count"})
+    return grouped.rename(columns={C.OA: "n_oas"})
+
+
+def coverage_problems(polygons: gpd.GeoSeries) -> dict[str, int]:
+    """Count what stops a set of polygons from being a clean coverage.
+
+    Returns the number of invalid polygons, of polygons whose edges do not match their
+    neighbours' (overlaps or unnoded shared edges, by :func:`shapely.coverage_is_valid`),
+    and of gaps (holes in the union that are not holes of any polygon).
+    """
+    geoms = polygons.to_numpy()
+    invalid = int((~shapely.is_valid(geoms)).sum())
+    unmatched = int(shapely.length(shapely.coverage_invalid_edges(geoms)).astype(bool).sum())
+    union = shapely.union_all(geoms)
+    holes = [h for part in shapely.get_parts(union) for h in part.interiors]
+    own_holes = sum(len(p.interiors) for g in geoms for p in shapely.get_parts(g))
+    return {"invalid": invalid, "unmatched_edges": unmatched, "gaps": max(len(holes) - own_holes, 0)}

@@ -1,0 +1,365 @@
+"""The nine partner extracts, as partners would export them, from the synthetic truth.
+
+Each extract is a table of strings with raw synthetic identifiers: NHS numbers from the
+999 range that NHS England reserves for testing, 12-digit UPRNs from 9xxxxxxxxxxx (never
+issued), incident references of a fictional force. Events are drawn quarter by quarter
+from the households' latent traits and housing-instability chain (see
+:mod:`geo_risk.synth.population`), up to the last refresh date. Dates are ISO 8601 here;
+``--messy`` (:mod:`geo_risk.synth.messy`) turns them into what spreadsheets produce.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit
+
+from geo_risk import columns as C
+from geo_risk.identifiers import nhs_check_digit
+from geo_risk.synth.population import Population, assessment_dates, labelled_children
+
+__all__ = ["EXTRACTS", "make_extracts"]
+
+#: Extract name -> its columns, in file order (DOMAIN.md's partner extracts).
+EXTRACTS: dict[str, list[str]] = {
+    "child_register": ["child_id", "forename", "surname", "date_of_birth", "sex", "uprn",
+                       "first_language"],
+    "addresses": ["uprn", "easting", "northing", "postcode"],
+    "social_care": ["person_id", "uprn", "start_date", "end_date", "episode_type",
+                    "primary_need"],
+    "school_readiness": ["child_id", "uprn", "academic_year", "gld"],
+    "youth_offending": ["person_id", "uprn", "offence_date", "outcome"],
+    "drugs_alcohol": ["person_id", "uprn", "referral_date", "discharge_date", "substance"],
+    "housing": ["uprn", "postcode", "event_date", "event_type"],
+    "benefits": ["uprn", "postcode", "claim_start", "claim_end", "benefit", "lone_parent",
+                 "income_band"],
+    "police": ["incident_id", "incident_date", "uprn", "easting", "northing", "category",
+               "role"],
+}
+
+_FORENAMES = {
+    "M": ["Oliver", "Harry", "Jack", "George", "Noah", "Charlie", "Jacob", "Alfie", "Freddie",
+          "Oscar", "Leo", "Mohammed", "Jakub", "Mateus", "José", "Kacper", "Tomás", "Ethan"],
+    "F": ["Olivia", "Amelia", "Isla", "Ava", "Emily", "Sophia", "Grace", "Mia", "Poppy",
+          "Ella", "Lily", "Zoë", "Chloé", "Amélie", "Zuzanna", "Aoife", "Renée", "Maja"],
+}
+_SURNAMES = ["Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies",
+             "Patel", "Robinson", "Wright", "Thompson", "Evans", "Walker", "White", "Roberts",
+             "O'Brien", "Nowak", "Kowalski", "Müller", "Núñez", "Gonçalves", "Okafor", "Begum"]
+_LANGUAGES = ["Polish", "Romanian", "Urdu", "Bengali", "Lithuanian", "Twi", "Português",
+              "Turkish", "Panjabi", "Yorùbá"]
+_NEEDS = ["N1", "N2", "N3", "N4", "N5", "N6", "N7", "N8", "N9"]
+_INCOME_BANDS = ["£0–£7,499", "£7,500–£14,999", "£15,000–£24,999", "£25,000+"]
+_POSTCODE_DISTRICTS = {
+    "Billericay West": "CM12", "Billericay East": "CM11", "Burstead": "CM11",
+    "Crouch": "SS11", "Wickford Castledon": "SS12", "Wickford North": "SS12",
+    "Wickford Park": "SS11", "Laindon Park": "SS15", "Langdon Hills": "SS16",
+    "Nethermayne": "SS16", "Lee Chapel North": "SS15", "St Martin's": "SS14",
+    "Fryerns": "SS14", "Vange": "SS16", "Pitsea North West": "SS13", "Pitsea South East": "SS13",
+}
+_UNIT_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
+
+
+def nhs_numbers(rng: np.random.Generator, n: int) -> np.ndarray:
+    """n distinct valid NHS numbers in the 999 test range, as strings."""
+    base = rng.choice(1_000_000, size=int(n * 1.15) + 32, replace=False)
+    digits = np.column_stack([np.full(len(base), 9), np.full(len(base), 9),
+                              np.full(len(base), 9)]
+                             + [(base // 10**k) % 10 for k in range(5, -1, -1)])
+    check = nhs_check_digit(digits)
+    ok = check >= 0
+    numbers = (999_000_000 + base[ok]) * 10 + check[ok]
+    return numbers[:n].astype(str)
+
+
+def _iso(dates: np.ndarray) -> np.ndarray:
+    out = np.datetime_as_string(dates.astype("datetime64[D]"), unit="D")
+    return np.where(np.isnat(dates), "", out)
+
+
+def _dates_in_quarters(rng: np.random.Generator, pop: Population, q: np.ndarray) -> np.ndarray:
+    start = pop.timeline.quarter_start(q)
+    length = (pop.timeline.quarter_end(q) - start).astype(int) + 1
+    return start + (rng.random(len(q)) * length).astype(int).astype("timedelta64[D]")
+
+
+def _events(rng: np.random.Generator, rate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Poisson events per household x quarter: (household, quarter) of each event."""
+    counts = rng.poisson(rate)
+    h, q = np.nonzero(counts)
+    reps = counts[h, q]
+    return np.repeat(h, reps), np.repeat(q, reps)
+
+
+def _postcodes(pop: Population, ward_names: pd.Series) -> np.ndarray:
+    """Postcode units of about 15 neighbouring households, sector by ward."""
+    hh = pop.households
+    ward = ward_names.reindex(hh[C.OA]).to_numpy()
+    order = np.lexsort((hh["easting"].to_numpy(), hh[C.OA].to_numpy()))
+    codes = np.empty(len(hh), dtype=object)
+    names = sorted(set(ward))
+    for w_i, w in enumerate(names):
+        district = _POSTCODE_DISTRICTS.get(w, f"SS{20 + w_i}")
+        sector = 1 + w_i % 9
+        members = order[ward[order] == w]
+        for k, start in enumerate(range(0, len(members), 15)):
+            unit = _UNIT_LETTERS[(k // 20) % 20] + _UNIT_LETTERS[k % 20]
+            codes[members[start:start + 15]] = f"{district} {sector + k // 400}{unit}"
+    return codes
+
+
+def make_extracts(
+    pop: Population, ward_names: pd.Series, *, seed: int
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """Draw the nine partner extracts and the labelled children's outcomes.
+
+    Parameters
+    ----------
+    pop
+        The synthetic population.
+    ward_names
+        Ward name of each OA (indexed by ``oa11cd``), for postcode districts.
+    seed
+        Seed of every random draw.
+
+    Returns
+    -------
+    extracts
+        Extract name -> table of strings with the columns in :data:`EXTRACTS`.
+    children
+        The truth about every registered child (identifier, household, outcome, ...).
+    """
+    ss = np.random.SeedSequence([seed, 0xE77]).spawn(9)
+    rng = {name: np.random.default_rng(s) for name, s in zip(EXTRACTS, ss, strict=True)}
+    tl, hh, ch = pop.timeline, pop.households, pop.children
+    n_h, n_q = len(hh), tl.n_quarters
+    uprn = hh["uprn"].astype(str).to_numpy()
+    postcode = _postcodes(pop, ward_names)
+    trait = {k: hh[k].to_numpy() for k in ["family", "low_income", "lone_parent",
+                                              "domestic_abuse", "substance", "youth_offending",
+                                              "complex_needs", "eal"]}
+    unstable = pop.unstable
+
+    ids = nhs_numbers(rng["child_register"], len(ch) + 2 * n_h)
+    child_id, adult_id, sibling_id = ids[:len(ch)], ids[len(ch):len(ch) + n_h], ids[len(ch) + n_h:]
+    out: dict[str, pd.DataFrame] = {}
+
+    # child register
+    r = rng["child_register"]
+    sex = ch["sex"].to_numpy()
+    h_child = ch["household"].to_numpy()
+    forename = np.where(sex == "M", r.choice(_FORENAMES["M"], len(ch)),
+                        r.choice(_FORENAMES["F"], len(ch)))
+    family_surname = r.choice(_SURNAMES, n_h)
+    household_language = r.choice(_LANGUAGES, n_h)
+    language = np.where(trait["eal"][h_child], household_language[h_child], "English")
+    out["child_register"] = pd.DataFrame({
+        "child_id": child_id, "forename": forename, "surname": family_surname[h_child],
+        "date_of_birth": _iso(ch["date_of_birth"].to_numpy()), "sex": sex,
+        "uprn": uprn[h_child], "first_language": language,
+    })
+
+    # addresses
+    out["addresses"] = pd.DataFrame({
+        "uprn": uprn, "easting": hh["easting"].map("{:.1f}".format),
+        "northing": hh["northing"].map("{:.1f}".format), "postcode": postcode,
+    })
+
+    # school readiness: outcomes of the labelled cohorts
+    r = rng["school_readiness"]
+    rows, q4 = labelled_children(pop)
+    p_outcome = expit(pop.logit(rows, q4))
+    not_gld = r.random(len(rows)) < p_outcome
+    start = ch["school_year_start"].to_numpy()[rows] + 5
+    order = np.lexsort((child_id[rows], start))
+    out["school_readiness"] = pd.DataFrame({
+        "child_id": child_id[rows], "uprn": uprn[h_child[rows]],
+        "academic_year": [f"{y}/{(y + 1) % 100:02d}" for y in start],
+        "gld": np.where(not_gld, "N", "Y"),
+    }).iloc[order].reset_index(drop=True)
+    truth_children = pd.DataFrame({
+        "child_id": child_id, "uprn": uprn[h_child], C.OA: hh[C.OA].to_numpy()[h_child],
+        "date_of_birth": ch["date_of_birth"].to_numpy(), "sex": sex,
+        "months_young": ch["months_young"].to_numpy(), "first_language": language,
+        "assessed_on": assessment_dates(pop),
+    })
+    truth_children["labelled"] = False
+    truth_children.loc[rows, "labelled"] = True
+    truth_children.loc[rows, "p_not_gld_at_4"] = p_outcome
+    truth_children.loc[rows, "gld"] = np.where(not_gld, "N", "Y")
+
+    # social care and early help: services see part of the risk
+    r = rng["social_care"]
+    has_child = np.zeros((n_h, n_q), dtype=bool)
+    dob_q = tl.quarter_of(ch["date_of_birth"].to_numpy())
+    first_q = pd.Series(dob_q).groupby(h_child).min()
+    has_child[first_q.index.to_numpy()] = np.arange(n_q) >= first_q.to_numpy()[:, None]
+    has_child |= trait["family"][:, None] & (r.random(n_h) < 0.5)[:, None]  # older siblings
+    eta = (-5.4 + 2.0 * trait["complex_needs"] + 0.9 * trait["domestic_abuse"]
+           + 0.9 * trait["substance"] + 0.5 * trait["low_income"]
+           + 0.4 * trait["youth_offending"])[:, None] + 0.7 * unstable
+    hazard = expit(eta) * hh["reach"].to_numpy()[:, None] * has_child
+    h, q = np.nonzero(r.random((n_h, n_q)) < hazard)
+    start = _dates_in_quarters(r, pop, q)
+    severe = trait["complex_needs"][h] | trait["domestic_abuse"][h]
+    u = r.random(len(h))
+    kind = np.select(
+        [u < np.where(severe, 0.40, 0.70), u < np.where(severe, 0.70, 0.92),
+         u < np.where(severe, 0.92, 0.98)],
+        ["early help", "child in need", "child protection"], "looked after")
+    mean_days = pd.Series({"early help": 150, "child in need": 240, "child protection": 300,
+                           "looked after": 500})[kind].to_numpy()
+    end = start + (r.gamma(2.0, mean_days / 2.0)).astype(int).astype("timedelta64[D]")
+    end = np.where(end > tl.end, np.datetime64("NaT"), end)
+    need = np.where(severe & (r.random(len(h)) < 0.6), "N1", r.choice(_NEEDS, len(h)))
+    subject = _subject_child(r, h, start, h_child, ch["date_of_birth"].to_numpy(), child_id,
+                             sibling_id)
+    out["social_care"] = _by_date(pd.DataFrame({
+        "person_id": subject, "uprn": uprn[h], "start_date": _iso(start), "end_date": _iso(end),
+        "episode_type": kind, "primary_need": need}), "start_date")
+
+    # youth offending
+    r = rng["youth_offending"]
+    h, q = _events(r, 0.08 * trait["youth_offending"][:, None] * np.ones((1, n_q)))
+    outcomes = ["community resolution", "youth caution", "youth conditional caution",
+                "referral order", "youth rehabilitation order", "custody"]
+    out["youth_offending"] = _by_date(pd.DataFrame({
+        "person_id": sibling_id[h], "uprn": uprn[h],
+        "offence_date": _iso(_dates_in_quarters(r, pop, q)),
+        "outcome": r.choice(outcomes, len(h), p=[0.3, 0.2, 0.15, 0.2, 0.12, 0.03])}),
+        "offence_date")
+
+    # drugs and alcohol
+    r = rng["drugs_alcohol"]
+    rate = (0.035 * trait["substance"])[:, None] + 0.02 * unstable * trait["substance"][:, None]
+    h, q = _events(r, rate + 0.0015)
+    referral = _dates_in_quarters(r, pop, q)
+    discharge = referral + r.gamma(2.0, 100.0, len(h)).astype(int).astype("timedelta64[D]")
+    discharge = np.where(discharge > tl.end, np.datetime64("NaT"), discharge)
+    out["drugs_alcohol"] = _by_date(pd.DataFrame({
+        "person_id": adult_id[h], "uprn": uprn[h], "referral_date": _iso(referral),
+        "discharge_date": _iso(discharge),
+        "substance": r.choice(["alcohol", "cannabis", "opiates", "crack", "other"], len(h),
+                              p=[0.45, 0.2, 0.2, 0.1, 0.05])}), "referral_date")
+
+    # housing: what instability leaves in the housing register
+    r = rng["housing"]
+    entered = unstable & ~np.column_stack([np.zeros(n_h, bool), unstable[:, :-1]])
+    kinds = []
+    ta_share = 0.35 + 0.25 * pop.area_effect
+    for event_type, p in [("homelessness application", np.where(entered, 0.6, 0.0)),
+                          ("temporary accommodation", np.where(entered, ta_share, 0.0)),
+                          ("rent arrears", np.where(unstable, 0.45, 0.0)),
+                          ("overcrowding", np.where(unstable, 0.08, 0.0)),
+                          ("ASB complaint", np.broadcast_to(
+                              (0.004 + 0.02 * trait["youth_offending"]
+                               + 0.01 * trait["substance"])[:, None], (n_h, n_q)))]:
+        h, q = np.nonzero(r.random((n_h, n_q)) < p)
+        kinds.append(pd.DataFrame({"h": h, "q": q, "event_type": event_type}))
+    ev = pd.concat(kinds, ignore_index=True)
+    out["housing"] = _by_date(pd.DataFrame({
+        "uprn": uprn[ev["h"]], "postcode": postcode[ev["h"]],
+        "event_date": _iso(_dates_in_quarters(r, pop, ev["q"].to_numpy())),
+        "event_type": ev["event_type"]}), "event_date")
+
+    out["benefits"] = _benefits(rng["benefits"], pop, uprn, postcode, trait)
+    out["police"] = _police(rng["police"], pop, uprn, trait)
+    for name, table in out.items():
+        assert list(table.columns) == EXTRACTS[name], name
+    return out, truth_children
+
+
+def _by_date(table: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Sort as a partner system would export: by date, ties kept in a stable order."""
+    return table.sort_values(column, kind="stable").reset_index(drop=True)
+
+
+def _subject_child(r, h, start, h_child, dob, child_id, sibling_id) -> np.ndarray:
+    """The household's youngest child born by ``start``, else an older sibling."""
+    kids = pd.DataFrame({"h": h_child, "dob": dob, "id": child_id}).sort_values(["h", "dob"])
+    subject = sibling_id[h].copy()
+    by_h = kids.groupby("h")
+    for i, (hi, si) in enumerate(zip(h, start, strict=True)):
+        if hi in by_h.groups:
+            g = by_h.get_group(hi)
+            born = g["id"].to_numpy()[g["dob"].to_numpy() <= si]
+            if len(born):
+                subject[i] = born[-1]
+    return subject
+
+
+def _benefits(r, pop: Population, uprn, postcode, trait) -> pd.DataFrame:
+    tl = pop.timeline
+    window_start = tl.quarter_start(0)
+    li = np.flatnonzero(trait["low_income"])
+    start = np.datetime64("2005-01-01") + r.integers(0, 9 * 365, len(li)).astype("timedelta64[D]")
+    ended = r.random(len(li)) < 0.15
+    end = start + r.integers(180, 6 * 365, len(li)).astype("timedelta64[D]")
+    end = np.where(ended & (end < tl.end), end, np.datetime64("NaT"))
+    rows = [pd.DataFrame({"h": li, "start": start, "end": end})]
+    restart = li[ended]  # a later claim after a gap
+    restart_start = end[ended] + r.integers(60, 720, ended.sum()).astype("timedelta64[D]")
+    rows.append(pd.DataFrame({"h": restart, "start": restart_start, "end": np.datetime64("NaT")}))
+    other = np.flatnonzero(~trait["low_income"] & (r.random(len(uprn)) < 0.08))
+    s = window_start + r.integers(0, int((tl.end - window_start).astype(int)),
+                                  len(other)).astype("timedelta64[D]")
+    rows.append(pd.DataFrame({"h": other, "start": s,
+                              "end": s + r.integers(90, 540, len(other)).astype("timedelta64[D]")}))
+    claims = pd.concat(rows, ignore_index=True)
+    claims = claims[(claims["start"] <= tl.end)
+                    & (claims["end"].isna() | (claims["end"] >= window_start))]
+    claims["end"] = claims["end"].where(claims["end"] <= tl.end)
+    uc = claims["start"] >= np.datetime64("2016-04-01")
+    renter = r.random(len(claims)) < 0.7
+    main = np.where(uc, "universal credit", np.where(renter, "housing benefit",
+                                                      "council tax reduction"))
+    claims = pd.concat([claims.assign(benefit=main),
+                        claims[~uc & renter].assign(benefit="council tax reduction")])
+    h = claims["h"].to_numpy()
+    band = np.where(trait["low_income"][h], r.choice(_INCOME_BANDS[:2], len(h)),
+                    r.choice(_INCOME_BANDS[1:], len(h)))
+    return _by_date(pd.DataFrame({
+        "uprn": uprn[h], "postcode": postcode[h],
+        "claim_start": _iso(claims["start"].to_numpy()),
+        "claim_end": _iso(claims["end"].to_numpy(dtype="datetime64[ns]")),
+        "benefit": claims["benefit"].to_numpy(),
+        "lone_parent": np.where(trait["lone_parent"][h], "Y", "N"),
+        "income_band": band}), "claim_start")
+
+
+def _police(r, pop: Population, uprn, trait) -> pd.DataFrame:
+    hh = pop.households
+    n_q = pop.timeline.n_quarters
+    tables = []
+    rates = {
+        "domestic abuse": (0.10 * trait["domestic_abuse"])[:, None] * (1 + 0.5 * pop.unstable),
+        "violence": (0.004 + 0.02 * trait["domestic_abuse"])[:, None] * np.ones((1, n_q)),
+        "drugs": (0.002 + 0.03 * trait["substance"])[:, None] * np.ones((1, n_q)),
+        "ASB": (0.006 + 0.02 * trait["youth_offending"])[:, None] * np.ones((1, n_q)),
+        "other": np.full((len(hh), n_q), 0.006),
+    }
+    for category, rate in rates.items():
+        h, q = _events(r, rate)
+        tables.append(pd.DataFrame({"h": h, "q": q, "category": category}))
+    ev = pd.concat(tables, ignore_index=True)
+    h = ev["h"].to_numpy()
+    date = _dates_in_quarters(r, pop, ev["q"].to_numpy())
+    street = (ev["category"].to_numpy() != "domestic abuse") & (r.random(len(ev)) < 0.25)
+    # street incidents carry a location near home (rounded to 10 m), not a UPRN
+    e = np.round(hh["easting"].to_numpy()[h] / 10) * 10
+    n = np.round(hh["northing"].to_numpy()[h] / 10) * 10
+    role = np.where(ev["category"].to_numpy() == "domestic abuse",
+                    r.choice(["victim", "suspect", "witness"], len(ev), p=[0.55, 0.35, 0.1]),
+                    r.choice(["victim", "suspect", "witness", "other"], len(ev)))
+    table = pd.DataFrame({
+        "date": date, "uprn": np.where(street, "", uprn[h]),
+        "easting": np.where(street, [f"{v:.0f}" for v in e], ""),
+        "northing": np.where(street, [f"{v:.0f}" for v in n], ""),
+        "category": ev["category"].to_numpy(), "role": role,
+    }).sort_values("date", kind="stable").reset_index(drop=True)
+    years = table["date"].dt.year.to_numpy() % 100
+    serial = np.arange(1, len(table) + 1)
+    table.insert(0, "incident_id", [f"42/{s:06d}/{y:02d}" for s, y in zip(serial, years,
+                                                                         strict=True)])
+    table.insert(1, "incident_date", _iso(table.pop("date").to_numpy()))
+    return table

@@ -1,0 +1,180 @@
+"""Assemble a synthetic world and write it: ``DIR/extracts/``, ``DIR/truth/``, manifest.
+
+``extracts/`` holds the nine partner extracts as partners would export them (raw
+synthetic identifiers). ``truth/`` holds what the pipeline must never read and
+evaluation compares against:
+
+- ``children.parquet``: every registered child, its household and OA, and for labelled
+  children the true risk at age four and the drawn outcome (``gld``);
+- ``child_risk.parquet``: true probability of not reaching GLD per child aged 0-4 per
+  refresh (``refresh``, ``refresh_date``, ``p_not_gld``);
+- ``households.parquet``: every household's latent traits and OA;
+- ``planted_hotspots.csv``: the planted hotspots' OAs and the emerging hot spot
+  categories each is meant to show;
+- ``defects.csv``: every defect ``--messy`` planted (see :mod:`geo_risk.synth.messy`).
+
+The same seed and inputs give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy.special import expit
+
+from geo_risk import __version__
+from geo_risk import columns as C
+from geo_risk.boundaries import DEFAULT_BOUNDARIES, BoundaryFiles, load_boundaries
+from geo_risk.synth.extracts import make_extracts
+from geo_risk.synth.messy import DEFECT_COLUMNS, FileFormat, make_messy
+from geo_risk.synth.population import Population, Timeline, make_population
+
+__all__ = ["World", "make_world", "write_world"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class World:
+    """A synthetic world: the geography, the extracts and the truth behind them."""
+
+    seed: int
+    oas: gpd.GeoDataFrame
+    population: Population
+    extracts: dict[str, pd.DataFrame]
+    formats: dict[str, FileFormat]
+    children: pd.DataFrame
+    child_risk: pd.DataFrame
+    defects: pd.DataFrame
+    source: dict[str, str] = field(default_factory=dict)
+
+
+def _synthetic_deprivation(oas: gpd.GeoDataFrame, seed: int) -> np.ndarray:
+    """A smooth random deprivation surface in [0.05, 0.95] when no IMD table is given."""
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 0xDE9]))
+    c = oas.geometry.centroid
+    xy = np.column_stack([c.x, c.y])
+    centres = xy[rng.choice(len(xy), 6, replace=False)]
+    weights = rng.uniform(-1, 1, 6)
+    field_ = sum(w * np.exp(-((xy - p) ** 2).sum(1) / (2 * 2_000.0**2))
+                 for w, p in zip(weights, centres, strict=True))
+    field_ = (field_ - field_.min()) / (np.ptp(field_) or 1.0)
+    return 0.05 + 0.9 * field_
+
+
+def make_world(
+    files: BoundaryFiles = DEFAULT_BOUNDARIES,
+    *,
+    seed: int = 1,
+    periods: int = 16,
+    messy: bool = False,
+    hotspot_wards: dict[str, str] | None = None,
+) -> World:
+    """Generate a synthetic world on the given boundaries (default: the embedded town).
+
+    Parameters
+    ----------
+    files
+        OA boundaries, lookup and optional IMD (see :func:`load_boundaries`). Without
+        IMD, a smooth random deprivation surface stands in.
+    seed
+        Seed of every random draw; the same seed gives the same world.
+    periods
+        Number of quarterly refreshes from 2014Q1.
+    messy
+        Plant realistic defects in the extracts (recorded in ``defects``).
+    hotspot_wards
+        Ward names hosting the planted hotspots (see :mod:`geo_risk.synth.population`).
+
+    Examples
+    --------
+    >>> world = make_world(seed=1, periods=4)
+    >>> sorted(world.extracts)[:3]
+    ['addresses', 'benefits', 'child_register']
+    """
+    if periods < 2:
+        raise ValueError(f"periods must be at least 2 (got {periods}): trends need two refreshes")
+    oas = load_boundaries(files)
+    if C.DEPRIVATION not in oas:
+        oas[C.DEPRIVATION] = _synthetic_deprivation(oas, seed)
+    timeline = Timeline(periods=periods)
+    pop = make_population(oas, seed=seed, timeline=timeline, hotspot_wards=hotspot_wards)
+    extracts, children = make_extracts(pop, oas[C.WARD_NAME], seed=seed)
+    formats = {name: FileFormat(encoding="utf-8", lineterminator="\n") for name in extracts}
+    defects = pd.DataFrame(columns=DEFECT_COLUMNS)
+    if messy:
+        extracts, formats, defects = make_messy(extracts, seed=seed)
+    return World(
+        seed=seed, oas=oas, population=pop, extracts=extracts, formats=formats,
+        children=children, child_risk=_child_risk(pop, children), defects=defects,
+        source={k: str(v) for k, v in vars(files).items() if v is not None},
+    )
+
+
+def _child_risk(pop: Population, children: pd.DataFrame) -> pd.DataFrame:
+    """True risk of every child aged 0-4 at every refresh."""
+    tl = pop.timeline
+    dob = pop.children["date_of_birth"].to_numpy()
+    frames = []
+    for r, (q, date) in enumerate(zip(tl.refresh_quarters, tl.refresh_dates, strict=True)):
+        fifth = (dob.astype("datetime64[M]") + np.timedelta64(60, "M")).astype("datetime64[D]")
+        rows = np.flatnonzero((dob <= date) & (fifth > date))
+        frames.append(pd.DataFrame({
+            "child_id": children["child_id"].to_numpy()[rows],
+            "uprn": children["uprn"].to_numpy()[rows],
+            C.OA: children[C.OA].to_numpy()[rows],
+            "refresh": np.int16(r), "refresh_date": date,
+            "p_not_gld": expit(pop.logit(rows, np.full(len(rows), q))),
+        }))
+    return pd.concat(frames, ignore_index=True)
+
+
+def write_world(world: World, out: Path) -> dict:
+    """Write the extracts, truth and ``manifest.json`` under ``out``; return the manifest."""
+    out = Path(out)
+    (out / "extracts").mkdir(parents=True, exist_ok=True)
+    (out / "truth").mkdir(parents=True, exist_ok=True)
+    files: dict[str, dict] = {}
+    for name, table in world.extracts.items():
+        path = out / "extracts" / f"{name}.csv"
+        table.to_csv(path, index=False, **world.formats[name])
+        files[f"extracts/{name}.csv"] = {"rows": len(table), **dict(world.formats[name])}
+
+    pop = world.population
+    hh = pop.households.drop(columns=["family"]).assign(family=pop.households["family"])
+    truth = {
+        "truth/children.parquet": world.children,
+        "truth/child_risk.parquet": world.child_risk,
+        "truth/households.parquet": hh,
+    }
+    for rel, table in truth.items():
+        table.to_parquet(out / rel, index=False)
+        files[rel] = {"rows": len(table)}
+    world.population.planted.to_csv(out / "truth/planted_hotspots.csv", index=False)
+    world.defects.to_csv(out / "truth/defects.csv", index=False)
+    files["truth/planted_hotspots.csv"] = {"rows": len(pop.planted)}
+    files["truth/defects.csv"] = {"rows": len(world.defects)}
+    for rel, info in files.items():
+        info["sha256"] = hashlib.sha256((out / rel).read_bytes()).hexdigest()
+
+    tl = pop.timeline
+    manifest = {
+        "generator": f"geo-risk {__version__}",
+        "seed": world.seed,
+        "messy": bool(len(world.defects)),
+        "boundaries": world.source,
+        "refresh_dates": [str(d) for d in tl.refresh_dates],
+        "history_from": str(tl.quarter_start(0)),
+        "intercept": round(pop.beta0, 6),
+        "files": files,
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    log.info("wrote synthetic world to %s", out)
+    return manifest
