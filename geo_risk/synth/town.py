@@ -48,7 +48,7 @@ WARDS: dict[str, tuple[float, float, float]] = {
     "Lee Chapel North": (0.34, 0.42, 0.70),
     "St Martin's": (0.50, 0.40, 0.73),
     "Fryerns": (0.57, 0.56, 0.68),
-    "Vange": (0.58, 0.16, 0.86),
+    "Vange": (0.58, 0.16, 0.88),
     "Pitsea North West": (0.76, 0.44, 0.76),
     "Pitsea South East": (0.86, 0.22, 0.80),
 }
@@ -220,7 +220,7 @@ def make_town(
     )
 
     lsoas = oas.groupby(C.LSOA)[C.WARD_NAME].first()
-    share = np.array([WARDS[w][2] for w in lsoas]) + rng.normal(0, 0.09, len(lsoas))
+    share = np.array([WARDS[w][2] for w in lsoas]) + rng.normal(0, 0.07, len(lsoas))
     share = np.clip(share, 0.01, 0.99)
     rank = np.round((1 - share) * (C.ENGLAND_LSOAS - 1) + 1).astype(int)
     imd = pd.DataFrame({C.LSOA: lsoas.index, C.IMD_RANK: rank,

@@ -1,0 +1,62 @@
+"""Shared fixtures: a 3x3 lattice of output areas, the Basildon pack, synthetic worlds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import shapely
+
+from geo_risk import columns as C
+from geo_risk.boundaries import BoundaryFiles
+from geo_risk.synth.world import make_world
+
+BASILDON = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "basildon"
+
+
+@pytest.fixture
+def lattice() -> gpd.GeoDataFrame:
+    """Nine 100 m square OAs in EPSG:27700: three LSOAs (rows) in two wards."""
+    cells = [shapely.box(500_000 + 100 * i, 180_000 + 100 * j,
+                         500_100 + 100 * i, 180_100 + 100 * j)
+             for j in range(3) for i in range(3)]
+    return gpd.GeoDataFrame(
+        {
+            C.OA: [f"E00{900001 + k:06d}" for k in range(9)],
+            C.LSOA: [f"E01{900001 + k // 3:06d}" for k in range(9)],
+            C.LSOA_NAME: [f"Lattice 00{k // 3 + 1}A" for k in range(9)],
+            C.WARD: ["E05900001"] * 6 + ["E05900002"] * 3,
+            C.WARD_NAME: ["South"] * 6 + ["North"] * 3,
+        },
+        geometry=cells,
+        crs=C.BNG,
+    ).set_index(C.OA)
+
+
+@pytest.fixture(scope="session")
+def basildon_files() -> BoundaryFiles:
+    """The real Basildon pack in ../shared (skips, saying why, when it is absent)."""
+    if not (BASILDON / "oa11_basildon.geojson").is_file():
+        pytest.skip(f"real Basildon boundaries not found at {BASILDON} (../shared/data/basildon)")
+    return BoundaryFiles(
+        oa=BASILDON / "oa11_basildon.geojson",
+        lookup=BASILDON / "oa11_lookup_basildon.csv",
+        imd=BASILDON / "imd2019_lsoa11_basildon.csv",
+    )
+
+
+@pytest.fixture(scope="session")
+def world():
+    """The default synthetic world (embedded town, seed 1, 16 refreshes), in memory."""
+    return make_world(seed=1)
+
+
+@pytest.fixture(scope="session")
+def messy_dir(tmp_path_factory) -> Path:
+    """A messy synthetic world written to disk (seed 3, 4 refreshes)."""
+    from geo_risk.synth.world import write_world
+
+    out = tmp_path_factory.mktemp("messy")
+    write_world(make_world(seed=3, periods=4, messy=True), out)
+    return out

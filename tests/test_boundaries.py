@@ -1,0 +1,113 @@
+"""Loading boundaries: checks that fail with a message that names the fix."""
+
+from __future__ import annotations
+
+import warnings
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+
+from geo_risk import columns as C
+from geo_risk._errors import BoundaryError, CRSError, SchemaError
+from geo_risk.boundaries import (
+    BoundaryFiles,
+    coverage_problems,
+    dissolve_areas,
+    load_boundaries,
+)
+
+
+def _write(lattice: gpd.GeoDataFrame, tmp_path, *, crs=True, imd_rows=None):
+    oa_file = tmp_path / "oa.gpkg"
+    layer = lattice.reset_index()[[C.OA, "geometry"]].rename(columns={C.OA: "OA11CD"})
+    if not crs:
+        layer = layer.set_crs(None, allow_override=True)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "'crs' was not provided", UserWarning)
+        layer.to_file(oa_file, engine="pyogrio")
+    lookup = tmp_path / "lookup.csv"
+    lattice.drop(columns="geometry").reset_index().rename(columns=str.upper).to_csv(
+        lookup, index=False)
+    imd = None
+    if imd_rows is not None:
+        imd = tmp_path / "imd.csv"
+        pd.DataFrame(imd_rows, columns=["LSOA11CD", "IMD_rank"]).to_csv(imd, index=False)
+    return BoundaryFiles(oa_file, lookup, imd)
+
+
+def test_load_projects_and_joins(lattice, tmp_path):
+    files = _write(lattice.to_crs("EPSG:4326"), tmp_path,
+                   imd_rows=[("E01900001", 1), ("E01900002", 16_422), ("E01900003", 32_844)])
+    oas = load_boundaries(files)
+    assert oas.crs.to_epsg() == 27700 and oas.index.name == C.OA
+    assert oas.area.round().eq(10_000).all()
+    assert oas.loc["E00900001", C.DEPRIVATION] == 1.0
+    assert oas.loc["E00900009", C.DEPRIVATION] == 0.0
+    assert oas.loc["E00900001", C.IMD_DECILE] == 1
+
+
+def test_missing_lookup_column_names_it(lattice, tmp_path):
+    files = _write(lattice, tmp_path)
+    pd.read_csv(files.lookup).drop(columns="WD13NM").to_csv(files.lookup, index=False)
+    with pytest.raises(SchemaError, match=r"lookup.csv: missing column\(s\) WD13NM.*Rename"):
+        load_boundaries(files)
+
+
+def test_lookup_and_layer_disagree(lattice, tmp_path):
+    files = _write(lattice, tmp_path)
+    pd.read_csv(files.lookup).iloc[:-1].to_csv(files.lookup, index=False)
+    with pytest.raises(BoundaryError, match=r"1 OA\(s\) have no lookup row \(e.g. E00900009\)"):
+        load_boundaries(files)
+
+
+def test_layer_without_crs(lattice, tmp_path):
+    files = _write(lattice, tmp_path, crs=False)
+    with pytest.raises(CRSError, match="no coordinate reference system"):
+        load_boundaries(files)
+
+
+def test_imd_must_cover_every_lsoa(lattice, tmp_path):
+    files = _write(lattice, tmp_path, imd_rows=[("E01900001", 5)])
+    with pytest.raises(BoundaryError, match=r"no IMD row for 2 LSOA\(s\)"):
+        load_boundaries(files)
+
+
+def test_imd_rank_out_of_range(lattice, tmp_path):
+    rows = [("E01900001", 5), ("E01900002", 0), ("E01900003", 9)]
+    with pytest.raises(SchemaError, match="IMD_rank must be a whole number from 1 to 32,844"):
+        load_boundaries(_write(lattice, tmp_path, imd_rows=rows))
+
+
+def test_empty_and_absent_files(lattice, tmp_path):
+    files = _write(lattice, tmp_path)
+    files.lookup.write_text("")
+    with pytest.raises(SchemaError, match="the file is empty"):
+        load_boundaries(files)
+    with pytest.raises(SchemaError, match="file not found"):
+        load_boundaries(BoundaryFiles(tmp_path / "nope.gpkg", files.lookup))
+
+
+def test_duplicate_oa_codes(lattice, tmp_path):
+    doubled = pd.concat([lattice, lattice.iloc[:1]])
+    with pytest.raises(BoundaryError, match="appear more than once, e.g. E00900001"):
+        load_boundaries(_write(doubled, tmp_path))
+
+
+def test_dissolve_keeps_names_and_counts(lattice):
+    wards = dissolve_areas(lattice, C.WARD)
+    assert wards.loc["E05900001", "n_oas"] == 6
+    assert wards.loc["E05900002", C.WARD_NAME] == "North"
+    assert wards.area.sum() == pytest.approx(lattice.area.sum())
+    with pytest.raises(ValueError, match="level must be"):
+        dissolve_areas(lattice, C.OA)
+
+
+def test_coverage_problems_sees_overlap_and_gap(lattice):
+    assert coverage_problems(lattice.geometry) == {"invalid": 0, "unmatched_edges": 0, "gaps": 0}
+    geoms = lattice.geometry.copy()
+    geoms.iloc[0] = shapely.box(500_000, 180_000, 500_130, 180_100)  # overlaps its neighbour
+    assert coverage_problems(geoms)["unmatched_edges"] > 0
+    holed = lattice.geometry.drop(index="E00900005")  # the middle cell
+    assert coverage_problems(holed)["gaps"] == 1
