@@ -8,8 +8,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from geo_risk._errors import BoundaryError, CRSError, GeoRiskError, SchemaError  # noqa: E402
-from geo_risk.boundaries import BoundaryFiles, load_boundaries  # noqa: E402
+from geo_risk._errors import BoundaryError, CRSError, GeoRiskError, SchemaError
+from geo_risk.boundaries import BoundaryFiles, load_boundaries
 
 __all__ = [
     "BoundaryError",

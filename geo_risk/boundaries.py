@@ -77,7 +77,9 @@ def read_table(path: Path, required: list[str], *, optional: list[str] = ()) -> 
     try:
         table = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
     except pd.errors.EmptyDataError:
-        raise SchemaError(f"{path}: the file is empty; export it again with a header row.") from None
+        raise SchemaError(
+            f"{path}: the file is empty; export it again with a header row."
+        ) from None
     table.columns = [c.strip().lower() for c in table.columns]
     missing = [c for c in required if c not in table.columns]
     if missing:
@@ -205,7 +207,8 @@ def _join_imd(areas: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
             f"{', '.join(missing[:3])}; supply IMD for every LSOA or leave --imd out."
         )
     imd[C.DEPRIVATION] = deprivation_from_rank(imd[C.IMD_RANK].to_numpy())
-    return areas.merge(imd[[C.LSOA, C.IMD_RANK, C.IMD_DECILE, C.DEPRIVATION]], on=C.LSOA, how="left")
+    keep = [C.LSOA, C.IMD_RANK, C.IMD_DECILE, C.DEPRIVATION]
+    return areas.merge(imd[keep], on=C.LSOA, how="left")
 
 
 def deprivation_from_rank(rank: np.ndarray) -> np.ndarray:
@@ -238,4 +241,5 @@ def coverage_problems(polygons: gpd.GeoSeries) -> dict[str, int]:
     union = shapely.union_all(geoms)
     holes = [h for part in shapely.get_parts(union) for h in part.interiors]
     own_holes = sum(len(p.interiors) for g in geoms for p in shapely.get_parts(g))
-    return {"invalid": invalid, "unmatched_edges": unmatched, "gaps": max(len(holes) - own_holes, 0)}
+    gaps = max(len(holes) - own_holes, 0)
+    return {"invalid": invalid, "unmatched_edges": unmatched, "gaps": gaps}

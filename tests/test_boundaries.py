@@ -91,7 +91,7 @@ def test_empty_and_absent_files(lattice, tmp_path):
 
 def test_duplicate_oa_codes(lattice, tmp_path):
     doubled = pd.concat([lattice, lattice.iloc[:1]])
-    with pytest.raises(BoundaryError, match="appear more than once, e.g. E00900001"):
+    with pytest.raises(BoundaryError, match=r"appear more than once, e\.g\. E00900001"):
         load_boundaries(_write(doubled, tmp_path))
 
 

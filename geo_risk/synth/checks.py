@@ -48,9 +48,9 @@ def describe_world(world: World, *, top_share: float = 0.05) -> dict:
     return {
         "households": len(world.population.households),
         "children_registered": len(ch),
-        "households_with_under_fives": int(len(hh)),
-        "under_fives": int(len(at_last)),
-        "labelled_children": int(len(labelled)),
+        "households_with_under_fives": len(hh),
+        "under_fives": len(at_last),
+        "labelled_children": len(labelled),
         "not_gld_rate": round(float(not_gld.mean()), 4),
         "worst_ward": str(ward_rate.idxmax()),
         "worst_ward_not_gld_rate": round(float(ward_rate.max()), 4),
@@ -59,6 +59,6 @@ def describe_world(world: World, *, top_share: float = 0.05) -> dict:
         "emerging_mean_risk_first": round(float(trend.iloc[0]), 4),
         "emerging_mean_risk_last": round(float(trend.iloc[-1]), 4),
         "emerging_rises_every_year": bool(np.all(np.diff(trend.to_numpy()[::4]) > 0)),
-        "top_households": int(len(top)),
+        "top_households": len(top),
         "top_households_unknown_share": round(unknown_share, 4),
     }

@@ -270,8 +270,13 @@ def make_extracts(
 
 
 def _by_date(table: pd.DataFrame, column: str) -> pd.DataFrame:
-    """Sort as a partner system would export: by date, ties kept in a stable order."""
-    return table.sort_values(column, kind="stable").reset_index(drop=True)
+    """Sort as a partner system would export: by date, ties kept in a stable order.
+
+    Two draws of the same event on the same day are one record: clean extracts have no
+    exact duplicate rows, so every duplicate in a messy extract is a planted defect.
+    """
+    table = table.sort_values(column, kind="stable").drop_duplicates()
+    return table.reset_index(drop=True)
 
 
 def _subject_child(r, h, start, h_child, dob, child_id, sibling_id) -> np.ndarray:

@@ -74,7 +74,7 @@ def make_messy(
     def pick(name: str, rate: float, eligible: np.ndarray | None = None) -> np.ndarray:
         free = ~taken[name] if eligible is None else ~taken[name] & eligible
         pool = np.flatnonzero(free)
-        n = min(len(pool), int(round(rate * len(tables[name]))))
+        n = min(len(pool), round(rate * len(tables[name])))
         chosen = np.sort(rng.choice(pool, n, replace=False)) if n else pool[:0]
         taken[name][chosen] = True
         return chosen

@@ -1,0 +1,61 @@
+"""The generator on real Basildon boundaries and IMD 2019 (../shared; skipped if absent)."""
+
+from __future__ import annotations
+
+import pytest
+
+from geo_risk import columns as C
+from geo_risk.boundaries import load_boundaries
+from geo_risk.synth.checks import describe_world
+from geo_risk.synth.world import make_world
+
+
+def test_real_boundaries_load(basildon_files):
+    oas = load_boundaries(basildon_files)
+    assert len(oas) == 561 and oas[C.LSOA].nunique() == 110 and oas[C.WARD].nunique() == 16
+    assert oas.crs.to_epsg() == 27700
+    assert (oas.geom_type == "MultiPolygon").sum() == 3
+    by_ward = oas.groupby(C.WARD_NAME)[C.DEPRIVATION].mean()
+    assert by_ward.idxmax() == "Vange"  # ATTRIBUTION.md: Vange is the most deprived ward
+
+
+@pytest.fixture(scope="module")
+def basildon_world(basildon_files):
+    return make_world(basildon_files, seed=1)
+
+
+def test_world_on_real_boundaries(basildon_world):
+    facts = describe_world(basildon_world)
+    assert 0.30 <= facts["not_gld_rate"] <= 0.35
+    assert facts["worst_ward_not_gld_rate"] >= 0.45
+    assert facts["emerging_ward"] == "Vange"
+    assert facts["emerging_ward_rank_last_refresh"] <= 3
+    assert facts["emerging_rises_every_year"]
+    assert 0.40 <= facts["top_households_unknown_share"] <= 0.65
+
+
+def test_deprivation_drives_risk(basildon_world):
+    """With IMD given, the most deprived decile carries more true risk than the least."""
+    risk = basildon_world.child_risk
+    decile = basildon_world.oas[C.IMD_DECILE].reindex(risk[C.OA]).to_numpy()
+    by_decile = risk.groupby(decile)["p_not_gld"].mean()
+    assert by_decile.iloc[0] > by_decile.iloc[-1] + 0.15
+
+
+def test_households_in_multipolygon_areas(basildon_world):
+    oas = basildon_world.oas
+    multi = oas.index[oas.geom_type == "MultiPolygon"]
+    hh = basildon_world.population.households
+    assert hh[C.OA].isin(multi).sum() >= 3 * 40
+
+
+def test_other_district_without_named_wards_still_plants(basildon_files):
+    """Ward names absent from the geography fall back to deprivation order."""
+    world = make_world(basildon_files, seed=2, periods=3,
+                       hotspot_wards={"emerging": "Nowhere", "persistent": "Nowhere",
+                                      "diminishing": "Nowhere"})
+    planted = world.population.planted
+    oas = world.oas
+    emerging_ward = oas.loc[planted.loc[planted.hotspot == "emerging", C.OA], C.WARD_NAME]
+    assert set(emerging_ward) == {"Vange"}  # the most deprived ward
+    assert planted[C.OA].is_unique and planted.groupby("hotspot").size()["persistent"] == 12

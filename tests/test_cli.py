@@ -1,0 +1,61 @@
+"""The command line as a new user meets it: help everywhere, one clear message on error."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from geo_risk.cli import app
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize("args", [["--help"], ["synth", "--help"], ["demo", "--help"]])
+def test_help_everywhere(args):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "Usage" in result.output
+
+
+def test_version():
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.startswith("geo-risk ")
+
+
+def test_boundaries_without_lookup_is_one_clear_message(tmp_path):
+    result = runner.invoke(app, ["synth", "--out", str(tmp_path), "--boundaries", "x.gpkg"])
+    assert result.exit_code == 2
+    assert "--boundaries and --lookup go together" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_missing_boundary_file_is_one_clear_message(tmp_path):
+    lookup = tmp_path / "lookup.csv"
+    lookup.write_text("OA11CD,LSOA11CD,WD13CD,WD13NM\n")
+    result = runner.invoke(app, ["synth", "--out", str(tmp_path / "o"),
+                                 "--boundaries", str(tmp_path / "missing.geojson"),
+                                 "--lookup", str(lookup)])
+    assert result.exit_code == 2
+    assert "missing.geojson: file not found" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_demo_writes_run_json(tmp_path):
+    out = tmp_path / "demo"
+    result = runner.invoke(app, ["demo", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "run.json").read_text())
+    assert summary["reference_date"] == "2017-12-31"
+    assert 0.30 <= summary["synth"]["not_gld_rate"] <= 0.35
+    assert (out / "synth/extracts/child_register.csv").is_file()
+    assert "geo-risk demo" in result.output
+
+
+def test_synth_messy_small(tmp_path):
+    result = runner.invoke(app, ["synth", "--out", str(tmp_path), "--periods", "2", "--messy",
+                                 "--seed", "4"])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["messy"] and manifest["seed"] == 4 and len(manifest["refresh_dates"]) == 2
