@@ -212,7 +212,7 @@ def make_extracts(
     end = start + (r.gamma(2.0, mean_days / 2.0)).astype(int).astype("timedelta64[D]")
     end = np.where(end > tl.end, np.datetime64("NaT"), end)
     need = np.where(severe & (r.random(len(h)) < 0.6), "N1", r.choice(_NEEDS, len(h)))
-    subject = _subject_child(r, h, start, h_child, ch["date_of_birth"].to_numpy(), child_id,
+    subject = _subject_child(h, start, h_child, ch["date_of_birth"].to_numpy(), child_id,
                              sibling_id)
     out["social_care"] = _by_date(pd.DataFrame({
         "person_id": subject, "uprn": uprn[h], "start_date": _iso(start), "end_date": _iso(end),
@@ -279,18 +279,14 @@ def _by_date(table: pd.DataFrame, column: str) -> pd.DataFrame:
     return table.reset_index(drop=True)
 
 
-def _subject_child(r, h, start, h_child, dob, child_id, sibling_id) -> np.ndarray:
-    """The household's youngest child born by ``start``, else an older sibling."""
-    kids = pd.DataFrame({"h": h_child, "dob": dob, "id": child_id}).sort_values(["h", "dob"])
-    subject = sibling_id[h].copy()
-    by_h = kids.groupby("h")
-    for i, (hi, si) in enumerate(zip(h, start, strict=True)):
-        if hi in by_h.groups:
-            g = by_h.get_group(hi)
-            born = g["id"].to_numpy()[g["dob"].to_numpy() <= si]
-            if len(born):
-                subject[i] = born[-1]
-    return subject
+def _subject_child(h, start, h_child, dob, child_id, sibling_id) -> np.ndarray:
+    """The household's youngest child born by ``start``, else its older sibling."""
+    episodes = pd.DataFrame({"h": h, "start": start, "pos": np.arange(len(h))})
+    kids = pd.DataFrame({"h": h_child, "dob": dob, "id": child_id})
+    matched = pd.merge_asof(episodes.sort_values("start"), kids.sort_values("dob"),
+                            left_on="start", right_on="dob", by="h", direction="backward")
+    matched = matched.sort_values("pos")
+    return np.where(matched["id"].isna(), sibling_id[h], matched["id"].to_numpy())
 
 
 def _benefits(r, pop: Population, uprn, postcode, trait) -> pd.DataFrame:

@@ -13,8 +13,9 @@ Households
 ----------
 Each output area holds about 130 households (40-250) at random address points inside
 it. About a quarter are families with children. Every household has latent traits
-drawn from logistic models of its area's deprivation ``d`` (IMD rank as a share, 1 =
-most deprived in England):
+(lone parent, youth offending and complex needs in families only) drawn from logistic
+models of its area's deprivation ``d`` (IMD rank as a share, 1 = most deprived in
+England):
 
 =================  ==================================================  ===============
 trait              P(trait) = sigmoid(...)                             seen through
@@ -152,7 +153,13 @@ class Population:
     unstable: np.ndarray  # households x quarters, bool
     area_effect: np.ndarray  # households x quarters, planted g
     planted: pd.DataFrame  # oa11cd, hotspot, expected_category
-    beta0: float
+    beta0: float = 0.0
+
+    def __post_init__(self) -> None:
+        # unstable quarters among the last eight (inclusive), per household and quarter
+        c = np.cumsum(self.unstable, axis=1, dtype=np.int16)
+        self.unstable_recent = c.copy()
+        self.unstable_recent[:, 8:] -= c[:, :-8]
 
     def logit(self, child_rows: np.ndarray, quarters: np.ndarray) -> np.ndarray:
         """Latent logit of not reaching GLD for children (row positions) in quarters."""
@@ -160,7 +167,7 @@ class Population:
         h = ch["household"].to_numpy()[child_rows]
         hh = self.households
         trait = {k: hh[k].to_numpy()[h].astype(float) for k in _TRAITS}
-        unstable_recent = _recent_count(self.unstable, 8)[h, quarters]
+        unstable_recent = self.unstable_recent[h, quarters]
         g = self.area_effect[h, quarters]
         d = hh[C.DEPRIVATION].to_numpy()[h]
         return (
@@ -185,22 +192,6 @@ class Population:
 
 _TRAITS = ["low_income", "lone_parent", "domestic_abuse", "substance", "youth_offending",
            "complex_needs", "eal"]
-
-_recent_cache: dict[int, tuple[int, np.ndarray]] = {}
-
-
-def _recent_count(unstable: np.ndarray, window: int) -> np.ndarray:
-    """Unstable quarters among the last ``window`` (inclusive), per household and quarter."""
-    key = id(unstable)
-    if key in _recent_cache and _recent_cache[key][0] == window:
-        return _recent_cache[key][1]
-    c = np.cumsum(unstable, axis=1, dtype=np.int16)
-    out = c.copy()
-    out[:, window:] -= c[:, :-window]
-    _recent_cache.clear()
-    _recent_cache[key] = (window, out)
-    return out
-
 
 def plant_hotspots(oas: gpd.GeoDataFrame, wards: dict[str, str] | None = None) -> pd.DataFrame:
     """Choose the planted hotspots' output areas (see the module docstring).
@@ -340,7 +331,7 @@ def make_population(
         "complex_needs": cn, "eal": eal, "hidden": hidden, "reach": reach_oa[oa_of],
     })
     children = _make_children(rng_kids, households, tl)
-    pop = Population(tl, households, children, unstable, area_effect, planted, beta0=0.0)
+    pop = Population(tl, households, children, unstable, area_effect, planted)
     pop.beta0 = _solve_intercept(pop)
     return pop
 
