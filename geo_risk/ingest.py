@@ -1,0 +1,284 @@
+"""Read partner extracts against their schemas; every row is kept or rejected with a reason.
+
+A partner file arrives as CSV (UTF-8, UTF-8 with a byte-order mark, or Windows-1252),
+XLSX or Parquet. Structural problems (unknown source, missing file, empty file, missing
+required column, undecodable text) stop with a :class:`~geo_risk.SchemaError` naming the
+file and the fix. Row problems never stop the run: the row goes to the rejects table
+with its spreadsheet row number (the header is row 1), the column and a reason code.
+No rejects table, log line or message ever carries a value from the row.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from geo_risk._errors import SchemaError
+from geo_risk.identifiers import is_valid_nhs_number
+from geo_risk.schemas import SOURCES, Schema
+
+__all__ = ["REASONS", "REJECT_COLUMNS", "Extract", "clean_extract", "get_schema", "read_extract"]
+
+log = logging.getLogger(__name__)
+
+REJECT_COLUMNS = ["file", "row", "column", "reason", "detail"]
+
+#: Reason code -> what it means and how the partner fixes it.
+REASONS = {
+    "duplicate_row": "an exact copy of an earlier row",
+    "uprn_missing": "UPRN is empty; a postcode alone cannot identify a household",
+    "uprn_lost_digits": "UPRN in scientific notation (e.g. 1.00012E+11) has lost digits; "
+                        "export the column as text",
+    "uprn_invalid": "UPRN must be 1 to 12 digits",
+    "nhs_invalid": "not a valid NHS number (10 digits with a modulus-11 check digit)",
+    "id_missing": "identifier is empty",
+    "value_missing": "a required value is empty",
+    "date_invalid": "not a date in the form YYYY-MM-DD or DD/MM/YYYY",
+    "date_order": "the end date is before the start date",
+    "category_unknown": "not one of the allowed values",
+    "flag_invalid": "not Y or N",
+    "coord_invalid": "not a number of metres on the British National Grid",
+    "location_missing": "neither a UPRN nor a grid location",
+    "outside_area": "the address point lies outside every output area",
+    "uprn_not_in_gazetteer": "the UPRN is not in the addresses extract",
+    "address_outside_area": "the UPRN's address lies outside every output area",
+    "duplicate_uprn": "the UPRN already appears in an earlier row of the addresses extract",
+}
+
+_TRUE = {"y", "yes", "true", "1", "t"}
+_FALSE = {"n", "no", "false", "0", "f"}
+_START_END = {"end_date": "start_date", "discharge_date": "referral_date",
+              "claim_end": "claim_start"}
+
+
+@dataclass
+class Extract:
+    """A partner file read as text: one string column per schema column, plus ``row``."""
+
+    source: str
+    path: Path
+    table: pd.DataFrame
+    encoding: str
+
+
+def get_schema(source: str) -> Schema:
+    """The schema of a source, or a :class:`SchemaError` listing the known sources."""
+    if source not in SOURCES:
+        raise SchemaError(
+            f"unknown source {source!r}; use one of: {', '.join(SOURCES)}.")
+    return SOURCES[source]
+
+
+def _decode(data: bytes, path: Path) -> tuple[str, str]:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8"), "utf-8-sig"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError as err:
+        raise SchemaError(
+            f"{path}: byte {err.start:,} cannot be read as UTF-8 or Windows-1252 text; "
+            "export the file again as CSV UTF-8."
+        ) from None
+
+
+def read_extract(path: Path, source: str) -> Extract:
+    """Read a partner extract as text, checking its structure against the source schema.
+
+    Parameters
+    ----------
+    path
+        ``.csv`` (encoding detected), ``.xlsx`` (first sheet) or ``.parquet``.
+    source
+        One of :data:`geo_risk.schemas.SOURCES`.
+
+    Raises
+    ------
+    SchemaError
+        Unknown source, missing or empty file, undecodable text, missing required columns.
+    """
+    schema = get_schema(source)
+    path = Path(path)
+    if not path.is_file():
+        raise SchemaError(f"{path}: file not found; check the path.")
+    suffix = path.suffix.lower()
+    encoding = "binary"
+    try:
+        if suffix == ".parquet":
+            table = pd.read_parquet(path).astype(str)
+        elif suffix in {".xlsx", ".xlsm"}:
+            table = pd.read_excel(path, dtype=str, keep_default_na=False)
+        else:
+            text, encoding = _decode(path.read_bytes(), path)
+            if not text.strip():
+                raise pd.errors.EmptyDataError
+            table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise SchemaError(
+            f"{path}: the file is empty; export the {source} extract again with its header row."
+        ) from None
+    table = table.fillna("")
+    table.columns = [str(c).strip().lower() for c in table.columns]
+    missing = [c for c in schema.required if c not in table.columns]
+    if missing:
+        raise SchemaError(
+            f"{path}: the {source} extract has no column {', '.join(missing)}; it needs "
+            f"{', '.join(schema.required)}. Found {', '.join(table.columns) or 'no columns'}: "
+            "rename the columns (case does not matter) or check --source."
+        )
+    if table.empty:
+        raise SchemaError(f"{path}: the {source} extract has a header but no rows; "
+                          "export it again with its records.")
+    keep = [c for c in schema.columns if c in table.columns]
+    table = table[keep].apply(lambda s: s.str.strip())
+    table.insert(0, "row", np.arange(2, len(table) + 2))
+    log.info("%s: read %d rows (%s)", path.name, len(table), encoding)
+    return Extract(source, path, table, encoding)
+
+
+def normalise_uprn(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Canonical UPRN digits (no leading zeros) and a reason code where it cannot be had.
+
+    ``100012345678.0`` is recovered; ``1.00012E+11`` has lost digits and is refused.
+
+    Examples
+    --------
+    >>> ok, why = normalise_uprn(pd.Series(["100012345678.0", "1.00012E+11", " 0042 ", ""]))
+    >>> ok.tolist(), why.tolist()
+    (['100012345678', '', '42', ''], ['', 'uprn_lost_digits', '', 'uprn_missing'])
+    """
+    v = values.str.strip()
+    digits = v.str.extract(r"^(\d+)(?:\.0*)?$", expand=False).fillna("").str.lstrip("0")
+    reason = pd.Series("", index=v.index)
+    reason[digits == ""] = "uprn_invalid"
+    reason[v.str.fullmatch(r"[+-]?\d+(?:\.\d*)?[eE][+-]?\d+")] = "uprn_lost_digits"
+    reason[v == ""] = "uprn_missing"
+    reason[(digits.str.len() > 12) & (reason == "")] = "uprn_invalid"
+    return digits.where(reason == "", ""), reason
+
+
+def normalise_nhs(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """NHS numbers as 10 digits (spaces and hyphens removed) and reason codes."""
+    v = values.str.replace(r"[\s-]", "", regex=True)
+    valid = v.map(is_valid_nhs_number).astype(bool)
+    reason = pd.Series(np.where(valid, "", "nhs_invalid"), index=v.index)
+    reason[v == ""] = "id_missing"
+    return v.where(valid, ""), reason
+
+
+def _normalise_id(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    v = values.str.replace(r"\s", "", regex=True).str.upper()
+    return v, pd.Series(np.where(v == "", "id_missing", ""), index=v.index)
+
+
+def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """ISO (``2017-01-31``, time ignored) or UK day-first (``31/01/2017``) dates.
+
+    Examples
+    --------
+    >>> d, why = parse_dates(pd.Series(["2017-01-31", "31/01/2017", "01/31/2017", ""]))
+    >>> [str(x.date()) if x == x else None for x in d], why.tolist()
+    (['2017-01-31', '2017-01-31', None, None], ['', '', 'date_invalid', ''])
+    """
+    iso = pd.to_datetime(values.str[:10].where(values.str.match(r"^\d{4}-\d{2}-\d{2}")),
+                         format="%Y-%m-%d", errors="coerce")
+    uk = pd.to_datetime(values.where(values.str.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}")),
+                        format="%d/%m/%Y", errors="coerce")
+    dates = iso.fillna(uk)
+    reason = pd.Series(np.where(dates.isna() & (values != ""), "date_invalid", ""),
+                       index=values.index)
+    return dates.astype("datetime64[ns]"), reason
+
+
+def clean_extract(extract: Extract) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Check and normalise every value; split the rows into kept and rejected.
+
+    Returns
+    -------
+    kept
+        ``row`` plus one typed column per schema column present: identifiers as
+        normalised strings (not yet pseudonymised), dates as datetimes, flags as booleans,
+        coordinates as floats.
+    rejects
+        :data:`REJECT_COLUMNS`: file name, row, column, reason code, reason in words.
+        The first problem found in a row is the one reported.
+    """
+    schema = SOURCES[extract.source]
+    raw = extract.table
+    out = pd.DataFrame({"row": raw["row"]})
+    reasons = pd.DataFrame(index=raw.index)
+
+    content = raw.drop(columns="row")
+    first = content.groupby(list(content.columns), sort=False).ngroup()
+    dup = content.duplicated(keep="first")
+    reasons["*dup"] = np.where(dup, "duplicate_row", "")
+    first_row = raw["row"].groupby(first).transform("first")
+
+    for name, spec in schema.columns.items():
+        if name not in raw:
+            continue
+        v = raw[name]
+        why = pd.Series("", index=raw.index)
+        if spec.kind == "uprn":
+            out[name], why = normalise_uprn(v)
+        elif spec.kind == "nhs":
+            out[name], why = normalise_nhs(v)
+        elif spec.kind in {"person", "reference"}:
+            out[name], why = _normalise_id(v)
+        elif spec.kind in {"date", "month"}:
+            dates, why = parse_dates(v)
+            out[name] = dates.dt.to_period("M").dt.start_time if spec.kind == "month" else dates
+        elif spec.kind == "coord":
+            num = pd.to_numeric(v.where(v != ""), errors="coerce")
+            why = pd.Series(np.where(num.isna() & (v != ""), "coord_invalid", ""), index=v.index)
+            out[name] = num
+        elif spec.kind == "flag":
+            low = v.str.lower()
+            why = pd.Series(np.where(~low.isin(_TRUE | _FALSE) & (v != ""), "flag_invalid", ""),
+                            index=v.index)
+            out[name] = low.isin(_TRUE).where(v != "")
+        elif spec.kind == "category":
+            low = v.str.lower().str.split().str.join(" ")
+            why = pd.Series(np.where(~low.isin(spec.values) & (v != ""), "category_unknown", ""),
+                            index=v.index)
+            out[name] = low
+        elif spec.kind in {"text", "postcode"}:
+            out[name] = v
+        # names are read only so that they can be dropped
+        if spec.required and spec.kind not in {"uprn", "nhs", "person", "reference"}:
+            why = why.where(v != "", "value_missing")
+        if not spec.required and spec.kind == "uprn":
+            why = why.where(why != "uprn_missing", "")
+        reasons[name] = why
+
+    for end, start in _START_END.items():
+        if end in out and start in out:
+            bad = out[end].notna() & out[start].notna() & (out[end] < out[start])
+            reasons[end] = reasons[end].where(~bad | (reasons[end] != ""), "date_order")
+    for group in schema.one_of:
+        present = [c for c in group if c in out]
+        has_any = pd.concat([raw[c] != "" for c in present], axis=1).any(axis=1)
+        reasons[f"*{group[0]}"] = np.where(has_any, "", "location_missing")
+
+    first_bad = reasons.ne("").idxmax(axis=1).where(reasons.ne("").any(axis=1))
+    bad = first_bad.notna().to_numpy()
+    column = first_bad[bad].str.lstrip("*").replace({"dup": ""})
+    code = np.array([reasons.at[i, c] for i, c in zip(first_bad.index[bad], first_bad[bad],
+                                                      strict=True)], dtype=object)
+    detail = [REASONS[c] if c != "duplicate_row" else f"{REASONS[c]} (row {r})"
+              for c, r in zip(code, first_row[bad], strict=True)]
+    rejects = pd.DataFrame({"file": extract.path.name, "row": raw["row"][bad].to_numpy(),
+                            "column": column.to_numpy(), "reason": code, "detail": detail},
+                           columns=REJECT_COLUMNS)
+    kept = out[~bad].reset_index(drop=True)
+    log.info("%s: kept %d, rejected %d", extract.path.name, len(kept), len(rejects))
+    return kept, rejects

@@ -1,0 +1,248 @@
+"""Keyed pseudonymisation at source: the step each partner runs before sharing.
+
+Identifiers are normalised to one canonical form (see :mod:`geo_risk.ingest`) and
+replaced by HMAC-SHA256 under a secret key held by the data controller, one key per
+project. A plain hash would not do: the space of UPRNs or NHS numbers (10^9 to 10^12)
+can be enumerated in hours. Pseudonyms are the first 128 bits of the HMAC in hex, with
+the identifier's domain mixed in (``uprn:`` for households, ``person:`` for NHS numbers
+and partners' person identifiers, ``reference:`` for record references), so a UPRN and
+an NHS number with the same digits never collide.
+
+Names and postcodes are dropped; dates of birth are already coarsened to the month. The
+output Parquet carries a key fingerprint (an HMAC of a fixed label, which reveals nothing
+about the key) so that linkage can tell when partners used different keys.
+
+The key never appears in an output, a log line or an error message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import multiprocessing
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from geo_risk._errors import GeoRiskError
+from geo_risk.ingest import REJECT_COLUMNS, clean_extract, read_extract
+from geo_risk.schemas import PSEUDONYM_COLUMNS, SOURCES
+
+__all__ = ["KEY_BYTES", "Key", "make_key", "pseudonymise_extract", "write_pseudonymised"]
+
+log = logging.getLogger(__name__)
+
+KEY_BYTES = 32
+_DOMAIN = {"uprn": "uprn", "nhs": "person", "person": "person", "reference": "reference"}
+_PARALLEL_FROM = 400_000  # distinct identifiers worth two processes
+
+
+class KeyError_(GeoRiskError):
+    """The key file is missing, too short or not a key."""
+
+
+@dataclass(frozen=True)
+class Key:
+    """A pseudonymisation key. Its ``repr`` never shows the secret."""
+
+    secret: bytes
+
+    def __repr__(self) -> str:
+        return f"Key(fingerprint={self.fingerprint!r})"
+
+    @property
+    def fingerprint(self) -> str:
+        """A public label for the key: the same key gives the same fingerprint."""
+        return hmac.new(self.secret, b"geo-risk key fingerprint", hashlib.sha256).hexdigest()[:16]
+
+    @classmethod
+    def load(cls, path: Path) -> Key:
+        """Read a key file written by :func:`make_key` (hex text of >= 32 random bytes)."""
+        path = Path(path)
+        if not path.is_file():
+            raise KeyError_(f"{path}: key file not found. Create one with "
+                            "'geo-risk keygen KEYFILE' and keep it with the data controller.")
+        try:
+            secret = bytes.fromhex(path.read_text().strip())
+        except ValueError:
+            raise KeyError_(f"{path}: not a geo-risk key (expected hexadecimal text); create "
+                            "one with 'geo-risk keygen KEYFILE'.") from None
+        if len(secret) < KEY_BYTES or len(set(secret)) < 8:
+            raise KeyError_(f"{path}: the key must be at least {KEY_BYTES} random bytes; create "
+                            "one with 'geo-risk keygen KEYFILE'.")
+        return cls(secret)
+
+
+def make_key(path: Path) -> Key:
+    """Write a new random key (32 bytes as hex, file mode 600); never overwrites a key."""
+    path = Path(path)
+    if path.exists():
+        raise KeyError_(f"{path}: already exists; a key is never overwritten (pseudonyms "
+                        "made with it would no longer link). Choose another path.")
+    key = Key(secrets.token_bytes(KEY_BYTES))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(key.secret.hex() + "\n")
+    return key
+
+
+def _pads(secret: bytes) -> tuple[bytes, bytes]:
+    block = (hashlib.sha256(secret).digest() if len(secret) > 64 else secret).ljust(64, b"\0")
+    return bytes(b ^ 0x36 for b in block), bytes(b ^ 0x5C for b in block)
+
+
+_WORK: tuple[bytes, str, list[str]] = (b"", "", [])
+
+
+def _hmac_hex_range(bounds: tuple[int, int]) -> bytes:
+    """Hex of the first 16 bytes of HMAC-SHA256(key, prefix + value) for a slice of the
+    values in ``_WORK``, concatenated (32 ASCII characters per value)."""
+    secret, prefix, values = _WORK
+    ipad, opad = _pads(secret)
+    inner, outer = hashlib.sha256(ipad).copy, hashlib.sha256(opad).copy
+
+    def one(message: bytes) -> bytes:
+        i = inner()
+        i.update(message)
+        o = outer()
+        o.update(i.digest())
+        return o.digest()[:16]
+
+    chunk = values[bounds[0]:bounds[1]]
+    if not chunk:
+        return b""
+    messages = (prefix + ("\n" + prefix).join(chunk)).encode().split(b"\n")
+    return b"".join([one(m) for m in messages]).hex().encode("ascii")
+
+
+def hmac_hex(values: list[str], key: Key, *, prefix: str = "", workers: int | None = None
+             ) -> pa.Array:
+    """HMAC-SHA256 of ``prefix + value`` under the key, as 32 hex characters (128 bits).
+
+    Equivalent to ``hmac.new(key, (prefix + value).encode(), sha256).hexdigest()[:32]``,
+    computed from pre-keyed hash states; large batches use two processes where ``fork``
+    exists. Values must not contain a newline (normalised identifiers never do).
+
+    Examples
+    --------
+    >>> key = Key(bytes(range(32)))
+    >>> hmac_hex(["100012345678"], key, prefix="uprn:")[0].as_py() == hmac.new(
+    ...     key.secret, b"uprn:100012345678", hashlib.sha256).hexdigest()[:32]
+    True
+    """
+    global _WORK
+    _WORK = (key.secret, prefix, values)
+    try:
+        n = len(values)
+        workers = workers or min(os.cpu_count() or 1, 2)
+        forkable = "fork" in multiprocessing.get_all_start_methods()
+        if n >= _PARALLEL_FROM and workers > 1 and forkable:
+            step = -(-n // (2 * workers))
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                hexed = b"".join(pool.map(_hmac_hex_range, [(a, min(a + step, n))
+                                                           for a in range(0, n, step)]))
+        else:
+            hexed = _hmac_hex_range((0, n))
+    finally:
+        _WORK = (b"", "", [])
+    fixed = pa.FixedSizeBinaryArray.from_buffers(pa.binary(32), n, [None, pa.py_buffer(hexed)])
+    return fixed.cast(pa.string())
+
+
+def pseudonymise_series(values: pd.Series, key: Key, kind: str) -> pd.Series:
+    """Pseudonyms for normalised identifiers of one kind; empty stays empty.
+
+    Each distinct identifier is hashed once.
+    """
+    text = values.astype(str)
+    encoded = pc.dictionary_encode(pa.array(text.array))
+    hashed = hmac_hex(encoded.dictionary.to_pylist(), key, prefix=_DOMAIN[kind] + ":")
+    out = pd.Series(pd.arrays.ArrowStringArray(hashed.take(encoded.indices)),
+                    index=values.index).astype(str)
+    return out.where(text != "", "")
+
+
+@dataclass
+class Pseudonymised:
+    """A pseudonymised extract, its rejects and the reconciliation of its rows."""
+
+    source: str
+    file: str
+    table: pd.DataFrame
+    rejects: pd.DataFrame
+    encoding: str
+    key_fingerprint: str
+
+    @property
+    def reconciliation(self) -> dict[str, int | str]:
+        read = len(self.table) + len(self.rejects)
+        return {"file": self.file, "source": self.source, "read": read,
+                "kept": len(self.table), "rejected": len(self.rejects)}
+
+
+def pseudonymise_extract(path: Path, source: str, key: Key) -> Pseudonymised:
+    """Read, check, normalise and pseudonymise one partner extract.
+
+    Parameters
+    ----------
+    path
+        The partner's raw extract (CSV, XLSX or Parquet).
+    source
+        Which extract it is (:data:`geo_risk.schemas.SOURCES`).
+    key
+        The project key (:meth:`Key.load`).
+
+    Returns
+    -------
+    Pseudonymised
+        ``table`` has ``row`` (the source row), pseudonymised identifier columns
+        (``household_key``, ``child_key``, ``person_key``, ``record_key``) and the other
+        checked columns; names and postcodes are gone.
+    """
+    extract = read_extract(path, source)
+    kept, rejects = clean_extract(extract)
+    schema = SOURCES[source]
+    table = pd.DataFrame({"row": kept["row"]})
+    for name, spec in schema.columns.items():
+        if name not in kept or spec.kind in {"name", "postcode"}:
+            continue
+        if spec.kind in PSEUDONYM_COLUMNS:
+            table[PSEUDONYM_COLUMNS[spec.kind]] = pseudonymise_series(kept[name], key, spec.kind)
+        else:
+            table[name] = kept[name]
+    return Pseudonymised(source, Path(path).name, table, rejects, extract.encoding,
+                         key.fingerprint)
+
+
+def write_pseudonymised(result: Pseudonymised, out: Path) -> Path:
+    """Write the table as Parquet (with source, key fingerprint and reconciliation in its
+    metadata) and the rejects beside it as ``<name>.rejects.csv``. Returns the rejects path."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table = pa.Table.from_pandas(result.table, preserve_index=False)
+    meta = {b"geo_risk": json.dumps({"source": result.source,
+                                     "key_fingerprint": result.key_fingerprint,
+                                     "encoding": result.encoding,
+                                     "reconciliation": result.reconciliation}).encode()}
+    pq.write_table(table.replace_schema_metadata({**(table.schema.metadata or {}), **meta}), out)
+    rejects_path = out.with_suffix(".rejects.csv")
+    result.rejects.reindex(columns=REJECT_COLUMNS).to_csv(rejects_path, index=False)
+    return rejects_path
+
+
+def read_pseudonymised(path: Path) -> tuple[pd.DataFrame, dict]:
+    """Read a pseudonymised extract and its metadata (source, key fingerprint, counts)."""
+    table = pq.read_table(path)
+    meta = json.loads((table.schema.metadata or {}).get(b"geo_risk", b"{}"))
+    if "source" not in meta:
+        raise GeoRiskError(f"{path}: not written by 'geo-risk pseudonymise'; pseudonymise the "
+                           "partner's extract first (raw extracts are never linked).")
+    return table.to_pandas(), meta
