@@ -17,14 +17,17 @@ from rich.logging import RichHandler
 from geo_risk import __version__
 from geo_risk._errors import GeoRiskError
 from geo_risk.boundaries import DEFAULT_BOUNDARIES, BoundaryFiles
+from geo_risk.schemas import SOURCES
 
 app = typer.Typer(
     help="geo-risk: school-readiness risk from linked public-service data, by area.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
 )
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
+_SOURCE_NAMES = ", ".join(SOURCES)
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -83,14 +86,8 @@ def synth(
     from geo_risk.synth.checks import describe_world
     from geo_risk.synth.world import make_world, write_world
 
-    if (boundaries is None) != (lookup is None):
-        _fail(GeoRiskError("--boundaries and --lookup go together: give both, or neither "
-                           "for the embedded synthetic town."))
-    if boundaries is None and imd is not None:
-        _fail(GeoRiskError("--imd needs --boundaries and --lookup; the embedded town has its "
-                           "own synthetic IMD."))
-    files = DEFAULT_BOUNDARIES if boundaries is None else BoundaryFiles(boundaries, lookup, imd)
     try:
+        files = _boundary_files(boundaries, lookup, imd)
         with console.status("generating the synthetic world"):
             world = make_world(files, seed=seed, periods=periods, messy=messy)
             write_world(world, out)
@@ -103,6 +100,105 @@ def synth(
         f"{facts['labelled_children']:,} labelled children "
         f"({facts['not_gld_rate']:.1%} not school ready), "
         f"{len(world.defects):,} planted defects", highlight=False)
+
+
+@app.command()
+def keygen(
+    key_file: Annotated[Path, typer.Argument(help="Where to write the new key (must not exist).")],
+) -> None:
+    """Create a project key: 32 random bytes, readable only by you. Keep it with the data
+    controller; never share it, commit it or send it with data."""
+    from geo_risk.pseudonymise import make_key
+
+    try:
+        key = make_key(key_file)
+    except GeoRiskError as err:
+        _fail(err)
+    console.print(f"wrote a new key to {key_file} (fingerprint {key.fingerprint})",
+                  highlight=False)
+
+
+@app.command()
+def pseudonymise(
+    key_file: Annotated[Path, typer.Option(
+        "--key-file", help="The project key (geo-risk keygen).")],
+    source: Annotated[str, typer.Option("--source", help=f"Which extract: {_SOURCE_NAMES}.")],
+    in_file: Annotated[Path, typer.Argument(
+        metavar="IN", help="The raw extract (CSV, XLSX, Parquet).")],
+    out_file: Annotated[Path, typer.Argument(
+        metavar="OUT", help="Pseudonymised Parquet to write.")],
+) -> None:
+    """Pseudonymise one partner extract at source, before it is shared.
+
+    Identifiers are normalised and replaced by keyed HMAC-SHA256 pseudonyms; names and
+    postcodes are dropped; dates of birth keep only the month. Rows that cannot be used go
+    to OUT's .rejects.csv with row, column and reason (never the value).
+    """
+    from geo_risk.pseudonymise import Key, pseudonymise_extract, write_pseudonymised
+
+    try:
+        key = Key.load(key_file)
+        result = pseudonymise_extract(in_file, source, key)
+        rejects = write_pseudonymised(result, out_file)
+    except GeoRiskError as err:
+        _fail(err)
+    r = result.reconciliation
+    console.print(f"{r['file']}: read {r['read']:,} = kept {r['kept']:,} + rejected "
+                  f"{r['rejected']:,} (rejects: {rejects}); wrote {out_file}", highlight=False)
+
+
+@app.command()
+def link(
+    in_dir: Annotated[Path, typer.Option("--in", help="Folder of pseudonymised <source>.parquet.")],
+    out: Out,
+    reference_date: Annotated[str, typer.Option(
+        "--reference-date", help="Build features as of this date (YYYY-MM-DD).")],
+    boundaries: Annotated[Path | None, typer.Option("--boundaries", help="OA polygons.")] = None,
+    lookup: Annotated[Path | None, typer.Option("--lookup", help="OA lookup CSV.")] = None,
+    imd: Annotated[Path | None, typer.Option("--imd", help="IMD 2019 by LSOA CSV.")] = None,
+    min_match_rate: Annotated[float, typer.Option(
+        "--min-match-rate", min=0.0, max=1.0,
+        help="Warn when a source links fewer of its records than this.")] = 0.9,
+) -> None:
+    """Link pseudonymised extracts by household, geocode them to output areas and build the
+    household and child tables as of the reference date."""
+    from geo_risk.pipeline import run_link
+
+    try:
+        when = _date(reference_date)
+        files = _boundary_files(boundaries, lookup, imd)
+        features, report = run_link(in_dir, out, reference_date=when, files=files,
+                                    min_match_rate=min_match_rate)
+    except GeoRiskError as err:
+        _fail(err)
+    for r in report.itertuples():
+        console.print(f"  {r.source:<17} {r.linked:>8,} of {r.records:>8,} linked "
+                      f"({r.match_rate:.1%})", highlight=False)
+    c = features.counts
+    console.print(f"wrote {out}: {c['households_with_current_children']:,} households with "
+                  f"under-fives, {c['children_current']:,} current and "
+                  f"{c['children_labelled']:,} labelled children", highlight=False)
+
+
+def _date(text: str) -> str:
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise GeoRiskError(f"--reference-date {text!r} is not a date; write it as "
+                           "YYYY-MM-DD, e.g. 2017-12-31.") from None
+
+
+def _boundary_files(boundaries: Path | None, lookup: Path | None, imd: Path | None
+                    ) -> BoundaryFiles:
+    if (boundaries is None) != (lookup is None):
+        raise GeoRiskError("--boundaries and --lookup go together: give both, or neither "
+                           "for the embedded synthetic town.")
+    if boundaries is None and imd is not None:
+        raise GeoRiskError("--imd needs --boundaries and --lookup; the embedded town has its "
+                           "own synthetic IMD.")
+    return DEFAULT_BOUNDARIES if boundaries is None else BoundaryFiles(boundaries, lookup, imd)
 
 
 @app.command()
@@ -128,3 +224,10 @@ def demo(out: Out = Path("out/demo"), seed: Seed = 1) -> None:
         f"  top {s['top_households']} households by true risk: "
         f"{s['top_households_unknown_share']:.0%} unknown to social care / early help",
         highlight=False)
+    k = summary["linkage"]
+    worst = min(k["sources"], key=lambda r: r["match_rate"])
+    console.print(
+        f"  linkage: {k['rows_read']:,} rows read, {k['rows_rejected_at_source']:,} rejected at "
+        f"source; lowest match rate {worst['source']} {worst['match_rate']:.1%}; "
+        f"{k['households_with_current_children']:,} households with under-fives, "
+        f"{k['children_labelled']:,} labelled children", highlight=False)

@@ -10,9 +10,11 @@ No rejects table, log line or message ever carries a value from the row.
 
 from __future__ import annotations
 
+import csv
+import difflib
 import io
 import logging
-import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,8 +72,10 @@ class Extract:
 def get_schema(source: str) -> Schema:
     """The schema of a source, or a :class:`SchemaError` listing the known sources."""
     if source not in SOURCES:
+        close = difflib.get_close_matches(source, list(SOURCES), n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
         raise SchemaError(
-            f"unknown source {source!r}; use one of: {', '.join(SOURCES)}.")
+            f"unknown source {source!r}; {hint}use one of: {', '.join(SOURCES)}.")
     return SOURCES[source]
 
 
@@ -89,6 +93,24 @@ def _decode(data: bytes, path: Path) -> tuple[str, str]:
             f"{path}: byte {err.start:,} cannot be read as UTF-8 or Windows-1252 text; "
             "export the file again as CSV UTF-8."
         ) from None
+
+
+def _parse_csv(text: str, path: Path) -> pd.DataFrame:
+    """CSV text to strings; a row with more fields than the header stops the read (pandas
+    would otherwise shift the columns silently)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        try:
+            return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
+                               index_col=False)
+        except (pd.errors.ParserError, pd.errors.ParserWarning):
+            rows = csv.reader(io.StringIO(text))
+            width = len(next(rows))
+            line = next(i for i, r in enumerate(rows, start=2) if len(r) > width)
+            raise SchemaError(
+                f"{path}: row {line:,} has more fields than the header; quote values that "
+                "contain commas (e.g. \"£7,500\") or remove the extra separators."
+            ) from None
 
 
 def read_extract(path: Path, source: str) -> Extract:
@@ -121,7 +143,7 @@ def read_extract(path: Path, source: str) -> Extract:
             text, encoding = _decode(path.read_bytes(), path)
             if not text.strip():
                 raise pd.errors.EmptyDataError
-            table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+            table = _parse_csv(text, path)
     except pd.errors.EmptyDataError:
         raise SchemaError(
             f"{path}: the file is empty; export the {source} extract again with its header row."

@@ -64,6 +64,12 @@ class Key:
         return hmac.new(self.secret, b"geo-risk key fingerprint", hashlib.sha256).hexdigest()[:16]
 
     @classmethod
+    def for_demo(cls, seed: int) -> Key:
+        """A key derived from a seed, for the synthetic demo only: anyone can derive it,
+        so it must never pseudonymise real data. It keeps the demo deterministic."""
+        return cls(hashlib.sha256(f"geo-risk synthetic demo key {seed}".encode()).digest())
+
+    @classmethod
     def load(cls, path: Path) -> Key:
         """Read a key file written by :func:`make_key` (hex text of >= 32 random bytes)."""
         path = Path(path)

@@ -60,3 +60,31 @@ def messy_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("messy")
     write_world(make_world(seed=3, periods=4, messy=True), out)
     return out
+
+
+@pytest.fixture(scope="session")
+def test_key():
+    from geo_risk.pseudonymise import Key
+
+    return Key(bytes(range(7, 39)))
+
+
+@pytest.fixture(scope="session")
+def messy_pseudonymised(messy_dir, test_key, tmp_path_factory):
+    """The messy world's extracts pseudonymised at source, and the reconciliation."""
+    from geo_risk.pipeline import pseudonymise_folder
+
+    out = tmp_path_factory.mktemp("pseudonymised")
+    recon = pseudonymise_folder(messy_dir / "extracts", test_key, out)
+    return out, recon
+
+
+@pytest.fixture(scope="session")
+def messy_linked(messy_pseudonymised):
+    from geo_risk.boundaries import load_boundaries
+    from geo_risk.link import link_sources
+    from geo_risk.pseudonymise import read_pseudonymised
+
+    folder, _ = messy_pseudonymised
+    tables = {p.stem: read_pseudonymised(p) for p in sorted(folder.glob("*.parquet"))}
+    return link_sources(tables, load_boundaries())

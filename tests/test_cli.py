@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -59,3 +60,46 @@ def test_synth_messy_small(tmp_path):
     assert result.exit_code == 0, result.output
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["messy"] and manifest["seed"] == 4 and len(manifest["refresh_dates"]) == 2
+
+
+@pytest.mark.parametrize("command", ["keygen", "pseudonymise", "link"])
+def test_help_for_stage_commands(command):
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_partner_workflow_and_new_user_errors(tmp_path, messy_dir):
+    key = tmp_path / "project.key"
+    assert runner.invoke(app, ["keygen", str(key)]).exit_code == 0
+    out = tmp_path / "pseudo"
+    for source in ["addresses", "child_register", "school_readiness", "housing"]:
+        result = runner.invoke(app, ["pseudonymise", "--key-file", str(key), "--source", source,
+                                     str(messy_dir / f"extracts/{source}.csv"),
+                                     str(out / f"{source}.parquet")])
+        assert result.exit_code == 0, result.output
+        assert re.search(r"read [\d,]+ = kept [\d,]+ \+ rejected [\d,]+", result.output)
+    result = runner.invoke(app, ["link", "--in", str(out), "--out", str(tmp_path / "link"),
+                                 "--reference-date", "2014-12-31"])
+    assert result.exit_code == 0, result.output
+    for name in ["households.parquet", "children.parquet", "linkage_report.csv", "rejects.csv"]:
+        assert (tmp_path / "link" / name).is_file()
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("uprn,event_date\n900000000001,2015-01-01\n")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    cases = [
+        (["--source", "housing", str(bad)], "has no column event_type"),
+        (["--source", "housing", str(empty)], "the file is empty"),
+        (["--source", "housin", str(bad)], "unknown source 'housin'; did you mean 'housing'"),
+    ]
+    for args, message in cases:
+        result = runner.invoke(app, ["pseudonymise", "--key-file", str(key), *args[:2], args[2],
+                                     str(tmp_path / "x.parquet")])
+        assert result.exit_code == 2, result.output
+        assert message in result.output and "Traceback" not in result.output
+        assert result.output.count("error:") == 1
+    result = runner.invoke(app, ["link", "--in", str(out), "--out", str(tmp_path / "l2"),
+                                 "--reference-date", "31/12/2014"])
+    assert result.exit_code == 2 and "write it as YYYY-MM-DD" in result.output
+    assert key.read_text().strip() not in result.output

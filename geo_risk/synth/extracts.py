@@ -346,9 +346,9 @@ def _police(r, pop: Population, uprn, trait) -> pd.DataFrame:
     h = ev["h"].to_numpy()
     date = _dates_in_quarters(r, pop, ev["q"].to_numpy())
     street = (ev["category"].to_numpy() != "domestic abuse") & (r.random(len(ev)) < 0.25)
-    # street incidents carry a location near home (rounded to 10 m), not a UPRN
-    e = np.round(hh["easting"].to_numpy()[h] / 10) * 10
-    n = np.round(hh["northing"].to_numpy()[h] / 10) * 10
+    # street incidents carry a grid location in the home's OA (to 10 m), not a UPRN
+    e = hh["street_easting"].to_numpy()[h]
+    n = hh["street_northing"].to_numpy()[h]
     role = np.where(ev["category"].to_numpy() == "domestic abuse",
                     r.choice(["victim", "suspect", "witness"], len(ev), p=[0.55, 0.35, 0.1]),
                     r.choice(["victim", "suspect", "witness", "other"], len(ev)))

@@ -246,8 +246,10 @@ def _bern(rng: np.random.Generator, logit: np.ndarray) -> np.ndarray:
     return rng.random(np.shape(logit)) < expit(logit)
 
 
-def _points_in(rng: np.random.Generator, geoms: gpd.GeoSeries, counts: np.ndarray) -> np.ndarray:
-    """``counts[i]`` random points (rounded to 0.1 m) inside each polygon ``geoms[i]``."""
+def _points_in(rng: np.random.Generator, geoms: gpd.GeoSeries, counts: np.ndarray,
+               *, resolution: float = 0.1) -> np.ndarray:
+    """``counts[i]`` random points inside each polygon ``geoms[i]``, on a grid of
+    ``resolution`` metres (rounded first, so rounding can never move a point outside)."""
     import shapely
 
     out = np.empty((counts.sum(), 2))
@@ -257,7 +259,8 @@ def _points_in(rng: np.random.Generator, geoms: gpd.GeoSeries, counts: np.ndarra
         shapely.prepare(geom)
         got = np.empty((0, 2))
         while len(got) < n:
-            cand = np.round(rng.uniform((x0, y0), (x1, y1), (4 * n + 16, 2)), 1)
+            cand = np.round(rng.uniform((x0, y0), (x1, y1), (4 * n + 16, 2)) / resolution)
+            cand *= resolution
             got = np.vstack([got, cand[shapely.contains_xy(geom, cand[:, 0], cand[:, 1])]])
         out[pos:pos + n] = got[:n]
         pos += n
@@ -296,6 +299,7 @@ def make_population(
     oa_of = np.repeat(np.arange(n_oa), per_oa)
     n = len(oa_of)
     xy = _points_in(rng_addr, oas.geometry, per_oa)
+    street = _points_in(rng_addr, oas.geometry, per_oa, resolution=10.0)
     d = oas[C.DEPRIVATION].to_numpy()[oa_of]
     family = _bern(rng, -1.15 + 0.3 * d)
     li = _bern(rng, -2.0 + 3.0 * d)
@@ -326,7 +330,8 @@ def make_population(
 
     households = pd.DataFrame({
         "uprn": uprn, C.OA: oas.index.to_numpy()[oa_of], "easting": xy[:, 0],
-        "northing": xy[:, 1], C.DEPRIVATION: d, "family": family, "low_income": li,
+        "northing": xy[:, 1], "street_easting": street[:, 0], "street_northing": street[:, 1],
+        C.DEPRIVATION: d, "family": family, "low_income": li,
         "lone_parent": lp, "domestic_abuse": da, "substance": sm, "youth_offending": yo,
         "complex_needs": cn, "eal": eal, "hidden": hidden, "reach": reach_oa[oa_of],
     })

@@ -1,0 +1,262 @@
+"""Household and child features as of a reference date, with nothing from after it.
+
+Every feature is computed for a (household, as-of date) pair from records dated on or
+before the as-of date; a record dated later cannot change any feature. Episodes
+(social care, drug and alcohol referrals, benefit claims) count as *open* when they
+started on or before the date and have no end on or before it, so a later end date says
+no more than "still open", which was known that day.
+
+Current children (aged 0-4 at the reference date) are described as of the reference
+date. Labelled children (whose reception-year result was published by the reference
+date) are described as of age 3½ (42 months), before they start school, as a model
+trained on them will see today's under-fives.
+
+Windows are in months of 30.4375 days. Columns (``{w}`` is each window, default 12, 24):
+
+- ``sc_open``, ``sc_{w}m``, ``sc_ever``, ``sc_level``, ``sc_months_since``: social care
+  and early help episodes (level: 0 none, 1 early help, 2 child in need, 3 child
+  protection, 4 looked after; the highest open or started in the last 24 months);
+- ``hs_{w}m``, ``hs_ta_24m``, ``hs_homeless_24m``, ``hs_arrears_12m``,
+  ``hs_overcrowding_24m``, ``hs_asb_24m``, ``hs_months_since``: housing events;
+- ``bn_open``, ``bn_lone_parent``, ``bn_low_income``, ``bn_universal_credit``,
+  ``bn_claims_24m``: benefit claims open at the date (low income: band under £15,000);
+- ``po_da_{w}m``, ``po_other_24m``, ``po_months_since_da``: police incidents at the home;
+- ``yo_24m``, ``yo_ever``: youth offending; ``dl_open``, ``dl_24m``, ``dl_ever``: drug and
+  alcohol referrals;
+- ``hh_children``, ``hh_under5``: registered children in the household born by the date;
+- ``male``, ``months_young`` (September-born 0 ... August-born 11), ``eal``,
+  ``age_months``: the child;
+- ``deprivation``, ``imd_decile``: the output area's LSOA, when IMD was supplied.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from geo_risk import columns as C
+from geo_risk.link import HOUSEHOLD, Linked
+
+__all__ = ["LABEL", "FeatureTables", "build_feature_tables", "household_features"]
+
+log = logging.getLogger(__name__)
+
+MONTH_DAYS = 30.4375
+LABEL = "not_gld"
+#: Results of the academic year ending in year Y are taken as published on 31 October Y.
+RESULTS_PUBLISHED = (10, 31)
+LABEL_AGE_MONTHS = 42
+_LEVEL = {"early help": 1, "child in need": 2, "child protection": 3, "looked after": 4}
+
+
+@dataclass
+class FeatureTables:
+    """The household and child tables at a reference date, and how children were counted."""
+
+    reference_date: pd.Timestamp
+    households: pd.DataFrame
+    children: pd.DataFrame
+    counts: dict[str, int]
+
+
+def _pairs_with(pairs: pd.DataFrame, events: pd.DataFrame, date: str,
+                extra: list[str] = ()) -> pd.DataFrame:
+    """Events of each pair's household dated on or before its as-of date, with their age."""
+    m = pairs[["pair", HOUSEHOLD, "as_of"]].merge(
+        events[[HOUSEHOLD, date, *extra]], on=HOUSEHOLD)
+    m = m[m[date] <= m["as_of"]]
+    return m.assign(months=(m["as_of"] - m[date]).dt.days / MONTH_DAYS)
+
+
+def _open_at(m: pd.DataFrame, end: str) -> pd.Series:
+    return m[end].isna() | (m[end] > m["as_of"])
+
+
+def household_features(
+    linked: Linked, pairs: pd.DataFrame, *, windows: tuple[int, ...] = (12, 24)
+) -> pd.DataFrame:
+    """Features of each (household, as-of date) pair; see the module docstring.
+
+    Parameters
+    ----------
+    linked
+        Linked records from :func:`geo_risk.link.link_sources`.
+    pairs
+        ``household_key`` and ``as_of`` (datetime) columns.
+    windows
+        Look-back windows in months.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``pairs``, one column per feature.
+    """
+    pairs = pairs.assign(pair=np.arange(len(pairs)))
+    f = pd.DataFrame(index=pairs["pair"])
+    ev = linked.events
+    empty = pd.DataFrame(columns=[HOUSEHOLD])
+
+    def count(m: pd.DataFrame, mask: pd.Series | None = None) -> pd.Series:
+        s = m["pair"][mask] if mask is not None else m["pair"]
+        return s.value_counts().reindex(f.index, fill_value=0)
+
+    def latest(m: pd.DataFrame) -> pd.Series:
+        return m.groupby("pair")["months"].min().reindex(f.index)
+
+    sc = ev.get("social_care", empty)
+    if len(sc):
+        m = _pairs_with(pairs, sc, "start_date", ["end_date", "episode_type"])
+        is_open = _open_at(m, "end_date")
+        f["sc_open"] = count(m, is_open) > 0
+        for w in windows:
+            f[f"sc_{w}m"] = count(m, m["months"] < w)
+        f["sc_ever"] = count(m) > 0
+        level = m["episode_type"].map(_LEVEL).where(is_open | (m["months"] < 24), 0)
+        f["sc_level"] = level.groupby(m["pair"]).max().reindex(f.index, fill_value=0)
+        f["sc_months_since"] = latest(m)
+
+    hs = ev.get("housing", empty)
+    if len(hs):
+        m = _pairs_with(pairs, hs, "event_date", ["event_type"])
+        for w in windows:
+            f[f"hs_{w}m"] = count(m, m["months"] < w)
+        for name, kind, w in [("hs_ta_24m", "temporary accommodation", 24),
+                              ("hs_homeless_24m", "homelessness application", 24),
+                              ("hs_arrears_12m", "rent arrears", 12),
+                              ("hs_overcrowding_24m", "overcrowding", 24),
+                              ("hs_asb_24m", "asb complaint", 24)]:
+            f[name] = count(m, (m["event_type"] == kind) & (m["months"] < w))
+        f["hs_months_since"] = latest(m)
+
+    bn = ev.get("benefits", empty)
+    if len(bn):
+        extra = [c for c in ["claim_end", "benefit", "lone_parent", "income_band"] if c in bn]
+        m = _pairs_with(pairs, bn, "claim_start", extra)
+        is_open = _open_at(m, "claim_end")
+        f["bn_open"] = count(m, is_open) > 0
+        lone = m["lone_parent"].fillna(False).astype(bool) if "lone_parent" in m else False
+        f["bn_lone_parent"] = count(m, is_open & lone) > 0
+        band_floor = pd.to_numeric(
+            m.get("income_band", pd.Series("", index=m.index)).str.replace(",", "")
+            .str.extract(r"(\d+)", expand=False), errors="coerce")
+        f["bn_low_income"] = count(m, is_open & (band_floor < 15_000)) > 0
+        f["bn_universal_credit"] = count(m, is_open & (m["benefit"] == "universal credit")) > 0
+        f["bn_claims_24m"] = count(m, m["months"] < 24)
+
+    po = ev.get("police", empty)
+    if len(po):
+        m = _pairs_with(pairs, po, "incident_date", ["category"])
+        da = m["category"] == "domestic abuse"
+        for w in windows:
+            f[f"po_da_{w}m"] = count(m, da & (m["months"] < w))
+        f["po_other_24m"] = count(m, ~da & (m["months"] < 24))
+        f["po_months_since_da"] = latest(m[da])
+
+    yo = ev.get("youth_offending", empty)
+    if len(yo):
+        m = _pairs_with(pairs, yo, "offence_date")
+        f["yo_24m"] = count(m, m["months"] < 24)
+        f["yo_ever"] = count(m) > 0
+
+    dl = ev.get("drugs_alcohol", empty)
+    if len(dl):
+        m = _pairs_with(pairs, dl, "referral_date", ["discharge_date"])
+        f["dl_open"] = count(m, _open_at(m, "discharge_date")) > 0
+        f["dl_24m"] = count(m, m["months"] < 24)
+        f["dl_ever"] = count(m) > 0
+
+    kids = ev.get("child_register", empty)
+    if len(kids):
+        m = _pairs_with(pairs, kids, "date_of_birth")
+        f["hh_children"] = count(m)
+        f["hh_under5"] = count(m, m["months"] < 60)
+
+    f.index = pairs.index
+    return f
+
+
+def _age_months(dob: pd.Series, as_of: pd.Series | pd.Timestamp) -> pd.Series:
+    as_of = pd.Series(as_of, index=dob.index) if isinstance(as_of, pd.Timestamp) else as_of
+    return ((as_of.dt.year - dob.dt.year) * 12 + as_of.dt.month - dob.dt.month
+            - (as_of.dt.day < dob.dt.day).astype(int))
+
+
+def build_feature_tables(
+    linked: Linked, reference_date: str | pd.Timestamp, *, windows: tuple[int, ...] = (12, 24)
+) -> FeatureTables:
+    """The child and household tables as of a reference date.
+
+    Parameters
+    ----------
+    linked
+        Linked records from :func:`geo_risk.link.link_sources`.
+    reference_date
+        Nothing dated after it is used.
+    windows
+        Look-back windows in months.
+
+    Returns
+    -------
+    FeatureTables
+        ``children``: one row per current child (``role`` = ``current``, aged 0-4) and per
+        labelled child (``role`` = ``labelled``, with ``not_gld`` and ``academic_year``),
+        with ``as_of`` and the features. ``households``: one row per household with a
+        current child, features as of the reference date.
+    """
+    ref = pd.Timestamp(reference_date)
+    register = linked.events.get("child_register")
+    if register is None:
+        raise ValueError("no child register among the linked sources")
+    register = register[register["date_of_birth"] <= ref]
+    register = register.drop_duplicates("child_key", keep="first")
+    age = _age_months(register["date_of_birth"], ref)
+    current = register[age < 60].assign(role="current", as_of=ref)
+
+    results = linked.events.get("school_readiness", pd.DataFrame(
+        columns=["child_key", "academic_year", "gld"]))
+    year_end = pd.to_numeric(results["academic_year"].str[:4], errors="coerce") + 1
+    published = pd.to_datetime(
+        {"year": year_end, "month": RESULTS_PUBLISHED[0], "day": RESULTS_PUBLISHED[1]},
+        errors="coerce")
+    results = results[published <= ref].drop_duplicates("child_key", keep="first")
+    labelled = register.merge(results[["child_key", "academic_year", "gld"]], on="child_key")
+    labelled = labelled.assign(
+        role="labelled",
+        as_of=labelled["date_of_birth"] + pd.DateOffset(months=LABEL_AGE_MONTHS),
+        **{LABEL: ~labelled.pop("gld").astype(bool)})
+    labelled = labelled[labelled["as_of"] <= ref]
+
+    children = pd.concat([current, labelled], ignore_index=True)
+    children["male"] = children["sex"] == "m"
+    children["months_young"] = (children["date_of_birth"].dt.month - 9) % 12
+    language = children.get("first_language", pd.Series("", index=children.index))
+    children["eal"] = ~language.str.strip().str.lower().isin(["english", ""])
+    children["age_months"] = _age_months(children["date_of_birth"], children["as_of"])
+    pairs = children[[HOUSEHOLD, "as_of"]].drop_duplicates().reset_index(drop=True)
+    feats = household_features(linked, pairs, windows=windows)
+    pair_feats = pd.concat([pairs, feats], axis=1)
+    area = linked.households.set_index(HOUSEHOLD)
+    area_cols = [c for c in [C.OA, C.LSOA, C.WARD, C.DEPRIVATION, C.IMD_DECILE] if c in area]
+    keep = ["child_key", HOUSEHOLD, "role", "as_of", "academic_year", LABEL, "male",
+            "months_young", "eal", "age_months"]
+    children = (children[keep].merge(pair_feats, on=[HOUSEHOLD, "as_of"], how="left")
+                .join(area[area_cols], on=HOUSEHOLD))
+
+    now = pair_feats[pair_feats["as_of"] == ref]
+    households = now[now[HOUSEHOLD].isin(current[HOUSEHOLD])].join(
+        area[area_cols], on=HOUSEHOLD).reset_index(drop=True)
+    counts = {
+        "children_registered": len(linked.events["child_register"]),
+        "children_current": int((children["role"] == "current").sum()),
+        "children_labelled": int((children["role"] == "labelled").sum()),
+        "results_without_register_entry": int((~results["child_key"].isin(
+            register["child_key"])).sum()),
+        "households_with_current_children": len(households),
+    }
+    log.info("features as of %s: %d current and %d labelled children, %d households",
+             ref.date(), counts["children_current"], counts["children_labelled"],
+             counts["households_with_current_children"])
+    return FeatureTables(ref, households, children, counts)

@@ -1,0 +1,162 @@
+"""Link pseudonymised extracts into households, geocoded to output areas.
+
+Households come from the addresses extract (the gazetteer): one per pseudonymised UPRN,
+placed in the output area that contains its British National Grid point, then in its
+LSOA and ward through the lookup. Every other source's records join their household by
+``household_key``. A record that cannot be linked is never dropped silently: it is
+counted in the linkage report by reason and written to the rejects with its source row.
+
+Police records located by grid reference rather than UPRN cannot belong to a household;
+they are placed in their output area (``area_only``) and counted apart.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo_risk import columns as C
+from geo_risk._errors import GeoRiskError
+from geo_risk.ingest import REASONS, REJECT_COLUMNS
+
+__all__ = ["LINK_REPORT_COLUMNS", "Linked", "link_sources"]
+
+log = logging.getLogger(__name__)
+
+HOUSEHOLD = "household_key"
+LINK_REPORT_COLUMNS = [
+    "source", "file", "read", "rejected_at_source", "records", "linked",
+    "uprn_not_in_gazetteer", "address_outside_area", "area_only", "match_rate",
+]
+
+
+@dataclass
+class Linked:
+    """Households and each source's linked records, with the linkage report and rejects."""
+
+    households: pd.DataFrame  # household_key, easting, northing, oa11cd, lsoa11cd, wd13cd ...
+    events: dict[str, pd.DataFrame]  # source -> linked records (household_key, row, ...)
+    area_events: dict[str, pd.DataFrame]  # source -> records placed only in an OA
+    report: pd.DataFrame
+    rejects: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+
+
+def _locate(x: np.ndarray, y: np.ndarray, oas: gpd.GeoDataFrame) -> np.ndarray:
+    """OA code of the polygon containing each point ('' outside every OA)."""
+    points = gpd.GeoSeries(gpd.points_from_xy(x, y), crs=C.BNG)
+    ok = np.isfinite(x) & np.isfinite(y)
+    hit_point, hit_oa = oas.geometry.sindex.query(points[ok], predicate="within")
+    codes = np.full(len(x), "", dtype=object)
+    located = np.flatnonzero(ok)[hit_point]
+    codes[located] = oas.index.to_numpy()[hit_oa]
+    return codes
+
+
+def _reject_rows(file: str, rows: pd.Series, column: str, reason: str) -> pd.DataFrame:
+    return pd.DataFrame({"file": file, "row": rows.to_numpy(), "column": column,
+                         "reason": reason, "detail": REASONS[reason]}, columns=REJECT_COLUMNS)
+
+
+def link_sources(
+    tables: dict[str, tuple[pd.DataFrame, dict]],
+    oas: gpd.GeoDataFrame,
+    *,
+    min_match_rate: float = 0.9,
+) -> Linked:
+    """Build households from the addresses extract and link every other source to them.
+
+    Parameters
+    ----------
+    tables
+        Source name -> (pseudonymised table, its metadata) as read by
+        :func:`geo_risk.pseudonymise.read_pseudonymised`. ``addresses`` is required.
+    oas
+        Output areas from :func:`geo_risk.boundaries.load_boundaries`.
+    min_match_rate
+        A source linking fewer of its records than this gets a loud warning: that is how
+        a partner who normalised UPRNs differently, or used another key, shows up.
+
+    Returns
+    -------
+    Linked
+    """
+    if "addresses" not in tables:
+        raise GeoRiskError("no addresses extract: households come from the address gazetteer "
+                           "(uprn, easting, northing); pseudonymise and supply it.")
+    fingerprints = {meta.get("key_fingerprint") for _, meta in tables.values()}
+    warnings: list[str] = []
+    if len(fingerprints) > 1:
+        warnings.append(f"the extracts were pseudonymised with {len(fingerprints)} different "
+                        "keys; records under another key cannot link. Re-run "
+                        "'geo-risk pseudonymise' with the project key.")
+
+    addresses, meta = tables["addresses"]
+    file = meta.get("reconciliation", {}).get("file", "addresses")
+    oa = _locate(addresses["easting"].to_numpy(float), addresses["northing"].to_numpy(float), oas)
+    duplicate = addresses[HOUSEHOLD].duplicated(keep="first").to_numpy()
+    outside = (oa == "") & ~duplicate
+    rejects = [_reject_rows(file, addresses["row"][outside], "easting", "outside_area"),
+               _reject_rows(file, addresses["row"][duplicate], "uprn", "duplicate_uprn")]
+    keep = ~outside & ~duplicate
+    households = addresses.loc[keep, [HOUSEHOLD, "easting", "northing"]].copy()
+    households[C.OA] = oa[keep]
+    area_cols = [c for c in [C.LSOA, C.WARD, C.DEPRIVATION, C.IMD_DECILE] if c in oas]
+    households = households.join(oas[area_cols], on=C.OA).reset_index(drop=True)
+    outside_keys = set(addresses.loc[outside, HOUSEHOLD])
+    known = set(households[HOUSEHOLD])
+
+    rows = [_report_row("addresses", meta, len(addresses), int(keep.sum()), 0,
+                        int(outside.sum()), 0)]
+    events: dict[str, pd.DataFrame] = {}
+    area_events: dict[str, pd.DataFrame] = {}
+    for source, (table, meta) in tables.items():
+        if source == "addresses":
+            continue
+        file = meta.get("reconciliation", {}).get("file", source)
+        key = table[HOUSEHOLD] if HOUSEHOLD in table else pd.Series("", index=table.index)
+        has_uprn = (key != "").to_numpy()
+        linked = key.isin(known).to_numpy()
+        outside_area = has_uprn & ~linked & key.isin(outside_keys).to_numpy()
+        not_found = has_uprn & ~linked & ~outside_area
+        area_only = np.zeros(len(table), dtype=bool)
+        if not has_uprn.all() and "easting" in table:
+            where = _locate(table["easting"].to_numpy(float), table["northing"].to_numpy(float),
+                            oas)
+            placed = ~has_uprn & (where != "")
+            area_only = placed
+            area_events[source] = table[placed].assign(**{C.OA: where[placed]})
+            rejects.append(_reject_rows(file, table["row"][~has_uprn & ~placed], "easting",
+                                        "outside_area"))
+        rejects += [_reject_rows(file, table["row"][not_found], "uprn", "uprn_not_in_gazetteer"),
+                    _reject_rows(file, table["row"][outside_area], "uprn",
+                                 "address_outside_area")]
+        events[source] = table[linked].reset_index(drop=True)
+        rows.append(_report_row(source, meta, len(table), int(linked.sum()), int(not_found.sum()),
+                                int(outside_area.sum()), int(area_only.sum())))
+
+    report = pd.DataFrame(rows, columns=LINK_REPORT_COLUMNS)
+    for r in report.itertuples():
+        if r.match_rate < min_match_rate:
+            warnings.append(
+                f"{r.source}: only {r.match_rate:.1%} of {r.records - r.area_only:,} records "
+                f"with a UPRN linked to a household (threshold {min_match_rate:.0%}). Check that "
+                "the partner exported UPRNs as text and pseudonymised with the project key.")
+    for message in warnings:
+        log.warning(message)
+    all_rejects = pd.concat([r for r in rejects if len(r)] or [pd.DataFrame(
+        columns=REJECT_COLUMNS)], ignore_index=True)
+    return Linked(households, events, area_events, report, all_rejects, warnings)
+
+
+def _report_row(source, meta, records, linked, not_found, outside, area_only) -> list:
+    recon = meta.get("reconciliation", {})
+    with_uprn = records - area_only
+    rate = linked / with_uprn if with_uprn else 1.0
+    return [source, recon.get("file", ""), recon.get("read", records),
+            recon.get("rejected", 0), records, linked, not_found, outside, area_only,
+            round(rate, 4)]

@@ -1,0 +1,111 @@
+"""Features as of a reference date: correct on a hand-built household, and leak-proof."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal
+
+from geo_risk.features import build_feature_tables, household_features
+from geo_risk.link import Linked
+
+MAIN_DATE = {"social_care": "start_date", "housing": "event_date", "benefits": "claim_start",
+             "police": "incident_date", "youth_offending": "offence_date",
+             "drugs_alcohol": "referral_date", "child_register": "date_of_birth"}
+END_DATE = {"social_care": "end_date", "benefits": "claim_end", "drugs_alcohol": "discharge_date"}
+
+
+def _linked(events: dict[str, pd.DataFrame]) -> Linked:
+    households = pd.DataFrame({"household_key": ["h1", "h2"], "oa11cd": ["E00900001"] * 2})
+    return Linked(households, events, {}, pd.DataFrame(), pd.DataFrame())
+
+
+def test_hand_built_household():
+    d = pd.Timestamp
+    events = {
+        "housing": pd.DataFrame({"household_key": ["h1"] * 4, "row": range(4),
+                                 "event_date": [d("2017-11-01"), d("2017-02-01"),
+                                                d("2016-06-01"), d("2018-01-05")],
+                                 "event_type": ["rent arrears", "temporary accommodation",
+                                                "homelessness application", "rent arrears"]}),
+        "social_care": pd.DataFrame({"household_key": ["h1", "h1"], "row": [1, 2],
+                                     "start_date": [d("2015-01-01"), d("2017-10-01")],
+                                     "end_date": [d("2015-06-01"), d("2018-03-01")],
+                                     "episode_type": ["early help", "child in need"]}),
+        "benefits": pd.DataFrame({"household_key": ["h1"], "row": [1],
+                                  "claim_start": [d("2012-01-01")], "claim_end": [pd.NaT],
+                                  "benefit": ["housing benefit"], "lone_parent": [True],
+                                  "income_band": ["£7,500–£14,999"]}),
+    }
+    pairs = pd.DataFrame({"household_key": ["h1", "h2"], "as_of": [d("2017-12-31")] * 2})
+    f = household_features(_linked(events), pairs)
+    h1, h2 = f.iloc[0], f.iloc[1]
+    assert (h1["hs_12m"], h1["hs_24m"], h1["hs_ta_24m"], h1["hs_arrears_12m"]) == (2, 3, 1, 1)
+    assert h1["hs_months_since"] == pytest.approx(60 / 30.4375)
+    assert bool(h1["sc_open"]) and h1["sc_level"] == 2 and h1["sc_24m"] == 1
+    assert bool(h1["bn_open"]) and bool(h1["bn_lone_parent"]) and bool(h1["bn_low_income"])
+    assert h2["hs_24m"] == 0 and not h2["sc_ever"] and np.isnan(h2["hs_months_since"])
+
+
+def _knowable_at(events: dict[str, pd.DataFrame], ref: pd.Timestamp) -> dict[str, pd.DataFrame]:
+    """What the partners' systems held on the reference date."""
+    out = {}
+    for source, table in events.items():
+        if source in MAIN_DATE:
+            table = table[table[MAIN_DATE[source]] <= ref].copy()
+        if source in END_DATE:
+            end = END_DATE[source]
+            table[end] = table[end].where(table[end] <= ref)
+        if source == "school_readiness":
+            year_end = table["academic_year"].str[:4].astype(int) + 1
+            table = table[pd.to_datetime(year_end.astype(str) + "-10-31") <= ref]
+        out[source] = table
+    return out
+
+
+def _future_copies(events: dict[str, pd.DataFrame], ref: pd.Timestamp, rng) -> dict:
+    """Every source gets copies of its rows dated 1 day to 3 years after the reference date."""
+    out = {}
+    for source, table in events.items():
+        extra = table.sample(frac=0.3, random_state=rng).copy()
+        shift = pd.to_timedelta(rng.integers(1, 3 * 365, len(extra)), unit="D")
+        if source in MAIN_DATE:
+            col = MAIN_DATE[source]
+            extra[col] = ref + shift
+        if source in END_DATE:
+            extra[END_DATE[source]] = ref + shift + pd.Timedelta(days=30)
+        if source == "school_readiness":
+            extra["academic_year"] = f"{ref.year}/{(ref.year + 1) % 100:02d}"
+            extra["gld"] = ~extra["gld"].astype(bool)
+        out[source] = pd.concat([table, extra], ignore_index=True)
+    return out
+
+
+@pytest.mark.parametrize("reference_date", ["2014-06-30", "2014-12-31"])
+def test_nothing_after_the_reference_date_changes_a_feature(messy_linked, reference_date):
+    ref = pd.Timestamp(reference_date)
+    rng = np.random.default_rng(11)
+    base = build_feature_tables(messy_linked, ref)
+    for events in [_knowable_at(messy_linked.events, ref),
+                   _future_copies(messy_linked.events, ref, rng)]:
+        other = build_feature_tables(_linked_like(messy_linked, events), ref)
+        for name, key in [("children", ["child_key"]), ("households", ["household_key"])]:
+            a = getattr(base, name).sort_values(key).reset_index(drop=True)
+            b = getattr(other, name).sort_values(key).reset_index(drop=True)
+            assert_frame_equal(a, b[a.columns], check_dtype=False)
+    assert base.counts["children_labelled"] > 1000 and base.counts["children_current"] > 5000
+
+
+def _linked_like(linked: Linked, events: dict[str, pd.DataFrame]) -> Linked:
+    return Linked(linked.households, events, linked.area_events, linked.report, linked.rejects)
+
+
+def test_labelled_children_are_seen_at_three_and_a_half(messy_linked):
+    tables = build_feature_tables(messy_linked, "2014-12-31")
+    lab = tables.children[tables.children["role"] == "labelled"]
+    assert (lab["age_months"] == 42).all()
+    assert set(lab["academic_year"]) == {"2012/13", "2013/14"}  # 2014/15 not yet published
+    cur = tables.children[tables.children["role"] == "current"]
+    assert cur["age_months"].between(0, 59).all() and cur["not_gld"].isna().all()
+    assert set(tables.households["household_key"]) == set(cur["household_key"])

@@ -1,0 +1,136 @@
+"""Reading partner extracts: encodings, formats, normalisation and reasons."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from geo_risk._errors import SchemaError
+from geo_risk.ingest import (
+    clean_extract,
+    normalise_nhs,
+    normalise_uprn,
+    parse_dates,
+    read_extract,
+)
+
+HOUSING = "uprn,postcode,event_date,event_type\n"
+
+
+def _write(tmp_path, name, text, encoding="utf-8"):
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+@pytest.mark.parametrize("encoding,prefix", [("utf-8", b""), ("utf-8", b"\xef\xbb\xbf"),
+                                             ("cp1252", b"")])
+def test_encodings_are_detected(tmp_path, encoding, prefix):
+    text = ("uprn,postcode,claim_start,claim_end,benefit,lone_parent,income_band\r\n"
+            "900000000001,SS1 1AA,01/02/2015,,housing benefit,Y,\"£0–£7,499\"\r\n")
+    path = tmp_path / "benefits.csv"
+    path.write_bytes(prefix + text.encode(encoding))
+    extract = read_extract(path, "benefits")
+    assert extract.encoding == ("utf-8-sig" if prefix else encoding)
+    assert extract.table.loc[0, "income_band"] == "£0–£7,499"
+    kept, rejects = clean_extract(extract)
+    assert rejects.empty and kept.loc[0, "claim_start"] == pd.Timestamp("2015-02-01")
+    assert bool(kept.loc[0, "lone_parent"]) is True
+
+
+def test_undecodable_text_stops_with_the_fix(tmp_path):
+    path = tmp_path / "housing.csv"
+    path.write_bytes(HOUSING.encode() + b"9\x81,SS1,2015-01-01,overcrowding\n")
+    with pytest.raises(SchemaError, match="cannot be read as UTF-8 or Windows-1252"):
+        read_extract(path, "housing")
+
+
+def test_xlsx_and_parquet(tmp_path):
+    table = pd.DataFrame({"UPRN": ["900000000001"], "Event_Date": ["2016-03-04"],
+                          "Event_Type": ["Rent Arrears"]})
+    table.to_excel(tmp_path / "housing.xlsx", index=False)
+    table.to_parquet(tmp_path / "housing.parquet")
+    for name in ["housing.xlsx", "housing.parquet"]:
+        kept, rejects = clean_extract(read_extract(tmp_path / name, "housing"))
+        assert rejects.empty and kept.loc[0, "event_type"] == "rent arrears"
+        assert kept.loc[0, "uprn"] == "900000000001"
+
+
+def test_structural_errors(tmp_path):
+    with pytest.raises(SchemaError, match="has no column event_type"):
+        read_extract(_write(tmp_path, "h.csv", "uprn,event_date\n1,2015-01-01\n"), "housing")
+    with pytest.raises(SchemaError, match="the file is empty"):
+        read_extract(_write(tmp_path, "e.csv", ""), "housing")
+    with pytest.raises(SchemaError, match="header but no rows"):
+        read_extract(_write(tmp_path, "n.csv", HOUSING), "housing")
+    with pytest.raises(SchemaError, match="unknown source 'housng'; did you mean 'housing'"):
+        read_extract(_write(tmp_path, "x.csv", HOUSING), "housng")
+    ragged = HOUSING + "900000000001,SS1 1AA,2015-01-01,overcrowding,extra\n"
+    with pytest.raises(SchemaError, match="row 2 has more fields than the header"):
+        read_extract(_write(tmp_path, "r.csv", ragged), "housing")
+    with pytest.raises(SchemaError, match="file not found"):
+        read_extract(tmp_path / "absent.csv", "housing")
+
+
+def test_row_reasons_and_reconciliation(tmp_path):
+    rows = [
+        "900000000001,SS1 1AA,2015-01-01,overcrowding",      # kept
+        "900000000001,SS1 1AA,2015-01-01,overcrowding",      # duplicate of row 2
+        "9.00000E+11,SS1 1AA,2015-01-01,overcrowding",       # lost digits
+        ",SS1 1AA,2015-01-01,overcrowding",                  # postcode only
+        "900000000002.0,SS1 1AB,31/12/2016,rent arrears",    # kept (normalised)
+        "900000000003,SS1 1AB,12/31/2016,rent arrears",      # US date
+        "900000000003,SS1 1AB,2016-12-30,eviction",          # unknown category
+        "900000000003,SS1 1AB,,rent arrears",                # missing date
+    ]
+    extract = read_extract(_write(tmp_path, "housing.csv", HOUSING + "\n".join(rows) + "\n"),
+                           "housing")
+    kept, rejects = clean_extract(extract)
+    assert len(kept) + len(rejects) == len(rows)
+    assert kept["row"].tolist() == [2, 6]
+    assert kept["uprn"].tolist() == ["900000000001", "900000000002"]
+    got = dict(zip(rejects["row"], rejects["reason"], strict=True))
+    assert got == {3: "duplicate_row", 4: "uprn_lost_digits", 5: "uprn_missing",
+                   7: "date_invalid", 8: "category_unknown", 9: "value_missing"}
+    assert "(row 2)" in rejects.set_index("row").loc[3, "detail"]
+    assert set(rejects.columns) == {"file", "row", "column", "reason", "detail"}
+    assert not rejects.isin(["900000000001", "9.00000E+11"]).any().any()
+
+
+def test_end_before_start_and_police_location(tmp_path):
+    sc = ("person_id,uprn,start_date,end_date,episode_type,primary_need\n"
+          "A1,900000000001,2016-05-01,2016-04-01,early help,N4\n")
+    _, rejects = clean_extract(read_extract(_write(tmp_path, "sc.csv", sc), "social_care"))
+    assert rejects["reason"].tolist() == ["date_order"]
+    police = ("incident_id,incident_date,uprn,easting,northing,category,role\n"
+              "42/1/15,2015-01-01,,,,other,\n42/2/15,2015-01-01,,570000,189000,ASB,\n")
+    kept, rejects = clean_extract(read_extract(_write(tmp_path, "p.csv", police), "police"))
+    assert rejects["reason"].tolist() == ["location_missing"] and kept["row"].tolist() == [3]
+
+
+@given(st.integers(1, 999_999_999_999), st.sampled_from(["{}", "{}.0", " {} ", "00{}",
+                                                         "{}.00"]))
+def test_uprn_forms_normalise_to_one(uprn, form):
+    ok, why = normalise_uprn(pd.Series([form.format(uprn)]))
+    assert (ok[0], why[0]) == (str(uprn), "")
+
+
+@given(st.integers(100_000_000_000, 999_999_999_999))
+def test_scientific_uprns_are_never_guessed(uprn):
+    ok, why = normalise_uprn(pd.Series([f"{uprn:.5E}", f"{uprn:.5e}".replace("e+", "e")]))
+    assert ok.tolist() == ["", ""] and why.tolist() == ["uprn_lost_digits"] * 2
+
+
+def test_nhs_numbers():
+    ok, why = normalise_nhs(pd.Series(["943 476 5919", "943-476-5919", "9434765918", ""]))
+    assert ok.tolist() == ["9434765919", "9434765919", "", ""]
+    assert why.tolist() == ["", "", "nhs_invalid", "id_missing"]
+
+
+def test_dates_are_day_first_or_iso():
+    dates, why = parse_dates(pd.Series(["05/04/2016", "2016-04-05T10:00:00", "5/4/2016",
+                                        "2016/04/05", "31/02/2016"]))
+    assert dates[:3].dt.strftime("%Y-%m-%d").tolist() == ["2016-04-05"] * 3
+    assert why.tolist() == ["", "", "", "date_invalid", "date_invalid"]

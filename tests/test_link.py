@@ -1,0 +1,94 @@
+"""Linkage on the messy world: every planted defect normalised or rejected, nothing lost."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from geo_risk import columns as C
+from geo_risk.link import link_sources
+from geo_risk.pseudonymise import Key, pseudonymise_extract, read_pseudonymised
+
+#: Planted defect -> the reason a correct ingest rejects it with.
+EXPECTED_REASON = {
+    "uprn_scientific": "uprn_lost_digits",
+    "postcode_no_uprn": "uprn_missing",
+    "nhs_bad_check_digit": "nhs_invalid",
+    "duplicate_row": "duplicate_row",
+    "out_of_area": "outside_area",
+}
+
+
+@pytest.fixture(scope="module")
+def all_rejects(messy_pseudonymised, messy_linked):
+    folder, _ = messy_pseudonymised
+    at_source = pd.concat([pd.read_csv(p) for p in folder.glob("*.rejects.csv")])
+    return pd.concat([at_source, messy_linked.rejects], ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def ledger(messy_dir):
+    return pd.read_csv(messy_dir / "truth/defects.csv", dtype={"row": "Int64"})
+
+
+def test_every_planted_defect_is_handled(ledger, all_rejects, messy_linked):
+    reason_at = all_rejects.set_index(["file", "row"])["reason"]
+    assert not reason_at.index.duplicated().any(), "a row was rejected twice"
+    linked_rows = {(f"{source}.csv", row) for source, table in messy_linked.events.items()
+                   for row in table["row"]}
+    rows = ledger[ledger["row"].notna()]
+    for d in rows.itertuples():
+        got = reason_at.get((d.file, d.row))
+        if d.handling == "reject":
+            assert got == EXPECTED_REASON[d.defect], (d, got)
+        else:  # normalised: used, unless its household's own address was out of area
+            assert (d.file, d.row) in linked_rows or got == "address_outside_area", (d, got)
+    assert len(rows) > 1000
+
+
+def test_file_level_defects_are_normalised(ledger, all_rejects, messy_pseudonymised):
+    folder, _ = messy_pseudonymised
+    for d in ledger[ledger["row"].isna()].itertuples():
+        rejected = all_rejects[all_rejects["file"] == d.file]
+        assert not rejected["reason"].isin(["date_invalid", "value_missing"]).any(), d
+    register, meta = read_pseudonymised(folder / "child_register.parquet")
+    assert meta["encoding"] == "cp1252"
+    assert register["first_language"].isin(["Português", "Yorùbá"]).any()
+    benefits, _ = read_pseudonymised(folder / "benefits.parquet")
+    assert benefits["income_band"].str.startswith("£").all()
+    assert benefits["claim_start"].dt.year.min() >= 2005
+
+
+def test_every_row_is_used_or_rejected(messy_pseudonymised, messy_linked, all_rejects):
+    _, recon = messy_pseudonymised
+    assert (recon["read"] == recon["kept"] + recon["rejected"]).all()
+    report = messy_linked.report.set_index("source")
+    for r in recon.itertuples():
+        used = report.loc[r.source, "linked"] + report.loc[r.source, "area_only"]
+        rejected = (all_rejects["file"] == r.file).sum()
+        assert used + rejected == r.read, r.source
+
+
+def test_linkable_records_are_linked(messy_linked):
+    report = messy_linked.report
+    assert (report["match_rate"] >= 0.99).all(), report
+    assert not messy_linked.warnings
+    households = messy_linked.households
+    assert households["household_key"].is_unique
+    assert households[C.OA].notna().all() and households[C.WARD].notna().all()
+
+
+def test_a_partner_with_another_key_is_loud(messy_dir, messy_pseudonymised, caplog):
+    folder, _ = messy_pseudonymised
+    tables = {p.stem: read_pseudonymised(p) for p in folder.glob("*.parquet")}
+    other = pseudonymise_extract(messy_dir / "extracts/housing.csv", "housing",
+                                 Key(bytes(range(100, 132))))
+    tables["housing"] = (other.table, {"key_fingerprint": other.key_fingerprint,
+                                       "reconciliation": other.reconciliation})
+    from geo_risk.boundaries import load_boundaries
+
+    linked = link_sources(tables, load_boundaries())
+    assert linked.report.set_index("source").loc["housing", "match_rate"] == 0
+    assert any("different keys" in w for w in linked.warnings)
+    assert any("housing: only 0.0%" in w for w in linked.warnings)
+    assert "housing: only 0.0%" in caplog.text

@@ -1,0 +1,143 @@
+"""Keyed pseudonymisation: deterministic per key, different across keys, and leak-free."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+import stat
+
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from geo_risk.pseudonymise import (
+    Key,
+    KeyError_,
+    make_key,
+    pseudonymise_extract,
+    pseudonymise_series,
+    read_pseudonymised,
+    write_pseudonymised,
+)
+from geo_risk.synth.extracts import EXTRACTS
+
+keys = st.binary(min_size=32, max_size=64).filter(lambda b: len(set(b)) >= 8).map(Key)
+uprns = st.lists(st.integers(1, 999_999_999_999).map(str), min_size=1, max_size=30)
+
+
+@given(keys, uprns)
+def test_deterministic_for_a_key_and_equal_to_hmac(key, values):
+    a = pseudonymise_series(pd.Series(values), key, "uprn")
+    b = pseudonymise_series(pd.Series(list(reversed(values))), key, "uprn")
+    assert a.tolist() == list(reversed(b.tolist()))
+    expected = [hmac.new(key.secret, f"uprn:{v}".encode(), hashlib.sha256).hexdigest()[:32]
+                for v in values]
+    assert a.tolist() == expected
+
+
+@given(keys, keys, uprns)
+def test_different_keys_give_different_pseudonyms(k1, k2, values):
+    if k1.secret == k2.secret:
+        return
+    a = pseudonymise_series(pd.Series(values), k1, "uprn")
+    b = pseudonymise_series(pd.Series(values), k2, "uprn")
+    assert not set(a) & set(b)
+
+
+@given(keys, st.integers(1_000_000_000, 9_999_999_999).map(str))
+def test_domains_never_collide(key, digits):
+    household = pseudonymise_series(pd.Series([digits]), key, "uprn")[0]
+    person = pseudonymise_series(pd.Series([digits]), key, "nhs")[0]
+    assert household != person and len(household) == 32
+
+
+def test_empty_stays_empty_and_large_batches_match(test_key):
+    import geo_risk.pseudonymise as p
+
+    values = pd.Series([str(900_000_000_000 + i) for i in range(3000)] + [""])
+    serial = pseudonymise_series(values, test_key, "uprn")
+    old = p._PARALLEL_FROM
+    p._PARALLEL_FROM = 1000  # force the two-process path
+    try:
+        parallel = pseudonymise_series(values, test_key, "uprn")
+    finally:
+        p._PARALLEL_FROM = old
+    assert serial.tolist() == parallel.tolist() and serial.iloc[-1] == ""
+
+
+def test_key_files(tmp_path):
+    path = tmp_path / "project.key"
+    key = make_key(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert Key.load(path) == key and key.secret.hex() not in repr(key)
+    with pytest.raises(KeyError_, match="already exists; a key is never overwritten"):
+        make_key(path)
+    (tmp_path / "short.key").write_text("ab" * 16)
+    with pytest.raises(KeyError_, match="at least 32 random bytes"):
+        Key.load(tmp_path / "short.key")
+    (tmp_path / "weak.key").write_text("00" * 40)
+    with pytest.raises(KeyError_, match="at least 32 random bytes"):
+        Key.load(tmp_path / "weak.key")
+    (tmp_path / "text.key").write_text("my secret password")
+    with pytest.raises(KeyError_, match="not a geo-risk key"):
+        Key.load(tmp_path / "text.key")
+    with pytest.raises(KeyError_, match="key file not found"):
+        Key.load(tmp_path / "none.key")
+
+
+def _raw_identifiers(messy_dir) -> set[str]:
+    """Every raw identifier in the messy extracts, digits only (UPRN, NHS, person ids)."""
+    found: set[str] = set()
+    for name, columns in EXTRACTS.items():
+        encoding = "cp1252" if name in {"child_register", "benefits"} else "utf-8-sig"
+        table = pd.read_csv(messy_dir / f"extracts/{name}.csv", dtype=str,
+                            keep_default_na=False, encoding=encoding)
+        for column in {"uprn", "child_id", "person_id", "incident_id"} & set(columns):
+            values = table[column].str.replace(r"\D", "", regex=True)
+            found |= set(values[values.str.len() >= 6])
+    return found
+
+
+def test_no_output_holds_a_raw_identifier_or_the_key(messy_dir, messy_pseudonymised, test_key):
+    folder, recon = messy_pseudonymised
+    raw = _raw_identifiers(messy_dir)
+    assert len(raw) > 50_000
+    secret_forms = {test_key.secret.hex(), test_key.secret.hex().upper()}
+    for path in sorted(folder.iterdir()):
+        if path.suffix == ".parquet":
+            table, meta = read_pseudonymised(path)
+            text = table.astype(str).to_csv(index=False) + str(meta)
+            assert test_key.secret not in path.read_bytes()
+        else:
+            text = path.read_text()
+        digit_runs = set(re.findall(r"\d{6,}", text))
+        assert not digit_runs & raw, f"{path.name} holds a raw identifier"
+        assert not any(s in text for s in secret_forms), f"{path.name} holds the key"
+    assert (recon["read"] == recon["kept"] + recon["rejected"]).all()
+
+
+def test_names_and_postcodes_are_dropped_and_birth_month_kept(messy_dir, test_key, tmp_path):
+    result = pseudonymise_extract(messy_dir / "extracts/child_register.csv", "child_register",
+                                  test_key)
+    assert {"forename", "surname", "child_id", "uprn"}.isdisjoint(result.table.columns)
+    assert (result.table["date_of_birth"].dt.day == 1).all()
+    write_pseudonymised(result, tmp_path / "cr.parquet")
+    _, meta = read_pseudonymised(tmp_path / "cr.parquet")
+    assert meta["key_fingerprint"] == test_key.fingerprint
+    assert meta["reconciliation"]["read"] == meta["reconciliation"]["kept"] + meta[
+        "reconciliation"]["rejected"]
+    housing = pseudonymise_extract(messy_dir / "extracts/housing.csv", "housing", test_key)
+    assert "postcode" not in housing.table.columns
+
+
+@pytest.mark.parametrize("source", ["housing", "child_register"])
+def test_logs_carry_no_values(messy_dir, test_key, caplog, source):
+    raw = _raw_identifiers(messy_dir)
+    with caplog.at_level(logging.DEBUG):
+        pseudonymise_extract(messy_dir / f"extracts/{source}.csv", source, test_key)
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert not set(re.findall(r"\d{6,}", logged)) & raw
+    assert test_key.secret.hex() not in logged
