@@ -13,9 +13,10 @@ trained on them will see today's under-fives.
 
 Windows are in months of 30.4375 days. Columns (``{w}`` is each window, default 12, 24):
 
-- ``sc_open``, ``sc_{w}m``, ``sc_ever``, ``sc_level``, ``sc_months_since``: social care
-  and early help episodes (level: 0 none, 1 early help, 2 child in need, 3 child
-  protection, 4 looked after; the highest open or started in the last 24 months);
+- ``sc_open``, ``sc_{w}m``, ``sc_ever``, ``sc_level``, ``sc_months_since``,
+  ``sc_months_since_end``: social care and early help episodes (level: 0 none, 1 early
+  help, 2 child in need, 3 child protection, 4 looked after; the highest open or started
+  in the last 24 months; months since the last episode ended, 0 while one is open);
 - ``hs_{w}m``, ``hs_ta_24m``, ``hs_homeless_24m``, ``hs_arrears_12m``,
   ``hs_overcrowding_24m``, ``hs_asb_24m``, ``hs_months_since``: housing events;
 - ``bn_open``, ``bn_lone_parent``, ``bn_low_income``, ``bn_universal_credit``,
@@ -24,6 +25,9 @@ Windows are in months of 30.4375 days. Columns (``{w}`` is each window, default 
 - ``yo_24m``, ``yo_ever``: youth offending; ``dl_open``, ``dl_24m``, ``dl_ever``: drug and
   alcohol referrals;
 - ``hh_children``, ``hh_under5``: registered children in the household born by the date;
+- ``area_housing_12m``, ``area_ta_12m``, ``area_da_12m``: housing events, temporary
+  accommodation placements and domestic abuse incidents in the household's output area in
+  the last 12 months, per household there (how the neighbourhood is changing);
 - ``male``, ``months_young`` (September-born 0 ... August-born 11), ``eal``,
   ``age_months``: the child;
 - ``deprivation``, ``imd_decile``: the output area's LSOA, when IMD was supplied.
@@ -117,6 +121,8 @@ def household_features(
         level = m["episode_type"].map(_LEVEL).where(is_open | (m["months"] < 24), 0)
         f["sc_level"] = level.groupby(m["pair"]).max().reindex(f.index, fill_value=0)
         f["sc_months_since"] = latest(m)
+        since_end = ((m["as_of"] - m["end_date"]).dt.days / MONTH_DAYS).where(~is_open, 0.0)
+        f["sc_months_since_end"] = since_end.groupby(m["pair"]).min().reindex(f.index)
 
     hs = ev.get("housing", empty)
     if len(hs):
@@ -168,6 +174,11 @@ def household_features(
         f["dl_24m"] = count(m, m["months"] < 24)
         f["dl_ever"] = count(m) > 0
 
+    for name, source, date, keep in _AREA_RATES:
+        table = ev.get(source, empty)
+        if len(table):
+            f[name] = _area_rate(linked, pairs, table[keep(table)], date)
+
     kids = ev.get("child_register", empty)
     if len(kids):
         m = _pairs_with(pairs, kids, "date_of_birth")
@@ -176,6 +187,40 @@ def household_features(
 
     f.index = pairs.index
     return f
+
+
+#: Area context: events in the household's output area in the last 12 months, per
+#: household living there (name, source, date column, which records).
+_AREA_RATES = [
+    ("area_housing_12m", "housing", "event_date", lambda t: t["event_type"] != ""),
+    ("area_ta_12m", "housing", "event_date",
+     lambda t: t["event_type"] == "temporary accommodation"),
+    ("area_da_12m", "police", "incident_date", lambda t: t["category"] == "domestic abuse"),
+]
+
+
+def _area_rate(linked: Linked, pairs: pd.DataFrame, events: pd.DataFrame, date: str
+               ) -> np.ndarray:
+    """Events in each pair's output area in the 365 days up to its as-of date, per household.
+
+    Daily cumulative counts per OA make every window exact to the day, so nothing after
+    the as-of date is counted.
+    """
+    homes = linked.households.set_index(HOUSEHOLD)[C.OA]
+    oa_codes, oa_of_home = np.unique(homes.to_numpy(), return_inverse=True)
+    per_oa = np.bincount(oa_of_home, minlength=len(oa_codes))
+    home_index = pd.Series(oa_of_home, index=homes.index)
+    start = min(events[date].min(), pairs["as_of"].min()) - pd.Timedelta(days=366)
+    days = int((max(events[date].max(), pairs["as_of"].max()) - start).days) + 1
+    counts = np.zeros((len(oa_codes), days + 1), dtype=np.int32)
+    ev_oa = home_index.reindex(events[HOUSEHOLD]).to_numpy()
+    ev_day = (events[date] - start).dt.days.to_numpy()
+    np.add.at(counts, (ev_oa, ev_day + 1), 1)
+    cum = counts.cumsum(axis=1)
+    oa = home_index.reindex(pairs[HOUSEHOLD]).to_numpy()
+    day = (pairs["as_of"] - start).dt.days.to_numpy()
+    in_window = cum[oa, day + 1] - cum[oa, day + 1 - 365]
+    return in_window / per_oa[oa]
 
 
 def _age_months(dob: pd.Series, as_of: pd.Series | pd.Timestamp) -> pd.Series:

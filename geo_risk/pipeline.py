@@ -10,24 +10,38 @@ from __future__ import annotations
 import json
 import logging
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from geo_risk import __version__
 from geo_risk.boundaries import DEFAULT_BOUNDARIES, BoundaryFiles, load_boundaries
-from geo_risk.features import FeatureTables, build_feature_tables
+from geo_risk.fairness import audit
+from geo_risk.features import LABEL, FeatureTables, build_feature_tables
 from geo_risk.ingest import REJECT_COLUMNS
-from geo_risk.link import link_sources
+from geo_risk.link import HOUSEHOLD, link_sources
+from geo_risk.model import (
+    DEFAULT_CAPACITY,
+    Capacity,
+    RiskModel,
+    Validation,
+    feature_columns,
+    flag_households,
+    score_households,
+    validate,
+)
 from geo_risk.pseudonymise import (
     Key,
     pseudonymise_extract,
     read_pseudonymised,
     write_pseudonymised,
 )
+from geo_risk.reasons import explain_households
 from geo_risk.schemas import SOURCES
 
-__all__ = ["pseudonymise_folder", "run_demo", "run_link"]
+__all__ = ["ModelRun", "pseudonymise_folder", "run_demo", "run_link", "run_model"]
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +90,159 @@ def run_link(
     return features, linked.report
 
 
+@dataclass
+class ModelRun:
+    """What the model stage produced: the fitted model, validation, scores and flags."""
+
+    model: RiskModel
+    validation: Validation
+    children: pd.DataFrame  # scored children: child_key, household_key, p
+    households: pd.DataFrame  # scored households with rank, flagged, known
+    fairness: pd.DataFrame
+    summary: dict
+
+
+def run_model(
+    tables: FeatureTables,
+    out: Path,
+    *,
+    capacity: Capacity = DEFAULT_CAPACITY,
+    known_within_months: float = 24.0,
+    max_fairness_gap: float = 0.10,
+    random_state: int = 0,
+) -> ModelRun:
+    """Validate, fit, score, flag, explain and audit; write the model card and the
+    restricted flagged-household list.
+
+    Writes ``out/model/`` (``model_card.md``, ``model_card.html``, ``validation.csv``,
+    ``fairness.csv``) and ``out/restricted/flagged_households.csv``, which holds
+    pseudonymised household keys and must never be published or read by maps or reports.
+    """
+    out = Path(out)
+    children = tables.children
+    features = feature_columns(children)
+    labelled = children[children["role"] == "labelled"]
+    model = RiskModel(random_state=random_state).fit(
+        labelled[features], labelled[LABEL].astype(bool), groups=labelled[HOUSEHOLD])
+    child_p, scored = score_households(model, children)
+    flags = flag_households(scored, tables.households, capacity=capacity,
+                            known_within_months=known_within_months)
+    k = int(flags["flagged"].sum())
+    share = k / max(len(flags), 1)
+    validation = validate(children, flag_share=share, random_state=random_state)
+    fairness, fairness_warnings = audit(validation.test, k=validation.k_test,
+                                        max_gap=max_fairness_gap)
+    flagged = flags[flags["flagged"]]
+    reasons = explain_households(model, children[children["role"] == "current"],
+                                 list(flagged[HOUSEHOLD]))
+    restricted = flagged.merge(reasons, on=HOUSEHOLD, how="left").assign(
+        status=lambda f: np.where(f["known"], "known to children's services",
+                                  "previously unknown"))
+    (out / "restricted").mkdir(parents=True, exist_ok=True)
+    restricted[[HOUSEHOLD, "rank", "score", "children", "status", "reasons", "contributions"]
+               ].round({"score": 4}).to_csv(out / "restricted/flagged_households.csv",
+                                            index=False)
+
+    gb = validation.metrics.iloc[0]
+    base = validation.metrics
+    summary = {
+        "holdout_cohort": validation.test_cohort,
+        "holdout_children": validation.n_test,
+        "holdout_auc": round(gb["auc"], 4),
+        "holdout_average_precision": round(gb["average_precision"], 4),
+        "brier": round(gb["brier"], 4),
+        "calibration_slope": round(gb["calibration_slope"], 4),
+        "calibration_intercept": round(gb["calibration_intercept"], 4),
+        "ece": round(gb["ece"], 4),
+        "holdout_k": validation.k_test,
+        "precision_at_k": round(gb["precision_at_k"], 4),
+        "recall_at_k": round(gb["recall_at_k"], 4),
+        "logistic_auc": round(base.loc["logistic regression", "auc"], 4),
+        "k": k,
+        "capacity": capacity.describe(),
+        "households_scored": len(flags),
+        "children_scored": len(child_p),
+        "households_flagged": k,
+        "flagged_known": int(flagged["known"].sum()),
+        "flagged_unknown": int((~flagged["known"]).sum()),
+        "known_within_months": known_within_months,
+        "fairness_warnings": fairness_warnings,
+    }
+    if "area only (deprivation)" in base.index:
+        area_auc = base.loc["area only (deprivation)", "auc"]
+        summary["area_only_auc"] = round(area_auc, 4)
+        summary["auc_margin_over_area_only"] = round(gb["auc"] - area_auc, 4)
+    summary["headline"] = (
+        f"{len(flags):,} households with under-fives scored; {k:,} flagged; "
+        f"{summary['flagged_unknown']:,} of them unknown to children's services")
+    _write_model_card(out / "model", tables, validation, fairness, fairness_warnings, summary,
+                      features)
+    log.info(summary["headline"])
+    current = children.loc[child_p.index, ["child_key", HOUSEHOLD]].assign(p=child_p)
+    return ModelRun(model, validation, current.reset_index(drop=True), flags, fairness,
+                    summary)
+
+
+def _write_model_card(folder: Path, tables, validation, fairness, fairness_warnings, summary,
+                      features) -> None:
+    from geo_risk.model_card import INTENDED_USE, render_model_card
+    from geo_risk.reasons import FACTORS
+
+    folder.mkdir(parents=True, exist_ok=True)
+    metrics = validation.metrics.round(3).reset_index(names="model")
+    metrics.to_csv(folder / "validation.csv", index=False)
+    fair = fairness.round(3)
+    fair.to_csv(folder / "fairness.csv", index=False)
+    labelled = tables.children[tables.children["role"] == "labelled"]
+    cohorts = labelled["academic_year"].value_counts().sort_index()
+    factor_rows = pd.DataFrame(
+        [(name, ", ".join(c for c in cols if c in features)) for name, cols in FACTORS.items()
+         if any(c in features for c in cols)], columns=["factor", "features"])
+    sections = [
+        ("Intended use", [INTENDED_USE, (
+            "The flagged-household list is a restricted output for practitioners, "
+            "re-identified only by the data controller who holds the key; it is never part "
+            "of a partnership-board pack.")]),
+        ("Headline", [summary["headline"] + f" (reference date {tables.reference_date.date()}, "
+                      f"capacity: {summary['capacity']}; known = a social care or early help "
+                      f"episode open or ended within {summary['known_within_months']:g} "
+                      "months)."]),
+        ("Data and cohorts", [
+            "Outcome: not reaching a Good Level of Development at the end of reception. "
+            "Features are taken as of age 3½ for labelled children and as of the reference "
+            "date for the children scored; nothing dated later is used.",
+            pd.DataFrame({"academic year": cohorts.index, "children": cohorts.to_numpy()}),
+            f"Validation: trained on {', '.join(validation.train_cohorts)} "
+            f"({validation.n_train:,} children), tested on {validation.test_cohort} "
+            f"({validation.n_test:,} children). The final model is refitted on all cohorts."]),
+        ("Features", [factor_rows]),
+        ("Performance on the later cohort, with baselines", [
+            metrics,
+            f"Precision and recall at k: the top {validation.k_test} children of the test "
+            "cohort, the same share as the households flagged. ECE over ten equal-count "
+            "bins; calibration intercept with the slope fixed at 1."]),
+        ("Fairness", [fair, *(fairness_warnings or ["No gap above the bound."])]),
+        ("Reasons", ["Each flagged household's reasons come from occlusion: its features, "
+                     "group by group, are replaced by a typical household's and the drop in "
+                     "its score is the factor's contribution (see geo_risk/reasons.py)."]),
+        ("Limitations", [
+            "Predictions are probabilities for groups, not verdicts on families; most "
+            "flagged children will reach a Good Level of Development and many who do not "
+            "will not be flagged (see precision and recall).",
+            "Records show contact with services, not need: households that services have "
+            "not seen look lower-risk than they are, and areas with more services look "
+            "higher-risk.",
+            "Risk drifts: the model is validated on one later cohort; recalibrate each "
+            "refresh. The EYFS profile was reformed in 2021/22, so cohorts either side are "
+            "not comparable.",
+            "Addresses are taken as current; moves between age 3½ and assessment are not seen.",
+        ]),
+    ]
+    md, page = render_model_card(sections, "geo-risk school-readiness model card")
+    (folder / "model_card.md").write_text(md)
+    (folder / "model_card.html").write_text(page)
+
+
 def run_demo(out: Path, *, seed: int = 1, periods: int = 16) -> dict:
     """Run everything built so far on the embedded synthetic town.
 
@@ -84,7 +251,7 @@ def run_demo(out: Path, *, seed: int = 1, periods: int = 16) -> dict:
     household and child tables, the linkage report and all rejects; ``out/run.json``:
     headline figures. Returns the contents of ``run.json``.
     """
-    from geo_risk.synth.checks import describe_world
+    from geo_risk.synth.checks import describe_world, oracle_figures
     from geo_risk.synth.world import make_world, write_world
 
     out = Path(out)
@@ -96,6 +263,9 @@ def run_demo(out: Path, *, seed: int = 1, periods: int = 16) -> dict:
     recon = pseudonymise_folder(out / "synth/extracts", Key.for_demo(seed), out / "pseudonymised")
     features, report = run_link(out / "pseudonymised", out / "link",
                                 reference_date=reference_date)
+    model_run = run_model(features, out, random_state=seed)
+    model_summary = {**model_run.summary,
+                     **oracle_figures(world, Key.for_demo(seed), model_run)}
     summary = {
         "geo_risk": __version__,
         "seed": seed,
@@ -107,6 +277,7 @@ def run_demo(out: Path, *, seed: int = 1, periods: int = 16) -> dict:
             "rows_rejected_at_source": int(recon["rejected"].sum()),
             **features.counts,
         },
+        "model": model_summary,
         "seconds": round(time.perf_counter() - started, 1),
     }
     (out / "run.json").write_text(json.dumps(summary, indent=2) + "\n")

@@ -62,3 +62,46 @@ def describe_world(world: World, *, top_share: float = 0.05) -> dict:
         "top_households": len(top),
         "top_households_unknown_share": round(unknown_share, 4),
     }
+
+
+def oracle_figures(world: World, key, model_run) -> dict:
+    """The model against the truth (synthetic runs only): oracle AUC and ECE on the same
+    test cohort, expected precision at k for the model's and the oracle's top k households,
+    and the mean absolute error of the scored children's probabilities."""
+    from sklearn.metrics import roc_auc_score
+
+    from geo_risk.model import expected_calibration_error
+    from geo_risk.pseudonymise import pseudonymise_series
+
+    truth = world.children[world.children["labelled"]]
+    true_p = pd.Series(truth["p_not_gld_at_4"].to_numpy(),
+                       index=pseudonymise_series(truth["child_id"], key, "nhs").to_numpy())
+    test = model_run.validation.test
+    y = test["not_gld"].astype(bool)
+    p_true = true_p.reindex(test["child_key"]).to_numpy()
+
+    last = int(world.child_risk["refresh"].max())
+    now = world.child_risk[world.child_risk["refresh"] == last]
+    now_p = pd.Series(now["p_not_gld"].to_numpy(),
+                      index=pseudonymise_series(now["child_id"], key, "nhs").to_numpy())
+    households = model_run.households
+    hh_true = household_risk(now.assign(uprn=pseudonymise_series(now["uprn"], key, "uprn")),
+                             last)
+    k = int(households["flagged"].sum())
+    flagged = households.loc[households["flagged"], "household_key"]
+    expected = float(hh_true.reindex(flagged).mean())
+    oracle = float(hh_true.nlargest(k).mean())
+    scored = model_run.children
+    return {
+        "oracle_auc": round(float(roc_auc_score(y, p_true)), 4),
+        "oracle_ece": round(expected_calibration_error(y, p_true), 4),
+        "auc_ratio_to_oracle": round(float(roc_auc_score(y, test["p"])
+                                           / roc_auc_score(y, p_true)), 4),
+        "expected_precision_at_k": round(expected, 4),
+        "oracle_expected_precision_at_k": round(oracle, 4),
+        "expected_precision_ratio": round(expected / oracle, 4),
+        "mean_abs_prob_error": round(float(np.abs(
+            scored["p"].to_numpy() - now_p.reindex(scored["child_key"]).to_numpy()).mean()), 4),
+        "flagged_unknown_share": round(
+            float((~households.loc[households["flagged"], "known"]).mean()), 4),
+    }

@@ -1,0 +1,83 @@
+"""Fairness audit of the flags on the validation cohort, group by group.
+
+For each attribute (sex, first language, term of birth, area deprivation quintile) and
+each of its groups: children, flag rate, true positive rate, false positive rate,
+precision and expected calibration error, with the children flagged as at capacity. A
+gap between groups larger than ``max_gap`` in TPR, FPR or ECE raises a warning. Flag
+rates are expected to differ where risk truly differs (boys, summer-born children); the
+warnings are about error rates and calibration, which should not.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from geo_risk import columns as C
+from geo_risk.features import LABEL
+from geo_risk.model import expected_calibration_error
+
+__all__ = ["audit"]
+
+log = logging.getLogger(__name__)
+
+
+def _groups(test: pd.DataFrame) -> dict[str, pd.Series]:
+    groups = {
+        "sex": pd.Series(np.where(test["male"], "boys", "girls"), index=test.index),
+        "first language": pd.Series(np.where(test["eal"], "other than English", "English"),
+                                    index=test.index),
+        "term of birth": pd.cut(test["months_young"], [-1, 3, 7, 11],
+                                labels=["autumn", "spring", "summer"]).astype(str),
+    }
+    if C.DEPRIVATION in test:
+        quintile = np.clip(np.ceil((1 - test[C.DEPRIVATION]) * 5), 1, 5).astype(int)
+        groups["deprivation quintile"] = quintile.map(
+            lambda q: f"{q} ({'most' if q == 1 else 'least' if q == 5 else ''} deprived)"
+            .replace(" ()", "").replace("( ", "("))
+    return groups
+
+
+def audit(test: pd.DataFrame, *, k: int, max_gap: float = 0.10
+          ) -> tuple[pd.DataFrame, list[str]]:
+    """Per-group flag rate, TPR, FPR, precision and ECE; warnings for large gaps.
+
+    Parameters
+    ----------
+    test
+        The validation cohort with the model's probability ``p`` and ``not_gld``.
+    k
+        Children flagged (the top ``k`` by ``p``), as at capacity.
+    max_gap
+        Largest acceptable difference between groups in TPR, FPR or ECE.
+    """
+    y = test[LABEL].astype(bool).to_numpy()
+    flagged = np.zeros(len(test), dtype=bool)
+    flagged[np.argsort(-test["p"].to_numpy(), kind="stable")[:k]] = True
+    rows = []
+    for attribute, labels in _groups(test).items():
+        for group in sorted(labels.unique()):
+            g = (labels == group).to_numpy()
+            pos, neg = y[g], ~y[g]
+            rows.append({
+                "attribute": attribute, "group": group, "children": int(g.sum()),
+                "flag_rate": flagged[g].mean(),
+                "tpr": flagged[g][pos].mean() if pos.any() else np.nan,
+                "fpr": flagged[g][neg].mean() if neg.any() else np.nan,
+                "precision": y[g][flagged[g]].mean() if flagged[g].any() else np.nan,
+                "ece": expected_calibration_error(y[g], test["p"].to_numpy()[g],
+                                                  bins=max(1, min(10, int(g.sum()) // 100))),
+            })
+    table = pd.DataFrame(rows)
+    warnings = []
+    for attribute, part in table.groupby("attribute", sort=False):
+        for metric in ["tpr", "fpr", "ece"]:
+            gap = part[metric].max() - part[metric].min()
+            if gap > max_gap:
+                warnings.append(f"{attribute}: {metric.upper()} differs by {gap:.2f} between "
+                                f"groups (bound {max_gap:.2f})")
+    for w in warnings:
+        log.warning("fairness: %s", w)
+    return table, warnings
