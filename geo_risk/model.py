@@ -4,10 +4,12 @@ Estimator
 ---------
 :class:`RiskModel` is a scikit-learn classifier: a histogram gradient-boosted tree model
 (missing values handled natively, e.g. "months since the last housing event" when there
-was none) with Platt (sigmoid) calibration fitted by cross-validation in which every
-fold holds whole households, so siblings never sit on both sides. Platt rather than
-isotonic calibration: with a few thousand labels isotonic steps overfit, and a monotone
-map leaves the ranking (AUC) untouched.
+was none) with isotonic calibration fitted by cross-validation in which every fold holds
+whole households, so siblings never sit on both sides; the five fold models and their
+calibrators are averaged, which smooths isotonic's steps. Isotonic rather than Platt's
+sigmoid: on the synthetic town's later cohort the sigmoid left predictions too narrow
+(calibration slope 1.19 against 1.12), because a shallow boosted model's scores are not
+logistic in shape.
 
 Validation
 ----------
@@ -91,7 +93,7 @@ class RiskModel(ClassifierMixin, BaseEstimator):
     max_iter, learning_rate, max_depth, min_samples_leaf, l2_regularization
         Passed to :class:`~sklearn.ensemble.HistGradientBoostingClassifier`.
     calibration_folds
-        Cross-validation folds for Platt calibration; folds keep households whole.
+        Cross-validation folds for isotonic calibration; folds keep households whole.
     random_state
         Seed of the boosting.
 
@@ -128,15 +130,19 @@ class RiskModel(ClassifierMixin, BaseEstimator):
             min_samples_leaf=self.min_samples_leaf, l2_regularization=self.l2_regularization,
             random_state=self.random_state)
         folds = list(GroupKFold(self.calibration_folds).split(X, y, groups))
-        self.calibrated_ = CalibratedClassifierCV(booster, method="sigmoid", cv=folds,
-                                                  ensemble=False)
+        self.calibrated_ = CalibratedClassifierCV(booster, method="isotonic", cv=folds,
+                                                  ensemble=True)
         self.calibrated_.fit(X.astype(float), y)
         self.classes_ = self.calibrated_.classes_
         return self
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        """Calibrated probabilities, kept within [0.0001, 0.9999]: isotonic calibration can
+        return 0 or 1 at the ends, which no household's risk truly is."""
         check_is_fitted(self, "calibrated_")
-        return self.calibrated_.predict_proba(X[self.features_].astype(float))
+        p = np.clip(self.calibrated_.predict_proba(X[self.features_].astype(float))[:, 1],
+                    1e-4, 1 - 1e-4)
+        return np.column_stack([1 - p, p])
 
 
 def expected_calibration_error(y, p, *, bins: int = 10) -> float:

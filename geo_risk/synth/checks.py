@@ -21,6 +21,16 @@ def household_risk(child_risk: pd.DataFrame, refresh: int) -> pd.Series:
     return 1 - (1 - at["p_not_gld"]).groupby(at["uprn"]).prod()
 
 
+def known_households(world: World, *, within_months: int = 24) -> set[str]:
+    """UPRNs with a social care or early help episode open at the last refresh or ended
+    within ``within_months`` of it (the model stage's definition of "known")."""
+    sc = world.extracts["social_care"]
+    end = pd.Timestamp(world.population.timeline.end)
+    ended = pd.to_datetime(sc["end_date"].where(sc["end_date"] != ""))
+    recent = ended.isna() | (ended >= end - pd.DateOffset(months=within_months))
+    return set(sc.loc[recent, "uprn"].str.strip())
+
+
 def describe_world(world: World, *, top_share: float = 0.05) -> dict:
     """Summary figures of a synthetic world (see the foundation issue's acceptance)."""
     ch, risk, oas = world.children, world.child_risk, world.oas
@@ -42,8 +52,7 @@ def describe_world(world: World, *, top_share: float = 0.05) -> dict:
 
     hh = household_risk(risk, last)
     top = hh.nlargest(int(np.ceil(top_share * len(hh))))
-    known = set(world.extracts["social_care"]["uprn"].str.strip())
-    unknown_share = float(np.mean([u not in known for u in top.index]))
+    unknown_share = float(np.mean(~top.index.isin(known_households(world))))
 
     return {
         "households": len(world.population.households),
@@ -61,6 +70,7 @@ def describe_world(world: World, *, top_share: float = 0.05) -> dict:
         "emerging_rises_every_year": bool(np.all(np.diff(trend.to_numpy()[::4]) > 0)),
         "top_households": len(top),
         "top_households_unknown_share": round(unknown_share, 4),
+        "known_within_months": 24,
     }
 
 

@@ -59,7 +59,7 @@ misuse. ``beta_0`` is solved so that 32% of labelled children do not reach GLD (
 birthday.
 
 Services see only part of the risk: a family's quarterly chance of a social care or
-early help episode is ``sigmoid(-5.4 + 2.0 cn + 0.9 da + 0.9 sm + 0.5 li + 0.7 unstable
+early help episode is ``sigmoid(-4.7 + 2.0 cn + 0.9 da + 0.9 sm + 0.5 li + 0.7 unstable
 + 0.4 yo)`` times the area's service reach (0.5 in the emerging hotspot, where services
 are not yet present; 1 elsewhere).
 
@@ -98,6 +98,10 @@ DEFAULT_HOTSPOT_WARDS = {"emerging": "Vange", "persistent": "Fryerns",
                          "diminishing": "Lee Chapel North"}
 _CLUSTER_OAS = 12
 TARGET_NOT_GLD = 0.32
+#: How the planted area effect g acts: directly on the child's logit, and on the odds of a
+#: household becoming unstably housed.
+AREA_DIRECT = 0.6
+AREA_ON_HOUSING = 1.0
 REGISTER_START = np.datetime64("2007-09-01")  # oldest labelled cohort: reception 2012/13
 
 
@@ -185,7 +189,7 @@ class Population:
             + 0.70 * trait["complex_needs"]
             + 0.35 * trait["domestic_abuse"] * trait["substance"]
             + 1.1 * d**2
-            + 0.6 * g
+            + AREA_DIRECT * g
             + hh["hidden"].to_numpy()[h]
         )
 
@@ -323,7 +327,7 @@ def make_population(
     base = -4.9 + 1.1 * li + 0.5 * lp + 0.6 * sm + 0.5 * da + 1.0 * d
     state = _bern(rng_chain, base + 1.5)  # start near the chain's steady state
     for q in range(tl.n_quarters):
-        enter = _bern(rng_chain, base + area_effect[:, q])
+        enter = _bern(rng_chain, base + AREA_ON_HOUSING * area_effect[:, q])
         stay = rng_chain.random(n) >= 0.3
         state = np.where(state, stay, enter)
         unstable[:, q] = state

@@ -1,0 +1,165 @@
+"""The risk model: estimator conventions, metrics, scores, flags, reasons and fairness."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from geo_risk.fairness import audit
+from geo_risk.model import (
+    Capacity,
+    RiskModel,
+    calibration,
+    expected_calibration_error,
+    flag_households,
+    score_households,
+)
+from geo_risk.reasons import explain_households
+
+
+def _toy(n: int = 3000, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame({"hs_12m": rng.poisson(0.5, n).astype(float),
+                      "bn_lone_parent": rng.random(n) < 0.2,
+                      "months_young": rng.integers(0, 12, n).astype(float)})
+    p = 1 / (1 + np.exp(-(-1.5 + 0.8 * X["hs_12m"] + 0.9 * X["bn_lone_parent"]
+                          + 0.05 * X["months_young"])))
+    y = rng.random(n) < p
+    return X, y, p.to_numpy()
+
+
+def test_estimator_conventions_and_determinism():
+    X, y, p = _toy()
+    model = RiskModel(random_state=3)
+    assert model.fit(X, y, groups=np.arange(len(y)) // 2) is model
+    assert model.features_ == list(X.columns) and list(model.classes_) == [False, True]
+    q = model.predict_proba(X)[:, 1]
+    again = RiskModel(random_state=3).fit(X, y, groups=np.arange(len(y)) // 2)
+    assert np.array_equal(q, again.predict_proba(X)[:, 1])
+    assert np.corrcoef(q, p)[0, 1] > 0.9
+    with pytest.raises(ValueError, match="one class only"):
+        RiskModel().fit(X, np.zeros(len(X), bool))
+    with pytest.raises(TypeError, match="DataFrame"):
+        RiskModel().fit(X.to_numpy(), y)
+
+
+def test_calibration_metrics():
+    rng = np.random.default_rng(1)
+    p = rng.uniform(0.05, 0.95, 200_000)
+    y = rng.random(len(p)) < p
+    slope, intercept = calibration(y, p)
+    assert slope == pytest.approx(1, abs=0.03) and intercept == pytest.approx(0, abs=0.02)
+    assert expected_calibration_error(y, p) < 0.01
+    squeezed = 1 / (1 + np.exp(-0.5 * np.log(p / (1 - p))))  # too narrow: slope 2
+    assert calibration(y, squeezed)[0] == pytest.approx(2, abs=0.06)
+    assert expected_calibration_error(y, np.clip(p + 0.1, 0, 1)) == pytest.approx(0.1, abs=0.02)
+
+
+def test_capacity():
+    scores = pd.Series(np.linspace(0, 1, 101))
+    assert Capacity().k(scores) == 6  # ceil(5% of 101)
+    assert Capacity(number=511).k(scores) == 101
+    assert Capacity(number=10).k(scores) == 10
+    assert Capacity(threshold=0.9).k(scores) == 11
+    assert "511" in Capacity(number=511).describe()
+
+
+class _Fixed:
+    """A stand-in model: the probability is the child's ``risk`` column."""
+
+    features_ = ("hs_12m", "bn_lone_parent")
+
+    def predict_proba(self, frame):
+        p = (0.1 + 0.2 * frame["hs_12m"] + 0.3 * frame["bn_lone_parent"]).clip(0, 0.99)
+        return np.column_stack([1 - p, p])
+
+
+def test_household_score_flags_and_known():
+    children = pd.DataFrame({
+        "child_key": ["a", "b", "c", "d"], "household_key": ["h1", "h1", "h2", "h3"],
+        "role": "current", "hs_12m": [1.0, 0.0, 0.0, 2.0], "bn_lone_parent": [0, 0, 1, 1],
+        "oa11cd": "E00900001"})
+    p, households = score_households(_Fixed(), children)
+    assert p.round(6).tolist() == [0.3, 0.1, 0.4, 0.8]
+    scores = households.set_index("household_key")["score"]
+    assert scores["h1"] == pytest.approx(1 - 0.7 * 0.9)
+    assert households["household_key"].tolist() == ["h3", "h2", "h1"]
+    features = pd.DataFrame({"household_key": ["h1", "h2", "h3"],
+                             "sc_months_since_end": [0.0, 30.0, np.nan]})
+    flags = flag_households(households, features, capacity=Capacity(number=2))
+    assert flags["flagged"].tolist() == [True, True, False]
+    assert flags.set_index("household_key")["known"].to_dict() == {
+        "h3": False, "h2": False, "h1": True}
+    wider = flag_households(households, features, known_within_months=36)
+    assert wider.set_index("household_key").loc["h2", "known"]
+
+    reasons = explain_households(_Fixed(), children, ["h3", "h1"])
+    by_key = reasons.set_index("household_key")
+    assert by_key.loc["h3", "reasons"].startswith("2 housing events in the last 12 months")
+    assert "lone parent on benefits" in by_key.loc["h3", "reasons"]
+    assert by_key.loc["h1", "reasons"] == "1 housing events in the last 12 months"
+
+
+def test_fairness_warns_on_a_gap():
+    rng = np.random.default_rng(2)
+    n = 4000
+    test = pd.DataFrame({"male": rng.random(n) < 0.5, "eal": rng.random(n) < 0.2,
+                         "months_young": rng.integers(0, 12, n), "deprivation": rng.random(n)})
+    test["not_gld"] = rng.random(n) < 0.3
+    test["p"] = np.where(test["not_gld"] & test["male"], 0.9, 0.2) + rng.random(n) * 0.01
+    table, warnings = audit(test, k=600)
+    boys = table[(table.attribute == "sex") & (table.group == "boys")].iloc[0]
+    assert boys["tpr"] > 0.8 and boys["precision"] > 0.99
+    assert any(w.startswith("sex: TPR differs") for w in warnings)
+    assert set(table["attribute"]) == {"sex", "first language", "term of birth",
+                                       "deprivation quintile"}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    from geo_risk.pipeline import run_demo
+
+    out = tmp_path_factory.mktemp("demo")
+    return out, run_demo(out)
+
+
+def test_model_acceptance_on_the_default_world(demo):
+    out, summary = demo
+    m = summary["model"]
+    assert m["holdout_auc"] >= 0.95 * m["oracle_auc"]
+    assert 0.85 <= m["calibration_slope"] <= 1.15
+    assert m["ece"] <= m["oracle_ece"] + 0.01
+    assert m["expected_precision_at_k"] >= 0.95 * m["oracle_expected_precision_at_k"]
+    assert m["holdout_auc"] > m["area_only_auc"] and m["auc_margin_over_area_only"] > 0.03
+    assert 0.40 <= m["flagged_unknown"] / m["households_flagged"] <= 0.65
+    assert m["households_flagged"] == m["k"] == int(np.ceil(0.05 * m["households_scored"]))
+    assert m["mean_abs_prob_error"] < 0.1
+    assert m["headline"].startswith(f"{m['households_scored']:,} households with under-fives")
+    on_disk = json.loads((out / "run.json").read_text())["model"]
+    for key in ["holdout_auc", "holdout_average_precision", "brier", "calibration_slope", "ece",
+                "k", "precision_at_k", "recall_at_k", "households_scored",
+                "households_flagged", "flagged_unknown", "oracle_auc", "oracle_ece",
+                "expected_precision_at_k", "oracle_expected_precision_at_k",
+                "mean_abs_prob_error"]:
+        assert key in on_disk, key
+
+
+def test_restricted_list_and_model_card(demo):
+    out, summary = demo
+    flagged = pd.read_csv(out / "restricted/flagged_households.csv")
+    assert len(flagged) == summary["model"]["households_flagged"]
+    assert flagged["rank"].tolist() == list(range(1, len(flagged) + 1))
+    assert flagged["score"].is_monotonic_decreasing
+    assert (flagged["reasons"].fillna("") != "").mean() > 0.95
+    assert set(flagged["status"]) == {"known to children's services", "previously unknown"}
+    card = (out / "model/model_card.md").read_text()
+    for phrase in ["not for eligibility or enforcement decisions", "area only (deprivation)",
+                   "Fairness", "Limitations", summary["model"]["holdout_cohort"]]:
+        assert phrase in card
+    page = (out / "model/model_card.html").read_text()
+    assert page.startswith("<!doctype html>") and "<table>" in page
+    for path in (out / "model").iterdir():  # nothing published names a household
+        assert not set(flagged["household_key"]) & set(path.read_text().split())
