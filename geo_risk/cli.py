@@ -180,6 +180,50 @@ def link(
                   f"{c['children_labelled']:,} labelled children", highlight=False)
 
 
+@app.command()
+def model(
+    in_dir: Annotated[Path, typer.Option("--in", help="The folder 'geo-risk link' wrote.")],
+    out: Out,
+    capacity: Annotated[float, typer.Option(
+        "--capacity", min=0.0,
+        help="Households to flag: a share below 1 (0.05 = top 5%) or a number (e.g. 511).")
+    ] = 0.05,
+    threshold: Annotated[float | None, typer.Option(
+        "--threshold", min=0.0, max=1.0,
+        help="Flag every household scoring at least this instead of --capacity.")] = None,
+    known_within: Annotated[float, typer.Option(
+        "--known-within-months", min=0.0,
+        help="Known to services: an episode open, or ended within this many months.")] = 24.0,
+    seed: Seed = 1,
+) -> None:
+    """Train and validate the risk model on past cohorts, score today's under-fives, flag
+    households and explain why. Writes OUT/model (model card, validation, fairness) and the
+    restricted list OUT/restricted/flagged_households.csv."""
+    from geo_risk.model import Capacity
+    from geo_risk.pipeline import read_feature_tables, run_model
+
+    if threshold is not None:
+        cap = Capacity(share=None, threshold=threshold)
+    elif capacity >= 1:
+        cap = Capacity(share=None, number=int(capacity))
+    else:
+        cap = Capacity(share=capacity)
+    try:
+        tables = read_feature_tables(in_dir)
+        result = run_model(tables, out, capacity=cap, known_within_months=known_within,
+                           random_state=seed)
+    except GeoRiskError as err:
+        _fail(err)
+    m = result.summary
+    console.print(
+        f"{m['headline']}\n  validation on {m['holdout_cohort']}: AUC {m['holdout_auc']:.3f} "
+        f"(area only {m.get('area_only_auc', float('nan')):.3f}), calibration slope "
+        f"{m['calibration_slope']:.2f}, ECE {m['ece']:.3f}; precision at k "
+        f"{m['precision_at_k']:.0%}, recall at k {m['recall_at_k']:.0%}\n"
+        f"  restricted list: {out / 'restricted/flagged_households.csv'} (never publish)",
+        highlight=False)
+
+
 def _date(text: str) -> str:
     import datetime as dt
 
@@ -223,6 +267,13 @@ def demo(out: Out = Path("out/demo"), seed: Seed = 1) -> None:
         f"{s['emerging_ward_rank_last_refresh']} at the last refresh\n"
         f"  top {s['top_households']} households by true risk: "
         f"{s['top_households_unknown_share']:.0%} unknown to social care / early help",
+        highlight=False)
+    m = summary["model"]
+    console.print(
+        f"  model: {m['headline']} (AUC {m['holdout_auc']:.3f} = "
+        f"{m['auc_ratio_to_oracle']:.0%} of the oracle's; calibration slope "
+        f"{m['calibration_slope']:.2f}; expected precision at k "
+        f"{m['expected_precision_at_k']:.0%} vs oracle {m['oracle_expected_precision_at_k']:.0%})",
         highlight=False)
     k = summary["linkage"]
     worst = min(k["sources"], key=lambda r: r["match_rate"])

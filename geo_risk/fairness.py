@@ -34,9 +34,8 @@ def _groups(test: pd.DataFrame) -> dict[str, pd.Series]:
     }
     if C.DEPRIVATION in test:
         quintile = np.clip(np.ceil((1 - test[C.DEPRIVATION]) * 5), 1, 5).astype(int)
-        groups["deprivation quintile"] = quintile.map(
-            lambda q: f"{q} ({'most' if q == 1 else 'least' if q == 5 else ''} deprived)"
-            .replace(" ()", "").replace("( ", "("))
+        names = {1: "1 (most deprived)", 5: "5 (least deprived)"}
+        groups["deprivation quintile"] = quintile.map(lambda q: names.get(q, str(q)))
     return groups
 
 

@@ -137,11 +137,12 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         return self
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        """Calibrated probabilities, kept within [0.0001, 0.9999]: isotonic calibration can
-        return 0 or 1 at the ends, which no household's risk truly is."""
+        """Calibrated probabilities, kept within [0.01, 0.99]: isotonic calibration returns
+        0 or 1 where a fold's extreme block was all one outcome, and no child's outcome is
+        that certain."""
         check_is_fitted(self, "calibrated_")
         p = np.clip(self.calibrated_.predict_proba(X[self.features_].astype(float))[:, 1],
-                    1e-4, 1 - 1e-4)
+                    0.01, 0.99)
         return np.column_stack([1 - p, p])
 
 

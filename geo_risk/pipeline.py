@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from geo_risk import __version__
+from geo_risk._errors import GeoRiskError
 from geo_risk.boundaries import DEFAULT_BOUNDARIES, BoundaryFiles, load_boundaries
 from geo_risk.fairness import audit
 from geo_risk.features import LABEL, FeatureTables, build_feature_tables
@@ -41,7 +42,8 @@ from geo_risk.pseudonymise import (
 from geo_risk.reasons import explain_households
 from geo_risk.schemas import SOURCES
 
-__all__ = ["ModelRun", "pseudonymise_folder", "run_demo", "run_link", "run_model"]
+__all__ = ["ModelRun", "pseudonymise_folder", "read_feature_tables", "run_demo", "run_link",
+           "run_model"]
 
 log = logging.getLogger(__name__)
 
@@ -241,6 +243,20 @@ def _write_model_card(folder: Path, tables, validation, fairness, fairness_warni
     md, page = render_model_card(sections, "geo-risk school-readiness model card")
     (folder / "model_card.md").write_text(md)
     (folder / "model_card.html").write_text(page)
+
+
+def read_feature_tables(folder: Path) -> FeatureTables:
+    """Read the household and child tables written by :func:`run_link`."""
+    folder = Path(folder)
+    paths = [folder / "children.parquet", folder / "households.parquet"]
+    missing = [p.name for p in paths if not p.is_file()]
+    if missing:
+        raise GeoRiskError(f"{folder}: no {', '.join(missing)}; run 'geo-risk link' first and "
+                           "pass its --out folder.")
+    children, households = (pd.read_parquet(p) for p in paths)
+    current = children.loc[children["role"] == "current", "as_of"]
+    reference = current.max() if len(current) else children["as_of"].max()
+    return FeatureTables(pd.Timestamp(reference), households, children, {})
 
 
 def run_demo(out: Path, *, seed: int = 1, periods: int = 16) -> dict:

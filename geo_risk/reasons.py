@@ -4,8 +4,10 @@ Method: *occlusion against a typical household*, computed with the fitted model 
 For each group of related features (housing, benefits, domestic abuse, ...), the
 household's values are replaced by those of a typical household (the median of the
 children scored), the household score is recomputed, and the factor's contribution is
-the drop in score. The factors that raise the score most are reported, each with the
-household's own facts ("3 housing events in the last 12 months").
+the drop in score. The factors that raise the score most (on the log-odds scale, so that
+factors still rank sensibly when a score is close to 1) are reported, each with the
+household's own facts ("3 housing events in the last 12 months") and its contribution in
+points of probability.
 
 Why this method: it is faithful by construction (it asks the model, not a surrogate),
 works for any model including calibrated boosted trees, respects interactions within a
@@ -22,6 +24,11 @@ import pandas as pd
 from geo_risk.link import HOUSEHOLD
 
 __all__ = ["FACTORS", "explain_households"]
+
+
+def _logit(p: pd.Series) -> pd.Series:
+    p = p.clip(1e-9, 1 - 1e-9)
+    return np.log(p / (1 - p))
 
 #: Factor -> the features it covers.
 FACTORS: dict[str, list[str]] = {
@@ -44,10 +51,15 @@ def _n(value: float) -> int:
     return int(value) if np.isfinite(value) else 0
 
 
+def _count(value: float, noun: str) -> str:
+    n = _n(value)
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _words(factor: str, row: pd.Series) -> str:
     """The household's own facts behind a factor."""
     if factor == "housing":
-        parts = [f"{_n(row.get('hs_12m', 0))} housing events in the last 12 months"]
+        parts = [f"{_count(row.get('hs_12m', 0), 'housing event')} in the last 12 months"]
         if row.get("hs_ta_24m", 0) > 0:
             parts.append("temporary accommodation in the last 2 years")
         return ", ".join(parts)
@@ -56,9 +68,10 @@ def _words(factor: str, row: pd.Series) -> str:
             return "lone parent on benefits"
         return "on low-income benefits" if row.get("bn_open") else "benefit history"
     if factor == "domestic abuse":
-        return f"{_n(row.get('po_da_24m', 0))} domestic abuse incidents in the last 2 years"
+        return (f"{_count(row.get('po_da_24m', 0), 'domestic abuse incident')} "
+                "in the last 2 years")
     if factor == "police":
-        return f"{_n(row.get('po_other_24m', 0))} other police incidents in the last 2 years"
+        return f"{_count(row.get('po_other_24m', 0), 'police incident')} in the last 2 years"
     if factor == "social care":
         return ("social care or early help episode open" if row.get("sc_open")
                 else "past social care or early help involvement")
@@ -68,10 +81,15 @@ def _words(factor: str, row: pd.Series) -> str:
         return ("open drug or alcohol referral" if row.get("dl_open")
                 else "drug or alcohol service contact")
     if factor == "neighbourhood":
-        return "deprived or changing neighbourhood"
+        parts = []
+        if row.get("deprivation", 0) >= 0.8:
+            parts.append("lives in one of England's 20% most deprived areas")
+        if row.get("area_ta_12m", 0) >= 0.1:
+            parts.append("many temporary-accommodation placements nearby")
+        return ", ".join(parts) or "neighbourhood context"
     if factor == "child":
         return "child factors (age in school year, sex, language)"
-    return f"{_n(row.get('hh_under5', 0))} children under five"
+    return f"{_count(row.get('hh_under5', 0), 'child')} under five"
 
 
 def explain_households(model, children: pd.DataFrame, households: list[str], *,
@@ -106,17 +124,19 @@ def explain_households(model, children: pd.DataFrame, households: list[str], *,
         return -np.expm1(pd.Series(np.log1p(-p)).groupby(frame[HOUSEHOLD].to_numpy()).sum())
 
     base = household_score(current)
-    drops = {}
+    drops, logit_drops = {}, {}
     for name, cols in groups.items():
         altered = current.copy()
         altered[cols] = typical[cols].to_numpy()
-        drops[name] = base - household_score(altered)
-    drops = pd.DataFrame(drops)
+        without = household_score(altered)
+        drops[name] = base - without
+        logit_drops[name] = _logit(base) - _logit(without)
+    drops, logit_drops = pd.DataFrame(drops), pd.DataFrame(logit_drops)
     facts = current.groupby(HOUSEHOLD).agg({c: "max" for c in features})
     rows = []
     for key in base.index:
-        ranked = drops.loc[key].sort_values(ascending=False)
-        ranked = ranked[ranked > 0.005][:top]
+        order = logit_drops.loc[key].sort_values(ascending=False)
+        ranked = drops.loc[key, order[order > 0.02].index[:top]]
         rows.append((key, "; ".join(_words(f, facts.loc[key]) for f in ranked.index),
                      "; ".join(f"{f} +{v * 100:.1f}" for f, v in ranked.items())))
     return pd.DataFrame(rows, columns=[HOUSEHOLD, "reasons", "contributions"])
