@@ -62,7 +62,7 @@ def test_synth_messy_small(tmp_path):
     assert manifest["messy"] and manifest["seed"] == 4 and len(manifest["refresh_dates"]) == 2
 
 
-@pytest.mark.parametrize("command", ["keygen", "pseudonymise", "link"])
+@pytest.mark.parametrize("command", ["keygen", "pseudonymise", "link", "model"])
 def test_help_for_stage_commands(command):
     result = runner.invoke(app, [command, "--help"])
     assert result.exit_code == 0 and "Usage" in result.output
