@@ -27,6 +27,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -120,13 +121,14 @@ def _hmac_hex_range(bounds: tuple[int, int]) -> bytes:
         i.update(message)
         o = outer()
         o.update(i.digest())
-        return o.digest()[:16]
+        return o.digest()
 
     chunk = values[bounds[0]:bounds[1]]
     if not chunk:
         return b""
     messages = (prefix + ("\n" + prefix).join(chunk)).encode().split(b"\n")
-    return b"".join([one(m) for m in messages]).hex().encode("ascii")
+    digests = np.frombuffer(b"".join([one(m) for m in messages]), dtype=np.uint8)
+    return digests.reshape(-1, 32)[:, :16].tobytes().hex().encode("ascii")
 
 
 def hmac_hex(values: list[str], key: Key, *, prefix: str = "", workers: int | None = None
