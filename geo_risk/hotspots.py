@@ -1,0 +1,335 @@
+"""Where risk concentrates: spatial weights, Moran's I, LISA, Gi* and emerging hot spots.
+
+Weights
+-------
+Queen contiguity (libpysal ``Graph``, ``rook=False``) from unsimplified EPSG:27700
+geometry, built once per geography and reused for every refresh. Islands and
+disconnected components are handled explicitly: each smaller component is joined to the
+nearest polygon of another component when it lies within ``max_join_distance`` metres
+(a bridge or ferry crossing, say); an area still without neighbours is excluded from
+local inference and never reported as a hot spot, because its Gi* would otherwise come
+from its own value alone.
+
+Statistics
+----------
+- Global Moran's I with row-standardised weights and analytic (randomisation) inference.
+- Local Moran (LISA) with conditional permutations (seeded, one process); esda's
+  ``p_sim`` is one-sided (folded), so it is doubled for a two-sided test, then
+  Benjamini-Hochberg at ``alpha`` across areas before a quadrant is called significant.
+- Getis-Ord Gi* computed directly (vectorised) with binary weights including the area
+  itself, as ArcGIS does, analytic z-scores and Benjamini-Hochberg per period.
+
+Emerging hot spots
+------------------
+Following ArcGIS Pro's Emerging Hot Spot Analysis: a Gi* z-score for every area in every
+period over a space-time neighbourhood (the area and its contiguous neighbours in the
+same period and in the previous ``time_lag`` periods, default 1), with the cube's mean
+and standard deviation; Benjamini-Hochberg per period; a Mann-Kendall trend test of each
+area's z-series; then the categories:
+
+=================  ========================================================================
+new                hot in the final period only
+consecutive        one unbroken run of >= 2 hot periods ending in the final one, never hot
+                   before it, hot in < 90% of periods
+intensifying       hot in >= 90% of periods including the final, z rising significantly
+persistent         hot in >= 90% of periods including the final, no significant trend
+diminishing        hot in >= 90% of periods including the final, z falling significantly
+sporadic           hot in the final period, on and off before, < 90%, never cold
+oscillating        hot in the final period, cold in some earlier period, < 90% hot
+historical         not hot in the final period but hot in >= 90% of periods
+=================  ========================================================================
+
+and the same for cold spots. "90%" is a share of the periods (at 16 periods, 15 or
+more). Where the published rules overlap the precedence is: the 90% categories first,
+then oscillating (an earlier opposite spot), then new, consecutive and sporadic; so a
+final-period hot spot that was once a cold spot is oscillating, not new.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass, field
+
+import esda
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from libpysal.graph import Graph
+from scipy import sparse
+from scipy.stats import norm
+
+__all__ = [
+    "EHSA_CATEGORIES",
+    "Weights",
+    "benjamini_hochberg",
+    "build_weights",
+    "classify_emerging",
+    "emerging_hotspots",
+    "getis_ord_star",
+    "global_moran",
+    "local_moran",
+    "mann_kendall",
+]
+
+log = logging.getLogger(__name__)
+
+_KINDS = ["new", "consecutive", "intensifying", "persistent", "diminishing", "sporadic",
+          "oscillating", "historical"]
+#: The 17 emerging hot spot categories.
+EHSA_CATEGORIES = ([f"{k} hot spot" for k in _KINDS] + [f"{k} cold spot" for k in _KINDS]
+                   + ["no pattern"])
+
+
+@dataclass
+class Weights:
+    """Contiguity between areas, with what was done about islands and components."""
+
+    graph: Graph  # binary queen contiguity after joins, no self-weights
+    isolates: list[str]  # still without neighbours: excluded from local inference
+    components_before: int
+    components_after: int
+    joins: list[tuple[str, str, float]] = field(default_factory=list)
+
+    @property
+    def ids(self) -> pd.Index:
+        return pd.Index(self.graph.unique_ids)
+
+    def binary(self, *, self_weight: bool = False) -> sparse.csr_matrix:
+        """The binary adjacency as a sparse matrix in ``ids`` order."""
+        a = sparse.csr_matrix(self.graph.sparse, dtype=float)
+        a.data[:] = 1.0
+        a.eliminate_zeros()
+        return a + sparse.identity(a.shape[0], format="csr") if self_weight else a
+
+    def report(self) -> dict:
+        return {"areas": len(self.ids), "components_before_joins": self.components_before,
+                "components": self.components_after, "joins": len(self.joins),
+                "isolates": len(self.isolates), "isolated_areas": self.isolates}
+
+
+def build_weights(areas: gpd.GeoDataFrame, *, max_join_distance: float = 5_000.0) -> Weights:
+    """Queen contiguity with islands and components handled (see the module docstring).
+
+    Parameters
+    ----------
+    areas
+        Polygons in a projected CRS (EPSG:27700), indexed by area code.
+    max_join_distance
+        Largest gap in metres across which a component is joined to its nearest neighbour.
+    """
+    if areas.crs is None or not areas.crs.is_projected:
+        raise ValueError("areas must be in a projected CRS such as EPSG:27700")
+    graph = Graph.build_contiguity(areas, rook=False)
+    before = graph.n_components
+    joins: list[tuple[str, str, float]] = []
+    ids = areas.index
+    for _ in range(len(areas)):
+        labels = graph.component_labels.reindex(ids)
+        if labels.nunique() == 1:
+            break
+        sizes = labels.value_counts()
+        best = None
+        for comp in sizes.index[sizes.index != sizes.idxmax()]:
+            inside = areas[(labels == comp).to_numpy()]
+            outside = areas[(labels != comp).to_numpy()]
+            pairs = outside.sindex.nearest(inside.geometry, return_distance=True,
+                                           max_distance=max_join_distance)
+            (i_in, i_out), dist = pairs
+            if len(dist):
+                k = int(np.argmin(dist))
+                cand = (inside.index[i_in[k]], outside.index[i_out[k]], float(dist[k]))
+                if best is None or cand[2] < best[2]:
+                    best = cand
+        if best is None:
+            break
+        joins.append(best)
+        adj = graph.adjacency.reset_index()
+        adj = adj[adj["weight"] > 0]
+        extra = pd.DataFrame({"focal": [best[0], best[1]], "neighbor": [best[1], best[0]],
+                              "weight": 1.0})
+        adj = pd.concat([adj, extra], ignore_index=True)
+        graph = _graph_from(adj, ids)
+    isolates = [str(i) for i in graph.isolates]
+    if joins or isolates:
+        log.info("weights: %d join(s) across gaps, %d isolated area(s)", len(joins),
+                 len(isolates))
+    return Weights(graph, isolates, int(before), int(graph.n_components), joins)
+
+
+def _graph_from(adj: pd.DataFrame, ids: pd.Index) -> Graph:
+    """A Graph from (focal, neighbor, weight) rows in ``ids`` order; areas without a row
+    become isolates (a zero self-loop, libpysal's convention)."""
+    present = set(adj["focal"])
+    lonely = [i for i in ids if i not in present]
+    self_loops = pd.DataFrame({"focal": lonely, "neighbor": lonely, "weight": 0.0})
+    adj = pd.concat([adj, self_loops], ignore_index=True)
+    order = pd.Categorical(adj["focal"], categories=list(ids), ordered=True)
+    adj = adj.assign(_o=order).sort_values(["_o", "neighbor"]).drop(columns="_o")
+    return Graph.from_arrays(adj["focal"].to_numpy(), adj["neighbor"].to_numpy(),
+                             adj["weight"].to_numpy())
+
+
+def benjamini_hochberg(p: np.ndarray, alpha: float = 0.05) -> np.ndarray:
+    """Which p-values are significant at false discovery rate ``alpha`` (NaN never is)."""
+    p = np.asarray(p, dtype=float)
+    ok = np.isfinite(p)
+    out = np.zeros(p.shape, dtype=bool)
+    m = ok.sum()
+    if m == 0:
+        return out
+    order = np.argsort(p[ok], kind="stable")
+    ranked = p[ok][order]
+    below = ranked <= alpha * np.arange(1, m + 1) / m
+    if below.any():
+        cutoff = ranked[np.flatnonzero(below).max()]
+        out[ok] = p[ok] <= cutoff
+    return out
+
+
+def global_moran(values: pd.Series, weights: Weights) -> dict[str, float]:
+    """Global Moran's I (row-standardised weights; isolates left out), analytic inference."""
+    keep = ~weights.ids.isin(weights.isolates)
+    graph = weights.graph.subgraph(weights.ids[keep]) if (~keep).any() else weights.graph
+    y = values.reindex(graph.unique_ids).to_numpy(dtype=float)
+    m = esda.Moran(y, graph.transform("r"), permutations=0)
+    return {"moran_i": float(m.I), "moran_expected": float(m.EI), "moran_z": float(m.z_rand),
+            "moran_p": float(m.p_rand)}
+
+
+def local_moran(values: pd.Series, weights: Weights, *, permutations: int = 9999,
+                alpha: float = 0.05, seed: int = 0) -> pd.DataFrame:
+    """LISA quadrants with two-sided permutation p-values and Benjamini-Hochberg.
+
+    Returns ``lisa_i``, ``p_sim`` (two-sided), ``lisa_significant`` and ``lisa_quadrant``
+    (high-high, low-high, low-low, high-low, not significant, or no neighbours).
+    """
+    keep = ~weights.ids.isin(weights.isolates)
+    ids = weights.ids[keep]
+    graph = weights.graph.subgraph(ids) if (~keep).any() else weights.graph
+    y = values.reindex(graph.unique_ids).to_numpy(dtype=float)
+    with warnings.catch_warnings():
+        # esda announces a change of its default alternative; the doubling below already
+        # makes the test two-sided whatever that default becomes in this version
+        warnings.filterwarnings("ignore", "The alternative hypothesis", DeprecationWarning)
+        lisa = esda.Moran_Local(y, graph.transform("r"), permutations=permutations,
+                                seed=seed, n_jobs=1)
+    p = np.minimum(1.0, 2 * lisa.p_sim)
+    sig = benjamini_hochberg(p, alpha)
+    names = {1: "high-high", 2: "low-high", 3: "low-low", 4: "high-low"}
+    out = pd.DataFrame(index=weights.ids)
+    out["lisa_i"] = pd.Series(lisa.Is, index=graph.unique_ids)
+    out["p_sim"] = pd.Series(p, index=graph.unique_ids)
+    out["lisa_significant"] = pd.Series(sig, index=graph.unique_ids).reindex(
+        out.index, fill_value=False).astype(bool)
+    quadrant = pd.Series([names[q] for q in lisa.q], index=graph.unique_ids)
+    out["lisa_quadrant"] = quadrant.where(out["lisa_significant"].reindex(quadrant.index),
+                                          "not significant").reindex(out.index)
+    out.loc[out.index.isin(weights.isolates), "lisa_quadrant"] = "no neighbours"
+    return out
+
+
+def getis_ord_star(values: np.ndarray, weights: Weights, *, time_lag: int = 0,
+                   alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+    """Gi* z-scores and significance for values of shape (areas,) or (areas, periods).
+
+    With periods, each area's neighbourhood in period t is itself and its contiguous
+    neighbours in periods t - ``time_lag`` ... t; the mean and standard deviation are the
+    whole cube's. Binary weights with the area itself; isolates get NaN and are never
+    significant. Significance is Benjamini-Hochberg at ``alpha`` within each period.
+    """
+    x = np.asarray(values, dtype=float)
+    one = x.ndim == 1
+    x = x[:, None] if one else x
+    periods = x.shape[1]
+    w = weights.binary(self_weight=True)
+    lag = np.asarray(w @ x)
+    size = np.asarray(w.sum(axis=1)).ravel()
+    window = np.cumsum(lag, axis=1)
+    window[:, time_lag + 1:] -= window[:, :-(time_lag + 1)].copy()
+    depth = np.minimum(np.arange(periods) + 1, time_lag + 1)
+    count = size[:, None] * depth[None, :]
+    total = x.size
+    mean, sd = x.mean(), x.std()
+    z = (window - mean * count) / (sd * np.sqrt((total * count - count**2) / (total - 1)))
+    z[np.isin(weights.ids, weights.isolates)] = np.nan
+    p = 2 * norm.sf(np.abs(z))
+    sig = np.column_stack([benjamini_hochberg(p[:, t], alpha) for t in range(periods)])
+    return (z[:, 0], sig[:, 0]) if one else (z, sig)
+
+
+def mann_kendall(series: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mann-Kendall trend test per row: Kendall's tau and two-sided p (no-ties variance)."""
+    x = np.asarray(series, dtype=float)
+    periods = x.shape[1]
+    i, j = np.triu_indices(periods, k=1)
+    s = np.sign(x[:, j] - x[:, i]).sum(axis=1)
+    var = periods * (periods - 1) * (2 * periods + 5) / 18
+    z = (s - np.sign(s)) / np.sqrt(var)
+    tau = s / (periods * (periods - 1) / 2)
+    p = 2 * norm.sf(np.abs(z))
+    return tau, np.where(np.isnan(x).any(axis=1), np.nan, p)
+
+
+def classify_emerging(z: np.ndarray, significant: np.ndarray, *,
+                      trend_alpha: float = 0.05) -> np.ndarray:
+    """Emerging hot spot category of each row of a z-series (see the module docstring)."""
+    z = np.asarray(z, dtype=float)
+    sig = np.asarray(significant, dtype=bool) & np.isfinite(z)
+    tau, p = mann_kendall(np.nan_to_num(z))
+    out = np.full(len(z), "no pattern", dtype=object)
+    for sign, word, other in [(1, "hot", -1), (-1, "cold", 1)]:
+        spot = sig & (np.sign(z) == sign)
+        opposite = sig & (np.sign(z) == other)
+        share = spot.mean(axis=1)
+        final = spot[:, -1]
+        rising = (p < trend_alpha) & (sign * tau > 0)
+        falling = (p < trend_alpha) & (sign * tau < 0)
+        mostly = share >= 0.9
+        run = _final_run(spot)
+        earlier = spot.sum(axis=1) - run
+        rules = [
+            (final & mostly & rising, "intensifying"),
+            (final & mostly & falling, "diminishing"),
+            (final & mostly, "persistent"),
+            (~final & mostly, "historical"),
+            (final & opposite[:, :-1].any(axis=1), "oscillating"),
+            (final & (spot.sum(axis=1) == 1), "new"),
+            (final & (run >= 2) & (earlier == 0), "consecutive"),
+            (final, "sporadic"),
+        ]
+        chosen = np.zeros(len(z), dtype=bool)
+        for mask, kind in rules:
+            take = mask & ~chosen & (out == "no pattern")
+            out[take] = f"{kind} {word} spot"
+            chosen |= mask
+    return out
+
+
+def _final_run(flags: np.ndarray) -> np.ndarray:
+    """Length of the run of True ending in the last column, per row."""
+    reversed_ = flags[:, ::-1]
+    first_false = np.where(~reversed_.any(axis=1) | reversed_.all(axis=1), flags.shape[1],
+                           np.argmin(reversed_, axis=1))
+    return np.where(reversed_.all(axis=1), flags.shape[1], first_false)
+
+
+def emerging_hotspots(values: pd.DataFrame, weights: Weights, *, time_lag: int = 1,
+                      alpha: float = 0.05, trend_alpha: float = 0.05) -> pd.DataFrame:
+    """Emerging hot spot analysis of a value per area (rows) per period (columns, in order).
+
+    Returns one row per area: ``ehsa_category``, ``trend_tau``, ``trend_p``, the share of
+    periods hot and cold, and the final period's ``gi_z``.
+    """
+    x = values.reindex(weights.ids)
+    if x.isna().any().any():
+        raise ValueError("every area needs a value in every period (fill gaps first)")
+    z, sig = getis_ord_star(x.to_numpy(), weights, time_lag=time_lag, alpha=alpha)
+    tau, p = mann_kendall(np.nan_to_num(z))
+    category = classify_emerging(z, sig, trend_alpha=trend_alpha)
+    isolated = np.isin(weights.ids, weights.isolates)
+    category[isolated] = "no pattern"
+    return pd.DataFrame({
+        "ehsa_category": category, "trend_tau": tau, "trend_p": np.where(isolated, np.nan, p),
+        "share_hot": (sig & (z > 0)).mean(axis=1), "share_cold": (sig & (z < 0)).mean(axis=1),
+        "gi_z": z[:, -1]}, index=weights.ids)

@@ -1,0 +1,151 @@
+"""Spatial statistics: weights with islands, Moran (Columbus), LISA, Gi*, emerging hot spots."""
+
+from __future__ import annotations
+
+import esda
+import geopandas as gpd
+import libpysal
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from geo_risk.hotspots import (
+    EHSA_CATEGORIES,
+    benjamini_hochberg,
+    build_weights,
+    classify_emerging,
+    emerging_hotspots,
+    getis_ord_star,
+    global_moran,
+    local_moran,
+    mann_kendall,
+)
+
+
+def _grid(n: int, *, island: bool = False) -> gpd.GeoDataFrame:
+    cells = [shapely.box(100 * i, 100 * j, 100 * i + 100, 100 * j + 100)
+             for j in range(n) for i in range(n)]
+    ids = [f"A{k:03d}" for k in range(n * n)]
+    if island:
+        cells += [shapely.box(100 * n + 1_000, 0, 100 * n + 1_100, 100),  # 1 km offshore
+                  shapely.box(100 * n + 50_000, 0, 100 * n + 50_100, 100)]  # far away
+        ids += ["ISLAND", "REMOTE"]
+    return gpd.GeoDataFrame(index=pd.Index(ids, name="oa11cd"), geometry=cells,
+                            crs="EPSG:27700")
+
+
+def test_columbus_global_moran():
+    columbus = gpd.read_file(libpysal.examples.get_path("columbus.shp"))
+    weights = build_weights(columbus.set_crs("EPSG:27700", allow_override=True))
+    assert weights.graph.n_edges == 236 and not weights.isolates
+    result = global_moran(columbus["CRIME"], weights)
+    assert result["moran_i"] == pytest.approx(0.500189, abs=5e-5)
+    assert result["moran_p"] < 0.001
+
+
+def test_islands_are_joined_or_excluded():
+    areas = _grid(5, island=True)
+    weights = build_weights(areas, max_join_distance=5_000)
+    assert weights.components_before == 3
+    assert weights.joins == [("ISLAND", "A004", 1000.0)]
+    assert weights.isolates == ["REMOTE"] and weights.components_after == 2
+    values = pd.Series(np.r_[np.zeros(25), 0.0, 100.0], index=areas.index)
+    z, sig = getis_ord_star(values.to_numpy(), weights)
+    remote = list(weights.ids).index("REMOTE")
+    assert np.isnan(z[remote]) and not sig[remote]  # never a hot spot from its own value
+    lisa = local_moran(values, weights, permutations=99)
+    assert lisa.loc["REMOTE", "lisa_quadrant"] == "no neighbours"
+
+
+def test_gi_star_matches_esda_with_binary_self_weights():
+    rng = np.random.default_rng(4)
+    areas = _grid(8)
+    weights = build_weights(areas)
+    y = rng.gamma(2.0, 1.0, len(areas)) + 0.1
+    z, _ = getis_ord_star(y, weights)
+    ref = esda.G_Local(y, weights.graph.to_W(), transform="B", star=True, permutations=0)
+    assert np.allclose(z, ref.Zs, atol=1e-8)
+
+
+def test_lisa_finds_a_planted_cluster_and_is_seeded():
+    areas = _grid(12)
+    weights = build_weights(areas)
+    rng = np.random.default_rng(5)
+    y = pd.Series(rng.normal(0, 1, len(areas)), index=areas.index)
+    block = [f"A{j * 12 + i:03d}" for j in range(3) for i in range(3)]
+    y[block] += 4
+    a = local_moran(y, weights, permutations=999, seed=3)
+    b = local_moran(y, weights, permutations=999, seed=3)
+    pd.testing.assert_frame_equal(a, b)
+    assert (a.loc[block, "lisa_quadrant"] == "high-high").mean() >= 0.6
+    assert (a.drop(index=block)["lisa_quadrant"] == "high-high").sum() <= 5
+    assert global_moran(y, weights)["moran_i"] > 0.2
+
+
+def test_benjamini_hochberg():
+    p = np.array([0.001, 0.008, 0.039, 0.041, 0.042, 0.06, 0.074, 0.205, np.nan])
+    assert benjamini_hochberg(p, 0.05).tolist() == [True, True] + [False] * 7
+    assert not benjamini_hochberg(np.full(100, 0.01), 0.005).any()
+
+
+def _series(pattern: str, *, rising: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """A z-series from a pattern: H hot, C cold, . neither; `rising` adds a trend."""
+    t = np.arange(len(pattern))
+    z = np.array([{"H": 3.0, "C": -3.0, ".": 0.0}[c] for c in pattern]) + rising * (t - t.mean())
+    return z, np.array([c != "." for c in pattern])
+
+
+@pytest.mark.parametrize("pattern,rising,expected", [
+    ("...............H", 0.0, "new hot spot"),
+    ("...........HHHHH", 0.0, "consecutive hot spot"),
+    ("HHHHHHHHHHHHHHHH", 0.1, "intensifying hot spot"),
+    ("HHHHHHHHHHHHHHHH", 0.0, "persistent hot spot"),
+    ("HHHHHHHHHHHHHHHH", -0.1, "diminishing hot spot"),
+    ("HHHHHHHHHHHHHHH.", 0.0, "historical hot spot"),
+    ("..H..HH...H....H", 0.0, "sporadic hot spot"),
+    ("CC.....C.......H", 0.0, "oscillating hot spot"),
+    ("...............C", 0.0, "new cold spot"),
+    ("............CCCC", 0.0, "consecutive cold spot"),
+    ("CCCCCCCCCCCCCCCC", -0.1, "intensifying cold spot"),
+    ("CCCCCCCCCCCCCCCC", 0.0, "persistent cold spot"),
+    ("CCCCCCCCCCCCCCCC", 0.1, "diminishing cold spot"),
+    ("CCCCCCCCCCCCCCC.", 0.0, "historical cold spot"),
+    (".C..C.....C....C", 0.0, "sporadic cold spot"),
+    ("H..............C", 0.0, "oscillating cold spot"),
+    ("................", 0.0, "no pattern"),
+    ("HH.HH...........", 0.0, "no pattern"),
+])
+def test_each_category_from_a_hand_built_series(pattern, rising, expected):
+    z, sig = _series(pattern, rising=rising)
+    assert classify_emerging(z[None, :], sig[None, :])[0] == expected
+    assert expected in EHSA_CATEGORIES
+
+
+def test_mann_kendall():
+    tau, p = mann_kendall(np.vstack([np.arange(16.0), -np.arange(16.0),
+                                     np.tile([0.0, 1.0], 8)]))
+    assert tau[0] == 1 and tau[1] == -1 and p[0] < 1e-5 and p[2] > 0.5
+
+
+def test_emerging_hotspots_on_a_lattice():
+    """A block that heats up over time becomes an emerging (new/consecutive/intensifying)
+    hot spot; a block that is hot throughout is persistent."""
+    areas = _grid(14)
+    weights = build_weights(areas)
+    rng = np.random.default_rng(6)
+    periods = 12
+    x = rng.normal(10, 1, (len(areas), periods))
+    heating = [f"A{j * 14 + i:03d}" for j in range(2, 5) for i in range(2, 5)]
+    steady = [f"A{j * 14 + i:03d}" for j in range(9, 12) for i in range(9, 12)]
+    pos = {k: n for n, k in enumerate(areas.index)}
+    for k in heating:
+        x[pos[k]] += np.linspace(0, 6, periods)
+    for k in steady:
+        x[pos[k]] += 4
+    table = emerging_hotspots(pd.DataFrame(x, index=areas.index), weights, time_lag=1)
+    emerging = {"new hot spot", "consecutive hot spot", "intensifying hot spot"}
+    assert table.loc[heating, "ehsa_category"].isin(emerging).mean() >= 0.8
+    assert (table.loc[steady, "ehsa_category"] == "persistent hot spot").mean() >= 0.8
+    others = table.drop(index=heating + steady)["ehsa_category"]
+    assert others.isin(emerging | {"persistent hot spot"}).mean() < 0.15
