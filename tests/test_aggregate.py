@@ -1,0 +1,89 @@
+"""Aggregation to areas and disclosure control: no count 1-7, nothing recoverable."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from geo_risk import columns as C
+from geo_risk.aggregate import COUNT_COLUMNS, aggregate_areas, disclose
+
+
+def _areas(n_lsoa: int, per: int) -> pd.DataFrame:
+    n = n_lsoa * per
+    return pd.DataFrame({
+        C.LSOA: [f"L{k // per}" for k in range(n)], C.LSOA_NAME: [f"L{k // per}" for k in range(n)],
+        C.WARD: [f"W{k // (2 * per)}" for k in range(n)],
+        C.WARD_NAME: [f"Ward {k // (2 * per)}" for k in range(n)],
+        C.LAD: "D", C.LAD_NAME: "District"},
+        index=pd.Index([f"O{k:03d}" for k in range(n)], name=C.OA))
+
+
+def _scored(areas: pd.DataFrame, kids_per_oa: np.ndarray, rng) -> tuple[pd.DataFrame, ...]:
+    oa = np.repeat(areas.index.to_numpy(), kids_per_oa)
+    households = pd.DataFrame({"household_key": [f"h{i}" for i in range(len(oa))], C.OA: oa,
+                               "flagged": rng.random(len(oa)) < 0.2,
+                               "known": rng.random(len(oa)) < 0.3})
+    children = pd.DataFrame({"household_key": households["household_key"],
+                             "p": rng.uniform(0.05, 0.9, len(oa))})
+    return children, households
+
+
+def test_aggregation_conserves_totals():
+    rng = np.random.default_rng(0)
+    areas = _areas(4, 5)
+    children, households = _scored(areas, rng.integers(0, 40, len(areas)), rng)
+    tables = aggregate_areas(children, households, areas)
+    assert set(tables) == {"oa", "lsoa", "ward", "district"}
+    for level in ["lsoa", "ward", "district"]:
+        for column in COUNT_COLUMNS:
+            assert tables[level][column].sum() == pytest.approx(tables["oa"][column].sum())
+    district = tables["district"].iloc[0]
+    assert district["children_under5"] == len(children)
+    assert district["expected_not_ready"] == pytest.approx(children["p"].sum())
+    assert district["mean_risk"] == pytest.approx(children["p"].mean())
+
+
+def _recoverable(published: pd.Series, raw_parent_total: pd.Series, groups: pd.Series) -> int:
+    """An attacker's try: a group with exactly one withheld cell gives it away as the
+    parent's total less the published siblings."""
+    found = 0
+    for _, cells in published.groupby(groups.to_numpy()):
+        if cells.isna().sum() == 1 and len(cells) > 1:
+            found += 1
+    return found
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 30), min_size=12, max_size=12), st.integers(0, 10_000))
+def test_no_published_count_from_1_to_7_and_nothing_recoverable(counts, seed):
+    rng = np.random.default_rng(seed)
+    areas = _areas(3, 4)
+    children, households = _scored(areas, np.array(counts), rng)
+    safe, release = disclose(aggregate_areas(children, households, areas), areas)
+    for level, table in safe.items():
+        for column in COUNT_COLUMNS:
+            values = table[column].dropna().astype(int)
+            assert not values.between(1, 7).any(), (level, column)
+            assert (values % 5 == 0).all()
+    for column in COUNT_COLUMNS:
+        oa = safe["oa"][column]
+        assert _recoverable(oa, safe["lsoa"][column], areas[C.LSOA]) == 0
+        withheld = int(oa.isna().sum())
+        assert withheld == ((release["level"] == "oa") & (release["column"] == column)).sum()
+    hidden = safe["oa"]["children_under5"].isna()
+    assert safe["oa"].loc[hidden, "mean_risk"].isna().all()
+
+
+def test_release_log_carries_no_values():
+    rng = np.random.default_rng(3)
+    areas = _areas(2, 3)
+    children, households = _scored(areas, np.array([3, 12, 20, 0, 9, 40]), rng)
+    _, release = disclose(aggregate_areas(children, households, areas), areas)
+    assert list(release.columns) == ["level", "area", "column", "reason"]
+    first = release[(release["level"] == "oa") & (release["column"] == "children_under5")]
+    assert first.set_index("area")["reason"].to_dict() == {"O000": "primary",
+                                                           "O001": "secondary"}
