@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from geo_risk import __version__
+from geo_risk import columns as C
 from geo_risk._errors import GeoRiskError
 from geo_risk.boundaries import DEFAULT_BOUNDARIES, BoundaryFiles, load_boundaries
 from geo_risk.fairness import audit
@@ -42,8 +43,8 @@ from geo_risk.pseudonymise import (
 from geo_risk.reasons import explain_households
 from geo_risk.schemas import SOURCES
 
-__all__ = ["ModelRun", "pseudonymise_folder", "read_feature_tables", "run_demo", "run_link",
-           "run_model"]
+__all__ = ["ModelRun", "pseudonymise_folder", "read_feature_tables", "risk_by_refresh",
+           "run_demo", "run_link", "run_model"]
 
 log = logging.getLogger(__name__)
 
@@ -243,6 +244,29 @@ def _write_model_card(folder: Path, tables, validation, fairness, fairness_warni
     md, page = render_model_card(sections, "geo-risk school-readiness model card")
     (folder / "model_card.md").write_text(md)
     (folder / "model_card.html").write_text(page)
+
+
+def risk_by_refresh(linked, refresh_dates: list[str], *, random_state: int = 0
+                    ) -> pd.DataFrame:
+    """Mean predicted risk of the under-fives of each output area at each refresh.
+
+    At every refresh the model is trained afresh on the cohorts labelled by then and
+    scores the children aged 0-4 on that date, with features as of that date: the
+    picture the partnership would have seen at the time. Returns OAs (rows) by refresh
+    date (columns); an OA with no under-fives at a refresh has no value.
+    """
+    columns = {}
+    for date in refresh_dates:
+        tables = build_feature_tables(linked, date)
+        labelled = tables.children[tables.children["role"] == "labelled"]
+        features = feature_columns(tables.children)
+        model = RiskModel(random_state=random_state).fit(
+            labelled[features], labelled[LABEL].astype(bool), groups=labelled[HOUSEHOLD])
+        current = tables.children[tables.children["role"] == "current"]
+        p = model.predict_proba(current)[:, 1]
+        columns[str(pd.Timestamp(date).date())] = pd.Series(p).groupby(
+            current[C.OA].to_numpy()).mean()
+    return pd.DataFrame(columns)
 
 
 def read_feature_tables(folder: Path) -> FeatureTables:
