@@ -64,6 +64,12 @@ Out = Annotated[Path, typer.Option("--out", help="Output folder (created if abse
 Seed = Annotated[int, typer.Option("--seed", help="Seed of every random draw.")]
 Periods = Annotated[int, typer.Option("--periods", min=2,
                                       help="Quarterly refreshes from 2014Q1.")]
+OAFile = Annotated[Path | None, typer.Option(
+    "--boundaries", help="OA polygons (any GDAL format, any CRS) with an OA11CD column.")]
+LookupFile = Annotated[Path | None, typer.Option(
+    "--lookup", help="CSV: OA11CD, LSOA11CD, WD13CD, WD13NM (LSOA11NM, LAD11CD optional).")]
+IMDFile = Annotated[Path | None, typer.Option(
+    "--imd", help="CSV of IMD 2019 by LSOA (LSOA11CD, IMD_rank): drives deprivation.")]
 
 
 @app.command()
@@ -72,15 +78,9 @@ def synth(
     seed: Seed = 1,
     periods: Periods = 16,
     messy: Annotated[bool, typer.Option("--messy", help="Plant realistic defects.")] = False,
-    boundaries: Annotated[Path | None, typer.Option(
-        "--boundaries", help="OA polygons (any GDAL format, any CRS) with an OA11CD column."
-    )] = None,
-    lookup: Annotated[Path | None, typer.Option(
-        "--lookup", help="CSV: OA11CD, LSOA11CD, WD13CD, WD13NM (LSOA11NM, LAD11CD optional)."
-    )] = None,
-    imd: Annotated[Path | None, typer.Option(
-        "--imd", help="CSV of IMD 2019 by LSOA (LSOA11CD, IMD_rank): drives deprivation."
-    )] = None,
+    boundaries: OAFile = None,
+    lookup: LookupFile = None,
+    imd: IMDFile = None,
 ) -> None:
     """Generate a synthetic world: OUT/extracts (nine partner files) and OUT/truth."""
     from geo_risk.synth.checks import describe_world
@@ -153,9 +153,9 @@ def link(
     out: Out,
     reference_date: Annotated[str, typer.Option(
         "--reference-date", help="Build features as of this date (YYYY-MM-DD).")],
-    boundaries: Annotated[Path | None, typer.Option("--boundaries", help="OA polygons.")] = None,
-    lookup: Annotated[Path | None, typer.Option("--lookup", help="OA lookup CSV.")] = None,
-    imd: Annotated[Path | None, typer.Option("--imd", help="IMD 2019 by LSOA CSV.")] = None,
+    boundaries: OAFile = None,
+    lookup: LookupFile = None,
+    imd: IMDFile = None,
     min_match_rate: Annotated[float, typer.Option(
         "--min-match-rate", min=0.0, max=1.0,
         help="Warn when a source links fewer of its records than this.")] = 0.9,
