@@ -167,11 +167,11 @@ def link(
     try:
         when = _date(reference_date)
         files = _boundary_files(boundaries, lookup, imd)
-        features, report = run_link(in_dir, out, reference_date=when, files=files,
+        features, linked = run_link(in_dir, out, reference_date=when, files=files,
                                     min_match_rate=min_match_rate)
     except GeoRiskError as err:
         _fail(err)
-    for r in report.itertuples():
+    for r in linked.report.itertuples():
         console.print(f"  {r.source:<17} {r.linked:>8,} of {r.records:>8,} linked "
                       f"({r.match_rate:.1%})", highlight=False)
     c = features.counts

@@ -19,11 +19,20 @@ import pandas as pd
 from geo_risk import __version__
 from geo_risk import columns as C
 from geo_risk._errors import GeoRiskError
+from geo_risk.aggregate import aggregate_areas, disclose
 from geo_risk.boundaries import DEFAULT_BOUNDARIES, BoundaryFiles, load_boundaries
 from geo_risk.fairness import audit
 from geo_risk.features import LABEL, FeatureTables, build_feature_tables
+from geo_risk.hotspots import (
+    EHSA_CATEGORIES,
+    build_weights,
+    emerging_hotspots,
+    getis_ord_star,
+    global_moran,
+    local_moran,
+)
 from geo_risk.ingest import REJECT_COLUMNS
-from geo_risk.link import HOUSEHOLD, link_sources
+from geo_risk.link import HOUSEHOLD, Linked, link_sources
 from geo_risk.model import (
     DEFAULT_CAPACITY,
     Capacity,
@@ -44,7 +53,7 @@ from geo_risk.reasons import explain_households
 from geo_risk.schemas import SOURCES
 
 __all__ = ["ModelRun", "pseudonymise_folder", "read_feature_tables", "risk_by_refresh",
-           "run_demo", "run_link", "run_model"]
+           "run_areas", "run_demo", "run_link", "run_model"]
 
 log = logging.getLogger(__name__)
 
@@ -71,12 +80,13 @@ def run_link(
     reference_date: str,
     files: BoundaryFiles = DEFAULT_BOUNDARIES,
     min_match_rate: float = 0.9,
-) -> tuple[FeatureTables, pd.DataFrame]:
+) -> tuple[FeatureTables, Linked]:
     """Link pseudonymised extracts and build the feature tables; write them under ``out``.
 
     Writes ``households.parquet``, ``children.parquet``, ``linkage_report.csv`` and
     ``rejects.csv`` (rows rejected at source, read from each ``*.rejects.csv``, and rows
-    that could not be linked). Returns the tables and the linkage report.
+    that could not be linked). Returns the tables and the linked records (with the
+    linkage report).
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -90,7 +100,7 @@ def run_link(
                  for p in sorted(Path(pseudonymised).glob("*.rejects.csv"))]
     rejects = pd.concat([*at_source, linked.rejects.astype(str)], ignore_index=True)
     rejects.reindex(columns=REJECT_COLUMNS).to_csv(out / "rejects.csv", index=False)
-    return features, linked.report
+    return features, linked
 
 
 @dataclass
@@ -250,23 +260,81 @@ def risk_by_refresh(linked, refresh_dates: list[str], *, random_state: int = 0
                     ) -> pd.DataFrame:
     """Mean predicted risk of the under-fives of each output area at each refresh.
 
-    At every refresh the model is trained afresh on the cohorts labelled by then and
-    scores the children aged 0-4 on that date, with features as of that date: the
-    picture the partnership would have seen at the time. Returns OAs (rows) by refresh
+    At every refresh the model is the one trained on the cohorts labelled by then (refitted
+    when a new cohort's results are published) and scores the children aged 0-4 on that
+    date, with features as of that date: the picture the partnership would have seen at
+    the time. Returns OAs (rows) by refresh
     date (columns); an OA with no under-fives at a refresh has no value.
     """
     columns = {}
+    models: dict[tuple[str, ...], RiskModel] = {}
     for date in refresh_dates:
         tables = build_feature_tables(linked, date)
         labelled = tables.children[tables.children["role"] == "labelled"]
         features = feature_columns(tables.children)
-        model = RiskModel(random_state=random_state).fit(
-            labelled[features], labelled[LABEL].astype(bool), groups=labelled[HOUSEHOLD])
+        cohorts = tuple(sorted(labelled["academic_year"].unique()))
+        if cohorts not in models:  # labels arrive once a year: refit only then
+            models[cohorts] = RiskModel(random_state=random_state).fit(
+                labelled[features], labelled[LABEL].astype(bool), groups=labelled[HOUSEHOLD])
         current = tables.children[tables.children["role"] == "current"]
-        p = model.predict_proba(current)[:, 1]
+        p = models[cohorts].predict_proba(current)[:, 1]
         columns[str(pd.Timestamp(date).date())] = pd.Series(p).groupby(
             current[C.OA].to_numpy()).mean()
     return pd.DataFrame(columns)
+
+
+def run_areas(
+    model_run: ModelRun,
+    linked: Linked,
+    oas,
+    out: Path,
+    *,
+    refresh_dates: list[str],
+    threshold: int = 7,
+    base: int = 5,
+    random_state: int = 0,
+) -> dict:
+    """Aggregate to areas under disclosure control and find hotspots; write ``out/areas/``.
+
+    Writes ``oa.csv``, ``lsoa.csv``, ``ward.csv``, ``district.csv`` (after disclosure
+    control), ``release_log.csv`` (what was withheld and why) and ``oa_hotspots.csv``
+    (LISA quadrant, Gi* z and significance at the reference date, emerging hot spot
+    category over the refreshes). Statistics use each OA's empirical-Bayes smoothed risk
+    at the reference date and its mean predicted risk at each refresh. Returns the
+    ``hotspots`` section of ``run.json``.
+    """
+    folder = Path(out) / "areas"
+    folder.mkdir(parents=True, exist_ok=True)
+    tables = aggregate_areas(model_run.children, model_run.households, oas)
+    safe, release = disclose(tables, oas, threshold=threshold, base=base)
+    for level, table in safe.items():
+        table.to_csv(folder / f"{level}.csv")
+    release.to_csv(folder / "release_log.csv", index=False)
+
+    weights = build_weights(oas)
+    risk = tables["oa"]["eb_risk"]
+    risk = risk.fillna(risk.mean())
+    moran = global_moran(risk, weights)
+    lisa = local_moran(risk, weights, seed=random_state)
+    gi_z, gi_sig = getis_ord_star(risk.reindex(weights.ids).to_numpy(), weights)
+    by_refresh = risk_by_refresh(linked, refresh_dates, random_state=random_state)
+    by_refresh = by_refresh.reindex(weights.ids).fillna(by_refresh.mean())
+    ehsa = emerging_hotspots(by_refresh, weights)
+    hotspots = lisa[["lisa_quadrant", "p_sim"]].assign(
+        gi_z=gi_z, gi_significant=gi_sig, ehsa_category=ehsa["ehsa_category"],
+        trend_tau=ehsa["trend_tau"], trend_p=ehsa["trend_p"])
+    hotspots.round(4).to_csv(folder / "oa_hotspots.csv")
+    counts = ehsa["ehsa_category"].value_counts()
+    return {
+        **{k: round(v, 6) for k, v in moran.items()},
+        "lisa": lisa["lisa_quadrant"].value_counts().to_dict(),
+        "gi_star_hot": int((gi_sig & (gi_z > 0)).sum()),
+        "gi_star_cold": int((gi_sig & (gi_z < 0)).sum()),
+        "emerging_hot_spots": {c: int(counts.get(c, 0)) for c in EHSA_CATEGORIES},
+        "refreshes": len(refresh_dates),
+        **weights.report(),
+        "withheld_cells": len(release),
+    }
 
 
 def read_feature_tables(folder: Path) -> FeatureTables:
@@ -301,9 +369,15 @@ def run_demo(out: Path, *, seed: int = 1, periods: int = 16) -> dict:
     write_world(world, out / "synth")
     reference_date = str(world.population.timeline.end)
     recon = pseudonymise_folder(out / "synth/extracts", Key.for_demo(seed), out / "pseudonymised")
-    features, report = run_link(out / "pseudonymised", out / "link",
+    features, linked = run_link(out / "pseudonymised", out / "link",
                                 reference_date=reference_date)
+    report = linked.report
     model_run = run_model(features, out, random_state=seed)
+    oas = load_boundaries(DEFAULT_BOUNDARIES)
+    hotspot_summary = run_areas(model_run, linked, oas, out,
+                                refresh_dates=[str(d) for d in
+                                               world.population.timeline.refresh_dates],
+                                random_state=seed)
     model_summary = {**model_run.summary,
                      **oracle_figures(world, Key.for_demo(seed), model_run)}
     summary = {
@@ -318,6 +392,7 @@ def run_demo(out: Path, *, seed: int = 1, periods: int = 16) -> dict:
             **features.counts,
         },
         "model": model_summary,
+        "hotspots": hotspot_summary,
         "seconds": round(time.perf_counter() - started, 1),
     }
     (out / "run.json").write_text(json.dumps(summary, indent=2) + "\n")

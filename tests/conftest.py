@@ -88,3 +88,12 @@ def messy_linked(messy_pseudonymised):
     folder, _ = messy_pseudonymised
     tables = {p.stem: read_pseudonymised(p) for p in sorted(folder.glob("*.parquet"))}
     return link_sources(tables, load_boundaries())
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory):
+    """The whole demo on the embedded town (seed 1), run once: (folder, run.json)."""
+    from geo_risk.pipeline import run_demo
+
+    out = tmp_path_factory.mktemp("demo")
+    return out, run_demo(out)

@@ -87,3 +87,32 @@ def test_release_log_carries_no_values():
     first = release[(release["level"] == "oa") & (release["column"] == "children_under5")]
     assert first.set_index("area")["reason"].to_dict() == {"O000": "primary",
                                                            "O001": "secondary"}
+
+
+def test_demo_areas_are_published_safely(demo):
+    out, summary = demo
+    for level in ["oa", "lsoa", "ward", "district"]:
+        table = pd.read_csv(out / f"areas/{level}.csv")
+        for column in COUNT_COLUMNS:
+            values = table[column].dropna()
+            assert not values.between(1, 7).any(), (level, column)
+            assert (values % 5 == 0).all()
+    district = pd.read_csv(out / "areas/district.csv").iloc[0]
+    model = summary["model"]
+    assert abs(district["flagged_households"] - model["households_flagged"]) <= 2.5
+    release = pd.read_csv(out / "areas/release_log.csv")
+    assert len(release) == summary["hotspots"]["withheld_cells"] > 0
+
+
+def test_demo_hotspots(demo):
+    out, summary = demo
+    h = summary["hotspots"]
+    assert h["moran_i"] > 0.3 and h["moran_p"] < 0.001  # risk clusters in space
+    assert sum(h["emerging_hot_spots"].values()) == h["areas"] == 572
+    assert h["isolates"] == 0 and h["components"] == 1
+    table = pd.read_csv(out / "areas/oa_hotspots.csv", index_col=0)
+    planted = pd.read_csv(out / "synth/truth/planted_hotspots.csv")
+    vange = planted.loc[planted["hotspot"] == "emerging", "oa11cd"]
+    emerging = {"new hot spot", "consecutive hot spot", "intensifying hot spot"}
+    assert table.loc[vange, "ehsa_category"].isin(emerging).mean() >= 0.8
+    assert (table.loc[vange, "lisa_quadrant"] == "high-high").mean() > 0.5

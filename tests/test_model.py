@@ -118,14 +118,6 @@ def test_fairness_warns_on_a_gap():
                                        "deprivation quintile"}
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    from geo_risk.pipeline import run_demo
-
-    out = tmp_path_factory.mktemp("demo")
-    return out, run_demo(out)
-
-
 def test_model_acceptance_on_the_default_world(demo):
     out, summary = demo
     m = summary["model"]
