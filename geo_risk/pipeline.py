@@ -43,6 +43,7 @@ from geo_risk.model import (
     score_households,
     validate,
 )
+from geo_risk.model_card import write_model_card
 from geo_risk.pseudonymise import (
     Key,
     pseudonymise_extract,
@@ -188,72 +189,12 @@ def run_model(
     summary["headline"] = (
         f"{len(flags):,} households with under-fives scored; {k:,} flagged; "
         f"{summary['flagged_unknown']:,} of them unknown to children's services")
-    _write_model_card(out / "model", tables, validation, fairness, fairness_warnings, summary,
-                      features)
+    write_model_card(out / "model", tables, validation, fairness, fairness_warnings, summary,
+                     features)
     log.info(summary["headline"])
     current = children.loc[child_p.index, ["child_key", HOUSEHOLD]].assign(p=child_p)
     return ModelRun(model, validation, current.reset_index(drop=True), flags, fairness,
                     summary)
-
-
-def _write_model_card(folder: Path, tables, validation, fairness, fairness_warnings, summary,
-                      features) -> None:
-    from geo_risk.model_card import INTENDED_USE, render_model_card
-    from geo_risk.reasons import FACTORS
-
-    folder.mkdir(parents=True, exist_ok=True)
-    metrics = validation.metrics.round(3).reset_index(names="model")
-    metrics.to_csv(folder / "validation.csv", index=False)
-    fair = fairness.round(3)
-    fair.to_csv(folder / "fairness.csv", index=False)
-    labelled = tables.children[tables.children["role"] == "labelled"]
-    cohorts = labelled["academic_year"].value_counts().sort_index()
-    factor_rows = pd.DataFrame(
-        [(name, ", ".join(c for c in cols if c in features)) for name, cols in FACTORS.items()
-         if any(c in features for c in cols)], columns=["factor", "features"])
-    sections = [
-        ("Intended use", [INTENDED_USE, (
-            "The flagged-household list is a restricted output for practitioners, "
-            "re-identified only by the data controller who holds the key; it is never part "
-            "of a partnership-board pack.")]),
-        ("Headline", [summary["headline"] + f" (reference date {tables.reference_date.date()}, "
-                      f"capacity: {summary['capacity']}; known = a social care or early help "
-                      f"episode open or ended within {summary['known_within_months']:g} "
-                      "months)."]),
-        ("Data and cohorts", [
-            "Outcome: not reaching a Good Level of Development at the end of reception. "
-            "Features are taken as of age 3½ for labelled children and as of the reference "
-            "date for the children scored; nothing dated later is used.",
-            pd.DataFrame({"academic year": cohorts.index, "children": cohorts.to_numpy()}),
-            f"Validation: trained on {', '.join(validation.train_cohorts)} "
-            f"({validation.n_train:,} children), tested on {validation.test_cohort} "
-            f"({validation.n_test:,} children). The final model is refitted on all cohorts."]),
-        ("Features", [factor_rows]),
-        ("Performance on the later cohort, with baselines", [
-            metrics,
-            f"Precision and recall at k: the top {validation.k_test} children of the test "
-            "cohort, the same share as the households flagged. ECE over ten equal-count "
-            "bins; calibration intercept with the slope fixed at 1."]),
-        ("Fairness", [fair, *(fairness_warnings or ["No gap above the bound."])]),
-        ("Reasons", ["Each flagged household's reasons come from occlusion: its features, "
-                     "group by group, are replaced by a typical household's and the drop in "
-                     "its score is the factor's contribution (see geo_risk/reasons.py)."]),
-        ("Limitations", [
-            "Predictions are probabilities for groups, not verdicts on families; most "
-            "flagged children will reach a Good Level of Development and many who do not "
-            "will not be flagged (see precision and recall).",
-            "Records show contact with services, not need: households that services have "
-            "not seen look lower-risk than they are, and areas with more services look "
-            "higher-risk.",
-            "Risk drifts: the model is validated on one later cohort; recalibrate each "
-            "refresh. The EYFS profile was reformed in 2021/22, so cohorts either side are "
-            "not comparable.",
-            "Addresses are taken as current; moves between age 3½ and assessment are not seen.",
-        ]),
-    ]
-    md, page = render_model_card(sections, "geo-risk school-readiness model card")
-    (folder / "model_card.md").write_text(md)
-    (folder / "model_card.html").write_text(page)
 
 
 def risk_by_refresh(linked, refresh_dates: list[str], *, random_state: int = 0
