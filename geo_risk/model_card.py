@@ -27,6 +27,18 @@ def _table_html(frame: pd.DataFrame) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+_HEADINGS = {"auc": "AUC", "average_precision": "average precision", "brier": "Brier",
+             "calibration_slope": "calibration slope",
+             "calibration_intercept": "calibration intercept", "ece": "ECE",
+             "precision_at_k": "precision at k", "recall_at_k": "recall at k",
+             "flag_rate": "flag rate", "tpr": "TPR", "fpr": "FPR"}
+
+
+def _readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """Plain column headings and a dash where a rate is undefined (no one flagged)."""
+    return frame.astype(object).where(frame.notna(), "–").rename(columns=_HEADINGS)
+
+
 def render_model_card(sections: list[tuple[str, list[str | pd.DataFrame]]],
                       title: str) -> tuple[str, str]:
     """Render sections (heading, paragraphs and tables) as Markdown and as one HTML page."""
@@ -63,6 +75,7 @@ def write_model_card(folder: Path, tables, validation, fairness, fairness_warnin
     metrics.to_csv(folder / "validation.csv", index=False)
     fair = fairness.round(3)
     fair.to_csv(folder / "fairness.csv", index=False)
+    metrics, fair = _readable(metrics), _readable(fair)
     labelled = tables.children[tables.children["role"] == "labelled"]
     cohorts = labelled["academic_year"].value_counts().sort_index()
     factor_rows = pd.DataFrame(

@@ -148,9 +148,11 @@ def test_restricted_list_and_model_card(demo):
     assert (flagged["reasons"].fillna("") != "").mean() > 0.95
     assert set(flagged["status"]) == {"known to children's services", "previously unknown"}
     card = (out / "model/model_card.md").read_text()
+    auc = f"{summary['model']['holdout_auc']:.3f}"
     for phrase in ["not for eligibility or enforcement decisions", "area only (deprivation)",
-                   "Fairness", "Limitations", summary["model"]["holdout_cohort"]]:
-        assert phrase in card
+                   "Fairness", "Limitations", summary["model"]["holdout_cohort"],
+                   f"| gradient boosting (calibrated) | {auc} |", "| calibration slope |"]:
+        assert phrase in card, phrase
     page = (out / "model/model_card.html").read_text()
     assert page.startswith("<!doctype html>") and "<table>" in page
     for path in (out / "model").iterdir():  # nothing published names a household
