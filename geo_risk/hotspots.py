@@ -62,6 +62,7 @@ from scipy.stats import norm
 __all__ = [
     "EHSA_CATEGORIES",
     "Weights",
+    "areas_of_concern",
     "benjamini_hochberg",
     "build_weights",
     "classify_emerging",
@@ -333,3 +334,24 @@ def emerging_hotspots(values: pd.DataFrame, weights: Weights, *, time_lag: int =
         "ehsa_category": category, "trend_tau": tau, "trend_p": np.where(isolated, np.nan, p),
         "share_hot": (sig & (z > 0)).mean(axis=1), "share_cold": (sig & (z < 0)).mean(axis=1),
         "gi_z": z[:, -1]}, index=weights.ids)
+
+
+def areas_of_concern(risk: pd.Series, known_share: pd.Series, weights: Weights, *,
+                     alpha: float = 0.05) -> pd.DataFrame:
+    """Known and newly identified areas of concern.
+
+    *Known*: a significant Gi* concentration (hot spot) of households already known to
+    children's services (``known_share``: the share of households with under-fives with an
+    open or recent social care or early help episode). *Newly identified*: a significant
+    risk hot spot (``risk``) that is not a known area. Returns ``concern`` ("known",
+    "newly identified" or "") with both Gi* z-scores, indexed like the weights.
+    """
+    ids = weights.ids
+    risk_z, risk_sig = getis_ord_star(risk.reindex(ids).to_numpy(), weights, alpha=alpha)
+    known_z, known_sig = getis_ord_star(known_share.reindex(ids).to_numpy(), weights,
+                                        alpha=alpha)
+    known = known_sig & (known_z > 0)
+    new = risk_sig & (risk_z > 0) & ~known
+    concern = np.where(known, "known", np.where(new, "newly identified", ""))
+    return pd.DataFrame({"concern": concern, "risk_gi_z": risk_z, "known_gi_z": known_z},
+                        index=ids)

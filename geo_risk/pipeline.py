@@ -25,6 +25,7 @@ from geo_risk.fairness import audit
 from geo_risk.features import LABEL, FeatureTables, build_feature_tables
 from geo_risk.hotspots import (
     EHSA_CATEGORIES,
+    areas_of_concern,
     build_weights,
     emerging_hotspots,
     getis_ord_star,
@@ -238,11 +239,12 @@ def run_areas(
     """Aggregate to areas under disclosure control and find hotspots; write ``out/areas/``.
 
     Writes ``oa.csv``, ``lsoa.csv``, ``ward.csv``, ``district.csv`` (after disclosure
-    control), ``release_log.csv`` (what was withheld and why) and ``oa_hotspots.csv``
+    control), ``release_log.csv`` (what was withheld and why), ``oa_hotspots.csv``
     (LISA quadrant, Gi* z and significance at the reference date, emerging hot spot
-    category over the refreshes). Statistics use each OA's empirical-Bayes smoothed risk
-    at the reference date and its mean predicted risk at each refresh. Returns the
-    ``hotspots`` section of ``run.json``.
+    category over the refreshes, known or newly identified area of concern) and
+    ``ward_concern.csv`` (OAs of each kind of concern per ward). Statistics use each OA's
+    empirical-Bayes smoothed risk at the reference date and its mean predicted risk at
+    each refresh. Returns the ``hotspots`` section of ``run.json``.
     """
     folder = Path(out) / "areas"
     folder.mkdir(parents=True, exist_ok=True)
@@ -261,10 +263,18 @@ def run_areas(
     by_refresh = risk_by_refresh(linked, refresh_dates, random_state=random_state)
     by_refresh = by_refresh.reindex(weights.ids).fillna(by_refresh.mean())
     ehsa = emerging_hotspots(by_refresh, weights)
+    oa = tables["oa"]
+    known_share = (oa["known_households"] / oa["households"].where(oa["households"] > 0)
+                   ).fillna(0.0)
+    concern = areas_of_concern(risk, known_share, weights)
     hotspots = lisa[["lisa_quadrant", "p_sim"]].assign(
         gi_z=gi_z, gi_significant=gi_sig, ehsa_category=ehsa["ehsa_category"],
-        trend_tau=ehsa["trend_tau"], trend_p=ehsa["trend_p"])
+        trend_tau=ehsa["trend_tau"], trend_p=ehsa["trend_p"], concern=concern["concern"])
     hotspots.round(4).to_csv(folder / "oa_hotspots.csv")
+    ward_of = oas[C.WARD_NAME].reindex(concern.index)
+    by_ward = pd.crosstab(ward_of, concern["concern"]).reindex(
+        columns=["known", "newly identified"], fill_value=0)
+    by_ward.to_csv(folder / "ward_concern.csv")
     counts = ehsa["ehsa_category"].value_counts()
     return {
         **{k: round(v, 6) for k, v in moran.items()},
@@ -275,6 +285,10 @@ def run_areas(
         "refreshes": len(refresh_dates),
         **weights.report(),
         "withheld_cells": len(release),
+        "known_concern_oas": int((concern["concern"] == "known").sum()),
+        "new_concern_oas": int((concern["concern"] == "newly identified").sum()),
+        "wards_most_newly_identified": by_ward["newly identified"].sort_values(
+            ascending=False).head(3).index.tolist(),
     }
 
 

@@ -149,3 +149,21 @@ def test_emerging_hotspots_on_a_lattice():
     assert (table.loc[steady, "ehsa_category"] == "persistent hot spot").mean() >= 0.8
     others = table.drop(index=heating + steady)["ehsa_category"]
     assert others.isin(emerging | {"persistent hot spot"}).mean() < 0.15
+
+
+def test_areas_of_concern_known_and_new():
+    from geo_risk.hotspots import areas_of_concern
+
+    areas = _grid(12)
+    weights = build_weights(areas)
+    rng = np.random.default_rng(8)
+    risk = pd.Series(rng.normal(0.3, 0.02, len(areas)), index=areas.index)
+    known = pd.Series(rng.normal(0.1, 0.02, len(areas)), index=areas.index)
+    served = [f"A{j * 12 + i:03d}" for j in range(3) for i in range(3)]
+    unseen = [f"A{j * 12 + i:03d}" for j in range(8, 11) for i in range(8, 11)]
+    risk[served + unseen] += 0.2
+    known[served] += 0.2
+    table = areas_of_concern(risk, known, weights)
+    assert (table.loc[served, "concern"] == "known").mean() >= 0.7
+    assert (table.loc[unseen, "concern"] == "newly identified").mean() >= 0.7
+    assert (table.drop(index=served + unseen)["concern"] != "").mean() < 0.15
