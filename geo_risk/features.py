@@ -11,9 +11,13 @@ date. Labelled children (whose reception-year result was published by the refere
 date) are described as of age 3½ (42 months), before they start school, as a model
 trained on them will see today's under-fives.
 
-Windows are in months of 30.4375 days. Columns (``{w}`` is each window, default 12, 24):
+Windows are in months of 30.4375 days, and no feature looks back more than 60 months
+(recency included), so that no feature depends on how far back an extract reaches: an
+"ever" flag would mean two years for an early cohort and eight for a late one, and the
+model's picture would drift from refresh to refresh. Columns (``{w}`` is each window,
+default 12, 24):
 
-- ``sc_open``, ``sc_{w}m``, ``sc_ever``, ``sc_level``, ``sc_months_since``,
+- ``sc_open``, ``sc_{w}m``, ``sc_60m``, ``sc_level``, ``sc_months_since``,
   ``sc_months_since_end``: social care and early help episodes (level: 0 none, 1 early
   help, 2 child in need, 3 child protection, 4 looked after; the highest open or started
   in the last 24 months; months since the last episode ended, 0 while one is open);
@@ -22,7 +26,7 @@ Windows are in months of 30.4375 days. Columns (``{w}`` is each window, default 
 - ``bn_open``, ``bn_lone_parent``, ``bn_low_income``, ``bn_universal_credit``,
   ``bn_claims_24m``: benefit claims open at the date (low income: band under £15,000);
 - ``po_da_{w}m``, ``po_other_24m``, ``po_months_since_da``: police incidents at the home;
-- ``yo_24m``, ``yo_ever``: youth offending; ``dl_open``, ``dl_24m``, ``dl_ever``: drug and
+- ``yo_24m``, ``yo_60m``: youth offending; ``dl_open``, ``dl_24m``, ``dl_60m``: drug and
   alcohol referrals;
 - ``hh_children``, ``hh_under5``: registered children in the household born by the date;
 - ``area_housing_12m``, ``area_ta_12m``, ``area_da_12m``: housing events, temporary
@@ -49,6 +53,10 @@ __all__ = ["LABEL", "FeatureTables", "build_feature_tables", "household_features
 log = logging.getLogger(__name__)
 
 MONTH_DAYS = 30.4375
+#: No feature looks further back than this (months), so no feature depends on how far
+#: back a partner's extract reaches (the synthetic extracts start in January 2006, 62
+#: months before the oldest labelled cohort is described at age 3½).
+HISTORY_MONTHS = 60
 LABEL = "not_gld"
 #: Results of the academic year ending in year Y are taken as published on 31 October Y.
 RESULTS_PUBLISHED = (10, 31)
@@ -108,7 +116,8 @@ def household_features(
         return s.value_counts().reindex(f.index, fill_value=0)
 
     def latest(m: pd.DataFrame) -> pd.Series:
-        return m.groupby("pair")["months"].min().reindex(f.index)
+        recent = m[m["months"] < HISTORY_MONTHS]
+        return recent.groupby("pair")["months"].min().reindex(f.index)
 
     sc = ev.get("social_care", empty)
     if len(sc):
@@ -117,7 +126,7 @@ def household_features(
         f["sc_open"] = count(m, is_open) > 0
         for w in windows:
             f[f"sc_{w}m"] = count(m, m["months"] < w)
-        f["sc_ever"] = count(m) > 0
+        f["sc_60m"] = count(m, m["months"] < HISTORY_MONTHS)
         level = m["episode_type"].map(_LEVEL).where(is_open | (m["months"] < 24), 0)
         f["sc_level"] = level.groupby(m["pair"]).max().reindex(f.index, fill_value=0)
         f["sc_months_since"] = latest(m)
@@ -165,14 +174,14 @@ def household_features(
     if len(yo):
         m = _pairs_with(pairs, yo, "offence_date")
         f["yo_24m"] = count(m, m["months"] < 24)
-        f["yo_ever"] = count(m) > 0
+        f["yo_60m"] = count(m, m["months"] < HISTORY_MONTHS)
 
     dl = ev.get("drugs_alcohol", empty)
     if len(dl):
         m = _pairs_with(pairs, dl, "referral_date", ["discharge_date"])
         f["dl_open"] = count(m, _open_at(m, "discharge_date")) > 0
         f["dl_24m"] = count(m, m["months"] < 24)
-        f["dl_ever"] = count(m) > 0
+        f["dl_60m"] = count(m, m["months"] < HISTORY_MONTHS)
 
     for name, source, date, keep in _AREA_RATES:
         table = ev.get(source, empty)

@@ -45,7 +45,7 @@ def test_hand_built_household():
     assert h1["hs_months_since"] == pytest.approx(60 / 30.4375)
     assert bool(h1["sc_open"]) and h1["sc_level"] == 2 and h1["sc_24m"] == 1
     assert bool(h1["bn_open"]) and bool(h1["bn_lone_parent"]) and bool(h1["bn_low_income"])
-    assert h2["hs_24m"] == 0 and not h2["sc_ever"] and np.isnan(h2["hs_months_since"])
+    assert h2["hs_24m"] == 0 and h2["sc_60m"] == 0 and np.isnan(h2["hs_months_since"])
 
 
 def _knowable_at(events: dict[str, pd.DataFrame], ref: pd.Timestamp) -> dict[str, pd.DataFrame]:

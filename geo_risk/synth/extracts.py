@@ -195,7 +195,7 @@ def make_extracts(
     first_q = pd.Series(dob_q).groupby(h_child).min()
     has_child[first_q.index.to_numpy()] = np.arange(n_q) >= first_q.to_numpy()[:, None]
     has_child |= trait["family"][:, None] & (r.random(n_h) < 0.5)[:, None]  # older siblings
-    eta = (-4.7 + 2.0 * trait["complex_needs"] + 0.9 * trait["domestic_abuse"]
+    eta = (-4.5 + 2.0 * trait["complex_needs"] + 0.9 * trait["domestic_abuse"]
            + 0.9 * trait["substance"] + 0.5 * trait["low_income"]
            + 0.4 * trait["youth_offending"])[:, None] + 0.7 * unstable
     hazard = expit(eta) * hh["reach"].to_numpy()[:, None] * has_child

@@ -5,7 +5,8 @@ only evaluation compares the pipeline's answers with it.
 
 Time
 ----
-The world runs in quarters from 2009Q1 (a five-year history before the first refresh)
+The world runs in quarters from 2006Q1 (eight years of history before the first refresh,
+so that every labelled cohort has five years of records behind it at age 3½)
 to the last refresh. Refreshes are quarterly, by default 16 from 2014Q1 to 2017Q4; each
 refresh's reference date is the last day of its quarter.
 
@@ -59,7 +60,7 @@ misuse. ``beta_0`` is solved so that 32% of labelled children do not reach GLD (
 birthday.
 
 Services see only part of the risk: a family's quarterly chance of a social care or
-early help episode is ``sigmoid(-4.7 + 2.0 cn + 0.9 da + 0.9 sm + 0.5 li + 0.7 unstable
+early help episode is ``sigmoid(-4.5 + 2.0 cn + 0.9 da + 0.9 sm + 0.5 li + 0.7 unstable
 + 0.4 yo)`` times the area's service reach (0.5 in the emerging hotspot, where services
 are not yet present; 1 elsewhere).
 
@@ -107,11 +108,11 @@ REGISTER_START = np.datetime64("2007-09-01")  # oldest labelled cohort: receptio
 
 @dataclass(frozen=True)
 class Timeline:
-    """Quarters from 2009Q1; refreshes are the last ``periods`` quarters from 2014Q1."""
+    """Quarters from 2006Q1; refreshes are ``periods`` quarters from 2014Q1."""
 
     periods: int = 16
-    start_year: int = 2009
-    first_refresh: int = 20  # 2014Q1
+    start_year: int = 2006
+    first_refresh: int = 32  # 2014Q1
 
     @property
     def n_quarters(self) -> int:
