@@ -328,8 +328,7 @@ def run_demo(out: Path, *, seed: int = 1, periods: int = 16) -> dict:
                                 reference_date=reference_date)
     report = linked.report
     model_run = run_model(features, out, random_state=seed)
-    oas = load_boundaries(DEFAULT_BOUNDARIES)
-    hotspot_summary = run_areas(model_run, linked, oas, out,
+    hotspot_summary = run_areas(model_run, linked, world.oas, out,
                                 refresh_dates=[str(d) for d in
                                                world.population.timeline.refresh_dates],
                                 random_state=seed)

@@ -103,3 +103,22 @@ def test_partner_workflow_and_new_user_errors(tmp_path, messy_dir):
                                  "--reference-date", "31/12/2014"])
     assert result.exit_code == 2 and "write it as YYYY-MM-DD" in result.output
     assert key.read_text().strip() not in result.output
+
+
+def test_model_command_capacity_options(demo, tmp_path):
+    import pandas as pd
+
+    out, _ = demo
+    result = runner.invoke(app, ["model", "--in", str(out / "link"), "--out",
+                                 str(tmp_path / "n"), "--capacity", "20"])
+    assert result.exit_code == 0, result.output
+    assert "20 flagged" in result.output and "never publish" in result.output
+    assert len(pd.read_csv(tmp_path / "n/restricted/flagged_households.csv")) == 20
+    result = runner.invoke(app, ["model", "--in", str(out / "link"), "--out",
+                                 str(tmp_path / "t"), "--threshold", "0.95"])
+    assert result.exit_code == 0, result.output
+    scores = pd.read_csv(tmp_path / "t/restricted/flagged_households.csv")["score"]
+    assert len(scores) > 0 and (scores >= 0.95 - 1e-4).all()
+    result = runner.invoke(app, ["model", "--in", str(tmp_path / "nowhere"), "--out",
+                                 str(tmp_path / "x")])
+    assert result.exit_code == 2 and "run 'geo-risk link' first" in result.output

@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["DEFECT_COLUMNS", "FileFormat", "make_messy"]
+__all__ = ["DEFECT_COLUMNS", "FileFormat", "clean_formats", "make_messy"]
 
 DEFECT_COLUMNS = ["file", "row", "column", "defect", "handling"]
 
@@ -56,6 +56,11 @@ class FileFormat(dict):
     """How one extract is written: ``encoding`` and ``lineterminator`` for pandas."""
 
 
+def clean_formats(names) -> dict[str, FileFormat]:
+    """UTF-8 without a byte-order mark, Unix line ends: how a clean extract is written."""
+    return {name: FileFormat(encoding="utf-8", lineterminator="\n") for name in names}
+
+
 def _uk(iso: pd.Series) -> pd.Series:
     parts = iso.str.split("-", expand=True)
     return (parts[2] + "/" + parts[1] + "/" + parts[0]).where(iso != "", "")
@@ -67,7 +72,7 @@ def make_messy(
     """Plant the defects; return the messy tables, their file formats and the defect log."""
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0xBAD]))
     tables = {name: t.copy() for name, t in extracts.items()}
-    formats = {name: FileFormat(encoding="utf-8", lineterminator="\n") for name in tables}
+    formats = clean_formats(tables)
     log: list[tuple[str, int, str, str]] = []  # file, position, column, defect
     taken = {name: np.zeros(len(t), dtype=bool) for name, t in tables.items()}
 

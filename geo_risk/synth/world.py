@@ -33,7 +33,7 @@ from geo_risk import __version__
 from geo_risk import columns as C
 from geo_risk.boundaries import DEFAULT_BOUNDARIES, BoundaryFiles, load_boundaries
 from geo_risk.synth.extracts import make_extracts
-from geo_risk.synth.messy import DEFECT_COLUMNS, FileFormat, make_messy
+from geo_risk.synth.messy import DEFECT_COLUMNS, FileFormat, clean_formats, make_messy
 from geo_risk.synth.population import Population, Timeline, make_population
 
 __all__ = ["World", "make_world", "write_world"]
@@ -107,7 +107,7 @@ def make_world(
     timeline = Timeline(periods=periods)
     pop = make_population(oas, seed=seed, timeline=timeline, hotspot_wards=hotspot_wards)
     extracts, children = make_extracts(pop, oas[C.WARD_NAME], seed=seed)
-    formats = {name: FileFormat(encoding="utf-8", lineterminator="\n") for name in extracts}
+    formats = clean_formats(extracts)
     defects = pd.DataFrame(columns=DEFECT_COLUMNS)
     if messy:
         extracts, formats, defects = make_messy(extracts, seed=seed)
@@ -148,11 +148,10 @@ def write_world(world: World, out: Path) -> dict:
         files[f"extracts/{name}.csv"] = {"rows": len(table), **dict(world.formats[name])}
 
     pop = world.population
-    hh = pop.households.drop(columns=["family"]).assign(family=pop.households["family"])
     truth = {
         "truth/children.parquet": world.children,
         "truth/child_risk.parquet": world.child_risk,
-        "truth/households.parquet": hh,
+        "truth/households.parquet": pop.households,
     }
     for rel, table in truth.items():
         table.to_parquet(out / rel, index=False)
