@@ -25,7 +25,10 @@ Following ArcGIS Pro's Emerging Hot Spot Analysis: a Gi* z-score for every area 
 period over a space-time neighbourhood (the area and its contiguous neighbours in the
 same period and in the previous ``time_lag`` periods, default 1), with the cube's mean
 and standard deviation; Benjamini-Hochberg per period; a Mann-Kendall trend test of each
-area's z-series; then the categories:
+area's z-series; then the categories. The first ``time_lag`` periods only provide history:
+their windows are shallower, so their z-scores are smaller for the same values, which
+would read as a rising trend everywhere; with 16 refreshes and ``time_lag=1`` an area's
+series has 15 periods. The categories:
 
 =================  ========================================================================
 new                hot in the final period only
@@ -260,11 +263,15 @@ def getis_ord_star(values: np.ndarray, weights: Weights, *, time_lag: int = 0,
 
 
 def mann_kendall(series: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mann-Kendall trend test per row: Kendall's tau and two-sided p (no-ties variance)."""
+    """Mann-Kendall trend test per row: Kendall's tau and two-sided p (no-ties variance;
+    differences at floating-point rounding level count as ties)."""
     x = np.asarray(series, dtype=float)
     periods = x.shape[1]
     i, j = np.triu_indices(periods, k=1)
-    s = np.sign(x[:, j] - x[:, i]).sum(axis=1)
+    diff = x[:, j] - x[:, i]
+    # differences at rounding level are ties, not a trend
+    diff[np.abs(diff) <= 1e-9 * np.maximum(1.0, np.abs(x[:, i]))] = 0.0
+    s = np.sign(diff).sum(axis=1)
     var = periods * (periods - 1) * (2 * periods + 5) / 18
     z = (s - np.sign(s)) / np.sqrt(var)
     tau = s / (periods * (periods - 1) / 2)
@@ -325,7 +332,11 @@ def emerging_hotspots(values: pd.DataFrame, weights: Weights, *, time_lag: int =
     x = values.reindex(weights.ids)
     if x.isna().any().any():
         raise ValueError("every area needs a value in every period (fill gaps first)")
+    if x.shape[1] <= time_lag + 1:
+        raise ValueError(f"emerging hot spots need more than {time_lag + 1} periods "
+                         f"with time_lag={time_lag}; got {x.shape[1]}")
     z, sig = getis_ord_star(x.to_numpy(), weights, time_lag=time_lag, alpha=alpha)
+    z, sig = z[:, time_lag:], sig[:, time_lag:]  # full windows only (module docstring)
     tau, p = mann_kendall(np.nan_to_num(z))
     category = classify_emerging(z, sig, trend_alpha=trend_alpha)
     isolated = np.isin(weights.ids, weights.isolates)

@@ -262,6 +262,8 @@ def run_areas(
     gi_z, gi_sig = getis_ord_star(risk.reindex(weights.ids).to_numpy(), weights)
     by_refresh = risk_by_refresh(linked, refresh_dates, random_state=random_state)
     by_refresh = by_refresh.reindex(weights.ids).fillna(by_refresh.mean())
+    (Path(out) / "model").mkdir(parents=True, exist_ok=True)
+    by_refresh.to_parquet(Path(out) / "model" / "oa_risk_by_refresh.parquet")
     ehsa = emerging_hotspots(by_refresh, weights)
     oa = tables["oa"]
     known_share = (oa["known_households"] / oa["households"].where(oa["households"] > 0)

@@ -167,3 +167,17 @@ def test_areas_of_concern_known_and_new():
     assert (table.loc[served, "concern"] == "known").mean() >= 0.7
     assert (table.loc[unseen, "concern"] == "newly identified").mean() >= 0.7
     assert (table.drop(index=served + unseen)["concern"] != "").mean() < 0.15
+
+
+def test_a_constant_hot_block_is_persistent_not_intensifying():
+    """The first period's space-time window is shallower (no earlier period), which gives
+    smaller z for the same values; it only serves as history, so an unchanging hot block
+    reads as persistent rather than as a rising trend."""
+    areas = _grid(10)
+    weights = build_weights(areas)
+    x = np.full((len(areas), 8), 10.0) + np.arange(len(areas))[:, None] % 3 * 0.1
+    block = [f"A{j * 10 + i:03d}" for j in range(3, 6) for i in range(3, 6)]
+    x[[areas.index.get_loc(k) for k in block]] += 5
+    table = emerging_hotspots(pd.DataFrame(x, index=areas.index), weights, time_lag=1)
+    assert (table.loc[block[4], "ehsa_category"]) == "persistent hot spot"
+    assert table.loc[block[4], "trend_tau"] == 0

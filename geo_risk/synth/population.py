@@ -103,6 +103,9 @@ TARGET_NOT_GLD = 0.32
 #: household becoming unstably housed.
 AREA_DIRECT = 0.6
 AREA_ON_HOUSING = 1.0
+#: Planted area effect g of each hotspot: (value at the first refresh, value at the last),
+#: moving linearly between them.
+PLANTED_EFFECT = {"emerging": (0.0, 1.2), "persistent": (0.8, 0.8), "diminishing": (1.2, 0.5)}
 REGISTER_START = np.datetime64("2007-09-01")  # oldest labelled cohort: reception 2012/13
 
 
@@ -238,12 +241,10 @@ def _touches(oas: gpd.GeoDataFrame, ward: str, used: set[str]) -> bool:
 def _area_effect(oas: gpd.GeoDataFrame, planted: pd.DataFrame, tl: Timeline) -> pd.DataFrame:
     """Planted effect g per OA (rows) and quarter (columns)."""
     ramp = tl.ramp()
-    curves = {"emerging": 1.2 * ramp, "persistent": np.full_like(ramp, 0.8),
-              "diminishing": 1.2 - 0.7 * ramp}
     g = pd.DataFrame(0.0, index=oas.index, columns=range(tl.n_quarters))
-    for kind, curve in curves.items():
+    for kind, (first, last) in PLANTED_EFFECT.items():
         members = planted.loc[planted["hotspot"] == kind, C.OA]
-        g.loc[members] = curve
+        g.loc[members] = first + (last - first) * ramp
     return g
 
 
