@@ -29,7 +29,7 @@ from esda.smoothing import Empirical_Bayes
 from geo_risk import columns as C
 from geo_risk.link import HOUSEHOLD
 
-__all__ = ["COUNT_COLUMNS", "LEVELS", "aggregate_areas", "disclose"]
+__all__ = ["COUNT_COLUMNS", "LEVELS", "aggregate_areas", "disclose", "publish_count"]
 
 COUNT_COLUMNS = ["children_under5", "households", "expected_not_ready", "flagged_households",
                  "flagged_unknown", "known_households"]
@@ -92,6 +92,19 @@ def aggregate_areas(children: pd.DataFrame, households: pd.DataFrame,
             table.loc[populated, "eb_risk"] = np.asarray(eb.r).ravel()
         out[level] = table
     return out
+
+
+def publish_count(value: float, *, threshold: int = 7, base: int = 5) -> str:
+    """One count as published in text: ``c`` from 1 to ``threshold``, otherwise rounded
+    to the nearest ``base``.
+
+    >>> publish_count(3), publish_count(509), publish_count(0), publish_count(10_171)
+    ('c', '510', '0', '10,170')
+    """
+    n = round(float(value))
+    if 1 <= n <= threshold:
+        return "c"
+    return f"{int(np.floor(n / base + 0.5) * base):,}"
 
 
 def _round(values: pd.Series, base: int) -> pd.Series:

@@ -37,6 +37,7 @@ def _setup_logging(verbose: bool) -> None:
         handlers=[RichHandler(console=console, show_path=False, show_time=False)],
         force=True,
     )
+    logging.getLogger("pyogrio").setLevel(logging.WARNING)  # one line per layer written
 
 
 def _fail(err: GeoRiskError) -> None:

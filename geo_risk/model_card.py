@@ -7,10 +7,20 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["render_model_card", "write_model_card"]
+__all__ = ["INTENDED_USE", "LIMITATIONS", "render_model_card", "write_model_card"]
 
 INTENDED_USE = ("Decision support for planning and early help; not for eligibility or "
                 "enforcement decisions.")
+LIMITATIONS = (
+    "Predictions are probabilities for groups, not verdicts on families; most flagged "
+    "children will reach a Good Level of Development and many who do not will not be "
+    "flagged (see precision and recall).",
+    "Records show contact with services, not need: households that services have not seen "
+    "look lower-risk than they are, and areas with more services look higher-risk.",
+    "Risk drifts: the model is validated on one later cohort; recalibrate each refresh. The "
+    "EYFS profile was reformed in 2021/22, so cohorts either side are not comparable.",
+    "Addresses are taken as current; moves between age 3½ and assessment are not seen.",
+)
 
 
 def _table_md(frame: pd.DataFrame) -> str:
@@ -108,18 +118,7 @@ def write_model_card(folder: Path, tables, validation, fairness, fairness_warnin
         ("Reasons", ["Each flagged household's reasons come from occlusion: its features, "
                      "group by group, are replaced by a typical household's and the drop in "
                      "its score is the factor's contribution (see geo_risk/reasons.py)."]),
-        ("Limitations", [
-            "Predictions are probabilities for groups, not verdicts on families; most "
-            "flagged children will reach a Good Level of Development and many who do not "
-            "will not be flagged (see precision and recall).",
-            "Records show contact with services, not need: households that services have "
-            "not seen look lower-risk than they are, and areas with more services look "
-            "higher-risk.",
-            "Risk drifts: the model is validated on one later cohort; recalibrate each "
-            "refresh. The EYFS profile was reformed in 2021/22, so cohorts either side are "
-            "not comparable.",
-            "Addresses are taken as current; moves between age 3½ and assessment are not seen.",
-        ]),
+        ("Limitations", list(LIMITATIONS)),
     ]
     md, page = render_model_card(sections, "geo-risk school-readiness model card")
     (folder / "model_card.md").write_text(md)

@@ -19,10 +19,11 @@ import pandas as pd
 from geo_risk import __version__
 from geo_risk import columns as C
 from geo_risk._errors import GeoRiskError
-from geo_risk.aggregate import aggregate_areas, disclose
+from geo_risk.aggregate import aggregate_areas, disclose, publish_count
 from geo_risk.boundaries import DEFAULT_BOUNDARIES, BoundaryFiles, load_boundaries
 from geo_risk.fairness import audit
 from geo_risk.features import LABEL, FeatureTables, build_feature_tables
+from geo_risk.gpkg import write_geopackage
 from geo_risk.hotspots import (
     EHSA_CATEGORIES,
     areas_of_concern,
@@ -34,6 +35,7 @@ from geo_risk.hotspots import (
 )
 from geo_risk.ingest import REJECT_COLUMNS
 from geo_risk.link import HOUSEHOLD, Linked, link_sources
+from geo_risk.maps import MapContext, svg_preview, write_maps
 from geo_risk.model import (
     DEFAULT_CAPACITY,
     Capacity,
@@ -52,10 +54,12 @@ from geo_risk.pseudonymise import (
     write_pseudonymised,
 )
 from geo_risk.reasons import explain_households
+from geo_risk.report import ReportInputs, write_report
 from geo_risk.schemas import SOURCES
 
-__all__ = ["ModelRun", "pseudonymise_folder", "read_feature_tables", "risk_by_refresh",
-           "run_areas", "run_demo", "run_link", "run_model"]
+__all__ = ["AreaResults", "ModelRun", "RefreshRisk", "RunSettings", "pseudonymise_folder",
+           "quarterly_refreshes", "read_feature_tables", "risk_by_refresh", "run_areas",
+           "run_demo", "run_link", "run_model", "run_pipeline", "run_publish"]
 
 log = logging.getLogger(__name__)
 
@@ -198,17 +202,31 @@ def run_model(
                     summary)
 
 
+@dataclass
+class RefreshRisk:
+    """Mean predicted risk and the number of under-fives of each OA (rows) at each
+    refresh (columns, ISO dates); an OA with no under-fives at a refresh has no mean."""
+
+    mean: pd.DataFrame
+    children: pd.DataFrame
+
+    def by(self, groups: pd.Series) -> pd.DataFrame:
+        """Mean risk of groups of OAs (``groups``: OA -> group), weighted by children."""
+        weight = self.children.reindex(groups.index).fillna(0)
+        total = (self.mean.reindex(groups.index).fillna(0) * weight).groupby(groups).sum()
+        return total / weight.groupby(groups).sum().where(lambda n: n > 0)
+
+
 def risk_by_refresh(linked, refresh_dates: list[str], *, random_state: int = 0
-                    ) -> pd.DataFrame:
+                    ) -> RefreshRisk:
     """Mean predicted risk of the under-fives of each output area at each refresh.
 
     At every refresh the model is the one trained on the cohorts labelled by then (refitted
     when a new cohort's results are published) and scores the children aged 0-4 on that
     date, with features as of that date: the picture the partnership would have seen at
-    the time. Returns OAs (rows) by refresh
-    date (columns); an OA with no under-fives at a refresh has no value.
+    the time.
     """
-    columns = {}
+    means, counts = {}, {}
     models: dict[tuple[str, ...], RiskModel] = {}
     for date in refresh_dates:
         tables = build_feature_tables(linked, date)
@@ -219,10 +237,22 @@ def risk_by_refresh(linked, refresh_dates: list[str], *, random_state: int = 0
             models[cohorts] = RiskModel(random_state=random_state).fit(
                 labelled[features], labelled[LABEL].astype(bool), groups=labelled[HOUSEHOLD])
         current = tables.children[tables.children["role"] == "current"]
-        p = models[cohorts].predict_proba(current)[:, 1]
-        columns[str(pd.Timestamp(date).date())] = pd.Series(p).groupby(
-            current[C.OA].to_numpy()).mean()
-    return pd.DataFrame(columns)
+        p = pd.Series(models[cohorts].predict_proba(current)[:, 1])
+        key = str(pd.Timestamp(date).date())
+        by_oa = p.groupby(current[C.OA].to_numpy())
+        means[key], counts[key] = by_oa.mean(), by_oa.size()
+    return RefreshRisk(pd.DataFrame(means), pd.DataFrame(counts).fillna(0).astype(int))
+
+
+@dataclass
+class AreaResults:
+    """What the areas stage produced (published tables are disclosure-controlled)."""
+
+    tables: dict[str, pd.DataFrame]  # published, by level
+    release_log: pd.DataFrame
+    hotspots: pd.DataFrame  # per OA: LISA, Gi*, emerging category, concern
+    refreshes: RefreshRisk
+    summary: dict  # the hotspots section of run.json
 
 
 def run_areas(
@@ -235,7 +265,7 @@ def run_areas(
     threshold: int = 7,
     base: int = 5,
     random_state: int = 0,
-) -> dict:
+) -> AreaResults:
     """Aggregate to areas under disclosure control and find hotspots; write ``out/areas/``.
 
     Writes ``oa.csv``, ``lsoa.csv``, ``ward.csv``, ``district.csv`` (after disclosure
@@ -243,8 +273,10 @@ def run_areas(
     (LISA quadrant, Gi* z and significance at the reference date, emerging hot spot
     category over the refreshes, known or newly identified area of concern) and
     ``ward_concern.csv`` (OAs of each kind of concern per ward). Statistics use each OA's
-    empirical-Bayes smoothed risk at the reference date and its mean predicted risk at
-    each refresh. Returns the ``hotspots`` section of ``run.json``.
+    mean predicted risk, at the reference date and at each refresh (a mean of model
+    probabilities is not a noisy observed rate, so it is not smoothed further; the
+    empirical-Bayes rate stays in the tables for comparison). ``out/work/`` keeps the
+    unpublished risk of each OA at each refresh for the report.
     """
     folder = Path(out) / "areas"
     folder.mkdir(parents=True, exist_ok=True)
@@ -255,15 +287,18 @@ def run_areas(
     release.to_csv(folder / "release_log.csv", index=False)
 
     weights = build_weights(oas)
-    risk = tables["oa"]["eb_risk"]
+    risk = tables["oa"]["mean_risk"]  # already a model estimate: no further smoothing
     risk = risk.fillna(risk.mean())
     moran = global_moran(risk, weights)
     lisa = local_moran(risk, weights, seed=random_state)
     gi_z, gi_sig = getis_ord_star(risk.reindex(weights.ids).to_numpy(), weights)
-    by_refresh = risk_by_refresh(linked, refresh_dates, random_state=random_state)
-    by_refresh = by_refresh.reindex(weights.ids).fillna(by_refresh.mean())
-    (Path(out) / "model").mkdir(parents=True, exist_ok=True)
-    by_refresh.to_parquet(Path(out) / "model" / "oa_risk_by_refresh.parquet")
+    refreshes = risk_by_refresh(linked, refresh_dates, random_state=random_state)
+    by_refresh = refreshes.mean.reindex(weights.ids)
+    by_refresh = by_refresh.fillna(by_refresh.mean())
+    work = Path(out) / "work"  # between stages, unpublished
+    work.mkdir(parents=True, exist_ok=True)
+    refreshes.mean.to_parquet(work / "oa_risk_by_refresh.parquet")
+    refreshes.children.to_parquet(work / "oa_children_by_refresh.parquet")
     ehsa = emerging_hotspots(by_refresh, weights)
     oa = tables["oa"]
     known_share = (oa["known_households"] / oa["households"].where(oa["households"] > 0)
@@ -278,7 +313,7 @@ def run_areas(
         columns=["known", "newly identified"], fill_value=0)
     by_ward.to_csv(folder / "ward_concern.csv")
     counts = ehsa["ehsa_category"].value_counts()
-    return {
+    summary = {
         **{k: round(v, 6) for k, v in moran.items()},
         "lisa": lisa["lisa_quadrant"].value_counts().to_dict(),
         "gi_star_hot": int((gi_sig & (gi_z > 0)).sum()),
@@ -292,6 +327,7 @@ def run_areas(
         "wards_most_newly_identified": by_ward["newly identified"].sort_values(
             ascending=False).head(3).index.tolist(),
     }
+    return AreaResults(safe, release, hotspots, refreshes, summary)
 
 
 def read_feature_tables(folder: Path) -> FeatureTables:
@@ -308,13 +344,164 @@ def read_feature_tables(folder: Path) -> FeatureTables:
     return FeatureTables(pd.Timestamp(reference), households, children, {})
 
 
-def run_demo(out: Path, *, seed: int = 1, periods: int = 16) -> dict:
-    """Run everything built so far on the embedded synthetic town.
+def run_publish(out: Path, oas, areas: AreaResults, summary: dict, *, ctx: MapContext,
+                linkage_report: pd.DataFrame, run_info: dict, synthetic: bool,
+                threshold: int = 7, base: int = 5) -> dict:
+    """Write what people use: ``maps/*.html``, ``geo_risk.gpkg`` and ``index.html``.
 
-    ``out/synth/``: the synthetic world (extracts and truth); ``out/pseudonymised/``: the
-    extracts after pseudonymisation at source, with their rejects; ``out/link/``: the
-    household and child tables, the linkage report and all rejects; ``out/run.json``:
-    headline figures. Returns the contents of ``run.json``.
+    Everything here is built from the published (disclosure-controlled) area tables and
+    the run summary; nothing is read from ``restricted/``. Returns the ``outputs`` section
+    of ``run.json``.
+    """
+    out = Path(out)
+    maps = write_maps(out / "maps", oas, areas.tables, areas.hotspots, ctx)
+    gpkg = write_geopackage(out / "geo_risk.gpkg", oas, areas.tables, areas.hotspots, run_info)
+    by_ward = areas.refreshes.by(oas[C.WARD_NAME])
+    previous, latest = by_ward.columns[-2:] if by_ward.shape[1] > 1 else by_ward.columns[[0, 0]]
+    titles = {"oa_risk": "Risk by output area", "ward_risk": "Risk by ward",
+              "hotspots": "Emerging hot spots and clusters",
+              "areas_of_concern": "Known and newly identified areas of concern"}
+    inputs = ReportInputs(
+        ctx=ctx, model=summary["model"], hotspots_summary=summary["hotspots"],
+        ward=areas.tables["ward"], district=areas.tables["district"],
+        oa_hotspots=areas.hotspots, oa_wards=oas[C.WARD_NAME],
+        ward_change=pd.DataFrame({"previous": by_ward[previous], "latest": by_ward[latest]}),
+        previous_date=_long_date(previous),
+        maps={titles[k]: f"maps/{p.name}" for k, p in maps.items()},
+        linkage_match=(float(linkage_report["match_rate"].min()),
+                       float(linkage_report["match_rate"].max())),
+        preview=svg_preview(oas, areas.tables["oa"], areas.hotspots),
+        threshold=threshold, base=base, synthetic=synthetic)
+    report = write_report(out / "index.html", inputs)
+    return {"report": report.name, "maps": [f"maps/{p.name}" for p in maps.values()],
+            "geopackage": gpkg.name}
+
+
+def _long_date(iso: str) -> str:
+    d = pd.Timestamp(iso)
+    return f"{d.day} {d:%B %Y}"
+
+
+@dataclass
+class RunSettings:
+    """What a whole run needs besides the extracts and the key."""
+
+    reference_date: str
+    refresh_dates: list[str]
+    area_name: str
+    attribution: str
+    files: BoundaryFiles = DEFAULT_BOUNDARIES
+    capacity: Capacity = DEFAULT_CAPACITY
+    known_within_months: float = 24.0
+    threshold: int = 7
+    base: int = 5
+    marking: str = "OFFICIAL-SENSITIVE"
+    synthetic: bool = False
+    min_match_rate: float = 0.9
+    random_state: int = 0
+
+
+def quarterly_refreshes(reference_date: str, periods: int) -> list[str]:
+    """``periods`` refresh dates three months apart, ending at the reference date.
+
+    >>> quarterly_refreshes("2017-12-31", 3)
+    ['2017-06-30', '2017-09-30', '2017-12-31']
+    """
+    end = pd.Timestamp(reference_date)
+    month_end = end == end + pd.offsets.MonthEnd(0)
+    dates = [end - pd.DateOffset(months=3 * i) for i in range(periods)][::-1]
+    if month_end:
+        dates = [d + pd.offsets.MonthEnd(0) for d in dates]
+    return [str(d.date()) for d in dates]
+
+
+def run_pipeline(extracts: Path, key: Key, out: Path, settings: RunSettings
+                 ) -> tuple[dict, ModelRun]:
+    """The whole job from partner extracts to published outputs, as ``geo-risk run`` does.
+
+    Writes ``pseudonymised/``, ``link/`` (tables, linkage report, rejects), ``model/``,
+    ``restricted/flagged_households.csv``, ``areas/``, ``maps/``, ``geo_risk.gpkg``,
+    ``index.html`` and ``run.json``. Returns the run summary and the model stage's result.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    s = settings
+    oas = load_boundaries(s.files)
+    recon = pseudonymise_folder(extracts, key, out / "pseudonymised")
+    if recon.empty:
+        raise GeoRiskError(f"{extracts}: no partner extract found; expected files named "
+                           f"after their source ({', '.join(SOURCES)}) as .csv, .xlsx or "
+                           ".parquet.")
+    features, linked = run_link(out / "pseudonymised", out / "link",
+                                reference_date=s.reference_date, files=s.files,
+                                min_match_rate=s.min_match_rate)
+    model_run = run_model(features, out, capacity=s.capacity,
+                          known_within_months=s.known_within_months,
+                          random_state=s.random_state)
+    areas = run_areas(model_run, linked, oas, out, refresh_dates=s.refresh_dates,
+                      threshold=s.threshold, base=s.base, random_state=s.random_state)
+    m = model_run.summary
+    summary = {
+        "geo_risk": __version__,
+        "reference_date": s.reference_date,
+        "headline": {
+            "households_at_risk": publish_count(m["households_flagged"], threshold=s.threshold,
+                                                base=s.base),
+            "previously_unknown": publish_count(m["flagged_unknown"], threshold=s.threshold,
+                                                base=s.base),
+            "households_scored": publish_count(m["households_scored"], threshold=s.threshold,
+                                               base=s.base),
+            "flagged": m["capacity"],
+        },
+        "linkage": {
+            "sources": linked.report.drop(columns="file").to_dict(orient="records"),
+            "rows_read": int(recon["read"].sum()),
+            "rows_rejected_at_source": int(recon["rejected"].sum()),
+            **features.counts,
+        },
+        "model": m,
+        "hotspots": areas.summary,
+    }
+    ctx = MapContext(area_name=s.area_name, reference_date=_long_date(s.reference_date),
+                     attribution=s.attribution, marking=s.marking)
+    run_info = {
+        "run_date": str(pd.Timestamp.now().date()), "geo_risk_version": __version__,
+        "reference_date": s.reference_date, "refreshes": ", ".join(s.refresh_dates),
+        "boundaries": f"{s.files.oa.name}; lookup {s.files.lookup.name}"
+                      + (f"; IMD {s.files.imd.name}" if s.files.imd else ""),
+        "extracts": ", ".join(f"{r.source}: {r.read:,} rows" for r in recon.itertuples()),
+        "capacity": m["capacity"],
+        **{f"model_{k}": m[k] for k in ["holdout_cohort", "holdout_auc", "calibration_slope",
+                                         "ece", "area_only_auc"] if k in m},
+        "disclosure_control": f"counts 1-{s.threshold} withheld (NULL, shown as c) with "
+                              f"secondary suppression; other counts rounded to the nearest "
+                              f"{s.base}",
+        "data": "synthetic households (geo-risk generator)" if s.synthetic else
+                "partner extracts, pseudonymised at source",
+        "licence": "Outputs: Open Government Licence v3.0 where the inputs allow",
+        "attribution": s.attribution,
+        "marking": s.marking,
+    }
+    summary["outputs"] = run_publish(out, oas, areas, summary, ctx=ctx,
+                                     linkage_report=linked.report, run_info=run_info,
+                                     synthetic=s.synthetic, threshold=s.threshold,
+                                     base=s.base)
+    summary["seconds"] = round(time.perf_counter() - started, 1)
+    (out / "run.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary, model_run
+
+
+SYNTHETIC_ATTRIBUTION = ("Synthetic town: boundaries, deprivation and households generated "
+                         "by geo-risk")
+
+
+def run_demo(out: Path, *, seed: int = 1, periods: int = 16) -> dict:
+    """The whole job on the embedded synthetic town (``geo-risk demo``).
+
+    ``out/synth/``: the synthetic world (extracts and truth), then everything
+    :func:`run_pipeline` writes. ``run.json`` also carries the world's facts and the
+    model's figures next to the oracle's (the true risks). Returns ``run.json``.
     """
     from geo_risk.synth.checks import describe_world, oracle_figures
     from geo_risk.synth.world import make_world, write_world
@@ -324,33 +511,20 @@ def run_demo(out: Path, *, seed: int = 1, periods: int = 16) -> dict:
     started = time.perf_counter()
     world = make_world(DEFAULT_BOUNDARIES, seed=seed, periods=periods)
     write_world(world, out / "synth")
-    reference_date = str(world.population.timeline.end)
-    recon = pseudonymise_folder(out / "synth/extracts", Key.for_demo(seed), out / "pseudonymised")
-    features, linked = run_link(out / "pseudonymised", out / "link",
-                                reference_date=reference_date)
-    report = linked.report
-    model_run = run_model(features, out, random_state=seed)
-    hotspot_summary = run_areas(model_run, linked, world.oas, out,
-                                refresh_dates=[str(d) for d in
-                                               world.population.timeline.refresh_dates],
-                                random_state=seed)
-    model_summary = {**model_run.summary,
-                     **oracle_figures(world, Key.for_demo(seed), model_run)}
-    summary = {
-        "geo_risk": __version__,
-        "seed": seed,
-        "reference_date": reference_date,
-        "synth": describe_world(world),
-        "linkage": {
-            "sources": report.drop(columns="file").to_dict(orient="records"),
-            "rows_read": int(recon["read"].sum()),
-            "rows_rejected_at_source": int(recon["rejected"].sum()),
-            **features.counts,
-        },
-        "model": model_summary,
-        "hotspots": hotspot_summary,
-        "seconds": round(time.perf_counter() - started, 1),
-    }
+    timeline = world.population.timeline
+    settings = RunSettings(reference_date=str(timeline.end),
+                           refresh_dates=[str(d) for d in timeline.refresh_dates],
+                           area_name=str(world.oas[C.LAD_NAME].iloc[0]),
+                           attribution=SYNTHETIC_ATTRIBUTION, synthetic=True,
+                           random_state=seed)
+    summary, model_run = run_pipeline(out / "synth/extracts", Key.for_demo(seed), out,
+                                      settings)
+    summary = {"geo_risk": summary.pop("geo_risk"), "seed": seed,
+               "reference_date": summary.pop("reference_date"),
+               "synth": describe_world(world), **summary}
+    summary["model"] = {**summary["model"],
+                        **oracle_figures(world, Key.for_demo(seed), model_run)}
+    summary["seconds"] = round(time.perf_counter() - started, 1)
     (out / "run.json").write_text(json.dumps(summary, indent=2) + "\n")
     log.info("demo finished in %.1f s", summary["seconds"])
     return summary

@@ -114,7 +114,9 @@ def test_labelled_children_are_seen_at_three_and_a_half(messy_linked):
 def test_risk_by_refresh_trains_on_what_was_known(messy_linked):
     from geo_risk.pipeline import risk_by_refresh
 
-    risk = risk_by_refresh(messy_linked, ["2014-06-30", "2014-12-31"], random_state=0)
+    refreshes = risk_by_refresh(messy_linked, ["2014-06-30", "2014-12-31"], random_state=0)
+    risk = refreshes.mean
+    assert (refreshes.children.sum() > 10_000).all()
     assert list(risk.columns) == ["2014-06-30", "2014-12-31"]
     assert risk.notna().all().all() and ((risk > 0) & (risk < 1)).all().all()
     assert risk.index.str.fullmatch(r"E00\d{6}").all() and len(risk) > 500

@@ -1,0 +1,210 @@
+"""The GeoPackage for GIS teams: published layers, QGIS default styles and run details.
+
+One file, GeoPackage 1.2 (GDAL's newer default, 1.4, makes older QGIS warn), EPSG:27700,
+one layer per output, geometry column ``geom`` with a spatial index, GSS codes with their
+vintage in the field names (``oa11cd``, ``lsoa11cd``, ``wd13cd``). Counts are the
+published ones, after the same disclosure control as the maps: a withheld count is NULL
+and the ``withheld`` field names the withheld columns (the styles label them ``c``).
+
+Every layer gets a default QGIS style in ``layer_styles`` (QGIS's own table:
+``f_table_schema`` empty, ``f_geometry_column`` = ``geom``, ``useAsDefault`` = 1) drawn
+from :mod:`geo_risk.symbology`, so QGIS shows what the HTML maps show. ``run_info`` is an
+attribute table of what produced the file: run date, version, inputs, reference date,
+model metrics, disclosure rules, licence and attribution.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from geo_risk import columns as C
+from geo_risk.aggregate import COUNT_COLUMNS
+from geo_risk.symbology import (
+    CONCERN_STYLES,
+    EHSA_COLOURS,
+    LISA_COLOURS,
+    Classes,
+    risk_classes,
+)
+
+__all__ = ["GPKG_LAYERS", "write_geopackage"]
+
+GPKG_LAYERS = ["oa_risk", "lsoa_risk", "ward_risk", "lisa", "emerging_hotspots",
+               "areas_of_concern"]
+_LAYER_OPTIONS = {"GEOMETRY_NAME": "geom", "SPATIAL_INDEX": "YES"}
+
+
+def _rgba(hex_colour: str, alpha: int = 255) -> str:
+    h = hex_colour.lstrip("#")
+    return ",".join(str(int(h[i:i + 2], 16)) for i in (0, 2, 4)) + f",{alpha}"
+
+
+def _fill_symbol(name: str, colour: str, *, outline: str = "#666666", width: float = 0.1,
+                 brush: str = "solid", line: str = "solid") -> str:
+    options = {"color": _rgba(colour), "outline_color": _rgba(outline),
+               "outline_width": str(width), "outline_width_unit": "MM", "style": brush,
+               "outline_style": line, "joinstyle": "round"}
+    opts = "".join(f'<Option name="{k}" type="QString" value="{v}"/>' for k, v in
+                   options.items())
+    return (f'<symbol type="fill" name="{name}" alpha="1" clip_to_extent="1" force_rhr="0">'
+            f'<layer class="SimpleFill" enabled="1" pass="0" locked="0">'
+            f'<Option type="Map">{opts}</Option></layer></symbol>')
+
+
+def _qml(renderer: str) -> str:
+    return f'<qgis version="3.22.0" styleCategories="Symbology">{renderer}</qgis>'
+
+
+def _graduated(field: str, classes: Classes) -> str:
+    lows = (classes.lower, *classes.uppers[:-1])
+    ranges, symbols = [], []
+    for i, (lo, hi, colour, label) in enumerate(zip(lows, classes.uppers, classes.colours,
+                                                    classes.labels, strict=True)):
+        ranges.append(f'<range render="true" symbol="{i}" lower="{lo:.4f}" upper="{hi:.4f}" '
+                      f"label={quoteattr(label)}/>")
+        symbols.append(_fill_symbol(str(i), colour))
+    # areas whose rate is withheld or absent fall outside every range: QGIS leaves them
+    # unfilled, and the layer's 'withheld' field says why
+    return _qml(f'<renderer-v2 type="graduatedSymbol" attr="{field}" '
+                f'graduatedMethod="GraduatedColor" symbollevels="0" enableorderby="0" '
+                f'forceraster="0"><ranges>{"".join(ranges)}</ranges>'
+                f'<symbols>{"".join(symbols)}</symbols></renderer-v2>')
+
+
+def _categorised(field: str, categories: list[tuple[str, str, str]], *,
+                 outlines: dict[str, tuple[str, str]] | None = None) -> str:
+    """categories: (value, colour, label); outlines: value -> (colour, line style) for
+    outline-only symbols."""
+    cats, symbols = [], []
+    for i, (value, colour, label) in enumerate(categories):
+        cats.append(f'<category render="true" symbol="{i}" value={quoteattr(value)} '
+                    f"label={quoteattr(label)}/>")
+        if outlines and value in outlines:
+            line_colour, line = outlines[value]
+            symbols.append(_fill_symbol(str(i), line_colour, outline=line_colour, width=0.8,
+                                        brush="no", line=line))
+        else:
+            symbols.append(_fill_symbol(str(i), colour))
+    return _qml(f'<renderer-v2 type="categorizedSymbol" attr="{field}" symbollevels="0" '
+                f'enableorderby="0" forceraster="0"><categories>{"".join(cats)}</categories>'
+                f'<symbols>{"".join(symbols)}</symbols></renderer-v2>')
+
+
+def _withheld(table: pd.DataFrame) -> pd.Series:
+    counts = [c for c in COUNT_COLUMNS if c in table]
+    return table[counts].isna().apply(
+        lambda row: ", ".join(c for c, hidden in row.items() if hidden), axis=1)
+
+
+def _area_layer(shapes: gpd.GeoDataFrame, table: pd.DataFrame, classes: Classes
+                ) -> gpd.GeoDataFrame:
+    out = shapes.join(table.drop(columns=[c for c in table.columns if c in shapes]))
+    out["risk_band"] = classes.label(out["mean_risk"].to_numpy()).to_numpy()
+    out["withheld"] = _withheld(out).to_numpy()
+    out.loc[out["withheld"].str.contains("children_under5"), "risk_band"] = "withheld (c)"
+    for column in COUNT_COLUMNS:
+        if column in out:
+            out[column] = out[column].astype("Int64")
+    return out.reset_index()
+
+
+def write_geopackage(path: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame],
+                     hotspots: pd.DataFrame, run_info: dict[str, str], *,
+                     extra_layers: dict[str, tuple[gpd.GeoDataFrame, str]] | None = None
+                     ) -> Path:
+    """Write the published layers, their QGIS styles and ``run_info`` to ``path``.
+
+    Parameters
+    ----------
+    oas
+        Output areas (EPSG:27700) indexed by ``oa11cd`` with the lookup columns.
+    tables
+        Published (disclosure-controlled) tables by level: ``oa``, ``lsoa``, ``ward``.
+    hotspots
+        Per OA: ``lisa_quadrant``, ``p_sim``, ``gi_z``, ``ehsa_category``, ``trend_tau``,
+        ``trend_p`` and ``concern``.
+    run_info
+        Key -> value rows of the ``run_info`` table.
+    extra_layers
+        More layers (e.g. service sites) as name -> (frame in EPSG:27700, QML style).
+    """
+    path = Path(path)
+    path.unlink(missing_ok=True)
+    layers: dict[str, tuple[gpd.GeoDataFrame, str]] = {}
+
+    oa_shapes = oas[[C.LSOA, C.WARD, C.WARD_NAME, "geometry"]]
+    classes = risk_classes(tables["oa"]["mean_risk"])
+    layers["oa_risk"] = (_area_layer(oa_shapes, tables["oa"], classes),
+                         _graduated("mean_risk", classes))
+    for level, code in [("lsoa", C.LSOA), ("ward", C.WARD)]:
+        if level not in tables:
+            continue
+        shapes = oas[[code, "geometry"]].dissolve(code)
+        classes = risk_classes(tables[level]["mean_risk"])
+        layers[f"{level}_risk"] = (_area_layer(shapes, tables[level], classes),
+                                   _graduated("mean_risk", classes))
+
+    h = hotspots.reindex(oas.index)
+    base = oas[[C.WARD_NAME, "geometry"]].join(h)
+    lisa = base[[C.WARD_NAME, "lisa_quadrant", "p_sim", "geometry"]].reset_index()
+    layers["lisa"] = (lisa, _categorised("lisa_quadrant", [
+        (q, colour, label) for q, (colour, label) in LISA_COLOURS.items()]))
+    ehsa = base[[C.WARD_NAME, "ehsa_category", "trend_tau", "trend_p", "gi_z", "geometry"]]
+    layers["emerging_hotspots"] = (ehsa.reset_index(), _categorised(
+        "ehsa_category", [(c, colour, c) for c, colour in EHSA_COLOURS.items()]))
+
+    flagged = base.assign(concern=h["concern"].fillna("").to_numpy())
+    flagged = flagged[flagged["concern"] != ""]
+    parts = flagged[["concern", "geometry"]].dissolve("concern").explode(
+        index_parts=False).reset_index()
+    points = gpd.GeoDataFrame(geometry=flagged.geometry.representative_point(),
+                              crs=flagged.crs).assign(ward=flagged[C.WARD_NAME].to_numpy())
+    inside = gpd.sjoin(points, parts[["geometry"]], predicate="within")
+    parts["output_areas"] = inside.groupby("index_right").size().reindex(
+        parts.index, fill_value=0).to_numpy()
+    parts["wards"] = inside.groupby("index_right")["ward"].agg(
+        lambda w: ", ".join(sorted(set(w)))).reindex(parts.index, fill_value="").to_numpy()
+    outlines = {k: (s["color"], "dash" if s["dashArray"] else "solid")
+                for k, (s, _) in CONCERN_STYLES.items()}
+    layers["areas_of_concern"] = (parts, _categorised(
+        "concern", [(k, s["color"], label) for k, (s, label) in CONCERN_STYLES.items()],
+        outlines=outlines))
+    layers.update(extra_layers or {})
+
+    first = True
+    for name, (frame, _) in layers.items():
+        frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=oas.crs)
+        pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG",
+                                layer_options=_LAYER_OPTIONS,
+                                dataset_options={"VERSION": "1.2"} if first else None)
+        first = False
+    info = pd.DataFrame({"key": list(run_info), "value": [str(v) for v in run_info.values()]})
+    pyogrio.write_dataframe(info, path, layer="run_info", driver="GPKG")
+    _write_styles(path, {name: qml for name, (_, qml) in layers.items()})
+    return path
+
+
+def _write_styles(path: Path, styles: dict[str, str]) -> None:
+    """QGIS's ``layer_styles`` table, registered as a GeoPackage attributes table."""
+    with sqlite3.connect(path) as db:
+        db.execute("""CREATE TABLE layer_styles (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, f_table_catalog TEXT(256),
+            f_table_schema TEXT(256), f_table_name TEXT(256), f_geometry_column TEXT(256),
+            styleName TEXT(30), styleQML TEXT, styleSLD TEXT, useAsDefault BOOLEAN,
+            description TEXT, owner TEXT(30), ui TEXT(30), update_time DATETIME)""")
+        db.executemany(
+            "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, "
+            "f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description, "
+            "owner, ui, update_time) VALUES ('', '', ?, 'geom', ?, ?, '', 1, ?, '', '', "
+            "NULL)",
+            [(name, f"{name} (geo-risk)", qml, "geo-risk default style, as the HTML maps")
+             for name, qml in styles.items()])
+        db.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, "
+                   "description, srs_id) VALUES ('layer_styles', 'attributes', "
+                   "'layer_styles', 'QGIS layer styles', 0)")

@@ -1,0 +1,475 @@
+"""Offline interactive HTML maps for partnership boards (folium / Leaflet).
+
+Each map is one self-contained HTML file that works on a council laptop with no internet
+or with CDNs blocked: Leaflet's JavaScript and CSS are inlined from the ``xstatic-leaflet``
+package (its licence notice kept), folium's other CDN assets (jQuery, Bootstrap, Font
+Awesome) are not used and are removed, and :func:`self_contained` refuses to write a
+page that still loads anything from elsewhere. Background tiles are optional, off by
+default and labelled "needs internet".
+
+Every map holds the same layers with a different one switched on: risk by output area,
+risk by ward, clusters (LISA), emerging hot spots, known and newly identified areas of
+concern, and service sites when there are any. Values are the published ones, after
+disclosure control (:mod:`geo_risk.aggregate`); no household point is ever drawn.
+Coordinates are rounded to 0.00001 degrees (about 1 m); polygons are not simplified.
+Above ``CANVAS_ABOVE`` features Leaflet draws on a canvas rather than SVG.
+
+For tests and benchmarks the page exposes ``window.GEO_RISK_LAYERS`` (layer name ->
+Leaflet layer) and ``window.GEO_RISK_COUNTS`` (layer name -> features in the data).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import MacroElement
+from jinja2 import Template
+
+from geo_risk import columns as C
+from geo_risk.symbology import (
+    CONCERN_STYLES,
+    EHSA_COLOURS,
+    LISA_COLOURS,
+    NO_DATA_COLOUR,
+    WITHHELD,
+    WITHHELD_COLOUR,
+    WITHHELD_NOTE,
+    Classes,
+    risk_classes,
+)
+
+__all__ = ["CANVAS_ABOVE", "LEGEND_CSS", "MapContext", "external_references",
+           "self_contained", "svg_preview", "write_maps"]
+
+CANVAS_ABOVE = 3000
+_PRECISION = 1e-5  # degrees, about 1 m
+
+RISK_OA = "Risk by output area"
+RISK_WARD = "Risk by ward"
+LISA = "Clusters of high and low risk (LISA)"
+EHSA = "Emerging hot spots"
+CONCERN = "Known and newly identified areas of concern"
+SITES = "Service sites"
+
+#: Map file -> the layer switched on in it.
+MAPS = {"oa_risk": RISK_OA, "ward_risk": RISK_WARD, "hotspots": EHSA,
+        "areas_of_concern": CONCERN}
+
+
+@dataclass(frozen=True)
+class MapContext:
+    """What every map says about itself: place, date, data vintage, marking, credits."""
+
+    area_name: str
+    reference_date: str
+    attribution: str
+    vintage: str = "Output areas and LSOAs 2011, wards 2013; deprivation IMD 2019"
+    marking: str = "OFFICIAL-SENSITIVE"
+    tiles: bool = False
+
+
+def _fmt_count(value) -> str:
+    return WITHHELD if pd.isna(value) else f"{int(value):,}"
+
+
+def _fmt_rate(value, children) -> str:
+    if not pd.isna(children) and children == 0:
+        return "no under-fives scored"
+    return WITHHELD if pd.isna(value) else f"{value:.0%}"
+
+
+def _web(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """WGS84 with coordinates on a ~1 m grid (shared boundaries stay shared)."""
+    out = frame.to_crs(4326)
+    out = out.set_geometry(shapely.set_precision(out.geometry.to_numpy(), _PRECISION))
+    return out
+
+
+def _risk_table(geoms: gpd.GeoSeries, table: pd.DataFrame, classes: Classes,
+                names: dict[str, pd.Series]) -> gpd.GeoDataFrame:
+    t = table.reindex(geoms.index)
+    out = gpd.GeoDataFrame({"code": geoms.index.astype(str)}, geometry=geoms.to_numpy(),
+                           crs=geoms.crs, index=geoms.index)
+    for label, series in names.items():
+        out[label] = series.reindex(geoms.index).fillna("").astype(str).to_numpy()
+    out["Children under five"] = t["children_under5"].map(_fmt_count).to_numpy()
+    out["Expected not school ready"] = t["expected_not_ready"].map(_fmt_count).to_numpy()
+    out["Predicted risk"] = [_fmt_rate(v, c) for v, c in
+                             zip(t["mean_risk"], t["children_under5"], strict=True)]
+    band = classes.label(t["mean_risk"].to_numpy()).to_numpy()
+    fill = classes.colour(t["mean_risk"].to_numpy()).to_numpy()
+    withheld = t["mean_risk"].isna().to_numpy() & t["children_under5"].isna().to_numpy()
+    out["Band"] = np.where(withheld, "withheld (c)", band)
+    out["_fill"] = np.where(withheld, WITHHELD_COLOUR, fill)
+    return out
+
+
+def _dissolved(frame: gpd.GeoDataFrame, column: str) -> gpd.GeoDataFrame:
+    """Adjacent areas with the same value as one outline each."""
+    parts = frame[frame[column] != ""].dissolve(column).explode(index_parts=False)
+    return parts.reset_index()
+
+
+def _legend_rows(items: list[tuple[str, str, str]]) -> str:
+    """(swatch css, label, kind) rows; kind 'fill' or 'line'."""
+    rows = []
+    for css, label, kind in items:
+        if kind == "line":
+            swatch = f'<span class="gr-line" style="{css}"></span>'
+        else:
+            swatch = f'<span class="gr-box" style="background:{css}"></span>'
+        rows.append(f"<div>{swatch}{html.escape(label)}</div>")
+    return "".join(rows)
+
+
+#: Legend swatches, shared with the report.
+LEGEND_CSS = """
+.gr-box{display:inline-block;width:14px;height:12px;margin-right:6px;border:1px solid #777;
+ vertical-align:middle}
+.gr-line{display:inline-block;width:26px;height:0;margin-right:6px;vertical-align:middle}
+"""
+_CSS = LEGEND_CSS + """
+.gr-title{position:absolute;top:10px;left:54px;z-index:1000;background:#fff;padding:6px 10px;
+ border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);font:14px/1.3 system-ui,sans-serif;
+ max-width:46%}
+.gr-title h1{font-size:16px;margin:0 0 2px}
+.gr-title p{margin:0;color:#333;font-size:12px}
+.gr-marking{position:absolute;top:0;left:50%;transform:translateX(-50%);z-index:1001;
+ background:#fff;color:#b00020;font:bold 13px system-ui,sans-serif;padding:2px 12px;
+ border:2px solid #b00020;border-top:0;letter-spacing:.05em}
+.gr-legend{position:absolute;bottom:50px;left:10px;z-index:1000;background:#fff;
+ padding:6px 10px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);
+ font:12px/1.5 system-ui,sans-serif;max-width:320px;max-height:55%;overflow:auto}
+.gr-legend h2{font-size:13px;margin:4px 0 2px}
+.gr-note{color:#444;font-size:11px;margin-top:4px}
+"""
+
+
+def _layers(oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame], hotspots: pd.DataFrame,
+            sites: gpd.GeoDataFrame | None):
+    """Ward outlines (context, always shown) and the layers as (name, frame, tooltip
+    fields, style, legend rows)."""
+    web = _web(oas[["geometry"]])
+    oa_table = tables["oa"]
+    oa_classes = risk_classes(oa_table["mean_risk"])
+    names = {"Ward": oas[C.WARD_NAME]}
+    if C.LSOA_NAME in oas:
+        names["LSOA"] = oas[C.LSOA_NAME]
+    oa = _risk_table(web.geometry, oa_table, oa_classes, names)
+    risk_fields = [*names, "code", "Children under five", "Expected not school ready",
+                   "Predicted risk", "Band"]
+    fill = {"kind": "fill", "weight": 0.4, "color": "#666"}
+    layers = [(RISK_OA, oa, risk_fields, fill,
+               _legend_rows([(c, lab, "fill") for c, lab in
+                             zip(oa_classes.colours, oa_classes.labels, strict=True)]
+                            + [(WITHHELD_COLOUR, "withheld (c): fewer than 8 under-fives",
+                                "fill"), (NO_DATA_COLOUR, "no under-fives scored", "fill")]))]
+
+    ward_shapes = _web(oas[[C.WARD, "geometry"]].dissolve(C.WARD))
+    ward_table = tables["ward"]
+    ward_classes = risk_classes(ward_table["mean_risk"])
+    ward = _risk_table(ward_shapes.geometry, ward_table, ward_classes,
+                       {"Ward": ward_table[C.WARD_NAME]})
+    layers.append((RISK_WARD, ward,
+                   ["Ward", "code", "Children under five", "Expected not school ready",
+                    "Predicted risk", "Band"], {**fill, "weight": 1.2, "color": "#333"},
+                   _legend_rows([(c, lab, "fill") for c, lab in
+                                 zip(ward_classes.colours, ward_classes.labels,
+                                     strict=True)])))
+
+    h = hotspots.reindex(oa.index)
+    base = oa[["code", *names, "Predicted risk", "geometry"]].copy()
+    lisa = base.assign(Cluster=h["lisa_quadrant"].map(lambda q: LISA_COLOURS[q][1]).to_numpy(),
+                       _fill=h["lisa_quadrant"].map(lambda q: LISA_COLOURS[q][0]).to_numpy())
+    present = [q for q in LISA_COLOURS if (h["lisa_quadrant"] == q).any()]
+    layers.append((LISA, lisa, [*names, "code", "Predicted risk", "Cluster"], fill,
+                   _legend_rows([(LISA_COLOURS[q][0], LISA_COLOURS[q][1], "fill")
+                                 for q in present])))
+
+    ehsa = base.assign(Category=h["ehsa_category"].to_numpy(),
+                       _fill=h["ehsa_category"].map(EHSA_COLOURS).to_numpy())
+    order = [c for c in EHSA_COLOURS if (h["ehsa_category"] == c).any()]
+    layers.append((EHSA, ehsa, [*names, "code", "Predicted risk", "Category"], fill,
+                   _legend_rows([(EHSA_COLOURS[c], c[0].upper() + c[1:], "fill")
+                                 for c in order])))
+
+    concern = _dissolved(oa[["Ward", "geometry"]].assign(
+        concern=h["concern"].fillna("").to_numpy()), "concern")
+    concern["Area of concern"] = concern["concern"].map(
+        lambda c: CONCERN_STYLES[c][1].split(" (")[0])
+    points = gpd.GeoDataFrame(geometry=oa.geometry.representative_point(), crs=oa.crs)
+    inside = gpd.sjoin(points, concern[["geometry"]], predicate="within")
+    concern["Output areas"] = inside.groupby("index_right").size().reindex(
+        concern.index, fill_value=0).to_numpy()
+    concern["_fill"] = "none"
+    concern_legend = _legend_rows([
+        (f"border-top:{s['weight']}px {'dashed' if s['dashArray'] else 'solid'} {s['color']}",
+         label, "line") for s, label in CONCERN_STYLES.values()])
+    layers.append((CONCERN, concern[["Area of concern", "Output areas", "concern", "_fill",
+                                     "geometry"]],
+                   ["Area of concern", "Output areas"], {"kind": "concern"}, concern_legend))
+    if sites is not None and len(sites):
+        layers.append((SITES, _web(sites), [c for c in sites.columns if c != "geometry"],
+                       {"kind": "point"}, _legend_rows([("#1b7837", "Service site", "fill")])))
+    return ward_shapes[["geometry"]], layers
+
+
+def _style_function(style: dict):
+    if style["kind"] == "concern":
+        def concern(feature):
+            s = CONCERN_STYLES[feature["properties"]["concern"]][0]
+            return {"color": s["color"], "weight": s["weight"], "dashArray": s["dashArray"],
+                    "fill": False}
+        return concern
+
+    def filled(feature):
+        return {"fillColor": feature["properties"]["_fill"], "fillOpacity": 0.8,
+                "color": style["color"], "weight": style["weight"]}
+    return filled
+
+
+class _Script(MacroElement):
+    """JavaScript that runs after the map and its layers exist."""
+
+    _template = Template("{% macro script(this, kwargs) %}{{ this.code }}{% endmacro %}")
+
+    def __init__(self, code: str):
+        super().__init__()
+        self.code = code
+
+
+def _build(main: str, context: gpd.GeoDataFrame, layers, ctx: MapContext, bounds
+           ) -> folium.Map:
+    features = sum(len(frame) for _, frame, *_ in layers)
+    m = folium.Map(tiles=None, prefer_canvas=features > CANVAS_ABOVE, control_scale=True,
+                   zoom_snap=0.25)
+    m.fit_bounds(bounds)
+    if ctx.tiles:
+        folium.TileLayer("OpenStreetMap", name="Street map background (needs internet)",
+                         overlay=True, show=False).add_to(m)
+    folium.GeoJson(json.loads(context.to_json(drop_id=True)), name="Ward boundaries",
+                   control=False, interactive=False,
+                   style_function=lambda f: {"color": "#555", "weight": 1, "fill": False,
+                                             "dashArray": "2 3"}).add_to(m)
+    folium.map.CustomPane("outlines", z_index=450).add_to(m)
+    js_layers, counts, legend = {}, {}, []
+    for name, frame, fields, style, legend_rows in layers:
+        group = folium.FeatureGroup(name=name, show=name == main)
+        if style["kind"] == "point":
+            for _, row in frame.iterrows():
+                label = html.escape(" · ".join(str(row[f]) for f in fields))
+                folium.CircleMarker([row.geometry.y, row.geometry.x], radius=6, color="#1b7837",
+                                    fill=True, fill_opacity=0.9, tooltip=label).add_to(group)
+            js_target = group
+        else:
+            layer = folium.GeoJson(
+                json.loads(frame.to_json(drop_id=True)), name=name,
+                style_function=_style_function(style),
+                highlight_function=lambda f: {"weight": 3, "color": "#000"},
+                tooltip=folium.GeoJsonTooltip(fields=fields, sticky=True),
+                smooth_factor=0.5, **({"pane": "outlines"} if style["kind"] == "concern"
+                                      else {}))
+            layer.add_to(group)
+            js_target = layer
+        group.add_to(m)
+        js_layers[name] = (group.get_name(), js_target.get_name())
+        counts[name] = len(frame)
+        legend.append(f'<section data-layer="{html.escape(name)}"><h2>{html.escape(name)}'
+                      f"</h2>{legend_rows}</section>")
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+
+    title = (f'<div class="gr-title"><h1>{html.escape(ctx.area_name)}: children at risk of '
+             f"not being school ready</h1><p>Reference date {html.escape(ctx.reference_date)}"
+             f" · {html.escape(ctx.vintage)}</p></div>")
+    marking = (f'<div class="gr-marking">{html.escape(ctx.marking)}</div>'
+               if ctx.marking else "")
+    legend_html = (f'<div class="gr-legend">{"".join(legend)}'
+                   f'<div class="gr-note">{html.escape(WITHHELD_NOTE)}. Predicted risk is '
+                   "the mean of the under-fives' predicted probabilities of not reaching a "
+                   "good level of development at the end of reception.</div></div>")
+    root = m.get_root()
+    root.header.add_child(folium.Element(f"<style>{_CSS}</style>"))
+    root.html.add_child(folium.Element(marking + title + legend_html))
+    mapped = ", ".join(f"{json.dumps(n)}: {target}" for n, (_, target) in js_layers.items())
+    groups = ", ".join(f"{json.dumps(n)}: {g}" for n, (g, _) in js_layers.items())
+    script = f"""
+    (function() {{
+      var map = {m.get_name()};
+      window.GEO_RISK_LAYERS = {{{mapped}}};
+      window.GEO_RISK_COUNTS = {json.dumps(counts)};
+      var groups = {{{groups}}};
+      map.attributionControl.setPrefix(false);
+      map.attributionControl.addAttribution({json.dumps(html.escape(ctx.attribution))});
+      function sync() {{
+        document.querySelectorAll('.gr-legend section').forEach(function(s) {{
+          var g = groups[s.getAttribute('data-layer')];
+          s.style.display = (g && map.hasLayer(g)) ? '' : 'none';
+        }});
+      }}
+      map.on('overlayadd overlayremove', sync);
+      sync();
+    }})();
+    """
+    _Script(script).add_to(m)
+    return m
+
+
+def write_maps(folder: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame],
+               hotspots: pd.DataFrame, ctx: MapContext, *,
+               sites: gpd.GeoDataFrame | None = None) -> dict[str, Path]:
+    """Write the offline maps into ``folder``; returns map name -> path.
+
+    Parameters
+    ----------
+    oas
+        Output areas (EPSG:27700) indexed by ``oa11cd`` with the lookup columns.
+    tables
+        The published (disclosure-controlled) area tables, at least ``oa`` and ``ward``.
+    hotspots
+        Per OA: ``lisa_quadrant``, ``ehsa_category`` and ``concern``.
+    sites
+        Optional service sites (points with a ``name``).
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    context, layers = _layers(oas, tables, hotspots, sites)
+    x0, y0, x1, y1 = oas.to_crs(4326).total_bounds
+    written = {}
+    for file, main in MAPS.items():
+        page = self_contained(_build(main, context, layers, ctx, [[y0, x0], [y1, x1]])
+                              .get_root().render())
+        path = folder / f"{file}.html"
+        path.write_text(page, encoding="utf-8")
+        written[file] = path
+    return written
+
+
+def svg_preview(oas: gpd.GeoDataFrame, oa_table: pd.DataFrame, hotspots: pd.DataFrame, *,
+                width: int = 760) -> str:
+    """A static SVG of risk by output area with the areas of concern outlined: the map a
+    printed or e-mailed report still shows. Returns an ``<svg>`` element and its legend."""
+    x0, y0, x1, y1 = oas.total_bounds
+    scale = width / (x1 - x0)
+    height = int(np.ceil((y1 - y0) * scale))
+
+    def d(geom) -> str:
+        parts = []
+        for poly in getattr(geom, "geoms", [geom]):
+            for ring in [poly.exterior, *poly.interiors]:
+                xy = np.asarray(ring.coords)
+                px = np.round((xy[:, 0] - x0) * scale, 1)
+                py = np.round((y1 - xy[:, 1]) * scale, 1)
+                parts.append("M" + " L".join(f"{a:g},{b:g}" for a, b in zip(px, py, strict=True))
+                             + "Z")
+        return "".join(parts)
+
+    t = oa_table.reindex(oas.index)
+    classes = risk_classes(t["mean_risk"])
+    fills = np.where(t["mean_risk"].isna() & t["children_under5"].isna(), WITHHELD_COLOUR,
+                     classes.colour(t["mean_risk"].to_numpy()).to_numpy())
+    shapes = [f'<path d="{d(g)}" fill="{f}"/>' for g, f in zip(oas.geometry, fills,
+                                                                strict=True)]
+    concern = oas[["geometry"]].assign(
+        concern=hotspots["concern"].reindex(oas.index).fillna("").to_numpy())
+    for _, row in _dissolved(concern, "concern").iterrows():
+        style = CONCERN_STYLES[row["concern"]][0]
+        dash = f' stroke-dasharray="{style["dashArray"]}"' if style["dashArray"] else ""
+        path = d(row.geometry)
+        shapes.append(f'<path d="{path}" fill="none" stroke="#fff" '
+                      f'stroke-width="{style["weight"] + 2}"/>')  # a halo for contrast
+        shapes.append(f'<path d="{path}" fill="none" stroke="{style["color"]}" '
+                      f'stroke-width="{style["weight"]}"{dash}/>')
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+           f'role="img" aria-label="Predicted risk by output area, with areas of concern">'
+           f'<g stroke="#777" stroke-width="0.3" stroke-linejoin="round">{"".join(shapes)}'
+           f"</g></svg>")
+    legend = _legend_rows(
+        [(c, lab, "fill") for c, lab in zip(classes.colours, classes.labels, strict=True)]
+        + [(WITHHELD_COLOUR, "withheld (c)", "fill")]
+        + [(f"border-top:{s['weight']}px {'dashed' if s['dashArray'] else 'solid'} "
+            f"{s['color']}", label, "line") for s, label in CONCERN_STYLES.values()])
+    return f'<figure class="gr-preview">{svg}<figcaption>{legend}</figcaption></figure>'
+
+
+# --- self-contained pages ---------------------------------------------------------------
+
+_SCRIPT_SRC = re.compile(r'<script[^>]*\bsrc\s*=\s*["\']([^"\']+)["\'][^>]*>\s*</script>', re.I)
+_LINK_HREF = re.compile(r'<link[^>]*\bhref\s*=\s*["\']([^"\']+)["\'][^>]*/?>', re.I)
+_CSS_URL = re.compile(r'url\(\s*["\']?(?:https?:)?//', re.I)
+
+
+def _leaflet_assets() -> tuple[str, str]:
+    from xstatic.pkg import leaflet
+
+    data = Path(leaflet.BASE_DIR)
+    js = (data / "leaflet.js").read_text(encoding="utf-8")
+    css = (data / "leaflet.css").read_text(encoding="utf-8")
+
+    def inline(match: re.Match) -> str:
+        image = data / match.group(1)
+        encoded = base64.b64encode(image.read_bytes()).decode("ascii")
+        return f"url(data:image/png;base64,{encoded})"
+
+    css = re.sub(r"url\((images/[\w.-]+\.png)\)", inline, css)
+    notice = (f"/* Leaflet {leaflet.VERSION} (https://leafletjs.com), BSD 2-Clause licence, "
+              "(c) Vladimir Agafonkin and CloudMade; inlined from the xstatic-leaflet "
+              "package */\n")
+    return notice + js, notice + css
+
+
+def _stable_ids(page: str) -> str:
+    """folium names elements with random hex ids; number them in order of appearance so
+    the same inputs give the same bytes."""
+    ids: dict[str, str] = {}
+
+    def number(match: re.Match) -> str:
+        return ids.setdefault(match.group(0), f"{len(ids) + 1:04d}")
+
+    return re.sub(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])", number, page)
+
+
+def external_references(page: str) -> list[str]:
+    """Everything a page would fetch from elsewhere: script and link URLs, CSS url()s."""
+    found = [u for u in _SCRIPT_SRC.findall(page) if not u.startswith("data:")]
+    found += [u for u in _LINK_HREF.findall(page) if not u.startswith("data:")]
+    found += [m.group(0) for m in _CSS_URL.finditer(page)]
+    return found
+
+
+def self_contained(page: str) -> str:
+    """Inline Leaflet, drop folium's unused CDN assets, and check nothing external is left.
+
+    Raises ``ValueError`` naming any external reference that remains.
+    """
+    js, css = _leaflet_assets()
+    safe_js = js.replace("</script", "<\\/script")
+
+    def script(match: re.Match) -> str:
+        url = match.group(1)
+        if re.search(r"/leaflet(@[\d.]+)?/dist/leaflet\.js$", url):
+            return f"<script>{safe_js}</script>"
+        return ""  # jQuery, Bootstrap, awesome-markers: not used by these maps
+
+    def link(match: re.Match) -> str:
+        url = match.group(1)
+        if re.search(r"/leaflet(@[\d.]+)?/dist/leaflet\.css$", url):
+            return f"<style>{css}</style>"
+        return ""
+
+    page = _stable_ids(page)
+    page = _SCRIPT_SRC.sub(script, page)
+    page = _LINK_HREF.sub(link, page)
+    left = external_references(page)
+    if left:
+        raise ValueError(f"the page still loads external resources: {left[:5]}")
+    return page

@@ -1,0 +1,228 @@
+"""The partnership-board report: one self-contained HTML page.
+
+Written for a board member reading it once: the headline with its denominators, where
+risk is highest, the known and newly identified areas of concern, what changed since the
+previous refresh, links to the maps, what the model can and cannot do, and how the
+figures were made. Every count is a published one (rounded to 5, 1-7 withheld as ``c``);
+nothing comes from ``restricted/``. No external resource is loaded.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from geo_risk import columns as C
+from geo_risk.aggregate import publish_count
+from geo_risk.maps import LEGEND_CSS, MapContext
+from geo_risk.model_card import INTENDED_USE, LIMITATIONS
+from geo_risk.symbology import WITHHELD_NOTE
+
+__all__ = ["ReportInputs", "write_report"]
+
+_EMERGING = ["new hot spot", "consecutive hot spot", "intensifying hot spot"]
+
+
+@dataclass
+class ReportInputs:
+    """Everything the report shows, already published (disclosure-controlled)."""
+
+    ctx: MapContext
+    model: dict  # run.json "model" section
+    hotspots_summary: dict  # run.json "hotspots" section
+    ward: pd.DataFrame  # published ward table
+    district: pd.DataFrame  # published district table
+    oa_hotspots: pd.DataFrame  # per OA: ehsa_category, concern
+    oa_wards: pd.Series  # OA -> ward name
+    ward_change: pd.DataFrame  # ward name -> previous, latest (mean predicted risk)
+    previous_date: str
+    maps: dict[str, str]  # title -> relative link
+    linkage_match: tuple[float, float]  # lowest and highest match rate
+    preview: str  # static map (svg_preview)
+    threshold: int = 7
+    base: int = 5
+    synthetic: bool = True
+
+
+def _e(text) -> str:
+    return html.escape(str(text))
+
+
+def _table(frame: pd.DataFrame) -> str:
+    head = "".join(f"<th>{_e(c)}</th>" for c in frame.columns)
+    rows = "".join("<tr>" + "".join(f"<td>{_e(v)}</td>" for v in row) + "</tr>"
+                   for row in frame.to_numpy())
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+
+
+def _count(value) -> str:
+    """A count already published: NA -> c."""
+    return "c" if pd.isna(value) else f"{int(value):,}"
+
+
+def _pct(value) -> str:
+    return "c" if pd.isna(value) else f"{value:.0%}"
+
+
+def _sections(r: ReportInputs) -> list[tuple[str, str]]:
+    m, h = r.model, r.hotspots_summary
+    pub = lambda n: publish_count(n, threshold=r.threshold, base=r.base)  # noqa: E731
+    flagged, unknown = pub(m["households_flagged"]), pub(m["flagged_unknown"])
+    scored = pub(m["households_scored"])
+    headline = (
+        f'<p class="headline"><strong>{flagged}</strong> households with children under '
+        f"five are predicted to be at risk of a child not being school ready; "
+        f"<strong>{unknown}</strong> of them are previously unknown to children's "
+        f"services.</p><p>Out of {scored} households with under-fives scored at the "
+        f"reference date; flagged = {_e(m['capacity'])} (the capacity the partnership set). "
+        f"Unknown = no social care or early help episode open or ended in the last "
+        f"{int(m['known_within_months'])} months. Counts are rounded to the nearest "
+        f"{r.base}.</p>")
+    district = r.district.iloc[0]
+    headline += (f"<p>Across the district an expected {_count(district['expected_not_ready'])}"
+                 f" of {_count(district['children_under5'])} children under five "
+                 f"({_pct(district['mean_risk'])}) would not reach a good level of "
+                 f"development if nothing changes.</p>")
+
+    wards = r.ward.sort_values("mean_risk", ascending=False)
+    concern = pd.crosstab(r.oa_wards.reindex(r.oa_hotspots.index),
+                          r.oa_hotspots["concern"].fillna(""))
+    newly = concern.get("newly identified", pd.Series(dtype=int)).reindex(
+        wards[C.WARD_NAME]).fillna(0).astype(int)
+    top = pd.DataFrame({
+        "Ward": wards[C.WARD_NAME].to_numpy(),
+        "Under-fives": wards["children_under5"].map(_count).to_numpy(),
+        "Expected not school ready": wards["expected_not_ready"].map(_count).to_numpy(),
+        "Predicted risk": wards["mean_risk"].map(_pct).to_numpy(),
+        "Households flagged": wards["flagged_households"].map(_count).to_numpy(),
+        "of which unknown to services": wards["flagged_unknown"].map(_count).to_numpy(),
+        "Newly identified output areas": newly.to_numpy(),
+    }).head(8)
+    where = (f"<p>The eight wards with the highest predicted risk. {_e(WITHHELD_NOTE)}.</p>"
+             + _table(top))
+
+    known_n, new_n = h["known_concern_oas"], h["new_concern_oas"]
+    new_wards = newly[newly > 0].sort_values(ascending=False)
+    concern_text = (
+        f"<p><strong>Known areas of concern</strong> are where households already open to "
+        f"social care or early help concentrate (a significant Getis-Ord Gi* hot spot): "
+        f"{known_n} output areas. <strong>Newly identified areas</strong> are significant "
+        f"concentrations of predicted risk outside them: {new_n} output areas"
+        + (", most in " + ", ".join(f"{_e(w)} ({n})" for w, n in new_wards.head(3).items())
+           if len(new_wards) else "")
+        + ". These are places to look at with local partners: services are not yet "
+        "present where risk is concentrating.</p>")
+
+    change = r.ward_change.assign(change=lambda t: t["latest"] - t["previous"])
+    change = change.sort_values("change", ascending=False)
+    change_table = pd.DataFrame({
+        "Ward": change.index,
+        f"Risk at {r.previous_date}": change["previous"].map(_pct).to_numpy(),
+        f"Risk at {r.ctx.reference_date}": change["latest"].map(_pct).to_numpy(),
+        "Change (percentage points)": change["change"].map(
+            lambda v: f"{v * 100:+.1f}").to_numpy(),
+    }).head(5)
+    cats = r.oa_hotspots["ehsa_category"]
+    emerging = cats[cats.isin(_EMERGING)]
+    emerging_wards = r.oa_wards.reindex(emerging.index).value_counts()
+    changed = (
+        f"<p>Wards whose predicted risk rose most since the previous refresh "
+        f"({_e(r.previous_date)}):</p>" + _table(change_table)
+        + f"<p>Over all {h['refreshes']} refreshes, <strong>{len(emerging)}</strong> output "
+        "areas are new, consecutive or intensifying hot spots (emerging hot spot analysis)"
+        + (", most in " + ", ".join(f"{_e(w)} ({n})" for w, n in
+                                    emerging_wards.head(3).items()) if len(emerging) else "")
+        + "; "
+        + ", ".join(f"{h['emerging_hot_spots'].get(c, 0)} {c}s" for c in
+                    ["persistent hot spot", "diminishing hot spot"])
+        + ".</p>")
+
+    links = "".join(f'<li><a href="{_e(href)}">{_e(title)}</a></li>'
+                    for title, href in r.maps.items())
+    maps = ("<p>Predicted risk by output area, with the known (solid blue) and newly "
+            "identified (dashed orange) areas of concern:</p>" + r.preview
+            + "<p>The interactive maps: each is one file that works without internet. "
+            f"Switch layers on and off at the top right; hover over an area for its "
+            f"figures.</p><ul>{links}</ul>")
+
+    model = (
+        f"<p>{_e(INTENDED_USE)}</p><p>A gradient-boosted model, calibrated, trained on "
+        f"earlier cohorts and tested on the later {_e(m['holdout_cohort'])} cohort "
+        f"({pub(m['holdout_children'])} children): it ranks a child who does not reach a "
+        f"good level of development above one who does {m['holdout_auc']:.0%} of the "
+        f"time (AUC {m['holdout_auc']:.2f}; deprivation alone: "
+        f"{m.get('area_only_auc', float('nan')):.2f}). In that cohort, "
+        f"{m['precision_at_k']:.0%} of the children it would have flagged did not reach "
+        f"a good level of development, and it found {m['recall_at_k']:.0%} of all who did "
+        f"not: most children who struggle are not in the highest-risk few. Predicted "
+        f"probabilities match observed rates to within {m['ece']:.1%} on average "
+        f"(calibration).</p>"
+        + ("<p>Fairness checks raised: " + "; ".join(_e(w) for w in m["fairness_warnings"])
+           + ".</p>" if m.get("fairness_warnings") else "")
+        + "<p>Limitations:</p><ul>" + "".join(f"<li>{_e(t)}</li>" for t in LIMITATIONS)
+        + '</ul><p>The full model card: <a href="model/model_card.html">model card</a>.</p>')
+
+    low, high = r.linkage_match
+    moran_p = "< 0.001" if h["moran_p"] < 0.001 else f"= {h['moran_p']:.3f}"
+    notes = (
+        "<ul>"
+        "<li>Each partner pseudonymised its extract before sharing it (keyed HMAC-SHA256); "
+        "records were linked by household (UPRN). Linkage rates by source: "
+        f"{low:.1%} to {high:.1%}.</li>"
+        f"<li>Features use only what was known on the reference date, "
+        f"{_e(r.ctx.reference_date)}.</li>"
+        f"<li>Disclosure control: counts from 1 to {r.threshold} are withheld (c), with "
+        f"a second cell withheld where a total would reveal one; other counts are rounded "
+        f"to the nearest {r.base}; {h['withheld_cells']:,} cells withheld in all. No "
+        "household is shown on any map.</li>"
+        f"<li>Spatial statistics on output areas' mean predicted risk: global Moran's I "
+        f"{h['moran_i']:.2f} (p {moran_p}), local Moran (LISA) and Getis-Ord Gi* with "
+        "queen contiguity, false discovery "
+        "rate 5%; emerging hot spots from Gi* over each refresh and its predecessor with a "
+        f"Mann-Kendall trend test ({h['components']} connected component(s), "
+        f"{h['isolates']} isolated area(s) not tested).</li>"
+        f"<li>Geography: {_e(r.ctx.vintage)}. {_e(r.ctx.attribution)}.</li>"
+        + ("<li><strong>All household data in this report is synthetic</strong>, generated "
+           "by geo-risk with a known truth; no real household is described.</li>"
+           if r.synthetic else "")
+        + "</ul>")
+    return [("Headline", headline), ("Where risk is highest", where),
+            ("Known and newly identified areas of concern", concern_text),
+            ("What changed since the previous refresh", changed), ("Maps", maps),
+            ("The model and its limits", model), ("Method and data", notes)]
+
+
+_STYLE = """
+body{font-family:system-ui,sans-serif;max-width:62rem;margin:0 auto;padding:0 1rem 3rem;
+ color:#222;line-height:1.45}
+.marking{text-align:center;color:#b00020;font-weight:bold;letter-spacing:.05em;
+ border-bottom:2px solid #b00020;padding:.3rem}
+h1{margin:1.2rem 0 .2rem}.sub{color:#555;margin-top:0}
+.headline{font-size:1.35rem;background:#fff5e6;border-left:6px solid #e66101;padding:.6rem 1rem}
+table{border-collapse:collapse;margin:.6rem 0;font-size:.95rem}
+td,th{border:1px solid #bbb;padding:.25rem .5rem;text-align:left}th{background:#eee}
+.gr-preview{margin:0}.gr-preview svg{width:100%;height:auto;border:1px solid #bbb}
+.gr-preview figcaption{font-size:.85rem;columns:2}
+""" + LEGEND_CSS
+
+
+def write_report(path: Path, inputs: ReportInputs) -> Path:
+    """Write the board report to ``path`` (normally ``OUT/index.html``)."""
+    ctx = inputs.ctx
+    body = "".join(f"<h2>{_e(title)}</h2>{content}"
+                   for title, content in _sections(inputs))
+    marking = f'<div class="marking">{_e(ctx.marking)}</div>' if ctx.marking else ""
+    page = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_e(ctx.area_name)}: school readiness risk, {_e(ctx.reference_date)}</title>"
+        f"<style>{_STYLE}</style></head><body>{marking}"
+        f"<h1>{_e(ctx.area_name)}: children at risk of not being school ready</h1>"
+        f'<p class="sub">Partnership board report · reference date '
+        f"{_e(ctx.reference_date)} · {_e(ctx.vintage)}</p>{body}{marking}</body></html>")
+    path = Path(path)
+    path.write_text(page, encoding="utf-8")
+    return path

@@ -1,0 +1,125 @@
+"""How published layers look: classes, colours and plain-English legend labels.
+
+One definition serves the HTML maps (:mod:`geo_risk.maps`) and the QGIS styles stored in
+the GeoPackage (:mod:`geo_risk.gpkg`), so a GIS team sees what the board sees.
+
+Risk is classed into five natural-breaks classes (Fisher-Jenks, mapclassify) with the
+boundaries rounded to whole percentages, coloured with ColorBrewer's YlOrRd, a sequential
+scheme that is safe for colour-blind readers and in greyscale. Categories (LISA quadrants,
+emerging hot spot categories, areas of concern) have fixed colours; areas of concern are
+told apart by line style as well as colour.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import mapclassify
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "CONCERN_STYLES",
+    "EHSA_COLOURS",
+    "LISA_COLOURS",
+    "NO_DATA_COLOUR",
+    "WITHHELD",
+    "WITHHELD_COLOUR",
+    "WITHHELD_NOTE",
+    "Classes",
+    "risk_classes",
+]
+
+#: Shown instead of a withheld value, with :data:`WITHHELD_NOTE` in every legend.
+WITHHELD = "c"
+WITHHELD_NOTE = ("c = withheld to protect privacy (a count from 1 to 7, or a count that "
+                 "would reveal one)")
+NO_DATA_COLOUR = "#f0f0f0"
+WITHHELD_COLOUR = "#969696"
+#: ColorBrewer YlOrRd, 5 classes (colour-blind safe, print friendly).
+RISK_COLOURS = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
+
+#: LISA quadrant -> (colour, plain-English label).
+LISA_COLOURS = {
+    "high-high": ("#d7191c", "High risk, high-risk neighbours (high-high)"),
+    "low-low": ("#2c7bb6", "Low risk, low-risk neighbours (low-low)"),
+    "high-low": ("#fdae61", "High risk among low-risk neighbours (high-low)"),
+    "low-high": ("#abd9e9", "Low risk among high-risk neighbours (low-high)"),
+    "not significant": ("#f7f7f7", "No significant cluster"),
+    "no neighbours": (NO_DATA_COLOUR, "No neighbouring area: not tested"),
+}
+
+_HOT = {"new": "#fee08b", "consecutive": "#fdae61", "intensifying": "#d73027",
+        "persistent": "#a50026", "diminishing": "#f46d43", "sporadic": "#fdd0a2",
+        "oscillating": "#c994c7", "historical": "#bcaaa4"}
+_COLD = {"new": "#e0f3f8", "consecutive": "#abd9e9", "intensifying": "#4575b4",
+         "persistent": "#313695", "diminishing": "#74add1", "sporadic": "#d1e5f0",
+         "oscillating": "#a6dba0", "historical": "#b0bec5"}
+#: Emerging hot spot category -> colour (hot spots warm, cold spots cool).
+EHSA_COLOURS = ({f"{k} hot spot": c for k, c in _HOT.items()}
+                | {f"{k} cold spot": c for k, c in _COLD.items()}
+                | {"no pattern": "#ffffff"})
+
+#: Area of concern -> Leaflet path style and legend label.
+CONCERN_STYLES = {
+    "known": ({"color": "#2166ac", "weight": 3, "dashArray": None},
+              "Known area of concern: services already work here (solid blue line)"),
+    "newly identified": ({"color": "#e66101", "weight": 3, "dashArray": "8 6"},
+                         "Newly identified: risk concentrates, services are not present "
+                         "(dashed orange line)"),
+}
+
+
+@dataclass(frozen=True)
+class Classes:
+    """Classes of a rate: ``uppers[i]`` is the top of class ``i`` (inclusive)."""
+
+    lower: float
+    uppers: tuple[float, ...]
+    colours: tuple[str, ...]
+
+    @property
+    def labels(self) -> list[str]:
+        lows = (self.lower, *self.uppers[:-1])
+        return [f"{lo:.0%} to {hi:.0%}" for lo, hi in zip(lows, self.uppers, strict=True)]
+
+    def band(self, values) -> pd.Series:
+        """Class index of each value (0 = lowest), -1 where missing."""
+        v = pd.Series(values, dtype=float)
+        idx = np.searchsorted(np.asarray(self.uppers), v.to_numpy(), side="left")
+        idx = np.minimum(idx, len(self.uppers) - 1)
+        return pd.Series(np.where(v.isna(), -1, idx), index=v.index)
+
+    def colour(self, values) -> pd.Series:
+        bands = self.band(values)
+        return bands.map(lambda b: NO_DATA_COLOUR if b < 0 else self.colours[b])
+
+    def label(self, values) -> pd.Series:
+        bands = self.band(values)
+        labels = self.labels
+        return bands.map(lambda b: "no data" if b < 0 else labels[b])
+
+
+def risk_classes(values, k: int = 5) -> Classes:
+    """Natural-breaks classes of a rate in [0, 1], boundaries rounded to whole percent.
+
+    >>> c = risk_classes([0.1, 0.12, 0.3, 0.31, 0.5, 0.52, 0.7], k=3)
+    >>> c.labels
+    ['10% to 12%', '12% to 31%', '31% to 70%']
+    >>> c.band([0.11, 0.3, 0.69, None]).tolist()
+    [0, 1, 2, -1]
+    """
+    v = pd.Series(values, dtype=float).dropna().to_numpy()
+    if len(v) == 0:
+        return Classes(0.0, (1.0,), RISK_COLOURS[-1:])
+    k = max(1, min(k, len(np.unique(v))))
+    with warnings.catch_warnings():  # exact and fast enough for a district without numba
+        warnings.filterwarnings("ignore", "Numba not installed", UserWarning)
+        uppers = mapclassify.FisherJenks(v, k=k).bins if k > 1 else np.array([v.max()])
+    rounded = sorted({math.ceil(round(b * 100, 6)) / 100 for b in uppers})
+    lower = math.floor(round(v.min() * 100, 6)) / 100
+    colours = RISK_COLOURS if len(rounded) == 5 else tuple(
+        RISK_COLOURS[round(i * 4 / max(len(rounded) - 1, 1))] for i in range(len(rounded)))
+    return Classes(lower, tuple(rounded), tuple(colours))
