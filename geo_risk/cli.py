@@ -247,13 +247,18 @@ def _boundary_files(boundaries: Path | None, lookup: Path | None, imd: Path | No
 
 
 @app.command()
-def demo(out: Out = Path("out/demo"), seed: Seed = 1) -> None:
-    """Run everything built so far on the embedded synthetic town."""
+def demo(out: Out = Path("out/demo"), seed: Seed = 1, boundaries: OAFile = None,
+         lookup: LookupFile = None, imd: IMDFile = None) -> None:
+    """The whole job on a synthetic world: the embedded town, or synthetic households on
+    real boundaries (--boundaries, --lookup, --imd). Writes OUT/index.html (the board
+    report), OUT/maps/, OUT/geo_risk.gpkg, OUT/restricted/, OUT/run.json and the stages'
+    folders."""
     from geo_risk.pipeline import run_demo
 
     try:
+        files = _boundary_files(boundaries, lookup, imd)
         with console.status("running the demo"):
-            summary = run_demo(out, seed=seed)
+            summary = run_demo(out, seed=seed, files=files)
     except GeoRiskError as err:
         _fail(err)
     s = summary["synth"]
@@ -276,10 +281,53 @@ def demo(out: Out = Path("out/demo"), seed: Seed = 1) -> None:
         f"{m['calibration_slope']:.2f}; expected precision at k "
         f"{m['expected_precision_at_k']:.0%} vs oracle {m['oracle_expected_precision_at_k']:.0%})",
         highlight=False)
+    _print_outputs(out, summary)
+
+
+def _print_outputs(out: Path, summary: dict) -> None:
     k = summary["linkage"]
     worst = min(k["sources"], key=lambda r: r["match_rate"])
+    h = summary["hotspots"]
     console.print(
         f"  linkage: {k['rows_read']:,} rows read, {k['rows_rejected_at_source']:,} rejected at "
-        f"source; lowest match rate {worst['source']} {worst['match_rate']:.1%}; "
-        f"{k['households_with_current_children']:,} households with under-fives, "
-        f"{k['children_labelled']:,} labelled children", highlight=False)
+        f"source; lowest match rate {worst['source']} {worst['match_rate']:.1%}\n"
+        f"  hotspots: Moran's I {h['moran_i']:.3f}; {h['known_concern_oas']} OAs in known and "
+        f"{h['new_concern_oas']} in newly identified areas of concern\n"
+        f"  board report {out / 'index.html'}; maps {out / 'maps'}; GeoPackage "
+        f"{out / 'geo_risk.gpkg'}\n"
+        f"  restricted list {out / 'restricted/flagged_households.csv'} (never publish)",
+        highlight=False)
+
+
+@app.command()
+def run(
+    config: Annotated[Path | None, typer.Option(
+        "--config", help="The run configuration (TOML); see --example.")] = None,
+    out: Out = Path("out/run"),
+    example: Annotated[bool, typer.Option(
+        "--example", help="Print a documented example configuration and stop.")] = False,
+) -> None:
+    """The whole job from the partners' extracts: pseudonymise at source, link, model,
+    areas and hotspots, then the board report (OUT/index.html), offline maps (OUT/maps/),
+    the GeoPackage (OUT/geo_risk.gpkg), the restricted flagged list and OUT/run.json."""
+    from geo_risk.config import EXAMPLE, load_config
+    from geo_risk.pipeline import run_pipeline
+    from geo_risk.pseudonymise import Key
+
+    if example:
+        typer.echo(EXAMPLE.read_text(encoding="utf-8"), nl=False)
+        return
+    if config is None:
+        _fail(GeoRiskError("give --config CONFIG.toml (start from 'geo-risk run --example')."))
+    try:
+        cfg = load_config(config)
+        key = Key.load(cfg.key_file)
+        with console.status("running"):
+            summary, _ = run_pipeline(cfg.extracts, key, out, cfg.settings)
+    except GeoRiskError as err:
+        _fail(err)
+    m = summary["model"]
+    console.print(f"[bold]geo-risk run[/] -> {out}  (reference date "
+                  f"{summary['reference_date']}, {summary['seconds']} s)\n  {m['headline']}",
+                  highlight=False)
+    _print_outputs(out, summary)

@@ -272,11 +272,16 @@ def _build(main: str, context: gpd.GeoDataFrame, layers, ctx: MapContext, bounds
                                     fill=True, fill_opacity=0.9, tooltip=label).add_to(group)
             js_target = group
         else:
+            # properties get identifier names (folium's style lookup writes
+            # feature.properties.<name> into the JavaScript); the tooltip shows the labels
+            keys = {f: f"p{i}" for i, f in enumerate(fields)}
+            data = frame[[*fields, *(c for c in frame.columns if c not in fields)]]
             layer = folium.GeoJson(
-                json.loads(frame.to_json(drop_id=True)), name=name,
+                json.loads(data.rename(columns=keys).to_json(drop_id=True)), name=name,
                 style_function=_style_function(style),
                 highlight_function=lambda f: {"weight": 3, "color": "#000"},
-                tooltip=folium.GeoJsonTooltip(fields=fields, sticky=True),
+                tooltip=folium.GeoJsonTooltip(fields=list(keys.values()), aliases=fields,
+                                              sticky=True),
                 smooth_factor=0.5, **({"pane": "outlines"} if style["kind"] == "concern"
                                       else {}))
             layer.add_to(group)
@@ -405,6 +410,8 @@ def svg_preview(oas: gpd.GeoDataFrame, oa_table: pd.DataFrame, hotspots: pd.Data
 
 _SCRIPT_SRC = re.compile(r'<script[^>]*\bsrc\s*=\s*["\']([^"\']+)["\'][^>]*>\s*</script>', re.I)
 _LINK_HREF = re.compile(r'<link[^>]*\bhref\s*=\s*["\']([^"\']+)["\'][^>]*/?>', re.I)
+#: folium's default assets that these maps do not use (removed, not inlined).
+_UNUSED = re.compile(r"jquery|bootstrap|awesome-markers|awesome\.rotate|fontawesome", re.I)
 _CSS_URL = re.compile(r'url\(\s*["\']?(?:https?:)?//', re.I)
 
 
@@ -449,7 +456,8 @@ def external_references(page: str) -> list[str]:
 def self_contained(page: str) -> str:
     """Inline Leaflet, drop folium's unused CDN assets, and check nothing external is left.
 
-    Raises ``ValueError`` naming any external reference that remains.
+    Raises ``ValueError`` naming any external reference that remains (a plugin someone
+    adds later must be inlined too, not silently dropped).
     """
     js, css = _leaflet_assets()
     safe_js = js.replace("</script", "<\\/script")
@@ -458,13 +466,13 @@ def self_contained(page: str) -> str:
         url = match.group(1)
         if re.search(r"/leaflet(@[\d.]+)?/dist/leaflet\.js$", url):
             return f"<script>{safe_js}</script>"
-        return ""  # jQuery, Bootstrap, awesome-markers: not used by these maps
+        return "" if _UNUSED.search(url) else match.group(0)
 
     def link(match: re.Match) -> str:
         url = match.group(1)
         if re.search(r"/leaflet(@[\d.]+)?/dist/leaflet\.css$", url):
             return f"<style>{css}</style>"
-        return ""
+        return "" if _UNUSED.search(url) else match.group(0)
 
     page = _stable_ids(page)
     page = _SCRIPT_SRC.sub(script, page)

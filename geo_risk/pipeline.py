@@ -496,8 +496,17 @@ SYNTHETIC_ATTRIBUTION = ("Synthetic town: boundaries, deprivation and households
                          "by geo-risk")
 
 
-def run_demo(out: Path, *, seed: int = 1, periods: int = 16) -> dict:
-    """The whole job on the embedded synthetic town (``geo-risk demo``).
+#: Credit line for real ONS boundaries with IMD 2019 (synthetic households on them).
+REAL_BOUNDARY_ATTRIBUTION = (
+    "Contains Ordnance Survey and Office for National Statistics data © Crown copyright and "
+    "database right, Open Government Licence v3.0; English Indices of Deprivation 2019, "
+    "MHCLG, Open Government Licence v3.0; households synthetic")
+
+
+def run_demo(out: Path, *, seed: int = 1, periods: int = 16,
+             files: BoundaryFiles = DEFAULT_BOUNDARIES) -> dict:
+    """The whole job on a synthetic world (``geo-risk demo``): the embedded town, or
+    synthetic households on real boundaries given by ``files``.
 
     ``out/synth/``: the synthetic world (extracts and truth), then everything
     :func:`run_pipeline` writes. ``run.json`` also carries the world's facts and the
@@ -509,13 +518,15 @@ def run_demo(out: Path, *, seed: int = 1, periods: int = 16) -> dict:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    world = make_world(DEFAULT_BOUNDARIES, seed=seed, periods=periods)
+    world = make_world(files, seed=seed, periods=periods)
     write_world(world, out / "synth")
     timeline = world.population.timeline
+    area = world.oas[C.LAD_NAME].iloc[0] if C.LAD_NAME in world.oas else "District"
     settings = RunSettings(reference_date=str(timeline.end),
                            refresh_dates=[str(d) for d in timeline.refresh_dates],
-                           area_name=str(world.oas[C.LAD_NAME].iloc[0]),
-                           attribution=SYNTHETIC_ATTRIBUTION, synthetic=True,
+                           area_name=str(area), files=files,
+                           attribution=SYNTHETIC_ATTRIBUTION if files == DEFAULT_BOUNDARIES
+                           else REAL_BOUNDARY_ATTRIBUTION, synthetic=True,
                            random_state=seed)
     summary, model_run = run_pipeline(out / "synth/extracts", Key.for_demo(seed), out,
                                       settings)

@@ -1,0 +1,148 @@
+"""The ``geo-risk run`` configuration: one TOML file names the inputs and the choices.
+
+:data:`EXAMPLE` is a documented example (``geo-risk run --example``). Paths are relative
+to the configuration file. Every problem is one :class:`ConfigError` naming the file,
+the key and the fix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from geo_risk._errors import GeoRiskError
+from geo_risk.boundaries import BoundaryFiles
+from geo_risk.model import Capacity
+from geo_risk.pipeline import RunSettings, quarterly_refreshes
+
+__all__ = ["EXAMPLE", "ConfigError", "RunConfig", "load_config"]
+
+EXAMPLE = Path(__file__).with_name("example_run.toml")
+
+_TOP = {"area_name", "reference_date", "refreshes", "key_file", "extracts", "marking",
+        "attribution", "seed", "boundaries", "capacity", "disclosure", "linkage"}
+_TABLES = {"boundaries": {"oa", "lookup", "imd"},
+           "capacity": {"share", "number", "threshold", "known_within_months"},
+           "disclosure": {"threshold", "rounding"}, "linkage": {"min_match_rate"}}
+_REQUIRED = ["area_name", "reference_date", "key_file", "extracts", "boundaries"]
+
+
+class ConfigError(GeoRiskError):
+    """The run configuration is missing something or has a wrong value."""
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """A checked configuration: where the inputs are and the run's settings."""
+
+    extracts: Path
+    key_file: Path
+    settings: RunSettings
+
+
+def _unknown(path: Path, where: str, keys: set[str], allowed: set[str]) -> None:
+    for key in sorted(keys - allowed):
+        close = difflib.get_close_matches(key, sorted(allowed), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(f"{path}: unknown setting {where}{key!r}.{hint} See "
+                          "'geo-risk run --example' for every setting.")
+
+
+def _file(path: Path, base: Path, value, key: str, *, folder: bool = False) -> Path:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{path}: {key} must be a path in quotes, e.g. {key} = \"...\".")
+    resolved = (base / value).resolve()
+    exists = resolved.is_dir() if folder else resolved.is_file()
+    if not exists:
+        kind = "folder" if folder else "file"
+        raise ConfigError(f"{path}: {key} = {value!r}: {kind} not found at {resolved}; paths "
+                          "are relative to the configuration file.")
+    return resolved
+
+
+def _number(path: Path, table: dict, key: str, kind: type, default, *, low=None, high=None):
+    value = table.get(key, default)
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise ConfigError(f"{path}: {key} must be a {kind.__name__}, not {value!r}.")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ConfigError(f"{path}: {key} = {value!r} is outside {low} to {high}.")
+    return value
+
+
+def load_config(path: Path) -> RunConfig:
+    """Read and check a run configuration (see :data:`EXAMPLE`)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: configuration file not found; start from "
+                          "'geo-risk run --example > run.toml'.")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML ({err}).") from None
+    _unknown(path, "", set(raw), _TOP)
+    for table, allowed in _TABLES.items():
+        value = raw.get(table, {})
+        if not isinstance(value, dict):
+            raise ConfigError(f"{path}: [{table}] must be a table of settings.")
+        _unknown(path, f"[{table}] ", set(value), allowed)
+    missing = [k for k in _REQUIRED if k not in raw]
+    if missing:
+        raise ConfigError(f"{path}: missing {', '.join(missing)}; see 'geo-risk run --example'.")
+    base = path.parent
+
+    bounds = raw["boundaries"]
+    for key in ["oa", "lookup"]:
+        if key not in bounds:
+            raise ConfigError(f"{path}: [boundaries] needs {key} = \"...\".")
+    files = BoundaryFiles(
+        oa=_file(path, base, bounds["oa"], "[boundaries] oa"),
+        lookup=_file(path, base, bounds["lookup"], "[boundaries] lookup"),
+        imd=_file(path, base, bounds["imd"], "[boundaries] imd") if "imd" in bounds else None)
+
+    reference = raw["reference_date"]
+    if isinstance(reference, str):
+        try:
+            reference = dt.date.fromisoformat(reference)
+        except ValueError:
+            reference = None
+    if not isinstance(reference, dt.date) or isinstance(reference, dt.datetime):
+        raise ConfigError(f"{path}: reference_date must be a date written YYYY-MM-DD, e.g. "
+                          "reference_date = 2017-12-31.")
+    refreshes = _number(path, raw, "refreshes", int, 16, low=3, high=200)
+
+    cap = raw.get("capacity", {})
+    chosen = [k for k in ["share", "number", "threshold"] if k in cap]
+    if len(chosen) > 1:
+        raise ConfigError(f"{path}: [capacity] takes one of share, number or threshold, not "
+                          f"{' and '.join(chosen)}.")
+    if "number" in cap:
+        capacity = Capacity(share=None, number=_number(path, cap, "number", int, 0, low=1))
+    elif "threshold" in cap:
+        capacity = Capacity(share=None, threshold=_number(path, cap, "threshold", float, 0.5,
+                                                          low=0.0, high=1.0))
+    else:
+        capacity = Capacity(share=_number(path, cap, "share", float, 0.05, low=0.0, high=1.0))
+    disclosure = raw.get("disclosure", {})
+    settings = RunSettings(
+        reference_date=reference.isoformat(),
+        refresh_dates=quarterly_refreshes(reference.isoformat(), refreshes),
+        area_name=str(raw["area_name"]),
+        attribution=str(raw.get("attribution", "")),
+        files=files,
+        capacity=capacity,
+        known_within_months=_number(path, cap, "known_within_months", float, 24.0, low=0.0),
+        threshold=_number(path, disclosure, "threshold", int, 7, low=0),
+        base=_number(path, disclosure, "rounding", int, 5, low=1),
+        marking=str(raw.get("marking", "OFFICIAL-SENSITIVE")),
+        min_match_rate=_number(path, raw.get("linkage", {}), "min_match_rate", float, 0.9,
+                               low=0.0, high=1.0),
+        random_state=_number(path, raw, "seed", int, 1, low=0),
+    )
+    return RunConfig(extracts=_file(path, base, raw["extracts"], "extracts", folder=True),
+                     key_file=_file(path, base, raw["key_file"], "key_file"),
+                     settings=settings)
