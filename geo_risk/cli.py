@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 
 from geo_risk import __version__
 from geo_risk._errors import GeoRiskError
@@ -41,7 +42,7 @@ def _setup_logging(verbose: bool) -> None:
 
 
 def _fail(err: GeoRiskError) -> None:
-    console.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
+    console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 

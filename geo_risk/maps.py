@@ -14,8 +14,9 @@ disclosure control (:mod:`geo_risk.aggregate`); no household point is ever drawn
 Coordinates are rounded to 0.00001 degrees (about 1 m); polygons are not simplified.
 Above ``CANVAS_ABOVE`` features Leaflet draws on a canvas rather than SVG.
 
-For tests and benchmarks the page exposes ``window.GEO_RISK_LAYERS`` (layer name ->
-Leaflet layer) and ``window.GEO_RISK_COUNTS`` (layer name -> features in the data).
+For tests and benchmarks the page exposes ``window.GEO_RISK_MAP``,
+``window.GEO_RISK_LAYERS`` (layer name -> Leaflet layer) and ``window.GEO_RISK_COUNTS``
+(layer name -> features in the data).
 """
 
 from __future__ import annotations
@@ -310,6 +311,7 @@ def _build(main: str, context: gpd.GeoDataFrame, layers, ctx: MapContext, bounds
     script = f"""
     (function() {{
       var map = {m.get_name()};
+      window.GEO_RISK_MAP = map;
       window.GEO_RISK_LAYERS = {{{mapped}}};
       window.GEO_RISK_COUNTS = {json.dumps(counts)};
       var groups = {{{groups}}};

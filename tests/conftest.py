@@ -92,8 +92,16 @@ def messy_linked(messy_pseudonymised):
 
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory):
-    """The whole demo on the embedded town (seed 1), run once: (folder, run.json)."""
-    from geo_risk.pipeline import run_demo
+    """``geo-risk demo`` on the embedded town (seed 1), run once through the command
+    line: (folder, run.json)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from geo_risk.cli import app
 
     out = tmp_path_factory.mktemp("demo")
-    return out, run_demo(out)
+    result = CliRunner().invoke(app, ["demo", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "geo-risk demo" in result.output and "board report" in result.output
+    return out, json.loads((out / "run.json").read_text())

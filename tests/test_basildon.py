@@ -59,3 +59,30 @@ def test_other_district_without_named_wards_still_plants(basildon_files):
     emerging_ward = oas.loc[planted.loc[planted.hotspot == "emerging", C.OA], C.WARD_NAME]
     assert set(emerging_ward) == {"Vange"}  # the most deprived ward
     assert planted[C.OA].is_unique and planted.groupby("hotspot").size()["persistent"] == 12
+
+
+def test_district_maps_on_real_boundaries_are_small_and_offline(basildon_files, tmp_path):
+    """The size target is for a real district: Basildon's 561 unsimplified OAs."""
+    import numpy as np
+    import pandas as pd
+
+    from geo_risk.maps import MapContext, external_references, write_maps
+
+    oas = load_boundaries(basildon_files)
+    rng = np.random.default_rng(0)
+    oa = pd.DataFrame({"children_under5": rng.integers(0, 60, len(oas)) // 5 * 5.0},
+                      index=oas.index)
+    oa["expected_not_ready"] = (oa["children_under5"] * 0.3).round()
+    oa["mean_risk"] = rng.uniform(0.1, 0.7, len(oas))
+    ward = oa.groupby(oas[C.WARD]).sum()
+    ward[C.WARD_NAME] = oas.groupby(C.WARD)[C.WARD_NAME].first()
+    ward["mean_risk"] = rng.uniform(0.1, 0.7, len(ward))
+    hotspots = pd.DataFrame({"lisa_quadrant": "high-high", "ehsa_category": "no pattern",
+                             "concern": np.where(rng.random(len(oas)) < 0.1, "known", "")},
+                            index=oas.index)
+    maps = write_maps(tmp_path, oas, {"oa": oa, "ward": ward}, hotspots,
+                      MapContext("Basildon", "31 December 2017", "test"))
+    for path in maps.values():
+        page = path.read_text(encoding="utf-8")
+        assert external_references(page) == []
+        assert path.stat().st_size <= 2_000_000, f"{path.name}: {path.stat().st_size:,} bytes"

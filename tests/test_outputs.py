@@ -1,0 +1,258 @@
+"""What people use: offline maps, the GeoPackage, the board report, and the whole run."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+from typer.testing import CliRunner
+
+from geo_risk.aggregate import COUNT_COLUMNS
+from geo_risk.cli import app
+from geo_risk.gpkg import GPKG_LAYERS
+from geo_risk.maps import MAPS, external_references, self_contained
+from geo_risk.pseudonymise import Key
+from geo_risk.symbology import risk_classes
+
+MAP_FILES = [f"maps/{name}.html" for name in MAPS]
+
+
+def test_demo_writes_every_output(demo):
+    out, summary = demo
+    for path in ["index.html", *MAP_FILES, "geo_risk.gpkg", "restricted/flagged_households.csv",
+                 "run.json", "link/rejects.csv", "link/linkage_report.csv"]:
+        assert (out / path).is_file(), path
+    assert {"headline", "model", "hotspots", "outputs"} <= set(summary)
+    assert summary["outputs"]["maps"] == MAP_FILES
+    headline = summary["headline"]
+    assert headline["households_at_risk"] == f"{round(summary['model']['k'] / 5) * 5:,}"
+
+
+def test_maps_work_offline_and_are_small(demo):
+    out, _ = demo
+    for path in MAP_FILES:
+        page = (out / path).read_text(encoding="utf-8")
+        assert external_references(page) == [], path
+        assert "Leaflet 1.9" in page and "BSD 2-Clause" in page  # licence notice kept
+        assert "jquery" not in page.lower() and "bootstrap" not in page.lower()
+        assert "OFFICIAL-SENSITIVE" in page and "Reference date 31 December 2017" in page
+        assert "L.circleMarker" not in page and "L.marker" not in page  # no household point
+        assert (out / path).stat().st_size <= 2_000_000
+    assert external_references((out / "index.html").read_text(encoding="utf-8")) == []
+
+
+def test_self_contained_refuses_what_it_cannot_inline():
+    folium_default = ('<script src="https://code.jquery.com/jquery-3.7.1.min.js"></script>'
+                      '<script src="https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js">'
+                      "</script>")
+    page = self_contained(folium_default)
+    assert "jquery" not in page and page.startswith("<script>/* Leaflet 1.9")
+    assert external_references(page) == []
+    with pytest.raises(ValueError, match=r"plugin\.js"):
+        self_contained('<script src="https://example.org/plugin.js"></script>')
+    with pytest.raises(ValueError, match="url"):
+        self_contained("<style>.x{background:url(https://example.org/a.png)}</style>")
+
+
+def test_maps_are_deterministic(demo, tmp_path):
+    from geo_risk.boundaries import load_boundaries
+    from geo_risk.maps import MapContext, write_maps
+
+    out, _ = demo
+    oas = load_boundaries()
+    tables = {lvl: pd.read_csv(out / f"areas/{lvl}.csv", index_col=0) for lvl in ["oa", "ward"]}
+    hotspots = pd.read_csv(out / "areas/oa_hotspots.csv", index_col=0, keep_default_na=False)
+    ctx = MapContext("Synthtown", "31 December 2017", "synthetic")
+    first = write_maps(tmp_path / "a", oas, tables, hotspots, ctx)
+    second = write_maps(tmp_path / "b", oas, tables, hotspots, ctx)
+    for name in first:
+        assert first[name].read_bytes() == second[name].read_bytes()
+
+
+def test_geopackage_for_gis_teams(demo):
+    out, _ = demo
+    path = out / "geo_risk.gpkg"
+    layers = dict(pyogrio.list_layers(path))
+    assert set(GPKG_LAYERS) <= set(layers) and {"run_info", "layer_styles"} <= set(layers)
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 10200  # GeoPackage 1.2
+        assert db.execute("PRAGMA application_id").fetchone()[0] == 0x47504B47  # 'GPKG'
+        styles = pd.read_sql("SELECT * FROM layer_styles", db)
+        rtrees = {r[0] for r in db.execute(
+            "SELECT name FROM sqlite_master WHERE name LIKE 'rtree_%_geom'")}
+    for layer in GPKG_LAYERS:
+        info = pyogrio.read_info(path, layer=layer)
+        assert info["crs"] == "EPSG:27700" and info["geometry_name"] == "geom", layer
+        assert f"rtree_{layer}_geom" in rtrees, f"{layer} has no spatial index"
+    assert set(styles["f_table_name"]) == set(GPKG_LAYERS)
+    assert (styles["f_table_schema"] == "").all() and (styles["f_geometry_column"] == "geom").all()
+    assert (styles["useAsDefault"] == 1).all()
+    # the OA style's classes and colours are the HTML map's
+    qml = ET.fromstring(styles.set_index("f_table_name").loc["oa_risk", "styleQML"])
+    oa = pyogrio.read_dataframe(path, layer="oa_risk")
+    classes = risk_classes(pd.read_csv(out / "areas/oa.csv", index_col=0)["mean_risk"])
+    uppers = [float(r.get("upper")) for r in qml.iter("range")]
+    assert uppers == pytest.approx(list(classes.uppers))
+    colours = [o.get("value") for o in qml.iter("Option") if o.get("name") == "color"]
+    assert colours[0] == ",".join(str(int(classes.colours[0][i:i + 2], 16))
+                                  for i in (1, 3, 5)) + ",255"
+    assert set(oa.columns) >= {"oa11cd", "lsoa11cd", "wd13cd", "mean_risk", "risk_band",
+                               "withheld"}
+    info = pyogrio.read_dataframe(path, layer="run_info").set_index("key")["value"]
+    assert {"run_date", "geo_risk_version", "reference_date", "model_holdout_auc",
+            "disclosure_control", "licence", "attribution"} <= set(info.index)
+    for layer in ["oa_risk", "lsoa_risk", "ward_risk"]:
+        counts = pyogrio.read_dataframe(path, layer=layer)[COUNT_COLUMNS].to_numpy().ravel()
+        counts = counts[~np.isnan(counts)]
+        assert not ((counts >= 1) & (counts <= 7)).any(), layer
+        assert (counts % 5 == 0).all(), layer
+
+
+def _people_counts(obj, path=""):
+    """Integer values in run.json under keys that count people, households or records
+    (not output areas, which are not people)."""
+    people = re.compile(r"household|children|child|flagged|known|unknown|records|rows|read"
+                        r"|rejected|linked|under_five|^k$|labelled|registered")
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            if isinstance(value, (dict, list)):
+                yield from _people_counts(value, f"{path}.{key}")
+            elif (isinstance(value, int) and not isinstance(value, bool)
+                  and people.search(key) and not re.search(r"months|oas$|areas", key)):
+                yield f"{path}.{key}", value
+    elif isinstance(obj, list):
+        for i, value in enumerate(obj):
+            yield from _people_counts(value, f"{path}[{i}]")
+
+
+def _published_counts(out):
+    """Every count a reader sees: report table cells and headline, map tooltips."""
+    report = (out / "index.html").read_text(encoding="utf-8")
+    headline = re.search(r'<p class="headline">(.*?)</p>', report).group(1)
+    counts = re.findall(r"<strong>([\d,]+)</strong>", headline)
+    assert len(counts) == 2
+    for table in re.findall(r"<table>(.*?)</table>", report):
+        heads = re.findall(r"<th>(.*?)</th>", table)
+        for row in re.findall(r"<tr>(.*?)</tr>", table)[1:]:
+            cells = re.findall(r"<td>(.*?)</td>", row)
+            counts += [c for h, c in zip(heads, cells, strict=True) if h in {
+                "Under-fives", "Expected not school ready", "Households flagged",
+                "of which unknown to services"}]
+    for path in MAP_FILES:
+        page = (out / path).read_text(encoding="utf-8")
+        for data in re.findall(r"_add\((\{\"features\".*?\})\);", page):
+            for feature in json.loads(data)["features"]:
+                counts += [v for v in feature["properties"].values() if isinstance(v, str)
+                           and re.fullmatch(r"[\d,]+|c", v)]
+    return counts
+
+
+def test_nothing_published_shows_a_small_count_an_identifier_or_the_key(demo):
+    out, summary = demo
+    counts = _published_counts(out)
+    assert len(counts) > 1000  # the scan found the tables and the maps' tooltips
+    numbers = [int(c.replace(",", "")) for c in counts if c != "c"]
+    assert not [n for n in numbers if 1 <= n <= 7]
+    assert all(n % 5 == 0 for n in numbers)
+    assert "c" in counts  # and withheld values show as c
+    small = [(k, v) for k, v in _people_counts(summary) if 1 <= v <= 7]
+    assert not small, small
+
+    raw = set()
+    for name in ["child_register", "social_care", "school_readiness", "addresses"]:
+        frame = pd.read_csv(out / f"synth/extracts/{name}.csv", dtype=str)
+        for column in ["uprn", "child_id", "person_id"]:
+            if column in frame:
+                raw |= set(frame[column].dropna())
+    pseudonyms = set(pd.read_parquet(out / "link/households.parquet")["household_key"])
+    pseudonyms |= set(pd.read_parquet(out / "link/children.parquet")["child_key"])
+    key = Key.for_demo(1).secret
+    published = [out / "index.html", out / "run.json", *(out / p for p in MAP_FILES),
+                 *sorted((out / "areas").glob("*.csv")), *sorted((out / "model").glob("*"))]
+    texts = [p.read_text(encoding="utf-8") for p in published]
+    for layer in [*GPKG_LAYERS, "run_info"]:
+        texts.append(pyogrio.read_dataframe(out / "geo_risk.gpkg", layer=layer).drop(
+            columns="geometry", errors="ignore").to_csv())
+    for text in texts:
+        tokens = set(re.findall(r"[0-9A-Za-z]+", text))
+        assert not tokens & raw and not tokens & pseudonyms
+        assert key.hex() not in text
+    assert len(raw) > 50_000 and len(pseudonyms) > 10_000
+
+
+def test_report_reads_as_a_board_member_needs(demo):
+    out, summary = demo
+    page = (out / "index.html").read_text(encoding="utf-8")
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", page))
+    head = summary["headline"]
+    assert (f"{head['households_at_risk']} households with children under five are "
+            "predicted to be at risk") in text
+    assert f"{head['previously_unknown']} of them are previously unknown" in text
+    assert f"Out of {head['households_scored']} households with under-fives" in text
+    for section in ["Where risk is highest", "Known and newly identified areas of concern",
+                    "What changed since the previous refresh", "The model and its limits",
+                    "Method and data", "Limitations"]:
+        assert section in text, section
+    top = re.findall(r"<tbody><tr><td>([^<]+)</td>", page)[0]
+    assert top == "Vange"  # the planted emerging hotspot has the highest predicted risk
+    assert "30 September 2017" in text  # the previous refresh
+    assert "<svg" in page and all(f'href="{p}"' in page for p in MAP_FILES)
+    restricted = pd.read_csv(out / "restricted/flagged_households.csv")
+    assert not set(restricted["household_key"]) & set(re.findall(r"[0-9a-f]{16,}", page))
+
+
+def test_run_from_a_config(demo, tmp_path):
+    """'geo-risk run' on the demo's synthetic extracts, as a council would run it."""
+    out, _ = demo
+    key_file = tmp_path / "project.key"
+    assert CliRunner().invoke(app, ["keygen", str(key_file)]).exit_code == 0
+    config = tmp_path / "run.toml"
+    from geo_risk.boundaries import DEFAULT_BOUNDARIES as B
+
+    config.write_text(
+        'area_name = "Synthtown"\nreference_date = 2017-12-31\nrefreshes = 3\n'
+        f'key_file = "project.key"\nextracts = "{out / "synth/extracts"}"\n'
+        f'[boundaries]\noa = "{B.oa}"\nlookup = "{B.lookup}"\nimd = "{B.imd}"\n'
+        "[capacity]\nnumber = 400\n")
+    result = CliRunner().invoke(app, ["run", "--config", str(config), "--out",
+                                      str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "out/run.json").read_text())
+    assert summary["model"]["households_flagged"] == 400
+    assert summary["hotspots"]["refreshes"] == 3
+    for path in ["index.html", *MAP_FILES, "geo_risk.gpkg", "restricted/flagged_households.csv"]:
+        assert (tmp_path / "out" / path).is_file(), path
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "missing area_name, reference_date, key_file, extracts, boundaries"),
+    ('area_nme = "x"', "unknown setting 'area_nme'. Did you mean 'area_name'?"),
+    ('area_name = "x"\nreference_date = "31/12/2017"\nkey_file = "k"\nextracts = "."\n'
+     '[boundaries]\noa = "a"\nlookup = "b"', "oa = 'a': file not found"),
+    ('area_name = "x"\nreference_date = 2017-12-31\nkey_file = "k"\nextracts = "."\n'
+     "[boundaries]\n[capacity]\nshare = 0.05\nnumber = 5", "[boundaries] needs oa"),
+])
+def test_config_errors_are_one_clear_message(tmp_path, text, message):
+    config = tmp_path / "run.toml"
+    config.write_text(text)
+    result = CliRunner().invoke(app, ["run", "--config", str(config)])
+    assert result.exit_code == 2
+    assert message in result.output and "Traceback" not in result.output
+
+
+def test_example_config_is_complete():
+    from geo_risk.config import _TABLES, _TOP, EXAMPLE
+
+    result = CliRunner().invoke(app, ["run", "--example"])
+    assert result.exit_code == 0 and result.output == EXAMPLE.read_text(encoding="utf-8")
+    import tomllib
+
+    example = tomllib.loads(result.output)
+    assert set(example) == _TOP
+    assert all(set(example[t]) <= keys for t, keys in _TABLES.items())
