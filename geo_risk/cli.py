@@ -332,3 +332,53 @@ def run(
                   f"{summary['reference_date']}, {summary['seconds']} s)\n  {m['headline']}",
                   highlight=False)
     _print_outputs(out, summary)
+
+
+@app.command()
+def site(
+    in_dir: Annotated[Path, typer.Option(
+        "--in", help="A finished run: the --out folder of 'geo-risk run' or 'demo'.")],
+    candidates: Annotated[Path, typer.Option(
+        "--candidates", help="Candidate sites: GeoPackage/any vector file of points, or CSV "
+        "with name and easting/northing (or longitude/latitude).")],
+    existing: Annotated[Path | None, typer.Option(
+        "--existing", help="Existing sites, always open (same formats).")] = None,
+    p: Annotated[int | None, typer.Option(
+        "--p", min=1, help="Number of new sites (maximal covering).")] = None,
+    coverage: Annotated[float | None, typer.Option(
+        "--coverage", min=0.0, max=1.0,
+        help="Instead of --p: the fewest new sites reaching this share of demand.")] = None,
+    distance: Annotated[float, typer.Option(
+        "--distance", min=0.0, help="Service distance in metres (straight line), or in the "
+        "matrix's unit with --matrix.")] = 800.0,
+    matrix: Annotated[Path | None, typer.Option(
+        "--matrix", help="CSV of oa11cd, site, distance (e.g. walking times) instead of "
+        "straight lines.")] = None,
+    pmedian: Annotated[bool, typer.Option(
+        "--p-median", help="Minimise demand-weighted distance instead (with --p).")] = False,
+) -> None:
+    """Where to site services: the new sites that bring the most expected at-risk demand
+    within reach (PySAL spopt, CBC). Writes IN/siting/, the sites map and GeoPackage layers,
+    and a section of the board report."""
+    from geo_risk.pipeline import run_siting
+    from geo_risk.siting import SitingSettings
+
+    if (p is None) == (coverage is None):
+        _fail(GeoRiskError("give --p N (new sites) or --coverage SHARE (e.g. 0.8), not both."))
+    try:
+        settings = SitingSettings(candidates=candidates, existing=existing,
+                                  service_distance=distance, matrix=matrix, p=p,
+                                  coverage=coverage, model="pmedian" if pmedian else "mclp")
+        with console.status("choosing sites"):
+            summary = run_siting(in_dir, settings)
+    except GeoRiskError as err:
+        _fail(err)
+    s = summary["siting"]
+    console.print(
+        f"[bold]geo-risk site[/] -> {in_dir / 'siting'}: {s['model']} ({s['status']}, "
+        f"{s['solve_seconds']:.1f} s): {len(s['new_sites'])} new sites bring "
+        f"{s['coverage']:.1%} of expected demand within reach (existing sites "
+        f"{s['existing_coverage']:.1%})\n  " + "\n  ".join(
+            f"{i + 1}. {name}" for i, name in enumerate(s["new_sites"])), highlight=False)
+    for note in s["notes"]:
+        console.print(f"  note: {note}", highlight=False)

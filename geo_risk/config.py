@@ -17,16 +17,19 @@ from geo_risk._errors import GeoRiskError
 from geo_risk.boundaries import BoundaryFiles
 from geo_risk.model import Capacity
 from geo_risk.pipeline import RunSettings, quarterly_refreshes
+from geo_risk.siting import SitingSettings
 
 __all__ = ["EXAMPLE", "ConfigError", "RunConfig", "load_config"]
 
 EXAMPLE = Path(__file__).with_name("example_run.toml")
 
 _TOP = {"area_name", "reference_date", "refreshes", "key_file", "extracts", "marking",
-        "attribution", "seed", "boundaries", "capacity", "disclosure", "linkage"}
+        "attribution", "seed", "boundaries", "capacity", "disclosure", "linkage", "siting"}
 _TABLES = {"boundaries": {"oa", "lookup", "imd"},
            "capacity": {"share", "number", "threshold", "known_within_months"},
-           "disclosure": {"threshold", "rounding"}, "linkage": {"min_match_rate"}}
+           "disclosure": {"threshold", "rounding"}, "linkage": {"min_match_rate"},
+           "siting": {"candidates", "existing", "distance", "matrix", "p", "coverage",
+                      "model"}}
 _REQUIRED = ["area_name", "reference_date", "key_file", "extracts", "boundaries"]
 
 
@@ -72,6 +75,29 @@ def _number(path: Path, table: dict, key: str, kind: type, default, *, low=None,
     if (low is not None and value < low) or (high is not None and value > high):
         raise ConfigError(f"{path}: {key} = {value!r} is outside {low} to {high}.")
     return value
+
+
+def _siting(path: Path, base: Path, table: dict) -> SitingSettings:
+    if "candidates" not in table:
+        raise ConfigError(f"{path}: [siting] needs candidates = \"...\" (a file of sites).")
+    if ("p" in table) == ("coverage" in table):
+        raise ConfigError(f"{path}: [siting] takes p (new sites) or coverage (a share), one "
+                          "of the two.")
+    model = table.get("model", "mclp")
+    if model not in {"mclp", "pmedian"}:
+        raise ConfigError(f"{path}: [siting] model = {model!r}: use \"mclp\" (maximal "
+                          "covering) or \"pmedian\".")
+    return SitingSettings(
+        candidates=_file(path, base, table["candidates"], "[siting] candidates"),
+        existing=_file(path, base, table["existing"], "[siting] existing")
+        if "existing" in table else None,
+        service_distance=_number(path, table, "distance", float, 800.0, low=0.0),
+        matrix=_file(path, base, table["matrix"], "[siting] matrix") if "matrix" in table
+        else None,
+        p=_number(path, table, "p", int, 5, low=1) if "p" in table else None,
+        coverage=_number(path, table, "coverage", float, 0.8, low=0.0, high=1.0)
+        if "coverage" in table else None,
+        model=model)
 
 
 def load_config(path: Path) -> RunConfig:
@@ -128,6 +154,7 @@ def load_config(path: Path) -> RunConfig:
     else:
         capacity = Capacity(share=_number(path, cap, "share", float, 0.05, low=0.0, high=1.0))
     disclosure = raw.get("disclosure", {})
+    siting = _siting(path, base, raw["siting"]) if raw.get("siting") else None
     settings = RunSettings(
         reference_date=reference.isoformat(),
         refresh_dates=quarterly_refreshes(reference.isoformat(), refreshes),
@@ -142,6 +169,7 @@ def load_config(path: Path) -> RunConfig:
         min_match_rate=_number(path, raw.get("linkage", {}), "min_match_rate", float, 0.9,
                                low=0.0, high=1.0),
         random_state=_number(path, raw, "seed", int, 1, low=0),
+        siting=siting,
     )
     return RunConfig(extracts=_file(path, base, raw["extracts"], "extracts", folder=True),
                      key_file=_file(path, base, raw["key_file"], "key_file"),

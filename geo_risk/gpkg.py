@@ -29,11 +29,12 @@ from geo_risk.symbology import (
     CONCERN_STYLES,
     EHSA_COLOURS,
     LISA_COLOURS,
+    SITE_COLOURS,
     Classes,
     risk_classes,
 )
 
-__all__ = ["GPKG_LAYERS", "write_geopackage"]
+__all__ = ["GPKG_LAYERS", "site_layers", "write_geopackage"]
 
 GPKG_LAYERS = ["oa_risk", "lsoa_risk", "ward_risk", "lisa", "emerging_hotspots",
                "areas_of_concern"]
@@ -55,6 +56,35 @@ def _fill_symbol(name: str, colour: str, *, outline: str = "#666666", width: flo
     return (f'<symbol type="fill" name="{name}" alpha="1" clip_to_extent="1" force_rhr="0">'
             f'<layer class="SimpleFill" enabled="1" pass="0" locked="0">'
             f'<Option type="Map">{opts}</Option></layer></symbol>')
+
+
+def _marker_symbol(name: str, colour: str) -> str:
+    options = {"color": _rgba(colour), "outline_color": "35,35,35,255", "size": "3",
+               "size_unit": "MM", "name": "circle"}
+    opts = "".join(f'<Option name="{k}" type="QString" value="{v}"/>' for k, v in
+                   options.items())
+    return (f'<symbol type="marker" name="{name}" alpha="1" clip_to_extent="1" '
+            f'force_rhr="0"><layer class="SimpleMarker" enabled="1" pass="0" locked="0">'
+            f'<Option type="Map">{opts}</Option></layer></symbol>')
+
+
+def site_layers(sites: gpd.GeoDataFrame, catchments: gpd.GeoDataFrame
+                ) -> dict[str, tuple[gpd.GeoDataFrame, str]]:
+    """``service_sites`` and ``site_catchments`` with their styles (as the HTML maps)."""
+    statuses = list(dict.fromkeys(sites["status"]))
+    cats = "".join(f'<category render="true" symbol="{i}" value={quoteattr(v)} '
+                   f"label={quoteattr(v)}/>" for i, v in enumerate(statuses))
+    symbols = "".join(_marker_symbol(str(i), SITE_COLOURS["existing" if v == "existing"
+                                                           else "new"])
+                      for i, v in enumerate(statuses))
+    point_qml = _qml(f'<renderer-v2 type="categorizedSymbol" attr="status" symbollevels="0" '
+                     f'enableorderby="0" forceraster="0"><categories>{cats}</categories>'
+                     f"<symbols>{symbols}</symbols></renderer-v2>")
+    outline = _fill_symbol("0", SITE_COLOURS["new"], outline=SITE_COLOURS["new"], width=0.5,
+                           brush="no", line="dot")
+    area_qml = _qml(f'<renderer-v2 type="singleSymbol" symbollevels="0" enableorderby="0" '
+                    f'forceraster="0"><symbols>{outline}</symbols></renderer-v2>')
+    return {"service_sites": (sites, point_qml), "site_catchments": (catchments, area_qml)}
 
 
 def _qml(renderer: str) -> str:

@@ -42,6 +42,7 @@ from geo_risk.symbology import (
     EHSA_COLOURS,
     LISA_COLOURS,
     NO_DATA_COLOUR,
+    SITE_COLOURS,
     WITHHELD,
     WITHHELD_COLOUR,
     WITHHELD_NOTE,
@@ -65,6 +66,8 @@ SITES = "Service sites"
 #: Map file -> the layer switched on in it.
 MAPS = {"oa_risk": RISK_OA, "ward_risk": RISK_WARD, "hotspots": EHSA,
         "areas_of_concern": CONCERN}
+#: written when a siting was run; the risk by output area shows beneath the sites
+SITES_MAP = {"service_sites": (SITES, RISK_OA)}
 
 
 @dataclass(frozen=True)
@@ -152,12 +155,13 @@ _CSS = LEGEND_CSS + """
  padding:6px 10px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);
  font:12px/1.5 system-ui,sans-serif;max-width:320px;max-height:55%;overflow:auto}
 .gr-legend h2{font-size:13px;margin:4px 0 2px}
+.leaflet-control-attribution{max-width:50vw;white-space:normal;line-height:1.3}
 .gr-note{color:#444;font-size:11px;margin-top:4px}
 """
 
 
 def _layers(oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame], hotspots: pd.DataFrame,
-            sites: gpd.GeoDataFrame | None):
+            sites: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame] | None):
     """Ward outlines (context, always shown) and the layers as (name, frame, tooltip
     fields, style, legend rows)."""
     web = _web(oas[["geometry"]])
@@ -219,9 +223,18 @@ def _layers(oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame], hotspots: pd
     layers.append((CONCERN, concern[["Area of concern", "Output areas", "concern", "_fill",
                                      "geometry"]],
                    ["Area of concern", "Output areas"], {"kind": "concern"}, concern_legend))
-    if sites is not None and len(sites):
-        layers.append((SITES, _web(sites), [c for c in sites.columns if c != "geometry"],
-                       {"kind": "point"}, _legend_rows([("#1b7837", "Service site", "fill")])))
+    if sites is not None and len(sites[0]):
+        points, catchments = sites
+        fields = {"name": "Site", "kind": "Kind", "status": "Status",
+                  "newly_covered": "Expected children not school ready newly within reach",
+                  "cumulative_coverage": "Share of all within reach"}
+        frame = _web(points).rename(columns=fields)
+        layers.append((SITES, frame, list(fields.values()),
+                       {"kind": "sites", "catchments": _web(catchments)},
+                       _legend_rows([(SITE_COLOURS["new"], "New site (chosen)", "fill"),
+                                     (SITE_COLOURS["existing"], "Existing site", "fill"),
+                                     ("border-top:2px dotted #1b7837", "Walking distance "
+                                      "(service area)", "line")])))
     return ward_shapes[["geometry"]], layers
 
 
@@ -249,8 +262,9 @@ class _Script(MacroElement):
         self.code = code
 
 
-def _build(main: str, context: gpd.GeoDataFrame, layers, ctx: MapContext, bounds
-           ) -> folium.Map:
+def _build(main: str | tuple[str, ...], context: gpd.GeoDataFrame, layers, ctx: MapContext,
+           bounds) -> folium.Map:
+    shown = {main} if isinstance(main, str) else set(main)
     features = sum(len(frame) for _, frame, *_ in layers)
     m = folium.Map(tiles=None, prefer_canvas=features > CANVAS_ABOVE, control_scale=True,
                    zoom_snap=0.25)
@@ -265,13 +279,23 @@ def _build(main: str, context: gpd.GeoDataFrame, layers, ctx: MapContext, bounds
     folium.map.CustomPane("outlines", z_index=450).add_to(m)
     js_layers, counts, legend = {}, {}, []
     for name, frame, fields, style, legend_rows in layers:
-        group = folium.FeatureGroup(name=name, show=name == main)
-        if style["kind"] == "point":
+        group = folium.FeatureGroup(name=name, show=name in shown)
+        if style["kind"] == "sites":
+            folium.GeoJson(json.loads(style["catchments"][["geometry"]].to_json(drop_id=True)),
+                           interactive=False,
+                           style_function=lambda f: {"color": "#1b7837", "weight": 2,
+                                                     "dashArray": "2 4", "fill": False},
+                           ).add_to(group)
+            markers = folium.FeatureGroup(name=f"{name} (markers)", control=False)
             for _, row in frame.iterrows():
-                label = html.escape(" · ".join(str(row[f]) for f in fields))
-                folium.CircleMarker([row.geometry.y, row.geometry.x], radius=6, color="#1b7837",
-                                    fill=True, fill_opacity=0.9, tooltip=label).add_to(group)
-            js_target = group
+                colour = SITE_COLOURS["existing" if row["Status"] == "existing" else "new"]
+                label = "<br>".join(f"{html.escape(f)}: {html.escape(str(row[f]))}"
+                                    for f in fields if str(row[f]))
+                folium.CircleMarker([row.geometry.y, row.geometry.x], radius=7, color="#222",
+                                    weight=1, fill=True, fill_color=colour, fill_opacity=1,
+                                    tooltip=label).add_to(markers)
+            markers.add_to(group)
+            js_target = markers
         else:
             # properties get identifier names (folium's style lookup writes
             # feature.properties.<name> into the JavaScript); the tooltip shows the labels
@@ -333,7 +357,8 @@ def _build(main: str, context: gpd.GeoDataFrame, layers, ctx: MapContext, bounds
 
 def write_maps(folder: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame],
                hotspots: pd.DataFrame, ctx: MapContext, *,
-               sites: gpd.GeoDataFrame | None = None) -> dict[str, Path]:
+               sites: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame] | None = None
+               ) -> dict[str, Path]:
     """Write the offline maps into ``folder``; returns map name -> path.
 
     Parameters
@@ -345,14 +370,16 @@ def write_maps(folder: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFra
     hotspots
         Per OA: ``lisa_quadrant``, ``ehsa_category`` and ``concern``.
     sites
-        Optional service sites (points with a ``name``).
+        Optional service sites and their catchments (:mod:`geo_risk.siting`): sites
+        with ``name``, ``kind``, ``status``, ``newly_covered``, ``cumulative_coverage``.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     context, layers = _layers(oas, tables, hotspots, sites)
     x0, y0, x1, y1 = oas.to_crs(4326).total_bounds
     written = {}
-    for file, main in MAPS.items():
+    maps = {**MAPS, **(SITES_MAP if sites is not None and len(sites[0]) else {})}
+    for file, main in maps.items():
         page = self_contained(_build(main, context, layers, ctx, [[y0, x0], [y1, x1]])
                               .get_root().render())
         path = folder / f"{file}.html"

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -23,7 +24,7 @@ from geo_risk.aggregate import aggregate_areas, disclose, publish_count
 from geo_risk.boundaries import DEFAULT_BOUNDARIES, BoundaryFiles, load_boundaries
 from geo_risk.fairness import audit
 from geo_risk.features import LABEL, FeatureTables, build_feature_tables
-from geo_risk.gpkg import write_geopackage
+from geo_risk.gpkg import site_layers, write_geopackage
 from geo_risk.hotspots import (
     EHSA_CATEGORIES,
     areas_of_concern,
@@ -56,10 +57,33 @@ from geo_risk.pseudonymise import (
 from geo_risk.reasons import explain_households
 from geo_risk.report import ReportInputs, write_report
 from geo_risk.schemas import SOURCES
+from geo_risk.siting import (
+    Demand,
+    SitingOutputs,
+    SitingSettings,
+    demand_points,
+    plan_sites,
+    write_siting_tables,
+)
 
-__all__ = ["AreaResults", "ModelRun", "RefreshRisk", "RunSettings", "pseudonymise_folder",
-           "quarterly_refreshes", "read_feature_tables", "risk_by_refresh", "run_areas",
-           "run_demo", "run_link", "run_model", "run_pipeline", "run_publish"]
+__all__ = [
+    "AreaResults",
+    "ModelRun",
+    "RefreshRisk",
+    "RunSettings",
+    "pseudonymise_folder",
+    "quarterly_refreshes",
+    "read_area_results",
+    "read_feature_tables",
+    "risk_by_refresh",
+    "run_areas",
+    "run_demo",
+    "run_link",
+    "run_model",
+    "run_pipeline",
+    "run_publish",
+    "run_siting",
+]
 
 log = logging.getLogger(__name__)
 
@@ -346,7 +370,8 @@ def read_feature_tables(folder: Path) -> FeatureTables:
 
 def run_publish(out: Path, oas, areas: AreaResults, summary: dict, *, ctx: MapContext,
                 linkage_report: pd.DataFrame, run_info: dict, synthetic: bool,
-                threshold: int = 7, base: int = 5) -> dict:
+                threshold: int = 7, base: int = 5,
+                siting: SitingOutputs | None = None) -> dict:
     """Write what people use: ``maps/*.html``, ``geo_risk.gpkg`` and ``index.html``.
 
     Everything here is built from the published (disclosure-controlled) area tables and
@@ -354,13 +379,16 @@ def run_publish(out: Path, oas, areas: AreaResults, summary: dict, *, ctx: MapCo
     of ``run.json``.
     """
     out = Path(out)
-    maps = write_maps(out / "maps", oas, areas.tables, areas.hotspots, ctx)
-    gpkg = write_geopackage(out / "geo_risk.gpkg", oas, areas.tables, areas.hotspots, run_info)
+    sites = (siting.sites, siting.catchments) if siting is not None else None
+    maps = write_maps(out / "maps", oas, areas.tables, areas.hotspots, ctx, sites=sites)
+    gpkg = write_geopackage(out / "geo_risk.gpkg", oas, areas.tables, areas.hotspots, run_info,
+                            extra_layers=site_layers(*sites) if sites else None)
     by_ward = areas.refreshes.by(oas[C.WARD_NAME])
     previous, latest = by_ward.columns[-2:] if by_ward.shape[1] > 1 else by_ward.columns[[0, 0]]
     titles = {"oa_risk": "Risk by output area", "ward_risk": "Risk by ward",
               "hotspots": "Emerging hot spots and clusters",
-              "areas_of_concern": "Known and newly identified areas of concern"}
+              "areas_of_concern": "Known and newly identified areas of concern",
+              "service_sites": "Where to site services"}
     inputs = ReportInputs(
         ctx=ctx, model=summary["model"], hotspots_summary=summary["hotspots"],
         ward=areas.tables["ward"], district=areas.tables["district"],
@@ -371,6 +399,7 @@ def run_publish(out: Path, oas, areas: AreaResults, summary: dict, *, ctx: MapCo
         linkage_match=(float(linkage_report["match_rate"].min()),
                        float(linkage_report["match_rate"].max())),
         preview=svg_preview(oas, areas.tables["oa"], areas.hotspots),
+        siting=siting,
         threshold=threshold, base=base, synthetic=synthetic)
     report = write_report(out / "index.html", inputs)
     return {"report": report.name, "maps": [f"maps/{p.name}" for p in maps.values()],
@@ -399,6 +428,7 @@ class RunSettings:
     synthetic: bool = False
     min_match_rate: float = 0.9
     random_state: int = 0
+    siting: SitingSettings | None = None
 
 
 def quarterly_refreshes(reference_date: str, periods: int) -> list[str]:
@@ -463,6 +493,14 @@ def run_pipeline(extracts: Path, key: Key, out: Path, settings: RunSettings
         "model": m,
         "hotspots": areas.summary,
     }
+    demand = demand_points(linked.households, model_run.children, oas)
+    demand.points.to_parquet(out / "work" / "oa_demand.parquet")  # for 'geo-risk site'
+    siting = None
+    if s.siting is not None:
+        siting = plan_sites(demand, s.siting, oas, areas.hotspots, threshold=s.threshold,
+                            base=s.base)
+        write_siting_tables(out / "siting", siting)
+        summary["siting"] = siting.summary
     ctx = MapContext(area_name=s.area_name, reference_date=_long_date(s.reference_date),
                      attribution=s.attribution, marking=s.marking)
     run_info = {
@@ -483,13 +521,61 @@ def run_pipeline(extracts: Path, key: Key, out: Path, settings: RunSettings
         "attribution": s.attribution,
         "marking": s.marking,
     }
+    state = {"files": {k: str(v) if v else None for k, v in vars(s.files).items()},
+             "ctx": vars(ctx), "run_info": run_info, "synthetic": s.synthetic,
+             "threshold": s.threshold, "base": s.base}
+    (out / "work" / "run_state.json").write_text(json.dumps(state, indent=2) + "\n")
     summary["outputs"] = run_publish(out, oas, areas, summary, ctx=ctx,
                                      linkage_report=linked.report, run_info=run_info,
                                      synthetic=s.synthetic, threshold=s.threshold,
-                                     base=s.base)
+                                     base=s.base, siting=siting)
     summary["seconds"] = round(time.perf_counter() - started, 1)
     (out / "run.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary, model_run
+
+
+def read_area_results(out: Path) -> AreaResults:
+    """The areas stage's results as a finished run left them in ``out``."""
+    out = Path(out)
+    missing = [p for p in ["areas/oa.csv", "areas/oa_hotspots.csv", "run.json",
+                           "work/oa_risk_by_refresh.parquet", "work/run_state.json"]
+               if not (out / p).is_file()]
+    if missing:
+        raise GeoRiskError(f"{out}: not a finished geo-risk run (no {', '.join(missing)}); "
+                           "pass the --out folder of 'geo-risk run' or 'geo-risk demo'.")
+    tables = {level: pd.read_csv(out / f"areas/{level}.csv", index_col=0)
+              for level in ["oa", "lsoa", "ward", "district"]}
+    hotspots = pd.read_csv(out / "areas/oa_hotspots.csv", index_col=0, keep_default_na=False)
+    for column in ["p_sim", "gi_z", "trend_tau", "trend_p"]:
+        hotspots[column] = pd.to_numeric(hotspots[column], errors="coerce")
+    refreshes = RefreshRisk(pd.read_parquet(out / "work/oa_risk_by_refresh.parquet"),
+                            pd.read_parquet(out / "work/oa_children_by_refresh.parquet"))
+    summary = json.loads((out / "run.json").read_text())
+    release = pd.read_csv(out / "areas/release_log.csv")
+    return AreaResults(tables, release, hotspots, refreshes, summary["hotspots"])
+
+
+def run_siting(out: Path, settings: SitingSettings) -> dict:
+    """``geo-risk site``: choose service sites on a finished run and publish them with it
+    (``siting/``, the sites map and layers, the report's section, ``run.json``)."""
+    out = Path(out)
+    areas = read_area_results(out)
+    state = json.loads((out / "work/run_state.json").read_text())
+    files = BoundaryFiles(**{k: Path(v) if v else None for k, v in state["files"].items()})
+    oas = load_boundaries(files)
+    demand = Demand(gpd.read_parquet(out / "work/oa_demand.parquet"))
+    siting = plan_sites(demand, settings, oas, areas.hotspots, threshold=state["threshold"],
+                        base=state["base"])
+    write_siting_tables(out / "siting", siting)
+    summary = json.loads((out / "run.json").read_text())
+    summary["siting"] = siting.summary
+    summary["outputs"] = run_publish(
+        out, oas, areas, summary, ctx=MapContext(**state["ctx"]),
+        linkage_report=pd.read_csv(out / "link/linkage_report.csv"),
+        run_info=state["run_info"], synthetic=state["synthetic"],
+        threshold=state["threshold"], base=state["base"], siting=siting)
+    (out / "run.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
 
 
 SYNTHETIC_ATTRIBUTION = ("Synthetic town: boundaries, deprivation and households generated "
@@ -527,7 +613,10 @@ def run_demo(out: Path, *, seed: int = 1, periods: int = 16,
                            area_name=str(area), files=files,
                            attribution=SYNTHETIC_ATTRIBUTION if files == DEFAULT_BOUNDARIES
                            else REAL_BOUNDARY_ATTRIBUTION, synthetic=True,
-                           random_state=seed)
+                           random_state=seed,
+                           siting=SitingSettings(candidates=out / "synth/sites/candidates.csv",
+                                                 existing=out / "synth/sites/existing.csv",
+                                                 p=5))
     summary, model_run = run_pipeline(out / "synth/extracts", Key.for_demo(seed), out,
                                       settings)
     summary = {"geo_risk": summary.pop("geo_risk"), "seed": seed,

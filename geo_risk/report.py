@@ -19,6 +19,7 @@ from geo_risk import columns as C
 from geo_risk.aggregate import publish_count
 from geo_risk.maps import LEGEND_CSS, MapContext
 from geo_risk.model_card import INTENDED_USE, LIMITATIONS
+from geo_risk.siting import SitingOutputs
 from geo_risk.symbology import WITHHELD_NOTE
 
 __all__ = ["ReportInputs", "write_report"]
@@ -42,6 +43,7 @@ class ReportInputs:
     maps: dict[str, str]  # title -> relative link
     linkage_match: tuple[float, float]  # lowest and highest match rate
     preview: str  # static map (svg_preview)
+    siting: SitingOutputs | None = None
     threshold: int = 7
     base: int = 5
     synthetic: bool = True
@@ -189,10 +191,49 @@ def _sections(r: ReportInputs) -> list[tuple[str, str]]:
            "by geo-risk with a known truth; no real household is described.</li>"
            if r.synthetic else "")
         + "</ul>")
-    return [("Headline", headline), ("Where risk is highest", where),
-            ("Known and newly identified areas of concern", concern_text),
-            ("What changed since the previous refresh", changed), ("Maps", maps),
-            ("The model and its limits", model), ("Method and data", notes)]
+    sections = [("Headline", headline), ("Where risk is highest", where),
+                ("Known and newly identified areas of concern", concern_text),
+                ("What changed since the previous refresh", changed)]
+    if r.siting is not None:
+        sections.append(("Where to site services", _siting(r.siting)))
+    return [*sections, ("Maps", maps), ("The model and its limits", model),
+            ("Method and data", notes)]
+
+
+def _siting(siting: SitingOutputs) -> str:
+    s = siting.summary
+    distance = (f"{s['service_distance']:,.0f} m in a straight line"
+                if s["distance"] == "straight line"
+                else f"{s['service_distance']:g} by the supplied {s['distance']}")
+    how = (f"the {len(s['new_sites'])} new sites that reach the most" if s["p"] is not None
+           else f"the fewest new sites that reach {s['coverage_target']:.0%}")
+    text = (f"<p>Demand is the expected number of children not school ready in each output "
+            f"area, at its population-weighted centre; a site reaches an area within "
+            f"{_e(distance)}. Choosing {_e(how)} ({_e(s['model'])}, solved: "
+            f"{_e(s['status'].lower())}) brings <strong>{s['coverage']:.0%}</strong> of expected "
+            f"demand within reach")
+    if s["existing"]:
+        text += f", against {s['existing_coverage']:.0%} for the {s['existing']} existing sites"
+    text += ".</p>"
+    if "baselines" in s:
+        b = s["baselines"]
+        text += (f"<p>For comparison, the same number of sites picked one by one by the demand "
+                 f"around each (ignoring overlaps) would reach {b['highest_local_demand']:.0%}, "
+                 f"and sites picked at random {b['random_mean']:.0%} on average.</p>")
+    reach = s["areas_of_concern_reached"]
+    text += ("<p>Output areas of concern within reach: "
+             + "; ".join(f"{v['oas_reached']} of {v['oas']} {k}" for k, v in reach.items())
+             + ".</p>")
+    sites = siting.sites.drop(columns="geometry").rename(columns={
+        "name": "Site", "kind": "Kind", "status": "Status",
+        "newly_covered": "Expected children not school ready newly within reach",
+        "cumulative_coverage": "Share of all within reach"})
+    wards = siting.by_ward.reset_index().rename(columns={
+        "wd13nm": "Ward", "expected_not_ready": "Expected not school ready",
+        "within_reach": "Within reach", "share_within_reach": "Share within reach"}).head(8)
+    notes = "".join(f"<p>Note: {_e(n)}.</p>" for n in s["notes"])
+    return text + notes + _table(sites) + "<p>Coverage in the wards with most demand:</p>" \
+        + _table(wards)
 
 
 _STYLE = """

@@ -25,6 +25,7 @@ __all__ = [
     "EHSA_COLOURS",
     "LISA_COLOURS",
     "NO_DATA_COLOUR",
+    "SITE_COLOURS",
     "WITHHELD",
     "WITHHELD_COLOUR",
     "WITHHELD_NOTE",
@@ -61,6 +62,9 @@ _COLD = {"new": "#e0f3f8", "consecutive": "#abd9e9", "intensifying": "#4575b4",
 EHSA_COLOURS = ({f"{k} hot spot": c for k, c in _HOT.items()}
                 | {f"{k} cold spot": c for k, c in _COLD.items()}
                 | {"no pattern": "#ffffff"})
+
+#: Service sites: chosen new sites and existing ones.
+SITE_COLOURS = {"new": "#1b7837", "existing": "#762a83"}
 
 #: Area of concern -> Leaflet path style and legend label.
 CONCERN_STYLES = {

@@ -16,11 +16,11 @@ from typer.testing import CliRunner
 from geo_risk.aggregate import COUNT_COLUMNS
 from geo_risk.cli import app
 from geo_risk.gpkg import GPKG_LAYERS
-from geo_risk.maps import MAPS, external_references, self_contained
+from geo_risk.maps import MAPS, SITES_MAP, external_references, self_contained
 from geo_risk.pseudonymise import Key
 from geo_risk.symbology import risk_classes
 
-MAP_FILES = [f"maps/{name}.html" for name in MAPS]
+MAP_FILES = [f"maps/{name}.html" for name in {**MAPS, **SITES_MAP}]  # the demo sites too
 
 
 def test_demo_writes_every_output(demo):
@@ -42,7 +42,9 @@ def test_maps_work_offline_and_are_small(demo):
         assert "Leaflet 1.9" in page and "BSD 2-Clause" in page  # licence notice kept
         assert "jquery" not in page.lower() and "bootstrap" not in page.lower()
         assert "OFFICIAL-SENSITIVE" in page and "Reference date 31 December 2017" in page
-        assert "L.circleMarker" not in page and "L.marker" not in page  # no household point
+        # no household point: the only markers are the service sites
+        sites = pd.read_csv(out / "siting/sites.csv")
+        assert page.count("L.circleMarker(") == len(sites) and "L.marker(" not in page
         assert (out / path).stat().st_size <= 2_000_000
     assert external_references((out / "index.html").read_text(encoding="utf-8")) == []
 

@@ -1,7 +1,8 @@
 """Assemble a synthetic world and write it: ``DIR/extracts/``, ``DIR/truth/``, manifest.
 
 ``extracts/`` holds the nine partner extracts as partners would export them (raw
-synthetic identifiers). ``truth/`` holds what the pipeline must never read and
+synthetic identifiers); ``sites/`` candidate and existing service sites (public
+buildings, :mod:`geo_risk.synth.sites`). ``truth/`` holds what the pipeline must never read and
 evaluation compares against:
 
 - ``children.parquet``: every registered child, its household and OA, and for labelled
@@ -35,6 +36,7 @@ from geo_risk.boundaries import DEFAULT_BOUNDARIES, BoundaryFiles, load_boundari
 from geo_risk.synth.extracts import make_extracts
 from geo_risk.synth.messy import DEFECT_COLUMNS, FileFormat, clean_formats, make_messy
 from geo_risk.synth.population import Population, Timeline, make_population
+from geo_risk.synth.sites import make_sites
 
 __all__ = ["World", "make_world", "write_world"]
 
@@ -54,6 +56,8 @@ class World:
     child_risk: pd.DataFrame
     defects: pd.DataFrame
     source: dict[str, str] = field(default_factory=dict)
+    candidate_sites: gpd.GeoDataFrame | None = None  # public buildings (synth.sites)
+    existing_sites: gpd.GeoDataFrame | None = None
 
 
 def _synthetic_deprivation(oas: gpd.GeoDataFrame, seed: int) -> np.ndarray:
@@ -111,10 +115,12 @@ def make_world(
     defects = pd.DataFrame(columns=DEFECT_COLUMNS)
     if messy:
         extracts, formats, defects = make_messy(extracts, seed=seed)
+    candidates, existing = make_sites(oas, pop.planted, seed=seed)
     return World(
         seed=seed, oas=oas, population=pop, extracts=extracts, formats=formats,
         children=children, child_risk=_child_risk(pop, children), defects=defects,
         source={k: str(v) for k, v in vars(files).items() if v is not None},
+        candidate_sites=candidates, existing_sites=existing,
     )
 
 
@@ -160,6 +166,12 @@ def write_world(world: World, out: Path) -> dict:
     world.defects.to_csv(out / "truth/defects.csv", index=False)
     files["truth/planted_hotspots.csv"] = {"rows": len(pop.planted)}
     files["truth/defects.csv"] = {"rows": len(world.defects)}
+    if world.candidate_sites is not None:
+        (out / "sites").mkdir(exist_ok=True)
+        for name, sites in [("candidates", world.candidate_sites),
+                            ("existing", world.existing_sites)]:
+            sites.drop(columns="geometry").to_csv(out / f"sites/{name}.csv", index=False)
+            files[f"sites/{name}.csv"] = {"rows": len(sites)}
     for rel, info in files.items():
         info["sha256"] = hashlib.sha256((out / rel).read_bytes()).hexdigest()
 

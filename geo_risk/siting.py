@@ -1,0 +1,414 @@
+"""Where to site services: coverage optimisation on the predicted risk (PySAL ``spopt``).
+
+Demand is the expected number of children not school ready in each output area (the sum
+of its under-fives' predicted probabilities), placed at the OA's population-weighted
+centroid (the mean address point of its households with under-fives, weighted by their
+under-fives). A demand point is *covered* by a site within the service distance: 800 m in
+a straight line by default, or a user-supplied distance or travel-time matrix.
+
+Models (spopt, solved with the CBC solver that ships with PuLP):
+
+- **maximal covering** (MCLP): the ``p`` new sites that cover the most demand;
+- **set covering to a target share**: the fewest new sites covering at least a share of
+  demand, found as the smallest ``p`` whose MCLP reaches the target (spopt's LSCP when the
+  target is all demand);
+- **p-median** (option): the ``p`` new sites that minimise demand-weighted distance.
+
+Existing sites are always open: they count as fixed facilities and ``p`` counts the new
+ones. The chosen sites are ranked by what each adds in turn (the largest first), so the
+table reads as an order of opening.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pulp
+from spopt.locate import LSCP, MCLP, PMedian
+
+from geo_risk import columns as C
+from geo_risk._errors import GeoRiskError, SchemaError
+
+__all__ = ["Demand", "SitingOutputs", "SitingResult", "SitingSettings", "baselines",
+           "demand_points", "distance_matrix", "plan_sites", "read_sites", "site_services",
+           "write_siting_tables"]
+
+DEFAULT_DISTANCE = 800.0
+
+
+@dataclass
+class Demand:
+    """Demand points: expected children not school ready per OA at its weighted centroid."""
+
+    points: gpd.GeoDataFrame  # index oa11cd; columns demand, geometry (EPSG:27700)
+
+    @property
+    def weights(self) -> np.ndarray:
+        return self.points["demand"].to_numpy(float)
+
+
+def demand_points(households: pd.DataFrame, children: pd.DataFrame,
+                  oas: gpd.GeoDataFrame) -> Demand:
+    """Demand per OA from scored children (``household_key``, ``p``) and households
+    (``household_key``, ``easting``, ``northing``, ``oa11cd``); an OA without under-fives
+    has no demand point."""
+    kids = children.groupby("household_key").agg(n=("p", "size"), demand=("p", "sum"))
+    homes = households.set_index("household_key")[["easting", "northing", C.OA]].join(
+        kids, how="inner")
+    homes["wx"] = homes["easting"] * homes["n"]
+    homes["wy"] = homes["northing"] * homes["n"]
+    per_oa = homes.groupby(C.OA)[["wx", "wy", "n", "demand"]].sum()
+    per_oa = per_oa[per_oa["n"] > 0].reindex([o for o in oas.index if o in per_oa.index])
+    points = gpd.GeoDataFrame(
+        {"demand": per_oa["demand"].to_numpy()},
+        geometry=gpd.points_from_xy(per_oa["wx"] / per_oa["n"], per_oa["wy"] / per_oa["n"]),
+        crs=oas.crs, index=per_oa.index)
+    return Demand(points)
+
+
+def read_sites(path: Path, *, crs: str = "EPSG:27700") -> gpd.GeoDataFrame:
+    """Sites from a GeoPackage / any vector file (points) or a CSV with ``name`` and
+    ``easting``/``northing`` (British National Grid) or ``longitude``/``latitude``."""
+    path = Path(path)
+    if not path.is_file():
+        raise GeoRiskError(f"{path}: sites file not found.")
+    if path.suffix.lower() == ".csv":
+        table = pd.read_csv(path, encoding="utf-8-sig")
+        table.columns = [c.strip().lower() for c in table.columns]
+        if {"easting", "northing"} <= set(table):
+            xy, source_crs = ("easting", "northing"), "EPSG:27700"
+        elif {"longitude", "latitude"} <= set(table):
+            xy, source_crs = ("longitude", "latitude"), "EPSG:4326"
+        else:
+            raise SchemaError(f"{path}: needs columns easting and northing (British National "
+                              "Grid metres) or longitude and latitude.")
+        bad = table[list(xy)].apply(pd.to_numeric, errors="coerce").isna().any(axis=1)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0]) + 2
+            raise SchemaError(f"{path}: row {row}: {xy[0]}/{xy[1]} is not a number; fix or "
+                              "remove the row.")
+        sites = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(table[xy[0]], table[xy[1]]),
+                                 crs=source_crs).to_crs(crs)
+    else:
+        sites = gpd.read_file(path).to_crs(crs)
+        sites.columns = [c.lower() if c != sites.geometry.name else c for c in sites.columns]
+    if "name" not in sites:
+        raise SchemaError(f"{path}: needs a 'name' column naming each site.")
+    if not (sites.geom_type == "Point").all():
+        raise SchemaError(f"{path}: every site must be a point.")
+    if sites["name"].duplicated().any():
+        dup = sites.loc[sites["name"].duplicated(), "name"].iloc[0]
+        raise SchemaError(f"{path}: site name {dup!r} appears twice; names must be unique.")
+    return sites.reset_index(drop=True)
+
+
+def distance_matrix(demand: Demand, sites: gpd.GeoDataFrame, *,
+                    matrix: Path | None = None) -> np.ndarray:
+    """Demand (rows, OA order) by sites (columns): straight-line metres, or from a CSV
+    with ``oa11cd``, ``site`` (name) and ``distance`` (any unit matching the radius)."""
+    if matrix is None:
+        a = np.column_stack([demand.points.geometry.x, demand.points.geometry.y])
+        b = np.column_stack([sites.geometry.x, sites.geometry.y])
+        return np.sqrt(((a[:, None, :] - b[None, :, :]) ** 2).sum(axis=2))
+    table = pd.read_csv(matrix, dtype={"oa11cd": str, "site": str})
+    missing = {"oa11cd", "site", "distance"} - set(table.columns)
+    if missing:
+        raise SchemaError(f"{matrix}: needs columns oa11cd, site, distance (missing "
+                          f"{', '.join(sorted(missing))}).")
+    wide = table.pivot_table(index="oa11cd", columns="site", values="distance", aggfunc="min")
+    wide = wide.reindex(index=demand.points.index, columns=sites["name"].astype(str))
+    return wide.fillna(np.inf).to_numpy(float)
+
+
+@dataclass
+class SitingResult:
+    """The chosen sites, what they cover, and how the solver did."""
+
+    model: str
+    status: str
+    seconds: float
+    chosen: pd.DataFrame  # ranked new sites: name, newly_covered, cumulative_share
+    covered: np.ndarray  # demand point covered (bool, OA order)
+    total_demand: float
+    covered_demand: float
+    existing_covered_demand: float
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def coverage(self) -> float:
+        return self.covered_demand / self.total_demand if self.total_demand else 0.0
+
+
+def _solver() -> pulp.LpSolver:
+    return pulp.PULP_CBC_CMD(msg=False)
+
+
+@contextmanager
+def _quiet_pulp():
+    """PuLP 3.3 announces changes for 4.0 (how spopt builds variables; CBC moving out of
+    the PuLP wheel). Neither changes a model under PuLP 3, which the project pins, so the
+    announcements are not shown to users."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Constructing LpVariable", DeprecationWarning)
+        warnings.filterwarnings("ignore", "PULP_CBC_CMD is deprecated", DeprecationWarning)
+        yield
+
+
+def _rank(chosen: list[int], cover: np.ndarray, weights: np.ndarray, base: np.ndarray,
+          names: list[str]) -> pd.DataFrame:
+    """Order chosen sites by what each adds to what is already covered."""
+    covered = base.copy()
+    rows, left = [], list(chosen)
+    total = weights.sum()
+    while left:
+        gains = [weights[cover[:, j] & ~covered].sum() for j in left]
+        best = left.pop(int(np.argmax(gains)))
+        covered |= cover[:, best]
+        rows.append((names[best], max(gains), weights[covered].sum() / total))
+    return pd.DataFrame(rows, columns=["site", "newly_covered", "cumulative_share"])
+
+
+def site_services(demand: Demand, candidates: gpd.GeoDataFrame, *,
+                  existing: gpd.GeoDataFrame | None = None, distance: np.ndarray | None = None,
+                  service_distance: float = DEFAULT_DISTANCE, p: int | None = None,
+                  coverage: float | None = None, model: str = "mclp") -> SitingResult:
+    """Choose new sites among ``candidates`` (see the module docstring).
+
+    ``distance``: demand by (existing then candidate) sites; straight line when omitted.
+    Give ``p`` (MCLP or p-median) or ``coverage`` (a share of demand to reach).
+    """
+    if (p is None) == (coverage is None):
+        raise GeoRiskError("give either a number of new sites (p) or a coverage target.")
+    existing = existing if existing is not None else candidates.iloc[0:0]
+    sites = pd.concat([existing[["name", "geometry"]], candidates[["name", "geometry"]]],
+                      ignore_index=True)
+    n_fixed = len(existing)
+    names = sites["name"].astype(str).tolist()
+    cost = distance_matrix(demand, gpd.GeoDataFrame(sites, crs=candidates.crs)) \
+        if distance is None else distance
+    weights = demand.weights
+    cover = cost <= service_distance
+    fixed = np.zeros(len(sites), dtype=int)
+    fixed[:n_fixed] = 1
+    base = cover[:, :n_fixed].any(axis=1)
+    total = float(weights.sum())
+    started = time.perf_counter()
+    with _quiet_pulp():
+        problem, picked, coverage, notes = _solve(
+            cost, weights, cover, base, fixed, n_fixed, len(candidates), service_distance,
+            p=p, coverage=coverage, model=model)
+    seconds = time.perf_counter() - started
+    status = pulp.LpStatus[problem.problem.status] if problem is not None else "Optimal"
+    new = [j for j in picked if j >= n_fixed]
+    covered = base | cover[:, new].any(axis=1) if new else base.copy()
+    ranked = _rank(new, cover, weights, base, names)
+    return SitingResult(model="p-median" if model == "pmedian" and p is not None else
+                        "maximal covering" if p is not None else "set covering to a target",
+                        status=status, seconds=seconds, chosen=ranked, covered=covered,
+                        total_demand=total, covered_demand=float(weights[covered].sum()),
+                        existing_covered_demand=float(weights[base].sum()), notes=notes)
+
+
+def _solve(cost, weights, cover, base, fixed, n_fixed, n_candidates, service_distance, *,
+           p, coverage, model):
+    """(spopt problem or None, chosen site columns, coverage target, notes)."""
+    n_sites = cost.shape[1]
+    total = float(weights.sum())
+    notes: list[str] = []
+
+    def mclp(k: int):
+        problem = MCLP.from_cost_matrix(cost, weights, service_radius=service_distance,
+                                        p_facilities=n_fixed + k,
+                                        predefined_facilities_arr=fixed if n_fixed else None)
+        problem.solve(_solver())
+        return problem, [j for j in range(n_sites) if problem.fac_vars[j].value() > 0.5]
+
+    if model == "pmedian" and p is not None:
+        problem = PMedian.from_cost_matrix(np.minimum(cost, 1e7), weights,
+                                           p_facilities=n_fixed + p,
+                                           predefined_facilities_arr=fixed if n_fixed else None)
+        problem.solve(_solver())
+        picked = [j for j in range(n_sites) if problem.fac_vars[j].value() > 0.5]
+    elif p is not None:
+        problem, picked = mclp(min(p, n_candidates))
+    else:
+        reachable = weights[cover.any(axis=1)].sum() / total
+        if coverage > reachable + 1e-12:
+            notes.append(f"a coverage of {coverage:.0%} is out of reach: only {reachable:.1%} "
+                         "of demand lies within the service distance of any site; solved "
+                         "for the most reachable")
+            coverage = reachable
+        if coverage >= 1.0 - 1e-12 and cover.any(axis=1).all():
+            problem = LSCP.from_cost_matrix(cost, service_radius=service_distance,
+                                            predefined_facilities_arr=fixed if n_fixed
+                                            else None)
+            problem.solve(_solver())
+            picked = [j for j in range(n_sites) if problem.fac_vars[j].value() > 0.5]
+        else:
+            for k in range(0, n_candidates + 1):
+                if k == 0:
+                    if weights[base].sum() / total >= coverage:
+                        problem, picked = None, list(range(n_fixed))
+                        break
+                    continue
+                problem, picked = mclp(k)
+                if weights[cover[:, picked].any(axis=1)].sum() / total >= coverage - 1e-9:
+                    break
+    return problem, picked, coverage, notes
+
+
+def baselines(demand: Demand, candidates: gpd.GeoDataFrame, *, p: int,
+              service_distance: float = DEFAULT_DISTANCE, seeds: int = 20,
+              distance: np.ndarray | None = None, base: np.ndarray | None = None
+              ) -> dict[str, float]:
+    """Coverage (share of demand) of two simpler choices of ``p`` sites, with what
+    existing sites already cover (``base``): the ``p`` candidates with the highest local
+    demand, each counted alone (no overlap accounting), and ``p`` random candidates (mean
+    over ``seeds`` seeds)."""
+    cost = distance_matrix(demand, candidates) if distance is None else distance
+    cover = cost <= service_distance
+    w = demand.weights
+    base = np.zeros(len(w), dtype=bool) if base is None else base
+    local = (cover * w[:, None]).sum(axis=0)
+    top = np.argsort(-local, kind="stable")[:p]
+    greedy = w[base | cover[:, top].any(axis=1)].sum() / w.sum()
+    shares = []
+    for seed in range(seeds):
+        pick = np.random.default_rng(seed).choice(len(candidates), size=p, replace=False)
+        shares.append(w[base | cover[:, pick].any(axis=1)].sum() / w.sum())
+    return {"highest_local_demand": float(greedy), "random_mean": float(np.mean(shares))}
+
+
+@dataclass(frozen=True)
+class SitingSettings:
+    """What the commissioner asks: sites to choose from, distance, and how many."""
+
+    candidates: Path
+    existing: Path | None = None
+    service_distance: float = DEFAULT_DISTANCE
+    matrix: Path | None = None
+    p: int | None = 5
+    coverage: float | None = None
+    model: str = "mclp"
+
+
+@dataclass
+class SitingOutputs:
+    """A siting run ready to publish (counts rounded and withheld like every output)."""
+
+    result: SitingResult
+    sites: gpd.GeoDataFrame  # chosen new sites and existing ones, published columns
+    catchments: gpd.GeoDataFrame  # service area of each site
+    by_ward: pd.DataFrame  # published coverage by ward
+    summary: dict  # the "siting" section of run.json
+
+
+def plan_sites(demand: Demand, settings: SitingSettings, oas: gpd.GeoDataFrame,
+               hotspots: pd.DataFrame, *, threshold: int = 7, base: int = 5,
+               candidates: gpd.GeoDataFrame | None = None,
+               existing: gpd.GeoDataFrame | None = None) -> SitingOutputs:
+    """Choose sites, compare with simpler choices, and tabulate what the choice reaches."""
+    from geo_risk.aggregate import publish_count
+
+    candidates = read_sites(settings.candidates) if candidates is None else candidates
+    if existing is None and settings.existing is not None:
+        existing = read_sites(settings.existing)
+    existing = existing if existing is not None else candidates.iloc[0:0]
+    clash = set(existing["name"]) & set(candidates["name"])
+    if clash:
+        raise GeoRiskError(f"site {sorted(clash)[0]!r} is both a candidate and an existing "
+                           "site; list it once.")
+    every = gpd.GeoDataFrame(pd.concat([existing, candidates], ignore_index=True),
+                             crs=candidates.crs)
+    cost = distance_matrix(demand, every, matrix=settings.matrix)
+    result = site_services(demand, candidates, existing=existing, distance=cost,
+                           service_distance=settings.service_distance, p=settings.p,
+                           coverage=settings.coverage, model=settings.model)
+    pub = lambda v: publish_count(v, threshold=threshold, base=base)  # noqa: E731
+
+    chosen = result.chosen.reset_index(drop=True)
+    new = every.set_index("name").loc[chosen["site"]].reset_index()
+    new["status"] = [f"new site {i + 1}" for i in range(len(new))]
+    new["newly_covered"] = chosen["newly_covered"].map(pub).to_numpy()
+    new["cumulative_coverage"] = chosen["cumulative_share"].map(lambda v: f"{v:.0%}").to_numpy()
+    old = existing.copy()
+    old["status"] = "existing"
+    reach = cost[:, :len(existing)] <= settings.service_distance  # each existing site alone
+    old["newly_covered"] = [pub(demand.weights[reach[:, j]].sum()) for j in range(len(old))]
+    old["cumulative_coverage"] = (f"{result.existing_covered_demand / result.total_demand:.0%}"
+                                  if len(old) else [])
+    columns = ["name", "kind", "status", "newly_covered", "cumulative_coverage", "geometry"]
+    sites = gpd.GeoDataFrame(pd.concat([old.reindex(columns=columns),
+                                        new.reindex(columns=columns)], ignore_index=True),
+                             crs=candidates.crs)
+    sites["kind"] = sites["kind"].fillna("")
+    if settings.matrix is None:
+        areas = sites.geometry.buffer(settings.service_distance, quad_segs=16)
+    else:  # catchment: the output areas each site covers, as one outline
+        index = {n: j for j, n in enumerate(every["name"])}
+        areas = [oas.loc[demand.points.index[cost[:, index[n]] <= settings.service_distance]]
+                 .union_all() for n in sites["name"]]
+    catchments = gpd.GeoDataFrame({"name": sites["name"], "status": sites["status"]},
+                                  geometry=list(areas), crs=candidates.crs)
+
+    w = pd.Series(demand.weights, index=demand.points.index)
+    covered = pd.Series(result.covered, index=demand.points.index)
+    ward = oas[C.WARD_NAME].reindex(w.index)
+    by_ward = pd.DataFrame({"demand": w.groupby(ward).sum(),
+                            "covered": w[covered].groupby(ward[covered]).sum()}).fillna(0.0)
+    by_ward["share_covered"] = by_ward["covered"] / by_ward["demand"]
+    by_ward = by_ward.sort_values("demand", ascending=False)
+    published = pd.DataFrame({
+        "expected_not_ready": by_ward["demand"].map(pub),
+        "within_reach": by_ward["covered"].map(pub),
+        "share_within_reach": by_ward["share_covered"].map(lambda v: f"{v:.0%}")})
+    published.index.name = C.WARD_NAME
+
+    concern = hotspots["concern"].reindex(w.index).fillna("")
+    reach = {}
+    for kind in ["known", "newly identified"]:
+        members = concern == kind
+        reach[kind] = {"oas": int(members.sum()), "oas_reached": int((members & covered).sum()),
+                       "share_of_demand_reached": round(float(
+                           w[members & covered].sum() / w[members].sum()), 4)
+                       if members.any() else None}
+    summary = {
+        "model": result.model, "status": result.status, "solve_seconds": round(result.seconds, 3),
+        "service_distance": settings.service_distance,
+        "distance": "straight line" if settings.matrix is None
+        else f"matrix {settings.matrix.name}",
+        "p": settings.p, "coverage_target": settings.coverage,
+        "candidates": len(candidates), "existing": len(existing),
+        "new_sites": chosen["site"].tolist(),
+        "coverage": round(result.coverage, 4),
+        "existing_coverage": round(result.existing_covered_demand / result.total_demand, 4)
+        if result.total_demand else 0.0,
+        "areas_of_concern_reached": reach, "notes": result.notes,
+    }
+    if settings.p is not None and settings.model == "mclp":
+        base = (cost[:, :len(existing)] <= settings.service_distance).any(axis=1)
+        simple = baselines(demand, candidates, p=settings.p,
+                           service_distance=settings.service_distance,
+                           distance=cost[:, len(existing):], base=base)
+        summary["baselines"] = {k: round(v, 4) for k, v in simple.items()}
+        summary["margin_over_highest_local_demand"] = round(
+            result.coverage - simple["highest_local_demand"], 4)
+        summary["margin_over_random"] = round(result.coverage - simple["random_mean"], 4)
+    return SitingOutputs(result, sites, catchments, published, summary)
+
+
+def write_siting_tables(folder: Path, outputs: SitingOutputs) -> None:
+    """``sites.csv`` (chosen and existing, ranked) and ``coverage_by_ward.csv``."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    sites = outputs.sites.drop(columns="geometry").assign(
+        easting=outputs.sites.geometry.x.round(1), northing=outputs.sites.geometry.y.round(1))
+    sites.to_csv(folder / "sites.csv", index=False)
+    outputs.by_ward.to_csv(folder / "coverage_by_ward.csv")

@@ -1,0 +1,145 @@
+"""Where to site services: exact answers on a hand-built case, and the default world."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+from typer.testing import CliRunner
+
+from geo_risk._errors import SchemaError
+from geo_risk.cli import app
+from geo_risk.siting import Demand, baselines, read_sites, site_services
+
+
+def _line(xs, weights, index=None):
+    return Demand(gpd.GeoDataFrame({"demand": np.asarray(weights, float)},
+                                   geometry=gpd.points_from_xy(xs, [0] * len(xs)), crs=27700,
+                                   index=index or [f"d{i}" for i in range(len(xs))]))
+
+
+# demand on a line: 5 at x=0, 1 at 10, 1 at 20, 4 at 100; service distance 6
+DEMAND = _line([0, 10, 20, 100], [5, 1, 1, 4])
+SITES = gpd.GeoDataFrame({"name": ["A", "A2", "B", "C"]},
+                         geometry=gpd.points_from_xy([5, -3, 15, 100], [0] * 4), crs=27700)
+
+
+def _brute_force(p, radius=6.0):
+    d = np.abs(DEMAND.points.geometry.x.to_numpy()[:, None]
+               - SITES.geometry.x.to_numpy()[None, :])
+    w = DEMAND.weights
+    best = max(itertools.combinations(range(len(SITES)), p),
+               key=lambda c: w[(d[:, list(c)] <= radius).any(axis=1)].sum())
+    return {SITES["name"][j] for j in best}, w[(d[:, list(best)] <= radius).any(axis=1)].sum()
+
+
+@pytest.mark.parametrize("p", [1, 2, 3])
+def test_maximal_covering_is_optimal_on_a_tiny_case(p):
+    result = site_services(DEMAND, SITES, service_distance=6, p=p)
+    names, covered = _brute_force(p)
+    assert result.status == "Optimal"
+    assert result.covered_demand == pytest.approx(covered)
+    assert set(result.chosen["site"]) == names or result.covered_demand == covered
+    if p == 2:
+        # A covers 6, A2 covers 5 (overlapping A), C covers 4: the best pair is A + C
+        assert set(result.chosen["site"]) == {"A", "C"}
+        assert result.chosen["site"].tolist() == ["A", "C"]  # ranked by what each adds
+        assert result.chosen["newly_covered"].tolist() == [6.0, 4.0]
+        simple = baselines(DEMAND, SITES, p=2, service_distance=6)
+        assert simple["highest_local_demand"] == pytest.approx(6 / 11)  # picks A and A2
+
+
+def test_existing_sites_stay_open_and_count():
+    result = site_services(DEMAND, SITES.iloc[:3], existing=SITES.iloc[3:],
+                           service_distance=6, p=1)
+    assert result.chosen["site"].tolist() == ["A"]
+    assert result.existing_covered_demand == 4 and result.covered_demand == 10
+
+
+def test_coverage_target_takes_the_fewest_sites():
+    result = site_services(DEMAND, SITES, service_distance=6, coverage=0.8)
+    assert set(result.chosen["site"]) == {"A", "C"}  # 10/11; one site reaches only 6/11
+    full = site_services(DEMAND, SITES, service_distance=6, coverage=1.0)
+    assert full.coverage == 1.0 and len(full.chosen) == 3  # A, B and C (spopt LSCP)
+    unreachable = site_services(_line([0, 500], [1, 1]), SITES, service_distance=6,
+                                coverage=0.9)
+    assert unreachable.notes and "out of reach" in unreachable.notes[0]
+
+
+def test_p_median_minimises_weighted_distance():
+    result = site_services(DEMAND, SITES, service_distance=6, p=2, model="pmedian")
+    d = np.abs(DEMAND.points.geometry.x.to_numpy()[:, None]
+               - SITES.geometry.x.to_numpy()[None, :])
+    cost = {c: (DEMAND.weights * d[:, list(c)].min(axis=1)).sum()
+            for c in itertools.combinations(range(4), 2)}
+    best = min(cost, key=cost.get)
+    assert set(result.chosen["site"]) == {SITES["name"][j] for j in best}
+
+
+def test_sites_files_are_checked(tmp_path):
+    good = tmp_path / "sites.csv"
+    good.write_text("Name,Easting,Northing\nHall,570000,188000\nLibrary,571000,188500\n")
+    assert read_sites(good)["name"].tolist() == ["Hall", "Library"]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,easting,northing\nHall,570000,188000\nLibrary,five,188500\n")
+    with pytest.raises(SchemaError, match=r"bad.csv: row 3: easting/northing is not a number"):
+        read_sites(bad)
+    nocoords = tmp_path / "nocoords.csv"
+    nocoords.write_text("name,postcode\nHall,SS16 4AA\n")
+    with pytest.raises(SchemaError, match="easting and northing"):
+        read_sites(nocoords)
+    twice = tmp_path / "twice.csv"
+    twice.write_text("name,easting,northing\nHall,1,2\nHall,3,4\n")
+    with pytest.raises(SchemaError, match="'Hall' appears twice"):
+        read_sites(twice)
+
+
+def test_siting_acceptance_on_the_default_world(demo):
+    """p = 5 new sites within 800 m cover more expected at-risk demand than the 5 with the
+    highest local demand (no overlap accounting) and than 5 at random (20 seeds)."""
+    out, summary = demo
+    s = summary["siting"]
+    assert s["status"] == "Optimal" and s["p"] == 5 and len(s["new_sites"]) == 5
+    assert s["coverage"] > s["baselines"]["highest_local_demand"]
+    assert s["coverage"] > s["baselines"]["random_mean"]
+    assert s["margin_over_highest_local_demand"] > 0.02 and s["margin_over_random"] > 0.05
+    print(f"MCLP {s['coverage']:.3f}, highest local demand "
+          f"{s['baselines']['highest_local_demand']:.3f}, random "
+          f"{s['baselines']['random_mean']:.3f}, solved in {s['solve_seconds']} s")
+    sites = pd.read_csv(out / "siting/sites.csv")
+    assert sites["status"].tolist()[:2] == ["existing", "existing"]
+    published = pd.to_numeric(sites["newly_covered"], errors="coerce").dropna()
+    assert not ((published >= 1) & (published <= 7)).any() and (published % 5 == 0).all()
+    layers = dict(pyogrio.list_layers(out / "geo_risk.gpkg"))
+    assert layers.get("service_sites") == "Point" and "site_catchments" in layers
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert "Where to site services" in page and s["new_sites"][0] in page
+
+
+def test_site_command_reaches_a_coverage_target(demo, tmp_path):
+    import shutil
+
+    out, _ = demo
+    run = tmp_path / "run"
+    shutil.copytree(out, run, ignore=shutil.ignore_patterns("synth", "pseudonymised"))
+    result = CliRunner().invoke(app, [
+        "site", "--in", str(run), "--candidates", str(out / "synth/sites/candidates.csv"),
+        "--coverage", "0.25"])
+    assert result.exit_code == 0, result.output
+    s = json.loads((run / "run.json").read_text())["siting"]
+    assert s["coverage"] >= 0.25 and s["existing"] == 0
+    # the fewest: one site fewer cannot reach the target
+    fewer = CliRunner().invoke(app, [
+        "site", "--in", str(run), "--candidates", str(out / "synth/sites/candidates.csv"),
+        "--p", str(len(s["new_sites"]) - 1)])
+    assert fewer.exit_code == 0, fewer.output
+    assert json.loads((run / "run.json").read_text())["siting"]["coverage"] < 0.25
+    assert (run / "maps/service_sites.html").is_file()
+    missing = CliRunner().invoke(app, ["site", "--in", str(tmp_path), "--candidates",
+                                       str(out / "synth/sites/candidates.csv"), "--p", "2"])
+    assert missing.exit_code == 2 and "not a finished geo-risk run" in missing.output
