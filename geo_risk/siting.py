@@ -10,8 +10,8 @@ Models (spopt, solved with the CBC solver that ships with PuLP):
 
 - **maximal covering** (MCLP): the ``p`` new sites that cover the most demand;
 - **set covering to a target share**: the fewest new sites covering at least a share of
-  demand, found as the smallest ``p`` whose MCLP reaches the target (spopt's LSCP when the
-  target is all demand);
+  demand, found as the smallest ``p`` whose MCLP reaches the target (a binary search:
+  optimal coverage never falls as ``p`` grows; spopt's LSCP when the target is all demand);
 - **p-median** (option): the ``p`` new sites that minimise demand-weighted distance.
 
 Existing sites are always open: they count as fixed facilities and ``p`` counts the new
@@ -251,16 +251,18 @@ def _solve(cost, weights, cover, base, fixed, n_fixed, n_candidates, service_dis
                                             else None)
             problem.solve(_solver())
             picked = [j for j in range(n_sites) if problem.fac_vars[j].value() > 0.5]
-        else:
-            for k in range(0, n_candidates + 1):
-                if k == 0:
-                    if weights[base].sum() / total >= coverage:
-                        problem, picked = None, list(range(n_fixed))
-                        break
-                    continue
-                problem, picked = mclp(k)
-                if weights[cover[:, picked].any(axis=1)].sum() / total >= coverage - 1e-9:
-                    break
+        elif weights[base].sum() / total >= coverage:
+            problem, picked = None, list(range(n_fixed))
+        else:  # optimal coverage grows with k: binary search for the smallest k reaching it
+            lo, hi, found = 1, n_candidates, None
+            while lo <= hi:
+                k = (lo + hi) // 2
+                attempt = mclp(k)
+                if weights[cover[:, attempt[1]].any(axis=1)].sum() / total >= coverage - 1e-9:
+                    found, hi = attempt, k - 1
+                else:
+                    lo = k + 1
+            problem, picked = found
     return problem, picked, coverage, notes
 
 
