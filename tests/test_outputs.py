@@ -92,7 +92,7 @@ def test_geopackage_for_gis_teams(demo):
         info = pyogrio.read_info(path, layer=layer)
         assert info["crs"] == "EPSG:27700" and info["geometry_name"] == "geom", layer
         assert f"rtree_{layer}_geom" in rtrees, f"{layer} has no spatial index"
-    assert set(styles["f_table_name"]) == set(GPKG_LAYERS)
+    assert set(styles["f_table_name"]) == {*GPKG_LAYERS, "service_sites", "site_catchments"}
     assert (styles["f_table_schema"] == "").all() and (styles["f_geometry_column"] == "geom").all()
     assert (styles["useAsDefault"] == 1).all()
     # the OA style's classes and colours are the HTML map's
@@ -221,13 +221,15 @@ def test_run_from_a_config(demo, tmp_path):
         'area_name = "Synthtown"\nreference_date = 2017-12-31\nrefreshes = 3\n'
         f'key_file = "project.key"\nextracts = "{out / "synth/extracts"}"\n'
         f'[boundaries]\noa = "{B.oa}"\nlookup = "{B.lookup}"\nimd = "{B.imd}"\n'
-        "[capacity]\nnumber = 400\n")
+        "[capacity]\nnumber = 400\n"
+        f'[siting]\ncandidates = "{out / "synth/sites/candidates.csv"}"\np = 3\n')
     result = CliRunner().invoke(app, ["run", "--config", str(config), "--out",
                                       str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     summary = json.loads((tmp_path / "out/run.json").read_text())
     assert summary["model"]["households_flagged"] == 400
     assert summary["hotspots"]["refreshes"] == 3
+    assert len(summary["siting"]["new_sites"]) == 3 and summary["siting"]["existing"] == 0
     for path in ["index.html", *MAP_FILES, "geo_risk.gpkg", "restricted/flagged_households.csv"]:
         assert (tmp_path / "out" / path).is_file(), path
 
