@@ -24,7 +24,8 @@ __all__ = ["EXAMPLE", "ConfigError", "RunConfig", "load_config"]
 EXAMPLE = Path(__file__).with_name("example_run.toml")
 
 _TOP = {"area_name", "reference_date", "refreshes", "key_file", "extracts", "marking",
-        "attribution", "seed", "boundaries", "capacity", "disclosure", "linkage", "siting"}
+        "attribution", "seed", "background_tiles", "boundaries", "capacity", "disclosure",
+        "linkage", "siting"}
 _TABLES = {"boundaries": {"oa", "lookup", "imd"},
            "capacity": {"share", "number", "threshold", "known_within_months"},
            "disclosure": {"threshold", "rounding"}, "linkage": {"min_match_rate"},
@@ -70,7 +71,7 @@ def _number(path: Path, table: dict, key: str, kind: type, default, *, low=None,
     value = table.get(key, default)
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
-    if not isinstance(value, kind) or isinstance(value, bool):
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
         raise ConfigError(f"{path}: {key} must be a {kind.__name__}, not {value!r}.")
     if (low is not None and value < low) or (high is not None and value > high):
         raise ConfigError(f"{path}: {key} = {value!r} is outside {low} to {high}.")
@@ -166,6 +167,7 @@ def load_config(path: Path) -> RunConfig:
         threshold=_number(path, disclosure, "threshold", int, 7, low=0),
         base=_number(path, disclosure, "rounding", int, 5, low=1),
         marking=str(raw.get("marking", "OFFICIAL-SENSITIVE")),
+        background_tiles=_number(path, raw, "background_tiles", bool, False),
         min_match_rate=_number(path, raw.get("linkage", {}), "min_match_rate", float, 0.9,
                                low=0.0, high=1.0),
         random_state=_number(path, raw, "seed", int, 1, low=0),

@@ -425,6 +425,7 @@ class RunSettings:
     threshold: int = 7
     base: int = 5
     marking: str = "OFFICIAL-SENSITIVE"
+    background_tiles: bool = False  # OpenStreetMap under the maps: needs internet
     synthetic: bool = False
     min_match_rate: float = 0.9
     random_state: int = 0
@@ -502,7 +503,7 @@ def run_pipeline(extracts: Path, key: Key, out: Path, settings: RunSettings
         write_siting_tables(out / "siting", siting)
         summary["siting"] = siting.summary
     ctx = MapContext(area_name=s.area_name, reference_date=_long_date(s.reference_date),
-                     attribution=s.attribution, marking=s.marking)
+                     attribution=s.attribution, marking=s.marking, tiles=s.background_tiles)
     run_info = {
         "run_date": str(pd.Timestamp.now().date()), "geo_risk_version": __version__,
         "reference_date": s.reference_date, "refreshes": ", ".join(s.refresh_dates),

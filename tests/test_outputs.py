@@ -77,6 +77,21 @@ def test_maps_are_deterministic(demo, tmp_path):
         assert first[name].read_bytes() == second[name].read_bytes()
 
 
+def test_background_tiles_are_optional_and_labelled(demo, tmp_path):
+    from geo_risk.boundaries import load_boundaries
+    from geo_risk.maps import MapContext, write_maps
+
+    out, _ = demo
+    tables = {lvl: pd.read_csv(out / f"areas/{lvl}.csv", index_col=0) for lvl in ["oa", "ward"]}
+    hotspots = pd.read_csv(out / "areas/oa_hotspots.csv", index_col=0, keep_default_na=False)
+    ctx = MapContext("Synthtown", "31 December 2017", "synthetic", tiles=True)
+    page = write_maps(tmp_path, load_boundaries(), tables, hotspots, ctx)["oa_risk"].read_text()
+    assert "Street map background (needs internet)" in page
+    assert external_references(page) == []  # tiles are requested only when switched on
+    default = (out / "maps/oa_risk.html").read_text(encoding="utf-8")
+    assert "tile.openstreetmap.org" not in default
+
+
 def test_geopackage_for_gis_teams(demo):
     out, _ = demo
     path = out / "geo_risk.gpkg"
