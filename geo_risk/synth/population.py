@@ -61,8 +61,11 @@ birthday.
 
 Services see only part of the risk: a family's quarterly chance of a social care or
 early help episode is ``sigmoid(-4.5 + 2.0 cn + 0.9 da + 0.9 sm + 0.5 li + 0.7 unstable
-+ 0.4 yo)`` times the area's service reach (0.5 in the emerging hotspot, where services
-are not yet present; 1 elsewhere).
++ 0.4 yo)`` times the household's service reach: 0.5 in the emerging hotspot, where
+services are not yet present, 1 elsewhere, times ``1 + e^(-d / 1 km)`` for a family ``d``
+metres from the nearest existing children's centre (:mod:`geo_risk.synth.sites`), since
+families near a centre are more often known to early help. Known areas of concern
+therefore gather around the centres, as they do where services have long worked.
 
 Planted hotspots
 ----------------
@@ -103,6 +106,9 @@ TARGET_NOT_GLD = 0.32
 #: household becoming unstably housed.
 AREA_DIRECT = 0.6
 AREA_ON_HOUSING = 1.0
+#: Services reach families near an existing centre more: reach x (1 + BOOST e^(-d/RANGE)).
+SERVICE_BOOST = 1.0
+SERVICE_RANGE = 1000.0
 #: Planted area effect g of each hotspot: (value at the first refresh, value at the last),
 #: moving linearly between them.
 PLANTED_EFFECT = {"emerging": (0.0, 1.2), "persistent": (0.8, 0.8), "diminishing": (1.2, 0.5)}
@@ -279,6 +285,7 @@ def make_population(
     seed: int,
     timeline: Timeline,
     hotspot_wards: dict[str, str] | None = None,
+    service_points: np.ndarray | None = None,
 ) -> Population:
     """Generate households, children, traits, instability and the planted hotspots.
 
@@ -294,6 +301,9 @@ def make_population(
     hotspot_wards
         Ward names for the planted hotspots (keys ``emerging``, ``persistent``,
         ``diminishing``); defaults to Vange, Fryerns and Lee Chapel North.
+    service_points
+        Existing service centres (x, y in metres): families near one are more often known
+        to services (see the module docstring).
     """
     streams = np.random.SeedSequence([seed, 0xB0B]).spawn(4)
     rng, rng_kids, rng_chain, rng_addr = (np.random.default_rng(s) for s in streams)
@@ -322,6 +332,10 @@ def make_population(
     planted = plant_hotspots(oas, hotspot_wards)
     g_oa = _area_effect(oas, planted, tl).to_numpy()
     reach_oa = np.where(oas.index.isin(planted.loc[planted.hotspot == "emerging", C.OA]), 0.5, 1.0)
+    reach = reach_oa[oa_of]
+    if service_points is not None and len(service_points):
+        gap = np.sqrt(((xy[:, None, :] - np.asarray(service_points)[None, :, :]) ** 2).sum(2))
+        reach = reach * (1.0 + SERVICE_BOOST * np.exp(-gap.min(axis=1) / SERVICE_RANGE))
     area_effect = g_oa[oa_of]
 
     # housing instability chain
@@ -339,7 +353,7 @@ def make_population(
         "northing": xy[:, 1], "street_easting": street[:, 0], "street_northing": street[:, 1],
         C.DEPRIVATION: d, "family": family, "low_income": li,
         "lone_parent": lp, "domestic_abuse": da, "substance": sm, "youth_offending": yo,
-        "complex_needs": cn, "eal": eal, "hidden": hidden, "reach": reach_oa[oa_of],
+        "complex_needs": cn, "eal": eal, "hidden": hidden, "reach": reach,
     })
     children = _make_children(rng_kids, households, tl)
     pop = Population(tl, households, children, unstable, area_effect, planted)

@@ -35,7 +35,7 @@ from geo_risk import columns as C
 from geo_risk.boundaries import DEFAULT_BOUNDARIES, BoundaryFiles, load_boundaries
 from geo_risk.synth.extracts import make_extracts
 from geo_risk.synth.messy import DEFECT_COLUMNS, FileFormat, clean_formats, make_messy
-from geo_risk.synth.population import Population, Timeline, make_population
+from geo_risk.synth.population import Population, Timeline, make_population, plant_hotspots
 from geo_risk.synth.sites import make_sites
 
 __all__ = ["World", "make_world", "write_world"]
@@ -109,13 +109,15 @@ def make_world(
     if C.DEPRIVATION not in oas:
         oas[C.DEPRIVATION] = _synthetic_deprivation(oas, seed)
     timeline = Timeline(periods=periods)
-    pop = make_population(oas, seed=seed, timeline=timeline, hotspot_wards=hotspot_wards)
+    candidates, existing = make_sites(oas, plant_hotspots(oas, hotspot_wards), seed=seed)
+    centres = np.column_stack([existing.geometry.x, existing.geometry.y])
+    pop = make_population(oas, seed=seed, timeline=timeline, hotspot_wards=hotspot_wards,
+                          service_points=centres)
     extracts, children = make_extracts(pop, oas[C.WARD_NAME], seed=seed)
     formats = clean_formats(extracts)
     defects = pd.DataFrame(columns=DEFECT_COLUMNS)
     if messy:
         extracts, formats, defects = make_messy(extracts, seed=seed)
-    candidates, existing = make_sites(oas, pop.planted, seed=seed)
     return World(
         seed=seed, oas=oas, population=pop, extracts=extracts, formats=formats,
         children=children, child_risk=_child_risk(pop, children), defects=defects,
