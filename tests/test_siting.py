@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import itertools
 import json
 
@@ -118,7 +119,7 @@ def test_siting_acceptance_on_the_default_world(demo):
     layers = dict(pyogrio.list_layers(out / "geo_risk.gpkg"))
     assert layers.get("service_sites") == "Point" and "site_catchments" in layers
     page = (out / "index.html").read_text(encoding="utf-8")
-    assert "Where to site services" in page and s["new_sites"][0] in page
+    assert "Where to site services" in page and html.escape(s["new_sites"][0]) in page
 
 
 def test_site_command_reaches_a_coverage_target(demo, tmp_path):
