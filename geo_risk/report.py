@@ -163,7 +163,10 @@ def _sections(r: ReportInputs) -> list[tuple[str, str]]:
         f"probabilities match observed rates to within {m['ece']:.1%} on average "
         f"(calibration).</p>"
         + ("<p>Fairness checks raised: " + "; ".join(_e(w) for w in m["fairness_warnings"])
-           + ".</p>" if m.get("fairness_warnings") else "")
+           + ". A gap in the true-positive rate (TPR) means the model finds a larger share "
+           "of the children who will struggle in one group than in another; the model card "
+           "gives the rates for every group so the partnership can watch them.</p>"
+           if m.get("fairness_warnings") else "")
         + "<p>Limitations:</p><ul>" + "".join(f"<li>{_e(t)}</li>" for t in LIMITATIONS)
         + '</ul><p>The full model card: <a href="model/model_card.html">model card</a>.</p>')
 
