@@ -285,12 +285,17 @@ def demo(out: Out = Path("out/demo"), seed: Seed = 1, boundaries: OAFile = None,
     _print_outputs(out, summary)
 
 
+def _count(value) -> str:
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
 def _print_outputs(out: Path, summary: dict) -> None:
     k = summary["linkage"]
     worst = min(k["sources"], key=lambda r: r["match_rate"])
     h = summary["hotspots"]
     console.print(
-        f"  linkage: {k['rows_read']:,} rows read, {k['rows_rejected_at_source']:,} rejected at "
+        f"  linkage: {k['rows_read']:,} rows read, {_count(k['rows_rejected_at_source'])} "
+        f"rejected at "
         f"source; lowest match rate {worst['source']} {worst['match_rate']:.1%}\n"
         f"  hotspots: Moran's I {h['moran_i']:.3f}; {h['known_concern_oas']} OAs in known and "
         f"{h['new_concern_oas']} in newly identified areas of concern\n"

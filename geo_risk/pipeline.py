@@ -432,6 +432,21 @@ class RunSettings:
     siting: SitingSettings | None = None
 
 
+def _withhold_small(obj, threshold: int):
+    """run.json is published: record counts from 1 to ``threshold`` become ``c``.
+
+    >>> _withhold_small({"sources": [{"rejected": 3, "read": 120, "rate": 0.5}], "n": 0}, 7)
+    {'sources': [{'rejected': 'c', 'read': 120, 'rate': 0.5}], 'n': 0}
+    """
+    if isinstance(obj, dict):
+        return {k: _withhold_small(v, threshold) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_withhold_small(v, threshold) for v in obj]
+    if isinstance(obj, int | np.integer) and not isinstance(obj, bool) and 1 <= obj <= threshold:
+        return "c"
+    return obj
+
+
 def quarterly_refreshes(reference_date: str, periods: int) -> list[str]:
     """``periods`` refresh dates three months apart, ending at the reference date.
 
@@ -485,12 +500,12 @@ def run_pipeline(extracts: Path, key: Key, out: Path, settings: RunSettings
                                                base=s.base),
             "flagged": m["capacity"],
         },
-        "linkage": {
+        "linkage": _withhold_small({
             "sources": linked.report.drop(columns="file").to_dict(orient="records"),
             "rows_read": int(recon["read"].sum()),
             "rows_rejected_at_source": int(recon["rejected"].sum()),
             **features.counts,
-        },
+        }, s.threshold),  # exact figures: link/linkage_report.csv (not published)
         "model": m,
         "hotspots": areas.summary,
     }
