@@ -387,3 +387,39 @@ def site(
             f"{i + 1}. {name}" for i, name in enumerate(s["new_sites"])), highlight=False)
     for note in s["notes"]:
         console.print(f"  note: {note}", highlight=False)
+
+
+@app.command()
+def hotspots(
+    in_dir: Annotated[Path, typer.Option(
+        "--in", help="A finished run: the --out folder of 'geo-risk run' or 'demo'.")],
+    time_lag: Annotated[int, typer.Option(
+        "--time-lag", min=0, help="Earlier refreshes in each emerging hot spot "
+        "neighbourhood (ArcGIS's time step interval).")] = 1,
+    alpha: Annotated[float, typer.Option(
+        "--alpha", min=0.001, max=0.2,
+        help="False discovery rate before an area counts as significant.")] = 0.05,
+    permutations: Annotated[int, typer.Option(
+        "--permutations", min=99, help="LISA permutations (seeded).")] = 9999,
+) -> None:
+    """Where risk concentrates: Moran's I, LISA, Getis-Ord Gi*, emerging hot spots over
+    the refreshes, and known vs newly identified areas of concern, on a finished run (they
+    also run inside 'run' and 'demo'). Rewrites IN/areas/oa_hotspots.csv, the maps,
+    GeoPackage, report and the hotspots section of IN/run.json."""
+    from geo_risk.pipeline import run_hotspots
+
+    try:
+        with console.status("finding hotspots"):
+            summary = run_hotspots(in_dir, time_lag=time_lag, alpha=alpha,
+                                   permutations=permutations)
+    except GeoRiskError as err:
+        _fail(err)
+    h = summary["hotspots"]
+    emerging = {k: v for k, v in h["emerging_hot_spots"].items() if v}
+    console.print(
+        f"[bold]geo-risk hotspots[/] -> {in_dir / 'areas/oa_hotspots.csv'}: Moran's I "
+        f"{h['moran_i']:.3f} (p {h['moran_p']:.2g}); {h['components']} component(s), "
+        f"{h['isolates']} isolated area(s)\n  emerging hot spot categories: "
+        + ", ".join(f"{k} {v}" for k, v in emerging.items())
+        + f"\n  areas of concern: {h['known_concern_oas']} OAs known, "
+        f"{h['new_concern_oas']} newly identified", highlight=False)

@@ -71,6 +71,7 @@ __all__ = [
     "ModelRun",
     "RefreshRisk",
     "RunSettings",
+    "find_hotspots",
     "pseudonymise_folder",
     "quarterly_refreshes",
     "read_area_results",
@@ -78,6 +79,7 @@ __all__ = [
     "risk_by_refresh",
     "run_areas",
     "run_demo",
+    "run_hotspots",
     "run_link",
     "run_model",
     "run_pipeline",
@@ -300,7 +302,8 @@ def run_areas(
     mean predicted risk, at the reference date and at each refresh (a mean of model
     probabilities is not a noisy observed rate, so it is not smoothed further; the
     empirical-Bayes rate stays in the tables for comparison). ``out/work/`` keeps the
-    unpublished risk of each OA at each refresh for the report.
+    unpublished risk of each OA now and at each refresh for the report and for
+    ``geo-risk hotspots``.
     """
     folder = Path(out) / "areas"
     folder.mkdir(parents=True, exist_ok=True)
@@ -310,32 +313,51 @@ def run_areas(
         table.to_csv(folder / f"{level}.csv")
     release.to_csv(folder / "release_log.csv", index=False)
 
-    weights = build_weights(oas)
-    risk = tables["oa"]["mean_risk"]  # already a model estimate: no further smoothing
-    risk = risk.fillna(risk.mean())
-    moran = global_moran(risk, weights)
-    lisa = local_moran(risk, weights, seed=random_state)
-    gi_z, gi_sig = getis_ord_star(risk.reindex(weights.ids).to_numpy(), weights)
     refreshes = risk_by_refresh(linked, refresh_dates, random_state=random_state)
-    by_refresh = refreshes.mean.reindex(weights.ids)
-    by_refresh = by_refresh.fillna(by_refresh.mean())
+    oa = tables["oa"]
+    current = pd.DataFrame({
+        "mean_risk": oa["mean_risk"],  # already a model estimate: no further smoothing
+        "known_share": (oa["known_households"] / oa["households"].where(oa["households"] > 0)
+                        ).fillna(0.0)})
     work = Path(out) / "work"  # between stages, unpublished
     work.mkdir(parents=True, exist_ok=True)
     refreshes.mean.to_parquet(work / "oa_risk_by_refresh.parquet")
     refreshes.children.to_parquet(work / "oa_children_by_refresh.parquet")
-    ehsa = emerging_hotspots(by_refresh, weights)
-    oa = tables["oa"]
-    known_share = (oa["known_households"] / oa["households"].where(oa["households"] > 0)
-                   ).fillna(0.0)
-    concern = areas_of_concern(risk, known_share, weights)
+    current.to_parquet(work / "oa_current.parquet")
+    hotspots, summary = find_hotspots(folder, oas, current, refreshes.mean,
+                                      random_state=random_state)
+    summary["withheld_cells"] = len(release)
+    return AreaResults(safe, release, hotspots, refreshes, summary)
+
+
+def find_hotspots(folder: Path, oas, current: pd.DataFrame, by_refresh: pd.DataFrame, *,
+                  time_lag: int = 1, alpha: float = 0.05, permutations: int = 9999,
+                  random_state: int = 0) -> tuple[pd.DataFrame, dict]:
+    """Moran's I, LISA, Gi*, emerging hot spots and areas of concern; write
+    ``oa_hotspots.csv`` and ``ward_concern.csv`` into ``folder``.
+
+    ``current``: per OA ``mean_risk`` and ``known_share`` at the reference date;
+    ``by_refresh``: mean risk per OA (rows) per refresh (columns, in order). Returns the
+    per-OA table and the ``hotspots`` section of ``run.json``.
+    """
+    weights = build_weights(oas)
+    risk = current["mean_risk"].fillna(current["mean_risk"].mean())
+    moran = global_moran(risk, weights)
+    lisa = local_moran(risk, weights, permutations=permutations, alpha=alpha,
+                       seed=random_state)
+    gi_z, gi_sig = getis_ord_star(risk.reindex(weights.ids).to_numpy(), weights, alpha=alpha)
+    series = by_refresh.reindex(weights.ids)
+    ehsa = emerging_hotspots(series.fillna(series.mean()), weights, time_lag=time_lag,
+                             alpha=alpha)
+    concern = areas_of_concern(risk, current["known_share"].fillna(0.0), weights, alpha=alpha)
     hotspots = lisa[["lisa_quadrant", "p_sim"]].assign(
         gi_z=gi_z, gi_significant=gi_sig, ehsa_category=ehsa["ehsa_category"],
         trend_tau=ehsa["trend_tau"], trend_p=ehsa["trend_p"], concern=concern["concern"])
-    hotspots.round(4).to_csv(folder / "oa_hotspots.csv")
+    hotspots.round(4).to_csv(Path(folder) / "oa_hotspots.csv")
     ward_of = oas[C.WARD_NAME].reindex(concern.index)
     by_ward = pd.crosstab(ward_of, concern["concern"]).reindex(
         columns=["known", "newly identified"], fill_value=0)
-    by_ward.to_csv(folder / "ward_concern.csv")
+    by_ward.to_csv(Path(folder) / "ward_concern.csv")
     counts = ehsa["ehsa_category"].value_counts()
     summary = {
         **{k: round(v, 6) for k, v in moran.items()},
@@ -343,15 +365,15 @@ def run_areas(
         "gi_star_hot": int((gi_sig & (gi_z > 0)).sum()),
         "gi_star_cold": int((gi_sig & (gi_z < 0)).sum()),
         "emerging_hot_spots": {c: int(counts.get(c, 0)) for c in EHSA_CATEGORIES},
-        "refreshes": len(refresh_dates),
+        "refreshes": by_refresh.shape[1],
+        "time_lag": time_lag, "alpha": alpha, "permutations": permutations,
         **weights.report(),
-        "withheld_cells": len(release),
         "known_concern_oas": int((concern["concern"] == "known").sum()),
         "new_concern_oas": int((concern["concern"] == "newly identified").sum()),
         "wards_most_newly_identified": by_ward["newly identified"].sort_values(
             ascending=False).head(3).index.tolist(),
     }
-    return AreaResults(safe, release, hotspots, refreshes, summary)
+    return hotspots, summary
 
 
 def read_feature_tables(folder: Path) -> FeatureTables:
@@ -539,7 +561,8 @@ def run_pipeline(extracts: Path, key: Key, out: Path, settings: RunSettings
     }
     state = {"files": {k: str(v) if v else None for k, v in vars(s.files).items()},
              "ctx": vars(ctx), "run_info": run_info, "synthetic": s.synthetic,
-             "threshold": s.threshold, "base": s.base}
+             "threshold": s.threshold, "base": s.base, "random_state": s.random_state,
+             "siting": _siting_state(s.siting)}
     (out / "work" / "run_state.json").write_text(json.dumps(state, indent=2) + "\n")
     summary["outputs"] = run_publish(out, oas, areas, summary, ctx=ctx,
                                      linkage_report=linked.report, run_info=run_info,
@@ -571,27 +594,74 @@ def read_area_results(out: Path) -> AreaResults:
     return AreaResults(tables, release, hotspots, refreshes, summary["hotspots"])
 
 
-def run_siting(out: Path, settings: SitingSettings) -> dict:
-    """``geo-risk site``: choose service sites on a finished run and publish them with it
-    (``siting/``, the sites map and layers, the report's section, ``run.json``)."""
-    out = Path(out)
-    areas = read_area_results(out)
-    state = json.loads((out / "work/run_state.json").read_text())
-    files = BoundaryFiles(**{k: Path(v) if v else None for k, v in state["files"].items()})
-    oas = load_boundaries(files)
-    demand = Demand(gpd.read_parquet(out / "work/oa_demand.parquet"))
-    siting = plan_sites(demand, settings, oas, areas.hotspots, threshold=state["threshold"],
-                        base=state["base"])
-    write_siting_tables(out / "siting", siting)
-    summary = json.loads((out / "run.json").read_text())
-    summary["siting"] = siting.summary
+def _siting_state(settings: SitingSettings | None) -> dict | None:
+    if settings is None:
+        return None
+    return {k: str(v) if isinstance(v, Path) else v for k, v in vars(settings).items()}
+
+
+def _republish(out: Path, areas: AreaResults, summary: dict, state: dict, oas,
+               siting: SitingOutputs | None) -> dict:
+    """Publish a finished run again after a later stage changed; rewrite run.json."""
     summary["outputs"] = run_publish(
         out, oas, areas, summary, ctx=MapContext(**state["ctx"]),
         linkage_report=pd.read_csv(out / "link/linkage_report.csv"),
         run_info=state["run_info"], synthetic=state["synthetic"],
         threshold=state["threshold"], base=state["base"], siting=siting)
+    (out / "work/run_state.json").write_text(json.dumps(state, indent=2) + "\n")
     (out / "run.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
+
+
+def _finished_run(out: Path) -> tuple[AreaResults, dict, dict, object]:
+    areas = read_area_results(out)
+    state = json.loads((out / "work/run_state.json").read_text())
+    files = BoundaryFiles(**{k: Path(v) if v else None for k, v in state["files"].items()})
+    return areas, state, json.loads((out / "run.json").read_text()), load_boundaries(files)
+
+
+def _plan(out: Path, settings: SitingSettings, oas, areas: AreaResults, state: dict
+          ) -> SitingOutputs:
+    demand = Demand(gpd.read_parquet(out / "work/oa_demand.parquet"))
+    siting = plan_sites(demand, settings, oas, areas.hotspots, threshold=state["threshold"],
+                        base=state["base"])
+    write_siting_tables(out / "siting", siting)
+    return siting
+
+
+def run_siting(out: Path, settings: SitingSettings) -> dict:
+    """``geo-risk site``: choose service sites on a finished run and publish them with it
+    (``siting/``, the sites map and layers, the report's section, ``run.json``)."""
+    out = Path(out)
+    areas, state, summary, oas = _finished_run(out)
+    siting = _plan(out, settings, oas, areas, state)
+    summary["siting"] = siting.summary
+    state["siting"] = _siting_state(settings)
+    return _republish(out, areas, summary, state, oas, siting)
+
+
+def run_hotspots(out: Path, *, time_lag: int = 1, alpha: float = 0.05,
+                 permutations: int = 9999) -> dict:
+    """``geo-risk hotspots``: find the hotspots of a finished run again with other
+    settings, and publish them (``areas/oa_hotspots.csv``, maps, GeoPackage, report; the
+    siting, if the run had one, is redone on the new areas of concern)."""
+    out = Path(out)
+    areas, state, summary, oas = _finished_run(out)
+    current = pd.read_parquet(out / "work/oa_current.parquet")
+    hotspots, found = find_hotspots(out / "areas", oas, current, areas.refreshes.mean,
+                                    time_lag=time_lag, alpha=alpha,
+                                    permutations=permutations,
+                                    random_state=state.get("random_state", 0))
+    found["withheld_cells"] = len(areas.release_log)
+    areas = AreaResults(areas.tables, areas.release_log, hotspots, areas.refreshes, found)
+    summary["hotspots"] = found
+    siting = None
+    if state.get("siting"):
+        settings = SitingSettings(**{k: Path(v) if k in {"candidates", "existing", "matrix"}
+                                     and v else v for k, v in state["siting"].items()})
+        siting = _plan(out, settings, oas, areas, state)
+        summary["siting"] = siting.summary
+    return _republish(out, areas, summary, state, oas, siting)
 
 
 SYNTHETIC_ATTRIBUTION = ("Synthetic town: boundaries, deprivation and households generated "

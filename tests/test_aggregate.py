@@ -121,3 +121,35 @@ def test_demo_hotspots(demo):
     ward_of = load_boundaries()["wd13nm"].reindex(table.index)
     assert ward_of[table["ehsa_category"].isin(emerging)].value_counts().idxmax() == "Vange"
     assert (table.loc[vange, "lisa_quadrant"] == "high-high").mean() > 0.5
+
+
+def test_hotspots_command_on_a_finished_run(demo, tmp_path):
+    """'geo-risk hotspots' finds the hotspots again with other settings and publishes
+    them, siting included; the run's own numbers come back with the same settings."""
+    import json
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from geo_risk.cli import app
+
+    out, summary = demo
+    run = tmp_path / "run"
+    shutil.copytree(out, run, ignore=shutil.ignore_patterns("synth", "pseudonymised"))
+    shutil.copytree(out / "synth/sites", run / "synth/sites")  # the siting's candidates
+    result = CliRunner().invoke(app, ["hotspots", "--in", str(run)])
+    assert result.exit_code == 0, result.output
+    again = json.loads((run / "run.json").read_text())["hotspots"]
+    assert again == summary["hotspots"]  # same settings, same seed: the same answer
+    result = CliRunner().invoke(app, ["hotspots", "--in", str(run), "--time-lag", "0",
+                                      "--permutations", "999"])
+    assert result.exit_code == 0, result.output
+    after = json.loads((run / "run.json").read_text())
+    assert after["hotspots"]["time_lag"] == 0 and after["hotspots"]["permutations"] == 999
+    assert after["hotspots"]["emerging_hot_spots"] != summary["hotspots"]["emerging_hot_spots"]
+    table = pd.read_csv(run / "areas/oa_hotspots.csv", index_col=0)
+    assert table["ehsa_category"].value_counts().to_dict() == {
+        k: v for k, v in after["hotspots"]["emerging_hot_spots"].items() if v}
+    assert after["siting"]["new_sites"] and (run / "maps/service_sites.html").is_file()
+    missing = CliRunner().invoke(app, ["hotspots", "--in", str(tmp_path)])
+    assert missing.exit_code == 2 and "not a finished geo-risk run" in missing.output
