@@ -365,7 +365,7 @@ def site(
     """Where to site services: the new sites that bring the most expected at-risk demand
     within reach (PySAL spopt, CBC). Writes IN/siting/, the sites map and GeoPackage layers,
     and a section of the board report."""
-    from geo_risk.pipeline import run_siting
+    from geo_risk.rerun import run_siting
     from geo_risk.siting import SitingSettings
 
     if (p is None) == (coverage is None):
@@ -406,7 +406,7 @@ def hotspots(
     the refreshes, and known vs newly identified areas of concern, on a finished run (they
     also run inside 'run' and 'demo'). Rewrites IN/areas/oa_hotspots.csv, the maps,
     GeoPackage, report and the hotspots section of IN/run.json."""
-    from geo_risk.pipeline import run_hotspots
+    from geo_risk.rerun import run_hotspots
 
     try:
         with console.status("finding hotspots"):
