@@ -25,6 +25,7 @@ import pyogrio
 
 from geo_risk import columns as C
 from geo_risk.aggregate import COUNT_COLUMNS
+from geo_risk.hotspots import concern_outlines
 from geo_risk.symbology import (
     CONCERN_STYLES,
     EHSA_COLOURS,
@@ -189,17 +190,7 @@ def write_geopackage(path: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.Dat
     layers["emerging_hotspots"] = (ehsa.reset_index(), _categorised(
         "ehsa_category", [(c, colour, c) for c, colour in EHSA_COLOURS.items()]))
 
-    flagged = base.assign(concern=h["concern"].fillna("").to_numpy())
-    flagged = flagged[flagged["concern"] != ""]
-    parts = flagged[["concern", "geometry"]].dissolve("concern").explode(
-        index_parts=False).reset_index()
-    points = gpd.GeoDataFrame(geometry=flagged.geometry.representative_point(),
-                              crs=flagged.crs).assign(ward=flagged[C.WARD_NAME].to_numpy())
-    inside = gpd.sjoin(points, parts[["geometry"]], predicate="within")
-    parts["output_areas"] = inside.groupby("index_right").size().reindex(
-        parts.index, fill_value=0).to_numpy()
-    parts["wards"] = inside.groupby("index_right")["ward"].agg(
-        lambda w: ", ".join(sorted(set(w)))).reindex(parts.index, fill_value="").to_numpy()
+    parts = concern_outlines(oas, h["concern"])
     outlines = {k: (s["color"], "dash" if s["dashArray"] else "solid")
                 for k, (s, _) in CONCERN_STYLES.items()}
     layers["areas_of_concern"] = (parts, _categorised(

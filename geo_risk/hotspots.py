@@ -62,6 +62,8 @@ from libpysal.graph import Graph
 from scipy import sparse
 from scipy.stats import norm
 
+from geo_risk import columns as C
+
 __all__ = [
     "EHSA_CATEGORIES",
     "Weights",
@@ -69,6 +71,7 @@ __all__ = [
     "benjamini_hochberg",
     "build_weights",
     "classify_emerging",
+    "concern_outlines",
     "emerging_hotspots",
     "getis_ord_star",
     "global_moran",
@@ -366,3 +369,23 @@ def areas_of_concern(risk: pd.Series, known_share: pd.Series, weights: Weights, 
     concern = np.where(known, "known", np.where(new, "newly identified", ""))
     return pd.DataFrame({"concern": concern, "risk_gi_z": risk_z, "known_gi_z": known_z},
                         index=ids)
+
+
+def concern_outlines(areas: gpd.GeoDataFrame, concern: pd.Series) -> gpd.GeoDataFrame:
+    """The areas of concern as geometries: adjacent output areas of the same kind of concern
+    dissolved into one outline each, with ``concern``, ``output_areas`` (how many it joins)
+    and ``wards`` (their ward names, when ``areas`` has a ``wd13nm`` column)."""
+    kind = concern.reindex(areas.index).fillna("")
+    flagged = areas[["geometry"]].assign(concern=kind.to_numpy())[kind.to_numpy() != ""]
+    parts = flagged.dissolve("concern").explode(index_parts=False).reset_index()
+    points = gpd.GeoDataFrame(geometry=flagged.geometry.representative_point(),
+                              crs=areas.crs)
+    if C.WARD_NAME in areas:
+        points["ward"] = areas.loc[flagged.index, C.WARD_NAME].to_numpy()
+    inside = gpd.sjoin(points, parts[["geometry"]], predicate="within")
+    parts["output_areas"] = inside.groupby("index_right").size().reindex(
+        parts.index, fill_value=0).to_numpy()
+    if "ward" in inside:
+        parts["wards"] = inside.groupby("index_right")["ward"].agg(
+            lambda w: ", ".join(sorted(set(w)))).reindex(parts.index, fill_value="").to_numpy()
+    return parts

@@ -37,6 +37,7 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from geo_risk import columns as C
+from geo_risk.hotspots import concern_outlines
 from geo_risk.symbology import (
     CONCERN_STYLES,
     EHSA_COLOURS,
@@ -116,12 +117,6 @@ def _risk_table(geoms: gpd.GeoSeries, table: pd.DataFrame, classes: Classes,
     out["Band"] = np.where(withheld, "withheld (c)", band)
     out["_fill"] = np.where(withheld, WITHHELD_COLOUR, fill)
     return out
-
-
-def _dissolved(frame: gpd.GeoDataFrame, column: str) -> gpd.GeoDataFrame:
-    """Adjacent areas with the same value as one outline each."""
-    parts = frame[frame[column] != ""].dissolve(column).explode(index_parts=False)
-    return parts.reset_index()
 
 
 def _legend_rows(items: list[tuple[str, str, str]]) -> str:
@@ -208,14 +203,10 @@ def _layers(oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame], hotspots: pd
                    _legend_rows([(EHSA_COLOURS[c], c[0].upper() + c[1:], "fill")
                                  for c in order])))
 
-    concern = _dissolved(oa[["Ward", "geometry"]].assign(
-        concern=h["concern"].fillna("").to_numpy()), "concern")
+    concern = _web(concern_outlines(oas, hotspots["concern"]))
     concern["Area of concern"] = concern["concern"].map(
         lambda c: CONCERN_STYLES[c][1].split(" (")[0])
-    points = gpd.GeoDataFrame(geometry=oa.geometry.representative_point(), crs=oa.crs)
-    inside = gpd.sjoin(points, concern[["geometry"]], predicate="within")
-    concern["Output areas"] = inside.groupby("index_right").size().reindex(
-        concern.index, fill_value=0).to_numpy()
+    concern["Output areas"] = concern["output_areas"]
     concern["_fill"] = "none"
     concern_legend = _legend_rows([
         (f"border-top:{s['weight']}px {'dashed' if s['dashArray'] else 'solid'} {s['color']}",
@@ -413,9 +404,7 @@ def svg_preview(oas: gpd.GeoDataFrame, oa_table: pd.DataFrame, hotspots: pd.Data
                      classes.colour(t["mean_risk"].to_numpy()).to_numpy())
     shapes = [f'<path d="{d(g)}" fill="{f}"/>' for g, f in zip(oas.geometry, fills,
                                                                 strict=True)]
-    concern = oas[["geometry"]].assign(
-        concern=hotspots["concern"].reindex(oas.index).fillna("").to_numpy())
-    for _, row in _dissolved(concern, "concern").iterrows():
+    for _, row in concern_outlines(oas, hotspots["concern"]).iterrows():
         style = CONCERN_STYLES[row["concern"]][0]
         dash = f' stroke-dasharray="{style["dashArray"]}"' if style["dashArray"] else ""
         path = d(row.geometry)

@@ -181,3 +181,19 @@ def test_a_constant_hot_block_is_persistent_not_intensifying():
     table = emerging_hotspots(pd.DataFrame(x, index=areas.index), weights, time_lag=1)
     assert (table.loc[block[4], "ehsa_category"]) == "persistent hot spot"
     assert table.loc[block[4], "trend_tau"] == 0
+
+
+def test_concern_outlines_dissolve_adjacent_areas_only():
+    from geo_risk.hotspots import concern_outlines
+
+    areas = _grid(6).assign(wd13nm=lambda g: np.where(
+        g.geometry.centroid.x < 300, "West", "East"))
+    concern = pd.Series("", index=areas.index)
+    concern[["A000", "A001", "A006"]] = "known"  # one L-shaped block of three
+    concern[["A035"]] = "known"  # a separate corner
+    concern[["A002", "A003", "A004"]] = "newly identified"  # touches the known block
+    parts = concern_outlines(areas, concern).sort_values(["concern", "output_areas"])
+    assert parts[["concern", "output_areas"]].values.tolist() == [
+        ["known", 1], ["known", 3], ["newly identified", 3]]
+    assert parts["wards"].tolist() == ["East", "West", "East, West"]
+    assert (parts.geom_type == "Polygon").all()
