@@ -342,10 +342,12 @@ def plan_sites(demand: Demand, settings: SitingSettings, oas: gpd.GeoDataFrame,
     new["cumulative_coverage"] = chosen["cumulative_share"].map(lambda v: f"{v:.0%}").to_numpy()
     old = existing.copy()
     old["status"] = "existing"
-    reach = cost[:, :len(existing)] <= settings.service_distance  # each existing site alone
-    old["newly_covered"] = [pub(demand.weights[reach[:, j]].sum()) for j in range(len(old))]
-    old["cumulative_coverage"] = (f"{result.existing_covered_demand / result.total_demand:.0%}"
-                                  if len(old) else [])
+    existing_cover = cost[:, :len(existing)] <= settings.service_distance  # each alone
+    old["newly_covered"] = [pub(demand.weights[existing_cover[:, j]].sum())
+                            for j in range(len(old))]
+    existing_share = (result.existing_covered_demand / result.total_demand
+                      if result.total_demand else 0.0)
+    old["cumulative_coverage"] = f"{existing_share:.0%}"
     columns = ["name", "kind", "status", "newly_covered", "cumulative_coverage", "geometry"]
     sites = gpd.GeoDataFrame(pd.concat([old.reindex(columns=columns),
                                         new.reindex(columns=columns)], ignore_index=True),
@@ -374,13 +376,14 @@ def plan_sites(demand: Demand, settings: SitingSettings, oas: gpd.GeoDataFrame,
     published.index.name = C.WARD_NAME
 
     concern = hotspots["concern"].reindex(w.index).fillna("")
-    reach = {}
+    concern_reached = {}
     for kind in ["known", "newly identified"]:
         members = concern == kind
-        reach[kind] = {"oas": int(members.sum()), "oas_reached": int((members & covered).sum()),
-                       "share_of_demand_reached": round(float(
-                           w[members & covered].sum() / w[members].sum()), 4)
-                       if members.any() else None}
+        reached = members & covered
+        concern_reached[kind] = {
+            "oas": int(members.sum()), "oas_reached": int(reached.sum()),
+            "share_of_demand_reached": round(float(w[reached].sum() / w[members].sum()), 4)
+            if members.any() else None}
     summary = {
         "model": result.model, "status": result.status, "solve_seconds": round(result.seconds, 3),
         "service_distance": settings.service_distance,
@@ -390,15 +393,14 @@ def plan_sites(demand: Demand, settings: SitingSettings, oas: gpd.GeoDataFrame,
         "candidates": len(candidates), "existing": len(existing),
         "new_sites": chosen["site"].tolist(),
         "coverage": round(result.coverage, 4),
-        "existing_coverage": round(result.existing_covered_demand / result.total_demand, 4)
-        if result.total_demand else 0.0,
-        "areas_of_concern_reached": reach, "notes": result.notes,
+        "existing_coverage": round(existing_share, 4),
+        "areas_of_concern_reached": concern_reached, "notes": result.notes,
     }
     if settings.p is not None and settings.model == "mclp":
-        base = (cost[:, :len(existing)] <= settings.service_distance).any(axis=1)
         simple = baselines(demand, candidates, p=settings.p,
                            service_distance=settings.service_distance,
-                           distance=cost[:, len(existing):], base=base)
+                           distance=cost[:, len(existing):],
+                           base=existing_cover.any(axis=1))
         summary["baselines"] = {k: round(v, 4) for k, v in simple.items()}
         summary["margin_over_highest_local_demand"] = round(
             result.coverage - simple["highest_local_demand"], 4)
