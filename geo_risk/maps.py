@@ -49,6 +49,7 @@ from geo_risk.symbology import (
     WITHHELD_NOTE,
     Classes,
     risk_classes,
+    show_count,
 )
 
 __all__ = ["CANVAS_ABOVE", "LEGEND_CSS", "MapContext", "external_references",
@@ -83,10 +84,6 @@ class MapContext:
     tiles: bool = False
 
 
-def _fmt_count(value) -> str:
-    return WITHHELD if pd.isna(value) else f"{int(value):,}"
-
-
 def _fmt_rate(value, children) -> str:
     if not pd.isna(children) and children == 0:
         return "no under-fives scored"
@@ -107,8 +104,8 @@ def _risk_table(geoms: gpd.GeoSeries, table: pd.DataFrame, classes: Classes,
                            crs=geoms.crs, index=geoms.index)
     for label, series in names.items():
         out[label] = series.reindex(geoms.index).fillna("").astype(str).to_numpy()
-    out["Children under five"] = t["children_under5"].map(_fmt_count).to_numpy()
-    out["Expected not school ready"] = t["expected_not_ready"].map(_fmt_count).to_numpy()
+    out["Children under five"] = t["children_under5"].map(show_count).to_numpy()
+    out["Expected not school ready"] = t["expected_not_ready"].map(show_count).to_numpy()
     out["Predicted risk"] = [_fmt_rate(v, c) for v, c in
                              zip(t["mean_risk"], t["children_under5"], strict=True)]
     band = classes.label(t["mean_risk"].to_numpy()).to_numpy()

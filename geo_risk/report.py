@@ -20,7 +20,7 @@ from geo_risk.aggregate import publish_count
 from geo_risk.maps import LEGEND_CSS, MapContext
 from geo_risk.model_card import INTENDED_USE, LIMITATIONS
 from geo_risk.siting import SitingOutputs
-from geo_risk.symbology import WITHHELD_NOTE
+from geo_risk.symbology import WITHHELD, WITHHELD_NOTE, show_count
 
 __all__ = ["ReportInputs", "write_report"]
 
@@ -60,13 +60,8 @@ def _table(frame: pd.DataFrame) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
-def _count(value) -> str:
-    """A count already published: NA -> c."""
-    return "c" if pd.isna(value) else f"{int(value):,}"
-
-
 def _pct(value) -> str:
-    return "c" if pd.isna(value) else f"{value:.0%}"
+    return WITHHELD if pd.isna(value) else f"{value:.0%}"
 
 
 def _sections(r: ReportInputs) -> list[tuple[str, str]]:
@@ -84,8 +79,8 @@ def _sections(r: ReportInputs) -> list[tuple[str, str]]:
         f"{int(m['known_within_months'])} months. Counts are rounded to the nearest "
         f"{r.base}.</p>")
     district = r.district.iloc[0]
-    headline += (f"<p>Across the district an expected {_count(district['expected_not_ready'])}"
-                 f" of {_count(district['children_under5'])} children under five "
+    headline += (f"<p>Across the district an expected {show_count(district['expected_not_ready'])}"
+                 f" of {show_count(district['children_under5'])} children under five "
                  f"({_pct(district['mean_risk'])}) would not reach a good level of "
                  f"development if nothing changes.</p>")
 
@@ -96,11 +91,11 @@ def _sections(r: ReportInputs) -> list[tuple[str, str]]:
         wards[C.WARD_NAME]).fillna(0).astype(int)
     top = pd.DataFrame({
         "Ward": wards[C.WARD_NAME].to_numpy(),
-        "Under-fives": wards["children_under5"].map(_count).to_numpy(),
-        "Expected not school ready": wards["expected_not_ready"].map(_count).to_numpy(),
+        "Under-fives": wards["children_under5"].map(show_count).to_numpy(),
+        "Expected not school ready": wards["expected_not_ready"].map(show_count).to_numpy(),
         "Predicted risk": wards["mean_risk"].map(_pct).to_numpy(),
-        "Households flagged": wards["flagged_households"].map(_count).to_numpy(),
-        "of which unknown to services": wards["flagged_unknown"].map(_count).to_numpy(),
+        "Households flagged": wards["flagged_households"].map(show_count).to_numpy(),
+        "of which unknown to services": wards["flagged_unknown"].map(show_count).to_numpy(),
         "Newly identified output areas": newly.to_numpy(),
     }).head(8)
     where = (f"<p>The eight wards with the highest predicted risk. {_e(WITHHELD_NOTE)}.</p>"

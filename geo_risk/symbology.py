@@ -31,6 +31,7 @@ __all__ = [
     "WITHHELD_NOTE",
     "Classes",
     "risk_classes",
+    "show_count",
 ]
 
 #: Shown instead of a withheld value, with :data:`WITHHELD_NOTE` in every legend.
@@ -74,6 +75,15 @@ CONCERN_STYLES = {
                          "Newly identified: risk concentrates, services are not present "
                          "(dashed orange line)"),
 }
+
+
+def show_count(value) -> str:
+    """A published (already disclosure-controlled) count as text: withheld -> ``c``.
+
+    >>> show_count(1234.0), show_count(float("nan"))
+    ('1,234', 'c')
+    """
+    return WITHHELD if pd.isna(value) else f"{int(value):,}"
 
 
 @dataclass(frozen=True)
