@@ -120,3 +120,18 @@ def test_risk_by_refresh_trains_on_what_was_known(messy_linked):
     assert list(risk.columns) == ["2014-06-30", "2014-12-31"]
     assert risk.notna().all().all() and ((risk > 0) & (risk < 1)).all().all()
     assert risk.index.str.fullmatch(r"E00\d{6}").all() and len(risk) > 500
+
+
+def test_refresh_risk_by_group_weights_by_children():
+    from geo_risk.pipeline import RefreshRisk
+
+    mean = pd.DataFrame({"2017-09-30": [0.2, 0.6, 0.9], "2017-12-31": [0.4, 0.6, None]},
+                        index=["A", "B", "C"])
+    children = pd.DataFrame({"2017-09-30": [3, 1, 2], "2017-12-31": [1, 1, 0]},
+                            index=["A", "B", "C"])
+    wards = pd.Series(["W1", "W1", "W2"], index=["A", "B", "C"])
+    by = RefreshRisk(mean, children).by(wards)
+    assert by.loc["W1", "2017-09-30"] == pytest.approx((3 * 0.2 + 0.6) / 4)
+    assert by.loc["W1", "2017-12-31"] == pytest.approx(0.5)
+    assert by.loc["W2", "2017-09-30"] == pytest.approx(0.9)
+    assert pd.isna(by.loc["W2", "2017-12-31"])  # no under-fives: no rate, not zero

@@ -144,3 +144,19 @@ def test_site_command_reaches_a_coverage_target(demo, tmp_path):
     missing = CliRunner().invoke(app, ["site", "--in", str(tmp_path), "--candidates",
                                        str(out / "synth/sites/candidates.csv"), "--p", "2"])
     assert missing.exit_code == 2 and "not a finished geo-risk run" in missing.output
+
+
+def test_demand_sits_at_the_population_weighted_centre():
+    from geo_risk.siting import demand_points
+
+    oas = gpd.GeoDataFrame(index=pd.Index(["O1", "O2"], name="oa11cd"),
+                           geometry=gpd.GeoSeries.from_wkt(
+                               ["POLYGON((0 0,100 0,100 100,0 100,0 0))",
+                                "POLYGON((100 0,200 0,200 100,100 100,100 0))"]), crs=27700)
+    households = pd.DataFrame({"household_key": ["a", "b", "c"], "easting": [10.0, 90.0, 150],
+                               "northing": [50.0, 50.0, 50.0], "oa11cd": ["O1", "O1", "O2"]})
+    children = pd.DataFrame({"household_key": ["a", "b", "b", "b"], "p": [0.5, 0.1, 0.2, 0.3]})
+    demand = demand_points(households, children, oas)
+    assert demand.points.index.tolist() == ["O1"]  # O2 has no under-fives: no demand point
+    assert demand.points.geometry.x.iloc[0] == pytest.approx((10 + 3 * 90) / 4)
+    assert demand.weights.tolist() == pytest.approx([1.1])

@@ -164,3 +164,18 @@ def test_written_world_reads_back(tmp_path, world):
     planted = pd.read_csv(tmp_path / "truth/planted_hotspots.csv")
     assert set(planted["expected_category"]) == {"new|consecutive|intensifying", "persistent",
                                                  "diminishing"}
+
+
+def test_families_near_an_existing_centre_are_more_often_known(world):
+    """Services reach further around the children's centres, so known areas of concern
+    gather where services already work."""
+    hh = world.population.households
+    centres = np.column_stack([world.existing_sites.geometry.x, world.existing_sites.geometry.y])
+    gap = np.sqrt(((hh[["easting", "northing"]].to_numpy()[:, None, :]
+                    - centres[None, :, :]) ** 2).sum(2)).min(axis=1)
+    assert len(centres) == 2
+    assert hh.loc[gap < 300, "reach"].min() > 1.7  # about 1 + e^-0.3 and more
+    assert hh.loc[gap > 5_000, "reach"].max() < 1.01  # e^-5: next to nothing far away
+    families = hh["family"].to_numpy()
+    seen = hh["uprn"].astype(str).isin(world.extracts["social_care"]["uprn"]).to_numpy()
+    assert seen[families & (gap < 800)].mean() > seen[families & (gap > 3_000)].mean()
