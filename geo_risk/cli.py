@@ -399,6 +399,9 @@ def hotspots(
     alpha: Annotated[float, typer.Option(
         "--alpha", min=0.001, max=0.2,
         help="False discovery rate before an area counts as significant.")] = 0.05,
+    min_trend: Annotated[float, typer.Option(
+        "--min-trend", min=0.0, help="Smallest change of an area's Gi* z-score over the "
+        "refreshes (Theil-Sen) that counts as a trend, beside Mann-Kendall's test.")] = 1.96,
     permutations: Annotated[int, typer.Option(
         "--permutations", min=99, help="LISA permutations (seeded).")] = 9999,
 ) -> None:
@@ -411,7 +414,7 @@ def hotspots(
     try:
         with console.status("finding hotspots"):
             summary = run_hotspots(in_dir, time_lag=time_lag, alpha=alpha,
-                                   permutations=permutations)
+                                   min_trend=min_trend, permutations=permutations)
     except GeoRiskError as err:
         _fail(err)
     h = summary["hotspots"]

@@ -24,19 +24,28 @@ Emerging hot spots
 Following ArcGIS Pro's Emerging Hot Spot Analysis: a Gi* z-score for every area in every
 period over a space-time neighbourhood (the area and its contiguous neighbours in the
 same period and in the previous ``time_lag`` periods, default 1), with the cube's mean
-and standard deviation; Benjamini-Hochberg per period; a Mann-Kendall trend test of each
-area's z-series; then the categories. The first ``time_lag`` periods only provide history:
+and standard deviation; Benjamini-Hochberg per period; a trend test of each area's
+z-series; then the categories. The first ``time_lag`` periods only provide history:
 their windows are shallower, so their z-scores are smaller for the same values, which
 would read as a rising trend everywhere; with 16 refreshes and ``time_lag=1`` an area's
-series has 15 periods. The categories:
+series has 15 periods.
+
+A trend is Mann-Kendall's (p < ``trend_alpha``, default 0.05) *and* material: the z-score
+moves by at least ``min_trend`` over the series by Theil-Sen's slope (default 1.96: as
+far as from no clustering to the two-sided 5% critical value). ArcGIS uses the test
+alone, but quarterly refreshes overlap: an under-five is counted in up to 20 consecutive
+ones, so an area's series drifts smoothly and Mann-Kendall calls a drift of a few tenths
+of a z "significant", which would make a steady hot spot intensifying or diminishing.
+
+The categories:
 
 =================  ========================================================================
 new                hot in the final period only
 consecutive        one unbroken run of >= 2 hot periods ending in the final one, never hot
                    before it, hot in < 90% of periods
-intensifying       hot in >= 90% of periods including the final, z rising significantly
-persistent         hot in >= 90% of periods including the final, no significant trend
-diminishing        hot in >= 90% of periods including the final, z falling significantly
+intensifying       hot in >= 90% of periods including the final, z rising (a trend)
+persistent         hot in >= 90% of periods including the final, no trend
+diminishing        hot in >= 90% of periods including the final, z falling (a trend)
 sporadic           hot in the final period, on and off before, < 90%, never cold
 oscillating        hot in the final period, cold in some earlier period, < 90% hot
 historical         not hot in the final period but hot in >= 90% of periods
@@ -46,6 +55,10 @@ and the same for cold spots. "90%" is a share of the periods (at 16 periods, 15 
 more). Where the published rules overlap the precedence is: the 90% categories first,
 then oscillating (an earlier opposite spot), then new, consecutive and sporadic; so a
 final-period hot spot that was once a cold spot is oscillating, not new.
+
+A run measures risk beyond what deprivation predicts (:func:`beyond_deprivation`): the
+most deprived areas are hot spots of risk in every period, which LISA and Gi* already
+show; what an emerging hot spot analysis adds is where risk moves away from that.
 """
 
 from __future__ import annotations
@@ -61,14 +74,18 @@ import pandas as pd
 from libpysal.graph import Graph
 from scipy import sparse
 from scipy.stats import norm
+from sklearn.linear_model import HuberRegressor
 
 from geo_risk import columns as C
 
 __all__ = [
+    "EHSA_BEYOND",
     "EHSA_CATEGORIES",
+    "EHSA_RISK",
     "Weights",
     "areas_of_concern",
     "benjamini_hochberg",
+    "beyond_deprivation",
     "build_weights",
     "classify_emerging",
     "concern_outlines",
@@ -77,12 +94,17 @@ __all__ = [
     "global_moran",
     "local_moran",
     "mann_kendall",
+    "sen_change",
 ]
 
 log = logging.getLogger(__name__)
 
 _KINDS = ["new", "consecutive", "intensifying", "persistent", "diminishing", "sporadic",
           "oscillating", "historical"]
+#: What an emerging hot spot analysis of a run measures: risk beyond deprivation when the
+#: geography has IMD (:func:`beyond_deprivation`), otherwise risk itself.
+EHSA_BEYOND = "mean predicted risk beyond what deprivation predicts"
+EHSA_RISK = "mean predicted risk"
 #: The 17 emerging hot spot categories.
 EHSA_CATEGORIES = ([f"{k} hot spot" for k in _KINDS] + [f"{k} cold spot" for k in _KINDS]
                    + ["no pattern"])
@@ -282,12 +304,25 @@ def mann_kendall(series: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return tau, np.where(np.isnan(x).any(axis=1), np.nan, p)
 
 
-def classify_emerging(z: np.ndarray, significant: np.ndarray, *,
-                      trend_alpha: float = 0.05) -> np.ndarray:
-    """Emerging hot spot category of each row of a z-series (see the module docstring)."""
+def sen_change(series: np.ndarray) -> np.ndarray:
+    """Theil-Sen change over each row: the median pairwise slope times (periods - 1)."""
+    x = np.asarray(series, dtype=float)
+    periods = x.shape[1]
+    i, j = np.triu_indices(periods, k=1)
+    return np.median((x[:, j] - x[:, i]) / (j - i), axis=1) * (periods - 1)
+
+
+def classify_emerging(z: np.ndarray, significant: np.ndarray, *, trend_alpha: float = 0.05,
+                      min_trend: float = 1.96) -> np.ndarray:
+    """Emerging hot spot category of each row of a z-series (see the module docstring).
+
+    A trend counts when Mann-Kendall's p is below ``trend_alpha`` *and* the Theil-Sen
+    change of the z-score over the series is at least ``min_trend``.
+    """
     z = np.asarray(z, dtype=float)
     sig = np.asarray(significant, dtype=bool) & np.isfinite(z)
     tau, p = mann_kendall(np.nan_to_num(z))
+    p = np.where(np.abs(sen_change(np.nan_to_num(z))) >= min_trend, p, 1.0)
     out = np.full(len(z), "no pattern", dtype=object)
     for sign, word, other in [(1, "hot", -1), (-1, "cold", 1)]:
         spot = sig & (np.sign(z) == sign)
@@ -325,11 +360,32 @@ def _final_run(flags: np.ndarray) -> np.ndarray:
     return np.where(reversed_.all(axis=1), flags.shape[1], first_false)
 
 
+def beyond_deprivation(values: pd.DataFrame, deprivation: pd.Series) -> pd.DataFrame:
+    """Each area's value beyond what its deprivation predicts, per period (columns).
+
+    The deprivation gradient (value on deprivation and its square) is fitted once, on the
+    first period, by Huber's robust regression, so a few extreme areas do not bend it, and
+    is subtracted from every period; each period is then centred on its median. Fixing the
+    gradient at the first period keeps a deprived area that worsens visible as a change;
+    centring each period takes out a shift of the whole district, which Gi* cannot place.
+    """
+    d = deprivation.reindex(values.index).to_numpy(dtype=float)
+    if np.isnan(d).any():
+        raise ValueError("every area needs a deprivation value")
+    shape = np.column_stack([d, d**2])
+    first = values.iloc[:, 0].to_numpy(dtype=float)
+    expected = HuberRegressor().fit(shape, first).predict(shape)
+    excess = values.sub(expected, axis=0)
+    return excess - excess.median()
+
+
 def emerging_hotspots(values: pd.DataFrame, weights: Weights, *, time_lag: int = 1,
-                      alpha: float = 0.05, trend_alpha: float = 0.05) -> pd.DataFrame:
+                      alpha: float = 0.05, trend_alpha: float = 0.05,
+                      min_trend: float = 1.96) -> pd.DataFrame:
     """Emerging hot spot analysis of a value per area (rows) per period (columns, in order).
 
-    Returns one row per area: ``ehsa_category``, ``trend_tau``, ``trend_p``, the share of
+    Returns one row per area: ``ehsa_category``, ``trend_tau``, ``trend_p``,
+    ``trend_change`` (Theil-Sen change of the z-score over the series), the share of
     periods hot and cold, and the final period's ``gi_z``.
     """
     x = values.reindex(weights.ids)
@@ -341,11 +397,12 @@ def emerging_hotspots(values: pd.DataFrame, weights: Weights, *, time_lag: int =
     z, sig = getis_ord_star(x.to_numpy(), weights, time_lag=time_lag, alpha=alpha)
     z, sig = z[:, time_lag:], sig[:, time_lag:]  # full windows only (module docstring)
     tau, p = mann_kendall(np.nan_to_num(z))
-    category = classify_emerging(z, sig, trend_alpha=trend_alpha)
+    category = classify_emerging(z, sig, trend_alpha=trend_alpha, min_trend=min_trend)
     isolated = np.isin(weights.ids, weights.isolates)
     category[isolated] = "no pattern"
     return pd.DataFrame({
         "ehsa_category": category, "trend_tau": tau, "trend_p": np.where(isolated, np.nan, p),
+        "trend_change": np.where(isolated, np.nan, sen_change(np.nan_to_num(z))),
         "share_hot": (sig & (z > 0)).mean(axis=1), "share_cold": (sig & (z < 0)).mean(axis=1),
         "gi_z": z[:, -1]}, index=weights.ids)
 

@@ -28,8 +28,11 @@ from geo_risk.fairness import audit
 from geo_risk.features import LABEL, FeatureTables, build_feature_tables
 from geo_risk.gpkg import site_layers, write_geopackage
 from geo_risk.hotspots import (
+    EHSA_BEYOND,
     EHSA_CATEGORIES,
+    EHSA_RISK,
     areas_of_concern,
+    beyond_deprivation,
     build_weights,
     emerging_hotspots,
     getis_ord_star,
@@ -241,27 +244,19 @@ class RefreshRisk:
         return total / weight.groupby(groups).sum().where(lambda n: n > 0)
 
 
-def risk_by_refresh(linked, refresh_dates: list[str], *, random_state: int = 0
-                    ) -> RefreshRisk:
+def risk_by_refresh(linked, refresh_dates: list[str], model: RiskModel) -> RefreshRisk:
     """Mean predicted risk of the under-fives of each output area at each refresh.
 
-    At every refresh the model is the one trained on the cohorts labelled by then (refitted
-    when a new cohort's results are published) and scores the children aged 0-4 on that
-    date, with features as of that date: the picture the partnership would have seen at
-    the time.
+    One model (the run's final one) scores every refresh's children aged 0-4, with
+    features as of that refresh's date: one instrument, so a change in an area is a change
+    in its families' recorded circumstances, not a model refitted on a new cohort. (Models
+    refitted each year moved areas' risk by as much as the planted hotspots did.)
     """
     means, counts = {}, {}
-    models: dict[tuple[str, ...], RiskModel] = {}
     for date in refresh_dates:
         tables = build_feature_tables(linked, date)
-        labelled = tables.children[tables.children["role"] == "labelled"]
-        features = feature_columns(tables.children)
-        cohorts = tuple(sorted(labelled["academic_year"].unique()))
-        if cohorts not in models:  # labels arrive once a year: refit only then
-            models[cohorts] = RiskModel(random_state=random_state).fit(
-                labelled[features], labelled[LABEL].astype(bool), groups=labelled[HOUSEHOLD])
         current = tables.children[tables.children["role"] == "current"]
-        p = pd.Series(models[cohorts].predict_proba(current)[:, 1])
+        p = pd.Series(model.predict_proba(current)[:, 1])
         key = str(pd.Timestamp(date).date())
         by_oa = p.groupby(current[C.OA].to_numpy())
         means[key], counts[key] = by_oa.mean(), by_oa.size()
@@ -311,7 +306,7 @@ def run_areas(
         table.to_csv(folder / f"{level}.csv")
     release.to_csv(folder / "release_log.csv", index=False)
 
-    refreshes = risk_by_refresh(linked, refresh_dates, random_state=random_state)
+    refreshes = risk_by_refresh(linked, refresh_dates, model_run.model)
     oa = tables["oa"]
     current = pd.DataFrame({
         "mean_risk": oa["mean_risk"],  # already a model estimate: no further smoothing
@@ -329,14 +324,19 @@ def run_areas(
 
 
 def find_hotspots(folder: Path, oas, current: pd.DataFrame, by_refresh: pd.DataFrame, *,
-                  time_lag: int = 1, alpha: float = 0.05, permutations: int = 9999,
-                  random_state: int = 0) -> tuple[pd.DataFrame, dict]:
+                  time_lag: int = 1, alpha: float = 0.05, min_trend: float = 1.96,
+                  permutations: int = 9999, random_state: int = 0
+                  ) -> tuple[pd.DataFrame, dict]:
     """Moran's I, LISA, Gi*, emerging hot spots and areas of concern; write
     ``oa_hotspots.csv`` and ``ward_concern.csv`` into ``folder``.
 
     ``current``: per OA ``mean_risk`` and ``known_share`` at the reference date;
-    ``by_refresh``: mean risk per OA (rows) per refresh (columns, in order). Returns the
-    per-OA table and the ``hotspots`` section of ``run.json``.
+    ``by_refresh``: mean risk per OA (rows) per refresh (columns, in order). Emerging hot
+    spots are found in risk beyond what deprivation predicts when ``oas`` has deprivation
+    (the deprived areas are hot spots of risk throughout, which the LISA and Gi* of the
+    current risk already show; what changes beyond them is what an emerging hot spot
+    analysis is for), otherwise in risk itself, centred each refresh. Returns the per-OA
+    table and the ``hotspots`` section of ``run.json``.
     """
     weights = build_weights(oas)
     risk = current["mean_risk"].fillna(current["mean_risk"].mean())
@@ -345,12 +345,18 @@ def find_hotspots(folder: Path, oas, current: pd.DataFrame, by_refresh: pd.DataF
                        seed=random_state)
     gi_z, gi_sig = getis_ord_star(risk.reindex(weights.ids).to_numpy(), weights, alpha=alpha)
     series = by_refresh.reindex(weights.ids)
-    ehsa = emerging_hotspots(series.fillna(series.mean()), weights, time_lag=time_lag,
-                             alpha=alpha)
+    series = series.fillna(series.mean())
+    if C.DEPRIVATION in oas:
+        series, measure = beyond_deprivation(series, oas[C.DEPRIVATION]), EHSA_BEYOND
+    else:
+        series, measure = series - series.median(), EHSA_RISK
+    ehsa = emerging_hotspots(series, weights, time_lag=time_lag, alpha=alpha,
+                             min_trend=min_trend)
     concern = areas_of_concern(risk, current["known_share"].fillna(0.0), weights, alpha=alpha)
     hotspots = lisa[["lisa_quadrant", "p_sim"]].assign(
         gi_z=gi_z, gi_significant=gi_sig, ehsa_category=ehsa["ehsa_category"],
-        trend_tau=ehsa["trend_tau"], trend_p=ehsa["trend_p"], concern=concern["concern"])
+        trend_tau=ehsa["trend_tau"], trend_p=ehsa["trend_p"],
+        trend_change=ehsa["trend_change"], concern=concern["concern"])
     hotspots.round(4).to_csv(Path(folder) / "oa_hotspots.csv")
     ward_of = oas[C.WARD_NAME].reindex(concern.index)
     by_ward = pd.crosstab(ward_of, concern["concern"]).reindex(
@@ -364,7 +370,9 @@ def find_hotspots(folder: Path, oas, current: pd.DataFrame, by_refresh: pd.DataF
         "gi_star_cold": int((gi_sig & (gi_z < 0)).sum()),
         "emerging_hot_spots": {c: int(counts.get(c, 0)) for c in EHSA_CATEGORIES},
         "refreshes": by_refresh.shape[1],
-        "time_lag": time_lag, "alpha": alpha, "permutations": permutations,
+        "emerging_measure": measure,
+        "time_lag": time_lag, "alpha": alpha, "min_trend": min_trend,
+        "permutations": permutations,
         **weights.report(),
         "known_concern_oas": int((concern["concern"] == "known").sum()),
         "new_concern_oas": int((concern["concern"] == "newly identified").sum()),

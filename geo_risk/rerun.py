@@ -97,7 +97,7 @@ def run_siting(out: Path, settings: SitingSettings) -> dict:
 
 
 def run_hotspots(out: Path, *, time_lag: int = 1, alpha: float = 0.05,
-                 permutations: int = 9999) -> dict:
+                 min_trend: float = 1.96, permutations: int = 9999) -> dict:
     """``geo-risk hotspots``: find the hotspots of a finished run again with other
     settings, and publish them (``areas/oa_hotspots.csv``, maps, GeoPackage, report; the
     siting, if the run had one, is redone on the new areas of concern)."""
@@ -105,7 +105,7 @@ def run_hotspots(out: Path, *, time_lag: int = 1, alpha: float = 0.05,
     areas, state, summary, oas = _finished_run(out)
     current = pd.read_parquet(out / "work/oa_current.parquet")
     hotspots, found = find_hotspots(out / "areas", oas, current, areas.refreshes.mean,
-                                    time_lag=time_lag, alpha=alpha,
+                                    time_lag=time_lag, alpha=alpha, min_trend=min_trend,
                                     permutations=permutations,
                                     random_state=state.get("random_state", 0))
     found["withheld_cells"] = len(areas.release_log)

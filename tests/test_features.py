@@ -111,11 +111,21 @@ def test_labelled_children_are_seen_at_three_and_a_half(messy_linked):
     assert set(tables.households["household_key"]) == set(cur["household_key"])
 
 
-def test_risk_by_refresh_trains_on_what_was_known(messy_linked):
+def test_risk_by_refresh_scores_every_refresh_with_one_model(messy_linked):
+    from geo_risk.model import RiskModel, feature_columns
     from geo_risk.pipeline import risk_by_refresh
 
-    refreshes = risk_by_refresh(messy_linked, ["2014-06-30", "2014-12-31"], random_state=0)
+    tables = build_feature_tables(messy_linked, "2014-12-31")
+    labelled = tables.children[tables.children["role"] == "labelled"]
+    model = RiskModel(max_iter=30, random_state=0).fit(
+        labelled[feature_columns(tables.children)], labelled["not_gld"].astype(bool),
+        groups=labelled["household_key"])
+    refreshes = risk_by_refresh(messy_linked, ["2014-06-30", "2014-12-31"], model)
     risk = refreshes.mean
+    current = tables.children[tables.children["role"] == "current"]
+    own = pd.Series(model.predict_proba(current)[:, 1]).groupby(current["oa11cd"].to_numpy())
+    pd.testing.assert_series_equal(risk["2014-12-31"].dropna(), own.mean(),
+                                   check_names=False)
     assert (refreshes.children.sum() > 10_000).all()
     assert list(risk.columns) == ["2014-06-30", "2014-12-31"]
     assert risk.notna().all().all() and ((risk > 0) & (risk < 1)).all().all()

@@ -13,6 +13,7 @@ import shapely
 from geo_risk.hotspots import (
     EHSA_CATEGORIES,
     benjamini_hochberg,
+    beyond_deprivation,
     build_weights,
     classify_emerging,
     emerging_hotspots,
@@ -20,6 +21,7 @@ from geo_risk.hotspots import (
     global_moran,
     local_moran,
     mann_kendall,
+    sen_change,
 )
 
 
@@ -99,17 +101,17 @@ def _series(pattern: str, *, rising: float = 0.0) -> tuple[np.ndarray, np.ndarra
 @pytest.mark.parametrize("pattern,rising,expected", [
     ("...............H", 0.0, "new hot spot"),
     ("...........HHHHH", 0.0, "consecutive hot spot"),
-    ("HHHHHHHHHHHHHHHH", 0.1, "intensifying hot spot"),
+    ("HHHHHHHHHHHHHHHH", 0.2, "intensifying hot spot"),
     ("HHHHHHHHHHHHHHHH", 0.0, "persistent hot spot"),
-    ("HHHHHHHHHHHHHHHH", -0.1, "diminishing hot spot"),
+    ("HHHHHHHHHHHHHHHH", -0.2, "diminishing hot spot"),
     ("HHHHHHHHHHHHHHH.", 0.0, "historical hot spot"),
     ("..H..HH...H....H", 0.0, "sporadic hot spot"),
     ("CC.....C.......H", 0.0, "oscillating hot spot"),
     ("...............C", 0.0, "new cold spot"),
     ("............CCCC", 0.0, "consecutive cold spot"),
-    ("CCCCCCCCCCCCCCCC", -0.1, "intensifying cold spot"),
+    ("CCCCCCCCCCCCCCCC", -0.2, "intensifying cold spot"),
     ("CCCCCCCCCCCCCCCC", 0.0, "persistent cold spot"),
-    ("CCCCCCCCCCCCCCCC", 0.1, "diminishing cold spot"),
+    ("CCCCCCCCCCCCCCCC", 0.2, "diminishing cold spot"),
     ("CCCCCCCCCCCCCCC.", 0.0, "historical cold spot"),
     (".C..C.....C....C", 0.0, "sporadic cold spot"),
     ("H..............C", 0.0, "oscillating cold spot"),
@@ -120,6 +122,37 @@ def test_each_category_from_a_hand_built_series(pattern, rising, expected):
     z, sig = _series(pattern, rising=rising)
     assert classify_emerging(z[None, :], sig[None, :])[0] == expected
     assert expected in EHSA_CATEGORIES
+
+
+def test_a_trend_must_be_material_as_well_as_significant():
+    """Overlapping refreshes drift smoothly: z rising by 1.4 over 15 periods is a
+    Mann-Kendall trend (p < 0.001) but moves the z-score by less than 1.96, so the area is
+    a persistent hot spot; with min_trend=0 (ArcGIS's rule) it would be intensifying."""
+    z, sig = _series("H" * 15, rising=0.1)
+    assert mann_kendall(z[None, :])[1][0] < 0.001
+    assert sen_change(z[None, :])[0] == pytest.approx(1.4)
+    assert classify_emerging(z[None, :], sig[None, :])[0] == "persistent hot spot"
+    assert classify_emerging(z[None, :], sig[None, :], min_trend=0)[0] == (
+        "intensifying hot spot")
+    steep, sig = _series("H" * 15, rising=-0.15)
+    assert classify_emerging(steep[None, :], sig[None, :])[0] == "diminishing hot spot"
+
+
+def test_beyond_deprivation_takes_out_the_gradient_not_the_change():
+    """Risk that follows deprivation (and a district-wide rise) is taken out; an area whose
+    risk rises beyond its deprivation keeps the rise."""
+    rng = np.random.default_rng(3)
+    d = pd.Series(rng.uniform(0, 1, 300), index=[f"A{i:03d}" for i in range(300)])
+    periods = 6
+    risk = pd.DataFrame(0.2 + 0.3 * d.to_numpy()[:, None] ** 2 + np.arange(periods) * 0.01
+                        + rng.normal(0, 0.005, (300, periods)), index=d.index)
+    risk.loc["A007"] += np.linspace(0, 0.2, periods)
+    excess = beyond_deprivation(risk, d)
+    assert excess.drop(index="A007").abs().max().max() < 0.03
+    assert excess.loc["A007"].iloc[-1] == pytest.approx(0.2, abs=0.03)
+    assert excess.loc["A007"].iloc[0] == pytest.approx(0.0, abs=0.03)
+    with pytest.raises(ValueError, match="deprivation"):
+        beyond_deprivation(risk, d.drop(index="A001"))
 
 
 def test_mann_kendall():

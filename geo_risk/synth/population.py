@@ -109,6 +109,8 @@ AREA_ON_HOUSING = 1.0
 #: Services reach families near an existing centre more: reach x (1 + BOOST e^(-d/RANGE)).
 SERVICE_BOOST = 1.0
 SERVICE_RANGE = 1000.0
+#: Services reach families in the emerging hotspot less: they are not yet present there.
+EMERGING_REACH = 0.5
 #: Planted area effect g of each hotspot: (value at the first refresh, value at the last),
 #: moving linearly between them.
 PLANTED_EFFECT = {"emerging": (0.0, 1.2), "persistent": (0.8, 0.8), "diminishing": (1.2, 0.5)}
@@ -331,7 +333,8 @@ def make_population(
 
     planted = plant_hotspots(oas, hotspot_wards)
     g_oa = _area_effect(oas, planted, tl).to_numpy()
-    reach_oa = np.where(oas.index.isin(planted.loc[planted.hotspot == "emerging", C.OA]), 0.5, 1.0)
+    emerging = oas.index.isin(planted.loc[planted.hotspot == "emerging", C.OA])
+    reach_oa = np.where(emerging, EMERGING_REACH, 1.0)
     reach = reach_oa[oa_of]
     if service_points is not None and len(service_points):
         gap = np.sqrt(((xy[:, None, :] - np.asarray(service_points)[None, :, :]) ** 2).sum(2))
