@@ -32,6 +32,9 @@ default 12, 24):
 - ``area_housing_12m``, ``area_ta_12m``, ``area_da_12m``: housing events, temporary
   accommodation placements and domestic abuse incidents in the household's output area in
   the last 12 months, per household there (how the neighbourhood is changing);
+- ``area_not_gld_3y``: the share of the output area's children who did not reach GLD in
+  the last three academic years' published results, shrunk towards the district's share
+  (what the area's own outcomes say that the household records do not);
 - ``male``, ``months_young`` (September-born 0 ... August-born 11), ``eal``,
   ``age_months``: the child;
 - ``deprivation``, ``imd_decile``: the output area's LSOA, when IMD was supplied.
@@ -61,6 +64,10 @@ LABEL = "not_gld"
 #: Results of the academic year ending in year Y are taken as published on 31 October Y.
 RESULTS_PUBLISHED = (10, 31)
 LABEL_AGE_MONTHS = 42
+#: The area's recent results: academic years looked back on, and the prior's weight in
+#: children (how far a small area's share is shrunk towards the district's).
+AREA_RESULT_YEARS = 3
+AREA_RESULT_PRIOR = 20.0
 _LEVEL = {"early help": 1, "child in need": 2, "child protection": 3, "looked after": 4}
 
 
@@ -188,6 +195,10 @@ def household_features(
         if len(table):
             f[name] = _area_rate(linked, pairs, table[keep(table)], date)
 
+    results = ev.get("school_readiness", empty)
+    if len(results):
+        f["area_not_gld_3y"] = _area_results(linked, pairs, results)
+
     kids = ev.get("child_register", empty)
     if len(kids):
         m = _pairs_with(pairs, kids, "date_of_birth")
@@ -232,6 +243,50 @@ def _area_rate(linked: Linked, pairs: pd.DataFrame, events: pd.DataFrame, date: 
     return in_window / per_oa[oa]
 
 
+def published_on(academic_year: pd.Series) -> pd.Series:
+    """When an academic year's results are published (``RESULTS_PUBLISHED`` after its end)."""
+    year_end = pd.to_numeric(academic_year.astype(str).str[:4], errors="coerce") + 1
+    return pd.to_datetime({"year": year_end, "month": RESULTS_PUBLISHED[0],
+                           "day": RESULTS_PUBLISHED[1]}, errors="coerce")
+
+
+def _area_results(linked: Linked, pairs: pd.DataFrame, results: pd.DataFrame,
+                  *, years: int = AREA_RESULT_YEARS, prior: float = AREA_RESULT_PRIOR
+                  ) -> np.ndarray:
+    """Share of children not reaching GLD in each pair's output area, over the last
+    ``years`` academic years with results published by its as-of date, shrunk towards the district's
+    share over the same years with the weight of ``prior`` children (empirical Bayes, as an
+    output area has a handful of results a year). NaN before any result is published.
+
+    A result counts in the output area of the household it was recorded at. A child's own
+    result is published after it starts school, long after it is described (aged 3½ at
+    most), so it never describes itself.
+    """
+    homes = linked.households.set_index(HOUSEHOLD)[C.OA]
+    results = results.assign(oa=homes.reindex(results[HOUSEHOLD]).to_numpy(),
+                             published=published_on(results["academic_year"]),
+                             not_gld=~results["gld"].astype(bool))
+    results = results.dropna(subset=["oa", "published"])
+    when = np.sort(results["published"].unique())
+    oa_codes = np.unique(homes.to_numpy())
+    year = np.searchsorted(when, results["published"].to_numpy())
+    oa = np.searchsorted(oa_codes, results["oa"].to_numpy())
+    shape = (len(oa_codes), len(when) + 1)
+    n, k = np.zeros(shape), np.zeros(shape)
+    np.add.at(n, (oa, year + 1), 1)
+    np.add.at(k, (oa, year + 1), results["not_gld"].to_numpy(dtype=float))
+    n, k = n.cumsum(axis=1), k.cumsum(axis=1)
+    upto = np.searchsorted(when, pairs["as_of"].to_numpy(), side="right")  # years published
+    since = np.maximum(upto - years, 0)
+    row = np.searchsorted(oa_codes, homes.reindex(pairs[HOUSEHOLD]).to_numpy())
+    area_n = n[row, upto] - n[row, since]
+    area_k = k[row, upto] - k[row, since]
+    total_n, total_k = n.sum(axis=0), k.sum(axis=0)
+    district = (total_k[upto] - total_k[since]) / np.maximum(total_n[upto] - total_n[since], 1)
+    share = (area_k + prior * district) / (area_n + prior)
+    return np.where(upto > 0, share, np.nan)
+
+
 def _age_months(dob: pd.Series, as_of: pd.Series | pd.Timestamp) -> pd.Series:
     as_of = pd.Series(as_of, index=dob.index) if isinstance(as_of, pd.Timestamp) else as_of
     return ((as_of.dt.year - dob.dt.year) * 12 + as_of.dt.month - dob.dt.month
@@ -271,11 +326,8 @@ def build_feature_tables(
 
     results = linked.events.get("school_readiness", pd.DataFrame(
         columns=["child_key", "academic_year", "gld"]))
-    year_end = pd.to_numeric(results["academic_year"].str[:4], errors="coerce") + 1
-    published = pd.to_datetime(
-        {"year": year_end, "month": RESULTS_PUBLISHED[0], "day": RESULTS_PUBLISHED[1]},
-        errors="coerce")
-    results = results[published <= ref].drop_duplicates("child_key", keep="first")
+    results = results[published_on(results["academic_year"]) <= ref]
+    results = results.drop_duplicates("child_key", keep="first")
     labelled = register.merge(results[["child_key", "academic_year", "gld"]], on="child_key")
     labelled = labelled.assign(
         role="labelled",

@@ -124,6 +124,7 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         if len(np.unique(y)) < 2:
             raise ValueError("the training labels hold one class only; need both outcomes")
         groups = np.arange(len(X)) if groups is None else np.asarray(groups)
+        X = X.loc[:, X.notna().any()]  # a feature never seen yet (e.g. no results) says nothing
         self.features_ = list(X.columns)
         booster = HistGradientBoostingClassifier(
             max_iter=self.max_iter, learning_rate=self.learning_rate, max_depth=self.max_depth,

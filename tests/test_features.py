@@ -111,6 +111,30 @@ def test_labelled_children_are_seen_at_three_and_a_half(messy_linked):
     assert set(tables.households["household_key"]) == set(cur["household_key"])
 
 
+def test_area_results_use_only_published_years_shrunk_to_the_district():
+    """The area's recent results: the last three published academic years of its own
+    output area, shrunk towards the district with 20 children's weight; nothing published
+    after the as-of date; NaN before anything is published."""
+    from geo_risk.features import _area_results
+
+    households = pd.DataFrame({"household_key": ["a1", "a2", "b1"],
+                               "oa11cd": ["E1", "E1", "E2"]})
+    rows = [("a1", "2012/13", False)] * 4 + [("a2", "2013/14", True)] * 6 \
+        + [("b1", "2013/14", False)] * 10 + [("a1", "2016/17", False)] * 30
+    results = pd.DataFrame(rows, columns=["household_key", "academic_year", "gld"])
+    linked = Linked(households, {"school_readiness": results}, {}, pd.DataFrame(),
+                    pd.DataFrame())
+    pairs = pd.DataFrame({"household_key": ["a2", "a2", "b1", "a1"],
+                          "as_of": pd.to_datetime(["2013-10-30", "2015-01-01", "2015-01-01",
+                                                   "2017-10-30"])})
+    got = _area_results(linked, pairs, results)
+    assert np.isnan(got[0])  # 2012/13 results are published on 31 October 2013
+    district = 14 / 20  # 2012/13 and 2013/14: 4 + 10 of 20 children did not reach GLD
+    assert got[1] == pytest.approx((4 + 20 * district) / (10 + 20))  # E1: 4 of 10
+    assert got[2] == pytest.approx((10 + 20 * district) / (10 + 20))  # E2: 10 of 10
+    assert got[3] == pytest.approx(got[1])  # 2016/17 is not published until 31 Oct 2017
+
+
 def test_risk_by_refresh_scores_every_refresh_with_one_model(messy_linked):
     from geo_risk.model import RiskModel, feature_columns
     from geo_risk.pipeline import risk_by_refresh
