@@ -153,7 +153,7 @@ _CSS = LEGEND_CSS + """
 
 
 def _layers(oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame], hotspots: pd.DataFrame,
-            sites: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame] | None):
+            sites: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame] | None, ehsa_measure: str = ""):
     """Ward outlines (context, always shown) and the layers as (name, frame, tooltip
     fields, style, legend rows)."""
     web = _web(oas[["geometry"]])
@@ -198,7 +198,9 @@ def _layers(oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame], hotspots: pd
     order = [c for c in EHSA_COLOURS if (h["ehsa_category"] == c).any()]
     layers.append((EHSA, ehsa, [*names, "code", "Predicted risk", "Category"], fill,
                    _legend_rows([(EHSA_COLOURS[c], c[0].upper() + c[1:], "fill")
-                                 for c in order])))
+                                 for c in order])
+                   + (f'<div style="font-size:11px;max-width:190px">Trend over the refreshes '
+                      f'of {html.escape(ehsa_measure)}</div>' if ehsa_measure else "")))
 
     concern = _web(concern_outlines(oas, hotspots["concern"]))
     concern["Area of concern"] = concern["concern"].map(
@@ -345,8 +347,8 @@ def _build(main: str | tuple[str, ...], context: gpd.GeoDataFrame, layers, ctx: 
 
 def write_maps(folder: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame],
                hotspots: pd.DataFrame, ctx: MapContext, *,
-               sites: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame] | None = None
-               ) -> dict[str, Path]:
+               sites: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame] | None = None,
+               ehsa_measure: str = "") -> dict[str, Path]:
     """Write the offline maps into ``folder``; returns map name -> path.
 
     Parameters
@@ -360,10 +362,12 @@ def write_maps(folder: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFra
     sites
         Optional service sites and their catchments (:mod:`geo_risk.siting`): sites
         with ``name``, ``kind``, ``status``, ``newly_covered``, ``cumulative_coverage``.
+    ehsa_measure
+        What the emerging hot spots measure, for their legend.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    context, layers = _layers(oas, tables, hotspots, sites)
+    context, layers = _layers(oas, tables, hotspots, sites, ehsa_measure)
     x0, y0, x1, y1 = oas.to_crs(4326).total_bounds
     written = {}
     maps = {**MAPS, **(SITES_MAP if sites is not None and len(sites[0]) else {})}

@@ -408,7 +408,8 @@ def run_publish(out: Path, oas, areas: AreaResults, summary: dict, *, ctx: MapCo
     """
     out = Path(out)
     sites = (siting.sites, siting.catchments) if siting is not None else None
-    maps = write_maps(out / "maps", oas, areas.tables, areas.hotspots, ctx, sites=sites)
+    maps = write_maps(out / "maps", oas, areas.tables, areas.hotspots, ctx, sites=sites,
+                      ehsa_measure=summary["hotspots"].get("emerging_measure", ""))
     gpkg = write_geopackage(out / "geo_risk.gpkg", oas, areas.tables, areas.hotspots, run_info,
                             extra_layers=site_layers(*sites) if sites else None)
     by_ward = areas.refreshes.by(oas[C.WARD_NAME])
@@ -602,10 +603,11 @@ def run_demo(out: Path, *, seed: int = 1, periods: int = 16,
     synthetic households on real boundaries given by ``files``.
 
     ``out/synth/``: the synthetic world (extracts and truth), then everything
-    :func:`run_pipeline` writes. ``run.json`` also carries the world's facts and the
-    model's figures next to the oracle's (the true risks). Returns ``run.json``.
+    :func:`run_pipeline` writes. ``run.json`` also carries the world's facts, the
+    model's figures next to the oracle's (the true risks) and how the emerging hot spot
+    analysis recovered the planted hotspots. Returns ``run.json``.
     """
-    from geo_risk.synth.checks import describe_world, oracle_figures
+    from geo_risk.synth.checks import describe_world, hotspot_recovery, oracle_figures
     from geo_risk.synth.world import make_world, write_world
 
     out = Path(out)
@@ -631,6 +633,9 @@ def run_demo(out: Path, *, seed: int = 1, periods: int = 16,
                "synth": describe_world(world), **summary}
     summary["model"] = {**summary["model"],
                         **oracle_figures(world, Key.for_demo(seed), model_run)}
+    found = pd.read_csv(out / "areas/oa_hotspots.csv", index_col=0)["ehsa_category"]
+    summary["hotspots"]["planted_recovery"] = hotspot_recovery(
+        world.population.planted, found, build_weights(world.oas))
     summary["seconds"] = round(time.perf_counter() - started, 1)
     (out / "run.json").write_text(json.dumps(summary, indent=2) + "\n")
     log.info("demo finished in %.1f s", summary["seconds"])

@@ -41,7 +41,8 @@ FACTORS: dict[str, list[str]] = {
     "social care": ["sc_open", "sc_12m", "sc_24m", "sc_60m", "sc_level", "sc_months_since"],
     "youth offending": ["yo_24m", "yo_60m"],
     "substance misuse": ["dl_open", "dl_24m", "dl_60m"],
-    "neighbourhood": ["deprivation", "area_housing_12m", "area_ta_12m", "area_da_12m"],
+    "neighbourhood": ["deprivation", "area_housing_12m", "area_ta_12m", "area_da_12m",
+                      "area_not_gld_3y"],
     "child": ["male", "months_young", "eal", "age_months"],
     "family size": ["hh_children", "hh_under5"],
 }
@@ -86,6 +87,8 @@ def _words(factor: str, row: pd.Series) -> str:
             parts.append("lives in one of England's 20% most deprived areas")
         if row.get("area_ta_12m", 0) >= 0.1:
             parts.append("many temporary-accommodation placements nearby")
+        if row.get("area_not_gld_3y", 0) >= 0.45:
+            parts.append("many children nearby not school ready in recent years")
         return ", ".join(parts) or "neighbourhood context"
     if factor == "child":
         return "child factors (age in school year, sex, language)"

@@ -129,7 +129,8 @@ def _sections(r: ReportInputs) -> list[tuple[str, str]]:
         f"<p>Wards whose predicted risk rose most since the previous refresh "
         f"({_e(r.previous_date)}):</p>" + _table(change_table)
         + f"<p>Over all {h['refreshes']} refreshes, <strong>{len(emerging)}</strong> output "
-        "areas are new, consecutive or intensifying hot spots (emerging hot spot analysis)"
+        "areas are new, consecutive or intensifying hot spots (emerging hot spot analysis"
+        + (f" of {_e(h['emerging_measure'])}" if h.get("emerging_measure") else "") + ")"
         + (", most in " + ", ".join(f"{_e(w)} ({n})" for w, n in
                                     emerging_wards.head(3).items()) if len(emerging) else "")
         + "; "
@@ -181,8 +182,9 @@ def _sections(r: ReportInputs) -> list[tuple[str, str]]:
         f"<li>Spatial statistics on output areas' mean predicted risk: global Moran's I "
         f"{h['moran_i']:.2f} (p {moran_p}), local Moran (LISA) and Getis-Ord Gi* with "
         "queen contiguity, false discovery "
-        "rate 5%; emerging hot spots from Gi* over each refresh and its predecessor with a "
-        f"Mann-Kendall trend test ({h['components']} connected component(s), "
+        "rate 5%; emerging hot spots from Gi* over each refresh and its predecessor, a "
+        "trend being a Mann-Kendall trend that also moves the z-score by at least "
+        f"{h.get('min_trend', 0):.2f} ({h['components']} connected component(s), "
         f"{h['isolates']} isolated area(s) not tested).</li>"
         f"<li>Geography: {_e(r.ctx.vintage)}. {_e(r.ctx.attribution)}.</li>"
         + ("<li><strong>All household data in this report is synthetic</strong>, generated "

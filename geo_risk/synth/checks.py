@@ -12,7 +12,7 @@ import pandas as pd
 from geo_risk import columns as C
 from geo_risk.synth.world import World
 
-__all__ = ["describe_world", "household_risk"]
+__all__ = ["describe_world", "hotspot_recovery", "household_risk"]
 
 
 def household_risk(child_risk: pd.DataFrame, refresh: int) -> pd.Series:
@@ -115,3 +115,31 @@ def oracle_figures(world: World, key, model_run) -> dict:
         "flagged_unknown_share": round(
             float((~households.loc[households["flagged"], "known"]).mean()), 4),
     }
+
+
+def hotspot_recovery(planted: pd.DataFrame, categories: pd.Series, weights) -> dict:
+    """How an emerging hot spot analysis recovers each planted hotspot.
+
+    ``planted``: the world's ``oa11cd``, ``hotspot`` and ``expected_category`` (categories
+    joined by "|"); ``categories``: each OA's emerging hot spot category; ``weights``: the
+    run's :class:`~geo_risk.hotspots.Weights`. Per hotspot: ``recall`` (share of its OAs in
+    an expected category), ``classed_oas`` (OAs anywhere in those categories) and
+    ``outside_share`` (of those, the share outside the hotspot and its first-order
+    neighbours).
+    """
+    adjacency = weights.binary()
+    position = {code: i for i, code in enumerate(weights.ids)}
+    out = {}
+    for kind, group in planted.groupby("hotspot", sort=False):
+        expected = set(group["expected_category"].iat[0].split("|"))
+        wanted = {f"{c} hot spot" for c in expected}
+        members = [position[c] for c in group[C.OA]]
+        near = set(members) | set(adjacency[members].indices)
+        classed = np.flatnonzero(categories.reindex(weights.ids).isin(wanted).to_numpy())
+        out[kind] = {
+            "recall": round(float(categories.reindex(group[C.OA]).isin(wanted).mean()), 4),
+            "classed_oas": len(classed),
+            "outside_share": round(float(np.mean([i not in near for i in classed]))
+                                   if len(classed) else 0.0, 4),
+        }
+    return out
