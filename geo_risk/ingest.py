@@ -242,7 +242,6 @@ def clean_extract(extract: Extract) -> tuple[pd.DataFrame, pd.DataFrame]:
     content = raw.drop(columns="row")
     first = content.groupby(list(content.columns), sort=False).ngroup()
     dup = content.duplicated(keep="first")
-    reasons["*dup"] = np.where(dup, "duplicate_row", "")
     first_row = raw["row"].groupby(first).transform("first")
 
     for name, spec in schema.columns.items():
@@ -291,6 +290,9 @@ def clean_extract(extract: Extract) -> tuple[pd.DataFrame, pd.DataFrame]:
         has_any = pd.concat([raw[c] != "" for c in present], axis=1).any(axis=1)
         reasons[f"*{group[0]}"] = np.where(has_any, "", "location_missing")
 
+    # last: a copy of a row that fails a check fails it too (two households' rows that
+    # both lost their UPRN can be identical without being one record twice)
+    reasons["*dup"] = np.where(dup, "duplicate_row", "")
     first_bad = reasons.ne("").idxmax(axis=1).where(reasons.ne("").any(axis=1))
     bad = first_bad.notna().to_numpy()
     column = first_bad[bad].str.lstrip("*").replace({"dup": ""})

@@ -607,7 +607,7 @@ def run_demo(out: Path, *, seed: int = 1, periods: int = 16,
     model's figures next to the oracle's (the true risks) and how the emerging hot spot
     analysis recovered the planted hotspots. Returns ``run.json``.
     """
-    from geo_risk.synth.checks import describe_world, hotspot_recovery, oracle_figures
+    from geo_risk.synth.checks import describe_world, oracle_figures, planted_recovery
     from geo_risk.synth.world import make_world, write_world
 
     out = Path(out)
@@ -634,8 +634,7 @@ def run_demo(out: Path, *, seed: int = 1, periods: int = 16,
     summary["model"] = {**summary["model"],
                         **oracle_figures(world, Key.for_demo(seed), model_run)}
     found = pd.read_csv(out / "areas/oa_hotspots.csv", index_col=0)["ehsa_category"]
-    summary["hotspots"]["planted_recovery"] = hotspot_recovery(
-        world.population.planted, found, build_weights(world.oas))
+    summary["hotspots"]["planted_recovery"] = planted_recovery(out, world.oas, found)
     summary["seconds"] = round(time.perf_counter() - started, 1)
     (out / "run.json").write_text(json.dumps(summary, indent=2) + "\n")
     log.info("demo finished in %.1f s", summary["seconds"])

@@ -109,6 +109,10 @@ def run_hotspots(out: Path, *, time_lag: int = 1, alpha: float = 0.05,
                                     permutations=permutations,
                                     random_state=state.get("random_state", 0))
     found["withheld_cells"] = len(areas.release_log)
+    if "planted_recovery" in summary["hotspots"]:  # a synthetic run: score it again
+        from geo_risk.synth.checks import planted_recovery
+
+        found["planted_recovery"] = planted_recovery(out, oas, hotspots["ehsa_category"])
     areas = AreaResults(areas.tables, areas.release_log, hotspots, areas.refreshes, found)
     summary["hotspots"] = found
     siting = None

@@ -50,8 +50,8 @@ def test_emerging_hotspot_is_vange_and_rises(world, facts):
 def test_persistent_and_diminishing_hotspots(world):
     risk, planted = world.child_risk, world.population.planted
     assert planted.groupby("hotspot").size().to_dict() == {
-        "diminishing": 12, "emerging": len(planted[planted.hotspot == "emerging"]),
-        "persistent": 12}
+        "diminishing": 16, "emerging": len(planted[planted.hotspot == "emerging"]),
+        "persistent": 16}
     assert planted[C.OA].is_unique
     town_mean = risk.groupby("refresh")["p_not_gld"].mean()
     for kind, trend in [("persistent", 0), ("diminishing", -1)]:

@@ -6,13 +6,15 @@ emerging hotspot's rise and how much of the highest true risk services already k
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
 from geo_risk import columns as C
 from geo_risk.synth.world import World
 
-__all__ = ["describe_world", "hotspot_recovery", "household_risk"]
+__all__ = ["describe_world", "hotspot_recovery", "household_risk", "planted_recovery"]
 
 
 def household_risk(child_risk: pd.DataFrame, refresh: int) -> pd.Series:
@@ -143,3 +145,14 @@ def hotspot_recovery(planted: pd.DataFrame, categories: pd.Series, weights) -> d
                                    if len(classed) else 0.0, 4),
         }
     return out
+
+
+def planted_recovery(out: Path, oas, categories: pd.Series) -> dict | None:
+    """:func:`hotspot_recovery` of a run in ``out`` whose world was written to
+    ``out/synth`` (as ``geo-risk demo`` does); None for a run without a synthetic truth."""
+    from geo_risk.hotspots import build_weights
+
+    path = Path(out) / "synth/truth/planted_hotspots.csv"
+    if not path.is_file():
+        return None
+    return hotspot_recovery(pd.read_csv(path), categories, build_weights(oas))
