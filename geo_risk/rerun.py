@@ -112,7 +112,9 @@ def run_hotspots(out: Path, *, time_lag: int = 1, alpha: float = 0.05,
     if "planted_recovery" in summary["hotspots"]:  # a synthetic run: score it again
         from geo_risk.synth.checks import planted_recovery
 
-        found["planted_recovery"] = planted_recovery(out, oas, hotspots["ehsa_category"])
+        recovery = planted_recovery(out, oas, hotspots["ehsa_category"])
+        if recovery is not None:
+            found["planted_recovery"] = recovery
     areas = AreaResults(areas.tables, areas.release_log, hotspots, areas.refreshes, found)
     summary["hotspots"] = found
     siting = None

@@ -138,6 +138,8 @@ def test_hotspots_command_on_a_finished_run(demo, tmp_path):
     run = tmp_path / "run"
     shutil.copytree(out, run, ignore=shutil.ignore_patterns("synth", "pseudonymised"))
     shutil.copytree(out / "synth/sites", run / "synth/sites")  # the siting's candidates
+    (run / "synth/truth").mkdir()  # and what the planted recovery is scored against
+    shutil.copy(out / "synth/truth/planted_hotspots.csv", run / "synth/truth")
     result = CliRunner().invoke(app, ["hotspots", "--in", str(run)])
     assert result.exit_code == 0, result.output
     again = json.loads((run / "run.json").read_text())["hotspots"]
