@@ -145,10 +145,11 @@ def test_hotspots_command_on_a_finished_run(demo, tmp_path):
     again = json.loads((run / "run.json").read_text())["hotspots"]
     assert again == summary["hotspots"]  # same settings, same seed: the same answer
     result = CliRunner().invoke(app, ["hotspots", "--in", str(run), "--time-lag", "0",
-                                      "--permutations", "999"])
+                                      "--min-trend", "0", "--permutations", "999"])
     assert result.exit_code == 0, result.output
     after = json.loads((run / "run.json").read_text())
     assert after["hotspots"]["time_lag"] == 0 and after["hotspots"]["permutations"] == 999
+    assert after["hotspots"]["min_trend"] == 0 and "planted_recovery" in after["hotspots"]
     assert after["hotspots"]["emerging_hot_spots"] != summary["hotspots"]["emerging_hot_spots"]
     table = pd.read_csv(run / "areas/oa_hotspots.csv", index_col=0)
     assert table["ehsa_category"].value_counts().to_dict() == {
