@@ -200,7 +200,8 @@ def _layers(oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame], hotspots: pd
                    _legend_rows([(EHSA_COLOURS[c], c[0].upper() + c[1:], "fill")
                                  for c in order])
                    + (f'<div style="font-size:11px;max-width:190px">Trend in '
-                      f'{html.escape(ehsa_measure)} over the refreshes</div>' if ehsa_measure else "")))
+                      f'{html.escape(ehsa_measure)} over the refreshes</div>'
+                      if ehsa_measure else "")))
 
     concern = _web(concern_outlines(oas, hotspots["concern"]))
     concern["Area of concern"] = concern["concern"].map(
