@@ -167,7 +167,7 @@ def _sections(r: ReportInputs) -> list[tuple[str, str]]:
         + '</ul><p>The full model card: <a href="model/model_card.html">model card</a>.</p>')
 
     low, high = r.linkage_match
-    moran_p = "< 0.001" if h["moran_p"] < 0.001 else f"= {h['moran_p']:.3f}"
+    moran_p = "&lt; 0.001" if h["moran_p"] < 0.001 else f"= {h['moran_p']:.3f}"
     notes = (
         "<ul>"
         "<li>Each partner pseudonymised its extract before sharing it (keyed HMAC-SHA256); "
