@@ -11,6 +11,7 @@ import pytest
 import shapely
 
 from geo_risk.hotspots import (
+    EHSA_BEYOND,
     EHSA_CATEGORIES,
     benjamini_hochberg,
     beyond_deprivation,
@@ -230,3 +231,32 @@ def test_concern_outlines_dissolve_adjacent_areas_only():
         ["known", 1], ["known", 3], ["newly identified", 3]]
     assert parts["wards"].tolist() == ["East", "West", "East, West"]
     assert (parts.geom_type == "Polygon").all()
+
+
+def test_a_run_measures_emerging_hot_spots_beyond_deprivation_when_it_has_imd(tmp_path):
+    """With deprivation, a deprived block that is hot throughout is not an emerging or
+    persistent hot spot; a block rising beyond it is. Without deprivation the run says it
+    measured risk itself, and the deprived block is persistent."""
+    from geo_risk.hotspots import EHSA_RISK
+    from geo_risk.pipeline import find_hotspots
+
+    areas = _grid(12).assign(wd13nm=lambda g: np.where(g.geometry.centroid.x < 600, "W", "E"))
+    rng = np.random.default_rng(4)
+    deprived = [f"A{j * 12 + i:03d}" for j in range(3) for i in range(3)]
+    rising = [f"A{j * 12 + i:03d}" for j in range(8, 11) for i in range(8, 11)]
+    areas["deprivation"] = rng.uniform(0.1, 0.5, len(areas))
+    areas.loc[deprived, "deprivation"] = 0.95
+    periods = 10
+    risk = pd.DataFrame(0.2 + 0.3 * areas["deprivation"].to_numpy()[:, None] ** 2
+                        + rng.normal(0, 0.01, (len(areas), periods)), index=areas.index)
+    risk.loc[rising] += np.linspace(0, 0.15, periods)
+    current = pd.DataFrame({"mean_risk": risk.iloc[:, -1], "known_share": 0.1})
+    emerging = {"new hot spot", "consecutive hot spot", "intensifying hot spot"}
+    table, summary = find_hotspots(tmp_path, areas, current, risk, permutations=99)
+    assert summary["emerging_measure"] == EHSA_BEYOND
+    assert table.loc[rising, "ehsa_category"].isin(emerging).mean() >= 0.8
+    assert table.loc[deprived, "ehsa_category"].eq("no pattern").mean() >= 0.8
+    table, summary = find_hotspots(tmp_path, areas.drop(columns="deprivation"), current, risk,
+                                   permutations=99)
+    assert summary["emerging_measure"] == EHSA_RISK
+    assert table.loc[deprived, "ehsa_category"].eq("persistent hot spot").mean() >= 0.8
