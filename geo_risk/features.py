@@ -219,6 +219,14 @@ _AREA_RATES = [
 ]
 
 
+def _home_areas(linked: Linked) -> tuple[int, pd.Series]:
+    """How many output areas the households live in, and each household's area as a row
+    number (0 to that count - 1), indexed by household key."""
+    homes = linked.households.set_index(HOUSEHOLD)[C.OA]
+    codes, rows = np.unique(homes.to_numpy(), return_inverse=True)
+    return len(codes), pd.Series(rows, index=homes.index)
+
+
 def _area_rate(linked: Linked, pairs: pd.DataFrame, events: pd.DataFrame, date: str
                ) -> np.ndarray:
     """Events in each pair's output area in the 365 days up to its as-of date, per household.
@@ -226,13 +234,11 @@ def _area_rate(linked: Linked, pairs: pd.DataFrame, events: pd.DataFrame, date: 
     Daily cumulative counts per OA make every window exact to the day, so nothing after
     the as-of date is counted.
     """
-    homes = linked.households.set_index(HOUSEHOLD)[C.OA]
-    oa_codes, oa_of_home = np.unique(homes.to_numpy(), return_inverse=True)
-    per_oa = np.bincount(oa_of_home, minlength=len(oa_codes))
-    home_index = pd.Series(oa_of_home, index=homes.index)
+    areas, home_index = _home_areas(linked)
+    per_oa = np.bincount(home_index, minlength=areas)
     start = min(events[date].min(), pairs["as_of"].min()) - pd.Timedelta(days=366)
     days = int((max(events[date].max(), pairs["as_of"].max()) - start).days) + 1
-    counts = np.zeros((len(oa_codes), days + 1), dtype=np.int32)
+    counts = np.zeros((areas, days + 1), dtype=np.int32)
     ev_oa = home_index.reindex(events[HOUSEHOLD]).to_numpy()
     ev_day = (events[date] - start).dt.days.to_numpy()
     np.add.at(counts, (ev_oa, ev_day + 1), 1)
@@ -254,31 +260,31 @@ def _area_results(linked: Linked, pairs: pd.DataFrame, results: pd.DataFrame,
                   *, years: int = AREA_RESULT_YEARS, prior: float = AREA_RESULT_PRIOR
                   ) -> np.ndarray:
     """Share of children not reaching GLD in each pair's output area, over the last
-    ``years`` academic years with results published by its as-of date, shrunk towards the district's
-    share over the same years with the weight of ``prior`` children (empirical Bayes, as an
-    output area has a handful of results a year). NaN before any result is published.
+    ``years`` academic years with results published by its as-of date, shrunk towards the
+    district's share over the same years with the weight of ``prior`` children (empirical
+    Bayes, as an output area has a handful of results a year). NaN before any result is
+    published.
 
     A result counts in the output area of the household it was recorded at. A child's own
     result is published after it starts school, long after it is described (aged 3½ at
     most), so it never describes itself.
     """
-    homes = linked.households.set_index(HOUSEHOLD)[C.OA]
-    results = results.assign(oa=homes.reindex(results[HOUSEHOLD]).to_numpy(),
+    areas, home_index = _home_areas(linked)
+    results = results.assign(oa=home_index.reindex(results[HOUSEHOLD]).to_numpy(),
                              published=published_on(results["academic_year"]),
                              not_gld=~results["gld"].astype(bool))
     results = results.dropna(subset=["oa", "published"])
     when = np.sort(results["published"].unique())
-    oa_codes = np.unique(homes.to_numpy())
     year = np.searchsorted(when, results["published"].to_numpy())
-    oa = np.searchsorted(oa_codes, results["oa"].to_numpy())
-    shape = (len(oa_codes), len(when) + 1)
+    oa = results["oa"].to_numpy(dtype=int)
+    shape = (areas, len(when) + 1)
     n, k = np.zeros(shape), np.zeros(shape)
     np.add.at(n, (oa, year + 1), 1)
     np.add.at(k, (oa, year + 1), results["not_gld"].to_numpy(dtype=float))
     n, k = n.cumsum(axis=1), k.cumsum(axis=1)
     upto = np.searchsorted(when, pairs["as_of"].to_numpy(), side="right")  # years published
     since = np.maximum(upto - years, 0)
-    row = np.searchsorted(oa_codes, homes.reindex(pairs[HOUSEHOLD]).to_numpy())
+    row = home_index.reindex(pairs[HOUSEHOLD]).to_numpy()
     area_n = n[row, upto] - n[row, since]
     area_k = k[row, upto] - k[row, since]
     total_n, total_k = n.sum(axis=0), k.sum(axis=0)

@@ -84,6 +84,7 @@ def test_row_reasons_and_reconciliation(tmp_path):
         "900000000003,SS1 1AB,12/31/2016,rent arrears",      # US date
         "900000000003,SS1 1AB,2016-12-30,eviction",          # unknown category
         "900000000003,SS1 1AB,,rent arrears",                # missing date
+        ",SS1 1AA,2015-01-01,overcrowding",                  # another household's, no UPRN
     ]
     extract = read_extract(_write(tmp_path, "housing.csv", HOUSING + "\n".join(rows) + "\n"),
                            "housing")
@@ -93,7 +94,8 @@ def test_row_reasons_and_reconciliation(tmp_path):
     assert kept["uprn"].tolist() == ["900000000001", "900000000002"]
     got = dict(zip(rejects["row"], rejects["reason"], strict=True))
     assert got == {3: "duplicate_row", 4: "uprn_lost_digits", 5: "uprn_missing",
-                   7: "date_invalid", 8: "category_unknown", 9: "value_missing"}
+                   7: "date_invalid", 8: "category_unknown", 9: "value_missing",
+                   10: "uprn_missing"}  # a copy of row 5, but no UPRN says one household
     assert "(row 2)" in rejects.set_index("row").loc[3, "detail"]
     assert set(rejects.columns) == {"file", "row", "column", "reason", "detail"}
     assert not rejects.isin(["900000000001", "9.00000E+11"]).any().any()

@@ -103,6 +103,17 @@ def test_household_score_flags_and_known():
     assert by_key.loc["h1", "reasons"] == "1 housing event in the last 12 months"
 
 
+def test_neighbourhood_reasons_name_the_area_facts():
+    from geo_risk.reasons import _words
+
+    row = pd.Series({"deprivation": 0.9, "area_ta_12m": 0.0, "area_not_gld_3y": 0.5})
+    assert _words("neighbourhood", row) == (
+        "lives in one of England's 20% most deprived areas, many children nearby not "
+        "school ready in recent years")
+    calm = pd.Series({"deprivation": 0.2, "area_ta_12m": 0.0, "area_not_gld_3y": 0.3})
+    assert _words("neighbourhood", calm) == "neighbourhood context"
+
+
 def test_fairness_warns_on_a_gap():
     rng = np.random.default_rng(2)
     n = 4000

@@ -219,6 +219,10 @@ def test_report_reads_as_a_board_member_needs(demo):
     top = re.findall(r"<tbody><tr><td>([^<]+)</td>", page)[0]
     assert top == "Vange"  # the planted emerging hotspot has the highest predicted risk
     assert "30 September 2017" in text  # the previous refresh
+    assert ("emerging hot spot analysis of mean predicted risk beyond what deprivation "
+            "predicts") in text and "(p &lt; 0.001)" in page
+    legend = (out / "maps/hotspots.html").read_text(encoding="utf-8")
+    assert "Trend in mean predicted risk beyond what deprivation predicts" in legend
     assert "<svg" in page and all(f'href="{p}"' in page for p in MAP_FILES)
     restricted = pd.read_csv(out / "restricted/flagged_households.csv")
     assert not set(restricted["household_key"]) & set(re.findall(r"[0-9a-f]{16,}", page))
