@@ -110,7 +110,26 @@ def _read_oa_layer(path: Path) -> gpd.GeoDataFrame:
     layer = layer[[C.OA, layer.geometry.name]]
     if layer.geometry.name != "geometry":
         layer = layer.rename_geometry("geometry")
+    _check_coordinates(layer, path)
     return layer.to_crs(C.BNG)
+
+
+def _check_coordinates(layer: gpd.GeoDataFrame, path: Path) -> None:
+    """Coordinates must fit the CRS the file declares: a GeoJSON without a ``crs`` member
+    is read as longitude/latitude, so metres there are a CRS problem, not bad polygons."""
+    if not layer.crs.is_geographic or layer.empty:
+        return
+    x0, y0, x1, y1 = layer.total_bounds
+    if min(x0, y0) >= -180 and max(x1, y1) <= 180 and min(y0, -y1) >= -90:
+        return
+    metres = 0 <= x0 and x1 <= 700_000 and 0 <= y0 and y1 <= 1_300_000
+    guess = ("they look like British National Grid metres (EPSG:27700): save the file with "
+             "that CRS (in QGIS: Export > Save Features As, CRS EPSG:27700)" if metres else
+             "save the file with the CRS its coordinates are in")
+    raise CRSError(
+        f"{path}: the file says its coordinates are longitude/latitude ({layer.crs.name}), "
+        f"but they run from ({x0:,.0f}, {y0:,.0f}) to ({x1:,.0f}, {y1:,.0f}), which cannot be "
+        f"degrees; {guess}. A GeoJSON without a 'crs' member is read as longitude/latitude.")
 
 
 def load_boundaries(files: BoundaryFiles = DEFAULT_BOUNDARIES) -> gpd.GeoDataFrame:
@@ -150,23 +169,22 @@ def load_boundaries(files: BoundaryFiles = DEFAULT_BOUNDARIES) -> gpd.GeoDataFra
         if column not in lookup:
             lookup[column] = lookup[default] if default else ""
 
-    _check_unique(oas[C.OA], files.oa)
-    _check_unique(lookup[C.OA], files.lookup)
+    problems = [_repeated(oas[C.OA], files.oa), _repeated(lookup[C.OA], files.lookup)]
     only_layer = sorted(set(oas[C.OA]) - set(lookup[C.OA]))
     only_lookup = sorted(set(lookup[C.OA]) - set(oas[C.OA]))
     if only_layer or only_lookup:
-        raise BoundaryError(
+        problems.append(
             f"{files.oa} and {files.lookup} disagree: {len(only_layer)} OA(s) have no lookup row "
             f"(e.g. {', '.join(only_layer[:3]) or 'none'}) and {len(only_lookup)} lookup row(s) "
             f"have no polygon (e.g. {', '.join(only_lookup[:3]) or 'none'}). "
-            "Use a lookup of the same census vintage as the boundaries."
-        )
-    invalid = oas.loc[~oas.geometry.is_valid, C.OA].tolist()
-    if invalid:
-        raise BoundaryError(
-            f"{files.oa}: {len(invalid)} invalid polygon(s), e.g. {', '.join(invalid[:3])}; "
-            "repair them in a GIS (e.g. QGIS 'Fix geometries') and try again."
-        )
+            "Use a lookup of the same census vintage as the boundaries.")
+    oas = _repair(oas, files.oa)
+    problems.append(_overlaps(oas, files.oa))
+    problems = [p for p in problems if p]
+    if problems:
+        raise BoundaryError(" ".join(problems) if len(problems) == 1 else
+                            f"{len(problems)} problems: " + " ".join(
+                                f"({i}) {p}" for i, p in enumerate(problems, start=1)))
 
     areas = oas.merge(lookup[C.LOOKUP_COLUMNS], on=C.OA, how="left")
     if files.imd is not None:
@@ -177,13 +195,61 @@ def load_boundaries(files: BoundaryFiles = DEFAULT_BOUNDARIES) -> gpd.GeoDataFra
     return areas
 
 
-def _check_unique(codes: pd.Series, path: Path) -> None:
+def _repeated(codes: pd.Series, path: Path) -> str | None:
     repeated = codes[codes.duplicated()].unique().tolist()
-    if repeated:
-        raise BoundaryError(
-            f"{path}: {len(repeated)} OA code(s) appear more than once, e.g. "
-            f"{', '.join(repeated[:3])}; each output area must appear once (dissolve parts first)."
-        )
+    if not repeated:
+        return None
+    return (f"{path}: {len(repeated)} OA code(s) appear more than once, e.g. "
+            f"{', '.join(repeated[:3])}; each output area must appear once (dissolve parts "
+            "first).")
+
+
+def _repair(oas: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
+    """Invalid polygons (ONS's own full-resolution files have a few self-intersecting
+    rings) are taken as published and repaired, saying so; what is left of a polygon
+    must still be a polygon."""
+    geoms = oas.geometry.to_numpy()
+    invalid = ~shapely.is_valid(geoms)
+    if not invalid.any():
+        return oas
+    fixed = geoms.copy()
+    repaired = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
+    polygonal = [shapely.union_all([g for g in shapely.get_parts(r)
+                                    if g.geom_type in {"Polygon", "MultiPolygon"}])
+                 for r in repaired]
+    fixed[invalid] = polygonal
+    codes = oas.loc[invalid, C.OA].tolist()
+    log.warning("%s: repaired %d invalid polygon(s) (self-intersecting rings), e.g. %s",
+                path, len(codes), ", ".join(codes[:3]))
+    return oas.set_geometry(fixed)
+
+
+#: Two output areas sharing more than this much area overlap (m²); less is digitising noise.
+OVERLAP_TOLERANCE = 1.0
+
+
+def _overlaps(oas: gpd.GeoDataFrame, path: Path) -> str | None:
+    """Output areas must not overlap: a household inside two would be placed in one of
+    them at random. Returns the problem, naming the codes and the area shared."""
+    geoms = oas.geometry.to_numpy()
+    left, right = oas.sindex.query(geoms, predicate="intersects")
+    pair = left < right
+    left, right = left[pair], right[pair]
+    inner = shapely.relate_pattern(geoms[left], geoms[right], "T********")
+    left, right = left[inner], right[inner]
+    if not len(left):
+        return None
+    shared = shapely.area(shapely.intersection(geoms[left], geoms[right]))
+    big = shared > OVERLAP_TOLERANCE
+    if not big.any():
+        return None
+    codes = oas[C.OA].to_numpy()
+    worst = np.argsort(-shared[big])[:3]
+    pairs = [f"{codes[left[big][i]]} and {codes[right[big][i]]} "
+             f"({shared[big][i]:,.0f} m²)" for i in worst]
+    return (f"{path}: {int(big.sum())} pair(s) of output areas overlap, e.g. "
+            f"{', '.join(pairs)}; a household there would be placed in either. Use "
+            "boundaries that tile without overlaps (ONS's published OA files do).")
 
 
 def _join_imd(areas: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:

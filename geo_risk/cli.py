@@ -7,6 +7,7 @@ traceback, and exit with status 2.
 from __future__ import annotations
 
 import logging
+import traceback
 from pathlib import Path
 from typing import Annotated
 
@@ -44,6 +45,28 @@ def _setup_logging(verbose: bool) -> None:
 def _fail(err: GeoRiskError) -> None:
     console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
+
+
+def entry() -> None:
+    """The ``geo-risk`` command: a problem the user can fix is one ``error:`` line (see
+    :func:`_fail`); anything else is a bug, reported in one line too, without its message
+    (which may quote a value from the data) unless ``--verbose`` asks for the traceback."""
+    try:
+        app()
+    except GeoRiskError as err:  # raised outside a command's own handler
+        console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False,
+                      soft_wrap=True)
+        raise SystemExit(2) from None
+    except Exception as err:
+        if logging.getLogger().isEnabledFor(logging.DEBUG):
+            raise
+        frame = traceback.extract_tb(err.__traceback__)[-1]
+        console.print(
+            f"[bold red]error:[/] geo-risk stopped on an unexpected {type(err).__name__} in "
+            f"{escape(Path(frame.filename).name)} line {frame.lineno}. This is a bug; its "
+            "message is withheld because it may quote your data. Run again with --verbose "
+            "for the traceback and report it.", highlight=False, soft_wrap=True)
+        raise SystemExit(1) from None
 
 
 def _version(value: bool) -> None:
@@ -164,11 +187,11 @@ def link(
 ) -> None:
     """Link pseudonymised extracts by household, geocode them to output areas and build the
     household and child tables as of the reference date."""
-    from geo_risk.pipeline import run_link
+    from geo_risk.run.pipeline import run_link
 
     try:
         when = _date(reference_date)
-        files = _boundary_files(boundaries, lookup, imd)
+        files = _real_boundary_files(boundaries, lookup, imd)
         features, linked = run_link(in_dir, out, reference_date=when, files=files,
                                     min_match_rate=min_match_rate)
     except GeoRiskError as err:
@@ -199,11 +222,15 @@ def model(
     seed: Seed = 1,
 ) -> None:
     """Train and validate the risk model on past cohorts, score today's under-fives, flag
-    households and explain why. Writes OUT/model (model card, validation, fairness) and the
+    households and explain why. Writes OUT/publish/model (model card, validation, fairness) and the
     restricted list OUT/restricted/flagged_households.csv."""
     from geo_risk.model import Capacity
-    from geo_risk.pipeline import read_feature_tables, run_model
+    from geo_risk.run.folder import RunFolder
+    from geo_risk.run.pipeline import read_feature_tables, run_model
 
+    if threshold is None and capacity == 0:
+        _fail(GeoRiskError("--capacity 0 flags no household; give a share above 0 (0.05 = "
+                           "the top 5%) or a number."))
     if threshold is not None:
         cap = Capacity(share=None, threshold=threshold)
     elif capacity >= 1:
@@ -212,8 +239,8 @@ def model(
         cap = Capacity(share=capacity)
     try:
         tables = read_feature_tables(in_dir)
-        result = run_model(tables, out, capacity=cap, known_within_months=known_within,
-                           random_state=seed)
+        result = run_model(tables, RunFolder(out), capacity=cap,
+                           known_within_months=known_within, random_state=seed)
     except GeoRiskError as err:
         _fail(err)
     m = result.summary
@@ -236,6 +263,18 @@ def _date(text: str) -> str:
                            "YYYY-MM-DD, e.g. 2017-12-31.") from None
 
 
+def _real_boundary_files(boundaries: Path | None, lookup: Path | None, imd: Path | None
+                         ) -> BoundaryFiles:
+    """Boundaries for a command on real extracts: never the synthetic town."""
+    if boundaries is None or lookup is None:
+        missing = " and ".join(o for o, v in [("--boundaries", boundaries),
+                                               ("--lookup", lookup)] if v is None)
+        raise GeoRiskError(f"{missing} missing: real extracts are placed in your own output "
+                           "areas; pass --boundaries OA_FILE --lookup LOOKUP.csv (and --imd "
+                           "IMD.csv for deprivation).")
+    return BoundaryFiles(boundaries, lookup, imd)
+
+
 def _boundary_files(boundaries: Path | None, lookup: Path | None, imd: Path | None
                     ) -> BoundaryFiles:
     if (boundaries is None) != (lookup is None):
@@ -251,10 +290,10 @@ def _boundary_files(boundaries: Path | None, lookup: Path | None, imd: Path | No
 def demo(out: Out = Path("out/demo"), seed: Seed = 1, boundaries: OAFile = None,
          lookup: LookupFile = None, imd: IMDFile = None) -> None:
     """The whole job on a synthetic world: the embedded town, or synthetic households on
-    real boundaries (--boundaries, --lookup, --imd). Writes OUT/index.html (the board
-    report), OUT/maps/, OUT/geo_risk.gpkg, OUT/restricted/, OUT/run.json and the stages'
-    folders."""
-    from geo_risk.pipeline import run_demo
+    real boundaries (--boundaries, --lookup, --imd). Writes OUT/publish/ (the board report
+    index.html, maps/, geo_risk.gpkg, run.json), OUT/restricted/, OUT/work/ and OUT/synth/
+    (the world and synth/evaluation.json, the run scored against its truth)."""
+    from geo_risk.synth.demo import run_demo
 
     try:
         files = _boundary_files(boundaries, lookup, imd)
@@ -262,10 +301,11 @@ def demo(out: Out = Path("out/demo"), seed: Seed = 1, boundaries: OAFile = None,
             summary = run_demo(out, seed=seed, files=files)
     except GeoRiskError as err:
         _fail(err)
-    s = summary["synth"]
+    evaluation = summary["evaluation"]
+    s = evaluation["synth"]
     console.print(
         f"[bold]geo-risk demo[/] -> {out}  (reference date {summary['reference_date']}, "
-        f"{summary['seconds']} s)\n"
+        f"{evaluation['seconds']} s)\n"
         f"  {s['households']:,} households, {s['households_with_under_fives']:,} with "
         f"under-fives; {s['not_gld_rate']:.1%} of {s['labelled_children']:,} labelled children "
         f"not school ready (worst ward {s['worst_ward']} {s['worst_ward_not_gld_rate']:.1%})\n"
@@ -275,7 +315,7 @@ def demo(out: Out = Path("out/demo"), seed: Seed = 1, boundaries: OAFile = None,
         f"  top {s['top_households']} households by true risk: "
         f"{s['top_households_unknown_share']:.0%} unknown to social care / early help",
         highlight=False)
-    m = summary["model"]
+    m = {**summary["model"], **evaluation["model"]}
     console.print(
         f"  model: {m['headline']} (AUC {m['holdout_auc']:.3f} = "
         f"{m['auc_ratio_to_oracle']:.0%} of the oracle's; calibration slope "
@@ -290,6 +330,9 @@ def _count(value) -> str:
 
 
 def _print_outputs(out: Path, summary: dict) -> None:
+    from geo_risk.run.folder import RunFolder
+
+    folder = RunFolder(out)
     k = summary["linkage"]
     worst = min(k["sources"], key=lambda r: r["match_rate"])
     h = summary["hotspots"]
@@ -299,9 +342,9 @@ def _print_outputs(out: Path, summary: dict) -> None:
         f"source; lowest match rate {worst['source']} {worst['match_rate']:.1%}\n"
         f"  hotspots: Moran's I {h['moran_i']:.3f}; {h['known_concern_oas']} OAs in known and "
         f"{h['new_concern_oas']} in newly identified areas of concern\n"
-        f"  board report {out / 'index.html'}; maps {out / 'maps'}; GeoPackage "
-        f"{out / 'geo_risk.gpkg'}\n"
-        f"  restricted list {out / 'restricted/flagged_households.csv'} (never publish)",
+        f"  publish: board report {folder.report}; maps {folder.maps}; GeoPackage "
+        f"{folder.geopackage}\n"
+        f"  restricted list {folder.flagged} (never publish)",
         highlight=False)
 
 
@@ -317,8 +360,8 @@ def run(
     areas and hotspots, then the board report (OUT/index.html), offline maps (OUT/maps/),
     the GeoPackage (OUT/geo_risk.gpkg), the restricted flagged list and OUT/run.json."""
     from geo_risk.config import EXAMPLE, load_config
-    from geo_risk.pipeline import run_pipeline
     from geo_risk.pseudonymise import Key
+    from geo_risk.run.pipeline import run_pipeline
 
     if example:
         typer.echo(EXAMPLE.read_text(encoding="utf-8"), nl=False)
@@ -365,7 +408,7 @@ def site(
     """Where to site services: the new sites that bring the most expected at-risk demand
     within reach (PySAL spopt, CBC). Writes IN/siting/, the sites map and GeoPackage layers,
     and a section of the board report."""
-    from geo_risk.rerun import run_siting
+    from geo_risk.run.rerun import run_siting
     from geo_risk.siting import SitingSettings
 
     if (p is None) == (coverage is None):
@@ -380,7 +423,7 @@ def site(
         _fail(err)
     s = summary["siting"]
     console.print(
-        f"[bold]geo-risk site[/] -> {in_dir / 'siting'}: {s['model']} ({s['status']}, "
+        f"[bold]geo-risk site[/] -> {in_dir / 'publish/siting'}: {s['model']} ({s['status']}, "
         f"{s['solve_seconds']:.1f} s): {len(s['new_sites'])} new sites bring "
         f"{s['coverage']:.1%} of expected demand within reach (existing sites "
         f"{s['existing_coverage']:.1%})\n  " + "\n  ".join(
@@ -407,20 +450,22 @@ def hotspots(
 ) -> None:
     """Where risk concentrates: Moran's I, LISA, Getis-Ord Gi*, emerging hot spots over
     the refreshes, and known vs newly identified areas of concern, on a finished run (they
-    also run inside 'run' and 'demo'). Rewrites IN/areas/oa_hotspots.csv, the maps,
-    GeoPackage, report and the hotspots section of IN/run.json."""
-    from geo_risk.rerun import run_hotspots
+    also run inside 'run' and 'demo'). Rewrites IN/publish/areas/oa_hotspots.csv, the maps,
+    GeoPackage, report and the hotspots section of both run.json."""
+    from geo_risk.run.rerun import run_hotspots
+    from geo_risk.synth.demo import rescore
 
     try:
         with console.status("finding hotspots"):
             summary = run_hotspots(in_dir, time_lag=time_lag, alpha=alpha,
                                    min_trend=min_trend, permutations=permutations)
+        rescore(in_dir)  # a demo run: the planted hotspots' recovery, again
     except GeoRiskError as err:
         _fail(err)
     h = summary["hotspots"]
     emerging = {k: v for k, v in h["emerging_hot_spots"].items() if v}
     console.print(
-        f"[bold]geo-risk hotspots[/] -> {in_dir / 'areas/oa_hotspots.csv'}: Moran's I "
+        f"[bold]geo-risk hotspots[/] -> {in_dir / 'publish/areas/oa_hotspots.csv'}: Moran's I "
         f"{h['moran_i']:.3f} (p {h['moran_p']:.2g}); {h['components']} component(s), "
         f"{h['isolates']} isolated area(s)\n  emerging hot spot categories: "
         + ", ".join(f"{k} {v}" for k, v in emerging.items())

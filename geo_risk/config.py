@@ -13,10 +13,10 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from geo_risk._errors import GeoRiskError
+from geo_risk._errors import ConfigError
 from geo_risk.boundaries import BoundaryFiles
 from geo_risk.model import Capacity
-from geo_risk.pipeline import RunSettings, quarterly_refreshes
+from geo_risk.run.pipeline import RunSettings, check_disclosure, quarterly_refreshes
 from geo_risk.siting import SitingSettings
 
 __all__ = ["EXAMPLE", "ConfigError", "RunConfig", "load_config"]
@@ -28,14 +28,10 @@ _TOP = {"area_name", "reference_date", "refreshes", "key_file", "extracts", "mar
         "linkage", "siting"}
 _TABLES = {"boundaries": {"oa", "lookup", "imd"},
            "capacity": {"share", "number", "threshold", "known_within_months"},
-           "disclosure": {"threshold", "rounding"}, "linkage": {"min_match_rate"},
+           "disclosure": {"threshold", "rounding", "reason"}, "linkage": {"min_match_rate"},
            "siting": {"candidates", "existing", "distance", "matrix", "p", "coverage",
                       "model"}}
 _REQUIRED = ["area_name", "reference_date", "key_file", "extracts", "boundaries"]
-
-
-class ConfigError(GeoRiskError):
-    """The run configuration is missing something or has a wrong value."""
 
 
 @dataclass(frozen=True)
@@ -153,8 +149,18 @@ def load_config(path: Path) -> RunConfig:
         capacity = Capacity(share=None, threshold=_number(path, cap, "threshold", float, 0.5,
                                                           low=0.0, high=1.0))
     else:
-        capacity = Capacity(share=_number(path, cap, "share", float, 0.05, low=0.0, high=1.0))
+        share = _number(path, cap, "share", float, 0.05, low=0.0, high=1.0)
+        if share == 0:
+            raise ConfigError(f"{path}: [capacity] share = 0 flags no household; give a share "
+                              "above 0 (0.05 = the top 5%), a number or a threshold.")
+        capacity = Capacity(share=share)
     disclosure = raw.get("disclosure", {})
+    reason = disclosure.get("reason")
+    if reason is not None and not isinstance(reason, str):
+        raise ConfigError(f"{path}: [disclosure] reason must be text in quotes.")
+    threshold = _number(path, disclosure, "threshold", int, 7, low=0)
+    rounding = _number(path, disclosure, "rounding", int, 5, low=1)
+    check_disclosure(threshold, rounding, reason, str(path))
     siting = _siting(path, base, raw["siting"]) if raw.get("siting") else None
     settings = RunSettings(
         reference_date=reference.isoformat(),
@@ -164,8 +170,9 @@ def load_config(path: Path) -> RunConfig:
         files=files,
         capacity=capacity,
         known_within_months=_number(path, cap, "known_within_months", float, 24.0, low=0.0),
-        threshold=_number(path, disclosure, "threshold", int, 7, low=0),
-        base=_number(path, disclosure, "rounding", int, 5, low=1),
+        threshold=threshold,
+        base=rounding,
+        weaker_disclosure_reason=reason,
         marking=str(raw.get("marking", "OFFICIAL-SENSITIVE")),
         background_tiles=_number(path, raw, "background_tiles", bool, False),
         min_match_rate=_number(path, raw.get("linkage", {}), "min_match_rate", float, 0.9,

@@ -49,6 +49,7 @@ import numpy as np
 import pandas as pd
 
 from geo_risk import columns as C
+from geo_risk._errors import SchemaError
 from geo_risk.link import HOUSEHOLD, Linked
 
 __all__ = ["LABEL", "FeatureTables", "build_feature_tables", "household_features"]
@@ -324,7 +325,8 @@ def build_feature_tables(
     ref = pd.Timestamp(reference_date)
     register = linked.events.get("child_register")
     if register is None:
-        raise ValueError("no child register among the linked sources")
+        raise SchemaError("no child register among the linked sources; add the "
+                          "child_register extract (child_register.csv) to the extracts folder")
     register = register[register["date_of_birth"] <= ref]
     register = register.drop_duplicates("child_key", keep="first")
     age = _age_months(register["date_of_birth"], ref)

@@ -77,6 +77,7 @@ from scipy.stats import norm
 from sklearn.linear_model import HuberRegressor
 
 from geo_risk import columns as C
+from geo_risk._errors import BoundaryError, CRSError, GeoRiskError
 
 __all__ = [
     "EHSA_BEYOND",
@@ -148,7 +149,8 @@ def build_weights(areas: gpd.GeoDataFrame, *, max_join_distance: float = 5_000.0
         Largest gap in metres across which a component is joined to its nearest neighbour.
     """
     if areas.crs is None or not areas.crs.is_projected:
-        raise ValueError("areas must be in a projected CRS such as EPSG:27700")
+        raise CRSError(f"areas are in {areas.crs or 'no CRS'}; distances need a projected CRS "
+                       "such as British National Grid (EPSG:27700)")
     graph = Graph.build_contiguity(areas, rook=False)
     before = graph.n_components
     joins: list[tuple[str, str, float]] = []
@@ -371,7 +373,8 @@ def beyond_deprivation(values: pd.DataFrame, deprivation: pd.Series) -> pd.DataF
     """
     d = deprivation.reindex(values.index).to_numpy(dtype=float)
     if np.isnan(d).any():
-        raise ValueError("every area needs a deprivation value")
+        raise BoundaryError("every area needs a deprivation value; supply IMD for every LSOA "
+                            "or leave --imd out")
     shape = np.column_stack([d, d**2])
     first = values.iloc[:, 0].to_numpy(dtype=float)
     expected = HuberRegressor().fit(shape, first).predict(shape)
@@ -390,10 +393,11 @@ def emerging_hotspots(values: pd.DataFrame, weights: Weights, *, time_lag: int =
     """
     x = values.reindex(weights.ids)
     if x.isna().any().any():
-        raise ValueError("every area needs a value in every period (fill gaps first)")
+        raise GeoRiskError("every area needs a value in every period (fill gaps first)")
     if x.shape[1] <= time_lag + 1:
-        raise ValueError(f"emerging hot spots need more than {time_lag + 1} periods "
-                         f"with time_lag={time_lag}; got {x.shape[1]}")
+        raise GeoRiskError(f"--time-lag {time_lag}: emerging hot spots need more than "
+                           f"{time_lag + 1} refreshes with this time lag and the run has "
+                           f"{x.shape[1]}; use a time lag of at most {x.shape[1] - 2}.")
     z, sig = getis_ord_star(x.to_numpy(), weights, time_lag=time_lag, alpha=alpha)
     z, sig = z[:, time_lag:], sig[:, time_lag:]  # full windows only (module docstring)
     tau, p = mann_kendall(np.nan_to_num(z))

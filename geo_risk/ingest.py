@@ -42,6 +42,7 @@ REASONS = {
     "id_missing": "identifier is empty",
     "value_missing": "a required value is empty",
     "date_invalid": "not a date in the form YYYY-MM-DD or DD/MM/YYYY",
+    "date_out_of_range": "the year is before 1900 or after 2100; check the date",
     "date_order": "the end date is before the start date",
     "category_unknown": "not one of the allowed values",
     "flag_invalid": "not Y or N",
@@ -53,6 +54,7 @@ REASONS = {
     "duplicate_uprn": "the UPRN already appears in an earlier row of the addresses extract",
 }
 
+_FIRST_YEAR, _LAST_YEAR = 1900, 2100  # a record dated outside these is a typo
 _TRUE = {"y", "yes", "true", "1", "t"}
 _FALSE = {"n", "no", "false", "0", "f"}
 _START_END = {"end_date": "start_date", "discharge_date": "referral_date",
@@ -82,6 +84,14 @@ def get_schema(source: str) -> Schema:
 def _decode(data: bytes, path: Path) -> tuple[str, str]:
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8"), "utf-8-sig"
+    utf16 = _utf16(data)
+    if utf16:
+        try:
+            return data.decode(utf16), "utf-16"
+        except UnicodeDecodeError:
+            raise SchemaError(
+                f"{path}: the file is UTF-16 text (as Excel's 'Unicode Text' saves it) but "
+                "cannot be read as such; export it again as CSV UTF-8.") from None
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -95,14 +105,27 @@ def _decode(data: bytes, path: Path) -> tuple[str, str]:
         ) from None
 
 
+def _utf16(data: bytes) -> str | None:
+    """The codec of UTF-16 text (with or without a byte-order mark), else None: text in
+    which every other byte is zero is UTF-16, not a file with NUL bytes."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    head = data[:4000]
+    if len(head) >= 4 and head.count(0) >= len(head) // 3:
+        even, odd = head[0::2].count(0), head[1::2].count(0)
+        return "utf-16-le" if odd > even else "utf-16-be"
+    return None
+
+
 def _parse_csv(text: str, path: Path) -> pd.DataFrame:
     """CSV text to strings; a row with more fields than the header stops the read (pandas
     would otherwise shift the columns silently)."""
     with warnings.catch_warnings():
         warnings.simplefilter("error", pd.errors.ParserWarning)
         try:
+            # blank lines stay as rows, so row numbers are the spreadsheet's; dropped later
             return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
-                               index_col=False)
+                               index_col=False, skip_blank_lines=False)
         except (pd.errors.ParserError, pd.errors.ParserWarning):
             rows = csv.reader(io.StringIO(text))
             width = len(next(rows))
@@ -138,7 +161,7 @@ def read_extract(path: Path, source: str) -> Extract:
         if suffix == ".parquet":
             table = pd.read_parquet(path).astype(str)
         elif suffix in {".xlsx", ".xlsm"}:
-            table = pd.read_excel(path, dtype=str, keep_default_na=False)
+            table = _read_workbook(path)
         else:
             text, encoding = _decode(path.read_bytes(), path)
             if not text.strip():
@@ -160,11 +183,37 @@ def read_extract(path: Path, source: str) -> Extract:
     if table.empty:
         raise SchemaError(f"{path}: the {source} extract has a header but no rows; "
                           "export it again with its records.")
+    rows = np.arange(2, len(table) + 2)  # the header is row 1, as in a spreadsheet
+    table = table.apply(lambda s: s.astype(str).str.strip())
+    # a blank line or an empty sheet row is no record: counted in the numbering, not read
+    blank = (table == "").all(axis=1).to_numpy()
     keep = [c for c in schema.columns if c in table.columns]
-    table = table[keep].apply(lambda s: s.str.strip())
-    table.insert(0, "row", np.arange(2, len(table) + 2))
+    table = table.loc[~blank, keep].reset_index(drop=True)
+    table.insert(0, "row", rows[~blank])
+    if table.empty:
+        raise SchemaError(f"{path}: the {source} extract has a header but no rows; "
+                          "export it again with its records.")
     log.info("%s: read %d rows (%s)", path.name, len(table), encoding)
     return Extract(source, path, table, encoding)
+
+
+def _read_workbook(path: Path) -> pd.DataFrame:
+    """The one sheet holding data; a workbook whose rows continue on other sheets is
+    refused, naming them (never read in part)."""
+    sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False,
+                           header=None)
+    used = {name: sheet for name, sheet in sheets.items()
+            if not sheet.replace("", np.nan).dropna(how="all").empty}
+    if len(used) > 1:
+        raise SchemaError(
+            f"{path}: data on {len(used)} sheets ({', '.join(map(repr, used))}); geo-risk "
+            "reads one sheet per extract, so rows on the others would be lost. Put every row "
+            "on one sheet, or save each sheet as its own CSV.")
+    sheet = next(iter(used.values()), next(iter(sheets.values())))
+    if sheet.empty:
+        raise pd.errors.EmptyDataError
+    header = [str(c) for c in sheet.iloc[0]]
+    return pd.DataFrame(sheet.iloc[1:].to_numpy(), columns=header).fillna("")
 
 
 def normalise_uprn(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -207,9 +256,12 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
     Examples
     --------
-    >>> d, why = parse_dates(pd.Series(["2017-01-31", "31/01/2017", "01/31/2017", ""]))
-    >>> [str(x.date()) if x == x else None for x in d], why.tolist()
-    (['2017-01-31', '2017-01-31', None, None], ['', '', 'date_invalid', ''])
+    >>> d, why = parse_dates(pd.Series(["2017-01-31", "31/01/2017", "01/31/2017", "",
+    ...                                 "2300-01-01"]))
+    >>> [str(x.date()) if x == x else None for x in d]
+    ['2017-01-31', '2017-01-31', None, None, None]
+    >>> why.tolist()
+    ['', '', 'date_invalid', '', 'date_out_of_range']
     """
     iso = pd.to_datetime(values.str[:10].where(values.str.match(r"^\d{4}-\d{2}-\d{2}")),
                          format="%Y-%m-%d", errors="coerce")
@@ -218,7 +270,10 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     dates = iso.fillna(uk)
     reason = pd.Series(np.where(dates.isna() & (values != ""), "date_invalid", ""),
                        index=values.index)
-    return dates.astype("datetime64[ns]"), reason
+    year = dates.dt.year
+    implausible = (year < _FIRST_YEAR) | (year > _LAST_YEAR)
+    reason[implausible.to_numpy()] = "date_out_of_range"
+    return dates.mask(implausible).astype("datetime64[ns]"), reason
 
 
 def clean_extract(extract: Extract) -> tuple[pd.DataFrame, pd.DataFrame]:

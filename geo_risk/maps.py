@@ -37,6 +37,7 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from geo_risk import columns as C
+from geo_risk.escape import script_json
 from geo_risk.hotspots import concern_outlines
 from geo_risk.symbology import (
     CONCERN_STYLES,
@@ -220,8 +221,11 @@ def _layers(oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame], hotspots: pd
                   "newly_covered": "Expected children not school ready newly within reach",
                   "cumulative_coverage": "Share of all within reach"}
         frame = _web(points).rename(columns=fields)
+        frame["_fill"] = np.where(frame["Status"] == "existing", SITE_COLOURS["existing"],
+                                  SITE_COLOURS["new"])
         layers.append((SITES, frame, list(fields.values()),
-                       {"kind": "sites", "catchments": _web(catchments)},
+                       {"kind": "sites", "catchments": _web(catchments), "color": "#222",
+                        "weight": 1, "fill_opacity": 1.0},
                        _legend_rows([(SITE_COLOURS["new"], "New site (chosen)", "fill"),
                                      (SITE_COLOURS["existing"], "Existing site", "fill"),
                                      ("border-top:2px dotted #1b7837", "Walking distance "
@@ -238,7 +242,8 @@ def _style_function(style: dict):
         return concern
 
     def filled(feature):
-        return {"fillColor": feature["properties"]["_fill"], "fillOpacity": 0.8,
+        return {"fillColor": feature["properties"]["_fill"],
+                "fillOpacity": style.get("fill_opacity", 0.8),
                 "color": style["color"], "weight": style["weight"]}
     return filled
 
@@ -268,7 +273,7 @@ def _build(main: str | tuple[str, ...], context: gpd.GeoDataFrame, layers, ctx: 
                    style_function=lambda f: {"color": "#555", "weight": 1, "fill": False,
                                              "dashArray": "2 3"}).add_to(m)
     folium.map.CustomPane("outlines", z_index=450).add_to(m)
-    js_layers, counts, legend = {}, {}, []
+    js_layers, counts, legend, tooltips = {}, {}, [], {}
     for name, frame, fields, style, legend_rows in layers:
         group = folium.FeatureGroup(name=name, show=name in shown)
         if style["kind"] == "sites":
@@ -277,33 +282,22 @@ def _build(main: str | tuple[str, ...], context: gpd.GeoDataFrame, layers, ctx: 
                            style_function=lambda f: {"color": "#1b7837", "weight": 2,
                                                      "dashArray": "2 4", "fill": False},
                            ).add_to(group)
-            markers = folium.FeatureGroup(name=f"{name} (markers)", control=False)
-            for _, row in frame.iterrows():
-                colour = SITE_COLOURS["existing" if row["Status"] == "existing" else "new"]
-                label = "<br>".join(f"{html.escape(f)}: {html.escape(str(row[f]))}"
-                                    for f in fields if str(row[f]))
-                folium.CircleMarker([row.geometry.y, row.geometry.x], radius=7, color="#222",
-                                    weight=1, fill=True, fill_color=colour, fill_opacity=1,
-                                    tooltip=label).add_to(markers)
-            markers.add_to(group)
-            js_target = markers
-        else:
-            # properties get identifier names (folium's style lookup writes
-            # feature.properties.<name> into the JavaScript); the tooltip shows the labels
-            keys = {f: f"p{i}" for i, f in enumerate(fields)}
-            data = frame[[*fields, *(c for c in frame.columns if c not in fields)]]
-            layer = folium.GeoJson(
-                json.loads(data.rename(columns=keys).to_json(drop_id=True)), name=name,
-                style_function=_style_function(style),
-                highlight_function=lambda f: {"weight": 3, "color": "#000"},
-                tooltip=folium.GeoJsonTooltip(fields=list(keys.values()), aliases=fields,
-                                              sticky=True),
-                smooth_factor=0.5, **({"pane": "outlines"} if style["kind"] == "concern"
-                                      else {}))
-            layer.add_to(group)
-            js_target = layer
+        # properties get identifier names (folium's style lookup writes
+        # feature.properties.<name> into the JavaScript); the tooltip shows the labels
+        keys = {f: f"p{i}" for i, f in enumerate(fields)}
+        data = frame[[*fields, *(c for c in frame.columns if c not in fields)]]
+        layer = folium.GeoJson(
+            json.loads(data.rename(columns=keys).to_json(drop_id=True)), name=name,
+            style_function=_style_function(style),
+            highlight_function=lambda f: {"weight": 3, "color": "#000"},
+            smooth_factor=0.5,
+            **({"pane": "outlines"} if style["kind"] == "concern" else {}),
+            **({"marker": folium.CircleMarker(radius=7, weight=1, fill=True, fill_opacity=1)}
+               if style["kind"] == "sites" else {}))
+        layer.add_to(group)
+        tooltips[layer.get_name()] = [[k, label] for label, k in keys.items()]
         group.add_to(m)
-        js_layers[name] = (group.get_name(), js_target.get_name())
+        js_layers[name] = (group.get_name(), layer.get_name())
         counts[name] = len(frame)
         legend.append(f'<section data-layer="{html.escape(name)}"><h2>{html.escape(name)}'
                       f"</h2>{legend_rows}</section>")
@@ -321,17 +315,37 @@ def _build(main: str | tuple[str, ...], context: gpd.GeoDataFrame, layers, ctx: 
     root = m.get_root()
     root.header.add_child(folium.Element(f"<style>{_CSS}</style>"))
     root.html.add_child(folium.Element(marking + title + legend_html))
-    mapped = ", ".join(f"{json.dumps(n)}: {target}" for n, (_, target) in js_layers.items())
-    groups = ", ".join(f"{json.dumps(n)}: {g}" for n, (g, _) in js_layers.items())
+    mapped = ", ".join(f"{script_json(n)}: {target}" for n, (_, target) in js_layers.items())
+    groups = ", ".join(f"{script_json(n)}: {g}" for n, (g, _) in js_layers.items())
+    tips = "\n".join(f"      {layer}.bindTooltip(tooltip({script_json(fields)}), "
+                     "{sticky: true});" for layer, fields in tooltips.items())
     script = f"""
     (function() {{
       var map = {m.get_name()};
       window.GEO_RISK_MAP = map;
       window.GEO_RISK_LAYERS = {{{mapped}}};
-      window.GEO_RISK_COUNTS = {json.dumps(counts)};
+      window.GEO_RISK_COUNTS = {script_json(counts)};
       var groups = {{{groups}}};
+      // tooltips are text nodes: a name from the inputs is shown, never parsed as HTML
+      function tooltip(fields) {{
+        return function(layer) {{
+          var box = document.createElement('div');
+          fields.forEach(function(f) {{
+            var value = layer.feature.properties[f[0]];
+            if (value === null || value === undefined || value === '') return;
+            var row = document.createElement('div');
+            var label = document.createElement('b');
+            label.textContent = f[1] + ': ';
+            row.appendChild(label);
+            row.appendChild(document.createTextNode(String(value)));
+            box.appendChild(row);
+          }});
+          return box;
+        }};
+      }}
+{tips}
       map.attributionControl.setPrefix(false);
-      map.attributionControl.addAttribution({json.dumps(html.escape(ctx.attribution))});
+      map.attributionControl.addAttribution({script_json(html.escape(ctx.attribution))});
       function sync() {{
         document.querySelectorAll('.gr-legend section').forEach(function(s) {{
           var g = groups[s.getAttribute('data-layer')];

@@ -53,6 +53,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from geo_risk import columns as C
+from geo_risk._errors import ModelError
 from geo_risk.features import LABEL
 from geo_risk.link import HOUSEHOLD
 
@@ -122,7 +123,8 @@ class RiskModel(ClassifierMixin, BaseEstimator):
             raise TypeError("X must be a DataFrame of named features")
         y = np.asarray(y, dtype=bool)
         if len(np.unique(y)) < 2:
-            raise ValueError("the training labels hold one class only; need both outcomes")
+            raise ModelError("the training labels hold one outcome only; the model needs children "
+                             "who reached a good level of development and children who did not")
         groups = np.arange(len(X)) if groups is None else np.asarray(groups)
         X = X.loc[:, X.notna().any()]  # a feature never seen yet (e.g. no results) says nothing
         self.features_ = list(X.columns)
@@ -202,7 +204,7 @@ def validate(children: pd.DataFrame, *, flag_share: float = 0.05,
     labelled = children[children["role"] == "labelled"]
     cohorts = sorted(labelled["academic_year"].unique())
     if len(cohorts) < 2:
-        raise ValueError(f"temporal validation needs two labelled cohorts; found {cohorts}")
+        raise ModelError(f"temporal validation needs two labelled cohorts; found {cohorts}")
     test_mask = (labelled["academic_year"] == cohorts[-1]).to_numpy()
     train, test = labelled[~test_mask], labelled[test_mask]
     features = feature_columns(children)

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+
+from geo_risk.escape import write_csv
 
 __all__ = ["INTENDED_USE", "LIMITATIONS", "render_model_card", "write_model_card"]
 
@@ -75,19 +79,27 @@ def render_model_card(sections: list[tuple[str, list[str | pd.DataFrame]]],
 
 
 def write_model_card(folder: Path, tables, validation, fairness, fairness_warnings, summary,
-                     features) -> None:
+                     features, *, count: Callable[[float], str], threshold: int) -> None:
     """Write the model card (Markdown and HTML), the validation metrics and the fairness
-    table for a model run into ``folder``."""
+    table for a model run into ``folder``.
+
+    The card is published: every count of children or households goes through ``count``
+    (disclosure control), and a fairness group of ``threshold`` children or fewer shows
+    no rates.
+    """
     from geo_risk.reasons import FACTORS
 
     folder.mkdir(parents=True, exist_ok=True)
     metrics = validation.metrics.round(3).reset_index(names="model")
-    metrics.to_csv(folder / "validation.csv", index=False)
-    fair = fairness.round(3)
-    fair.to_csv(folder / "fairness.csv", index=False)
+    write_csv(metrics, folder / "validation.csv", index=False)
+    small = fairness["children"] <= threshold
+    fair = fairness.round(3).astype(object)
+    fair.loc[small.to_numpy(), ["flag_rate", "tpr", "fpr", "precision", "ece"]] = np.nan
+    fair["children"] = fairness["children"].map(count)
+    write_csv(fair, folder / "fairness.csv", index=False)
     metrics, fair = _readable(metrics), _readable(fair)
     labelled = tables.children[tables.children["role"] == "labelled"]
-    cohorts = labelled["academic_year"].value_counts().sort_index()
+    cohorts = labelled["academic_year"].value_counts().sort_index().map(count)
     factor_rows = pd.DataFrame(
         [(name, ", ".join(c for c in cols if c in features)) for name, cols in FACTORS.items()
          if any(c in features for c in cols)], columns=["factor", "features"])
@@ -106,12 +118,13 @@ def write_model_card(folder: Path, tables, validation, fairness, fairness_warnin
             "date for the children scored; nothing dated later is used.",
             pd.DataFrame({"academic year": cohorts.index, "children": cohorts.to_numpy()}),
             f"Validation: trained on {', '.join(validation.train_cohorts)} "
-            f"({validation.n_train:,} children), tested on {validation.test_cohort} "
-            f"({validation.n_test:,} children). The final model is refitted on all cohorts."]),
+            f"({count(validation.n_train)} children), tested on {validation.test_cohort} "
+            f"({count(validation.n_test)} children). The final model is refitted on all "
+            "cohorts."]),
         ("Features", [factor_rows]),
         ("Performance on the later cohort, with baselines", [
             metrics,
-            f"Precision and recall at k: the top {validation.k_test} children of the test "
+            f"Precision and recall at k: the top {count(validation.k_test)} children of the test "
             "cohort, the same share as the households flagged. ECE over ten equal-count "
             "bins; calibration intercept with the slope fixed at 1."]),
         ("Fairness", [fair, *(fairness_warnings or ["No gap above the bound."])]),

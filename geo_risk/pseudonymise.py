@@ -33,7 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from geo_risk._errors import GeoRiskError
+from geo_risk._errors import GeoRiskError, KeyFileError
 from geo_risk.ingest import REJECT_COLUMNS, clean_extract, read_extract
 from geo_risk.schemas import PSEUDONYM_COLUMNS, SOURCES
 
@@ -44,10 +44,6 @@ log = logging.getLogger(__name__)
 KEY_BYTES = 32
 _DOMAIN = {"uprn": "uprn", "nhs": "person", "person": "person", "reference": "reference"}
 _PARALLEL_FROM = 400_000  # distinct identifiers worth two processes
-
-
-class KeyError_(GeoRiskError):
-    """The key file is missing, too short or not a key."""
 
 
 @dataclass(frozen=True)
@@ -65,26 +61,27 @@ class Key:
         return hmac.new(self.secret, b"geo-risk key fingerprint", hashlib.sha256).hexdigest()[:16]
 
     @classmethod
-    def for_demo(cls, seed: int) -> Key:
-        """A key derived from a seed, for the synthetic demo only: anyone can derive it,
-        so it must never pseudonymise real data. It keeps the demo deterministic."""
-        return cls(hashlib.sha256(f"geo-risk synthetic demo key {seed}".encode()).digest())
-
-    @classmethod
     def load(cls, path: Path) -> Key:
         """Read a key file written by :func:`make_key` (hex text of >= 32 random bytes)."""
         path = Path(path)
         if not path.is_file():
-            raise KeyError_(f"{path}: key file not found. Create one with "
-                            "'geo-risk keygen KEYFILE' and keep it with the data controller.")
+            raise KeyFileError(f"{path}: key file not found. Create one with "
+                               "'geo-risk keygen KEYFILE' and keep it with the data "
+                               "controller.")
+        mode = path.stat().st_mode
+        if os.name == "posix" and mode & 0o077:
+            raise KeyFileError(
+                f"{path}: the key file can be read by other users (permissions "
+                f"{mode & 0o777:o}); anyone who reads it can reverse the pseudonyms. Make it "
+                f"yours alone with 'chmod 600 {path}' and try again.")
         try:
             secret = bytes.fromhex(path.read_text().strip())
         except ValueError:
-            raise KeyError_(f"{path}: not a geo-risk key (expected hexadecimal text); create "
-                            "one with 'geo-risk keygen KEYFILE'.") from None
+            raise KeyFileError(f"{path}: not a geo-risk key (expected hexadecimal text); "
+                               "create one with 'geo-risk keygen KEYFILE'.") from None
         if len(secret) < KEY_BYTES or len(set(secret)) < 8:
-            raise KeyError_(f"{path}: the key must be at least {KEY_BYTES} random bytes; create "
-                            "one with 'geo-risk keygen KEYFILE'.")
+            raise KeyFileError(f"{path}: the key must be at least {KEY_BYTES} random bytes; "
+                               "create one with 'geo-risk keygen KEYFILE'.")
         return cls(secret)
 
 
@@ -92,8 +89,8 @@ def make_key(path: Path) -> Key:
     """Write a new random key (32 bytes as hex, file mode 600); never overwrites a key."""
     path = Path(path)
     if path.exists():
-        raise KeyError_(f"{path}: already exists; a key is never overwritten (pseudonyms "
-                        "made with it would no longer link). Choose another path.")
+        raise KeyFileError(f"{path}: already exists; a key is never overwritten (pseudonyms "
+                           "made with it would no longer link). Choose another path.")
     key = Key(secrets.token_bytes(KEY_BYTES))
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:

@@ -46,6 +46,7 @@ class ReportInputs:
     siting: SitingOutputs | None = None
     threshold: int = 7
     base: int = 5
+    weaker_disclosure_reason: str | None = None
     synthetic: bool = True
 
 
@@ -178,7 +179,10 @@ def _sections(r: ReportInputs) -> list[tuple[str, str]]:
         f"<li>Disclosure control: counts from 1 to {r.threshold} are withheld (c), with "
         f"a second cell withheld where a total would reveal one; other counts are rounded "
         f"to the nearest {r.base}; {h['withheld_cells']:,} cells withheld in all. No "
-        "household is shown on any map.</li>"
+        "household is shown on any map."
+        + (f" <strong>These rules are weaker than the safe ones (1 to 7 withheld, "
+           f"rounding to 5), because: {_e(r.weaker_disclosure_reason)}</strong>"
+           if r.weaker_disclosure_reason else "") + "</li>"
         f"<li>Spatial statistics on output areas' mean predicted risk: global Moran's I "
         f"{h['moran_i']:.2f} (p {moran_p}), local Moran (LISA) and Getis-Ord Gi* with "
         "queen contiguity, false discovery "

@@ -35,6 +35,7 @@ from spopt.locate import LSCP, MCLP, PMedian
 
 from geo_risk import columns as C
 from geo_risk._errors import GeoRiskError, SchemaError
+from geo_risk.escape import write_csv
 
 __all__ = ["Demand", "SitingOutputs", "SitingResult", "SitingSettings", "baselines",
            "demand_points", "distance_matrix", "plan_sites", "read_sites", "site_services",
@@ -414,5 +415,5 @@ def write_siting_tables(folder: Path, outputs: SitingOutputs) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     sites = outputs.sites.drop(columns="geometry").assign(
         easting=outputs.sites.geometry.x.round(1), northing=outputs.sites.geometry.y.round(1))
-    sites.to_csv(folder / "sites.csv", index=False)
-    outputs.by_ward.to_csv(folder / "coverage_by_ward.csv")
+    write_csv(sites, folder / "sites.csv", index=False)
+    write_csv(outputs.by_ward, folder / "coverage_by_ward.csv")

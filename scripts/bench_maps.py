@@ -40,7 +40,7 @@ def main() -> None:
     out = args.source
     if out is None:
         from geo_risk.boundaries import DEFAULT_BOUNDARIES, BoundaryFiles
-        from geo_risk.pipeline import run_demo
+        from geo_risk.synth.demo import run_demo
 
         files = DEFAULT_BOUNDARIES
         if args.basildon:
@@ -52,7 +52,7 @@ def main() -> None:
         run_demo(out, files=files)
         print(f"demo run: {time.perf_counter() - started:.1f} s -> {out}")
 
-    pages = [out / "index.html", *sorted((out / "maps").glob("*.html"))]
+    pages = [out / "publish/index.html", *sorted((out / "publish/maps").glob("*.html"))]
     for page in pages:
         print(f"{page.relative_to(out)}: {page.stat().st_size / 1e6:.2f} MB")
 

@@ -15,8 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from geo_risk.pipeline import pseudonymise_folder, run_link, run_model
-from geo_risk.pseudonymise import Key
+from geo_risk.boundaries import DEFAULT_BOUNDARIES
+from geo_risk.run.folder import RunFolder
+from geo_risk.run.pipeline import pseudonymise_folder, run_link, run_model
+from geo_risk.synth.demo import demo_key
 from geo_risk.synth.world import make_world, write_world
 
 
@@ -29,14 +31,15 @@ def main() -> None:
         out = Path(tmp)
         world = make_world(seed=1)
         write_world(world, out / "synth")
-        pseudonymise_folder(out / "synth/extracts", Key.for_demo(1), out / "pseudo")
+        pseudonymise_folder(out / "synth/extracts", demo_key(1), out / "pseudo")
         tables, _ = run_link(out / "pseudo", out / "link",
-                             reference_date=str(world.population.timeline.end))
+                             reference_date=str(world.population.timeline.end),
+                             files=DEFAULT_BOUNDARIES)
         labelled = int((tables.children["role"] == "labelled").sum())
         current = int((tables.children["role"] == "current").sum())
         for i in range(args.repeat):
             t0 = time.perf_counter()
-            result = run_model(tables, out / f"run{i}", random_state=1)
+            result = run_model(tables, RunFolder(out / f"run{i}"), random_state=1)
             seconds = time.perf_counter() - t0
             print(f"run {i + 1}: model stage {seconds:.2f} s ({labelled:,} labelled children "
                   f"for training, {current:,} children and "

@@ -27,7 +27,7 @@ def main() -> None:
     args = parser.parse_args()
     out = args.source
     if out is None:
-        from geo_risk.pipeline import run_demo
+        from geo_risk.synth.demo import run_demo
 
         out = Path(tempfile.mkdtemp(prefix="bench_siting_"))
         started = time.perf_counter()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import geopandas as gpd
@@ -72,7 +74,7 @@ def test_key():
 @pytest.fixture(scope="session")
 def messy_pseudonymised(messy_dir, test_key, tmp_path_factory):
     """The messy world's extracts pseudonymised at source, and the reconciliation."""
-    from geo_risk.pipeline import pseudonymise_folder
+    from geo_risk.run.pipeline import pseudonymise_folder
 
     out = tmp_path_factory.mktemp("pseudonymised")
     recon = pseudonymise_folder(messy_dir / "extracts", test_key, out)
@@ -93,7 +95,8 @@ def messy_linked(messy_pseudonymised):
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory):
     """``geo-risk demo`` on the embedded town (seed 1), run once through the command
-    line: (folder, run.json)."""
+    line: (folder, the exact run record ``restricted/run.json`` with the demo's
+    ``synth/evaluation.json`` under ``evaluation``)."""
     import json
 
     from typer.testing import CliRunner
@@ -104,4 +107,54 @@ def demo(tmp_path_factory):
     result = CliRunner().invoke(app, ["demo", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "geo-risk demo" in result.output and "board report" in result.output
-    return out, json.loads((out / "run.json").read_text())
+    record = json.loads((out / "restricted/run.json").read_text())
+    record["evaluation"] = json.loads((out / "synth/evaluation.json").read_text())
+    return out, record
+
+
+# --- the browser: Playwright driving Debian's Chromium, offline ---
+
+CHROMIUM = Path(shutil.which("chromium") or "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def _unavailable(reason: str):
+    if os.environ.get("CI"):  # CI installs both: a missing browser there is a failure
+        pytest.fail(f"{reason} (CI must run the browser test; see .ci/run)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium under Playwright, headless (skips, or fails in CI, without it)."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright package is not installed (pip install playwright)")
+    if not CHROMIUM.is_file():
+        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+def open_page(browser, path: Path):
+    """Open a page offline (every non-file request blocked); wait for the map."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    errors, external = [], []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+
+    def route(r):
+        if r.request.url.startswith(("file:", "data:")):
+            r.continue_()
+        else:
+            external.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.goto(path.as_uri())
+    page.wait_for_function("window.GEO_RISK_LAYERS !== undefined", timeout=20_000)
+    return page, errors, external

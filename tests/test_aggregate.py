@@ -95,15 +95,15 @@ def test_release_log_carries_no_values():
 def test_demo_areas_are_published_safely(demo):
     out, summary = demo
     for level in ["oa", "lsoa", "ward", "district"]:
-        table = pd.read_csv(out / f"areas/{level}.csv")
+        table = pd.read_csv(out / f"publish/areas/{level}.csv")
         for column in COUNT_COLUMNS:
             values = table[column].dropna()
             assert not values.between(1, 7).any(), (level, column)
             assert (values % 5 == 0).all()
-    district = pd.read_csv(out / "areas/district.csv").iloc[0]
+    district = pd.read_csv(out / "publish/areas/district.csv").iloc[0]
     model = summary["model"]
     assert abs(district["flagged_households"] - model["households_flagged"]) <= 2.5
-    release = pd.read_csv(out / "areas/release_log.csv")
+    release = pd.read_csv(out / "publish/areas/release_log.csv")
     assert len(release) == summary["hotspots"]["withheld_cells"] > 0
 
 
@@ -113,12 +113,12 @@ def test_demo_hotspots(demo):
     assert h["moran_i"] > 0.3 and h["moran_p"] < 0.001  # risk clusters in space
     assert sum(h["emerging_hot_spots"].values()) == h["areas"] == 572
     assert h["isolates"] == 0 and h["components"] == 1
-    table = pd.read_csv(out / "areas/oa_hotspots.csv", index_col=0)
+    table = pd.read_csv(out / "publish/areas/oa_hotspots.csv", index_col=0)
     planted = pd.read_csv(out / "synth/truth/planted_hotspots.csv")
     vange = planted.loc[planted["hotspot"] == "emerging", "oa11cd"]
     assert h["emerging_measure"] == EHSA_BEYOND
     recovery = hotspot_recovery(planted, table["ehsa_category"], build_weights(load_boundaries()))
-    assert recovery == h["planted_recovery"]
+    assert recovery == summary["evaluation"]["planted_recovery"]
     for kind, found in recovery.items():  # the acceptance, on the default world
         assert found["recall"] >= 0.8 and found["outside_share"] <= 0.15, (kind, found)
     assert (table.loc[vange, "lisa_quadrant"] == "high-high").mean() > 0.5
@@ -136,24 +136,24 @@ def test_hotspots_command_on_a_finished_run(demo, tmp_path):
 
     out, summary = demo
     run = tmp_path / "run"
-    shutil.copytree(out, run, ignore=shutil.ignore_patterns("synth", "pseudonymised"))
-    shutil.copytree(out / "synth/sites", run / "synth/sites")  # the siting's candidates
-    (run / "synth/truth").mkdir()  # and what the planted recovery is scored against
-    shutil.copy(out / "synth/truth/planted_hotspots.csv", run / "synth/truth")
+    # the siting's candidates and the planted truth stay; the extracts are not needed
+    shutil.copytree(out, run, ignore=shutil.ignore_patterns("pseudonymised", "extracts"))
     result = CliRunner().invoke(app, ["hotspots", "--in", str(run)])
     assert result.exit_code == 0, result.output
-    again = json.loads((run / "run.json").read_text())["hotspots"]
+    again = json.loads((run / "restricted/run.json").read_text())["hotspots"]
     assert again == summary["hotspots"]  # same settings, same seed: the same answer
     result = CliRunner().invoke(app, ["hotspots", "--in", str(run), "--time-lag", "0",
                                       "--min-trend", "0", "--permutations", "999"])
     assert result.exit_code == 0, result.output
-    after = json.loads((run / "run.json").read_text())
+    after = json.loads((run / "restricted/run.json").read_text())
     assert after["hotspots"]["time_lag"] == 0 and after["hotspots"]["permutations"] == 999
-    assert after["hotspots"]["min_trend"] == 0 and "planted_recovery" in after["hotspots"]
+    assert after["hotspots"]["min_trend"] == 0
+    evaluation = json.loads((run / "synth/evaluation.json").read_text())
+    assert evaluation["planted_recovery"] != summary["evaluation"]["planted_recovery"]
     assert after["hotspots"]["emerging_hot_spots"] != summary["hotspots"]["emerging_hot_spots"]
-    table = pd.read_csv(run / "areas/oa_hotspots.csv", index_col=0)
+    table = pd.read_csv(run / "publish/areas/oa_hotspots.csv", index_col=0)
     assert table["ehsa_category"].value_counts().to_dict() == {
         k: v for k, v in after["hotspots"]["emerging_hot_spots"].items() if v}
-    assert after["siting"]["new_sites"] and (run / "maps/service_sites.html").is_file()
+    assert after["siting"]["new_sites"] and (run / "publish/maps/service_sites.html").is_file()
     missing = CliRunner().invoke(app, ["hotspots", "--in", str(tmp_path)])
     assert missing.exit_code == 2 and "not a finished geo-risk run" in missing.output

@@ -111,3 +111,47 @@ def test_coverage_problems_sees_overlap_and_gap(lattice):
     assert coverage_problems(geoms)["unmatched_edges"] > 0
     holed = lattice.geometry.drop(index="E00900005")  # the middle cell
     assert coverage_problems(holed)["gaps"] == 1
+
+
+def test_overlapping_polygons_are_refused_with_codes_and_area(lattice, tmp_path):
+    shifted = lattice.copy()
+    shifted.loc["E00900001", "geometry"] = shapely.box(500_000, 180_000, 500_130, 180_100)
+    with pytest.raises(BoundaryError, match=r"1 pair\(s\) of output areas overlap, e\.g\. "
+                                            r"E00900001 and E00900002 \(3,000 m²\)"):
+        load_boundaries(_write(shifted, tmp_path))
+
+
+def test_self_intersecting_rings_are_repaired_and_said(lattice, tmp_path, caplog):
+    bowtie = lattice.copy()  # ONS's own files have a few rings like this
+    bowtie.loc["E00900001", "geometry"] = shapely.Polygon(
+        [(500_000, 180_000), (500_100, 180_000), (500_050, 180_050), (500_100, 180_100),
+         (500_000, 180_100), (500_050, 180_050), (500_000, 180_000)])
+    assert not bowtie.is_valid.all()
+    oas = load_boundaries(_write(bowtie, tmp_path))
+    assert oas.is_valid.all() and oas.loc["E00900001"].geometry.area > 0
+    assert "repaired 1 invalid polygon(s) (self-intersecting rings), e.g. E00900001" in \
+        caplog.text
+
+
+def test_metres_in_a_geojson_without_crs_are_a_crs_problem(lattice, tmp_path):
+    """A GeoJSON without a 'crs' member is read as longitude/latitude."""
+    path = tmp_path / "oa.geojson"
+    layer = lattice.reset_index()[[C.OA, "geometry"]].rename(columns={C.OA: "OA11CD"})
+    text = layer.to_json(drop_id=True)  # British National Grid coordinates, no crs member
+    assert '"crs"' not in text
+    path.write_text(text)
+    files = _write(lattice, tmp_path)
+    with pytest.raises(CRSError, match=r"cannot be degrees; they look like British National "
+                                       r"Grid metres \(EPSG:27700\)"):
+        load_boundaries(BoundaryFiles(path, files.lookup))
+
+
+def test_boundary_problems_are_collected(lattice, tmp_path):
+    files = _write(pd.concat([lattice, lattice.iloc[:1]]), tmp_path)
+    lookup = pd.read_csv(files.lookup)
+    lookup[lookup["OA11CD"] != "E00900002"].to_csv(files.lookup, index=False)  # one missing
+    with pytest.raises(BoundaryError) as err:
+        load_boundaries(files)
+    message = str(err.value)
+    assert message.startswith("4 problems: (1) ") and message.count("appear more than once") == 2
+    assert "disagree" in message and "overlap" in message

@@ -4,65 +4,22 @@ with every network request blocked (a council laptop with no internet)."""
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
-
-CHROMIUM = Path(shutil.which("chromium") or "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def _unavailable(reason: str):
-    if os.environ.get("CI"):  # CI installs both: a missing browser there is a failure
-        pytest.fail(f"{reason} (CI must run the browser test; see .ci/run)")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the playwright package is not installed (pip install playwright)")
-    if not CHROMIUM.is_file():
-        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        yield chromium
-        chromium.close()
-
-
-def _open(browser, path: Path):
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    errors, external = [], []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-
-    def route(r):
-        if r.request.url.startswith(("file:", "data:")):
-            r.continue_()
-        else:
-            external.append(r.request.url)
-            r.abort()
-
-    page.route("**/*", route)
-    page.goto(path.as_uri())
-    page.wait_for_function("window.GEO_RISK_LAYERS !== undefined", timeout=20_000)
-    return page, errors, external
+from conftest import open_page as _open
 
 
 def test_oa_map_in_chromium(browser, demo):
     out, _ = demo
-    page, errors, external = _open(browser, out / "maps/oa_risk.html")
+    page, errors, external = _open(browser, out / "publish/maps/oa_risk.html")
     assert errors == [] and external == []
     assert page.evaluate("L.version").startswith("1.9")
     drawn = page.evaluate("Object.fromEntries(Object.entries(GEO_RISK_LAYERS).map("
                           "([k, v]) => [k, v.getLayers().length]))")
     assert drawn == page.evaluate("GEO_RISK_COUNTS")
-    oas = pd.read_csv(out / "areas/oa.csv")
+    oas = pd.read_csv(out / "publish/areas/oa.csv")
     assert drawn["Risk by output area"] == len(oas)
     assert page.locator("path.leaflet-interactive").count() == len(oas)  # only the main layer
 
@@ -99,7 +56,7 @@ def test_oa_map_in_chromium(browser, demo):
 @pytest.mark.parametrize("name", ["ward_risk", "hotspots", "areas_of_concern"])
 def test_other_maps_load_offline(browser, demo, name):
     out, _ = demo
-    page, errors, external = _open(browser, out / f"maps/{name}.html")
+    page, errors, external = _open(browser, out / f"publish/maps/{name}.html")
     assert errors == [] and external == []
     drawn = page.evaluate("Object.fromEntries(Object.entries(GEO_RISK_LAYERS).map("
                           "([k, v]) => [k, v.getLayers().length]))")
@@ -114,7 +71,7 @@ def test_report_opens_offline(browser, demo):
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:")
                else (external.append(r.request.url), r.abort()))
-    page.goto((out / "index.html").as_uri())
+    page.goto((out / "publish/index.html").as_uri())
     assert errors == [] and external == []
     assert page.locator("h1").inner_text().startswith("Synthtown")
     assert page.locator("svg path").count() > 500

@@ -8,6 +8,7 @@ import re
 import pytest
 from typer.testing import CliRunner
 
+from geo_risk.boundaries import DEFAULT_BOUNDARIES
 from geo_risk.cli import app
 
 runner = CliRunner()
@@ -45,9 +46,10 @@ def test_missing_boundary_file_is_one_clear_message(tmp_path):
 
 def test_demo_writes_run_json(demo):
     out, summary = demo  # the session's demo runs through the command line
-    assert summary == json.loads((out / "run.json").read_text())
-    assert summary["reference_date"] == "2017-12-31"
-    assert 0.30 <= summary["synth"]["not_gld_rate"] <= 0.35
+    record = {k: v for k, v in summary.items() if k != "evaluation"}
+    assert record == json.loads((out / "restricted/run.json").read_text())
+    assert summary["reference_date"] == "2017-12-31" and summary["complete"]
+    assert 0.30 <= summary["evaluation"]["synth"]["not_gld_rate"] <= 0.35
     assert (out / "synth/extracts/child_register.csv").is_file()
 
 
@@ -75,8 +77,15 @@ def test_partner_workflow_and_new_user_errors(tmp_path, messy_dir):
                                      str(out / f"{source}.parquet")])
         assert result.exit_code == 0, result.output
         assert re.search(r"read [\d,]+ = kept [\d,]+ \+ rejected [\d,]+", result.output)
+    town = ["--boundaries", str(DEFAULT_BOUNDARIES.oa),
+            "--lookup", str(DEFAULT_BOUNDARIES.lookup)]
+    # real extracts never fall back to the synthetic town
     result = runner.invoke(app, ["link", "--in", str(out), "--out", str(tmp_path / "link"),
                                  "--reference-date", "2014-12-31"])
+    assert result.exit_code == 2 and result.output.count("error:") == 1
+    assert "--boundaries and --lookup missing" in result.output
+    result = runner.invoke(app, ["link", "--in", str(out), "--out", str(tmp_path / "link"),
+                                 "--reference-date", "2014-12-31", *town])
     assert result.exit_code == 0, result.output
     for name in ["households.parquet", "children.parquet", "linkage_report.csv", "rejects.csv"]:
         assert (tmp_path / "link" / name).is_file()
@@ -97,7 +106,7 @@ def test_partner_workflow_and_new_user_errors(tmp_path, messy_dir):
         assert message in result.output and "Traceback" not in result.output
         assert result.output.count("error:") == 1
     result = runner.invoke(app, ["link", "--in", str(out), "--out", str(tmp_path / "l2"),
-                                 "--reference-date", "31/12/2014"])
+                                 "--reference-date", "31/12/2014", *town])
     assert result.exit_code == 2 and "write it as YYYY-MM-DD" in result.output
     assert key.read_text().strip() not in result.output
 
@@ -106,12 +115,12 @@ def test_model_command_capacity_options(demo, tmp_path):
     import pandas as pd
 
     out, _ = demo
-    result = runner.invoke(app, ["model", "--in", str(out / "link"), "--out",
+    result = runner.invoke(app, ["model", "--in", str(out / "restricted/link"), "--out",
                                  str(tmp_path / "n"), "--capacity", "20"])
     assert result.exit_code == 0, result.output
     assert "20 flagged" in result.output and "never publish" in result.output
     assert len(pd.read_csv(tmp_path / "n/restricted/flagged_households.csv")) == 20
-    result = runner.invoke(app, ["model", "--in", str(out / "link"), "--out",
+    result = runner.invoke(app, ["model", "--in", str(out / "restricted/link"), "--out",
                                  str(tmp_path / "t"), "--threshold", "0.95"])
     assert result.exit_code == 0, result.output
     scores = pd.read_csv(tmp_path / "t/restricted/flagged_households.csv")["score"]

@@ -137,7 +137,7 @@ def test_area_results_use_only_published_years_shrunk_to_the_district():
 
 def test_risk_by_refresh_scores_every_refresh_with_one_model(messy_linked):
     from geo_risk.model import RiskModel, feature_columns
-    from geo_risk.pipeline import risk_by_refresh
+    from geo_risk.run.pipeline import risk_by_refresh
 
     tables = build_feature_tables(messy_linked, "2014-12-31")
     labelled = tables.children[tables.children["role"] == "labelled"]
@@ -157,7 +157,7 @@ def test_risk_by_refresh_scores_every_refresh_with_one_model(messy_linked):
 
 
 def test_refresh_risk_by_group_weights_by_children():
-    from geo_risk.pipeline import RefreshRisk
+    from geo_risk.run.pipeline import RefreshRisk
 
     mean = pd.DataFrame({"2017-09-30": [0.2, 0.6, 0.9], "2017-12-31": [0.4, 0.6, None]},
                         index=["A", "B", "C"])

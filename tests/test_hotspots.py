@@ -238,7 +238,7 @@ def test_a_run_measures_emerging_hot_spots_beyond_deprivation_when_it_has_imd(tm
     persistent hot spot; a block rising beyond it is. Without deprivation the run says it
     measured risk itself, and the deprived block is persistent."""
     from geo_risk.hotspots import EHSA_RISK
-    from geo_risk.pipeline import find_hotspots
+    from geo_risk.run.pipeline import find_hotspots
 
     areas = _grid(12).assign(wd13nm=lambda g: np.where(g.geometry.centroid.x < 600, "W", "E"))
     rng = np.random.default_rng(4)

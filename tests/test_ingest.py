@@ -136,3 +136,37 @@ def test_dates_are_day_first_or_iso():
                                         "2016/04/05", "31/02/2016"]))
     assert dates[:3].dt.strftime("%Y-%m-%d").tolist() == ["2016-04-05"] * 3
     assert why.tolist() == ["", "", "", "date_invalid", "date_invalid"]
+
+
+def test_utf16_is_recognised(tmp_path):
+    text = HOUSING + "900000000001,SS1 1AA,2016-01-01,rent arrears\n"
+    for encoding in ["utf-16", "utf-16-le"]:  # with and without a byte-order mark
+        extract = read_extract(_write(tmp_path, f"{encoding}.csv", text, encoding), "housing")
+        assert extract.encoding == "utf-16" and len(extract.table) == 1
+
+
+def test_blank_lines_keep_the_spreadsheet_row_numbers(tmp_path):
+    text = (HOUSING + "900000000001,SS1 1AA,2016-01-01,rent arrears\n\n"
+            ",,,\n900000000002,SS1 1AA,2016-01-01,bad event\n")
+    kept, rejects = clean_extract(read_extract(_write(tmp_path, "h.csv", text), "housing"))
+    assert kept["row"].tolist() == [2]
+    assert rejects[["row", "reason"]].values.tolist() == [[5, "category_unknown"]]
+
+
+def test_years_far_off_are_rejected_not_a_crash(tmp_path):
+    text = (HOUSING + "900000000001,SS1 1AA,2300-01-01,rent arrears\n"
+            "900000000002,SS1 1AA,14/10/1066,rent arrears\n")
+    kept, rejects = clean_extract(read_extract(_write(tmp_path, "h.csv", text), "housing"))
+    assert kept.empty and set(rejects["reason"]) == {"date_out_of_range"}
+
+
+def test_workbook_with_rows_on_two_sheets_is_refused(tmp_path):
+    path = tmp_path / "housing.xlsx"
+    rows = {"uprn": ["900000000001"], "event_date": ["2016-01-01"],
+            "event_type": ["rent arrears"]}
+    with pd.ExcelWriter(path) as book:
+        pd.DataFrame(rows).to_excel(book, sheet_name="2016", index=False)
+        pd.DataFrame(rows).to_excel(book, sheet_name="2017", index=False)
+        pd.DataFrame().to_excel(book, sheet_name="notes", index=False)
+    with pytest.raises(SchemaError, match=r"data on 2 sheets \('2016', '2017'\)"):
+        read_extract(path, "housing")

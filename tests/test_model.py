@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from geo_risk._errors import ModelError
+from geo_risk.aggregate import publish_count
 from geo_risk.fairness import audit
 from geo_risk.model import (
     Capacity,
@@ -40,7 +42,7 @@ def test_estimator_conventions_and_determinism():
     again = RiskModel(random_state=3).fit(X, y, groups=np.arange(len(y)) // 2)
     assert np.array_equal(q, again.predict_proba(X)[:, 1])
     assert np.corrcoef(q, p)[0, 1] > 0.9
-    with pytest.raises(ValueError, match="one class only"):
+    with pytest.raises(ModelError, match="one outcome only"):
         RiskModel().fit(X, np.zeros(len(X), bool))
     with pytest.raises(TypeError, match="DataFrame"):
         RiskModel().fit(X.to_numpy(), y)
@@ -131,7 +133,7 @@ def test_fairness_warns_on_a_gap():
 
 def test_model_acceptance_on_the_default_world(demo):
     out, summary = demo
-    m = summary["model"]
+    m = {**summary["model"], **summary["evaluation"]["model"]}
     assert m["holdout_auc"] >= 0.95 * m["oracle_auc"]
     assert 0.85 <= m["calibration_slope"] <= 1.15
     assert m["ece"] <= m["oracle_ece"] + 0.01
@@ -140,14 +142,17 @@ def test_model_acceptance_on_the_default_world(demo):
     assert 0.40 <= m["flagged_unknown"] / m["households_flagged"] <= 0.65
     assert m["households_flagged"] == m["k"] == int(np.ceil(0.05 * m["households_scored"]))
     assert m["mean_abs_prob_error"] < 0.1
-    assert m["headline"].startswith(f"{m['households_scored']:,} households with under-fives")
-    on_disk = json.loads((out / "run.json").read_text())["model"]
+    scored = publish_count(m["households_scored"])
+    assert m["headline"].startswith(f"{scored} households with under-fives")
+    on_disk = json.loads((out / "restricted/run.json").read_text())["model"]
     for key in ["holdout_auc", "holdout_average_precision", "brier", "calibration_slope", "ece",
                 "k", "precision_at_k", "recall_at_k", "households_scored",
-                "households_flagged", "flagged_unknown", "oracle_auc", "oracle_ece",
-                "expected_precision_at_k", "oracle_expected_precision_at_k",
-                "mean_abs_prob_error"]:
+                "households_flagged", "flagged_unknown"]:
         assert key in on_disk, key
+    evaluation = json.loads((out / "synth/evaluation.json").read_text())["model"]
+    for key in ["oracle_auc", "oracle_ece", "expected_precision_at_k",
+                "oracle_expected_precision_at_k", "mean_abs_prob_error"]:
+        assert key in evaluation, key
 
 
 def test_restricted_list_and_model_card(demo):
@@ -158,25 +163,26 @@ def test_restricted_list_and_model_card(demo):
     assert flagged["score"].is_monotonic_decreasing
     assert (flagged["reasons"].fillna("") != "").mean() > 0.95
     assert set(flagged["status"]) == {"known to children's services", "previously unknown"}
-    card = (out / "model/model_card.md").read_text()
+    card = (out / "publish/model/model_card.md").read_text()
     auc = f"{summary['model']['holdout_auc']:.3f}"
     for phrase in ["not for eligibility or enforcement decisions", "area only (deprivation)",
                    "Fairness", "Limitations", summary["model"]["holdout_cohort"],
                    f"| gradient boosting (calibrated) | {auc} |", "| calibration slope |"]:
         assert phrase in card, phrase
-    page = (out / "model/model_card.html").read_text()
+    page = (out / "publish/model/model_card.html").read_text()
     assert page.startswith("<!doctype html>") and "<table>" in page
-    for path in (out / "model").iterdir():  # nothing published names a household
+    for path in (out / "publish/model").iterdir():  # nothing published names a household
         assert not set(flagged["household_key"]) & set(path.read_text().split())
 
 
 def test_same_seed_same_scores(demo, tmp_path):
-    from geo_risk.pipeline import read_feature_tables, run_model
+    from geo_risk.run.folder import RunFolder
+    from geo_risk.run.pipeline import read_feature_tables, run_model
 
     out, _ = demo
-    tables = read_feature_tables(out / "link")
-    run_model(tables, tmp_path / "again", random_state=1)
+    tables = read_feature_tables(out / "restricted/link")
+    run_model(tables, RunFolder(tmp_path / "again"), random_state=1)
     again = (tmp_path / "again/restricted/flagged_households.csv").read_bytes()
     assert again == (out / "restricted/flagged_households.csv").read_bytes()
-    other = run_model(tables, tmp_path / "other", random_state=2)
-    assert len(other.households) == len(pd.read_parquet(out / "link/households.parquet"))
+    other = run_model(tables, RunFolder(tmp_path / "other"), random_state=2)
+    assert len(other.households) == len(pd.read_parquet(out / "restricted/link/households.parquet"))

@@ -17,17 +17,24 @@ from geo_risk.aggregate import COUNT_COLUMNS
 from geo_risk.cli import app
 from geo_risk.gpkg import GPKG_LAYERS
 from geo_risk.maps import MAPS, SITES_MAP, external_references, self_contained
-from geo_risk.pseudonymise import Key
 from geo_risk.symbology import risk_classes
+from geo_risk.synth.demo import demo_key
 
 MAP_FILES = [f"maps/{name}.html" for name in {**MAPS, **SITES_MAP}]  # the demo sites too
 
 
 def test_demo_writes_every_output(demo):
     out, summary = demo
-    for path in ["index.html", *MAP_FILES, "geo_risk.gpkg", "restricted/flagged_households.csv",
-                 "run.json", "link/rejects.csv", "link/linkage_report.csv"]:
+    for path in ["index.html", *MAP_FILES, "geo_risk.gpkg", "run.json", "model/model_card.html",
+                 "siting/sites.csv", "areas/oa.csv"]:
+        assert (out / "publish" / path).is_file(), path
+    for path in ["restricted/flagged_households.csv", "restricted/run.json",
+                 "restricted/link/rejects.csv", "restricted/link/linkage_report.csv",
+                 "restricted/NOT_FOR_PUBLICATION.txt", "work/NOT_FOR_PUBLICATION.txt"]:
         assert (out / path).is_file(), path
+    # the top of the run holds its three places (and the demo's world), nothing loose
+    assert {p.name for p in out.iterdir()} == {"publish", "restricted", "work", "synth",
+                                               ".geo-risk-run"}
     assert {"headline", "model", "hotspots", "outputs"} <= set(summary)
     assert summary["outputs"]["maps"] == MAP_FILES
     headline = summary["headline"]
@@ -37,16 +44,18 @@ def test_demo_writes_every_output(demo):
 def test_maps_work_offline_and_are_small(demo):
     out, _ = demo
     for path in MAP_FILES:
-        page = (out / path).read_text(encoding="utf-8")
+        page = (out / "publish" / path).read_text(encoding="utf-8")
         assert external_references(page) == [], path
         assert "Leaflet 1.9" in page and "BSD 2-Clause" in page  # licence notice kept
         assert "jquery" not in page.lower() and "bootstrap" not in page.lower()
         assert "OFFICIAL-SENSITIVE" in page and "Reference date 31 December 2017" in page
         # no household point: the only markers are the service sites
-        sites = pd.read_csv(out / "siting/sites.csv")
-        assert page.count("L.circleMarker(") == len(sites) and "L.marker(" not in page
-        assert (out / path).stat().st_size <= 2_000_000
-    assert external_references((out / "index.html").read_text(encoding="utf-8")) == []
+        sites = pd.read_csv(out / "publish/siting/sites.csv")
+        points = [f for data in re.findall(r"_add\((\{\"features\".*?\})\);", page)
+                  for f in json.loads(data)["features"] if f["geometry"]["type"] == "Point"]
+        assert len(points) == len(sites) and "L.marker(" not in page
+        assert (out / "publish" / path).stat().st_size <= 2_000_000
+    assert external_references((out / "publish/index.html").read_text(encoding="utf-8")) == []
 
 
 def test_self_contained_refuses_what_it_cannot_inline():
@@ -62,14 +71,19 @@ def test_self_contained_refuses_what_it_cannot_inline():
         self_contained("<style>.x{background:url(https://example.org/a.png)}</style>")
 
 
+def _published_tables(out):
+    areas = out / "publish/areas"
+    tables = {lvl: pd.read_csv(areas / f"{lvl}.csv", index_col=0) for lvl in ["oa", "ward"]}
+    return tables, pd.read_csv(areas / "oa_hotspots.csv", index_col=0, keep_default_na=False)
+
+
 def test_maps_are_deterministic(demo, tmp_path):
     from geo_risk.boundaries import load_boundaries
     from geo_risk.maps import MapContext, write_maps
 
     out, _ = demo
     oas = load_boundaries()
-    tables = {lvl: pd.read_csv(out / f"areas/{lvl}.csv", index_col=0) for lvl in ["oa", "ward"]}
-    hotspots = pd.read_csv(out / "areas/oa_hotspots.csv", index_col=0, keep_default_na=False)
+    tables, hotspots = _published_tables(out)
     ctx = MapContext("Synthtown", "31 December 2017", "synthetic")
     first = write_maps(tmp_path / "a", oas, tables, hotspots, ctx)
     second = write_maps(tmp_path / "b", oas, tables, hotspots, ctx)
@@ -82,19 +96,18 @@ def test_background_tiles_are_optional_and_labelled(demo, tmp_path):
     from geo_risk.maps import MapContext, write_maps
 
     out, _ = demo
-    tables = {lvl: pd.read_csv(out / f"areas/{lvl}.csv", index_col=0) for lvl in ["oa", "ward"]}
-    hotspots = pd.read_csv(out / "areas/oa_hotspots.csv", index_col=0, keep_default_na=False)
+    tables, hotspots = _published_tables(out)
     ctx = MapContext("Synthtown", "31 December 2017", "synthetic", tiles=True)
     page = write_maps(tmp_path, load_boundaries(), tables, hotspots, ctx)["oa_risk"].read_text()
     assert "Street map background (needs internet)" in page
     assert external_references(page) == []  # tiles are requested only when switched on
-    default = (out / "maps/oa_risk.html").read_text(encoding="utf-8")
+    default = (out / "publish/maps/oa_risk.html").read_text(encoding="utf-8")
     assert "tile.openstreetmap.org" not in default
 
 
 def test_geopackage_for_gis_teams(demo):
     out, _ = demo
-    path = out / "geo_risk.gpkg"
+    path = out / "publish/geo_risk.gpkg"
     layers = dict(pyogrio.list_layers(path))
     assert set(GPKG_LAYERS) <= set(layers) and {"run_info", "layer_styles"} <= set(layers)
     with sqlite3.connect(path) as db:
@@ -113,7 +126,7 @@ def test_geopackage_for_gis_teams(demo):
     # the OA style's classes and colours are the HTML map's
     qml = ET.fromstring(styles.set_index("f_table_name").loc["oa_risk", "styleQML"])
     oa = pyogrio.read_dataframe(path, layer="oa_risk")
-    classes = risk_classes(pd.read_csv(out / "areas/oa.csv", index_col=0)["mean_risk"])
+    classes = risk_classes(pd.read_csv(out / "publish/areas/oa.csv", index_col=0)["mean_risk"])
     uppers = [float(r.get("upper")) for r in qml.iter("range")]
     assert uppers == pytest.approx(list(classes.uppers))
     colours = [o.get("value") for o in qml.iter("Option") if o.get("name") == "color"]
@@ -150,7 +163,7 @@ def _people_counts(obj, path=""):
 
 def _published_counts(out):
     """Every count a reader sees: report table cells and headline, map tooltips."""
-    report = (out / "index.html").read_text(encoding="utf-8")
+    report = (out / "publish/index.html").read_text(encoding="utf-8")
     headline = re.search(r'<p class="headline">(.*?)</p>', report).group(1)
     counts = re.findall(r"<strong>([\d,]+)</strong>", headline)
     assert len(counts) == 2
@@ -162,7 +175,7 @@ def _published_counts(out):
                 "Under-fives", "Expected not school ready", "Households flagged",
                 "of which unknown to services"}]
     for path in MAP_FILES:
-        page = (out / path).read_text(encoding="utf-8")
+        page = (out / "publish" / path).read_text(encoding="utf-8")
         for data in re.findall(r"_add\((\{\"features\".*?\})\);", page):
             for feature in json.loads(data)["features"]:
                 counts += [v for v in feature["properties"].values() if isinstance(v, str)
@@ -171,15 +184,17 @@ def _published_counts(out):
 
 
 def test_nothing_published_shows_a_small_count_an_identifier_or_the_key(demo):
-    out, summary = demo
+    out, _ = demo
     counts = _published_counts(out)
     assert len(counts) > 1000  # the scan found the tables and the maps' tooltips
     numbers = [int(c.replace(",", "")) for c in counts if c != "c"]
     assert not [n for n in numbers if 1 <= n <= 7]
     assert all(n % 5 == 0 for n in numbers)
     assert "c" in counts  # and withheld values show as c
-    small = [(k, v) for k, v in _people_counts(summary) if 1 <= v <= 7]
-    assert not small, small
+    published_run = json.loads((out / "publish/run.json").read_text())
+    people = list(_people_counts(published_run))
+    assert len(people) > 20 and published_run["complete"]
+    assert not [(k, v) for k, v in people if 1 <= v <= 7 or v % 5]
 
     raw = set()
     for name in ["child_register", "social_care", "school_readiness", "addresses"]:
@@ -187,14 +202,15 @@ def test_nothing_published_shows_a_small_count_an_identifier_or_the_key(demo):
         for column in ["uprn", "child_id", "person_id"]:
             if column in frame:
                 raw |= set(frame[column].dropna())
-    pseudonyms = set(pd.read_parquet(out / "link/households.parquet")["household_key"])
-    pseudonyms |= set(pd.read_parquet(out / "link/children.parquet")["child_key"])
-    key = Key.for_demo(1).secret
-    published = [out / "index.html", out / "run.json", *(out / p for p in MAP_FILES),
-                 *sorted((out / "areas").glob("*.csv")), *sorted((out / "model").glob("*"))]
+    pseudonyms = set(pd.read_parquet(out / "restricted/link/households.parquet")["household_key"])
+    pseudonyms |= set(pd.read_parquet(out / "restricted/link/children.parquet")["child_key"])
+    key = demo_key(1).secret
+    published = sorted(p for p in (out / "publish").rglob("*")
+                       if p.is_file() and p.suffix != ".gpkg")
+    assert len(published) > 20  # everything under publish/: report, maps, tables, card
     texts = [p.read_text(encoding="utf-8") for p in published]
     for layer in [*GPKG_LAYERS, "run_info"]:
-        texts.append(pyogrio.read_dataframe(out / "geo_risk.gpkg", layer=layer).drop(
+        texts.append(pyogrio.read_dataframe(out / "publish/geo_risk.gpkg", layer=layer).drop(
             columns="geometry", errors="ignore").to_csv())
     for text in texts:
         tokens = set(re.findall(r"[0-9A-Za-z]+", text))
@@ -205,7 +221,7 @@ def test_nothing_published_shows_a_small_count_an_identifier_or_the_key(demo):
 
 def test_report_reads_as_a_board_member_needs(demo):
     out, summary = demo
-    page = (out / "index.html").read_text(encoding="utf-8")
+    page = (out / "publish/index.html").read_text(encoding="utf-8")
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", page))
     head = summary["headline"]
     assert (f"{head['households_at_risk']} households with children under five are "
@@ -221,7 +237,7 @@ def test_report_reads_as_a_board_member_needs(demo):
     assert "30 September 2017" in text  # the previous refresh
     assert ("emerging hot spot analysis of mean predicted risk beyond what deprivation "
             "predicts") in text and "(p &lt; 0.001)" in page
-    legend = (out / "maps/hotspots.html").read_text(encoding="utf-8")
+    legend = (out / "publish/maps/hotspots.html").read_text(encoding="utf-8")
     assert "Trend in mean predicted risk beyond what deprivation predicts" in legend
     assert "<svg" in page and all(f'href="{p}"' in page for p in MAP_FILES)
     restricted = pd.read_csv(out / "restricted/flagged_households.csv")
@@ -245,12 +261,13 @@ def test_run_from_a_config(demo, tmp_path):
     result = CliRunner().invoke(app, ["run", "--config", str(config), "--out",
                                       str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
-    summary = json.loads((tmp_path / "out/run.json").read_text())
+    summary = json.loads((tmp_path / "out/restricted/run.json").read_text())
     assert summary["model"]["households_flagged"] == 400
     assert summary["hotspots"]["refreshes"] == 3
     assert len(summary["siting"]["new_sites"]) == 3 and summary["siting"]["existing"] == 0
-    for path in ["index.html", *MAP_FILES, "geo_risk.gpkg", "restricted/flagged_households.csv"]:
-        assert (tmp_path / "out" / path).is_file(), path
+    for path in ["index.html", *MAP_FILES, "geo_risk.gpkg"]:
+        assert (tmp_path / "out/publish" / path).is_file(), path
+    assert (tmp_path / "out/restricted/flagged_households.csv").is_file()
 
 
 @pytest.mark.parametrize("text, message", [

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from geo_risk.pseudonymise import (
     Key,
-    KeyError_,
+    KeyFileError,
     make_key,
     pseudonymise_extract,
     pseudonymise_series,
@@ -73,19 +73,29 @@ def test_key_files(tmp_path):
     key = make_key(path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert Key.load(path) == key and key.secret.hex() not in repr(key)
-    with pytest.raises(KeyError_, match="already exists; a key is never overwritten"):
+    with pytest.raises(KeyFileError, match="already exists; a key is never overwritten"):
         make_key(path)
-    (tmp_path / "short.key").write_text("ab" * 16)
-    with pytest.raises(KeyError_, match="at least 32 random bytes"):
+    def write(name, text):
+        (tmp_path / name).write_text(text)
+        (tmp_path / name).chmod(0o600)
+
+    write("short.key", "ab" * 16)
+    with pytest.raises(KeyFileError, match="at least 32 random bytes"):
         Key.load(tmp_path / "short.key")
-    (tmp_path / "weak.key").write_text("00" * 40)
-    with pytest.raises(KeyError_, match="at least 32 random bytes"):
+    write("weak.key", "00" * 40)
+    with pytest.raises(KeyFileError, match="at least 32 random bytes"):
         Key.load(tmp_path / "weak.key")
-    (tmp_path / "text.key").write_text("my secret password")
-    with pytest.raises(KeyError_, match="not a geo-risk key"):
+    write("text.key", "my secret password")
+    with pytest.raises(KeyFileError, match="not a geo-risk key"):
         Key.load(tmp_path / "text.key")
-    with pytest.raises(KeyError_, match="key file not found"):
+    with pytest.raises(KeyFileError, match="key file not found"):
         Key.load(tmp_path / "none.key")
+    # readable by others: refused, as ssh refuses an unprotected private key
+    write("open.key", key.secret.hex())
+    (tmp_path / "open.key").chmod(0o644)
+    with pytest.raises(KeyFileError, match=r"can be read by other users \(permissions 644\)"
+                       r".*chmod 600"):
+        Key.load(tmp_path / "open.key")
 
 
 #: Whole numbers of 6+ digits, not digit runs inside a hexadecimal pseudonym (a 32-hex

@@ -112,13 +112,13 @@ def test_siting_acceptance_on_the_default_world(demo):
     print(f"MCLP {s['coverage']:.3f}, highest local demand "
           f"{s['baselines']['highest_local_demand']:.3f}, random "
           f"{s['baselines']['random_mean']:.3f}, solved in {s['solve_seconds']} s")
-    sites = pd.read_csv(out / "siting/sites.csv")
+    sites = pd.read_csv(out / "publish/siting/sites.csv")
     assert sites["status"].tolist()[:2] == ["existing", "existing"]
     published = pd.to_numeric(sites["newly_covered"], errors="coerce").dropna()
     assert not ((published >= 1) & (published <= 7)).any() and (published % 5 == 0).all()
-    layers = dict(pyogrio.list_layers(out / "geo_risk.gpkg"))
+    layers = dict(pyogrio.list_layers(out / "publish/geo_risk.gpkg"))
     assert layers.get("service_sites") == "Point" and "site_catchments" in layers
-    page = (out / "index.html").read_text(encoding="utf-8")
+    page = (out / "publish/index.html").read_text(encoding="utf-8")
     assert "Where to site services" in page and html.escape(s["new_sites"][0]) in page
 
 
@@ -132,15 +132,15 @@ def test_site_command_reaches_a_coverage_target(demo, tmp_path):
         "site", "--in", str(run), "--candidates", str(out / "synth/sites/candidates.csv"),
         "--coverage", "0.25"])
     assert result.exit_code == 0, result.output
-    s = json.loads((run / "run.json").read_text())["siting"]
+    s = json.loads((run / "restricted/run.json").read_text())["siting"]
     assert s["coverage"] >= 0.25 and s["existing"] == 0
     # the fewest: one site fewer cannot reach the target
     fewer = CliRunner().invoke(app, [
         "site", "--in", str(run), "--candidates", str(out / "synth/sites/candidates.csv"),
         "--p", str(len(s["new_sites"]) - 1)])
     assert fewer.exit_code == 0, fewer.output
-    assert json.loads((run / "run.json").read_text())["siting"]["coverage"] < 0.25
-    assert (run / "maps/service_sites.html").is_file()
+    assert json.loads((run / "restricted/run.json").read_text())["siting"]["coverage"] < 0.25
+    assert (run / "publish/maps/service_sites.html").is_file()
     missing = CliRunner().invoke(app, ["site", "--in", str(tmp_path), "--candidates",
                                        str(out / "synth/sites/candidates.csv"), "--p", "2"])
     assert missing.exit_code == 2 and "not a finished geo-risk run" in missing.output

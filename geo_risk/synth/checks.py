@@ -147,12 +147,12 @@ def hotspot_recovery(planted: pd.DataFrame, categories: pd.Series, weights) -> d
     return out
 
 
-def planted_recovery(out: Path, oas, categories: pd.Series) -> dict | None:
-    """:func:`hotspot_recovery` of a run in ``out`` whose world was written to
-    ``out/synth`` (as ``geo-risk demo`` does); None for a run without a synthetic truth."""
+def planted_recovery(synth: Path, oas, categories: pd.Series) -> dict | None:
+    """:func:`hotspot_recovery` of a run whose world was written to ``synth`` (as
+    ``geo-risk demo`` does); None for a world without a recorded truth."""
     from geo_risk.hotspots import build_weights
 
-    path = Path(out) / "synth/truth/planted_hotspots.csv"
+    path = Path(synth) / "truth/planted_hotspots.csv"
     if not path.is_file():
         return None
     return hotspot_recovery(pd.read_csv(path), categories, build_weights(oas))

@@ -32,6 +32,7 @@ from scipy.special import expit
 
 from geo_risk import __version__
 from geo_risk import columns as C
+from geo_risk._errors import BoundaryError, GeoRiskError
 from geo_risk.boundaries import DEFAULT_BOUNDARIES, BoundaryFiles, load_boundaries
 from geo_risk.synth.extracts import make_extracts
 from geo_risk.synth.messy import DEFECT_COLUMNS, FileFormat, clean_formats, make_messy
@@ -104,8 +105,15 @@ def make_world(
     ['addresses', 'benefits', 'child_register']
     """
     if periods < 2:
-        raise ValueError(f"periods must be at least 2 (got {periods}): trends need two refreshes")
+        raise GeoRiskError(f"periods must be at least 2 (got {periods}): trends need two "
+                           "refreshes")
     oas = load_boundaries(files)
+    wards = oas[C.WARD_NAME].nunique()
+    if wards < 3:
+        raise BoundaryError(
+            f"{files.lookup}: {wards} ward(s); the synthetic world plants its emerging, "
+            "persistent and diminishing hotspots in three different wards, so give "
+            "boundaries with at least three wards.")
     if C.DEPRIVATION not in oas:
         oas[C.DEPRIVATION] = _synthetic_deprivation(oas, seed)
     timeline = Timeline(periods=periods)

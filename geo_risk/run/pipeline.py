@@ -1,11 +1,13 @@
-"""The whole run, stage after stage: ``geo-risk run`` on partner extracts and
-``geo-risk demo`` on a synthetic world.
+"""The whole run, stage after stage (``geo-risk run``; ``geo-risk demo`` calls it on a
+synthetic world from :mod:`geo_risk.synth.demo`).
 
 pseudonymise -> link (features as of the reference date) -> model (scores, flags) ->
 areas (disclosure control, hotspots) -> siting (when asked) -> publish (maps, GeoPackage,
 report). Each stage is called through its public function; this module only wires them,
-writes their outputs and records headline figures in ``OUT/run.json``.
-:mod:`geo_risk.rerun` runs the later stages again on a finished run.
+writes their outputs where :class:`~geo_risk.run.folder.RunFolder` says, and records the
+run's figures: exact in ``restricted/run.json``, disclosure-controlled in
+``publish/run.json``. :mod:`geo_risk.run.rerun` runs the later stages again on a finished
+run.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ import pandas as pd
 
 from geo_risk import __version__
 from geo_risk import columns as C
-from geo_risk._errors import GeoRiskError
+from geo_risk._errors import ConfigError, GeoRiskError, ModelError
 from geo_risk.aggregate import aggregate_areas, disclose, publish_count
-from geo_risk.boundaries import DEFAULT_BOUNDARIES, BoundaryFiles, load_boundaries
+from geo_risk.boundaries import BoundaryFiles, load_boundaries
+from geo_risk.escape import write_csv
 from geo_risk.fairness import audit
 from geo_risk.features import LABEL, FeatureTables, build_feature_tables
 from geo_risk.gpkg import site_layers, write_geopackage
@@ -61,6 +64,7 @@ from geo_risk.pseudonymise import (
 )
 from geo_risk.reasons import explain_households
 from geo_risk.report import ReportInputs, write_report
+from geo_risk.run.folder import RunFolder, staged
 from geo_risk.schemas import SOURCES
 from geo_risk.siting import (
     SitingOutputs,
@@ -77,11 +81,12 @@ __all__ = [
     "RunSettings",
     "find_hotspots",
     "pseudonymise_folder",
+    "published_summary",
     "quarterly_refreshes",
     "read_feature_tables",
     "risk_by_refresh",
     "run_areas",
-    "run_demo",
+    "run_into",
     "run_link",
     "run_model",
     "run_pipeline",
@@ -111,7 +116,7 @@ def run_link(
     out: Path,
     *,
     reference_date: str,
-    files: BoundaryFiles = DEFAULT_BOUNDARIES,
+    files: BoundaryFiles,
     min_match_rate: float = 0.9,
 ) -> tuple[FeatureTables, Linked]:
     """Link pseudonymised extracts and build the feature tables; write them under ``out``.
@@ -128,11 +133,11 @@ def run_link(
     features = build_feature_tables(linked, reference_date)
     features.households.to_parquet(out / "households.parquet", index=False)
     features.children.to_parquet(out / "children.parquet", index=False)
-    linked.report.to_csv(out / "linkage_report.csv", index=False)
+    write_csv(linked.report, out / "linkage_report.csv", index=False)
     at_source = [pd.read_csv(p, dtype=str, keep_default_na=False)
                  for p in sorted(Path(pseudonymised).glob("*.rejects.csv"))]
     rejects = pd.concat([*at_source, linked.rejects.astype(str)], ignore_index=True)
-    rejects.reindex(columns=REJECT_COLUMNS).to_csv(out / "rejects.csv", index=False)
+    write_csv(rejects.reindex(columns=REJECT_COLUMNS), out / "rejects.csv", index=False)
     return features, linked
 
 
@@ -150,24 +155,32 @@ class ModelRun:
 
 def run_model(
     tables: FeatureTables,
-    out: Path,
+    folder: RunFolder,
     *,
     capacity: Capacity = DEFAULT_CAPACITY,
     known_within_months: float = 24.0,
     max_fairness_gap: float = 0.10,
+    threshold: int = 7,
+    base: int = 5,
     random_state: int = 0,
 ) -> ModelRun:
     """Validate, fit, score, flag, explain and audit; write the model card and the
     restricted flagged-household list.
 
-    Writes ``out/model/`` (``model_card.md``, ``model_card.html``, ``validation.csv``,
-    ``fairness.csv``) and ``out/restricted/flagged_households.csv``, which holds
-    pseudonymised household keys and must never be published or read by maps or reports.
+    Writes the published model card (``folder.model``: ``model_card.md``,
+    ``model_card.html``, ``validation.csv``, ``fairness.csv``, counts disclosure-controlled
+    with ``threshold`` and ``base``) and ``folder.flagged``, which holds pseudonymised
+    household keys and must never be published or read by maps or reports.
+
+    Raises
+    ------
+    ModelError
+        Fewer than two labelled cohorts, or labels of one outcome only.
     """
-    out = Path(out)
     children = tables.children
     features = feature_columns(children)
     labelled = children[children["role"] == "labelled"]
+    _check_labels(labelled, tables.reference_date)
     model = RiskModel(random_state=random_state).fit(
         labelled[features], labelled[LABEL].astype(bool), groups=labelled[HOUSEHOLD])
     child_p, scored = score_households(model, children)
@@ -184,13 +197,12 @@ def run_model(
     restricted = flagged.merge(reasons, on=HOUSEHOLD, how="left").assign(
         status=lambda f: np.where(f["known"], "known to children's services",
                                   "previously unknown"))
-    (out / "restricted").mkdir(parents=True, exist_ok=True)
-    restricted[[HOUSEHOLD, "rank", "score", "children", "status", "reasons", "contributions"]
-               ].round({"score": 4}).to_csv(out / "restricted/flagged_households.csv",
-                                            index=False)
+    folder.flagged.parent.mkdir(parents=True, exist_ok=True)
+    write_csv(restricted[[HOUSEHOLD, "rank", "score", "children", "status", "reasons",
+                          "contributions"]].round({"score": 4}), folder.flagged, index=False)
 
     gb = validation.metrics.iloc[0]
-    base = validation.metrics
+    metrics = validation.metrics
     summary = {
         "holdout_cohort": validation.test_cohort,
         "holdout_children": validation.n_test,
@@ -203,7 +215,7 @@ def run_model(
         "holdout_k": validation.k_test,
         "precision_at_k": round(gb["precision_at_k"], 4),
         "recall_at_k": round(gb["recall_at_k"], 4),
-        "logistic_auc": round(base.loc["logistic regression", "auc"], 4),
+        "logistic_auc": round(metrics.loc["logistic regression", "auc"], 4),
         "k": k,
         "capacity": capacity.describe(),
         "households_scored": len(flags),
@@ -214,19 +226,41 @@ def run_model(
         "known_within_months": known_within_months,
         "fairness_warnings": fairness_warnings,
     }
-    if "area only (deprivation)" in base.index:
-        area_auc = base.loc["area only (deprivation)", "auc"]
+    if "area only (deprivation)" in metrics.index:
+        area_auc = metrics.loc["area only (deprivation)", "auc"]
         summary["area_only_auc"] = round(area_auc, 4)
         summary["auc_margin_over_area_only"] = round(gb["auc"] - area_auc, 4)
+
+    def count(n) -> str:
+        return publish_count(n, threshold=threshold, base=base)
+
     summary["headline"] = (
-        f"{len(flags):,} households with under-fives scored; {k:,} flagged; "
-        f"{summary['flagged_unknown']:,} of them unknown to children's services")
-    write_model_card(out / "model", tables, validation, fairness, fairness_warnings, summary,
-                     features)
+        f"{count(len(flags))} households with under-fives scored; {count(k)} flagged; "
+        f"{count(summary['flagged_unknown'])} of them unknown to children's services")
+    write_model_card(folder.model, tables, validation, fairness, fairness_warnings, summary,
+                     features, count=count, threshold=threshold)
     log.info(summary["headline"])
     current = children.loc[child_p.index, ["child_key", HOUSEHOLD]].assign(p=child_p)
     return ModelRun(model, validation, current.reset_index(drop=True), flags, fairness,
                     summary)
+
+
+def _check_labels(labelled: pd.DataFrame, reference_date) -> None:
+    """Stop with a clear message when the labelled cohorts cannot train and validate."""
+    cohorts = sorted(labelled["academic_year"].unique()) if len(labelled) else []
+    when = pd.Timestamp(reference_date).date()
+    if len(cohorts) < 2:
+        raise ModelError(
+            f"reference date {when}: {len(cohorts)} labelled cohort(s) of school-readiness "
+            f"results ({', '.join(cohorts) or 'none'}) are dated on or before it; the model "
+            "trains on earlier cohorts and validates on the latest, so it needs at least "
+            "two. Use a later reference date or add earlier school_readiness results.")
+    outcomes = labelled[LABEL].astype(bool).nunique()
+    if outcomes < 2:
+        raise ModelError(
+            f"reference date {when}: every labelled child has the same school-readiness "
+            "result, so there is nothing to learn; check the gld column of the "
+            "school_readiness extract.")
 
 
 @dataclass
@@ -278,14 +312,15 @@ def run_areas(
     model_run: ModelRun,
     linked: Linked,
     oas,
-    out: Path,
+    folder: RunFolder,
     *,
     refresh_dates: list[str],
     threshold: int = 7,
     base: int = 5,
     random_state: int = 0,
 ) -> AreaResults:
-    """Aggregate to areas under disclosure control and find hotspots; write ``out/areas/``.
+    """Aggregate to areas under disclosure control and find hotspots; write
+    ``folder.areas`` (published) and the unpublished tables in ``folder.work``.
 
     Writes ``oa.csv``, ``lsoa.csv``, ``ward.csv``, ``district.csv`` (after disclosure
     control), ``release_log.csv`` (what was withheld and why), ``oa_hotspots.csv``
@@ -294,17 +329,16 @@ def run_areas(
     ``ward_concern.csv`` (OAs of each kind of concern per ward). Statistics use each OA's
     mean predicted risk, at the reference date and at each refresh (a mean of model
     probabilities is not a noisy observed rate, so it is not smoothed further; the
-    empirical-Bayes rate stays in the tables for comparison). ``out/work/`` keeps the
+    empirical-Bayes rate stays in the tables for comparison). ``folder.work`` keeps the
     unpublished risk of each OA now and at each refresh for the report and for
     ``geo-risk hotspots``.
     """
-    folder = Path(out) / "areas"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.areas.mkdir(parents=True, exist_ok=True)
     tables = aggregate_areas(model_run.children, model_run.households, oas)
     safe, release = disclose(tables, oas, threshold=threshold, base=base)
     for level, table in safe.items():
-        table.to_csv(folder / f"{level}.csv")
-    release.to_csv(folder / "release_log.csv", index=False)
+        write_csv(table, folder.areas / f"{level}.csv")
+    write_csv(release, folder.areas / "release_log.csv", index=False)
 
     refreshes = risk_by_refresh(linked, refresh_dates, model_run.model)
     oa = tables["oa"]
@@ -312,12 +346,11 @@ def run_areas(
         "mean_risk": oa["mean_risk"],  # already a model estimate: no further smoothing
         "known_share": (oa["known_households"] / oa["households"].where(oa["households"] > 0)
                         ).fillna(0.0)})
-    work = Path(out) / "work"  # between stages, unpublished
-    work.mkdir(parents=True, exist_ok=True)
-    refreshes.mean.to_parquet(work / "oa_risk_by_refresh.parquet")
-    refreshes.children.to_parquet(work / "oa_children_by_refresh.parquet")
-    current.to_parquet(work / "oa_current.parquet")
-    hotspots, summary = find_hotspots(folder, oas, current, refreshes.mean,
+    folder.work.mkdir(parents=True, exist_ok=True)
+    refreshes.mean.to_parquet(folder.risk_by_refresh)
+    refreshes.children.to_parquet(folder.children_by_refresh)
+    current.to_parquet(folder.current_risk)
+    hotspots, summary = find_hotspots(folder.areas, oas, current, refreshes.mean,
                                       random_state=random_state)
     summary["withheld_cells"] = len(release)
     return AreaResults(safe, release, hotspots, refreshes, summary)
@@ -357,11 +390,11 @@ def find_hotspots(folder: Path, oas, current: pd.DataFrame, by_refresh: pd.DataF
         gi_z=gi_z, gi_significant=gi_sig, ehsa_category=ehsa["ehsa_category"],
         trend_tau=ehsa["trend_tau"], trend_p=ehsa["trend_p"],
         trend_change=ehsa["trend_change"], concern=concern["concern"])
-    hotspots.round(4).to_csv(Path(folder) / "oa_hotspots.csv")
+    write_csv(hotspots.round(4), Path(folder) / "oa_hotspots.csv")
     ward_of = oas[C.WARD_NAME].reindex(concern.index)
     by_ward = pd.crosstab(ward_of, concern["concern"]).reindex(
         columns=["known", "newly identified"], fill_value=0)
-    by_ward.to_csv(Path(folder) / "ward_concern.csv")
+    write_csv(by_ward, Path(folder) / "ward_concern.csv")
     counts = ehsa["ehsa_category"].value_counts()
     summary = {
         **{k: round(v, 6) for k, v in moran.items()},
@@ -396,21 +429,22 @@ def read_feature_tables(folder: Path) -> FeatureTables:
     return FeatureTables(pd.Timestamp(reference), households, children, {})
 
 
-def run_publish(out: Path, oas, areas: AreaResults, summary: dict, *, ctx: MapContext,
-                linkage_report: pd.DataFrame, run_info: dict, synthetic: bool,
-                threshold: int = 7, base: int = 5,
+def run_publish(folder: RunFolder, oas, areas: AreaResults, summary: dict, *,
+                ctx: MapContext, linkage_report: pd.DataFrame, run_info: dict,
+                synthetic: bool, threshold: int = 7, base: int = 5,
+                weaker_disclosure_reason: str | None = None,
                 siting: SitingOutputs | None = None) -> dict:
-    """Write what people use: ``maps/*.html``, ``geo_risk.gpkg`` and ``index.html``.
+    """Write what people use into ``folder.publish``: ``maps/*.html``, ``geo_risk.gpkg``
+    and ``index.html``.
 
     Everything here is built from the published (disclosure-controlled) area tables and
-    the run summary; nothing is read from ``restricted/``. Returns the ``outputs`` section
-    of ``run.json``.
+    the run summary (the report rounds its counts); nothing is read from ``restricted/``.
+    Returns the ``outputs`` section of ``run.json``.
     """
-    out = Path(out)
     sites = (siting.sites, siting.catchments) if siting is not None else None
-    maps = write_maps(out / "maps", oas, areas.tables, areas.hotspots, ctx, sites=sites,
+    maps = write_maps(folder.maps, oas, areas.tables, areas.hotspots, ctx, sites=sites,
                       ehsa_measure=summary["hotspots"].get("emerging_measure", ""))
-    gpkg = write_geopackage(out / "geo_risk.gpkg", oas, areas.tables, areas.hotspots, run_info,
+    gpkg = write_geopackage(folder.geopackage, oas, areas.tables, areas.hotspots, run_info,
                             extra_layers=site_layers(*sites) if sites else None)
     by_ward = areas.refreshes.by(oas[C.WARD_NAME])
     previous, latest = by_ward.columns[-2:] if by_ward.shape[1] > 1 else by_ward.columns[[0, 0]]
@@ -429,8 +463,9 @@ def run_publish(out: Path, oas, areas: AreaResults, summary: dict, *, ctx: MapCo
                        float(linkage_report["match_rate"].max())),
         preview=svg_preview(oas, areas.tables["oa"], areas.hotspots),
         siting=siting,
-        threshold=threshold, base=base, synthetic=synthetic)
-    report = write_report(out / "index.html", inputs)
+        threshold=threshold, base=base, weaker_disclosure_reason=weaker_disclosure_reason,
+        synthetic=synthetic)
+    report = write_report(folder.report, inputs)
     return {"report": report.name, "maps": [f"maps/{p.name}" for p in maps.values()],
             "geopackage": gpkg.name}
 
@@ -448,11 +483,12 @@ class RunSettings:
     refresh_dates: list[str]
     area_name: str
     attribution: str
-    files: BoundaryFiles = DEFAULT_BOUNDARIES
+    files: BoundaryFiles
     capacity: Capacity = DEFAULT_CAPACITY
     known_within_months: float = 24.0
     threshold: int = 7
     base: int = 5
+    weaker_disclosure_reason: str | None = None
     marking: str = "OFFICIAL-SENSITIVE"
     background_tiles: bool = False  # OpenStreetMap under the maps: needs internet
     synthetic: bool = False
@@ -461,19 +497,68 @@ class RunSettings:
     siting: SitingSettings | None = None
 
 
-def _withhold_small(obj, threshold: int):
-    """run.json is published: record counts from 1 to ``threshold`` become ``c``.
+#: The documented safe disclosure rules: counts 1-7 withheld, others rounded to 5.
+SAFE_THRESHOLD, SAFE_ROUNDING = 7, 5
 
-    >>> _withhold_small({"sources": [{"rejected": 3, "read": 120, "rate": 0.5}], "n": 0}, 7)
+
+def check_disclosure(threshold: int, base: int, reason: str | None, where: str) -> None:
+    """Refuse disclosure rules weaker than the safe ones unless a reason is given.
+
+    >>> check_disclosure(10, 5, None, "run.toml")
+    >>> check_disclosure(0, 1, None, "run.toml")
+    Traceback (most recent call last):
+    ...
+    geo_risk._errors.ConfigError: run.toml: [disclosure] threshold = 0, rounding = 1 is weaker ...
+    """
+    if threshold >= SAFE_THRESHOLD and base >= SAFE_ROUNDING:
+        return
+    if reason and reason.strip():
+        log.warning("disclosure control weaker than the safe rules (threshold %d, rounding "
+                    "%d): %s", threshold, base, reason.strip())
+        return
+    raise ConfigError(
+        f"{where}: [disclosure] threshold = {threshold}, rounding = {base} is weaker than "
+        f"the safe rules (counts 1-{SAFE_THRESHOLD} withheld, others rounded to "
+        f"{SAFE_ROUNDING}), so published figures could identify a household. Use "
+        f"threshold >= {SAFE_THRESHOLD} and rounding >= {SAFE_ROUNDING}, or give "
+        "[disclosure] reason = \"...\" (printed in the report and run_info).")
+
+
+def _publish_int(value, threshold: int, base: int):
+    """A published count: ``c`` from 1 to ``threshold``, otherwise rounded to ``base``."""
+    text = publish_count(value, threshold=threshold, base=base)
+    return text if text == "c" else int(text.replace(",", ""))
+
+
+def _rounded(obj, threshold: int, base: int):
+    """Every whole number in ``obj`` (a count) published by :func:`_publish_int`.
+
+    >>> _rounded({"sources": [{"rejected": 3, "read": 122, "rate": 0.5}], "n": 0}, 7, 5)
     {'sources': [{'rejected': 'c', 'read': 120, 'rate': 0.5}], 'n': 0}
     """
     if isinstance(obj, dict):
-        return {k: _withhold_small(v, threshold) for k, v in obj.items()}
+        return {k: _rounded(v, threshold, base) for k, v in obj.items()}
     if isinstance(obj, list):
-        return [_withhold_small(v, threshold) for v in obj]
-    if isinstance(obj, int | np.integer) and not isinstance(obj, bool) and 1 <= obj <= threshold:
-        return "c"
+        return [_rounded(v, threshold, base) for v in obj]
+    if isinstance(obj, int | np.integer) and not isinstance(obj, bool):
+        return _publish_int(obj, threshold, base)
     return obj
+
+
+#: Whole numbers in the model section that are not counts of people.
+_MODEL_SETTINGS = {"known_within_months"}
+
+
+def published_summary(record: dict, *, threshold: int, base: int) -> dict:
+    """The published ``run.json`` from the exact record: every count of records, people
+    or households (the linkage and model sections, and the siting's demand) is
+    disclosure-controlled; counts of output areas and the settings stay as they are."""
+    out = {k: v for k, v in record.items() if k not in {"linkage", "model"}}
+    out["linkage"] = _rounded(record["linkage"], threshold, base)
+    out["model"] = {k: v if k in _MODEL_SETTINGS else _rounded(v, threshold, base)
+                    for k, v in record["model"].items()}
+    out["disclosure"] = {"threshold": threshold, "rounding": base}
+    return out
 
 
 def quarterly_refreshes(reference_date: str, periods: int) -> list[str]:
@@ -494,30 +579,36 @@ def run_pipeline(extracts: Path, key: Key, out: Path, settings: RunSettings
                  ) -> tuple[dict, ModelRun]:
     """The whole job from partner extracts to published outputs, as ``geo-risk run`` does.
 
-    Writes ``pseudonymised/``, ``link/`` (tables, linkage report, rejects), ``model/``,
-    ``restricted/flagged_households.csv``, ``areas/``, ``maps/``, ``geo_risk.gpkg``,
-    ``index.html`` and ``run.json``. Returns the run summary and the model stage's result.
+    Builds the run in a staging folder and moves it to ``out`` when complete
+    (:func:`~geo_risk.run.folder.staged`); see :class:`~geo_risk.run.folder.RunFolder`
+    for what is written where. Returns the exact run record and the model stage's result.
     """
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    with staged(out) as folder:
+        return run_into(folder, extracts, key, settings)
+
+
+def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
+             ) -> tuple[dict, ModelRun]:
+    """:func:`run_pipeline` into a folder already made (the demo's staging folder)."""
     started = time.perf_counter()
     s = settings
+    check_disclosure(s.threshold, s.base, s.weaker_disclosure_reason, "the run settings")
     oas = load_boundaries(s.files)
-    recon = pseudonymise_folder(extracts, key, out / "pseudonymised")
+    recon = pseudonymise_folder(extracts, key, folder.pseudonymised)
     if recon.empty:
         raise GeoRiskError(f"{extracts}: no partner extract found; expected files named "
                            f"after their source ({', '.join(SOURCES)}) as .csv, .xlsx or "
                            ".parquet.")
-    features, linked = run_link(out / "pseudonymised", out / "link",
+    features, linked = run_link(folder.pseudonymised, folder.link,
                                 reference_date=s.reference_date, files=s.files,
                                 min_match_rate=s.min_match_rate)
-    model_run = run_model(features, out, capacity=s.capacity,
-                          known_within_months=s.known_within_months,
-                          random_state=s.random_state)
-    areas = run_areas(model_run, linked, oas, out, refresh_dates=s.refresh_dates,
+    model_run = run_model(features, folder, capacity=s.capacity,
+                          known_within_months=s.known_within_months, threshold=s.threshold,
+                          base=s.base, random_state=s.random_state)
+    areas = run_areas(model_run, linked, oas, folder, refresh_dates=s.refresh_dates,
                       threshold=s.threshold, base=s.base, random_state=s.random_state)
     m = model_run.summary
-    summary = {
+    record = {
         "geo_risk": __version__,
         "reference_date": s.reference_date,
         "headline": {
@@ -529,37 +620,42 @@ def run_pipeline(extracts: Path, key: Key, out: Path, settings: RunSettings
                                                base=s.base),
             "flagged": m["capacity"],
         },
-        "linkage": _withhold_small({
+        "linkage": {
             "sources": linked.report.drop(columns="file").to_dict(orient="records"),
             "rows_read": int(recon["read"].sum()),
             "rows_rejected_at_source": int(recon["rejected"].sum()),
             **features.counts,
-        }, s.threshold),  # exact figures: link/linkage_report.csv (not published)
+        },
         "model": m,
         "hotspots": areas.summary,
     }
     demand = demand_points(linked.households, model_run.children, oas)
-    demand.points.to_parquet(out / "work" / "oa_demand.parquet")  # for 'geo-risk site'
+    demand.points.to_parquet(folder.demand)  # for 'geo-risk site'
     siting = None
     if s.siting is not None:
         siting = plan_sites(demand, s.siting, oas, areas.hotspots, threshold=s.threshold,
                             base=s.base)
-        write_siting_tables(out / "siting", siting)
-        summary["siting"] = siting.summary
+        write_siting_tables(folder.siting, siting)
+        record["siting"] = siting.summary
     ctx = MapContext(area_name=s.area_name, reference_date=_long_date(s.reference_date),
                      attribution=s.attribution, marking=s.marking, tiles=s.background_tiles)
+    disclosure = (f"counts 1-{s.threshold} withheld (NULL, shown as c) with secondary "
+                  f"suppression; other counts rounded to the nearest {s.base}")
+    if s.weaker_disclosure_reason:
+        disclosure += (" (weaker than the safe rules of 1-7 and 5, because: "
+                       f"{s.weaker_disclosure_reason.strip()})")
     run_info = {
         "run_date": str(pd.Timestamp.now().date()), "geo_risk_version": __version__,
         "reference_date": s.reference_date, "refreshes": ", ".join(s.refresh_dates),
         "boundaries": f"{s.files.oa.name}; lookup {s.files.lookup.name}"
                       + (f"; IMD {s.files.imd.name}" if s.files.imd else ""),
-        "extracts": ", ".join(f"{r.source}: {r.read:,} rows" for r in recon.itertuples()),
+        "extracts": ", ".join(
+            f"{r.source}: {publish_count(r.read, threshold=s.threshold, base=s.base)} rows"
+            for r in recon.itertuples()),
         "capacity": m["capacity"],
         **{f"model_{k}": m[k] for k in ["holdout_cohort", "holdout_auc", "calibration_slope",
                                          "ece", "area_only_auc"] if k in m},
-        "disclosure_control": f"counts 1-{s.threshold} withheld (NULL, shown as c) with "
-                              f"secondary suppression; other counts rounded to the nearest "
-                              f"{s.base}",
+        "disclosure_control": disclosure,
         "data": "synthetic households (geo-risk generator)" if s.synthetic else
                 "partner extracts, pseudonymised at source",
         "licence": "Outputs: Open Government Licence v3.0 where the inputs allow",
@@ -568,74 +664,33 @@ def run_pipeline(extracts: Path, key: Key, out: Path, settings: RunSettings
     }
     state = {"files": {k: str(v) if v else None for k, v in vars(s.files).items()},
              "ctx": vars(ctx), "run_info": run_info, "synthetic": s.synthetic,
-             "threshold": s.threshold, "base": s.base, "random_state": s.random_state,
-             "siting": siting_state(s.siting)}
-    (out / "work" / "run_state.json").write_text(json.dumps(state, indent=2) + "\n")
-    summary["outputs"] = run_publish(out, oas, areas, summary, ctx=ctx,
-                                     linkage_report=linked.report, run_info=run_info,
-                                     synthetic=s.synthetic, threshold=s.threshold,
-                                     base=s.base, siting=siting)
-    summary["seconds"] = round(time.perf_counter() - started, 1)
-    (out / "run.json").write_text(json.dumps(summary, indent=2) + "\n")
-    return summary, model_run
+             "threshold": s.threshold, "base": s.base,
+             "weaker_disclosure_reason": s.weaker_disclosure_reason,
+             "random_state": s.random_state, "siting": siting_state(s.siting, folder)}
+    folder.state.write_text(json.dumps(state, indent=2) + "\n")
+    record["outputs"] = run_publish(folder, oas, areas, record, ctx=ctx,
+                                    linkage_report=linked.report, run_info=run_info,
+                                    synthetic=s.synthetic, threshold=s.threshold,
+                                    base=s.base,
+                                    weaker_disclosure_reason=s.weaker_disclosure_reason,
+                                    siting=siting)
+    record["seconds"] = round(time.perf_counter() - started, 1)
+    write_summaries(folder, record, threshold=s.threshold, base=s.base)
+    return record, model_run
 
 
-def siting_state(settings: SitingSettings | None) -> dict | None:
+def write_summaries(folder: RunFolder, record: dict, *, threshold: int, base: int) -> None:
+    """The exact record in ``restricted/run.json``; the published one, marked complete,
+    in ``publish/run.json``."""
+    record = {**record, "complete": True}
+    folder.record.write_text(json.dumps(record, indent=2) + "\n")
+    published = published_summary(record, threshold=threshold, base=base)
+    folder.summary.write_text(json.dumps(published, indent=2) + "\n")
+
+
+def siting_state(settings: SitingSettings | None, folder: RunFolder) -> dict | None:
+    """The siting settings as JSON, paths inside the run relative to it."""
     if settings is None:
         return None
-    return {k: str(v) if isinstance(v, Path) else v for k, v in vars(settings).items()}
-
-
-SYNTHETIC_ATTRIBUTION = ("Synthetic town: boundaries, deprivation and households generated "
-                         "by geo-risk")
-
-
-#: Credit line for real ONS boundaries with IMD 2019 (synthetic households on them).
-REAL_BOUNDARY_ATTRIBUTION = (
-    "Contains Ordnance Survey and Office for National Statistics data © Crown copyright and "
-    "database right, Open Government Licence v3.0; English Indices of Deprivation 2019, "
-    "MHCLG, Open Government Licence v3.0; households synthetic")
-
-
-def run_demo(out: Path, *, seed: int = 1, periods: int = 16,
-             files: BoundaryFiles = DEFAULT_BOUNDARIES) -> dict:
-    """The whole job on a synthetic world (``geo-risk demo``): the embedded town, or
-    synthetic households on real boundaries given by ``files``.
-
-    ``out/synth/``: the synthetic world (extracts and truth), then everything
-    :func:`run_pipeline` writes. ``run.json`` also carries the world's facts, the
-    model's figures next to the oracle's (the true risks) and how the emerging hot spot
-    analysis recovered the planted hotspots. Returns ``run.json``.
-    """
-    from geo_risk.synth.checks import describe_world, oracle_figures, planted_recovery
-    from geo_risk.synth.world import make_world, write_world
-
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    world = make_world(files, seed=seed, periods=periods)
-    write_world(world, out / "synth")
-    timeline = world.population.timeline
-    area = world.oas[C.LAD_NAME].iloc[0] if C.LAD_NAME in world.oas else "District"
-    settings = RunSettings(reference_date=str(timeline.end),
-                           refresh_dates=[str(d) for d in timeline.refresh_dates],
-                           area_name=str(area), files=files,
-                           attribution=SYNTHETIC_ATTRIBUTION if files == DEFAULT_BOUNDARIES
-                           else REAL_BOUNDARY_ATTRIBUTION, synthetic=True,
-                           random_state=seed,
-                           siting=SitingSettings(candidates=out / "synth/sites/candidates.csv",
-                                                 existing=out / "synth/sites/existing.csv",
-                                                 p=5))
-    summary, model_run = run_pipeline(out / "synth/extracts", Key.for_demo(seed), out,
-                                      settings)
-    summary = {"geo_risk": summary.pop("geo_risk"), "seed": seed,
-               "reference_date": summary.pop("reference_date"),
-               "synth": describe_world(world), **summary}
-    summary["model"] = {**summary["model"],
-                        **oracle_figures(world, Key.for_demo(seed), model_run)}
-    found = pd.read_csv(out / "areas/oa_hotspots.csv", index_col=0)["ehsa_category"]
-    summary["hotspots"]["planted_recovery"] = planted_recovery(out, world.oas, found)
-    summary["seconds"] = round(time.perf_counter() - started, 1)
-    (out / "run.json").write_text(json.dumps(summary, indent=2) + "\n")
-    log.info("demo finished in %.1f s", summary["seconds"])
-    return summary
+    return {k: folder.relative(v) if isinstance(v, Path) else v
+            for k, v in vars(settings).items()}

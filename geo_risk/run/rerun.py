@@ -1,0 +1,139 @@
+"""Later stages on a finished run: find the hotspots again, or site services, and
+publish the result with the rest of the run (``geo-risk hotspots``, ``geo-risk site``).
+
+A finished run keeps what these need in ``work/`` (unpublished): each OA's risk now and
+at each refresh, the demand points, and ``run_state.json`` (boundaries, map context,
+disclosure rules, the siting asked for). The run is copied to a staging folder, changed
+there and moved back into place when complete, as a whole run is.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from geo_risk._errors import GeoRiskError
+from geo_risk.boundaries import BoundaryFiles, load_boundaries
+from geo_risk.maps import MapContext
+from geo_risk.run.folder import RunFolder, staged
+from geo_risk.run.pipeline import (
+    AreaResults,
+    RefreshRisk,
+    find_hotspots,
+    run_publish,
+    siting_state,
+    write_summaries,
+)
+from geo_risk.siting import (
+    Demand,
+    SitingOutputs,
+    SitingSettings,
+    plan_sites,
+    write_siting_tables,
+)
+
+__all__ = ["read_area_results", "run_hotspots", "run_siting"]
+
+
+def read_area_results(folder: RunFolder) -> AreaResults:
+    """The areas stage's results as a finished run left them in ``folder``."""
+    needed = [folder.areas / "oa.csv", folder.areas / "oa_hotspots.csv", folder.record,
+              folder.risk_by_refresh, folder.state]
+    missing = [folder.relative(p) for p in needed if not p.is_file()]
+    if missing:
+        raise GeoRiskError(f"{folder.root}: not a finished geo-risk run (no "
+                           f"{', '.join(missing)}); pass the --out folder of 'geo-risk run' "
+                           "or 'geo-risk demo'.")
+    tables = {level: pd.read_csv(folder.areas / f"{level}.csv", index_col=0)
+              for level in ["oa", "lsoa", "ward", "district"]}
+    hotspots = pd.read_csv(folder.areas / "oa_hotspots.csv", index_col=0,
+                           keep_default_na=False)
+    for column in ["p_sim", "gi_z", "trend_tau", "trend_p"]:
+        hotspots[column] = pd.to_numeric(hotspots[column], errors="coerce")
+    refreshes = RefreshRisk(pd.read_parquet(folder.risk_by_refresh),
+                            pd.read_parquet(folder.children_by_refresh))
+    summary = json.loads(folder.record.read_text())
+    release = pd.read_csv(folder.areas / "release_log.csv")
+    return AreaResults(tables, release, hotspots, refreshes, summary["hotspots"])
+
+
+def _republish(folder: RunFolder, areas: AreaResults, record: dict, state: dict, oas,
+               siting: SitingOutputs | None) -> dict:
+    """Publish a finished run again after a later stage changed; rewrite both run.json."""
+    for stale in [folder.maps, folder.siting]:  # rewritten below when still wanted
+        for path in sorted(stale.glob("*")) if stale.is_dir() else []:
+            path.unlink()
+    if siting is not None:
+        write_siting_tables(folder.siting, siting)
+    else:
+        record.pop("siting", None)
+    record["outputs"] = run_publish(
+        folder, oas, areas, record, ctx=MapContext(**state["ctx"]),
+        linkage_report=pd.read_csv(folder.link / "linkage_report.csv"),
+        run_info=state["run_info"], synthetic=state["synthetic"],
+        threshold=state["threshold"], base=state["base"],
+        weaker_disclosure_reason=state.get("weaker_disclosure_reason"), siting=siting)
+    folder.state.write_text(json.dumps(state, indent=2) + "\n")
+    write_summaries(folder, record, threshold=state["threshold"], base=state["base"])
+    return record
+
+
+def _finished_run(folder: RunFolder) -> tuple[AreaResults, dict, dict, object]:
+    areas = read_area_results(folder)
+    state = json.loads(folder.state.read_text())
+    files = BoundaryFiles(**{k: Path(v) if v else None for k, v in state["files"].items()})
+    return areas, state, json.loads(folder.record.read_text()), load_boundaries(files)
+
+
+def _plan(folder: RunFolder, settings: SitingSettings, oas, areas: AreaResults, state: dict
+          ) -> SitingOutputs:
+    demand = Demand(gpd.read_parquet(folder.demand))
+    return plan_sites(demand, settings, oas, areas.hotspots, threshold=state["threshold"],
+                      base=state["base"])
+
+
+def _check_finished(out: Path) -> None:
+    read_area_results(RunFolder(out))  # a clear error before anything is copied
+
+
+def run_siting(out: Path, settings: SitingSettings) -> dict:
+    """``geo-risk site``: choose service sites on a finished run and publish them with it
+    (``publish/siting/``, the sites map and layers, the report's section, ``run.json``).
+    Returns the exact run record."""
+    _check_finished(out)
+    with staged(out, start_from_current=True) as folder:
+        areas, state, record, oas = _finished_run(folder)
+        siting = _plan(folder, settings, oas, areas, state)
+        record["siting"] = siting.summary
+        state["siting"] = siting_state(settings, folder)
+        return _republish(folder, areas, record, state, oas, siting)
+
+
+def run_hotspots(out: Path, *, time_lag: int = 1, alpha: float = 0.05,
+                 min_trend: float = 1.96, permutations: int = 9999) -> dict:
+    """``geo-risk hotspots``: find the hotspots of a finished run again with other
+    settings, and publish them (``areas/oa_hotspots.csv``, maps, GeoPackage, report; the
+    siting, if the run had one, is redone on the new areas of concern). Returns the exact
+    run record."""
+    _check_finished(out)
+    with staged(out, start_from_current=True) as folder:
+        areas, state, record, oas = _finished_run(folder)
+        current = pd.read_parquet(folder.current_risk)
+        hotspots, found = find_hotspots(folder.areas, oas, current, areas.refreshes.mean,
+                                        time_lag=time_lag, alpha=alpha, min_trend=min_trend,
+                                        permutations=permutations,
+                                        random_state=state.get("random_state", 0))
+        found["withheld_cells"] = len(areas.release_log)
+        areas = AreaResults(areas.tables, areas.release_log, hotspots, areas.refreshes, found)
+        record["hotspots"] = found
+        siting = None
+        if state.get("siting"):
+            settings = SitingSettings(**{
+                k: folder.resolve(v) if k in {"candidates", "existing", "matrix"} and v
+                else v for k, v in state["siting"].items()})
+            siting = _plan(folder, settings, oas, areas, state)
+            record["siting"] = siting.summary
+        return _republish(folder, areas, record, state, oas, siting)

@@ -1,0 +1,99 @@
+"""Differencing: two runs whose inputs differ by one household publish nothing that
+reveals it. Every published count is withheld or rounded, so the two runs' figures differ
+by 0 or by a multiple of the rounding base, never by the household's own one (or its
+number of children)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from geo_risk.boundaries import DEFAULT_BOUNDARIES as TOWN
+from geo_risk.cli import app
+
+
+def _run(tmp, extracts, name):
+    key = tmp / "project.key"
+    if not key.exists():
+        assert CliRunner().invoke(app, ["keygen", str(key)]).exit_code == 0
+    config = tmp / f"{name}.toml"
+    config.write_text(
+        'area_name = "Synthtown"\nreference_date = 2017-12-31\nrefreshes = 3\n'
+        f'key_file = "project.key"\nextracts = "{extracts}"\n'
+        f'[boundaries]\noa = "{TOWN.oa}"\nlookup = "{TOWN.lookup}"\nimd = "{TOWN.imd}"\n')
+    result = CliRunner().invoke(app, ["run", "--config", str(config), "--out",
+                                      str(tmp / name)])
+    assert result.exit_code == 0, result.output
+    return tmp / name
+
+
+@pytest.fixture(scope="module")
+def two_runs(demo, tmp_path_factory):
+    """The demo's extracts, and the same without one household's only under-five."""
+    out, _ = demo
+    tmp = tmp_path_factory.mktemp("differencing")
+    register = pd.read_csv(out / "synth/extracts/child_register.csv", dtype=str)
+    labelled = set(pd.read_csv(out / "synth/extracts/school_readiness.csv",
+                               dtype=str)["child_id"])
+    sizes = register["uprn"].map(register["uprn"].value_counts())
+    alone = register[(sizes == 1) & ~register["child_id"].isin(labelled)
+                     & (register["date_of_birth"] >= "2014-01")]
+    one = alone.index[len(alone) // 2]
+    fewer = tmp / "fewer"
+    fewer.mkdir()
+    for path in (out / "synth/extracts").glob("*.csv"):
+        (fewer / path.name).write_bytes(path.read_bytes())
+    register.drop(index=one).to_csv(fewer / "child_register.csv", index=False)
+    return _run(tmp, out / "synth/extracts", "all"), _run(tmp, fewer, "fewer")
+
+
+def _counts(obj, path=""):
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            yield from _counts(value, f"{path}.{key}")
+    elif isinstance(obj, list):
+        for i, value in enumerate(obj):
+            yield from _counts(value, f"{path}[{i}]")
+    elif (isinstance(obj, int) and not isinstance(obj, bool)) or obj == "c":
+        yield path, obj
+
+
+def _differ_safely(a, b) -> bool:
+    if a == b:
+        return True
+    if "c" in (a, b) or any(isinstance(v, float) and math.isnan(v) for v in (a, b)):
+        return True  # withheld on one side: nothing exact to subtract
+    return abs(a - b) % 5 == 0
+
+
+def test_one_household_apart_publishes_nothing_that_reveals_it(two_runs):
+    everyone, fewer = two_runs
+    exact = [json.loads((run / "restricted/run.json").read_text())["model"]
+             for run in two_runs]
+    # the exact records do tell the household apart (so the test can fail)...
+    assert exact[0]["households_scored"] - exact[1]["households_scored"] == 1
+    assert exact[0]["children_scored"] - exact[1]["children_scored"] == 1
+
+    # ...and nothing published does
+    published = [dict(_counts(json.loads((run / "publish/run.json").read_text())))
+                 for run in two_runs]
+    shared = set(published[0]) & set(published[1])
+    assert len(shared) > 30
+    bad = [(k, published[0][k], published[1][k]) for k in sorted(shared)
+           if not _differ_safely(published[0][k], published[1][k])]
+    assert not bad, bad
+
+    compared = 0
+    for level in ["oa", "lsoa", "ward", "district"]:
+        a, b = (pd.read_csv(run / f"publish/areas/{level}.csv", index_col=0)
+                for run in (everyone, fewer))
+        for column in ["children_under5", "households", "expected_not_ready",
+                       "flagged_households", "flagged_unknown", "known_households"]:
+            for x, y in zip(a[column], b.loc[a.index, column], strict=True):
+                assert _differ_safely(x, y), (level, column, x, y)
+                compared += 1
+    assert compared > 3000

@@ -1,0 +1,191 @@
+"""Faults a council analyst meets: weak settings, bad output folders, killed runs, and
+mistakes that once ended in a traceback. Each ends in one ``error:`` line (or a rejects
+row), never a traceback, and no run is left half-finished."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from geo_risk._errors import ConfigError, ModelError, OutputError
+from geo_risk.boundaries import DEFAULT_BOUNDARIES as TOWN
+from geo_risk.cli import app
+from geo_risk.run.folder import MARKER, RunFolder, staged
+
+runner = CliRunner()
+
+
+def _config(tmp_path: Path, extra: str = "", **tables: str) -> Path:
+    key = tmp_path / "project.key"
+    if not key.exists():
+        assert runner.invoke(app, ["keygen", str(key)]).exit_code == 0
+    (tmp_path / "extracts").mkdir(exist_ok=True)
+    config = tmp_path / "run.toml"
+    config.write_text(
+        'area_name = "Synthtown"\nreference_date = 2017-12-31\nkey_file = "project.key"\n'
+        f'extracts = "extracts"\n{extra}'
+        f'[boundaries]\noa = "{TOWN.oa}"\nlookup = "{TOWN.lookup}"\n'
+        + "".join(f"[{name}]\n{body}\n" for name, body in tables.items()))
+    return config
+
+
+def _one_error(result, *phrases: str) -> None:
+    assert result.exit_code == 2, result.output
+    assert result.output.count("error:") == 1 and "Traceback" not in result.output
+    for phrase in phrases:
+        assert phrase in result.output, (phrase, result.output)
+
+
+@pytest.mark.parametrize("disclosure", ["threshold = 0\nrounding = 1", "threshold = 3",
+                                        "rounding = 1"])
+def test_weaker_disclosure_is_refused_without_a_reason(tmp_path, disclosure):
+    result = runner.invoke(app, ["run", "--config", str(_config(tmp_path,
+                                                                disclosure=disclosure))])
+    _one_error(result, "is weaker than the safe rules", "reason = ")
+
+
+def test_weaker_disclosure_with_a_reason_is_carried(tmp_path):
+    from geo_risk.config import load_config
+
+    config = _config(tmp_path, disclosure='threshold = 5\nreason = "agreed with the DPO"')
+    settings = load_config(config).settings
+    assert settings.threshold == 5 and settings.weaker_disclosure_reason == "agreed with the DPO"
+
+
+def test_share_zero_is_a_config_error(tmp_path):
+    result = runner.invoke(app, ["run", "--config", str(_config(tmp_path,
+                                                                capacity="share = 0.0"))])
+    _one_error(result, "[capacity] share = 0 flags no household")
+
+
+def test_out_naming_a_file_or_an_unwritable_place(tmp_path):
+    a_file = tmp_path / "report.txt"
+    a_file.write_text("mine")
+    with pytest.raises(OutputError, match="is a file, not a folder"), staged(a_file):
+        pass
+    with pytest.raises(OutputError, match="cannot create"), staged(a_file / "run"):
+        pass
+    other = tmp_path / "documents"
+    other.mkdir()
+    (other / "budget.xlsx").write_text("x")
+    with pytest.raises(OutputError, match="holds other files and is not a geo-risk run"), \
+            staged(other):
+        pass
+    assert (other / "budget.xlsx").read_text() == "x"  # never replaced
+    result = runner.invoke(app, ["demo", "--out", str(a_file)])
+    _one_error(result, "is a file, not a folder")
+
+
+def test_a_rerun_replaces_the_whole_run(tmp_path):
+    out = tmp_path / "run"
+    with staged(out) as folder:
+        (folder.maps).mkdir(parents=True)
+        (folder.maps / "service_sites.html").write_text("old")
+        (folder.root / "stray.txt").write_text("stray")
+    assert (out / MARKER).is_file() and (out / "stray.txt").is_file()
+    with staged(out) as folder:
+        folder.summary.write_text("{}")
+    assert not (out / "stray.txt").exists()
+    assert not RunFolder(out).maps.exists()  # nothing stale survives
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_a_failed_run_leaves_the_previous_run(tmp_path):
+    out = tmp_path / "run"
+    with staged(out) as folder:
+        folder.summary.write_text('{"complete": true}')
+    with pytest.raises(RuntimeError), staged(out) as folder:
+        folder.summary.write_text('{"half": true}')
+        raise RuntimeError("killed")
+    assert json.loads(RunFolder(out).summary.read_text()) == {"complete": True}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_killing_a_rerun_leaves_the_finished_run_intact(demo, tmp_path):
+    """SIGKILL in the middle of 'geo-risk hotspots' on a finished run: the run is as it
+    was, and what the killed run left is a hidden '.incomplete' folder that the next run
+    removes."""
+    import shutil
+
+    source, _ = demo
+    out = tmp_path / "run"
+    shutil.copytree(source, out, ignore=shutil.ignore_patterns("extracts", "pseudonymised"))
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    process = subprocess.Popen([sys.executable, "-m", "geo_risk", "hotspots", "--in",
+                                str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    stage = tmp_path / ".run.incomplete"
+    deadline = time.monotonic() + 60
+    while not (stage / "publish").is_dir() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)  # into the work
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before
+    assert stage.is_dir()  # hidden, named incomplete; its run.json, if copied, is the old
+    left = stage / "publish/run.json"
+    assert not left.exists() or left.read_bytes() == before[Path("publish/run.json")]
+    result = runner.invoke(app, ["hotspots", "--in", str(out), "--permutations", "99"])
+    assert result.exit_code == 0, result.output
+    assert not stage.exists()
+    assert json.loads((out / "publish/run.json").read_text())["hotspots"]["permutations"] == 99
+
+
+def test_too_few_labelled_cohorts_is_a_clear_error(demo):
+    from geo_risk.run.pipeline import read_feature_tables, run_model
+
+    out, _ = demo
+    tables = read_feature_tables(out / "restricted/link")
+    children = tables.children
+    latest = children.loc[children["role"] == "labelled", "academic_year"].max()
+    tables.children = children[(children["role"] != "labelled")
+                               | (children["academic_year"] == latest)]
+    with pytest.raises(ModelError, match=r"1 labelled cohort\(s\) of school-readiness "
+                                         r"results .* at least two"):
+        run_model(tables, RunFolder(out / "never"))
+    assert not (out / "never").exists()
+
+
+def test_synth_on_two_wards_is_a_clear_error(tmp_path):
+    import geopandas as gpd
+
+    lookup = pd.read_csv(TOWN.lookup, dtype=str)
+    lookup = lookup[lookup["WD13CD"].isin(lookup["WD13CD"].unique()[:2])]
+    lookup.to_csv(tmp_path / "lookup.csv", index=False)
+    oas = gpd.read_file(TOWN.oa)
+    oas[oas["OA11CD"].isin(lookup["OA11CD"])].to_file(tmp_path / "oa.gpkg")
+    result = runner.invoke(app, ["synth", "--out", str(tmp_path / "w"), "--boundaries",
+                                 str(tmp_path / "oa.gpkg"), "--lookup",
+                                 str(tmp_path / "lookup.csv")])
+    _one_error(result, "2 ward(s)", "at least three wards")
+
+
+def test_an_unexpected_failure_is_one_line_without_the_data(monkeypatch, capsys):
+    """A bug still ends in one line, and its message (which may quote a value from the
+    data) is withheld."""
+    from geo_risk import cli
+
+    def broken(*args, **kwargs):
+        raise KeyError("100012345678")
+
+    monkeypatch.setattr("geo_risk.synth.world.make_world", broken)
+    monkeypatch.setattr(sys, "argv", ["geo-risk", "synth", "--out", "/tmp/never"])
+    with pytest.raises(SystemExit) as done:
+        cli.entry()
+    assert done.value.code == 1
+    err = capsys.readouterr().err
+    assert err.count("error:") == 1 and "unexpected KeyError" in err and "bug" in err
+    assert "100012345678" not in err and "Traceback" not in err
+
+
+def test_config_error_is_a_value_error():
+    assert issubclass(ConfigError, ValueError)

@@ -1,0 +1,151 @@
+"""Hostile input and faults (issue: safe with hostile input).
+
+A council's own files name the wards, LSOAs and service sites, and its run configuration
+names the area, the marking and the credit line; any of them can hold markup, a script or
+a spreadsheet formula. One run is made from a configuration whose every name is hostile;
+the tests read what it published as a board member's browser, a spreadsheet and a GIS
+would.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+import re
+
+import pandas as pd
+import pytest
+from conftest import open_page
+from typer.testing import CliRunner
+
+from geo_risk.boundaries import DEFAULT_BOUNDARIES as TOWN
+from geo_risk.cli import app
+from geo_risk.escape import FORMULA_STARTS
+
+#: Markup and script that must show as text; formulae a spreadsheet must not run.
+MARKUP = ['"><img src=x onerror="window.__pwned=1">',
+          "</script><script>window.__pwned=2</script>",
+          "${window.__pwned=3}`'\\",
+          "<svg onload=window.__pwned=4>"]
+FORMULAE = ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(1)", "\tTAB"]
+HOSTILE = MARKUP + FORMULAE
+REASON = MARKUP[3] + " tables agreed with the data protection officer"
+
+
+def hostile(i: int, original: str) -> str:
+    """The i-th hostile payload in front of a real name (names stay unique)."""
+    return f"{HOSTILE[i % len(HOSTILE)]} {original}"
+
+
+@pytest.fixture(scope="module")
+def hostile_run(demo, tmp_path_factory):
+    """'geo-risk run' on the demo's extracts with hostile ward, LSOA, site and area
+    names, marking and attribution (three refreshes, to keep it quick)."""
+    out, _ = demo
+    folder = tmp_path_factory.mktemp("hostile")
+    lookup = pd.read_csv(TOWN.lookup, dtype=str)
+    wards = {w: hostile(i, w) for i, w in enumerate(lookup["WD13NM"].unique())}
+    lookup["WD13NM"] = lookup["WD13NM"].map(wards)
+    lookup["LSOA11NM"] = [hostile(i + 3, n) for i, n in enumerate(lookup["LSOA11NM"])]
+    lookup.to_csv(folder / "lookup.csv", index=False)
+    sites = pd.read_csv(out / "synth/sites/candidates.csv", dtype=str)
+    sites["name"] = [hostile(i, n) for i, n in enumerate(sites["name"])]
+    sites.to_csv(folder / "candidates.csv", index=False)
+    key = folder / "project.key"
+    assert CliRunner().invoke(app, ["keygen", str(key)]).exit_code == 0
+    config = folder / "run.toml"
+    config.write_text(
+        f"area_name = {json.dumps(MARKUP[0] + ' Synthtown')}\n"
+        "reference_date = 2017-12-31\nrefreshes = 3\n"
+        f"marking = {json.dumps(MARKUP[1])}\nattribution = {json.dumps(MARKUP[2])}\n"
+        f'key_file = "project.key"\nextracts = "{out / "synth/extracts"}"\n'
+        f'[boundaries]\noa = "{TOWN.oa}"\nlookup = "lookup.csv"\nimd = "{TOWN.imd}"\n'
+        '[siting]\ncandidates = "candidates.csv"\np = 5\n'
+        f"[disclosure]\nrounding = 3\nreason = {json.dumps(REASON)}\n")
+    result = CliRunner().invoke(app, ["run", "--config", str(config), "--out",
+                                      str(folder / "out")])
+    assert result.exit_code == 0, result.output
+    return folder / "out"
+
+
+def test_published_csvs_hold_no_formula(hostile_run):
+    published = sorted((hostile_run / "publish").rglob("*.csv"))
+    assert {p.name for p in published} >= {"ward.csv", "lsoa.csv", "ward_concern.csv",
+                                           "sites.csv", "coverage_by_ward.csv"}
+    seen = 0
+    for path in published:
+        with path.open(newline="", encoding="utf-8") as f:
+            for row in csv.reader(f):
+                for cell in row:
+                    if cell.startswith(FORMULA_STARTS):
+                        float(cell)  # only a number may start with - or +
+                    seen += cell.startswith("'=")
+    assert seen > 10  # the hostile names are there, neutralised
+
+
+def test_report_and_geopackage_keep_hostile_names_as_text(hostile_run):
+    import pyogrio
+
+    page = (hostile_run / "publish/index.html").read_text(encoding="utf-8")
+    for payload in MARKUP:
+        assert payload not in page  # never as markup
+    assert "&lt;img src=x onerror=" in page and "<img" not in page
+    wards = pyogrio.read_dataframe(hostile_run / "publish/geo_risk.gpkg", layer="ward_risk")
+    assert any(n.startswith(MARKUP[0]) for n in wards["wd13nm"])  # data as data for a GIS
+    # weaker disclosure rules, with the reason the configuration gave, said where people look
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", page))
+    assert "weaker than the safe ones" in text and html.escape(REASON) in page
+    info = pyogrio.read_dataframe(hostile_run / "publish/geo_risk.gpkg", layer="run_info")
+    assert REASON in info.set_index("key").loc["disclosure_control", "value"]
+
+
+def test_maps_show_hostile_names_as_text_in_chromium(hostile_run, browser):
+    """Every feature's tooltip in every layer of every map is opened (as hovering does):
+    the names show as text, no element is added, no script runs, no dialog opens."""
+    maps = sorted((hostile_run / "publish/maps").glob("*.html"))
+    assert len(maps) == 5
+    for path in maps:
+        page, errors, external = open_page(browser, path)
+        dialogs = []
+        page.on("dialog", lambda d, seen=dialogs: (seen.append(d.message), d.dismiss()))
+        texts = page.evaluate("""() => {
+            const map = GEO_RISK_MAP, out = [];
+            for (const [name, layer] of Object.entries(GEO_RISK_LAYERS)) {
+                map.addLayer(layer);
+                layer.eachLayer(l => {
+                    const at = l.getLatLng ? l.getLatLng() : l.getBounds().getCenter();
+                    l.openTooltip(at);
+                    const tip = l.getTooltip();
+                    out.push(tip && tip.getElement() ? tip.getElement().textContent : '');
+                    l.closeTooltip();
+                });
+            }
+            return out; }""")
+        # and a real hover over the middle of the map
+        page.mouse.move(640, 400)
+        page.wait_for_timeout(200)
+        assert errors == [] and external == [] and dialogs == [], path.name
+        assert page.evaluate("window.__pwned") is None, path.name
+        assert page.locator("img, script[src], iframe").count() == 0, path.name
+        joined = "\n".join(texts)
+        assert len(texts) > 500 and all(texts), path.name
+        for payload in MARKUP:
+            assert payload.strip() in joined, (path.name, payload)
+        title = page.locator(".gr-title h1").inner_text()
+        assert title.startswith(MARKUP[0])
+        assert page.locator(".gr-marking").inner_text() == MARKUP[1]
+        assert MARKUP[2].strip() in page.locator(".leaflet-control-attribution").inner_text()
+        page.close()
+
+
+def test_report_opens_without_running_hostile_names(hostile_run, browser):
+    page = browser.new_page()
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:")
+               else r.abort())
+    page.goto((hostile_run / "publish/index.html").as_uri())
+    assert page.evaluate("window.__pwned") is None and dialogs == []
+    assert re.search(r"onerror=", page.locator("body").inner_text())
+    page.close()
