@@ -2,6 +2,9 @@
 
 The data flows one way: boundaries + partner extracts -> pseudonymise -> link ->
 features -> model -> flag -> aggregate -> hotspots -> maps / export / report / siting.
+
+``BoundaryFiles`` and ``load_boundaries`` are imported when first used, so a partner
+pseudonymising an extract does not load the geospatial stack.
 """
 
 from __future__ import annotations
@@ -9,7 +12,6 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from geo_risk._errors import BoundaryError, CRSError, GeoRiskError, SchemaError
-from geo_risk.boundaries import BoundaryFiles, load_boundaries
 
 __all__ = [
     "BoundaryError",
@@ -20,3 +22,11 @@ __all__ = [
     "__version__",
     "load_boundaries",
 ]
+
+
+def __getattr__(name: str):
+    if name in {"BoundaryFiles", "load_boundaries"}:
+        from geo_risk import boundaries
+
+        return getattr(boundaries, name)
+    raise AttributeError(f"module 'geo_risk' has no attribute {name!r}")

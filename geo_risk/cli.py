@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import traceback
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -18,8 +18,10 @@ from rich.markup import escape
 
 from geo_risk import __version__
 from geo_risk._errors import GeoRiskError
-from geo_risk.boundaries import DEFAULT_BOUNDARIES, BoundaryFiles
 from geo_risk.schemas import SOURCES
+
+if TYPE_CHECKING:
+    from geo_risk.boundaries import BoundaryFiles
 
 app = typer.Typer(
     help="geo-risk: school-readiness risk from linked public-service data, by area.",
@@ -159,15 +161,14 @@ def pseudonymise(
     postcodes are dropped; dates of birth keep only the month. Rows that cannot be used go
     to OUT's .rejects.csv with row, column and reason (never the value).
     """
-    from geo_risk.pseudonymise import Key, pseudonymise_extract, write_pseudonymised
+    from geo_risk.pseudonymise import Key, pseudonymise_file
 
     try:
         key = Key.load(key_file)
-        result = pseudonymise_extract(in_file, source, key)
-        rejects = write_pseudonymised(result, out_file)
+        r = pseudonymise_file(in_file, source, key, out_file)
     except GeoRiskError as err:
         _fail(err)
-    r = result.reconciliation
+    rejects = Path(out_file).with_suffix(".rejects.csv")
     console.print(f"{r['file']}: read {r['read']:,} = kept {r['kept']:,} + rejected "
                   f"{r['rejected']:,} (rejects: {rejects}); wrote {out_file}", highlight=False)
 
@@ -266,6 +267,8 @@ def _date(text: str) -> str:
 def _real_boundary_files(boundaries: Path | None, lookup: Path | None, imd: Path | None
                          ) -> BoundaryFiles:
     """Boundaries for a command on real extracts: never the synthetic town."""
+    from geo_risk.boundaries import BoundaryFiles
+
     if boundaries is None or lookup is None:
         missing = " and ".join(o for o, v in [("--boundaries", boundaries),
                                                ("--lookup", lookup)] if v is None)
@@ -277,6 +280,8 @@ def _real_boundary_files(boundaries: Path | None, lookup: Path | None, imd: Path
 
 def _boundary_files(boundaries: Path | None, lookup: Path | None, imd: Path | None
                     ) -> BoundaryFiles:
+    from geo_risk.boundaries import DEFAULT_BOUNDARIES, BoundaryFiles
+
     if (boundaries is None) != (lookup is None):
         raise GeoRiskError("--boundaries and --lookup go together: give both, or neither "
                            "for the embedded synthetic town.")

@@ -52,13 +52,16 @@ def csv_cell(value):
     return value
 
 
+def _is_text(dtype) -> bool:
+    return pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
+
+
 def _neutralise(frame: pd.DataFrame) -> pd.DataFrame:
-    text = [c for c in frame.columns if frame[c].dtype == object
-            or isinstance(frame[c].dtype, pd.StringDtype)]
-    out = frame.copy() if text or frame.index.dtype == object else frame
+    text = [c for c in frame.columns if _is_text(frame[c].dtype)]
+    out = frame.copy()
     for column in text:
         out[column] = frame[column].map(csv_cell)
-    if frame.index.dtype == object:
+    if _is_text(frame.index.dtype):
         out.index = pd.Index(frame.index.map(csv_cell), name=frame.index.name)
     out.columns = [csv_cell(c) if isinstance(c, str) else c for c in frame.columns]
     return out

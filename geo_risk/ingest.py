@@ -10,22 +10,25 @@ No rejects table, log line or message ever carries a value from the row.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import difflib
-import io
 import logging
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from geo_risk._errors import SchemaError
 from geo_risk.identifiers import is_valid_nhs_number
 from geo_risk.schemas import SOURCES, Schema
 
-__all__ = ["REASONS", "REJECT_COLUMNS", "Extract", "clean_extract", "get_schema", "read_extract"]
+__all__ = ["CHUNK_ROWS", "REASONS", "REJECT_COLUMNS", "DuplicateRows", "Extract", "clean_extract",
+           "get_schema", "iter_extract", "read_extract"]
 
 log = logging.getLogger(__name__)
 
@@ -81,28 +84,37 @@ def get_schema(source: str) -> Schema:
     return SOURCES[source]
 
 
-def _decode(data: bytes, path: Path) -> tuple[str, str]:
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8"), "utf-8-sig"
-    utf16 = _utf16(data)
+#: Rows read at a time: memory stays bounded whatever the size of the file.
+CHUNK_ROWS = 20_000
+_BLOCK = 1 << 20
+
+
+def _encoding(path: Path) -> str:
+    """The text encoding of a CSV: a UTF-8 byte-order mark, UTF-16 (with or without a
+    mark), UTF-8, or else Windows-1252; the whole file is checked, a block at a time."""
+    with path.open("rb") as f:
+        head = f.read(4096)
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    utf16 = _utf16(head)
     if utf16:
+        return utf16
+    where = 0
+    for encoding in ["utf-8", "cp1252"]:
+        decoder = codecs.getincrementaldecoder(encoding)()
+        offset = 0
         try:
-            return data.decode(utf16), "utf-16"
-        except UnicodeDecodeError:
-            raise SchemaError(
-                f"{path}: the file is UTF-16 text (as Excel's 'Unicode Text' saves it) but "
-                "cannot be read as such; export it again as CSV UTF-8.") from None
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError as err:
-        raise SchemaError(
-            f"{path}: byte {err.start:,} cannot be read as UTF-8 or Windows-1252 text; "
-            "export the file again as CSV UTF-8."
-        ) from None
+            with path.open("rb") as f:
+                while block := f.read(_BLOCK):
+                    decoder.decode(block)
+                    offset += len(block)
+                decoder.decode(b"", final=True)
+            return encoding
+        except UnicodeDecodeError as err:
+            where = offset + err.start
+    raise SchemaError(
+        f"{path}: byte {where:,} cannot be read as UTF-8 or Windows-1252 text; "
+        "export the file again as CSV UTF-8.")
 
 
 def _utf16(data: bytes) -> str | None:
@@ -117,39 +129,60 @@ def _utf16(data: bytes) -> str | None:
     return None
 
 
-def _parse_csv(text: str, path: Path) -> pd.DataFrame:
-    """CSV text to strings; a row with more fields than the header stops the read (pandas
+def _csv_chunks(path: Path, encoding: str, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """CSV as strings, ``chunk_rows`` at a time; blank lines stay as rows (so row numbers
+    are the spreadsheet's). A row with more fields than the header stops the read (pandas
     would otherwise shift the columns silently)."""
+    options = {"dtype": str, "keep_default_na": False, "index_col": False,
+               "skip_blank_lines": False, "encoding": encoding}
     with warnings.catch_warnings():
         warnings.simplefilter("error", pd.errors.ParserWarning)
         try:
-            # blank lines stay as rows, so row numbers are the spreadsheet's; dropped later
-            return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
-                               index_col=False, skip_blank_lines=False)
+            with pd.read_csv(path, chunksize=chunk_rows, **options) as reader:
+                yield from reader
         except (pd.errors.ParserError, pd.errors.ParserWarning):
-            rows = csv.reader(io.StringIO(text))
-            width = len(next(rows))
-            line = next(i for i, r in enumerate(rows, start=2) if len(r) > width)
+            with path.open(encoding=encoding, newline="") as f:
+                rows = csv.reader(f)
+                width = len(next(rows))
+                line = next(i for i, r in enumerate(rows, start=2) if len(r) > width)
             raise SchemaError(
                 f"{path}: row {line:,} has more fields than the header; quote values that "
                 "contain commas (e.g. \"£7,500\") or remove the extra separators."
             ) from None
+        except UnicodeDecodeError:
+            raise SchemaError(f"{path}: the file is {encoding} text but cannot be read as "
+                              "such; export it again as CSV UTF-8.") from None
 
 
-def read_extract(path: Path, source: str) -> Extract:
-    """Read a partner extract as text, checking its structure against the source schema.
+def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows):
+        frame = batch.to_pandas()
+        yield frame.astype(str).where(frame.notna(), "")
+
+
+def iter_extract(path: Path, source: str, *, chunk_rows: int = CHUNK_ROWS
+                 ) -> Iterator[Extract]:
+    """Read a partner extract as text, ``chunk_rows`` rows at a time, checking its
+    structure against the source schema first.
 
     Parameters
     ----------
     path
-        ``.csv`` (encoding detected), ``.xlsx`` (first sheet) or ``.parquet``.
+        ``.csv`` (encoding detected), ``.xlsx`` (its one sheet with data) or ``.parquet``.
     source
         One of :data:`geo_risk.schemas.SOURCES`.
+
+    Yields
+    ------
+    Extract
+        Consecutive parts of the file; ``row`` is the spreadsheet's row number (the header
+        is row 1, blank lines count). Blank rows are no records and are left out.
 
     Raises
     ------
     SchemaError
-        Unknown source, missing or empty file, undecodable text, missing required columns.
+        Unknown source, missing or empty file, undecodable text, missing required columns,
+        rows on several sheets, a header without rows.
     """
     schema = get_schema(source)
     path = Path(path)
@@ -158,43 +191,57 @@ def read_extract(path: Path, source: str) -> Extract:
     suffix = path.suffix.lower()
     encoding = "binary"
     try:
-        if suffix == ".parquet":
-            table = pd.read_parquet(path).astype(str)
-        elif suffix in {".xlsx", ".xlsm"}:
-            table = _read_workbook(path)
+        if suffix in {".xlsx", ".xlsm"}:
+            whole = _read_workbook(path)
+            header = list(whole.columns)
+            chunks: Iterator[pd.DataFrame] = (whole.iloc[i:i + chunk_rows]
+                                              for i in range(0, len(whole), chunk_rows))
+        elif suffix == ".parquet":
+            header = list(pq.ParquetFile(path).schema_arrow.names)
+            chunks = _parquet_chunks(path, chunk_rows)
         else:
-            text, encoding = _decode(path.read_bytes(), path)
-            if not text.strip():
-                raise pd.errors.EmptyDataError
-            table = _parse_csv(text, path)
+            encoding = _encoding(path)
+            header = list(pd.read_csv(path, nrows=0, encoding=encoding, index_col=False,
+                                      dtype=str).columns)
+            chunks = _csv_chunks(path, encoding, chunk_rows)
     except pd.errors.EmptyDataError:
         raise SchemaError(
             f"{path}: the file is empty; export the {source} extract again with its header row."
         ) from None
-    table = table.fillna("")
-    table.columns = [str(c).strip().lower() for c in table.columns]
-    missing = [c for c in schema.required if c not in table.columns]
+    columns = [str(c).strip().lower() for c in header]
+    missing = [c for c in schema.required if c not in columns]
     if missing:
         raise SchemaError(
             f"{path}: the {source} extract has no column {', '.join(missing)}; it needs "
-            f"{', '.join(schema.required)}. Found {', '.join(table.columns) or 'no columns'}: "
+            f"{', '.join(schema.required)}. Found {', '.join(columns) or 'no columns'}: "
             "rename the columns (case does not matter) or check --source."
         )
-    if table.empty:
+    keep = [c for c in schema.columns if c in columns]
+    first_row, read = 2, 0  # the header is row 1, as in a spreadsheet
+    for table in chunks:
+        table = table.fillna("")
+        table.columns = columns
+        rows = np.arange(first_row, first_row + len(table))
+        first_row += len(table)
+        table = table.apply(lambda s: s.astype(str).str.strip())
+        # a blank line or an empty sheet row is no record: counted in the numbering only
+        blank = (table == "").all(axis=1).to_numpy()
+        table = table.loc[~blank, keep].reset_index(drop=True)
+        table.insert(0, "row", rows[~blank])
+        read += len(table)
+        if len(table):
+            yield Extract(source, path, table, encoding)
+    if not read:
         raise SchemaError(f"{path}: the {source} extract has a header but no rows; "
                           "export it again with its records.")
-    rows = np.arange(2, len(table) + 2)  # the header is row 1, as in a spreadsheet
-    table = table.apply(lambda s: s.astype(str).str.strip())
-    # a blank line or an empty sheet row is no record: counted in the numbering, not read
-    blank = (table == "").all(axis=1).to_numpy()
-    keep = [c for c in schema.columns if c in table.columns]
-    table = table.loc[~blank, keep].reset_index(drop=True)
-    table.insert(0, "row", rows[~blank])
-    if table.empty:
-        raise SchemaError(f"{path}: the {source} extract has a header but no rows; "
-                          "export it again with its records.")
-    log.info("%s: read %d rows (%s)", path.name, len(table), encoding)
-    return Extract(source, path, table, encoding)
+    log.info("%s: read %d rows (%s)", path.name, read, encoding)
+
+
+def read_extract(path: Path, source: str) -> Extract:
+    """The whole extract at once (:func:`iter_extract` reads it in parts)."""
+    parts = list(iter_extract(path, source))
+    table = pd.concat([p.table for p in parts], ignore_index=True)
+    return Extract(source, Path(path), table, parts[0].encoding)
 
 
 def _read_workbook(path: Path) -> pd.DataFrame:
@@ -276,7 +323,36 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return dates.mask(implausible).astype("datetime64[ns]"), reason
 
 
-def clean_extract(extract: Extract) -> tuple[pd.DataFrame, pd.DataFrame]:
+class DuplicateRows:
+    """The rows read so far, by a 64-bit hash of their content, with the row each first
+    appeared in: duplicates are found across the parts of a file read in parts, in
+    16 bytes a distinct row."""
+
+    def __init__(self) -> None:
+        self._hashes = np.empty(0, dtype=np.uint64)  # sorted
+        self._rows = np.empty(0, dtype=np.int64)
+
+    def check(self, content: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each row: whether an earlier row (here or in a part before) has the same
+        content, and the row number where that content first appeared."""
+        hashes = pd.util.hash_pandas_object(content, index=False).to_numpy()
+        here = pd.Series(rows, dtype=np.int64).groupby(hashes).transform("first").to_numpy()
+        first_here = here == rows
+        at = np.minimum(np.searchsorted(self._hashes, hashes), max(len(self._hashes) - 1, 0))
+        before = (self._hashes[at] == hashes) if len(self._hashes) else \
+            np.zeros(len(hashes), bool)
+        first = np.where(before, self._rows[at] if len(self._rows) else here, here)
+        new = first_here & ~before
+        order = np.argsort(hashes[new], kind="stable")
+        new_hashes, new_rows = hashes[new][order], rows[new][order]
+        where = np.searchsorted(self._hashes, new_hashes)
+        self._hashes = np.insert(self._hashes, where, new_hashes)
+        self._rows = np.insert(self._rows, where, new_rows)
+        return before | ~first_here, first
+
+
+def clean_extract(extract: Extract, *, seen: DuplicateRows | None = None
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Check and normalise every value; split the rows into kept and rejected.
 
     Returns
@@ -294,10 +370,8 @@ def clean_extract(extract: Extract) -> tuple[pd.DataFrame, pd.DataFrame]:
     out = pd.DataFrame({"row": raw["row"]})
     reasons = pd.DataFrame(index=raw.index)
 
-    content = raw.drop(columns="row")
-    first = content.groupby(list(content.columns), sort=False).ngroup()
-    dup = content.duplicated(keep="first")
-    first_row = raw["row"].groupby(first).transform("first")
+    dup, first_row = (seen or DuplicateRows()).check(raw.drop(columns="row"),
+                                                     raw["row"].to_numpy())
 
     for name, spec in schema.columns.items():
         if name not in raw:

@@ -317,8 +317,9 @@ def _build(main: str | tuple[str, ...], context: gpd.GeoDataFrame, layers, ctx: 
     root.html.add_child(folium.Element(marking + title + legend_html))
     mapped = ", ".join(f"{script_json(n)}: {target}" for n, (_, target) in js_layers.items())
     groups = ", ".join(f"{script_json(n)}: {g}" for n, (g, _) in js_layers.items())
-    tips = "\n".join(f"      {layer}.bindTooltip(tooltip({script_json(fields)}), "
-                     "{sticky: true});" for layer, fields in tooltips.items())
+    tips = "\n".join(f"      {layer}.eachLayer(function(l) {{ l.bindTooltip("
+                     f"tooltip({script_json(fields)}), {{sticky: true}}); }});"
+                     for layer, fields in tooltips.items())
     script = f"""
     (function() {{
       var map = {m.get_name()};

@@ -24,6 +24,7 @@ import logging
 import multiprocessing
 import os
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,10 +35,19 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from geo_risk._errors import GeoRiskError, KeyFileError
-from geo_risk.ingest import REJECT_COLUMNS, clean_extract, read_extract
+from geo_risk.escape import write_csv
+from geo_risk.ingest import (
+    CHUNK_ROWS,
+    REJECT_COLUMNS,
+    DuplicateRows,
+    clean_extract,
+    get_schema,
+    iter_extract,
+)
 from geo_risk.schemas import PSEUDONYM_COLUMNS, SOURCES
 
-__all__ = ["KEY_BYTES", "Key", "make_key", "pseudonymise_extract", "write_pseudonymised"]
+__all__ = ["KEY_BYTES", "Key", "make_key", "pseudonymise_extract", "pseudonymise_file",
+           "write_pseudonymised"]
 
 log = logging.getLogger(__name__)
 
@@ -193,8 +203,30 @@ class Pseudonymised:
                 "kept": len(self.table), "rejected": len(self.rejects)}
 
 
-def pseudonymise_extract(path: Path, source: str, key: Key) -> Pseudonymised:
-    """Read, check, normalise and pseudonymise one partner extract.
+def _parts(path: Path, source: str, key: Key, chunk_rows: int
+           ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame, str]]:
+    """The extract read, checked and pseudonymised part by part: (table, rejects,
+    encoding); duplicates are found across parts."""
+    schema = get_schema(source)
+    seen = DuplicateRows()
+    for extract in iter_extract(path, source, chunk_rows=chunk_rows):
+        kept, rejects = clean_extract(extract, seen=seen)
+        table = pd.DataFrame({"row": kept["row"]})
+        for name, spec in schema.columns.items():
+            if name not in kept or spec.kind in {"name", "postcode"}:
+                continue
+            if spec.kind in PSEUDONYM_COLUMNS:
+                table[PSEUDONYM_COLUMNS[spec.kind]] = pseudonymise_series(kept[name], key,
+                                                                          spec.kind)
+            else:
+                table[name] = kept[name]
+        yield table, rejects, extract.encoding
+
+
+def pseudonymise_extract(path: Path, source: str, key: Key, *,
+                         chunk_rows: int = CHUNK_ROWS) -> Pseudonymised:
+    """Read, check, normalise and pseudonymise one partner extract, in memory
+    (:func:`pseudonymise_file` writes it out in bounded memory instead).
 
     Parameters
     ----------
@@ -212,41 +244,91 @@ def pseudonymise_extract(path: Path, source: str, key: Key) -> Pseudonymised:
         (``household_key``, ``child_key``, ``person_key``, ``record_key``) and the other
         checked columns; names and postcodes are gone.
     """
-    extract = read_extract(path, source)
-    kept, rejects = clean_extract(extract)
-    schema = SOURCES[source]
-    table = pd.DataFrame({"row": kept["row"]})
-    for name, spec in schema.columns.items():
-        if name not in kept or spec.kind in {"name", "postcode"}:
-            continue
-        if spec.kind in PSEUDONYM_COLUMNS:
-            table[PSEUDONYM_COLUMNS[spec.kind]] = pseudonymise_series(kept[name], key, spec.kind)
-        else:
-            table[name] = kept[name]
-    return Pseudonymised(source, Path(path).name, table, rejects, extract.encoding,
+    tables, rejects, encodings = zip(*_parts(path, source, key, chunk_rows), strict=True)
+    return Pseudonymised(source, Path(path).name, pd.concat(tables, ignore_index=True),
+                         pd.concat(rejects, ignore_index=True), encodings[0],
                          key.fingerprint)
 
 
+_ARROW = {"date": pa.timestamp("ns"), "month": pa.timestamp("ns"), "flag": pa.bool_(),
+          "coord": pa.float64()}
+
+
+def _arrow_schema(source: str, table: pd.DataFrame) -> pa.Schema:
+    """One schema for every part (a column empty in one part is not typed differently)."""
+    kinds = {PSEUDONYM_COLUMNS.get(spec.kind, name): spec.kind
+             for name, spec in SOURCES[source].columns.items()}
+    return pa.schema([("row", pa.int64())] + [(c, _ARROW.get(kinds.get(c, ""), pa.string()))
+                                              for c in table.columns if c != "row"])
+
+
+class _Writer:
+    """Parquet and rejects written part by part, moved into place when complete."""
+
+    def __init__(self, out: Path, source: str, file: str, fingerprint: str) -> None:
+        self.out, self.source, self.file = Path(out), source, file
+        self.fingerprint = fingerprint
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self.partial = self.out.with_name(self.out.name + ".partial")
+        self.rejects = self.out.with_suffix(".rejects.csv")
+        self.rejects_partial = self.rejects.with_name(self.rejects.name + ".partial")
+        pd.DataFrame(columns=REJECT_COLUMNS).to_csv(self.rejects_partial, index=False)
+        self.writer: pq.ParquetWriter | None = None
+        self.kept = self.rejected = 0
+        self.encoding = "binary"
+
+    def write(self, table: pd.DataFrame, rejects: pd.DataFrame, encoding: str) -> None:
+        if self.writer is None:
+            self.schema = _arrow_schema(self.source, table)
+            self.writer = pq.ParquetWriter(self.partial, self.schema)
+        self.writer.write_table(pa.Table.from_pandas(table, schema=self.schema,
+                                                     preserve_index=False))
+        write_csv(rejects.reindex(columns=REJECT_COLUMNS), self.rejects_partial, mode="a",
+                  header=False, index=False)
+        self.kept += len(table)
+        self.rejected += len(rejects)
+        self.encoding = encoding
+
+    @property
+    def reconciliation(self) -> dict[str, int | str]:
+        return {"file": self.file, "source": self.source, "read": self.kept + self.rejected,
+                "kept": self.kept, "rejected": self.rejected}
+
+    def close(self) -> Path:
+        meta = {"source": self.source, "key_fingerprint": self.fingerprint,
+                "encoding": self.encoding, "reconciliation": self.reconciliation}
+        self.writer.add_key_value_metadata({"geo_risk": json.dumps(meta)})
+        self.writer.close()
+        self.partial.replace(self.out)
+        self.rejects_partial.replace(self.rejects)
+        return self.rejects
+
+
+def pseudonymise_file(path: Path, source: str, key: Key, out: Path, *,
+                      chunk_rows: int = CHUNK_ROWS) -> dict[str, int | str]:
+    """:func:`pseudonymise_extract` straight to ``out`` (Parquet, with source, key
+    fingerprint and reconciliation in its metadata) and ``<out>.rejects.csv``, a part at
+    a time: memory stays bounded whatever the size of the extract. Returns the
+    reconciliation (file, source, read, kept, rejected)."""
+    writer = _Writer(out, source, Path(path).name, key.fingerprint)
+    for table, rejects, encoding in _parts(path, source, key, chunk_rows):
+        writer.write(table, rejects, encoding)
+    writer.close()
+    return writer.reconciliation
+
+
 def write_pseudonymised(result: Pseudonymised, out: Path) -> Path:
-    """Write the table as Parquet (with source, key fingerprint and reconciliation in its
-    metadata) and the rejects beside it as ``<name>.rejects.csv``. Returns the rejects path."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    table = pa.Table.from_pandas(result.table, preserve_index=False)
-    meta = {b"geo_risk": json.dumps({"source": result.source,
-                                     "key_fingerprint": result.key_fingerprint,
-                                     "encoding": result.encoding,
-                                     "reconciliation": result.reconciliation}).encode()}
-    pq.write_table(table.replace_schema_metadata({**(table.schema.metadata or {}), **meta}), out)
-    rejects_path = out.with_suffix(".rejects.csv")
-    result.rejects.reindex(columns=REJECT_COLUMNS).to_csv(rejects_path, index=False)
-    return rejects_path
+    """Write an in-memory result as :func:`pseudonymise_file` does; returns the rejects
+    path."""
+    writer = _Writer(out, result.source, result.file, result.key_fingerprint)
+    writer.write(result.table, result.rejects, result.encoding)
+    return writer.close()
 
 
 def read_pseudonymised(path: Path) -> tuple[pd.DataFrame, dict]:
     """Read a pseudonymised extract and its metadata (source, key fingerprint, counts)."""
     table = pq.read_table(path)
-    meta = json.loads((table.schema.metadata or {}).get(b"geo_risk", b"{}"))
+    meta = json.loads((pq.read_metadata(path).metadata or {}).get(b"geo_risk", b"{}"))
     if "source" not in meta:
         raise GeoRiskError(f"{path}: not written by 'geo-risk pseudonymise'; pseudonymise the "
                            "partner's extract first (raw extracts are never linked).")

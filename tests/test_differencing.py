@@ -43,7 +43,7 @@ def two_runs(demo, tmp_path_factory):
     alone = register[(sizes == 1) & ~register["child_id"].isin(labelled)
                      & (register["date_of_birth"] >= "2014-01")]
     one = alone.index[len(alone) // 2]
-    fewer = tmp / "fewer"
+    fewer = tmp / "fewer_extracts"
     fewer.mkdir()
     for path in (out / "synth/extracts").glob("*.csv"):
         (fewer / path.name).write_bytes(path.read_bytes())

@@ -142,7 +142,7 @@ def test_utf16_is_recognised(tmp_path):
     text = HOUSING + "900000000001,SS1 1AA,2016-01-01,rent arrears\n"
     for encoding in ["utf-16", "utf-16-le"]:  # with and without a byte-order mark
         extract = read_extract(_write(tmp_path, f"{encoding}.csv", text, encoding), "housing")
-        assert extract.encoding == "utf-16" and len(extract.table) == 1
+        assert extract.encoding.startswith("utf-16") and len(extract.table) == 1
 
 
 def test_blank_lines_keep_the_spreadsheet_row_numbers(tmp_path):

@@ -56,12 +56,7 @@ from geo_risk.model import (
     validate,
 )
 from geo_risk.model_card import write_model_card
-from geo_risk.pseudonymise import (
-    Key,
-    pseudonymise_extract,
-    read_pseudonymised,
-    write_pseudonymised,
-)
+from geo_risk.pseudonymise import Key, pseudonymise_file, read_pseudonymised
 from geo_risk.reasons import explain_households
 from geo_risk.report import ReportInputs, write_report
 from geo_risk.run.folder import RunFolder, staged
@@ -105,9 +100,7 @@ def pseudonymise_folder(extracts: Path, key: Key, out: Path) -> pd.DataFrame:
                        if p.suffix.lower() in {".csv", ".xlsx", ".parquet"})
         if not found:
             continue
-        result = pseudonymise_extract(found[0], source, key)
-        write_pseudonymised(result, Path(out) / f"{source}.parquet")
-        rows.append(result.reconciliation)
+        rows.append(pseudonymise_file(found[0], source, key, Path(out) / f"{source}.parquet"))
     return pd.DataFrame(rows)
 
 
