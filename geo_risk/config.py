@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import logging
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,15 +20,17 @@ from geo_risk.model import Capacity
 from geo_risk.run.pipeline import RunSettings, check_disclosure, quarterly_refreshes
 from geo_risk.siting import SitingSettings
 
-__all__ = ["EXAMPLE", "ConfigError", "RunConfig", "load_config"]
+__all__ = ["EXAMPLE", "RENAMED", "ConfigError", "RunConfig", "load_config"]
+
+log = logging.getLogger(__name__)
 
 EXAMPLE = Path(__file__).with_name("example_run.toml")
 
 _TOP = {"area_name", "reference_date", "refreshes", "key_file", "extracts", "marking",
-        "attribution", "seed", "background_tiles", "boundaries", "capacity", "disclosure",
+        "attribution", "random_state", "background_tiles", "boundaries", "capacity", "disclosure",
         "linkage", "siting"}
 _TABLES = {"boundaries": {"oa", "lookup", "imd"},
-           "capacity": {"share", "number", "threshold", "known_within_months"},
+           "capacity": {"share", "number", "min_score", "known_within_months"},
            "disclosure": {"threshold", "rounding", "reason"}, "linkage": {"min_match_rate"},
            "siting": {"candidates", "existing", "distance", "matrix", "p", "coverage",
                       "model"}}
@@ -49,6 +52,28 @@ def _unknown(path: Path, where: str, keys: set[str], allowed: set[str]) -> None:
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise ConfigError(f"{path}: unknown setting {where}{key!r}.{hint} See "
                           "'geo-risk run --example' for every setting.")
+
+
+#: Settings renamed so that one name means one thing: (table or "", old) -> new. The old
+#: name still works, with a warning, for one release (0.2).
+RENAMED = {("", "seed"): "random_state",  # random_state, as everywhere else
+           ("capacity", "threshold"): "min_score"}  # [disclosure] threshold is a count
+
+
+def _renamed(path: Path, raw: dict) -> None:
+    for (table, old), new in RENAMED.items():
+        where = raw.get(table, {}) if table else raw
+        if isinstance(where, dict) and old in where:
+            if new in where:
+                raise ConfigError(f"{path}: {_name(table, old)} and {_name(table, new)} are "
+                                  f"the same setting; keep {_name(table, new)} only.")
+            where[new] = where.pop(old)
+            log.warning("%s: %s is now called %s; the old name will stop working in "
+                        "geo-risk 0.2.", path, _name(table, old), _name(table, new))
+
+
+def _name(table: str, key: str) -> str:
+    return f"[{table}] {key}" if table else key
 
 
 def _file(path: Path, base: Path, value, key: str, *, folder: bool = False) -> Path:
@@ -107,6 +132,7 @@ def load_config(path: Path) -> RunConfig:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML ({err}).") from None
+    _renamed(path, raw)
     _unknown(path, "", set(raw), _TOP)
     for table, allowed in _TABLES.items():
         value = raw.get(table, {})
@@ -139,20 +165,20 @@ def load_config(path: Path) -> RunConfig:
     refreshes = _number(path, raw, "refreshes", int, 16, low=3, high=200)
 
     cap = raw.get("capacity", {})
-    chosen = [k for k in ["share", "number", "threshold"] if k in cap]
+    chosen = [k for k in ["share", "number", "min_score"] if k in cap]
     if len(chosen) > 1:
-        raise ConfigError(f"{path}: [capacity] takes one of share, number or threshold, not "
+        raise ConfigError(f"{path}: [capacity] takes one of share, number or min_score, not "
                           f"{' and '.join(chosen)}.")
     if "number" in cap:
         capacity = Capacity(share=None, number=_number(path, cap, "number", int, 0, low=1))
-    elif "threshold" in cap:
-        capacity = Capacity(share=None, threshold=_number(path, cap, "threshold", float, 0.5,
+    elif "min_score" in cap:
+        capacity = Capacity(share=None, threshold=_number(path, cap, "min_score", float, 0.5,
                                                           low=0.0, high=1.0))
     else:
         share = _number(path, cap, "share", float, 0.05, low=0.0, high=1.0)
         if share == 0:
             raise ConfigError(f"{path}: [capacity] share = 0 flags no household; give a share "
-                              "above 0 (0.05 = the top 5%), a number or a threshold.")
+                              "above 0 (0.05 = the top 5%), a number or a min_score.")
         capacity = Capacity(share=share)
     disclosure = raw.get("disclosure", {})
     reason = disclosure.get("reason")
@@ -177,7 +203,7 @@ def load_config(path: Path) -> RunConfig:
         background_tiles=_number(path, raw, "background_tiles", bool, False),
         min_match_rate=_number(path, raw.get("linkage", {}), "min_match_rate", float, 0.9,
                                low=0.0, high=1.0),
-        random_state=_number(path, raw, "seed", int, 1, low=0),
+        random_state=_number(path, raw, "random_state", int, 1, low=0),
         siting=siting,
     )
     return RunConfig(extracts=_file(path, base, raw["extracts"], "extracts", folder=True),

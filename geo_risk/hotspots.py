@@ -260,17 +260,21 @@ def local_moran(values: pd.Series, weights: Weights, *, permutations: int = 9999
     return out
 
 
-def getis_ord_star(values: np.ndarray, weights: Weights, *, time_lag: int = 0,
-                   alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
-    """Gi* z-scores and significance for values of shape (areas,) or (areas, periods).
+def getis_ord_star(values: pd.Series | pd.DataFrame, weights: Weights, *,
+                   time_lag: int = 0, alpha: float = 0.05
+                   ) -> tuple[pd.Series, pd.Series] | tuple[pd.DataFrame, pd.DataFrame]:
+    """Gi* z-scores and significance of a value per area (a Series indexed by area code)
+    or per area and period (a DataFrame: areas as rows, periods as columns in order).
 
     With periods, each area's neighbourhood in period t is itself and its contiguous
     neighbours in periods t - ``time_lag`` ... t; the mean and standard deviation are the
     whole cube's. Binary weights with the area itself; isolates get NaN and are never
     significant. Significance is Benjamini-Hochberg at ``alpha`` within each period.
+    Returns ``(z, significant)`` of the kind given, indexed by ``weights.ids``.
     """
-    x = np.asarray(values, dtype=float)
-    one = x.ndim == 1
+    frame = values.reindex(weights.ids)
+    one = isinstance(frame, pd.Series)
+    x = frame.to_numpy(dtype=float)
     x = x[:, None] if one else x
     periods = x.shape[1]
     w = weights.binary(self_weight=True)
@@ -286,7 +290,12 @@ def getis_ord_star(values: np.ndarray, weights: Weights, *, time_lag: int = 0,
     z[np.isin(weights.ids, weights.isolates)] = np.nan
     p = 2 * norm.sf(np.abs(z))
     sig = np.column_stack([benjamini_hochberg(p[:, t], alpha) for t in range(periods)])
-    return (z[:, 0], sig[:, 0]) if one else (z, sig)
+    ids = pd.Index(weights.ids, name=frame.index.name)
+    if one:
+        return (pd.Series(z[:, 0], index=ids, name="gi_z"),
+                pd.Series(sig[:, 0], index=ids, name="gi_significant"))
+    return (pd.DataFrame(z, index=ids, columns=frame.columns),
+            pd.DataFrame(sig, index=ids, columns=frame.columns))
 
 
 def mann_kendall(series: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -398,8 +407,9 @@ def emerging_hotspots(values: pd.DataFrame, weights: Weights, *, time_lag: int =
         raise GeoRiskError(f"--time-lag {time_lag}: emerging hot spots need more than "
                            f"{time_lag + 1} refreshes with this time lag and the run has "
                            f"{x.shape[1]}; use a time lag of at most {x.shape[1] - 2}.")
-    z, sig = getis_ord_star(x.to_numpy(), weights, time_lag=time_lag, alpha=alpha)
-    z, sig = z[:, time_lag:], sig[:, time_lag:]  # full windows only (module docstring)
+    z, sig = getis_ord_star(x, weights, time_lag=time_lag, alpha=alpha)
+    # full windows only (module docstring)
+    z, sig = z.to_numpy()[:, time_lag:], sig.to_numpy()[:, time_lag:]
     tau, p = mann_kendall(np.nan_to_num(z))
     category = classify_emerging(z, sig, trend_alpha=trend_alpha, min_trend=min_trend)
     isolated = np.isin(weights.ids, weights.isolates)
@@ -421,15 +431,13 @@ def areas_of_concern(risk: pd.Series, known_share: pd.Series, weights: Weights, 
     risk hot spot (``risk``) that is not a known area. Returns ``concern`` ("known",
     "newly identified" or "") with both Gi* z-scores, indexed like the weights.
     """
-    ids = weights.ids
-    risk_z, risk_sig = getis_ord_star(risk.reindex(ids).to_numpy(), weights, alpha=alpha)
-    known_z, known_sig = getis_ord_star(known_share.reindex(ids).to_numpy(), weights,
-                                        alpha=alpha)
+    risk_z, risk_sig = getis_ord_star(risk, weights, alpha=alpha)
+    known_z, known_sig = getis_ord_star(known_share, weights, alpha=alpha)
     known = known_sig & (known_z > 0)
     new = risk_sig & (risk_z > 0) & ~known
-    concern = np.where(known, "known", np.where(new, "newly identified", ""))
-    return pd.DataFrame({"concern": concern, "risk_gi_z": risk_z, "known_gi_z": known_z},
-                        index=ids)
+    concern = pd.Series(np.where(known, "known", np.where(new, "newly identified", "")),
+                        index=known.index)
+    return pd.DataFrame({"concern": concern, "risk_gi_z": risk_z, "known_gi_z": known_z})
 
 
 def concern_outlines(areas: gpd.GeoDataFrame, concern: pd.Series) -> gpd.GeoDataFrame:

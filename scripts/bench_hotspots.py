@@ -57,7 +57,7 @@ def main() -> None:
         local_moran(last, weights, permutations=9999, seed=1)
         times["lisa (9,999 permutations)"] = time.perf_counter() - t
         t = time.perf_counter()
-        getis_ord_star(last.reindex(weights.ids).to_numpy(), weights)
+        getis_ord_star(last, weights)
         times["gi*"] = time.perf_counter() - t
         t = time.perf_counter()
         emerging_hotspots(beyond_deprivation(risk, world.oas[C.DEPRIVATION]), weights)

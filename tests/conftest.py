@@ -158,3 +158,40 @@ def open_page(browser, path: Path):
     page.goto(path.as_uri())
     page.wait_for_function("window.GEO_RISK_LAYERS !== undefined", timeout=20_000)
     return page, errors, external
+
+
+# --- a run from a configuration, as a council makes one ---
+
+
+def write_config(folder: Path, extracts: Path, *, settings: str = "", tables: str = "",
+                 name: str = "run", lookup: Path | None = None) -> Path:
+    """A key (made once per folder) and ``folder/<name>.toml`` on the embedded town's
+    geography with three refreshes; ``settings`` adds top-level lines (``area_name``
+    defaults to Synthtown), ``tables`` adds tables. Returns the configuration's path."""
+    from typer.testing import CliRunner
+
+    from geo_risk.boundaries import DEFAULT_BOUNDARIES as town
+    from geo_risk.cli import app
+
+    key = folder / "project.key"
+    if not key.exists():
+        assert CliRunner().invoke(app, ["keygen", str(key)]).exit_code == 0
+    config = folder / f"{name}.toml"
+    config.write_text(
+        ('area_name = "Synthtown"\n' if "area_name" not in settings else "")
+        + f"{settings}\nreference_date = 2017-12-31\nrefreshes = 3\n"
+        f'key_file = "project.key"\nextracts = "{extracts}"\n'
+        f'[boundaries]\noa = "{town.oa}"\nlookup = "{lookup or town.lookup}"\n'
+        f'imd = "{town.imd}"\n{tables}')
+    return config
+
+
+def run_config(config: Path, out: Path) -> Path:
+    """``geo-risk run --config CONFIG --out OUT`` through the command line; returns OUT."""
+    from typer.testing import CliRunner
+
+    from geo_risk.cli import app
+
+    result = CliRunner().invoke(app, ["run", "--config", str(config), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out

@@ -44,7 +44,7 @@ def test_oa_map_in_chromium(browser, demo):
     assert page.evaluate("GEO_RISK_MAP.hasLayer(GEO_RISK_LAYERS['Risk by ward'])")
     assert page.locator('.gr-legend section[data-layer="Risk by ward"]').is_visible()
 
-    shots = Path(os.environ.get("GEO_RISK_SCREENSHOTS", out / "screenshots"))
+    shots = Path(os.environ.get("GEO_RISK_SCREENSHOTS", out.parent / "screenshots"))
     shots.mkdir(parents=True, exist_ok=True)
     page.mouse.move(5, 790)
     page.screenshot(path=shots / "oa_risk.png")

@@ -10,25 +10,11 @@ import math
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
-
-from geo_risk.boundaries import DEFAULT_BOUNDARIES as TOWN
-from geo_risk.cli import app
+from conftest import run_config, write_config
 
 
 def _run(tmp, extracts, name):
-    key = tmp / "project.key"
-    if not key.exists():
-        assert CliRunner().invoke(app, ["keygen", str(key)]).exit_code == 0
-    config = tmp / f"{name}.toml"
-    config.write_text(
-        'area_name = "Synthtown"\nreference_date = 2017-12-31\nrefreshes = 3\n'
-        f'key_file = "project.key"\nextracts = "{extracts}"\n'
-        f'[boundaries]\noa = "{TOWN.oa}"\nlookup = "{TOWN.lookup}"\nimd = "{TOWN.imd}"\n')
-    result = CliRunner().invoke(app, ["run", "--config", str(config), "--out",
-                                      str(tmp / name)])
-    assert result.exit_code == 0, result.output
-    return tmp / name
+    return run_config(write_config(tmp, extracts, name=name), tmp / name)
 
 
 @pytest.fixture(scope="module")

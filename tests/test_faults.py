@@ -25,9 +25,11 @@ runner = CliRunner()
 
 
 def _config(tmp_path: Path, extra: str = "", **tables: str) -> Path:
+    from geo_risk.pseudonymise import make_key
+
     key = tmp_path / "project.key"
     if not key.exists():
-        assert runner.invoke(app, ["keygen", str(key)]).exit_code == 0
+        make_key(key)  # not through the command line, which sets up its own logging
     (tmp_path / "extracts").mkdir(exist_ok=True)
     config = tmp_path / "run.toml"
     config.write_text(
@@ -189,3 +191,16 @@ def test_an_unexpected_failure_is_one_line_without_the_data(monkeypatch, capsys)
 
 def test_config_error_is_a_value_error():
     assert issubclass(ConfigError, ValueError)
+
+
+def test_renamed_settings_still_work_with_a_warning(tmp_path, caplog):
+    from geo_risk.config import load_config
+
+    config = _config(tmp_path, extra="seed = 4\n", capacity="threshold = 0.7")
+    settings = load_config(config).settings
+    assert settings.random_state == 4 and settings.capacity.threshold == 0.7
+    assert "seed is now called random_state" in caplog.text
+    assert "[capacity] threshold is now called [capacity] min_score" in caplog.text
+    both = _config(tmp_path, extra="seed = 4\nrandom_state = 5\n")
+    result = runner.invoke(app, ["run", "--config", str(both)])
+    _one_error(result, "seed and random_state are the same setting")

@@ -16,11 +16,9 @@ import re
 
 import pandas as pd
 import pytest
-from conftest import open_page
-from typer.testing import CliRunner
+from conftest import open_page, run_config, write_config
 
 from geo_risk.boundaries import DEFAULT_BOUNDARIES as TOWN
-from geo_risk.cli import app
 from geo_risk.escape import FORMULA_STARTS
 
 #: Markup and script that must show as text; formulae a spreadsheet must not run.
@@ -52,20 +50,14 @@ def hostile_run(demo, tmp_path_factory):
     sites = pd.read_csv(out / "synth/sites/candidates.csv", dtype=str)
     sites["name"] = [hostile(i, n) for i, n in enumerate(sites["name"])]
     sites.to_csv(folder / "candidates.csv", index=False)
-    key = folder / "project.key"
-    assert CliRunner().invoke(app, ["keygen", str(key)]).exit_code == 0
-    config = folder / "run.toml"
-    config.write_text(
-        f"area_name = {json.dumps(MARKUP[0] + ' Synthtown')}\n"
-        "reference_date = 2017-12-31\nrefreshes = 3\n"
-        f"marking = {json.dumps(MARKUP[1])}\nattribution = {json.dumps(MARKUP[2])}\n"
-        f'key_file = "project.key"\nextracts = "{out / "synth/extracts"}"\n'
-        f'[boundaries]\noa = "{TOWN.oa}"\nlookup = "lookup.csv"\nimd = "{TOWN.imd}"\n'
-        '[siting]\ncandidates = "candidates.csv"\np = 5\n'
-        f"[disclosure]\nrounding = 3\nreason = {json.dumps(REASON)}\n")
-    result = CliRunner().invoke(app, ["run", "--config", str(config), "--out",
-                                      str(folder / "out")])
-    assert result.exit_code == 0, result.output
+    config = write_config(
+        folder, out / "synth/extracts", lookup=folder / "lookup.csv",
+        settings=f"area_name = {json.dumps(MARKUP[0] + ' Synthtown')}\n"
+                 f"marking = {json.dumps(MARKUP[1])}\n"
+                 f"attribution = {json.dumps(MARKUP[2])}",
+        tables='[siting]\ncandidates = "candidates.csv"\np = 5\n'
+               f"[disclosure]\nrounding = 3\nreason = {json.dumps(REASON)}\n")
+    run_config(config, folder / "out")
     return folder / "out"
 
 

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
+from conftest import run_config, write_config
 from typer.testing import CliRunner
 
 from geo_risk.aggregate import COUNT_COLUMNS
@@ -247,20 +248,10 @@ def test_report_reads_as_a_board_member_needs(demo):
 def test_run_from_a_config(demo, tmp_path):
     """'geo-risk run' on the demo's synthetic extracts, as a council would run it."""
     out, _ = demo
-    key_file = tmp_path / "project.key"
-    assert CliRunner().invoke(app, ["keygen", str(key_file)]).exit_code == 0
-    config = tmp_path / "run.toml"
-    from geo_risk.boundaries import DEFAULT_BOUNDARIES as B
-
-    config.write_text(
-        'area_name = "Synthtown"\nreference_date = 2017-12-31\nrefreshes = 3\n'
-        f'key_file = "project.key"\nextracts = "{out / "synth/extracts"}"\n'
-        f'[boundaries]\noa = "{B.oa}"\nlookup = "{B.lookup}"\nimd = "{B.imd}"\n'
-        "[capacity]\nnumber = 400\n"
-        f'[siting]\ncandidates = "{out / "synth/sites/candidates.csv"}"\np = 3\n')
-    result = CliRunner().invoke(app, ["run", "--config", str(config), "--out",
-                                      str(tmp_path / "out")])
-    assert result.exit_code == 0, result.output
+    config = write_config(tmp_path, out / "synth/extracts",
+                          tables="[capacity]\nnumber = 400\n[siting]\ncandidates = "
+                                 f'"{out / "synth/sites/candidates.csv"}"\np = 3\n')
+    run_config(config, tmp_path / "out")
     summary = json.loads((tmp_path / "out/restricted/run.json").read_text())
     assert summary["model"]["households_flagged"] == 400
     assert summary["hotspots"]["refreshes"] == 3

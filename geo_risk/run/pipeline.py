@@ -369,7 +369,7 @@ def find_hotspots(folder: Path, oas, current: pd.DataFrame, by_refresh: pd.DataF
     moran = global_moran(risk, weights)
     lisa = local_moran(risk, weights, permutations=permutations, alpha=alpha,
                        seed=random_state)
-    gi_z, gi_sig = getis_ord_star(risk.reindex(weights.ids).to_numpy(), weights, alpha=alpha)
+    gi_z, gi_sig = getis_ord_star(risk, weights, alpha=alpha)
     series = by_refresh.reindex(weights.ids)
     series = series.fillna(series.mean())
     if C.DEPRIVATION in oas:
