@@ -250,7 +250,7 @@ def pseudonymise_extract(path: Path, source: str, key: Key, *,
                          key.fingerprint)
 
 
-_ARROW = {"date": pa.timestamp("ns"), "month": pa.timestamp("ns"), "flag": pa.bool_(),
+_ARROW = {"date": pa.timestamp("ns"), "month": pa.timestamp("us"), "flag": pa.bool_(),
           "coord": pa.float64()}
 
 
