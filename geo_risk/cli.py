@@ -19,6 +19,7 @@ from rich.markup import escape
 from geo_risk import __version__
 from geo_risk._errors import GeoRiskError
 from geo_risk.schemas import SOURCES
+from geo_risk.synth.scenarios import SCENARIOS
 
 if TYPE_CHECKING:
     from geo_risk.boundaries import BoundaryFiles
@@ -89,7 +90,10 @@ def main(
 
 Out = Annotated[Path, typer.Option("--out", help="Output folder (created if absent).")]
 Seed = Annotated[int, typer.Option("--seed", help="Seed of every random draw.")]
-Periods = Annotated[int, typer.Option("--periods", min=2,
+ScenarioName = Annotated[str, typer.Option(
+    "--scenario", help="Which world of the synthetic family: " + ", ".join(SCENARIOS)
+    + " (geo_risk/synth/scenarios.py says what each tests).")]
+Periods = Annotated[int | None, typer.Option("--periods", min=2,
                                       help="Quarterly refreshes from 2014Q1.")]
 OAFile = Annotated[Path | None, typer.Option(
     "--boundaries", help="OA polygons (any GDAL format, any CRS) with an OA11CD column.")]
@@ -103,7 +107,8 @@ IMDFile = Annotated[Path | None, typer.Option(
 def synth(
     out: Out,
     seed: Seed = 1,
-    periods: Periods = 16,
+    periods: Periods = None,
+    scenario: ScenarioName = "default",
     messy: Annotated[bool, typer.Option("--messy", help="Plant realistic defects.")] = False,
     boundaries: OAFile = None,
     lookup: LookupFile = None,
@@ -116,7 +121,8 @@ def synth(
     try:
         files = _boundary_files(boundaries, lookup, imd)
         with console.status("generating the synthetic world"):
-            world = make_world(files, seed=seed, periods=periods, messy=messy)
+            world = make_world(files, seed=seed, periods=periods, messy=messy,
+                               scenario=scenario)
             write_world(world, out)
     except GeoRiskError as err:
         _fail(err)
@@ -292,8 +298,8 @@ def _boundary_files(boundaries: Path | None, lookup: Path | None, imd: Path | No
 
 
 @app.command()
-def demo(out: Out = Path("out/demo"), seed: Seed = 1, boundaries: OAFile = None,
-         lookup: LookupFile = None, imd: IMDFile = None) -> None:
+def demo(out: Out = Path("out/demo"), seed: Seed = 1, scenario: ScenarioName = "default",
+         boundaries: OAFile = None, lookup: LookupFile = None, imd: IMDFile = None) -> None:
     """The whole job on a synthetic world: the embedded town, or synthetic households on
     real boundaries (--boundaries, --lookup, --imd). Writes OUT/publish/ (the board report
     index.html, maps/, geo_risk.gpkg, run.json), OUT/restricted/, OUT/work/ and OUT/synth/
@@ -303,7 +309,7 @@ def demo(out: Out = Path("out/demo"), seed: Seed = 1, boundaries: OAFile = None,
     try:
         files = _boundary_files(boundaries, lookup, imd)
         with console.status("running the demo"):
-            summary = run_demo(out, seed=seed, files=files)
+            summary = run_demo(out, seed=seed, files=files, scenario=scenario)
     except GeoRiskError as err:
         _fail(err)
     evaluation = summary["evaluation"]

@@ -71,6 +71,7 @@ import esda
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from libpysal.graph import Graph
 from scipy import sparse
 from scipy.stats import norm
@@ -447,11 +448,16 @@ def concern_outlines(areas: gpd.GeoDataFrame, concern: pd.Series) -> gpd.GeoData
     kind = concern.reindex(areas.index).fillna("")
     flagged = areas[["geometry"]].assign(concern=kind.to_numpy())[kind.to_numpy() != ""]
     parts = flagged.dissolve("concern").explode(index_parts=False).reset_index()
-    points = gpd.GeoDataFrame(geometry=flagged.geometry.representative_point(),
-                              crs=areas.crs)
+    members = flagged.reset_index(drop=True)
     if C.WARD_NAME in areas:
-        points["ward"] = areas.loc[flagged.index, C.WARD_NAME].to_numpy()
-    inside = gpd.sjoin(points, parts[["geometry"]], predicate="within")
+        members["ward"] = areas.loc[flagged.index, C.WARD_NAME].to_numpy()
+    # an OA belongs to each outline it shares area with (a multipart OA's detached piece
+    # makes an outline of its own, which still names its OA and ward)
+    inside = gpd.sjoin(members, parts[["geometry"]], predicate="intersects")
+    shared = shapely.area(shapely.intersection(
+        members.geometry.to_numpy()[inside.index.to_numpy()],
+        parts.geometry.to_numpy()[inside["index_right"].to_numpy()]))
+    inside = inside[shared > 1e-6]
     parts["output_areas"] = inside.groupby("index_right").size().reindex(
         parts.index, fill_value=0).to_numpy()
     if "ward" in inside:

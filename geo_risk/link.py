@@ -111,7 +111,7 @@ def link_sources(
     known = set(households[HOUSEHOLD])
 
     rows = [_report_row("addresses", meta, len(addresses), int(keep.sum()), 0,
-                        int(outside.sum()), 0)]
+                        int(outside.sum()), 0, with_uprn=len(addresses))]
     events: dict[str, pd.DataFrame] = {}
     area_events: dict[str, pd.DataFrame] = {}
     for source, (table, meta) in tables.items():
@@ -124,26 +124,30 @@ def link_sources(
         outside_area = has_uprn & ~linked & key.isin(outside_keys).to_numpy()
         not_found = has_uprn & ~linked & ~outside_area
         area_only = np.zeros(len(table), dtype=bool)
+        grid_outside = np.zeros(len(table), dtype=bool)  # a grid reference, outside every OA
         if not has_uprn.all() and "easting" in table:
             where = _locate(table["easting"].to_numpy(float), table["northing"].to_numpy(float),
                             oas)
-            placed = ~has_uprn & (where != "")
-            area_only = placed
-            area_events[source] = table[placed].assign(**{C.OA: where[placed]})
-            rejects.append(_reject_rows(file, table["row"][~has_uprn & ~placed], "easting",
+            area_only = ~has_uprn & (where != "")
+            grid_outside = ~has_uprn & (where == "")
+            area_events[source] = table[area_only].assign(**{C.OA: where[area_only]})
+            rejects.append(_reject_rows(file, table["row"][grid_outside], "easting",
                                         "outside_area"))
         rejects += [_reject_rows(file, table["row"][not_found], "uprn", "uprn_not_in_gazetteer"),
                     _reject_rows(file, table["row"][outside_area], "uprn",
                                  "address_outside_area")]
         events[source] = table[linked].reset_index(drop=True)
+        # records = linked + not found + outside (by UPRN or by grid reference) + area only;
+        # the match rate is over the records that carry a UPRN
         rows.append(_report_row(source, meta, len(table), int(linked.sum()), int(not_found.sum()),
-                                int(outside_area.sum()), int(area_only.sum())))
+                                int(outside_area.sum() + grid_outside.sum()),
+                                int(area_only.sum()), with_uprn=int(has_uprn.sum())))
 
     report = pd.DataFrame(rows, columns=LINK_REPORT_COLUMNS)
     for r in report.itertuples():
         if r.match_rate < min_match_rate:
             warnings.append(
-                f"{r.source}: only {r.match_rate:.1%} of {r.records - r.area_only:,} records "
+                f"{r.source}: only {r.match_rate:.1%} of the records "
                 f"with a UPRN linked to a household (threshold {min_match_rate:.0%}). Check that "
                 "the partner exported UPRNs as text and pseudonymised with the project key.")
     for message in warnings:
@@ -153,9 +157,9 @@ def link_sources(
     return Linked(households, events, area_events, report, all_rejects, warnings)
 
 
-def _report_row(source, meta, records, linked, not_found, outside, area_only) -> list:
+def _report_row(source, meta, records, linked, not_found, outside, area_only, *,
+                with_uprn: int) -> list:
     recon = meta.get("reconciliation", {})
-    with_uprn = records - area_only
     rate = linked / with_uprn if with_uprn else 1.0
     return [source, recon.get("file", ""), recon.get("read", records),
             recon.get("rejected", 0), records, linked, not_found, outside, area_only,

@@ -260,3 +260,19 @@ def test_a_run_measures_emerging_hot_spots_beyond_deprivation_when_it_has_imd(tm
                                    permutations=99)
     assert summary["emerging_measure"] == EHSA_RISK
     assert table.loc[deprived, "ehsa_category"].eq("persistent hot spot").mean() >= 0.8
+
+
+def test_every_concern_outline_names_its_output_areas(lattice):
+    """A multipart OA's detached piece makes an outline of its own: it still counts its
+    OA and names its ward (it was counted by one representative point, so 0 and none)."""
+    from geo_risk.hotspots import concern_outlines
+
+    areas = lattice.copy()
+    island = shapely.box(501_000, 181_000, 501_050, 181_050)
+    areas.loc["E00900001", "geometry"] = shapely.MultiPolygon(
+        [areas.loc["E00900001", "geometry"], island])
+    concern = pd.Series("", index=areas.index)
+    concern[["E00900001", "E00900002"]] = "newly identified"
+    outlines = concern_outlines(areas, concern)
+    assert len(outlines) == 2 and (outlines["output_areas"] >= 1).all()
+    assert (outlines["wards"] != "").all()

@@ -92,3 +92,32 @@ def test_a_partner_with_another_key_is_loud(messy_dir, messy_pseudonymised, capl
     assert any("different keys" in w for w in linked.warnings)
     assert any("housing: only 0.0%" in w for w in linked.warnings)
     assert "housing: only 0.0%" in caplog.text
+
+
+def test_linkage_report_accounts_for_every_record(lattice):
+    """records = linked + not in the gazetteer + outside the area + placed by grid
+    reference only; a police incident with only a grid reference outside every OA is
+    counted as outside, and not in the UPRN match rate's denominator."""
+    meta = {"key_fingerprint": "k"}
+    addresses = pd.DataFrame({"row": [2, 3], "household_key": ["h1", "h2"],
+                              "easting": [500_050.0, 400_000.0],  # h2 outside every OA
+                              "northing": [180_050.0, 100_000.0]})
+    police = pd.DataFrame({
+        "row": [2, 3, 4, 5, 6],
+        "household_key": ["h1", "h2", "h9", "", ""],
+        "easting": [None, None, None, 500_150.0, 400_000.0],  # a grid reference inside,
+        "northing": [None, None, None, 180_150.0, 100_000.0],  # and one outside
+        "incident_date": pd.to_datetime(["2016-01-01"] * 5),
+        "category": ["other"] * 5,
+    })
+    register = pd.DataFrame({"row": [2], "child_key": ["c1"], "household_key": ["h1"],
+                             "date_of_birth": pd.to_datetime(["2015-01-01"]), "sex": ["F"]})
+    linked = link_sources({"addresses": (addresses, meta), "police": (police, meta),
+                           "child_register": (register, meta)}, lattice.assign(
+                               lad11cd="E07", lad11nm="Lattice"))
+    row = linked.report.set_index("source").loc["police"]
+    assert (row["linked"], row["uprn_not_in_gazetteer"], row["address_outside_area"],
+            row["area_only"]) == (1, 1, 2, 1)
+    assert row["records"] == row["linked"] + row["uprn_not_in_gazetteer"] + \
+        row["address_outside_area"] + row["area_only"]
+    assert row["match_rate"] == pytest.approx(1 / 3, abs=1e-4)  # of the three with a UPRN

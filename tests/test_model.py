@@ -163,6 +163,11 @@ def test_restricted_list_and_model_card(demo):
     assert flagged["score"].is_monotonic_decreasing
     assert (flagged["reasons"].fillna("") != "").mean() > 0.95
     assert set(flagged["status"]) == {"known to children's services", "previously unknown"}
+    scores = pd.read_parquet(out / "restricted/household_scores.parquet")  # every household
+    assert len(scores) == summary["model"]["households_scored"]
+    assert scores["flagged"].sum() == len(flagged) and scores["rank"].is_monotonic_increasing
+    assert scores["score"].is_monotonic_decreasing and scores["oa11cd"].notna().all()
+    assert (scores.loc[scores["flagged"], "household_key"] == flagged["household_key"]).all()
     card = (out / "publish/model/model_card.md").read_text()
     auc = f"{summary['model']['holdout_auc']:.3f}"
     for phrase in ["not for eligibility or enforcement decisions", "area only (deprivation)",

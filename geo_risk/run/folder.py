@@ -7,7 +7,9 @@
                      index.html, maps/, geo_risk.gpkg, areas/, model/, siting/, run.json
                      (every count of people or households disclosure-controlled)
       restricted/    NOT FOR PUBLICATION: flagged_households.csv (pseudonymised keys),
-                     run.json with exact figures, link/ (linkage report, rejected rows,
+                     household_scores.parquet (every household scored, for another
+                     capacity or an evaluation), run.json with exact figures, link/
+                     (linkage report, rejected rows,
                      linked tables) and pseudonymised/ (the partners' extracts)
       work/          NOT FOR PUBLICATION: between-stage tables and the run's settings, for
                      'geo-risk hotspots' and 'geo-risk site'
@@ -92,6 +94,11 @@ class RunFolder:
     @property
     def flagged(self) -> Path:
         return self.restricted / "flagged_households.csv"
+
+    @property
+    def scores(self) -> Path:
+        """Every scored household's score, rank and status (restricted)."""
+        return self.restricted / "household_scores.parquet"
 
     @property
     def record(self) -> Path:

@@ -162,7 +162,8 @@ def run_model(
 
     Writes the published model card (``folder.model``: ``model_card.md``,
     ``model_card.html``, ``validation.csv``, ``fairness.csv``, counts disclosure-controlled
-    with ``threshold`` and ``base``) and ``folder.flagged``, which holds pseudonymised
+    with ``threshold`` and ``base``), ``folder.flagged`` and ``folder.scores`` (every
+    household's score, rank, flag, known status and OA), which hold pseudonymised
     household keys and must never be published or read by maps or reports.
 
     Raises
@@ -193,6 +194,10 @@ def run_model(
     folder.flagged.parent.mkdir(parents=True, exist_ok=True)
     write_csv(restricted[[HOUSEHOLD, "rank", "score", "children", "status", "reasons",
                           "contributions"]].round({"score": 4}), folder.flagged, index=False)
+    oa_of = tables.households.set_index(HOUSEHOLD)[C.OA]
+    flags[[HOUSEHOLD, "rank", "score", "children", "flagged", "known"]].assign(
+        **{C.OA: oa_of.reindex(flags[HOUSEHOLD]).to_numpy()}).to_parquet(folder.scores,
+                                                                         index=False)
 
     gb = validation.metrics.iloc[0]
     metrics = validation.metrics

@@ -52,10 +52,11 @@ def evaluation_path(folder: RunFolder) -> Path:
     return folder.synth / "evaluation.json"
 
 
-def run_demo(out: Path, *, seed: int = 1, periods: int = 16,
-             files: BoundaryFiles = DEFAULT_BOUNDARIES) -> dict:
+def run_demo(out: Path, *, seed: int = 1, periods: int | None = None,
+             files: BoundaryFiles = DEFAULT_BOUNDARIES, scenario: str = "default") -> dict:
     """The whole job on a synthetic world (``geo-risk demo``): the embedded town, or
-    synthetic households on real boundaries given by ``files``.
+    synthetic households on real boundaries given by ``files``; ``scenario`` names the
+    world of the family (:data:`~geo_risk.synth.scenarios.SCENARIOS`).
 
     ``out/synth/``: the synthetic world (extracts, truth) and ``evaluation.json`` (the
     world's facts, the model's figures beside the oracle's, the planted hotspots'
@@ -65,7 +66,7 @@ def run_demo(out: Path, *, seed: int = 1, periods: int = 16,
     """
     started = time.perf_counter()
     with staged(out) as folder:
-        world = make_world(files, seed=seed, periods=periods)
+        world = make_world(files, seed=seed, periods=periods, scenario=scenario)
         write_world(world, folder.synth)
         timeline = world.population.timeline
         area = world.oas[C.LAD_NAME].iloc[0] if C.LAD_NAME in world.oas else "District"
@@ -82,6 +83,7 @@ def run_demo(out: Path, *, seed: int = 1, periods: int = 16,
         found = pd.read_csv(folder.areas / "oa_hotspots.csv", index_col=0)["ehsa_category"]
         evaluation = {
             "seed": seed,
+            "scenario": scenario,
             "synth": describe_world(world),
             "model": oracle_figures(world, demo_key(seed), model_run),
             "planted_recovery": planted_recovery(folder.synth, world.oas, found),

@@ -91,8 +91,10 @@ from scipy.optimize import brentq
 from scipy.special import expit
 
 from geo_risk import columns as C
+from geo_risk.synth.scenarios import SCENARIOS, Scenario
 
-__all__ = ["HOTSPOT_CATEGORIES", "Population", "Timeline", "make_population", "plant_hotspots"]
+__all__ = ["HOTSPOT_CATEGORIES", "Population", "Timeline",
+           "make_population", "plant_hotspots"]
 
 #: Planted hotspot -> the emerging hot spot categories it is meant to show.
 HOTSPOT_CATEGORIES = {
@@ -104,10 +106,6 @@ DEFAULT_HOTSPOT_WARDS = {"emerging": "Vange", "persistent": "Fryerns",
                          "diminishing": "Lee Chapel North"}
 _CLUSTER_OAS = 16
 TARGET_NOT_GLD = 0.32
-#: How the planted area effect g acts: directly on the child's logit, and on the odds of a
-#: household becoming unstably housed.
-AREA_DIRECT = 0.6
-AREA_ON_HOUSING = 1.5
 #: Services reach families near an existing centre more: reach x (1 + BOOST e^(-d/RANGE)).
 SERVICE_BOOST = 1.0
 SERVICE_RANGE = 1000.0
@@ -172,6 +170,7 @@ class Population:
     area_effect: np.ndarray  # households x quarters, planted g
     planted: pd.DataFrame  # oa11cd, hotspot, expected_category
     beta0: float = 0.0
+    scenario: Scenario = SCENARIOS["default"]
 
     def __post_init__(self) -> None:
         # unstable quarters among the last eight (inclusive), per household and quarter
@@ -188,6 +187,7 @@ class Population:
         unstable_recent = self.unstable_recent[h, quarters]
         g = self.area_effect[h, quarters]
         d = hh[C.DEPRIVATION].to_numpy()[h]
+        sc = self.scenario
         return (
             self.beta0
             + 0.67 * (ch["sex"].to_numpy()[child_rows] == "M")
@@ -195,29 +195,34 @@ class Population:
             + 0.30 * trait["eal"]
             + 0.45 * trait["low_income"]
             + 0.25 * trait["lone_parent"]
-            + 0.30 * trait["low_income"] * trait["lone_parent"]
+            + 0.30 * sc.interaction * trait["low_income"] * trait["lone_parent"]
             + 0.9 * (1 - np.exp(-unstable_recent / 2))
             + 0.55 * trait["domestic_abuse"]
             + 0.55 * trait["substance"]
             + 0.35 * trait["youth_offending"]
             + 0.70 * trait["complex_needs"]
-            + 0.35 * trait["domestic_abuse"] * trait["substance"]
-            + 1.1 * d**2
-            + AREA_DIRECT * g
+            + 0.35 * sc.interaction * trait["domestic_abuse"] * trait["substance"]
+            + (1.1 * d**2 if sc.deprivation == "convex" else 1.4 * (d >= 0.8))
+            + sc.area_direct * g
             + hh["hidden"].to_numpy()[h]
+            + hh["neighbourhood"].to_numpy()[h]
         )
 
 
 _TRAITS = ["low_income", "lone_parent", "domestic_abuse", "substance", "youth_offending",
            "complex_needs", "eal"]
 
-def plant_hotspots(oas: gpd.GeoDataFrame, wards: dict[str, str] | None = None) -> pd.DataFrame:
-    """Choose the planted hotspots' output areas (see the module docstring).
+def plant_hotspots(oas: gpd.GeoDataFrame, wards: dict[str, str] | None = None,
+                   scenario: Scenario = SCENARIOS["default"]) -> pd.DataFrame:
+    """Choose the planted hotspots' output areas (see the module docstring and
+    :class:`Scenario`: the emerging hotspot's ward and size).
 
     Returns a frame with ``oa11cd``, ``hotspot`` and ``expected_category``.
     """
     wards = dict(DEFAULT_HOTSPOT_WARDS if wards is None else wards)
     ward_dep = oas.groupby(C.WARD_NAME)[C.DEPRIVATION].mean().sort_values(ascending=False)
+    if scenario.emerging_ward == "middle":  # a ward of middling deprivation
+        wards["emerging"] = ward_dep.index[len(ward_dep) // 2]
     centroids = oas.geometry.centroid
     chosen: dict[str, list[str]] = {}
     used: set[str] = set()
@@ -228,13 +233,14 @@ def plant_hotspots(oas: gpd.GeoDataFrame, wards: dict[str, str] | None = None) -
             far = [w for w in ward_dep.index if w not in taken and not _touches(oas, w, used)]
             name = (far or [w for w in ward_dep.index if w not in taken])[0]
         in_ward = oas.index[oas[C.WARD_NAME] == name]
-        if kind == "emerging":
+        size = scenario.emerging_oas if kind == "emerging" else _CLUSTER_OAS
+        if size is None:
             members = list(in_ward)
         else:
             heart = centroids[in_ward].distance(
                 oas.loc[in_ward].union_all().centroid).idxmin()
             free = centroids.drop(list(used))
-            members = list(free.distance(centroids[heart]).nsmallest(_CLUSTER_OAS).index)
+            members = list(free.distance(centroids[heart]).nsmallest(size).index)
         chosen[kind] = members
         used |= set(members)
     rows = [(oa, kind, HOTSPOT_CATEGORIES[kind]) for kind, m in chosen.items() for oa in m]
@@ -248,11 +254,13 @@ def _touches(oas: gpd.GeoDataFrame, ward: str, used: set[str]) -> bool:
     return bool(oas.loc[list(used)].intersects(ward_shape).any())
 
 
-def _area_effect(oas: gpd.GeoDataFrame, planted: pd.DataFrame, tl: Timeline) -> pd.DataFrame:
+def _area_effect(oas: gpd.GeoDataFrame, planted: pd.DataFrame, tl: Timeline,
+                 scenario: Scenario) -> pd.DataFrame:
     """Planted effect g per OA (rows) and quarter (columns)."""
     ramp = tl.ramp()
     g = pd.DataFrame(0.0, index=oas.index, columns=range(tl.n_quarters))
-    for kind, (first, last) in PLANTED_EFFECT.items():
+    effects = {**PLANTED_EFFECT, "emerging": (0.0, scenario.emerging_effect)}
+    for kind, (first, last) in effects.items():
         members = planted.loc[planted["hotspot"] == kind, C.OA]
         g.loc[members] = first + (last - first) * ramp
     return g
@@ -290,6 +298,7 @@ def make_population(
     timeline: Timeline,
     hotspot_wards: dict[str, str] | None = None,
     service_points: np.ndarray | None = None,
+    scenario: Scenario = SCENARIOS["default"],
 ) -> Population:
     """Generate households, children, traits, instability and the planted hotspots.
 
@@ -308,6 +317,8 @@ def make_population(
     service_points
         Existing service centres (x, y in metres): families near one are more often known
         to services (see the module docstring).
+    scenario
+        What this world changes (:data:`SCENARIOS`).
     """
     streams = np.random.SeedSequence([seed, 0xB0B]).spawn(4)
     rng, rng_kids, rng_chain, rng_addr = (np.random.default_rng(s) for s in streams)
@@ -333,10 +344,10 @@ def make_population(
     uprn = 900_000_000_000 + np.sort(rng.choice(99_999_999_999, n, replace=False))
     uprn = uprn[rng.permutation(n)]
 
-    planted = plant_hotspots(oas, hotspot_wards)
-    g_oa = _area_effect(oas, planted, tl).to_numpy()
+    planted = plant_hotspots(oas, hotspot_wards, scenario)
+    g_oa = _area_effect(oas, planted, tl, scenario).to_numpy()
     emerging = oas.index.isin(planted.loc[planted.hotspot == "emerging", C.OA])
-    reach_oa = np.where(emerging, EMERGING_REACH, 1.0)
+    reach_oa = np.where(emerging, EMERGING_REACH, 1.0) * scenario.recording
     reach = reach_oa[oa_of]
     if service_points is not None and len(service_points):
         gap = np.sqrt(((xy[:, None, :] - np.asarray(service_points)[None, :, :]) ** 2).sum(2))
@@ -348,7 +359,7 @@ def make_population(
     base = -4.9 + 1.1 * li + 0.5 * lp + 0.6 * sm + 0.5 * da + 1.0 * d
     state = _bern(rng_chain, base + 1.5)  # start near the chain's steady state
     for q in range(tl.n_quarters):
-        enter = _bern(rng_chain, base + AREA_ON_HOUSING * area_effect[:, q])
+        enter = _bern(rng_chain, base + scenario.area_on_housing * area_effect[:, q])
         stay = rng_chain.random(n) >= 0.3
         state = np.where(state, stay, enter)
         unstable[:, q] = state
@@ -359,11 +370,28 @@ def make_population(
         C.DEPRIVATION: d, "family": family, "low_income": li,
         "lone_parent": lp, "domestic_abuse": da, "substance": sm, "youth_offending": yo,
         "complex_needs": cn, "eal": eal, "hidden": hidden, "reach": reach,
+        "neighbourhood": _neighbourhood(oas, scenario, seed)[oa_of],
     })
     children = _make_children(rng_kids, households, tl)
-    pop = Population(tl, households, children, unstable, area_effect, planted)
+    pop = Population(tl, households, children, unstable, area_effect, planted,
+                     scenario=scenario)
     pop.beta0 = _solve_intercept(pop)
     return pop
+
+
+def _neighbourhood(oas: gpd.GeoDataFrame, scenario: Scenario, seed: int) -> np.ndarray:
+    """Per OA, an area effect no record shows: white noise smoothed over about 1 km
+    (Gaussian kernel on OA centroids), scaled to ``scenario.neighbourhood``; zeros (and no
+    random draw) in a world without one."""
+    if not scenario.neighbourhood:
+        return np.zeros(len(oas))
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 0x4E1]))
+    c = oas.geometry.centroid
+    xy = np.column_stack([c.x, c.y])
+    noise = rng.normal(0, 1, len(oas))
+    kernel = np.exp(-((xy[:, None, :] - xy[None, :, :]) ** 2).sum(2) / (2 * 600.0**2))
+    field_ = kernel @ noise
+    return scenario.neighbourhood * (field_ - field_.mean()) / (field_.std() or 1.0)
 
 
 def _make_children(rng: np.random.Generator, hh: pd.DataFrame, tl: Timeline) -> pd.DataFrame:

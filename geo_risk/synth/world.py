@@ -37,6 +37,7 @@ from geo_risk.boundaries import DEFAULT_BOUNDARIES, BoundaryFiles, load_boundari
 from geo_risk.synth.extracts import make_extracts
 from geo_risk.synth.messy import DEFECT_COLUMNS, FileFormat, clean_formats, make_messy
 from geo_risk.synth.population import Population, Timeline, make_population, plant_hotspots
+from geo_risk.synth.scenarios import SCENARIOS, Scenario
 from geo_risk.synth.sites import make_sites
 
 __all__ = ["World", "make_world", "write_world"]
@@ -78,9 +79,10 @@ def make_world(
     files: BoundaryFiles = DEFAULT_BOUNDARIES,
     *,
     seed: int = 1,
-    periods: int = 16,
+    periods: int | None = None,
     messy: bool = False,
     hotspot_wards: dict[str, str] | None = None,
+    scenario: str | Scenario = "default",
 ) -> World:
     """Generate a synthetic world on the given boundaries (default: the embedded town).
 
@@ -92,11 +94,15 @@ def make_world(
     seed
         Seed of every random draw; the same seed gives the same world.
     periods
-        Number of quarterly refreshes from 2014Q1.
+        Number of quarterly refreshes from 2014Q1 (the scenario's, 16 by default).
     messy
         Plant realistic defects in the extracts (recorded in ``defects``).
     hotspot_wards
         Ward names hosting the planted hotspots (see :mod:`geo_risk.synth.population`).
+    scenario
+        What the world makes the model and hotspot method cope with: a name in
+        :data:`~geo_risk.synth.population.SCENARIOS` or a
+        :class:`~geo_risk.synth.population.Scenario`.
 
     Examples
     --------
@@ -104,6 +110,12 @@ def make_world(
     >>> sorted(world.extracts)[:3]
     ['addresses', 'benefits', 'child_register']
     """
+    if isinstance(scenario, str):
+        if scenario not in SCENARIOS:
+            raise GeoRiskError(f"unknown scenario {scenario!r}; use one of: "
+                               f"{', '.join(SCENARIOS)}.")
+        scenario = SCENARIOS[scenario]
+    periods = scenario.periods if periods is None else periods
     if periods < 2:
         raise GeoRiskError(f"periods must be at least 2 (got {periods}): trends need two "
                            "refreshes")
@@ -117,10 +129,11 @@ def make_world(
     if C.DEPRIVATION not in oas:
         oas[C.DEPRIVATION] = _synthetic_deprivation(oas, seed)
     timeline = Timeline(periods=periods)
-    candidates, existing = make_sites(oas, plant_hotspots(oas, hotspot_wards), seed=seed)
+    candidates, existing = make_sites(oas, plant_hotspots(oas, hotspot_wards, scenario),
+                                      seed=seed)
     centres = np.column_stack([existing.geometry.x, existing.geometry.y])
     pop = make_population(oas, seed=seed, timeline=timeline, hotspot_wards=hotspot_wards,
-                          service_points=centres)
+                          service_points=centres, scenario=scenario)
     extracts, children = make_extracts(pop, oas[C.WARD_NAME], seed=seed)
     formats = clean_formats(extracts)
     defects = pd.DataFrame(columns=DEFECT_COLUMNS)
@@ -189,6 +202,7 @@ def write_world(world: World, out: Path) -> dict:
     manifest = {
         "generator": f"geo-risk {__version__}",
         "seed": world.seed,
+        "scenario": vars(pop.scenario),
         "messy": bool(len(world.defects)),
         "boundaries": world.source,
         "refresh_dates": [str(d) for d in tl.refresh_dates],
