@@ -14,7 +14,8 @@ import pandas as pd
 from geo_risk import columns as C
 from geo_risk.synth.world import World
 
-__all__ = ["describe_world", "hotspot_recovery", "household_risk", "planted_recovery"]
+__all__ = ["describe_world", "hotspot_recovery", "household_risk", "planted_recovery",
+           "recovery_on_truth"]
 
 
 def household_risk(child_risk: pd.DataFrame, refresh: int) -> pd.Series:
@@ -82,7 +83,7 @@ def oracle_figures(world: World, key, model_run) -> dict:
     and the mean absolute error of the scored children's probabilities."""
     from sklearn.metrics import roc_auc_score
 
-    from geo_risk.model import expected_calibration_error
+    from geo_risk.model import calibration, expected_calibration_error
     from geo_risk.pseudonymise import pseudonymise_series
 
     truth = world.children[world.children["labelled"]]
@@ -104,8 +105,11 @@ def oracle_figures(world: World, key, model_run) -> dict:
     expected = float(hh_true.reindex(flagged).mean())
     oracle = float(hh_true.nlargest(k).mean())
     scored = model_run.children
+    slope_band = _slope_band(y.to_numpy(), p_true, seed=world.seed)
     return {
         "oracle_auc": round(float(roc_auc_score(y, p_true)), 4),
+        "oracle_calibration_slope": round(calibration(y, p_true)[0], 4),
+        "oracle_slope_band_90": slope_band,
         "oracle_ece": round(expected_calibration_error(y, p_true), 4),
         "auc_ratio_to_oracle": round(float(roc_auc_score(y, test["p"])
                                            / roc_auc_score(y, p_true)), 4),
@@ -117,6 +121,40 @@ def oracle_figures(world: World, key, model_run) -> dict:
         "flagged_unknown_share": round(
             float((~households.loc[households["flagged"], "known"]).mean()), 4),
     }
+
+
+def _slope_band(y: np.ndarray, p: np.ndarray, *, seed: int, draws: int = 200
+                ) -> list[float]:
+    """The 5th and 95th percentiles of the true probabilities' own calibration slope over
+    bootstrap resamples of the cohort: how far a perfect model's slope wanders on a cohort
+    of this size."""
+    from geo_risk.model import calibration
+
+    rng = np.random.default_rng(seed)
+    slopes = [calibration(y[i], p[i])[0]
+              for i in (rng.integers(0, len(y), len(y)) for _ in range(draws))]
+    return [round(float(q), 4) for q in np.percentile(slopes, [5, 95])]
+
+
+def recovery_on_truth(world: World, oas, *, time_lag: int = 1, alpha: float = 0.05,
+                      min_trend: float = 1.96) -> dict:
+    """:func:`hotspot_recovery` of the run's emerging hot spot method applied to the true
+    mean risk of each OA's under-fives at each refresh: what the method finds when the
+    signal is the truth itself (the measure, beyond deprivation or centred, as the run)."""
+    from geo_risk.hotspots import beyond_deprivation, build_weights, emerging_hotspots
+
+    risk = world.child_risk
+    series = risk.groupby([C.OA, "refresh"])["p_not_gld"].mean().unstack()
+    weights = build_weights(oas)
+    series = series.reindex(weights.ids)
+    series = series.fillna(series.mean())
+    if C.DEPRIVATION in oas:
+        series = beyond_deprivation(series, oas[C.DEPRIVATION])
+    else:
+        series = series - series.median()
+    found = emerging_hotspots(series, weights, time_lag=time_lag, alpha=alpha,
+                              min_trend=min_trend)["ehsa_category"]
+    return hotspot_recovery(world.population.planted, found, weights)
 
 
 def hotspot_recovery(planted: pd.DataFrame, categories: pd.Series, weights) -> dict:

@@ -24,7 +24,12 @@ from geo_risk.pseudonymise import Key
 from geo_risk.run.folder import RunFolder, staged
 from geo_risk.run.pipeline import RunSettings, run_into
 from geo_risk.siting import SitingSettings
-from geo_risk.synth.checks import describe_world, oracle_figures, planted_recovery
+from geo_risk.synth.checks import (
+    describe_world,
+    oracle_figures,
+    planted_recovery,
+    recovery_on_truth,
+)
 from geo_risk.synth.world import make_world, write_world
 
 __all__ = ["REAL_BOUNDARY_ATTRIBUTION", "SYNTHETIC_ATTRIBUTION", "demo_key", "rescore",
@@ -87,6 +92,7 @@ def run_demo(out: Path, *, seed: int = 1, periods: int | None = None,
             "synth": describe_world(world),
             "model": oracle_figures(world, demo_key(seed), model_run),
             "planted_recovery": planted_recovery(folder.synth, world.oas, found),
+            "planted_recovery_on_truth": recovery_on_truth(world, world.oas),
             "seconds": round(time.perf_counter() - started, 1),
         }
         evaluation_path(folder).write_text(json.dumps(evaluation, indent=2) + "\n")
