@@ -47,7 +47,7 @@ class ReportInputs:
     threshold: int = 7
     base: int = 5
     weaker_disclosure_reason: str | None = None
-    synthetic: bool = True
+    synthetic: bool = False  # True only for a run on the synthetic generator's households
 
 
 def _e(text) -> str:

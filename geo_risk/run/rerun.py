@@ -16,6 +16,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo_risk._errors import GeoRiskError
+from geo_risk.aggregate import LEVELS
 from geo_risk.boundaries import BoundaryFiles, load_boundaries
 from geo_risk.maps import MapContext
 from geo_risk.run.folder import RunFolder, staged
@@ -85,7 +86,13 @@ def _finished_run(folder: RunFolder) -> tuple[AreaResults, dict, dict, object]:
     areas = read_area_results(folder)
     state = json.loads(folder.state.read_text())
     files = BoundaryFiles(**{k: Path(v) if v else None for k, v in state["files"].items()})
-    return areas, state, json.loads(folder.record.read_text()), load_boundaries(files)
+    oas = load_boundaries(files)
+    # names as the lookup has them (the published CSVs neutralise a leading '=')
+    for level, (code, name, _) in LEVELS.items():
+        if name and name in oas and level in areas.tables:
+            names = oas.drop_duplicates(code).set_index(code)[name]
+            areas.tables[level][name] = names.reindex(areas.tables[level].index).to_numpy()
+    return areas, state, json.loads(folder.record.read_text()), oas
 
 
 def _plan(folder: RunFolder, settings: SitingSettings, oas, areas: AreaResults, state: dict
