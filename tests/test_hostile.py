@@ -141,3 +141,22 @@ def test_report_opens_without_running_hostile_names(hostile_run, browser):
     assert page.evaluate("window.__pwned") is None and dialogs == []
     assert re.search(r"onerror=", page.locator("body").inner_text())
     page.close()
+
+
+def test_a_rerun_keeps_the_names_as_the_lookup_has_them(hostile_run, tmp_path):
+    """'geo-risk hotspots' reads the published tables back: a name the CSV neutralised
+    ('=... as '=...) is shown as the lookup has it, not with the apostrophe."""
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from geo_risk.cli import app
+
+    run = tmp_path / "run"
+    shutil.copytree(hostile_run, run)
+    result = CliRunner().invoke(app, ["hotspots", "--in", str(run), "--permutations", "99"])
+    assert result.exit_code == 0, result.output
+    page = (run / "publish/maps/ward_risk.html").read_text(encoding="utf-8")
+    formula = json.dumps(FORMULAE[0])[1:-1]  # as it stands inside the map's JSON
+    assert formula in page
+    assert "'" + formula not in page and "\\u0027" + formula not in page
