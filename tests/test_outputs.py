@@ -287,3 +287,24 @@ def test_example_config_is_complete():
     example = tomllib.loads(result.output)
     assert set(example) == _TOP
     assert all(set(example[t]) <= keys for t, keys in _TABLES.items())
+
+
+def test_risk_classes_stay_fast_and_close_at_county_size():
+    """Above a district's size the breaks come from the values' quantiles: a county's
+    5,666 OAs take about a second (61 s exactly) and give a finer summary's classes to
+    the whole percent."""
+    import time
+
+    import mapclassify
+
+    rng = np.random.default_rng(1)
+    values = rng.beta(2, 5, 5_666)
+    started = time.perf_counter()
+    classes = risk_classes(values)
+    assert time.perf_counter() - started < 5
+    with pytest.warns(UserWarning, match="Numba"):  # a finer summary as the reference
+        exact = mapclassify.FisherJenks(np.quantile(values, np.linspace(0, 1, 1_200)),
+                                        k=5).bins
+    assert np.allclose(classes.uppers, np.ceil(np.round(exact * 100, 6)) / 100, atol=0.011)
+    small = rng.beta(2, 5, 500)  # a district: exact, as before
+    assert risk_classes(small).uppers == risk_classes(small.tolist()).uppers
