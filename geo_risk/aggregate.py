@@ -29,7 +29,8 @@ from esda.smoothing import Empirical_Bayes
 from geo_risk import columns as C
 from geo_risk.link import HOUSEHOLD
 
-__all__ = ["COUNT_COLUMNS", "LEVELS", "aggregate_areas", "disclose", "publish_count"]
+__all__ = ["COUNT_COLUMNS", "LEVELS", "aggregate_areas", "disclose", "publish_count",
+           "publish_value"]
 
 COUNT_COLUMNS = ["children_under5", "households", "expected_not_ready", "flagged_households",
                  "flagged_unknown", "known_households"]
@@ -94,17 +95,27 @@ def aggregate_areas(children: pd.DataFrame, households: pd.DataFrame,
     return out
 
 
-def publish_count(value: float, *, threshold: int = 7, base: int = 5) -> str:
-    """One count as published in text: ``c`` from 1 to ``threshold``, otherwise rounded
-    to the nearest ``base``.
+def publish_value(value: float, *, threshold: int = 7, base: int = 5) -> int | str:
+    """One count as published: ``"c"`` from 1 to ``threshold``, otherwise the whole
+    number rounded to the nearest ``base``.
 
-    >>> publish_count(3), publish_count(509), publish_count(0), publish_count(10_171)
-    ('c', '510', '0', '10,170')
+    >>> publish_value(3), publish_value(509), publish_value(0)
+    ('c', 510, 0)
     """
     n = round(float(value))
     if 1 <= n <= threshold:
         return "c"
-    return f"{int(np.floor(n / base + 0.5) * base):,}"
+    return int(np.floor(n / base + 0.5) * base)
+
+
+def publish_count(value: float, *, threshold: int = 7, base: int = 5) -> str:
+    """:func:`publish_value` as text, with thousands separators.
+
+    >>> publish_count(3), publish_count(509), publish_count(0), publish_count(10_171)
+    ('c', '510', '0', '10,170')
+    """
+    shown = publish_value(value, threshold=threshold, base=base)
+    return shown if shown == "c" else f"{shown:,}"
 
 
 def _round(values: pd.Series, base: int) -> pd.Series:

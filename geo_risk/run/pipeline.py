@@ -24,7 +24,7 @@ import pandas as pd
 from geo_risk import __version__
 from geo_risk import columns as C
 from geo_risk._errors import ConfigError, GeoRiskError, ModelError
-from geo_risk.aggregate import aggregate_areas, disclose, publish_count
+from geo_risk.aggregate import aggregate_areas, disclose, publish_count, publish_value
 from geo_risk.boundaries import BoundaryFiles, load_boundaries
 from geo_risk.escape import write_csv
 from geo_risk.fairness import audit
@@ -522,14 +522,8 @@ def check_disclosure(threshold: int, base: int, reason: str | None, where: str) 
         "[disclosure] reason = \"...\" (printed in the report and run_info).")
 
 
-def _publish_int(value, threshold: int, base: int):
-    """A published count: ``c`` from 1 to ``threshold``, otherwise rounded to ``base``."""
-    text = publish_count(value, threshold=threshold, base=base)
-    return text if text == "c" else int(text.replace(",", ""))
-
-
 def _rounded(obj, threshold: int, base: int):
-    """Every whole number in ``obj`` (a count) published by :func:`_publish_int`.
+    """Every whole number in ``obj`` (a count) as :func:`publish_value` publishes it.
 
     >>> _rounded({"sources": [{"rejected": 3, "read": 122, "rate": 0.5}], "n": 0}, 7, 5)
     {'sources': [{'rejected': 'c', 'read': 120, 'rate': 0.5}], 'n': 0}
@@ -539,7 +533,7 @@ def _rounded(obj, threshold: int, base: int):
     if isinstance(obj, list):
         return [_rounded(v, threshold, base) for v in obj]
     if isinstance(obj, int | np.integer) and not isinstance(obj, bool):
-        return _publish_int(obj, threshold, base)
+        return publish_value(obj, threshold=threshold, base=base)
     return obj
 
 

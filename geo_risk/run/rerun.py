@@ -36,7 +36,7 @@ from geo_risk.siting import (
     write_siting_tables,
 )
 
-__all__ = ["read_area_results", "run_hotspots", "run_siting"]
+__all__ = ["boundary_files", "read_area_results", "run_hotspots", "run_siting"]
 
 
 def read_area_results(folder: RunFolder) -> AreaResults:
@@ -82,11 +82,15 @@ def _republish(folder: RunFolder, areas: AreaResults, record: dict, state: dict,
     return record
 
 
+def boundary_files(state: dict) -> BoundaryFiles:
+    """The boundary files a finished run used, from its ``run_state.json``."""
+    return BoundaryFiles(**{k: Path(v) if v else None for k, v in state["files"].items()})
+
+
 def _finished_run(folder: RunFolder) -> tuple[AreaResults, dict, dict, object]:
     areas = read_area_results(folder)
     state = json.loads(folder.state.read_text())
-    files = BoundaryFiles(**{k: Path(v) if v else None for k, v in state["files"].items()})
-    oas = load_boundaries(files)
+    oas = load_boundaries(boundary_files(state))
     # names as the lookup has them (the published CSVs neutralise a leading '=')
     for level, (code, name, _) in LEVELS.items():
         if name and name in oas and level in areas.tables:

@@ -104,16 +104,16 @@ def rescore(out: Path) -> dict | None:
     """After ``geo-risk hotspots`` on a demo run: score the planted hotspots' recovery
     again and update ``synth/evaluation.json``. None for a run without a synthetic world."""
     from geo_risk.boundaries import load_boundaries
+    from geo_risk.run.rerun import boundary_files
 
     folder = RunFolder(out)
     path = evaluation_path(folder)
     if not path.is_file():
         return None
     state = json.loads(folder.state.read_text())
-    files = BoundaryFiles(**{k: Path(v) if v else None for k, v in state["files"].items()})
     found = pd.read_csv(folder.areas / "oa_hotspots.csv", index_col=0)["ehsa_category"]
     evaluation = json.loads(path.read_text())
-    evaluation["planted_recovery"] = planted_recovery(folder.synth, load_boundaries(files),
-                                                      found)
+    evaluation["planted_recovery"] = planted_recovery(
+        folder.synth, load_boundaries(boundary_files(state)), found)
     path.write_text(json.dumps(evaluation, indent=2) + "\n")
     return evaluation
