@@ -9,28 +9,34 @@ empirical-Bayes smoothed rate (esda) pulls small areas towards the overall rate.
 :func:`disclose` applies UK statistical disclosure control to a table of counts before
 anything is published:
 
-- primary suppression: a count from 1 to ``threshold`` (7) is withheld;
+- primary suppression: a count from 1 to ``withhold_up_to`` (7) is withheld;
 - secondary suppression: where a parent area (the OA's LSOA, the LSOA's or ward's
   district) has exactly one withheld child area, the smallest other child area is
   withheld too, so the withheld value cannot be recovered from the parent's total;
-- every other count is rounded to the nearest ``base`` (5);
+- every other count is rounded to the nearest ``rounding`` (5);
 - rates computed from a withheld count of children are withheld with it.
 
 Withheld values are missing (shown as ``c``, with a legend, never ``-99``); the release
-log says what was withheld and why, without the values.
+log says what was withheld and why, without the values. :class:`Disclosure` holds the
+rules; every published count in geo-risk goes through one.
 """
 
 from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from esda.smoothing import Empirical_Bayes
 
 from geo_risk import columns as C
+from geo_risk._errors import ConfigError
 from geo_risk.link import HOUSEHOLD
 
-__all__ = ["COUNT_COLUMNS", "LEVELS", "aggregate_areas", "disclose", "publish_count",
-           "publish_value"]
+__all__ = ["COUNT_COLUMNS", "LEVELS", "Disclosure", "aggregate_areas", "disclose"]
+
+log = logging.getLogger(__name__)
 
 COUNT_COLUMNS = ["children_under5", "households", "expected_not_ready", "flagged_households",
                  "flagged_unknown", "known_households"]
@@ -45,7 +51,7 @@ LEVELS = {
 
 
 def aggregate_areas(children: pd.DataFrame, households: pd.DataFrame,
-                    areas: pd.DataFrame) -> dict[str, pd.DataFrame]:
+                    oas: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Counts and rates per output area, LSOA, ward and district (unpublished).
 
     Parameters
@@ -54,13 +60,13 @@ def aggregate_areas(children: pd.DataFrame, households: pd.DataFrame,
         Scored children: ``household_key`` and ``p``.
     households
         Scored households: ``household_key``, ``oa11cd``, ``flagged``, ``known``.
-    areas
+    oas
         Output areas indexed by ``oa11cd`` with the lookup columns (every OA is kept,
         with zeros where nobody was scored).
     """
     homes = households.set_index(HOUSEHOLD)
     kids = children.assign(oa=homes[C.OA].reindex(children[HOUSEHOLD]).to_numpy())
-    per_oa = pd.DataFrame(index=areas.index)
+    per_oa = pd.DataFrame(index=oas.index)
     per_oa["children_under5"] = kids.groupby("oa").size()
     per_oa["expected_not_ready"] = kids.groupby("oa")["p"].sum()
     by_oa = homes.groupby(C.OA)
@@ -69,7 +75,7 @@ def aggregate_areas(children: pd.DataFrame, households: pd.DataFrame,
     per_oa["flagged_unknown"] = (homes["flagged"] & ~homes["known"]).groupby(homes[C.OA]).sum()
     per_oa["known_households"] = by_oa["known"].sum()
     per_oa = per_oa.fillna(0.0)[COUNT_COLUMNS]
-    lookup = areas.drop(columns="geometry", errors="ignore")
+    lookup = oas.drop(columns="geometry", errors="ignore")
 
     out = {}
     for level, (code, name, _) in LEVELS.items():
@@ -95,42 +101,90 @@ def aggregate_areas(children: pd.DataFrame, households: pd.DataFrame,
     return out
 
 
-def publish_value(value: float, *, threshold: int = 7, base: int = 5) -> int | str:
-    """One count as published: ``"c"`` from 1 to ``threshold``, otherwise the whole
-    number rounded to the nearest ``base``.
+@dataclass(frozen=True)
+class Disclosure:
+    """The disclosure rules of a run: counts from 1 to ``withhold_up_to`` are withheld
+    (``c``), every other count is rounded to the nearest ``rounding``. Rules weaker than
+    the safe ones (7 and 5) need a ``reason``, printed in the report and ``run_info``.
 
-    >>> publish_value(3), publish_value(509), publish_value(0)
-    ('c', 510, 0)
+    >>> rules = Disclosure()
+    >>> rules.value(3), rules.value(509), rules.value(0), rules.count(10_171)
+    ('c', 510, 0, '10,170')
     """
-    n = round(float(value))
-    if 1 <= n <= threshold:
-        return "c"
-    return int(np.floor(n / base + 0.5) * base)
+
+    withhold_up_to: int = 7
+    rounding: int = 5
+    reason: str | None = None
+
+    #: The documented safe rules.
+    SAFE_WITHHOLD, SAFE_ROUNDING = 7, 5
+
+    def value(self, n: float) -> int | str:
+        """One count as published: ``"c"`` or a whole number rounded to ``rounding``."""
+        n = round(float(n))
+        if 1 <= n <= self.withhold_up_to:
+            return "c"
+        return int(np.floor(n / self.rounding + 0.5) * self.rounding)
+
+    def count(self, n: float) -> str:
+        """:meth:`value` as text, with thousands separators."""
+        shown = self.value(n)
+        return shown if shown == "c" else f"{shown:,}"
+
+    @property
+    def weaker(self) -> bool:
+        return self.withhold_up_to < self.SAFE_WITHHOLD or self.rounding < self.SAFE_ROUNDING
+
+    def check(self, where: str) -> None:
+        """Refuse rules weaker than the safe ones unless a reason is given.
+
+        >>> Disclosure(10, 5).check("run.toml")
+        >>> Disclosure(0, 1).check("run.toml")
+        Traceback (most recent call last):
+        ...
+        geo_risk._errors.ConfigError: run.toml: [disclosure] withhold_up_to = 0, rounding = 1 is ...
+        """
+        if not self.weaker:
+            return
+        if self.reason and self.reason.strip():
+            log.warning("disclosure control weaker than the safe rules (withhold up to %d, "
+                        "rounding %d): %s", self.withhold_up_to, self.rounding,
+                        self.reason.strip())
+            return
+        raise ConfigError(
+            f"{where}: [disclosure] withhold_up_to = {self.withhold_up_to}, rounding = "
+            f"{self.rounding} is weaker than the safe rules (counts 1-{self.SAFE_WITHHOLD} "
+            f"withheld, others rounded to {self.SAFE_ROUNDING}), so published figures could "
+            f"identify a household. Use withhold_up_to >= {self.SAFE_WITHHOLD} and rounding "
+            f">= {self.SAFE_ROUNDING}, or give [disclosure] reason = \"...\" (printed in the "
+            "report and run_info).")
+
+    def describe(self) -> str:
+        """The rules in words, for ``run_info`` and the report."""
+        text = (f"counts 1-{self.withhold_up_to} withheld (NULL, shown as c) with secondary "
+                f"suppression; other counts rounded to the nearest {self.rounding}")
+        if self.weaker and self.reason:
+            text += (f" (weaker than the safe rules of 1-{self.SAFE_WITHHOLD} and "
+                     f"{self.SAFE_ROUNDING}, because: {self.reason.strip()})")
+        return text
 
 
-def publish_count(value: float, *, threshold: int = 7, base: int = 5) -> str:
-    """:func:`publish_value` as text, with thousands separators.
-
-    >>> publish_count(3), publish_count(509), publish_count(0), publish_count(10_171)
-    ('c', '510', '0', '10,170')
-    """
-    shown = publish_value(value, threshold=threshold, base=base)
-    return shown if shown == "c" else f"{shown:,}"
+SAFE = Disclosure()
 
 
-def _round(values: pd.Series, base: int) -> pd.Series:
-    return (np.floor(values / base + 0.5) * base).astype("Int64")
+def _round(values: pd.Series, rounding: int) -> pd.Series:
+    return (np.floor(values / rounding + 0.5) * rounding).astype("Int64")
 
 
-def disclose(tables: dict[str, pd.DataFrame], areas: pd.DataFrame, *, threshold: int = 7,
-             base: int = 5) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+def disclose(tables: dict[str, pd.DataFrame], oas: pd.DataFrame, rules: Disclosure = SAFE
+             ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Apply disclosure control to every level; return the safe tables and a release log.
 
     Counts are published as nullable integers (missing = withheld); rates as floats
     (missing where the count of children was withheld or zero). The release log has
     ``level``, ``area``, ``column`` and ``reason`` (``primary`` or ``secondary``).
     """
-    lookup = areas.drop(columns="geometry", errors="ignore")
+    lookup = oas.drop(columns="geometry", errors="ignore")
     log_rows = []
     safe = {}
     for level, table in tables.items():
@@ -145,7 +199,7 @@ def disclose(tables: dict[str, pd.DataFrame], areas: pd.DataFrame, *, threshold:
         out = table.copy()
         for column in COUNT_COLUMNS:
             raw = table[column].round().astype(int)
-            primary = (raw >= 1) & (raw <= threshold)
+            primary = (raw >= 1) & (raw <= rules.withhold_up_to)
             withheld = primary.copy()
             for _, idx in pd.Series(np.arange(len(raw))).groupby(groups):
                 members = idx.to_numpy()
@@ -153,7 +207,7 @@ def disclose(tables: dict[str, pd.DataFrame], areas: pd.DataFrame, *, threshold:
                     others = [m for m in members if not withheld.iloc[m]]
                     pick = min(others, key=lambda m: (raw.iloc[m] == 0, raw.iloc[m]))
                     withheld.iloc[pick] = True
-            out[column] = _round(raw.astype(float), base).mask(withheld.to_numpy())
+            out[column] = _round(raw.astype(float), rules.rounding).mask(withheld.to_numpy())
             for area in raw.index[withheld]:
                 log_rows.append((level, area, column,
                                  "primary" if primary[area] else "secondary"))

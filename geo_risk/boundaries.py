@@ -186,13 +186,13 @@ def load_boundaries(files: BoundaryFiles = DEFAULT_BOUNDARIES) -> gpd.GeoDataFra
                             f"{len(problems)} problems: " + " ".join(
                                 f"({i}) {p}" for i, p in enumerate(problems, start=1)))
 
-    areas = oas.merge(lookup[C.LOOKUP_COLUMNS], on=C.OA, how="left")
+    oas = oas.merge(lookup[C.LOOKUP_COLUMNS], on=C.OA, how="left")
     if files.imd is not None:
-        areas = _join_imd(areas, files.imd)
-    areas = areas.set_index(C.OA).sort_index()
+        oas = _join_imd(oas, files.imd)
+    oas = oas.set_index(C.OA).sort_index()
     log.info("loaded %d output areas in %d LSOAs and %d wards",
-             len(areas), areas[C.LSOA].nunique(), areas[C.WARD].nunique())
-    return areas
+             len(oas), oas[C.LSOA].nunique(), oas[C.WARD].nunique())
+    return oas
 
 
 def _repeated(codes: pd.Series, path: Path) -> str | None:
@@ -252,7 +252,7 @@ def _overlaps(oas: gpd.GeoDataFrame, path: Path) -> str | None:
             "boundaries that tile without overlaps (ONS's published OA files do).")
 
 
-def _join_imd(areas: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
+def _join_imd(oas: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
     imd = read_table(path, [C.LSOA, C.IMD_RANK], optional=[C.IMD_DECILE])
     rank = pd.to_numeric(imd[C.IMD_RANK], errors="coerce")
     bad = imd.loc[rank.isna() | (rank < 1) | (rank > C.ENGLAND_LSOAS), C.LSOA].tolist()
@@ -266,7 +266,7 @@ def _join_imd(areas: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
         imd[C.IMD_DECILE] = pd.to_numeric(imd[C.IMD_DECILE], errors="coerce").astype("Int64")
     else:
         imd[C.IMD_DECILE] = (np.ceil(imd[C.IMD_RANK] / C.ENGLAND_LSOAS * 10)).astype("Int64")
-    missing = sorted(set(areas[C.LSOA]) - set(imd[C.LSOA]))
+    missing = sorted(set(oas[C.LSOA]) - set(imd[C.LSOA]))
     if missing:
         raise BoundaryError(
             f"{path}: no IMD row for {len(missing)} LSOA(s) in the lookup, e.g. "
@@ -274,7 +274,7 @@ def _join_imd(areas: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
         )
     imd[C.DEPRIVATION] = deprivation_from_rank(imd[C.IMD_RANK].to_numpy())
     keep = [C.LSOA, C.IMD_RANK, C.IMD_DECILE, C.DEPRIVATION]
-    return areas.merge(imd[keep], on=C.LSOA, how="left")
+    return oas.merge(imd[keep], on=C.LSOA, how="left")
 
 
 def deprivation_from_rank(rank: np.ndarray) -> np.ndarray:

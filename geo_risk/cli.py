@@ -220,9 +220,10 @@ def model(
         "--capacity", min=0.0,
         help="Households to flag: a share below 1 (0.05 = top 5%) or a number (e.g. 511).")
     ] = 0.05,
-    threshold: Annotated[float | None, typer.Option(
-        "--threshold", min=0.0, max=1.0,
-        help="Flag every household scoring at least this instead of --capacity.")] = None,
+    min_score: Annotated[float | None, typer.Option(
+        "--min-score", "--threshold", min=0.0, max=1.0,
+        help="Flag every household scoring at least this instead of --capacity "
+             "(--threshold is the old name).")] = None,
     known_within: Annotated[float, typer.Option(
         "--known-within-months", min=0.0,
         help="Known to services: an episode open, or ended within this many months.")] = 24.0,
@@ -235,11 +236,11 @@ def model(
     from geo_risk.run.folder import RunFolder
     from geo_risk.run.pipeline import read_feature_tables, run_model
 
-    if threshold is None and capacity == 0:
+    if min_score is None and capacity == 0:
         _fail(GeoRiskError("--capacity 0 flags no household; give a share above 0 (0.05 = "
                            "the top 5%) or a number."))
-    if threshold is not None:
-        cap = Capacity(share=None, threshold=threshold)
+    if min_score is not None:
+        cap = Capacity(share=None, min_score=min_score)
     elif capacity >= 1:
         cap = Capacity(share=None, number=int(capacity))
     else:

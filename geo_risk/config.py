@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from geo_risk._errors import ConfigError
+from geo_risk.aggregate import Disclosure
 from geo_risk.boundaries import BoundaryFiles
 from geo_risk.model import Capacity
-from geo_risk.run.pipeline import RunSettings, check_disclosure, quarterly_refreshes
+from geo_risk.run.pipeline import RunSettings, quarterly_refreshes
 from geo_risk.siting import SitingSettings
 
 __all__ = ["EXAMPLE", "RENAMED", "ConfigError", "RunConfig", "load_config"]
@@ -31,7 +32,7 @@ _TOP = {"area_name", "reference_date", "refreshes", "key_file", "extracts", "mar
         "linkage", "siting"}
 _TABLES = {"boundaries": {"oa", "lookup", "imd"},
            "capacity": {"share", "number", "min_score", "known_within_months"},
-           "disclosure": {"threshold", "rounding", "reason"}, "linkage": {"min_match_rate"},
+           "disclosure": {"withhold_up_to", "rounding", "reason"}, "linkage": {"min_match_rate"},
            "siting": {"candidates", "existing", "distance", "matrix", "p", "coverage",
                       "model"}}
 _REQUIRED = ["area_name", "reference_date", "key_file", "extracts", "boundaries"]
@@ -57,7 +58,8 @@ def _unknown(path: Path, where: str, keys: set[str], allowed: set[str]) -> None:
 #: Settings renamed so that one name means one thing: (table or "", old) -> new. The old
 #: name still works, with a warning, for one release (0.2).
 RENAMED = {("", "seed"): "random_state",  # random_state, as everywhere else
-           ("capacity", "threshold"): "min_score"}  # [disclosure] threshold is a count
+           ("capacity", "threshold"): "min_score",  # a score, not a count
+           ("disclosure", "threshold"): "withhold_up_to"}  # a count, not a score
 
 
 def _renamed(path: Path, raw: dict) -> None:
@@ -76,10 +78,10 @@ def _name(table: str, key: str) -> str:
     return f"[{table}] {key}" if table else key
 
 
-def _file(path: Path, base: Path, value, key: str, *, folder: bool = False) -> Path:
+def _file(path: Path, config_dir: Path, value, key: str, *, folder: bool = False) -> Path:
     if not isinstance(value, str) or not value:
         raise ConfigError(f"{path}: {key} must be a path in quotes, e.g. {key} = \"...\".")
-    resolved = (base / value).resolve()
+    resolved = (config_dir / value).resolve()
     exists = resolved.is_dir() if folder else resolved.is_file()
     if not exists:
         kind = "folder" if folder else "file"
@@ -99,7 +101,7 @@ def _number(path: Path, table: dict, key: str, kind: type, default, *, low=None,
     return value
 
 
-def _siting(path: Path, base: Path, table: dict) -> SitingSettings:
+def _siting(path: Path, config_dir: Path, table: dict) -> SitingSettings:
     if "candidates" not in table:
         raise ConfigError(f"{path}: [siting] needs candidates = \"...\" (a file of sites).")
     if ("p" in table) == ("coverage" in table):
@@ -110,11 +112,11 @@ def _siting(path: Path, base: Path, table: dict) -> SitingSettings:
         raise ConfigError(f"{path}: [siting] model = {model!r}: use \"mclp\" (maximal "
                           "covering) or \"pmedian\".")
     return SitingSettings(
-        candidates=_file(path, base, table["candidates"], "[siting] candidates"),
-        existing=_file(path, base, table["existing"], "[siting] existing")
+        candidates=_file(path, config_dir, table["candidates"], "[siting] candidates"),
+        existing=_file(path, config_dir, table["existing"], "[siting] existing")
         if "existing" in table else None,
         service_distance=_number(path, table, "distance", float, 800.0, low=0.0),
-        matrix=_file(path, base, table["matrix"], "[siting] matrix") if "matrix" in table
+        matrix=_file(path, config_dir, table["matrix"], "[siting] matrix") if "matrix" in table
         else None,
         p=_number(path, table, "p", int, 5, low=1) if "p" in table else None,
         coverage=_number(path, table, "coverage", float, 0.8, low=0.0, high=1.0)
@@ -142,16 +144,16 @@ def load_config(path: Path) -> RunConfig:
     missing = [k for k in _REQUIRED if k not in raw]
     if missing:
         raise ConfigError(f"{path}: missing {', '.join(missing)}; see 'geo-risk run --example'.")
-    base = path.parent
+    config_dir = path.parent
 
     bounds = raw["boundaries"]
     for key in ["oa", "lookup"]:
         if key not in bounds:
             raise ConfigError(f"{path}: [boundaries] needs {key} = \"...\".")
     files = BoundaryFiles(
-        oa=_file(path, base, bounds["oa"], "[boundaries] oa"),
-        lookup=_file(path, base, bounds["lookup"], "[boundaries] lookup"),
-        imd=_file(path, base, bounds["imd"], "[boundaries] imd") if "imd" in bounds else None)
+        oa=_file(path, config_dir, bounds["oa"], "[boundaries] oa"),
+        lookup=_file(path, config_dir, bounds["lookup"], "[boundaries] lookup"),
+        imd=_file(path, config_dir, bounds["imd"], "[boundaries] imd") if "imd" in bounds else None)
 
     reference = raw["reference_date"]
     if isinstance(reference, str):
@@ -172,7 +174,7 @@ def load_config(path: Path) -> RunConfig:
     if "number" in cap:
         capacity = Capacity(share=None, number=_number(path, cap, "number", int, 0, low=1))
     elif "min_score" in cap:
-        capacity = Capacity(share=None, threshold=_number(path, cap, "min_score", float, 0.5,
+        capacity = Capacity(share=None, min_score=_number(path, cap, "min_score", float, 0.5,
                                                           low=0.0, high=1.0))
     else:
         share = _number(path, cap, "share", float, 0.05, low=0.0, high=1.0)
@@ -184,10 +186,11 @@ def load_config(path: Path) -> RunConfig:
     reason = disclosure.get("reason")
     if reason is not None and not isinstance(reason, str):
         raise ConfigError(f"{path}: [disclosure] reason must be text in quotes.")
-    threshold = _number(path, disclosure, "threshold", int, 7, low=0)
-    rounding = _number(path, disclosure, "rounding", int, 5, low=1)
-    check_disclosure(threshold, rounding, reason, str(path))
-    siting = _siting(path, base, raw["siting"]) if raw.get("siting") else None
+    rules = Disclosure(withhold_up_to=_number(path, disclosure, "withhold_up_to", int, 7, low=0),
+                       rounding=_number(path, disclosure, "rounding", int, 5, low=1),
+                       reason=reason)
+    rules.check(str(path))
+    siting = _siting(path, config_dir, raw["siting"]) if raw.get("siting") else None
     settings = RunSettings(
         reference_date=reference.isoformat(),
         refresh_dates=quarterly_refreshes(reference.isoformat(), refreshes),
@@ -196,9 +199,7 @@ def load_config(path: Path) -> RunConfig:
         files=files,
         capacity=capacity,
         known_within_months=_number(path, cap, "known_within_months", float, 24.0, low=0.0),
-        threshold=threshold,
-        base=rounding,
-        weaker_disclosure_reason=reason,
+        disclosure=rules,
         marking=str(raw.get("marking", "OFFICIAL-SENSITIVE")),
         background_tiles=_number(path, raw, "background_tiles", bool, False),
         min_match_rate=_number(path, raw.get("linkage", {}), "min_match_rate", float, 0.9,
@@ -206,6 +207,6 @@ def load_config(path: Path) -> RunConfig:
         random_state=_number(path, raw, "random_state", int, 1, low=0),
         siting=siting,
     )
-    return RunConfig(extracts=_file(path, base, raw["extracts"], "extracts", folder=True),
-                     key_file=_file(path, base, raw["key_file"], "key_file"),
+    return RunConfig(extracts=_file(path, config_dir, raw["extracts"], "extracts", folder=True),
+                     key_file=_file(path, config_dir, raw["key_file"], "key_file"),
                      settings=settings)

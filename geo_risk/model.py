@@ -27,7 +27,7 @@ Scoring
 The final model is refitted on every labelled cohort. Children aged 0-4 at the reference
 date are scored; a household's score is the probability that at least one of its
 under-fives does not reach GLD, ``1 - prod(1 - p)``. The top ``k`` households are flagged
-(``k``: a share of households, a number, or a probability threshold) and split into
+(``k``: a share of households, a number, or a minimum score) and split into
 *known* (a social care or early help episode open, or ended within ``known_within_months``)
 and *previously unknown*.
 """
@@ -242,24 +242,24 @@ def validate(children: pd.DataFrame, *, flag_share: float = 0.05,
 
 @dataclass(frozen=True)
 class Capacity:
-    """How many households to flag: a share of those scored, a number, or a threshold."""
+    """How many households to flag: a share of those scored, a number, or a minimum score."""
 
     share: float | None = 0.05
     number: int | None = None
-    threshold: float | None = None
+    min_score: float | None = None
 
     def k(self, scores: pd.Series) -> int:
         if self.number is not None:
             return min(self.number, len(scores))
-        if self.threshold is not None:
-            return int((scores >= self.threshold).sum())
+        if self.min_score is not None:
+            return int((scores >= self.min_score).sum())
         return math.ceil((self.share or 0.0) * len(scores))
 
     def describe(self) -> str:
         if self.number is not None:
             return f"the {self.number:,} highest-scoring households"
-        if self.threshold is not None:
-            return f"households scoring at least {self.threshold:.0%}"
+        if self.min_score is not None:
+            return f"households scoring at least {self.min_score:.0%}"
         return f"the top {self.share:.0%} of households with under-fives"
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from geo_risk.aggregate import Disclosure
 from geo_risk.escape import write_csv
 
 __all__ = ["INTENDED_USE", "LIMITATIONS", "render_model_card", "write_model_card"]
@@ -79,22 +79,23 @@ def render_model_card(sections: list[tuple[str, list[str | pd.DataFrame]]],
 
 
 def write_model_card(folder: Path, tables, validation, fairness, fairness_warnings, summary,
-                     features, *, count: Callable[[float], str], threshold: int) -> None:
+                     features, disclosure: Disclosure) -> None:
     """Write the model card (Markdown and HTML), the validation metrics and the fairness
     table for a model run into ``folder``.
 
-    The card is published: every count of children or households goes through ``count``
-    (disclosure control), and a fairness group of ``threshold`` children or fewer shows
-    no rates.
+    The card is published: every count of children or households goes through the
+    ``disclosure`` rules, and a fairness group of ``withhold_up_to`` children or fewer
+    shows no rates.
     """
     from geo_risk.reasons import FACTORS
 
     folder.mkdir(parents=True, exist_ok=True)
     metrics = validation.metrics.round(3).reset_index(names="model")
     write_csv(metrics, folder / "validation.csv", index=False)
-    small = fairness["children"] <= threshold
+    small = fairness["children"] <= disclosure.withhold_up_to
     fair = fairness.round(3).astype(object)
     fair.loc[small.to_numpy(), ["flag_rate", "tpr", "fpr", "precision", "ece"]] = np.nan
+    count = disclosure.count
     fair["children"] = fairness["children"].map(count)
     write_csv(fair, folder / "fairness.csv", index=False)
     metrics, fair = _readable(metrics), _readable(fair)

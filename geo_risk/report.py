@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from geo_risk import columns as C
-from geo_risk.aggregate import publish_count
+from geo_risk.aggregate import SAFE, Disclosure
 from geo_risk.maps import LEGEND_CSS, MapContext
 from geo_risk.model_card import INTENDED_USE, LIMITATIONS
 from geo_risk.siting import SitingOutputs
@@ -44,9 +44,7 @@ class ReportInputs:
     linkage_match: tuple[float, float]  # lowest and highest match rate
     preview: str  # static map (svg_preview)
     siting: SitingOutputs | None = None
-    threshold: int = 7
-    base: int = 5
-    weaker_disclosure_reason: str | None = None
+    disclosure: Disclosure = SAFE
     synthetic: bool = False  # True only for a run on the synthetic generator's households
 
 
@@ -67,7 +65,8 @@ def _pct(value) -> str:
 
 def _sections(r: ReportInputs) -> list[tuple[str, str]]:
     m, h = r.model, r.hotspots_summary
-    pub = lambda n: publish_count(n, threshold=r.threshold, base=r.base)  # noqa: E731
+    rules = r.disclosure
+    pub = rules.count
     flagged, unknown = pub(m["households_flagged"]), pub(m["flagged_unknown"])
     scored = pub(m["households_scored"])
     headline = (
@@ -78,7 +77,7 @@ def _sections(r: ReportInputs) -> list[tuple[str, str]]:
         f"reference date; flagged = {_e(m['capacity'])} (the capacity the partnership set). "
         f"Unknown = no social care or early help episode open or ended in the last "
         f"{int(m['known_within_months'])} months. Counts are rounded to the nearest "
-        f"{r.base}.</p>")
+        f"{rules.rounding}.</p>")
     district = r.district.iloc[0]
     headline += (f"<p>Across the district an expected {show_count(district['expected_not_ready'])}"
                  f" of {show_count(district['children_under5'])} children under five "
@@ -176,13 +175,13 @@ def _sections(r: ReportInputs) -> list[tuple[str, str]]:
         f"{low:.1%} to {high:.1%}.</li>"
         f"<li>Features use only what was known on the reference date, "
         f"{_e(r.ctx.reference_date)}.</li>"
-        f"<li>Disclosure control: counts from 1 to {r.threshold} are withheld (c), with "
+        f"<li>Disclosure control: counts from 1 to {rules.withhold_up_to} are withheld (c), with "
         f"a second cell withheld where a total would reveal one; other counts are rounded "
-        f"to the nearest {r.base}; {h['withheld_cells']:,} cells withheld in all. No "
+        f"to the nearest {rules.rounding}; {h['withheld_cells']:,} cells withheld in all. No "
         "household is shown on any map."
-        + (f" <strong>These rules are weaker than the safe ones (1 to 7 withheld, "
-           f"rounding to 5), because: {_e(r.weaker_disclosure_reason)}</strong>"
-           if r.weaker_disclosure_reason else "") + "</li>"
+        + (f" <strong>These rules are weaker than the safe ones (1 to "
+           f"{rules.SAFE_WITHHOLD} withheld, rounding to {rules.SAFE_ROUNDING}), because: "
+           f"{_e(rules.reason)}</strong>" if rules.weaker and rules.reason else "") + "</li>"
         f"<li>Spatial statistics on output areas' mean predicted risk: global Moran's I "
         f"{h['moran_i']:.2f} (p {moran_p}), local Moran (LISA) and Getis-Ord Gi* with "
         "queen contiguity, false discovery "

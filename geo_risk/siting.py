@@ -35,6 +35,7 @@ from spopt.locate import LSCP, MCLP, PMedian
 
 from geo_risk import columns as C
 from geo_risk._errors import GeoRiskError, SchemaError
+from geo_risk.aggregate import SAFE, Disclosure
 from geo_risk.escape import write_csv
 
 __all__ = ["Demand", "SitingOutputs", "SitingResult", "SitingSettings", "baselines",
@@ -162,10 +163,10 @@ def _quiet_pulp():
         yield
 
 
-def _rank(chosen: list[int], cover: np.ndarray, weights: np.ndarray, base: np.ndarray,
+def _rank(chosen: list[int], cover: np.ndarray, weights: np.ndarray, already: np.ndarray,
           names: list[str]) -> pd.DataFrame:
     """Order chosen sites by what each adds to what is already covered."""
-    covered = base.copy()
+    covered = already.copy()
     rows, left = [], list(chosen)
     total = weights.sum()
     while left:
@@ -198,26 +199,26 @@ def site_services(demand: Demand, candidates: gpd.GeoDataFrame, *,
     cover = cost <= service_distance
     fixed = np.zeros(len(sites), dtype=int)
     fixed[:n_fixed] = 1
-    base = cover[:, :n_fixed].any(axis=1)
+    already = cover[:, :n_fixed].any(axis=1)
     total = float(weights.sum())
     started = time.perf_counter()
     with _quiet_pulp():
         problem, picked, coverage, notes = _solve(
-            cost, weights, cover, base, fixed, n_fixed, len(candidates), service_distance,
+            cost, weights, cover, already, fixed, n_fixed, len(candidates), service_distance,
             p=p, coverage=coverage, model=model)
     seconds = time.perf_counter() - started
     status = pulp.LpStatus[problem.problem.status] if problem is not None else "Optimal"
     new = [j for j in picked if j >= n_fixed]
-    covered = base | cover[:, new].any(axis=1) if new else base.copy()
-    ranked = _rank(new, cover, weights, base, names)
+    covered = already | cover[:, new].any(axis=1) if new else already.copy()
+    ranked = _rank(new, cover, weights, already, names)
     return SitingResult(model="p-median" if model == "pmedian" and p is not None else
                         "maximal covering" if p is not None else "set covering to a target",
                         status=status, seconds=seconds, chosen=ranked, covered=covered,
                         total_demand=total, covered_demand=float(weights[covered].sum()),
-                        existing_covered_demand=float(weights[base].sum()), notes=notes)
+                        existing_covered_demand=float(weights[already].sum()), notes=notes)
 
 
-def _solve(cost, weights, cover, base, fixed, n_fixed, n_candidates, service_distance, *,
+def _solve(cost, weights, cover, already, fixed, n_fixed, n_candidates, service_distance, *,
            p, coverage, model):
     """(spopt problem or None, chosen site columns, coverage target, notes)."""
     n_sites = cost.shape[1]
@@ -252,7 +253,7 @@ def _solve(cost, weights, cover, base, fixed, n_fixed, n_candidates, service_dis
                                             else None)
             problem.solve(_solver())
             picked = [j for j in range(n_sites) if problem.fac_vars[j].value() > 0.5]
-        elif weights[base].sum() / total >= coverage:
+        elif weights[already].sum() / total >= coverage:
             problem, picked = None, list(range(n_fixed))
         else:  # optimal coverage grows with k: binary search for the smallest k reaching it
             lo, hi, found = 1, n_candidates, None
@@ -269,23 +270,23 @@ def _solve(cost, weights, cover, base, fixed, n_fixed, n_candidates, service_dis
 
 def baselines(demand: Demand, candidates: gpd.GeoDataFrame, *, p: int,
               service_distance: float = DEFAULT_DISTANCE, seeds: int = 20,
-              distance: np.ndarray | None = None, base: np.ndarray | None = None
+              distance: np.ndarray | None = None, already: np.ndarray | None = None
               ) -> dict[str, float]:
     """Coverage (share of demand) of two simpler choices of ``p`` sites, with what
-    existing sites already cover (``base``): the ``p`` candidates with the highest local
+    existing sites already cover (``already``): the ``p`` candidates with the highest local
     demand, each counted alone (no overlap accounting), and ``p`` random candidates (mean
     over ``seeds`` seeds)."""
     cost = distance_matrix(demand, candidates) if distance is None else distance
     cover = cost <= service_distance
     w = demand.weights
-    base = np.zeros(len(w), dtype=bool) if base is None else base
+    already = np.zeros(len(w), dtype=bool) if already is None else already
     local = (cover * w[:, None]).sum(axis=0)
     top = np.argsort(-local, kind="stable")[:p]
-    greedy = w[base | cover[:, top].any(axis=1)].sum() / w.sum()
+    greedy = w[already | cover[:, top].any(axis=1)].sum() / w.sum()
     shares = []
     for seed in range(seeds):
         pick = np.random.default_rng(seed).choice(len(candidates), size=p, replace=False)
-        shares.append(w[base | cover[:, pick].any(axis=1)].sum() / w.sum())
+        shares.append(w[already | cover[:, pick].any(axis=1)].sum() / w.sum())
     return {"highest_local_demand": float(greedy), "random_mean": float(np.mean(shares))}
 
 
@@ -314,12 +315,10 @@ class SitingOutputs:
 
 
 def plan_sites(demand: Demand, settings: SitingSettings, oas: gpd.GeoDataFrame,
-               hotspots: pd.DataFrame, *, threshold: int = 7, base: int = 5,
+               hotspots: pd.DataFrame, disclosure: Disclosure = SAFE, *,
                candidates: gpd.GeoDataFrame | None = None,
                existing: gpd.GeoDataFrame | None = None) -> SitingOutputs:
     """Choose sites, compare with simpler choices, and tabulate what the choice reaches."""
-    from geo_risk.aggregate import publish_count
-
     candidates = read_sites(settings.candidates) if candidates is None else candidates
     if existing is None and settings.existing is not None:
         existing = read_sites(settings.existing)
@@ -334,7 +333,7 @@ def plan_sites(demand: Demand, settings: SitingSettings, oas: gpd.GeoDataFrame,
     result = site_services(demand, candidates, existing=existing, distance=cost,
                            service_distance=settings.service_distance, p=settings.p,
                            coverage=settings.coverage, model=settings.model)
-    pub = lambda v: publish_count(v, threshold=threshold, base=base)  # noqa: E731
+    pub = disclosure.count
 
     chosen = result.chosen.reset_index(drop=True)
     new = every.set_index("name").loc[chosen["site"]].reset_index()
@@ -355,13 +354,13 @@ def plan_sites(demand: Demand, settings: SitingSettings, oas: gpd.GeoDataFrame,
                              crs=candidates.crs)
     sites["kind"] = sites["kind"].fillna("")
     if settings.matrix is None:
-        areas = sites.geometry.buffer(settings.service_distance, quad_segs=16)
+        outlines = sites.geometry.buffer(settings.service_distance, quad_segs=16)
     else:  # catchment: the output areas each site covers, as one outline
         index = {n: j for j, n in enumerate(every["name"])}
-        areas = [oas.loc[demand.points.index[cost[:, index[n]] <= settings.service_distance]]
+        outlines = [oas.loc[demand.points.index[cost[:, index[n]] <= settings.service_distance]]
                  .union_all() for n in sites["name"]]
     catchments = gpd.GeoDataFrame({"name": sites["name"], "status": sites["status"]},
-                                  geometry=list(areas), crs=candidates.crs)
+                                  geometry=list(outlines), crs=candidates.crs)
 
     w = pd.Series(demand.weights, index=demand.points.index)
     covered = pd.Series(result.covered, index=demand.points.index)
@@ -401,7 +400,7 @@ def plan_sites(demand: Demand, settings: SitingSettings, oas: gpd.GeoDataFrame,
         simple = baselines(demand, candidates, p=settings.p,
                            service_distance=settings.service_distance,
                            distance=cost[:, len(existing):],
-                           base=existing_cover.any(axis=1))
+                           already=existing_cover.any(axis=1))
         summary["baselines"] = {k: round(v, 4) for k, v in simple.items()}
         summary["margin_over_highest_local_demand"] = round(
             result.coverage - simple["highest_local_demand"], 4)

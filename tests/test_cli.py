@@ -121,7 +121,7 @@ def test_model_command_capacity_options(demo, tmp_path):
     assert "20 flagged" in result.output and "never publish" in result.output
     assert len(pd.read_csv(tmp_path / "n/restricted/flagged_households.csv")) == 20
     result = runner.invoke(app, ["model", "--in", str(out / "restricted/link"), "--out",
-                                 str(tmp_path / "t"), "--threshold", "0.95"])
+                                 str(tmp_path / "t"), "--min-score", "0.95"])
     assert result.exit_code == 0, result.output
     scores = pd.read_csv(tmp_path / "t/restricted/flagged_households.csv")["score"]
     assert len(scores) > 0 and (scores >= 0.95 - 1e-4).all()

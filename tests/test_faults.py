@@ -47,7 +47,7 @@ def _one_error(result, *phrases: str) -> None:
         assert phrase in result.output, (phrase, result.output)
 
 
-@pytest.mark.parametrize("disclosure", ["threshold = 0\nrounding = 1", "threshold = 3",
+@pytest.mark.parametrize("disclosure", ["withhold_up_to = 0\nrounding = 1", "withhold_up_to = 3",
                                         "rounding = 1"])
 def test_weaker_disclosure_is_refused_without_a_reason(tmp_path, disclosure):
     result = runner.invoke(app, ["run", "--config", str(_config(tmp_path,
@@ -58,9 +58,10 @@ def test_weaker_disclosure_is_refused_without_a_reason(tmp_path, disclosure):
 def test_weaker_disclosure_with_a_reason_is_carried(tmp_path):
     from geo_risk.config import load_config
 
-    config = _config(tmp_path, disclosure='threshold = 5\nreason = "agreed with the DPO"')
+    config = _config(tmp_path, disclosure='withhold_up_to = 5\nreason = "agreed with the DPO"')
     settings = load_config(config).settings
-    assert settings.threshold == 5 and settings.weaker_disclosure_reason == "agreed with the DPO"
+    assert settings.disclosure.withhold_up_to == 5
+    assert settings.disclosure.reason == "agreed with the DPO"
 
 
 def test_share_zero_is_a_config_error(tmp_path):
@@ -196,9 +197,12 @@ def test_config_error_is_a_value_error():
 def test_renamed_settings_still_work_with_a_warning(tmp_path, caplog):
     from geo_risk.config import load_config
 
-    config = _config(tmp_path, extra="seed = 4\n", capacity="threshold = 0.7")
+    config = _config(tmp_path, extra="seed = 4\n", capacity="threshold = 0.7",
+                     disclosure="threshold = 9")
     settings = load_config(config).settings
-    assert settings.random_state == 4 and settings.capacity.threshold == 0.7
+    assert settings.random_state == 4 and settings.capacity.min_score == 0.7
+    assert settings.disclosure.withhold_up_to == 9
+    assert "[disclosure] threshold is now called [disclosure] withhold_up_to" in caplog.text
     assert "seed is now called random_state" in caplog.text
     assert "[capacity] threshold is now called [capacity] min_score" in caplog.text
     both = _config(tmp_path, extra="seed = 4\nrandom_state = 5\n")

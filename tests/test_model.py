@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from geo_risk._errors import ModelError
-from geo_risk.aggregate import publish_count
+from geo_risk.aggregate import SAFE
 from geo_risk.fairness import audit
 from geo_risk.model import (
     Capacity,
@@ -65,7 +65,7 @@ def test_capacity():
     assert Capacity().k(scores) == 6  # ceil(5% of 101)
     assert Capacity(number=511).k(scores) == 101
     assert Capacity(number=10).k(scores) == 10
-    assert Capacity(threshold=0.9).k(scores) == 11
+    assert Capacity(min_score=0.9).k(scores) == 11
     assert "511" in Capacity(number=511).describe()
 
 
@@ -142,7 +142,7 @@ def test_model_acceptance_on_the_default_world(demo):
     assert 0.40 <= m["flagged_unknown"] / m["households_flagged"] <= 0.65
     assert m["households_flagged"] == m["k"] == int(np.ceil(0.05 * m["households_scored"]))
     assert m["mean_abs_prob_error"] < 0.1
-    scored = publish_count(m["households_scored"])
+    scored = SAFE.count(m["households_scored"])
     assert m["headline"].startswith(f"{scored} households with under-fives")
     on_disk = json.loads((out / "restricted/run.json").read_text())["model"]
     for key in ["holdout_auc", "holdout_average_precision", "brier", "calibration_slope", "ece",

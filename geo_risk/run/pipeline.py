@@ -23,8 +23,8 @@ import pandas as pd
 
 from geo_risk import __version__
 from geo_risk import columns as C
-from geo_risk._errors import ConfigError, GeoRiskError, ModelError
-from geo_risk.aggregate import aggregate_areas, disclose, publish_count, publish_value
+from geo_risk._errors import GeoRiskError, ModelError
+from geo_risk.aggregate import SAFE, Disclosure, aggregate_areas, disclose
 from geo_risk.boundaries import BoundaryFiles, load_boundaries
 from geo_risk.escape import write_csv
 from geo_risk.fairness import audit
@@ -153,16 +153,15 @@ def run_model(
     capacity: Capacity = DEFAULT_CAPACITY,
     known_within_months: float = 24.0,
     max_fairness_gap: float = 0.10,
-    threshold: int = 7,
-    base: int = 5,
+    disclosure: Disclosure = SAFE,
     random_state: int = 0,
 ) -> ModelRun:
     """Validate, fit, score, flag, explain and audit; write the model card and the
     restricted flagged-household list.
 
     Writes the published model card (``folder.model``: ``model_card.md``,
-    ``model_card.html``, ``validation.csv``, ``fairness.csv``, counts disclosure-controlled
-    with ``threshold`` and ``base``), ``folder.flagged`` and ``folder.scores`` (every
+    ``model_card.html``, ``validation.csv``, ``fairness.csv``, counts under the ``disclosure``
+    rules), ``folder.flagged`` and ``folder.scores`` (every
     household's score, rank, flag, known status and OA), which hold pseudonymised
     household keys and must never be published or read by maps or reports.
 
@@ -229,14 +228,12 @@ def run_model(
         summary["area_only_auc"] = round(area_auc, 4)
         summary["auc_margin_over_area_only"] = round(gb["auc"] - area_auc, 4)
 
-    def count(n) -> str:
-        return publish_count(n, threshold=threshold, base=base)
-
+    count = disclosure.count
     summary["headline"] = (
         f"{count(len(flags))} households with under-fives scored; {count(k)} flagged; "
         f"{count(summary['flagged_unknown'])} of them unknown to children's services")
     write_model_card(folder.model, tables, validation, fairness, fairness_warnings, summary,
-                     features, count=count, threshold=threshold)
+                     features, disclosure)
     log.info(summary["headline"])
     current = children.loc[child_p.index, ["child_key", HOUSEHOLD]].assign(p=child_p)
     return ModelRun(model, validation, current.reset_index(drop=True), flags, fairness,
@@ -313,8 +310,7 @@ def run_areas(
     folder: RunFolder,
     *,
     refresh_dates: list[str],
-    threshold: int = 7,
-    base: int = 5,
+    disclosure: Disclosure = SAFE,
     random_state: int = 0,
 ) -> AreaResults:
     """Aggregate to areas under disclosure control and find hotspots; write
@@ -333,7 +329,7 @@ def run_areas(
     """
     folder.areas.mkdir(parents=True, exist_ok=True)
     tables = aggregate_areas(model_run.children, model_run.households, oas)
-    safe, release = disclose(tables, oas, threshold=threshold, base=base)
+    safe, release = disclose(tables, oas, disclosure)
     for level, table in safe.items():
         write_csv(table, folder.areas / f"{level}.csv")
     write_csv(release, folder.areas / "release_log.csv", index=False)
@@ -427,10 +423,9 @@ def read_feature_tables(folder: Path) -> FeatureTables:
     return FeatureTables(pd.Timestamp(reference), households, children, {})
 
 
-def run_publish(folder: RunFolder, oas, areas: AreaResults, summary: dict, *,
+def run_publish(folder: RunFolder, oas, area_results: AreaResults, summary: dict, *,
                 ctx: MapContext, linkage_report: pd.DataFrame, run_info: dict,
-                synthetic: bool, threshold: int = 7, base: int = 5,
-                weaker_disclosure_reason: str | None = None,
+                synthetic: bool, disclosure: Disclosure = SAFE,
                 siting: SitingOutputs | None = None) -> dict:
     """Write what people use into ``folder.publish``: ``maps/*.html``, ``geo_risk.gpkg``
     and ``index.html``.
@@ -440,11 +435,12 @@ def run_publish(folder: RunFolder, oas, areas: AreaResults, summary: dict, *,
     Returns the ``outputs`` section of ``run.json``.
     """
     sites = (siting.sites, siting.catchments) if siting is not None else None
-    maps = write_maps(folder.maps, oas, areas.tables, areas.hotspots, ctx, sites=sites,
+    tables, hotspots = area_results.tables, area_results.hotspots
+    maps = write_maps(folder.maps, oas, tables, hotspots, ctx, sites=sites,
                       ehsa_measure=summary["hotspots"].get("emerging_measure", ""))
-    gpkg = write_geopackage(folder.geopackage, oas, areas.tables, areas.hotspots, run_info,
+    gpkg = write_geopackage(folder.geopackage, oas, tables, hotspots, run_info,
                             extra_layers=site_layers(*sites) if sites else None)
-    by_ward = areas.refreshes.by(oas[C.WARD_NAME])
+    by_ward = area_results.refreshes.by(oas[C.WARD_NAME])
     previous, latest = by_ward.columns[-2:] if by_ward.shape[1] > 1 else by_ward.columns[[0, 0]]
     titles = {"oa_risk": "Risk by output area", "ward_risk": "Risk by ward",
               "hotspots": "Emerging hot spots and clusters",
@@ -452,17 +448,16 @@ def run_publish(folder: RunFolder, oas, areas: AreaResults, summary: dict, *,
               "service_sites": "Where to site services"}
     inputs = ReportInputs(
         ctx=ctx, model=summary["model"], hotspots_summary=summary["hotspots"],
-        ward=areas.tables["ward"], district=areas.tables["district"],
-        oa_hotspots=areas.hotspots, oa_wards=oas[C.WARD_NAME],
+        ward=area_results.tables["ward"], district=area_results.tables["district"],
+        oa_hotspots=area_results.hotspots, oa_wards=oas[C.WARD_NAME],
         ward_change=pd.DataFrame({"previous": by_ward[previous], "latest": by_ward[latest]}),
         previous_date=_long_date(previous),
         maps={titles[k]: f"maps/{p.name}" for k, p in maps.items()},
         linkage_match=(float(linkage_report["match_rate"].min()),
                        float(linkage_report["match_rate"].max())),
-        preview=svg_preview(oas, areas.tables["oa"], areas.hotspots),
+        preview=svg_preview(oas, area_results.tables["oa"], area_results.hotspots),
         siting=siting,
-        threshold=threshold, base=base, weaker_disclosure_reason=weaker_disclosure_reason,
-        synthetic=synthetic)
+        disclosure=disclosure, synthetic=synthetic)
     report = write_report(folder.report, inputs)
     return {"report": report.name, "maps": [f"maps/{p.name}" for p in maps.values()],
             "geopackage": gpkg.name}
@@ -484,9 +479,7 @@ class RunSettings:
     files: BoundaryFiles
     capacity: Capacity = DEFAULT_CAPACITY
     known_within_months: float = 24.0
-    threshold: int = 7
-    base: int = 5
-    weaker_disclosure_reason: str | None = None
+    disclosure: Disclosure = SAFE
     marking: str = "OFFICIAL-SENSITIVE"
     background_tiles: bool = False  # OpenStreetMap under the maps: needs internet
     synthetic: bool = False
@@ -495,45 +488,18 @@ class RunSettings:
     siting: SitingSettings | None = None
 
 
-#: The documented safe disclosure rules: counts 1-7 withheld, others rounded to 5.
-SAFE_THRESHOLD, SAFE_ROUNDING = 7, 5
+def _rounded(obj, rules: Disclosure):
+    """Every whole number in ``obj`` (a count) as ``rules`` publish it.
 
-
-def check_disclosure(threshold: int, base: int, reason: str | None, where: str) -> None:
-    """Refuse disclosure rules weaker than the safe ones unless a reason is given.
-
-    >>> check_disclosure(10, 5, None, "run.toml")
-    >>> check_disclosure(0, 1, None, "run.toml")
-    Traceback (most recent call last):
-    ...
-    geo_risk._errors.ConfigError: run.toml: [disclosure] threshold = 0, rounding = 1 is weaker ...
-    """
-    if threshold >= SAFE_THRESHOLD and base >= SAFE_ROUNDING:
-        return
-    if reason and reason.strip():
-        log.warning("disclosure control weaker than the safe rules (threshold %d, rounding "
-                    "%d): %s", threshold, base, reason.strip())
-        return
-    raise ConfigError(
-        f"{where}: [disclosure] threshold = {threshold}, rounding = {base} is weaker than "
-        f"the safe rules (counts 1-{SAFE_THRESHOLD} withheld, others rounded to "
-        f"{SAFE_ROUNDING}), so published figures could identify a household. Use "
-        f"threshold >= {SAFE_THRESHOLD} and rounding >= {SAFE_ROUNDING}, or give "
-        "[disclosure] reason = \"...\" (printed in the report and run_info).")
-
-
-def _rounded(obj, threshold: int, base: int):
-    """Every whole number in ``obj`` (a count) as :func:`publish_value` publishes it.
-
-    >>> _rounded({"sources": [{"rejected": 3, "read": 122, "rate": 0.5}], "n": 0}, 7, 5)
+    >>> _rounded({"sources": [{"rejected": 3, "read": 122, "rate": 0.5}], "n": 0}, SAFE)
     {'sources': [{'rejected': 'c', 'read': 120, 'rate': 0.5}], 'n': 0}
     """
     if isinstance(obj, dict):
-        return {k: _rounded(v, threshold, base) for k, v in obj.items()}
+        return {k: _rounded(v, rules) for k, v in obj.items()}
     if isinstance(obj, list):
-        return [_rounded(v, threshold, base) for v in obj]
+        return [_rounded(v, rules) for v in obj]
     if isinstance(obj, int | np.integer) and not isinstance(obj, bool):
-        return publish_value(obj, threshold=threshold, base=base)
+        return rules.value(obj)
     return obj
 
 
@@ -541,15 +507,15 @@ def _rounded(obj, threshold: int, base: int):
 _MODEL_SETTINGS = {"known_within_months"}
 
 
-def published_summary(record: dict, *, threshold: int, base: int) -> dict:
+def published_summary(record: dict, rules: Disclosure) -> dict:
     """The published ``run.json`` from the exact record: every count of records, people
     or households (the linkage and model sections, and the siting's demand) is
     disclosure-controlled; counts of output areas and the settings stay as they are."""
     out = {k: v for k, v in record.items() if k not in {"linkage", "model"}}
-    out["linkage"] = _rounded(record["linkage"], threshold, base)
-    out["model"] = {k: v if k in _MODEL_SETTINGS else _rounded(v, threshold, base)
+    out["linkage"] = _rounded(record["linkage"], rules)
+    out["model"] = {k: v if k in _MODEL_SETTINGS else _rounded(v, rules)
                     for k, v in record["model"].items()}
-    out["disclosure"] = {"threshold": threshold, "rounding": base}
+    out["disclosure"] = {"withhold_up_to": rules.withhold_up_to, "rounding": rules.rounding}
     return out
 
 
@@ -584,7 +550,7 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
     """:func:`run_pipeline` into a folder already made (the demo's staging folder)."""
     started = time.perf_counter()
     s = settings
-    check_disclosure(s.threshold, s.base, s.weaker_disclosure_reason, "the run settings")
+    s.disclosure.check("the run settings")
     oas = load_boundaries(s.files)
     recon = pseudonymise_folder(extracts, key, folder.pseudonymised)
     if recon.empty:
@@ -595,21 +561,18 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
                                 reference_date=s.reference_date, files=s.files,
                                 min_match_rate=s.min_match_rate)
     model_run = run_model(features, folder, capacity=s.capacity,
-                          known_within_months=s.known_within_months, threshold=s.threshold,
-                          base=s.base, random_state=s.random_state)
-    areas = run_areas(model_run, linked, oas, folder, refresh_dates=s.refresh_dates,
-                      threshold=s.threshold, base=s.base, random_state=s.random_state)
+                          known_within_months=s.known_within_months,
+                          disclosure=s.disclosure, random_state=s.random_state)
+    area_results = run_areas(model_run, linked, oas, folder, refresh_dates=s.refresh_dates,
+                      disclosure=s.disclosure, random_state=s.random_state)
     m = model_run.summary
     record = {
         "geo_risk": __version__,
         "reference_date": s.reference_date,
         "headline": {
-            "households_at_risk": publish_count(m["households_flagged"], threshold=s.threshold,
-                                                base=s.base),
-            "previously_unknown": publish_count(m["flagged_unknown"], threshold=s.threshold,
-                                                base=s.base),
-            "households_scored": publish_count(m["households_scored"], threshold=s.threshold,
-                                               base=s.base),
+            "households_at_risk": s.disclosure.count(m["households_flagged"]),
+            "previously_unknown": s.disclosure.count(m["flagged_unknown"]),
+            "households_scored": s.disclosure.count(m["households_scored"]),
             "flagged": m["capacity"],
         },
         "linkage": {
@@ -619,35 +582,29 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
             **features.counts,
         },
         "model": m,
-        "hotspots": areas.summary,
+        "hotspots": area_results.summary,
     }
     demand = demand_points(linked.households, model_run.children, oas)
     demand.points.to_parquet(folder.demand)  # for 'geo-risk site'
     siting = None
     if s.siting is not None:
-        siting = plan_sites(demand, s.siting, oas, areas.hotspots, threshold=s.threshold,
-                            base=s.base)
+        siting = plan_sites(demand, s.siting, oas, area_results.hotspots, s.disclosure)
         write_siting_tables(folder.siting, siting)
         record["siting"] = siting.summary
     ctx = MapContext(area_name=s.area_name, reference_date=_long_date(s.reference_date),
                      attribution=s.attribution, marking=s.marking, tiles=s.background_tiles)
-    disclosure = (f"counts 1-{s.threshold} withheld (NULL, shown as c) with secondary "
-                  f"suppression; other counts rounded to the nearest {s.base}")
-    if s.weaker_disclosure_reason:
-        disclosure += (" (weaker than the safe rules of 1-7 and 5, because: "
-                       f"{s.weaker_disclosure_reason.strip()})")
     run_info = {
         "run_date": str(pd.Timestamp.now().date()), "geo_risk_version": __version__,
         "reference_date": s.reference_date, "refreshes": ", ".join(s.refresh_dates),
         "boundaries": f"{s.files.oa.name}; lookup {s.files.lookup.name}"
                       + (f"; IMD {s.files.imd.name}" if s.files.imd else ""),
         "extracts": ", ".join(
-            f"{r.source}: {publish_count(r.read, threshold=s.threshold, base=s.base)} rows"
+            f"{r.source}: {s.disclosure.count(r.read)} rows"
             for r in recon.itertuples()),
         "capacity": m["capacity"],
         **{f"model_{k}": m[k] for k in ["holdout_cohort", "holdout_auc", "calibration_slope",
                                          "ece", "area_only_auc"] if k in m},
-        "disclosure_control": disclosure,
+        "disclosure_control": s.disclosure.describe(),
         "data": "synthetic households (geo-risk generator)" if s.synthetic else
                 "partner extracts, pseudonymised at source",
         "licence": "Outputs: Open Government Licence v3.0 where the inputs allow",
@@ -656,27 +613,24 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
     }
     state = {"files": {k: str(v) if v else None for k, v in vars(s.files).items()},
              "ctx": vars(ctx), "run_info": run_info, "synthetic": s.synthetic,
-             "threshold": s.threshold, "base": s.base,
-             "weaker_disclosure_reason": s.weaker_disclosure_reason,
+             "disclosure": vars(s.disclosure),
              "random_state": s.random_state, "siting": siting_state(s.siting, folder)}
     folder.state.write_text(json.dumps(state, indent=2) + "\n")
-    record["outputs"] = run_publish(folder, oas, areas, record, ctx=ctx,
+    record["outputs"] = run_publish(folder, oas, area_results, record, ctx=ctx,
                                     linkage_report=linked.report, run_info=run_info,
-                                    synthetic=s.synthetic, threshold=s.threshold,
-                                    base=s.base,
-                                    weaker_disclosure_reason=s.weaker_disclosure_reason,
+                                    synthetic=s.synthetic, disclosure=s.disclosure,
                                     siting=siting)
     record["seconds"] = round(time.perf_counter() - started, 1)
-    write_summaries(folder, record, threshold=s.threshold, base=s.base)
+    write_summaries(folder, record, s.disclosure)
     return record, model_run
 
 
-def write_summaries(folder: RunFolder, record: dict, *, threshold: int, base: int) -> None:
+def write_summaries(folder: RunFolder, record: dict, rules: Disclosure) -> None:
     """The exact record in ``restricted/run.json``; the published one, marked complete,
     in ``publish/run.json``."""
     record = {**record, "complete": True}
     folder.record.write_text(json.dumps(record, indent=2) + "\n")
-    published = published_summary(record, threshold=threshold, base=base)
+    published = published_summary(record, rules)
     folder.summary.write_text(json.dumps(published, indent=2) + "\n")
 
 

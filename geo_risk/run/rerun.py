@@ -9,6 +9,7 @@ there and moved back into place when complete, as a whole run is.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo_risk._errors import GeoRiskError
-from geo_risk.aggregate import LEVELS
+from geo_risk.aggregate import LEVELS, Disclosure
 from geo_risk.boundaries import BoundaryFiles, load_boundaries
 from geo_risk.maps import MapContext
 from geo_risk.run.folder import RunFolder, staged
@@ -61,7 +62,7 @@ def read_area_results(folder: RunFolder) -> AreaResults:
     return AreaResults(tables, release, hotspots, refreshes, summary["hotspots"])
 
 
-def _republish(folder: RunFolder, areas: AreaResults, record: dict, state: dict, oas,
+def _republish(folder: RunFolder, area_results: AreaResults, record: dict, state: dict, oas,
                siting: SitingOutputs | None) -> dict:
     """Publish a finished run again after a later stage changed; rewrite both run.json."""
     for stale in [folder.maps, folder.siting]:  # rewritten below when still wanted
@@ -72,13 +73,12 @@ def _republish(folder: RunFolder, areas: AreaResults, record: dict, state: dict,
     else:
         record.pop("siting", None)
     record["outputs"] = run_publish(
-        folder, oas, areas, record, ctx=MapContext(**state["ctx"]),
+        folder, oas, area_results, record, ctx=MapContext(**state["ctx"]),
         linkage_report=pd.read_csv(folder.link / "linkage_report.csv"),
         run_info=state["run_info"], synthetic=state["synthetic"],
-        threshold=state["threshold"], base=state["base"],
-        weaker_disclosure_reason=state.get("weaker_disclosure_reason"), siting=siting)
+        disclosure=disclosure_of(state), siting=siting)
     folder.state.write_text(json.dumps(state, indent=2) + "\n")
-    write_summaries(folder, record, threshold=state["threshold"], base=state["base"])
+    write_summaries(folder, record, disclosure_of(state))
     return record
 
 
@@ -87,23 +87,28 @@ def boundary_files(state: dict) -> BoundaryFiles:
     return BoundaryFiles(**{k: Path(v) if v else None for k, v in state["files"].items()})
 
 
+def disclosure_of(state: dict) -> Disclosure:
+    """The disclosure rules a finished run was published under."""
+    return Disclosure(**state["disclosure"])
+
+
 def _finished_run(folder: RunFolder) -> tuple[AreaResults, dict, dict, object]:
-    areas = read_area_results(folder)
+    area_results = read_area_results(folder)
     state = json.loads(folder.state.read_text())
     oas = load_boundaries(boundary_files(state))
     # names as the lookup has them (the published CSVs neutralise a leading '=')
     for level, (code, name, _) in LEVELS.items():
-        if name and name in oas and level in areas.tables:
+        if name and name in oas and level in area_results.tables:
             names = oas.drop_duplicates(code).set_index(code)[name]
-            areas.tables[level][name] = names.reindex(areas.tables[level].index).to_numpy()
-    return areas, state, json.loads(folder.record.read_text()), oas
+            table = area_results.tables[level]
+            table[name] = names.reindex(table.index).to_numpy()
+    return area_results, state, json.loads(folder.record.read_text()), oas
 
 
-def _plan(folder: RunFolder, settings: SitingSettings, oas, areas: AreaResults, state: dict
+def _plan(folder: RunFolder, settings: SitingSettings, oas, area_results: AreaResults, state: dict
           ) -> SitingOutputs:
     demand = Demand(gpd.read_parquet(folder.demand))
-    return plan_sites(demand, settings, oas, areas.hotspots, threshold=state["threshold"],
-                      base=state["base"])
+    return plan_sites(demand, settings, oas, area_results.hotspots, disclosure_of(state))
 
 
 def _check_finished(out: Path) -> None:
@@ -116,11 +121,11 @@ def run_siting(out: Path, settings: SitingSettings) -> dict:
     Returns the exact run record."""
     _check_finished(out)
     with staged(out, start_from_current=True) as folder:
-        areas, state, record, oas = _finished_run(folder)
-        siting = _plan(folder, settings, oas, areas, state)
+        area_results, state, record, oas = _finished_run(folder)
+        siting = _plan(folder, settings, oas, area_results, state)
         record["siting"] = siting.summary
         state["siting"] = siting_state(settings, folder)
-        return _republish(folder, areas, record, state, oas, siting)
+        return _republish(folder, area_results, record, state, oas, siting)
 
 
 def run_hotspots(out: Path, *, time_lag: int = 1, alpha: float = 0.05,
@@ -131,20 +136,20 @@ def run_hotspots(out: Path, *, time_lag: int = 1, alpha: float = 0.05,
     run record."""
     _check_finished(out)
     with staged(out, start_from_current=True) as folder:
-        areas, state, record, oas = _finished_run(folder)
+        area_results, state, record, oas = _finished_run(folder)
         current = pd.read_parquet(folder.current_risk)
-        hotspots, found = find_hotspots(folder.areas, oas, current, areas.refreshes.mean,
+        hotspots, found = find_hotspots(folder.areas, oas, current, area_results.refreshes.mean,
                                         time_lag=time_lag, alpha=alpha, min_trend=min_trend,
                                         permutations=permutations,
                                         random_state=state.get("random_state", 0))
-        found["withheld_cells"] = len(areas.release_log)
-        areas = AreaResults(areas.tables, areas.release_log, hotspots, areas.refreshes, found)
+        found["withheld_cells"] = len(area_results.release_log)
+        area_results = dataclasses.replace(area_results, hotspots=hotspots, summary=found)
         record["hotspots"] = found
         siting = None
         if state.get("siting"):
             settings = SitingSettings(**{
                 k: folder.resolve(v) if k in {"candidates", "existing", "matrix"} and v
                 else v for k, v in state["siting"].items()})
-            siting = _plan(folder, settings, oas, areas, state)
+            siting = _plan(folder, settings, oas, area_results, state)
             record["siting"] = siting.summary
-        return _republish(folder, areas, record, state, oas, siting)
+        return _republish(folder, area_results, record, state, oas, siting)
