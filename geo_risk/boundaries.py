@@ -12,7 +12,8 @@ by ``scripts/make_boundaries.py``); real boundaries come in the same three files
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -21,7 +22,8 @@ import pandas as pd
 import shapely
 
 from geo_risk import columns as C
-from geo_risk._errors import BoundaryError, CRSError, SchemaError
+from geo_risk._errors import BoundaryError, ConfigError, CRSError, SchemaError
+from geo_risk.geography import DEPRIVATION_EDITIONS, MEASURES, Vintage, read_code_columns
 
 __all__ = [
     "DEFAULT_BOUNDARIES",
@@ -29,7 +31,7 @@ __all__ = [
     "coverage_problems",
     "dissolve_areas",
     "load_boundaries",
-    "read_table",
+    "load_geography",
 ]
 
 log = logging.getLogger(__name__)
@@ -39,11 +41,13 @@ _REPO_BOUNDARIES = Path(__file__).resolve().parents[1] / "boundaries"
 
 @dataclass(frozen=True)
 class BoundaryFiles:
-    """Where a geography comes from: OA polygons, the lookup and (optionally) IMD."""
+    """Where a geography comes from: OA polygons, the ward lookup and (optionally) the
+    deprivation file, and which deprivation measure to use from it."""
 
     oa: Path
     lookup: Path
     imd: Path | None = None
+    measure: str = "imd"  # the deprivation measure used from the imd file: "imd" or "idaci"
 
 
 #: The embedded synthetic town (written by ``scripts/make_boundaries.py``).
@@ -54,64 +58,32 @@ DEFAULT_BOUNDARIES = BoundaryFiles(
 )
 
 
-def read_table(path: Path, required: list[str], *, optional: list[str] = ()) -> pd.DataFrame:
-    """Read a small CSV reference table with case-insensitive, lower-cased column names.
-
-    Parameters
-    ----------
-    path
-        CSV file (UTF-8, a byte-order mark is tolerated).
-    required
-        Lower-case column names that must be present.
-    optional
-        Lower-case column names kept when present.
-
-    Raises
-    ------
-    SchemaError
-        The file is missing, empty, or lacks a required column (all missing ones named).
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise SchemaError(f"{path}: file not found; check the path.")
-    try:
-        table = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
-    except pd.errors.EmptyDataError:
-        raise SchemaError(
-            f"{path}: the file is empty; export it again with a header row."
-        ) from None
-    table.columns = [c.strip().lower() for c in table.columns]
-    missing = [c for c in required if c not in table.columns]
-    if missing:
-        raise SchemaError(
-            f"{path}: missing column(s) {', '.join(m.upper() for m in missing)}; "
-            f"found {', '.join(c.upper() for c in table.columns)}. "
-            "Rename the columns to the ONS names (case does not matter)."
-        )
-    return table[[c for c in [*required, *optional] if c in table.columns]]
-
-
-def _read_oa_layer(path: Path) -> gpd.GeoDataFrame:
+def _read_oa_layer(path: Path) -> tuple[gpd.GeoDataFrame, dict[str, tuple[str, int]]]:
+    """The OA polygons with their code (and LSOA, when the file carries it, as ONS's 2021
+    OA files do), and the code columns found: internal name -> (header, year)."""
     path = Path(path)
     if not path.is_file():
         raise SchemaError(f"{path}: file not found; check the --boundaries path.")
     layer = gpd.read_file(path, engine="pyogrio")
-    layer.columns = [c if c == layer.geometry.name else c.lower() for c in layer.columns]
-    if C.OA not in layer.columns:
+    codes = read_code_columns(c for c in layer.columns if c != layer.geometry.name)
+    if C.OA not in codes:
         raise SchemaError(
-            f"{path}: no {C.OA.upper()} column; found {', '.join(layer.columns)}. "
-            f"Each output area needs its GSS code in a column named {C.OA.upper()}."
-        )
+            f"{path}: no output area code column (OA11CD or OA21CD); found "
+            f"{', '.join(c for c in layer.columns if c != layer.geometry.name)}. Each output "
+            "area needs its GSS code in a column named after its census, e.g. OA21CD.")
     if layer.crs is None:
         raise CRSError(
             f"{path}: the layer has no coordinate reference system; "
             "save it with its CRS (e.g. EPSG:27700 or EPSG:4326)."
         )
-    layer = layer[[C.OA, layer.geometry.name]]
+    keep = {header: column for column, (header, _) in codes.items()
+            if column in {C.OA, C.LSOA, C.LSOA_NAME}}
+    layer = layer[[*keep, layer.geometry.name]].rename(columns=keep)
     if layer.geometry.name != "geometry":
         layer = layer.rename_geometry("geometry")
+    layer[list(keep.values())] = layer[list(keep.values())].astype(str)
     _check_coordinates(layer, path)
-    return layer.to_crs(C.BNG)
+    return layer.to_crs(C.BNG), codes
 
 
 def _check_coordinates(layer: gpd.GeoDataFrame, path: Path) -> None:
@@ -133,42 +105,59 @@ def _check_coordinates(layer: gpd.GeoDataFrame, path: Path) -> None:
 
 
 def load_boundaries(files: BoundaryFiles = DEFAULT_BOUNDARIES) -> gpd.GeoDataFrame:
-    """Load output areas with their lookup (and deprivation) into one checked layer.
+    """:func:`load_geography` without the vintage.
+
+    >>> oas = load_boundaries()
+    >>> oas.crs.to_epsg(), oas.index.name
+    (27700, 'oa_code')
+    """
+    return load_geography(files)[0]
+
+
+def load_geography(files: BoundaryFiles = DEFAULT_BOUNDARIES
+                   ) -> tuple[gpd.GeoDataFrame, Vintage]:
+    """Load output areas with their lookup (and deprivation) into one checked layer, and
+    say which geography it is.
 
     Parameters
     ----------
     files
-        The OA polygon layer (any format pyogrio reads, any CRS), the OA -> LSOA -> ward
-        lookup CSV (ONS column names: OA11CD, LSOA11CD, WD13CD, WD13NM; LSOA11NM, LAD11CD
-        and LAD11NM optional) and optionally an IMD 2019 CSV by LSOA (LSOA11CD, IMD_rank).
+        The OA polygon layer (any format pyogrio reads, any CRS) with its code column
+        (``OA11CD`` or ``OA21CD``); the ward lookup CSV, by output area (``OA21CD``,
+        ``LSOA21CD``, ``WDyyCD``, ``WDyyNM``; ``LSOA21NM``, ``LADyyCD``, ``LADyyNM``
+        optional) or by LSOA as ONS publishes it (``LSOA21CD``, ``WDyyCD``, ``WDyyNM``, ...;
+        the OA file then carries ``LSOA21CD``); optionally the deprivation CSV by LSOA
+        (IoD 2025 or IMD 2019 File 7 as published, or ``LSOA11CD, IMD_rank``), whose
+        ``measure`` (IMD or IDACI) is used.
 
     Returns
     -------
-    geopandas.GeoDataFrame
-        One row per OA, indexed by ``oa11cd``, in EPSG:27700, with the lookup columns and,
-        with IMD, ``imd_rank``, ``imd_decile`` and ``deprivation`` (1 = most deprived).
+    (geopandas.GeoDataFrame, Vintage)
+        One row per OA, indexed by ``oa_code``, in EPSG:27700, with the lookup columns and,
+        with deprivation, ``deprivation_rank``, ``deprivation_decile`` and ``deprivation``
+        (1 = most deprived); and the vintage read from the files' headers.
 
     Raises
     ------
     SchemaError, CRSError, BoundaryError
-        With the file, the offending codes and the fix.
-
-    Examples
-    --------
-    >>> oas = load_boundaries()
-    >>> oas.crs.to_epsg(), oas.index.name
-    (27700, 'oa11cd')
+        With the file, the offending codes or columns and the fix; boundary problems are
+        collected and reported together.
     """
-    oas = _read_oa_layer(files.oa)
-    lookup = read_table(
-        files.lookup,
-        [C.OA, C.LSOA, C.WARD, C.WARD_NAME],
-        optional=[C.LSOA_NAME, C.LAD, C.LAD_NAME],
-    )
+    oas, layer_codes = _read_oa_layer(files.oa)
+    lookup, lookup_codes = _read_lookup(files.lookup)
+    census = _census(files, layer_codes, lookup_codes)
+    ward_level = "oa" if C.OA in lookup_codes else "lsoa"
+    if ward_level == "lsoa":
+        lookup = _lookup_by_lsoa(oas, lookup, files)
     for column, default in [(C.LSOA_NAME, C.LSOA), (C.LAD, None), (C.LAD_NAME, None)]:
         if column not in lookup:
             lookup[column] = lookup[default] if default else ""
+    ward_year = lookup_codes[C.WARD][1]
+    vintage = Vintage(census=census, ward=ward_year,
+                      lad=lookup_codes.get(C.LAD, (None, ward_year))[1], ward_level=ward_level,
+                      deprivation=None, measure=files.measure)
 
+    oas = oas[[C.OA, "geometry"]]
     problems = [_repeated(oas[C.OA], files.oa), _repeated(lookup[C.OA], files.lookup)]
     only_layer = sorted(set(oas[C.OA]) - set(lookup[C.OA]))
     only_lookup = sorted(set(lookup[C.OA]) - set(oas[C.OA]))
@@ -188,11 +177,83 @@ def load_boundaries(files: BoundaryFiles = DEFAULT_BOUNDARIES) -> gpd.GeoDataFra
 
     oas = oas.merge(lookup[C.LOOKUP_COLUMNS], on=C.OA, how="left")
     if files.imd is not None:
-        oas = _join_imd(oas, files.imd)
+        deprivation, edition = _read_deprivation(files.imd, census, files.measure)
+        oas = _join_deprivation(oas, deprivation, files.imd)
+        vintage = replace(vintage, deprivation=edition)
     oas = oas.set_index(C.OA).sort_index()
-    log.info("loaded %d output areas in %d LSOAs and %d wards",
-             len(oas), oas[C.LSOA].nunique(), oas[C.WARD].nunique())
-    return oas
+    log.info("loaded %d output areas in %d LSOAs and %d wards (%s)", len(oas),
+             oas[C.LSOA].nunique(), oas[C.WARD].nunique(), vintage.describe())
+    return oas, vintage
+
+
+def _read_lookup(path: Path) -> tuple[pd.DataFrame, dict[str, tuple[str, int]]]:
+    path = Path(path)
+    if not path.is_file():
+        raise SchemaError(f"{path}: file not found; check the --lookup path.")
+    try:
+        table = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise SchemaError(f"{path}: the file is empty; export it again with a header row.") \
+            from None
+    codes = read_code_columns(table.columns)
+    need = [C.WARD, C.WARD_NAME] + ([] if C.OA in codes else [C.LSOA])
+    missing = [c for c in need if c not in codes]
+    if missing:
+        wanted = {C.WARD: "WDyyCD", C.WARD_NAME: "WDyyNM", C.LSOA: "OA21CD or LSOA21CD"}
+        raise SchemaError(
+            f"{path}: missing column(s) {', '.join(wanted[m] for m in missing)}; found "
+            f"{', '.join(table.columns)}. A ward lookup is by output area (OA21CD, LSOA21CD, "
+            "WD25CD, WD25NM) or by LSOA (LSOA21CD, WD25CD, WD25NM), with the ONS column names "
+            "of its vintage (case does not matter).")
+    table = table[[header for header, _ in codes.values()]]
+    table.columns = list(codes)
+    return table, codes
+
+
+def _census(files: BoundaryFiles, layer: dict, lookup: dict) -> int:
+    """The census of the output areas; refuse files of another census."""
+    header, census = layer[C.OA]
+    if census not in DEPRIVATION_EDITIONS:
+        raise SchemaError(f"{files.oa}: {header} is not a census output area code column; "
+                          "output areas come from the 2011 or 2021 census (OA11CD, OA21CD).")
+    where = [(files.oa, layer, C.LSOA), (files.lookup, lookup, C.OA),
+             (files.lookup, lookup, C.LSOA)]
+    for path, codes, column in where:
+        if column in codes and codes[column][1] != census:
+            raise BoundaryError(
+                f"{files.oa} has {header} ({census} output areas) but {path} has "
+                f"{codes[column][0]} ({codes[column][1]} areas): areas of one census do not "
+                f"nest in the other's. Use files of the {census} census throughout (or "
+                "boundaries of the lookup's census).")
+    return census
+
+
+def _lookup_by_lsoa(oas: gpd.GeoDataFrame, lookup: pd.DataFrame, files: BoundaryFiles
+                    ) -> pd.DataFrame:
+    """A ward lookup by LSOA (ONS's best fit) turned into one by OA, through the LSOA
+    each OA polygon carries."""
+    if C.LSOA not in oas:
+        raise SchemaError(
+            f"{files.lookup} looks wards up by LSOA but {files.oa} has no LSOA code column "
+            "(e.g. LSOA21CD) to say which LSOA each output area is in. Use the OA boundary "
+            "file that carries it (ONS's 2021 OA files do) or a lookup by output area.")
+    by_lsoa = lookup.drop_duplicates()
+    split = by_lsoa[by_lsoa[C.LSOA].duplicated(keep=False)]
+    if len(split):
+        code = split[C.LSOA].iloc[0]
+        raise BoundaryError(
+            f"{files.lookup}: LSOA {code} is given {split[C.LSOA].eq(code).sum()} different "
+            f"wards ({', '.join(split.loc[split[C.LSOA] == code, C.WARD])}); a lookup by LSOA "
+            "gives each LSOA one ward (ONS's best-fit lookup does). Use that one, or a lookup "
+            "by output area.")
+    layer_names = [C.LSOA_NAME] if C.LSOA_NAME in oas and C.LSOA_NAME not in by_lsoa else []
+    table = oas[[C.OA, C.LSOA, *layer_names]].merge(by_lsoa, on=C.LSOA, how="left")
+    unplaced = table.loc[table[C.WARD].isna(), C.LSOA].unique().tolist()
+    if unplaced:
+        raise BoundaryError(
+            f"{files.lookup} has no ward for {len(unplaced)} LSOA(s) of {files.oa}, e.g. "
+            f"{', '.join(unplaced[:3])}. Use a lookup that covers every LSOA of the area.")
+    return table
 
 
 def _repeated(codes: pd.Series, path: Path) -> str | None:
@@ -252,34 +313,103 @@ def _overlaps(oas: gpd.GeoDataFrame, path: Path) -> str | None:
             "boundaries that tile without overlaps (ONS's published OA files do).")
 
 
-def _join_imd(oas: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
-    imd = read_table(path, [C.LSOA, C.IMD_RANK], optional=[C.IMD_DECILE])
-    rank = pd.to_numeric(imd[C.IMD_RANK], errors="coerce")
-    bad = imd.loc[rank.isna() | (rank < 1) | (rank > C.ENGLAND_LSOAS), C.LSOA].tolist()
+#: How the deprivation measures' columns are headed in the published File 7 CSVs (a
+#: regular expression, lower case) and in simpler files (exact, lower case).
+_MEASURE_COLUMNS = {
+    "imd": {"rank": (r"index of multiple deprivation \(imd\) rank", {"imd_rank", "imdrank"}),
+            "decile": (r"index of multiple deprivation \(imd\) decile",
+                       {"imd_decile", "imddecil", "imddecile"})},
+    "idaci": {"rank": (r"income deprivation affecting children index \(idaci\) rank",
+                       {"idaci_rank", "idacirank"}),
+              "decile": (r"income deprivation affecting children index \(idaci\) decile",
+                         {"idaci_decile", "idacidecil", "idacidecile"})},
+}
+
+
+def _find(columns, pattern: str, names: set[str]) -> str | None:
+    for header in columns:
+        text = str(header).strip().lower()
+        if re.match(pattern, text) or text in names:
+            return header
+    return None
+
+
+def _read_deprivation(path: Path, census: int, measure: str) -> tuple[pd.DataFrame, str]:
+    """The deprivation file as published (IoD 2025 / IMD 2019 File 7 headers, or
+    ``LSOA21CD, IMD_rank, IMD_decile``): LSOA, rank, decile and deprivation share of the
+    chosen measure, and the edition's name. Ranks are shares of the edition's LSOAs."""
+    path = Path(path)
+    if not path.is_file():
+        raise SchemaError(f"{path}: file not found; check the --imd path.")
+    try:
+        table = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise SchemaError(f"{path}: the file is empty; export it again with a header row.") \
+            from None
+    lsoa, year = None, None
+    for header in table.columns:
+        match = re.fullmatch(r"lsoa code \((\d{4})\)", str(header).strip().lower())
+        if match:
+            lsoa, year = header, int(match[1])
+            break
+    else:
+        codes = read_code_columns(table.columns)
+        if C.LSOA in codes:
+            lsoa, year = codes[C.LSOA]
+    if lsoa is None:
+        raise SchemaError(
+            f"{path}: no LSOA code column; expected 'LSOA code (2021)' (IoD 2025 File 7 as "
+            f"published) or LSOA21CD / LSOA11CD; found {', '.join(table.columns[:8])}.")
+    if year != census:
+        raise BoundaryError(
+            f"{path} ranks {year} LSOAs ({lsoa}) but the output areas are from the {census} "
+            f"census: use {DEPRIVATION_EDITIONS[census][0]}, which is on {census} LSOAs.")
+    if measure not in _MEASURE_COLUMNS:
+        raise ConfigError(f"deprivation measure {measure!r} is not known; use "
+                          f"{' or '.join(repr(m) for m in _MEASURE_COLUMNS)}.")
+    rank_col = _find(table.columns, *_MEASURE_COLUMNS[measure]["rank"])
+    decile_col = _find(table.columns, *_MEASURE_COLUMNS[measure]["decile"])
+    if rank_col is None:
+        raise SchemaError(
+            f"{path}: no {measure.upper()} rank column; expected e.g. '"
+            f"{MEASURES[measure]} ({measure.upper()}) Rank (where 1 is most deprived)' or "
+            f"{measure.upper()}_rank. IoD File 7 carries IMD and IDACI.")
+    edition, england = DEPRIVATION_EDITIONS[census]
+    rank = pd.to_numeric(table[rank_col].str.replace(",", ""), errors="coerce")
+    bad = table.loc[rank.isna() | (rank < 1) | (rank > england), lsoa].tolist()
     if bad:
         raise SchemaError(
-            f"{path}: IMD_rank must be a whole number from 1 to {C.ENGLAND_LSOAS:,}; "
-            f"it is not for LSOA(s) {', '.join(bad[:3])}."
-        )
-    imd = imd.assign(**{C.IMD_RANK: rank.astype(int)})
-    if C.IMD_DECILE in imd:
-        imd[C.IMD_DECILE] = pd.to_numeric(imd[C.IMD_DECILE], errors="coerce").astype("Int64")
-    else:
-        imd[C.IMD_DECILE] = (np.ceil(imd[C.IMD_RANK] / C.ENGLAND_LSOAS * 10)).astype("Int64")
-    missing = sorted(set(oas[C.LSOA]) - set(imd[C.LSOA]))
+            f"{path}: {rank_col} must be a whole number from 1 to {england:,} ({edition} "
+            f"ranks {england:,} LSOAs); it is not for LSOA(s) {', '.join(bad[:3])}.")
+    out = pd.DataFrame({C.LSOA: table[lsoa].str.strip(),
+                        C.DEPRIVATION_RANK: rank.astype(int).to_numpy()})
+    decile = (pd.to_numeric(table[decile_col], errors="coerce") if decile_col else
+              np.ceil(out[C.DEPRIVATION_RANK] / england * 10))
+    out[C.DEPRIVATION_DECILE] = np.asarray(decile)
+    out[C.DEPRIVATION_DECILE] = out[C.DEPRIVATION_DECILE].astype("Int64")
+    out[C.DEPRIVATION] = deprivation_from_rank(out[C.DEPRIVATION_RANK].to_numpy(), england)
+    return out, edition
+
+
+def _join_deprivation(oas: gpd.GeoDataFrame, deprivation: pd.DataFrame, path: Path
+                      ) -> gpd.GeoDataFrame:
+    missing = sorted(set(oas[C.LSOA]) - set(deprivation[C.LSOA]))
     if missing:
         raise BoundaryError(
-            f"{path}: no IMD row for {len(missing)} LSOA(s) in the lookup, e.g. "
-            f"{', '.join(missing[:3])}; supply IMD for every LSOA or leave --imd out."
+            f"{path}: no deprivation row for {len(missing)} LSOA(s) in the lookup, e.g. "
+            f"{', '.join(missing[:3])}; supply it for every LSOA or leave --imd out."
         )
-    imd[C.DEPRIVATION] = deprivation_from_rank(imd[C.IMD_RANK].to_numpy())
-    keep = [C.LSOA, C.IMD_RANK, C.IMD_DECILE, C.DEPRIVATION]
-    return oas.merge(imd[keep], on=C.LSOA, how="left")
+    return oas.merge(deprivation, on=C.LSOA, how="left")
 
 
-def deprivation_from_rank(rank: np.ndarray) -> np.ndarray:
-    """IMD rank (1 = most deprived of England's LSOAs) as a share in [0, 1], 1 = most deprived."""
-    return 1.0 - (np.asarray(rank, dtype=float) - 1.0) / (C.ENGLAND_LSOAS - 1.0)
+def deprivation_from_rank(rank: np.ndarray, england: int) -> np.ndarray:
+    """A rank (1 = most deprived of England's ``england`` LSOAs) as a share in [0, 1],
+    1 = most deprived.
+
+    >>> deprivation_from_rank([1, 33_755], 33_755).tolist()
+    [1.0, 0.0]
+    """
+    return 1.0 - (np.asarray(rank, dtype=float) - 1.0) / (england - 1.0)
 
 
 def dissolve_areas(oas: gpd.GeoDataFrame, level: str) -> gpd.GeoDataFrame:

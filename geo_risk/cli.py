@@ -96,11 +96,14 @@ ScenarioName = Annotated[str, typer.Option(
 Periods = Annotated[int | None, typer.Option("--periods", min=2,
                                       help="Quarterly refreshes from 2014Q1.")]
 OAFile = Annotated[Path | None, typer.Option(
-    "--boundaries", help="OA polygons (any GDAL format, any CRS) with an OA11CD column.")]
+    "--boundaries", help="OA polygons (any GDAL format, any CRS) with an OA21CD or OA11CD "
+                         "column (and LSOA21CD for a lookup by LSOA).")]
 LookupFile = Annotated[Path | None, typer.Option(
-    "--lookup", help="CSV: OA11CD, LSOA11CD, WD13CD, WD13NM (LSOA11NM, LAD11CD optional).")]
+    "--lookup", help="Ward lookup CSV with ONS names of any vintage, by OA (OA21CD, LSOA21CD, "
+                     "WD25CD, WD25NM, LAD25CD...) or by LSOA (LSOA21CD, WD25CD, WD25NM...).")]
 IMDFile = Annotated[Path | None, typer.Option(
-    "--imd", help="CSV of IMD 2019 by LSOA (LSOA11CD, IMD_rank): drives deprivation.")]
+    "--imd", help="Deprivation by LSOA: IoD 2025 (or IMD 2019) File 7 CSV as published, or "
+                  "LSOA21CD, IMD_rank. Drives deprivation.")]
 
 
 @app.command()

@@ -1,31 +1,29 @@
 """Column names shared by every stage, in one place.
 
-Area codes are ONS GSS codes under the names of the vintage in use: 2011 output areas
-and LSOAs, 2013 electoral wards (the vintage of the Basildon reference data and of the
-embedded synthetic town). A run uses one vintage throughout.
+Area columns have vintage-free names inside geo-risk; what a run publishes names them as
+the ONS does for the vintage it was given (``oa11cd``, ``wd25nm``: see
+:mod:`geo_risk.geography`). A run uses one vintage throughout.
 """
 
 from __future__ import annotations
 
-OA = "oa11cd"
-LSOA = "lsoa11cd"
-LSOA_NAME = "lsoa11nm"
-WARD = "wd13cd"
-WARD_NAME = "wd13nm"
-LAD = "lad11cd"
-LAD_NAME = "lad11nm"
+OA = "oa_code"
+LSOA = "lsoa_code"
+LSOA_NAME = "lsoa_name"
+WARD = "ward_code"
+WARD_NAME = "ward_name"
+LAD = "lad_code"
+LAD_NAME = "lad_name"
 
 #: Area columns in nesting order, as they appear in the lookup table.
 LOOKUP_COLUMNS = [OA, LSOA, LSOA_NAME, WARD, WARD_NAME, LAD, LAD_NAME]
 
-#: Index of Multiple Deprivation rank of the area's LSOA (1 = most deprived in England).
-IMD_RANK = "imd_rank"
-IMD_DECILE = "imd_decile"
+#: Rank of the area's LSOA on the run's deprivation measure (1 = most deprived in
+#: England) and its decile (1 = most deprived tenth).
+DEPRIVATION_RANK = "deprivation_rank"
+DEPRIVATION_DECILE = "deprivation_decile"
 #: Deprivation as a share in [0, 1]: 1 = most deprived LSOA in England, 0 = least.
 DEPRIVATION = "deprivation"
-
-#: Number of LSOAs in England in the 2011 geography (the denominator of IMD ranks).
-ENGLAND_LSOAS = 32_844
 
 #: British National Grid, for every distance and area.
 BNG = "EPSG:27700"

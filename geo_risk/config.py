@@ -30,7 +30,7 @@ EXAMPLE = Path(__file__).with_name("example_run.toml")
 _TOP = {"area_name", "reference_date", "refreshes", "key_file", "extracts", "marking",
         "attribution", "random_state", "background_tiles", "boundaries", "capacity", "disclosure",
         "linkage", "siting"}
-_TABLES = {"boundaries": {"oa", "lookup", "imd"},
+_TABLES = {"boundaries": {"oa", "lookup", "imd", "measure"},
            "capacity": {"share", "number", "min_score", "known_within_months"},
            "disclosure": {"withhold_up_to", "rounding", "reason"}, "linkage": {"min_match_rate"},
            "siting": {"candidates", "existing", "distance", "matrix", "p", "coverage",
@@ -88,6 +88,14 @@ def _file(path: Path, config_dir: Path, value, key: str, *, folder: bool = False
         raise ConfigError(f"{path}: {key} = {value!r}: {kind} not found at {resolved}; paths "
                           "are relative to the configuration file.")
     return resolved
+
+
+def _choice(path: Path, table: dict, key: str, allowed: list[str], default: str) -> str:
+    value = table.get(key, default)
+    if value not in allowed:
+        raise ConfigError(f"{path}: [boundaries] {key} = {value!r} is not one of "
+                          f"{', '.join(repr(a) for a in allowed)}.")
+    return value
 
 
 def _number(path: Path, table: dict, key: str, kind: type, default, *, low=None, high=None):
@@ -153,7 +161,8 @@ def load_config(path: Path) -> RunConfig:
     files = BoundaryFiles(
         oa=_file(path, config_dir, bounds["oa"], "[boundaries] oa"),
         lookup=_file(path, config_dir, bounds["lookup"], "[boundaries] lookup"),
-        imd=_file(path, config_dir, bounds["imd"], "[boundaries] imd") if "imd" in bounds else None)
+        imd=_file(path, config_dir, bounds["imd"], "[boundaries] imd") if "imd" in bounds else None,
+        measure=_choice(path, bounds, "measure", ["imd", "idaci"], "imd"))
 
     reference = raw["reference_date"]
     if isinstance(reference, str):

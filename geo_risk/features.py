@@ -37,7 +37,8 @@ default 12, 24):
   (what the area's own outcomes say that the household records do not);
 - ``male``, ``months_young`` (September-born 0 ... August-born 11), ``eal``,
   ``age_months``: the child;
-- ``deprivation``, ``imd_decile``: the output area's LSOA, when IMD was supplied.
+- ``deprivation``, ``deprivation_decile``: the output area's LSOA, when deprivation was
+  supplied.
 """
 
 from __future__ import annotations
@@ -353,7 +354,8 @@ def build_feature_tables(
     feats = household_features(linked, pairs, windows=windows)
     pair_feats = pd.concat([pairs, feats], axis=1)
     area = linked.households.set_index(HOUSEHOLD)
-    area_cols = [c for c in [C.OA, C.LSOA, C.WARD, C.DEPRIVATION, C.IMD_DECILE] if c in area]
+    area_cols = [c for c in [C.OA, C.LSOA, C.WARD, C.DEPRIVATION, C.DEPRIVATION_DECILE]
+                 if c in area]
     keep = ["child_key", HOUSEHOLD, "role", "as_of", "academic_year", LABEL, "male",
             "months_young", "eal", "age_months"]
     children = (children[keep].merge(pair_feats, on=[HOUSEHOLD, "as_of"], how="left")

@@ -25,6 +25,7 @@ import pyogrio
 
 from geo_risk import columns as C
 from geo_risk.aggregate import COUNT_COLUMNS
+from geo_risk.geography import VINTAGE_2011, Vintage
 from geo_risk.hotspots import concern_outlines
 from geo_risk.symbology import (
     CONCERN_STYLES,
@@ -147,14 +148,14 @@ def _area_layer(shapes: gpd.GeoDataFrame, table: pd.DataFrame, classes: Classes
 
 def write_geopackage(path: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame],
                      hotspots: pd.DataFrame, run_info: dict[str, str], *,
-                     extra_layers: dict[str, tuple[gpd.GeoDataFrame, str]] | None = None
-                     ) -> Path:
+                     extra_layers: dict[str, tuple[gpd.GeoDataFrame, str]] | None = None,
+                     vintage: Vintage = VINTAGE_2011) -> Path:
     """Write the published layers, their QGIS styles and ``run_info`` to ``path``.
 
     Parameters
     ----------
     oas
-        Output areas (EPSG:27700) indexed by ``oa11cd`` with the lookup columns.
+        Output areas (EPSG:27700) indexed by OA code with the lookup columns.
     tables
         Published (disclosure-controlled) tables by level: ``oa``, ``lsoa``, ``ward``.
     hotspots
@@ -164,6 +165,8 @@ def write_geopackage(path: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.Dat
         Key -> value rows of the ``run_info`` table.
     extra_layers
         More layers (e.g. service sites) as name -> (frame in EPSG:27700, QML style).
+    vintage
+        The run's geography: area fields are named as it publishes them (``oa21cd``, ...).
     """
     path = Path(path)
     path.unlink(missing_ok=True)
@@ -200,7 +203,7 @@ def write_geopackage(path: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.Dat
 
     first = True
     for name, (frame, _) in layers.items():
-        frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=oas.crs)
+        frame = gpd.GeoDataFrame(vintage.publish(frame), geometry="geometry", crs=oas.crs)
         pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG",
                                 layer_options=_LAYER_OPTIONS,
                                 dataset_options={"VERSION": "1.2"} if first else None)

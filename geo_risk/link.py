@@ -105,7 +105,7 @@ def link_sources(
     keep = ~outside & ~duplicate
     households = addresses.loc[keep, [HOUSEHOLD, "easting", "northing"]].copy()
     households[C.OA] = oa[keep]
-    area_cols = [c for c in [C.LSOA, C.WARD, C.DEPRIVATION, C.IMD_DECILE] if c in oas]
+    area_cols = [c for c in [C.LSOA, C.WARD, C.DEPRIVATION, C.DEPRIVATION_DECILE] if c in oas]
     households = households.join(oas[area_cols], on=C.OA).reset_index(drop=True)
     outside_keys = set(addresses.loc[outside, HOUSEHOLD])
     known = set(households[HOUSEHOLD])

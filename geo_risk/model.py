@@ -74,7 +74,7 @@ log = logging.getLogger(__name__)
 
 #: Columns of the child table that are identifiers, bookkeeping or the label, never features.
 _NOT_FEATURES = {"child_key", HOUSEHOLD, "role", "as_of", "academic_year", LABEL, C.OA, C.LSOA,
-                 C.WARD, C.IMD_DECILE, "sc_months_since_end"}
+                 C.WARD, C.DEPRIVATION_DECILE, "sc_months_since_end"}
 AREA_FEATURES = [C.DEPRIVATION]
 
 

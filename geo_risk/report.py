@@ -232,7 +232,7 @@ def _siting(siting: SitingOutputs) -> str:
         "newly_covered": "Expected children not school ready newly within reach",
         "cumulative_coverage": "Share of all within reach"})
     wards = siting.by_ward.reset_index().rename(columns={
-        "wd13nm": "Ward", "expected_not_ready": "Expected not school ready",
+        C.WARD_NAME: "Ward", "expected_not_ready": "Expected not school ready",
         "within_reach": "Within reach", "share_within_reach": "Share within reach"}).head(8)
     notes = "".join(f"<p>Note: {_e(n)}.</p>" for n in s["notes"])
     return text + notes + _table(sites) + "<p>Coverage in the wards with most demand:</p>" \

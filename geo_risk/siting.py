@@ -37,6 +37,7 @@ from geo_risk import columns as C
 from geo_risk._errors import GeoRiskError, SchemaError
 from geo_risk.aggregate import SAFE, Disclosure
 from geo_risk.escape import write_csv
+from geo_risk.geography import VINTAGE_2011, Vintage, read_code_columns
 
 __all__ = ["Demand", "SitingOutputs", "SitingResult", "SitingSettings", "baselines",
            "demand_points", "distance_matrix", "plan_sites", "read_sites", "site_services",
@@ -114,17 +115,21 @@ def read_sites(path: Path, *, crs: str = "EPSG:27700") -> gpd.GeoDataFrame:
 def distance_matrix(demand: Demand, sites: gpd.GeoDataFrame, *,
                     matrix: Path | None = None) -> np.ndarray:
     """Demand (rows, OA order) by sites (columns): straight-line metres, or from a CSV
-    with ``oa11cd``, ``site`` (name) and ``distance`` (any unit matching the radius)."""
+    with the OA code (``OA11CD`` or ``OA21CD``, as the boundaries), ``site`` (name) and
+    ``distance`` (any unit matching the radius)."""
     if matrix is None:
         a = np.column_stack([demand.points.geometry.x, demand.points.geometry.y])
         b = np.column_stack([sites.geometry.x, sites.geometry.y])
         return np.sqrt(((a[:, None, :] - b[None, :, :]) ** 2).sum(axis=2))
-    table = pd.read_csv(matrix, dtype={"oa11cd": str, "site": str})
-    missing = {"oa11cd", "site", "distance"} - set(table.columns)
+    table = pd.read_csv(matrix, dtype=str, encoding="utf-8-sig")
+    oa = read_code_columns(table.columns).get(C.OA, (None,))[0]
+    missing = [c for c, found in [("OA21CD (or OA11CD)", oa), ("site", "site" in table),
+                                  ("distance", "distance" in table)] if not found]
     if missing:
-        raise SchemaError(f"{matrix}: needs columns oa11cd, site, distance (missing "
-                          f"{', '.join(sorted(missing))}).")
-    wide = table.pivot_table(index="oa11cd", columns="site", values="distance", aggfunc="min")
+        raise SchemaError(f"{matrix}: needs columns OA21CD (or OA11CD), site, distance "
+                          f"(missing {', '.join(missing)}).")
+    table["distance"] = pd.to_numeric(table["distance"], errors="coerce")
+    wide = table.pivot_table(index=oa, columns="site", values="distance", aggfunc="min")
     wide = wide.reindex(index=demand.points.index, columns=sites["name"].astype(str))
     return wide.fillna(np.inf).to_numpy(float)
 
@@ -408,11 +413,12 @@ def plan_sites(demand: Demand, settings: SitingSettings, oas: gpd.GeoDataFrame,
     return SitingOutputs(result, sites, catchments, published, summary)
 
 
-def write_siting_tables(folder: Path, outputs: SitingOutputs) -> None:
+def write_siting_tables(folder: Path, outputs: SitingOutputs, vintage: Vintage = VINTAGE_2011
+                        ) -> None:
     """``sites.csv`` (chosen and existing, ranked) and ``coverage_by_ward.csv``."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     sites = outputs.sites.drop(columns="geometry").assign(
         easting=outputs.sites.geometry.x.round(1), northing=outputs.sites.geometry.y.round(1))
     write_csv(sites, folder / "sites.csv", index=False)
-    write_csv(outputs.by_ward, folder / "coverage_by_ward.csv")
+    write_csv(vintage.publish(outputs.by_ward), folder / "coverage_by_ward.csv")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from geo_risk import columns as C
 from geo_risk.boundaries import DEFAULT_BOUNDARIES
+from geo_risk.geography import Vintage
 from geo_risk.synth.town import make_town
 
 
@@ -24,12 +25,13 @@ def main() -> None:
     target = DEFAULT_BOUNDARIES
     Path(target.oa).parent.mkdir(exist_ok=True)
     target.oa.unlink(missing_ok=True)
-    oas[[C.OA, "geometry"]].rename(columns={C.OA: "OA11CD"}).to_file(
+    names = {k: v.upper() for k, v in Vintage().fields.items()}
+    oas[[C.OA, "geometry"]].rename(columns=names).to_file(
         target.oa, driver="GeoJSON", engine="pyogrio", layer_options={"COORDINATE_PRECISION": 2})
-    lookup = oas.drop(columns="geometry").rename(columns=str.upper)
+    lookup = oas.drop(columns="geometry").rename(columns=names)
     lookup.to_csv(target.lookup, index=False)
-    imd.rename(columns={C.LSOA: "LSOA11CD", C.IMD_RANK: "IMD_rank",
-                        C.IMD_DECILE: "IMD_decile"}).to_csv(target.imd, index=False)
+    imd.rename(columns={C.LSOA: names[C.LSOA], C.DEPRIVATION_RANK: "IMD_rank",
+                        C.DEPRIVATION_DECILE: "IMD_decile"}).to_csv(target.imd, index=False)
     print(f"wrote {len(oas)} OAs, {imd.shape[0]} LSOAs to {target.oa.parent}")
 
 

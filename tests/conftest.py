@@ -112,6 +112,15 @@ def demo(tmp_path_factory):
     return out, record
 
 
+@pytest.fixture(scope="session")
+def town_run(demo, tmp_path_factory) -> Path:
+    """``geo-risk run`` on the demo's extracts with the embedded town's geography (2011
+    census) and three refreshes: the baseline other runs are compared with."""
+    out, _ = demo
+    tmp = tmp_path_factory.mktemp("town_run")
+    return run_config(write_config(tmp, out / "synth/extracts", name="all"), tmp / "all")
+
+
 # --- the browser: Playwright driving Debian's Chromium, offline ---
 
 CHROMIUM = Path(shutil.which("chromium") or "/usr/bin/chromium")
@@ -164,14 +173,18 @@ def open_page(browser, path: Path):
 
 
 def write_config(folder: Path, extracts: Path, *, settings: str = "", tables: str = "",
-                 name: str = "run", lookup: Path | None = None) -> Path:
+                 name: str = "run", lookup: Path | None = None,
+                 boundaries: BoundaryFiles | None = None) -> Path:
     """A key (made once per folder) and ``folder/<name>.toml`` on the embedded town's
-    geography with three refreshes; ``settings`` adds top-level lines (``area_name``
-    defaults to Synthtown), ``tables`` adds tables. Returns the configuration's path."""
+    geography (or ``boundaries``) with three refreshes; ``settings`` adds top-level lines
+    (``area_name`` defaults to Synthtown), ``tables`` adds tables. Returns the
+    configuration's path."""
     from typer.testing import CliRunner
 
-    from geo_risk.boundaries import DEFAULT_BOUNDARIES as town
+    from geo_risk.boundaries import DEFAULT_BOUNDARIES
     from geo_risk.cli import app
+
+    town = boundaries or DEFAULT_BOUNDARIES
 
     key = folder / "project.key"
     if not key.exists():
@@ -182,7 +195,7 @@ def write_config(folder: Path, extracts: Path, *, settings: str = "", tables: st
         + f"{settings}\nreference_date = 2017-12-31\nrefreshes = 3\n"
         f'key_file = "project.key"\nextracts = "{extracts}"\n'
         f'[boundaries]\noa = "{town.oa}"\nlookup = "{lookup or town.lookup}"\n'
-        f'imd = "{town.imd}"\n{tables}')
+        f'imd = "{town.imd}"\nmeasure = "{town.measure}"\n{tables}')
     return config
 
 

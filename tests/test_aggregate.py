@@ -115,7 +115,7 @@ def test_demo_hotspots(demo):
     assert h["isolates"] == 0 and h["components"] == 1
     table = pd.read_csv(out / "publish/areas/oa_hotspots.csv", index_col=0)
     planted = pd.read_csv(out / "synth/truth/planted_hotspots.csv")
-    vange = planted.loc[planted["hotspot"] == "emerging", "oa11cd"]
+    vange = planted.loc[planted["hotspot"] == "emerging", C.OA]
     assert h["emerging_measure"] == EHSA_BEYOND
     recovery = hotspot_recovery(planted, table["ehsa_category"], build_weights(load_boundaries()))
     assert recovery == summary["evaluation"]["planted_recovery"]

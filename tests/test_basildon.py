@@ -37,7 +37,7 @@ def test_world_on_real_boundaries(basildon_world):
 def test_deprivation_drives_risk(basildon_world):
     """With IMD given, the most deprived decile carries more true risk than the least."""
     risk = basildon_world.child_risk
-    decile = basildon_world.oas[C.IMD_DECILE].reindex(risk[C.OA]).to_numpy()
+    decile = basildon_world.oas[C.DEPRIVATION_DECILE].reindex(risk[C.OA]).to_numpy()
     by_decile = risk.groupby(decile)["p_not_gld"].mean()
     assert by_decile.iloc[0] > by_decile.iloc[-1] + 0.15
 

@@ -18,6 +18,9 @@ from geo_risk.boundaries import (
     dissolve_areas,
     load_boundaries,
 )
+from geo_risk.geography import VINTAGE_2011
+
+ONS_NAMES = {k: v.upper() for k, v in VINTAGE_2011.fields.items()}
 
 
 def _write(lattice: gpd.GeoDataFrame, tmp_path, *, crs=True, imd_rows=None):
@@ -29,7 +32,7 @@ def _write(lattice: gpd.GeoDataFrame, tmp_path, *, crs=True, imd_rows=None):
         warnings.filterwarnings("ignore", "'crs' was not provided", UserWarning)
         layer.to_file(oa_file, engine="pyogrio")
     lookup = tmp_path / "lookup.csv"
-    lattice.drop(columns="geometry").reset_index().rename(columns=str.upper).to_csv(
+    lattice.drop(columns="geometry").reset_index().rename(columns=ONS_NAMES).to_csv(
         lookup, index=False)
     imd = None
     if imd_rows is not None:
@@ -46,13 +49,13 @@ def test_load_projects_and_joins(lattice, tmp_path):
     assert oas.area.round().eq(10_000).all()
     assert oas.loc["E00900001", C.DEPRIVATION] == 1.0
     assert oas.loc["E00900009", C.DEPRIVATION] == 0.0
-    assert oas.loc["E00900001", C.IMD_DECILE] == 1
+    assert oas.loc["E00900001", C.DEPRIVATION_DECILE] == 1
 
 
 def test_missing_lookup_column_names_it(lattice, tmp_path):
     files = _write(lattice, tmp_path)
     pd.read_csv(files.lookup).drop(columns="WD13NM").to_csv(files.lookup, index=False)
-    with pytest.raises(SchemaError, match=r"lookup.csv: missing column\(s\) WD13NM.*Rename"):
+    with pytest.raises(SchemaError, match=r"lookup.csv: missing column\(s\) WDyyNM.*ONS column"):
         load_boundaries(files)
 
 
@@ -71,7 +74,7 @@ def test_layer_without_crs(lattice, tmp_path):
 
 def test_imd_must_cover_every_lsoa(lattice, tmp_path):
     files = _write(lattice, tmp_path, imd_rows=[("E01900001", 5)])
-    with pytest.raises(BoundaryError, match=r"no IMD row for 2 LSOA\(s\)"):
+    with pytest.raises(BoundaryError, match=r"no deprivation row for 2 LSOA\(s\)"):
         load_boundaries(files)
 
 

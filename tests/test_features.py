@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
+from geo_risk import columns as C
 from geo_risk.features import build_feature_tables, household_features
 from geo_risk.link import Linked
 
@@ -17,7 +18,7 @@ END_DATE = {"social_care": "end_date", "benefits": "claim_end", "drugs_alcohol":
 
 
 def _linked(events: dict[str, pd.DataFrame]) -> Linked:
-    households = pd.DataFrame({"household_key": ["h1", "h2"], "oa11cd": ["E00900001"] * 2})
+    households = pd.DataFrame({"household_key": ["h1", "h2"], C.OA: ["E00900001"] * 2})
     return Linked(households, events, {}, pd.DataFrame(), pd.DataFrame())
 
 
@@ -118,7 +119,7 @@ def test_area_results_use_only_published_years_shrunk_to_the_district():
     from geo_risk.features import _area_results
 
     households = pd.DataFrame({"household_key": ["a1", "a2", "b1"],
-                               "oa11cd": ["E1", "E1", "E2"]})
+                               C.OA: ["E1", "E1", "E2"]})
     rows = [("a1", "2012/13", False)] * 4 + [("a2", "2013/14", True)] * 6 \
         + [("b1", "2013/14", False)] * 10 + [("a1", "2016/17", False)] * 30
     results = pd.DataFrame(rows, columns=["household_key", "academic_year", "gld"])
@@ -147,7 +148,7 @@ def test_risk_by_refresh_scores_every_refresh_with_one_model(messy_linked):
     refreshes = risk_by_refresh(messy_linked, ["2014-06-30", "2014-12-31"], model)
     risk = refreshes.mean
     current = tables.children[tables.children["role"] == "current"]
-    own = pd.Series(model.predict_proba(current)[:, 1]).groupby(current["oa11cd"].to_numpy())
+    own = pd.Series(model.predict_proba(current)[:, 1]).groupby(current[C.OA].to_numpy())
     pd.testing.assert_series_equal(risk["2014-12-31"].dropna(), own.mean(),
                                    check_names=False)
     assert (refreshes.children.sum() > 10_000).all()

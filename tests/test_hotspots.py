@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import shapely
 
+from geo_risk import columns as C
 from geo_risk.hotspots import (
     EHSA_BEYOND,
     EHSA_CATEGORIES,
@@ -220,8 +221,8 @@ def test_a_constant_hot_block_is_persistent_not_intensifying():
 def test_concern_outlines_dissolve_adjacent_areas_only():
     from geo_risk.hotspots import concern_outlines
 
-    areas = _grid(6).assign(wd13nm=lambda g: np.where(
-        g.geometry.centroid.x < 300, "West", "East"))
+    areas = _grid(6).assign(**{C.WARD_NAME: lambda g: np.where(
+        g.geometry.centroid.x < 300, "West", "East")})
     concern = pd.Series("", index=areas.index)
     concern[["A000", "A001", "A006"]] = "known"  # one L-shaped block of three
     concern[["A035"]] = "known"  # a separate corner
@@ -240,7 +241,8 @@ def test_a_run_measures_emerging_hot_spots_beyond_deprivation_when_it_has_imd(tm
     from geo_risk.hotspots import EHSA_RISK
     from geo_risk.run.pipeline import find_hotspots
 
-    areas = _grid(12).assign(wd13nm=lambda g: np.where(g.geometry.centroid.x < 600, "W", "E"))
+    areas = _grid(12).assign(**{C.WARD_NAME: lambda g: np.where(g.geometry.centroid.x < 600,
+                                                                 "W", "E")})
     rng = np.random.default_rng(4)
     deprived = [f"A{j * 12 + i:03d}" for j in range(3) for i in range(3)]
     rising = [f"A{j * 12 + i:03d}" for j in range(8, 11) for i in range(8, 11)]

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from geo_risk import columns as C
 from geo_risk._errors import ModelError
 from geo_risk.aggregate import SAFE
 from geo_risk.fairness import audit
@@ -83,7 +84,7 @@ def test_household_score_flags_and_known():
     children = pd.DataFrame({
         "child_key": ["a", "b", "c", "d"], "household_key": ["h1", "h1", "h2", "h3"],
         "role": "current", "hs_12m": [1.0, 0.0, 0.0, 2.0], "bn_lone_parent": [0, 0, 1, 1],
-        "oa11cd": "E00900001"})
+        C.OA: "E00900001"})
     p, households = score_households(_Fixed(), children)
     assert p.round(6).tolist() == [0.3, 0.1, 0.4, 0.8]
     scores = households.set_index("household_key")["score"]
@@ -166,7 +167,7 @@ def test_restricted_list_and_model_card(demo):
     scores = pd.read_parquet(out / "restricted/household_scores.parquet")  # every household
     assert len(scores) == summary["model"]["households_scored"]
     assert scores["flagged"].sum() == len(flagged) and scores["rank"].is_monotonic_increasing
-    assert scores["score"].is_monotonic_decreasing and scores["oa11cd"].notna().all()
+    assert scores["score"].is_monotonic_decreasing and scores[C.OA].notna().all()
     assert (scores.loc[scores["flagged"], "household_key"] == flagged["household_key"]).all()
     card = (out / "publish/model/model_card.md").read_text()
     auc = f"{summary['model']['holdout_auc']:.3f}"

@@ -13,6 +13,7 @@ import pyogrio
 import pytest
 from typer.testing import CliRunner
 
+from geo_risk import columns as C
 from geo_risk._errors import SchemaError
 from geo_risk.cli import app
 from geo_risk.siting import Demand, baselines, read_sites, site_services
@@ -154,7 +155,7 @@ def test_demand_sits_at_the_population_weighted_centre():
                                ["POLYGON((0 0,100 0,100 100,0 100,0 0))",
                                 "POLYGON((100 0,200 0,200 100,100 100,100 0))"]), crs=27700)
     households = pd.DataFrame({"household_key": ["a", "b", "c"], "easting": [10.0, 90.0, 150],
-                               "northing": [50.0, 50.0, 50.0], "oa11cd": ["O1", "O1", "O2"]})
+                               "northing": [50.0, 50.0, 50.0], C.OA: ["O1", "O1", "O2"]})
     children = pd.DataFrame({"household_key": ["a", "b", "b", "b"], "p": [0.5, 0.1, 0.2, 0.3]})
     demand = demand_points(households, children, oas)
     assert demand.points.index.tolist() == ["O1"]  # O2 has no under-fives: no demand point

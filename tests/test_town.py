@@ -68,13 +68,13 @@ def test_committed_boundaries_match_the_generator(town):
     fresh = gpd.GeoSeries(oas.geometry.to_numpy(), crs=C.BNG)
     assert shapely.equals_exact(loaded.geometry.to_numpy(), fresh.to_numpy(), tolerance=0.011).all()
     assert (loaded[C.WARD_NAME].to_numpy() == oas[C.WARD_NAME].to_numpy()).all()
-    by_lsoa = loaded.groupby(C.LSOA)[C.IMD_RANK].first()
-    assert (by_lsoa.reindex(imd[C.LSOA]).to_numpy() == imd[C.IMD_RANK].to_numpy()).all()
+    by_lsoa = loaded.groupby(C.LSOA)[C.DEPRIVATION_RANK].first()
+    assert (by_lsoa.reindex(imd[C.LSOA]).to_numpy() == imd[C.DEPRIVATION_RANK].to_numpy()).all()
 
 
 def test_deprivation_follows_basildon_order(town):
     oas, imd = town
-    rank = oas.merge(imd, on=C.LSOA).groupby(C.WARD_NAME)[C.IMD_RANK].mean()
+    rank = oas.merge(imd, on=C.LSOA).groupby(C.WARD_NAME)[C.DEPRIVATION_RANK].mean()
     assert rank.idxmin() == "Vange"
     assert set(rank.nlargest(3).index) <= {"Billericay West", "Billericay East", "Burstead",
                                            "Wickford Park"}

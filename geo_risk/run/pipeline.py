@@ -25,10 +25,11 @@ from geo_risk import __version__
 from geo_risk import columns as C
 from geo_risk._errors import GeoRiskError, ModelError
 from geo_risk.aggregate import SAFE, Disclosure, aggregate_areas, disclose
-from geo_risk.boundaries import BoundaryFiles, load_boundaries
+from geo_risk.boundaries import BoundaryFiles, load_boundaries, load_geography
 from geo_risk.escape import write_csv
 from geo_risk.fairness import audit
 from geo_risk.features import LABEL, FeatureTables, build_feature_tables
+from geo_risk.geography import MEASURES, VINTAGE_2011, Vintage
 from geo_risk.gpkg import site_layers, write_geopackage
 from geo_risk.hotspots import (
     EHSA_BEYOND,
@@ -312,6 +313,7 @@ def run_areas(
     refresh_dates: list[str],
     disclosure: Disclosure = SAFE,
     random_state: int = 0,
+    vintage: Vintage = VINTAGE_2011,
 ) -> AreaResults:
     """Aggregate to areas under disclosure control and find hotspots; write
     ``folder.areas`` (published) and the unpublished tables in ``folder.work``.
@@ -331,7 +333,7 @@ def run_areas(
     tables = aggregate_areas(model_run.children, model_run.households, oas)
     safe, release = disclose(tables, oas, disclosure)
     for level, table in safe.items():
-        write_csv(table, folder.areas / f"{level}.csv")
+        write_csv(vintage.publish(table), folder.areas / f"{level}.csv")
     write_csv(release, folder.areas / "release_log.csv", index=False)
 
     refreshes = risk_by_refresh(linked, refresh_dates, model_run.model)
@@ -345,15 +347,15 @@ def run_areas(
     refreshes.children.to_parquet(folder.children_by_refresh)
     current.to_parquet(folder.current_risk)
     hotspots, summary = find_hotspots(folder.areas, oas, current, refreshes.mean,
-                                      random_state=random_state)
+                                      random_state=random_state, vintage=vintage)
     summary["withheld_cells"] = len(release)
     return AreaResults(safe, release, hotspots, refreshes, summary)
 
 
 def find_hotspots(folder: Path, oas, current: pd.DataFrame, by_refresh: pd.DataFrame, *,
                   time_lag: int = 1, alpha: float = 0.05, min_trend: float = 1.96,
-                  permutations: int = 9999, random_state: int = 0
-                  ) -> tuple[pd.DataFrame, dict]:
+                  permutations: int = 9999, random_state: int = 0,
+                  vintage: Vintage = VINTAGE_2011) -> tuple[pd.DataFrame, dict]:
     """Moran's I, LISA, Gi*, emerging hot spots and areas of concern; write
     ``oa_hotspots.csv`` and ``ward_concern.csv`` into ``folder``.
 
@@ -383,12 +385,12 @@ def find_hotspots(folder: Path, oas, current: pd.DataFrame, by_refresh: pd.DataF
     hotspots = lisa[["lisa_quadrant", "p_sim"]].assign(
         gi_z=gi_z, gi_significant=gi_sig, ehsa_category=ehsa["ehsa_category"],
         trend_tau=ehsa["trend_tau"], trend_p=ehsa["trend_p"],
-        trend_change=ehsa["trend_change"], concern=concern["concern"])
-    write_csv(hotspots.round(4), Path(folder) / "oa_hotspots.csv")
+        trend_change=ehsa["trend_change"], concern=concern["concern"]).rename_axis(C.OA)
+    write_csv(vintage.publish(hotspots.round(4)), Path(folder) / "oa_hotspots.csv")
     ward_of = oas[C.WARD_NAME].reindex(concern.index)
     by_ward = pd.crosstab(ward_of, concern["concern"]).reindex(
         columns=["known", "newly identified"], fill_value=0)
-    write_csv(by_ward, Path(folder) / "ward_concern.csv")
+    write_csv(vintage.publish(by_ward), Path(folder) / "ward_concern.csv")
     counts = ehsa["ehsa_category"].value_counts()
     summary = {
         **{k: round(v, 6) for k, v in moran.items()},
@@ -426,7 +428,7 @@ def read_feature_tables(folder: Path) -> FeatureTables:
 def run_publish(folder: RunFolder, oas, area_results: AreaResults, summary: dict, *,
                 ctx: MapContext, linkage_report: pd.DataFrame, run_info: dict,
                 synthetic: bool, disclosure: Disclosure = SAFE,
-                siting: SitingOutputs | None = None) -> dict:
+                vintage: Vintage = VINTAGE_2011, siting: SitingOutputs | None = None) -> dict:
     """Write what people use into ``folder.publish``: ``maps/*.html``, ``geo_risk.gpkg``
     and ``index.html``.
 
@@ -439,7 +441,8 @@ def run_publish(folder: RunFolder, oas, area_results: AreaResults, summary: dict
     maps = write_maps(folder.maps, oas, tables, hotspots, ctx, sites=sites,
                       ehsa_measure=summary["hotspots"].get("emerging_measure", ""))
     gpkg = write_geopackage(folder.geopackage, oas, tables, hotspots, run_info,
-                            extra_layers=site_layers(*sites) if sites else None)
+                            extra_layers=site_layers(*sites) if sites else None,
+                            vintage=vintage)
     by_ward = area_results.refreshes.by(oas[C.WARD_NAME])
     previous, latest = by_ward.columns[-2:] if by_ward.shape[1] > 1 else by_ward.columns[[0, 0]]
     titles = {"oa_risk": "Risk by output area", "ward_risk": "Risk by ward",
@@ -551,7 +554,7 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
     started = time.perf_counter()
     s = settings
     s.disclosure.check("the run settings")
-    oas = load_boundaries(s.files)
+    oas, vintage = load_geography(s.files)
     recon = pseudonymise_folder(extracts, key, folder.pseudonymised)
     if recon.empty:
         raise GeoRiskError(f"{extracts}: no partner extract found; expected files named "
@@ -564,7 +567,8 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
                           known_within_months=s.known_within_months,
                           disclosure=s.disclosure, random_state=s.random_state)
     area_results = run_areas(model_run, linked, oas, folder, refresh_dates=s.refresh_dates,
-                      disclosure=s.disclosure, random_state=s.random_state)
+                             disclosure=s.disclosure, random_state=s.random_state,
+                             vintage=vintage)
     m = model_run.summary
     record = {
         "geo_risk": __version__,
@@ -589,15 +593,21 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
     siting = None
     if s.siting is not None:
         siting = plan_sites(demand, s.siting, oas, area_results.hotspots, s.disclosure)
-        write_siting_tables(folder.siting, siting)
+        write_siting_tables(folder.siting, siting, vintage)
         record["siting"] = siting.summary
     ctx = MapContext(area_name=s.area_name, reference_date=_long_date(s.reference_date),
-                     attribution=s.attribution, marking=s.marking, tiles=s.background_tiles)
+                     attribution=s.attribution, marking=s.marking, tiles=s.background_tiles,
+                     vintage=vintage.describe())
     run_info = {
         "run_date": str(pd.Timestamp.now().date()), "geo_risk_version": __version__,
         "reference_date": s.reference_date, "refreshes": ", ".join(s.refresh_dates),
         "boundaries": f"{s.files.oa.name}; lookup {s.files.lookup.name}"
-                      + (f"; IMD {s.files.imd.name}" if s.files.imd else ""),
+                      + (f"; deprivation {s.files.imd.name}" if s.files.imd else ""),
+        "geography": vintage.describe(),
+        "ward_lookup": "by LSOA (ONS best fit)" if vintage.ward_level == "lsoa" else
+                       "by output area",
+        "deprivation_measure": (f"{MEASURES[vintage.measure]} ({vintage.deprivation})"
+                                if vintage.deprivation else "none given"),
         "extracts": ", ".join(
             f"{r.source}: {s.disclosure.count(r.read)} rows"
             for r in recon.itertuples()),
@@ -613,13 +623,13 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
     }
     state = {"files": {k: str(v) if v else None for k, v in vars(s.files).items()},
              "ctx": vars(ctx), "run_info": run_info, "synthetic": s.synthetic,
-             "disclosure": vars(s.disclosure),
+             "disclosure": vars(s.disclosure), "vintage": vars(vintage),
              "random_state": s.random_state, "siting": siting_state(s.siting, folder)}
     folder.state.write_text(json.dumps(state, indent=2) + "\n")
     record["outputs"] = run_publish(folder, oas, area_results, record, ctx=ctx,
                                     linkage_report=linked.report, run_info=run_info,
                                     synthetic=s.synthetic, disclosure=s.disclosure,
-                                    siting=siting)
+                                    vintage=vintage, siting=siting)
     record["seconds"] = round(time.perf_counter() - started, 1)
     write_summaries(folder, record, s.disclosure)
     return record, model_run

@@ -19,6 +19,7 @@ import pandas as pd
 from geo_risk._errors import GeoRiskError
 from geo_risk.aggregate import LEVELS, Disclosure
 from geo_risk.boundaries import BoundaryFiles, load_boundaries
+from geo_risk.geography import VINTAGE_2011, Vintage
 from geo_risk.maps import MapContext
 from geo_risk.run.folder import RunFolder, staged
 from geo_risk.run.pipeline import (
@@ -40,8 +41,9 @@ from geo_risk.siting import (
 __all__ = ["boundary_files", "read_area_results", "run_hotspots", "run_siting"]
 
 
-def read_area_results(folder: RunFolder) -> AreaResults:
-    """The areas stage's results as a finished run left them in ``folder``."""
+def read_area_results(folder: RunFolder, vintage: Vintage = VINTAGE_2011) -> AreaResults:
+    """The areas stage's results as a finished run of ``vintage`` left them in
+    ``folder``."""
     needed = [folder.areas / "oa.csv", folder.areas / "oa_hotspots.csv", folder.record,
               folder.risk_by_refresh, folder.state]
     missing = [folder.relative(p) for p in needed if not p.is_file()]
@@ -49,10 +51,10 @@ def read_area_results(folder: RunFolder) -> AreaResults:
         raise GeoRiskError(f"{folder.root}: not a finished geo-risk run (no "
                            f"{', '.join(missing)}); pass the --out folder of 'geo-risk run' "
                            "or 'geo-risk demo'.")
-    tables = {level: pd.read_csv(folder.areas / f"{level}.csv", index_col=0)
+    tables = {level: vintage.internal(pd.read_csv(folder.areas / f"{level}.csv", index_col=0))
               for level in ["oa", "lsoa", "ward", "district"]}
-    hotspots = pd.read_csv(folder.areas / "oa_hotspots.csv", index_col=0,
-                           keep_default_na=False)
+    hotspots = vintage.internal(pd.read_csv(folder.areas / "oa_hotspots.csv", index_col=0,
+                                            keep_default_na=False))
     for column in ["p_sim", "gi_z", "trend_tau", "trend_p"]:
         hotspots[column] = pd.to_numeric(hotspots[column], errors="coerce")
     refreshes = RefreshRisk(pd.read_parquet(folder.risk_by_refresh),
@@ -69,14 +71,14 @@ def _republish(folder: RunFolder, area_results: AreaResults, record: dict, state
         for path in sorted(stale.glob("*")) if stale.is_dir() else []:
             path.unlink()
     if siting is not None:
-        write_siting_tables(folder.siting, siting)
+        write_siting_tables(folder.siting, siting, vintage_of(state))
     else:
         record.pop("siting", None)
     record["outputs"] = run_publish(
         folder, oas, area_results, record, ctx=MapContext(**state["ctx"]),
         linkage_report=pd.read_csv(folder.link / "linkage_report.csv"),
         run_info=state["run_info"], synthetic=state["synthetic"],
-        disclosure=disclosure_of(state), siting=siting)
+        disclosure=disclosure_of(state), vintage=vintage_of(state), siting=siting)
     folder.state.write_text(json.dumps(state, indent=2) + "\n")
     write_summaries(folder, record, disclosure_of(state))
     return record
@@ -84,7 +86,15 @@ def _republish(folder: RunFolder, area_results: AreaResults, record: dict, state
 
 def boundary_files(state: dict) -> BoundaryFiles:
     """The boundary files a finished run used, from its ``run_state.json``."""
-    return BoundaryFiles(**{k: Path(v) if v else None for k, v in state["files"].items()})
+    files = dict(state["files"])
+    measure = files.pop("measure", "imd")
+    return BoundaryFiles(**{k: Path(v) if v else None for k, v in files.items()},
+                         measure=measure)
+
+
+def vintage_of(state: dict) -> Vintage:
+    """The geography a finished run was published in."""
+    return Vintage(**state["vintage"])
 
 
 def disclosure_of(state: dict) -> Disclosure:
@@ -93,9 +103,9 @@ def disclosure_of(state: dict) -> Disclosure:
 
 
 def _finished_run(folder: RunFolder) -> tuple[AreaResults, dict, dict, object]:
-    area_results = read_area_results(folder)
     state = json.loads(folder.state.read_text())
     oas = load_boundaries(boundary_files(state))
+    area_results = read_area_results(folder, vintage_of(state))
     # names as the lookup has them (the published CSVs neutralise a leading '=')
     for level, (code, name, _) in LEVELS.items():
         if name and name in oas and level in area_results.tables:
@@ -141,7 +151,8 @@ def run_hotspots(out: Path, *, time_lag: int = 1, alpha: float = 0.05,
         hotspots, found = find_hotspots(folder.areas, oas, current, area_results.refreshes.mean,
                                         time_lag=time_lag, alpha=alpha, min_trend=min_trend,
                                         permutations=permutations,
-                                        random_state=state.get("random_state", 0))
+                                        random_state=state.get("random_state", 0),
+                                        vintage=vintage_of(state))
         found["withheld_cells"] = len(area_results.release_log)
         area_results = dataclasses.replace(area_results, hotspots=hotspots, summary=found)
         record["hotspots"] = found

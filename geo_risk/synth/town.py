@@ -28,6 +28,7 @@ from scipy.sparse.csgraph import connected_components
 from sklearn.cluster import KMeans
 
 from geo_risk import columns as C
+from geo_risk.geography import DEPRIVATION_EDITIONS
 
 __all__ = ["WARDS", "make_town"]
 
@@ -153,9 +154,9 @@ def make_town(
     Returns
     -------
     oas : geopandas.GeoDataFrame
-        One row per OA in EPSG:27700 with the lookup columns (``oa11cd`` ... ``lad11nm``).
+        One row per OA in EPSG:27700 with the lookup columns (2011 vintage).
     imd : pandas.DataFrame
-        Synthetic IMD by LSOA: ``lsoa11cd``, ``imd_rank``, ``imd_decile``.
+        Synthetic IMD 2019 by LSOA: LSOA code, deprivation rank and decile.
 
     Examples
     --------
@@ -222,7 +223,8 @@ def make_town(
     lsoas = oas.groupby(C.LSOA)[C.WARD_NAME].first()
     share = np.array([WARDS[w][2] for w in lsoas]) + rng.normal(0, 0.07, len(lsoas))
     share = np.clip(share, 0.01, 0.99)
-    rank = np.round((1 - share) * (C.ENGLAND_LSOAS - 1) + 1).astype(int)
-    imd = pd.DataFrame({C.LSOA: lsoas.index, C.IMD_RANK: rank,
-                        C.IMD_DECILE: np.ceil(rank / C.ENGLAND_LSOAS * 10).astype(int)})
+    england = DEPRIVATION_EDITIONS[2011][1]
+    rank = np.round((1 - share) * (england - 1) + 1).astype(int)
+    imd = pd.DataFrame({C.LSOA: lsoas.index, C.DEPRIVATION_RANK: rank,
+                        C.DEPRIVATION_DECILE: np.ceil(rank / england * 10).astype(int)})
     return oas, imd
