@@ -48,6 +48,7 @@ class BoundaryFiles:
     lookup: Path
     imd: Path | None = None
     measure: str = "imd"  # the deprivation measure used from the imd file: "imd" or "idaci"
+    uprn_lookup: Path | None = None  # ONSUD/NSUL: addresses placed by UPRN, not by point
 
 
 #: The embedded synthetic town (written by ``scripts/make_boundaries.py``).

@@ -163,6 +163,10 @@ def pseudonymise(
         metavar="IN", help="The raw extract (CSV, XLSX, Parquet).")],
     out_file: Annotated[Path, typer.Argument(
         metavar="OUT", help="Pseudonymised Parquet to write.")],
+    uprn_lookup: Annotated[Path | None, typer.Option(
+        "--uprn-lookup", help="ONSUD or NSUL CSV (UPRN, OA21CD): the addresses extract then "
+                              "carries each UPRN's output area, joined before pseudonymising."
+    )] = None,
 ) -> None:
     """Pseudonymise one partner extract at source, before it is shared.
 
@@ -171,10 +175,15 @@ def pseudonymise(
     to OUT's .rejects.csv with row, column and reason (never the value).
     """
     from geo_risk.pseudonymise import Key, pseudonymise_file
+    from geo_risk.uprn_lookup import read_uprn_lookup
 
     try:
         key = Key.load(key_file)
-        r = pseudonymise_file(in_file, source, key, out_file)
+        if uprn_lookup is not None and source != "addresses":
+            raise GeoRiskError("--uprn-lookup places the addresses extract; use it with "
+                               "--source addresses.")
+        places = read_uprn_lookup(uprn_lookup) if uprn_lookup else None
+        r = pseudonymise_file(in_file, source, key, out_file, uprn_lookup=places)
     except GeoRiskError as err:
         _fail(err)
     rejects = Path(out_file).with_suffix(".rejects.csv")

@@ -29,10 +29,11 @@ EXAMPLE = Path(__file__).with_name("example_run.toml")
 
 _TOP = {"area_name", "reference_date", "refreshes", "key_file", "extracts", "marking",
         "attribution", "random_state", "background_tiles", "boundaries", "capacity", "disclosure",
-        "linkage", "siting"}
-_TABLES = {"boundaries": {"oa", "lookup", "imd", "measure"},
+        "linkage", "siting", "history"}
+_TABLES = {"boundaries": {"oa", "lookup", "imd", "measure", "uprn_lookup"},
            "capacity": {"share", "number", "min_score", "known_within_months"},
            "disclosure": {"withhold_up_to", "rounding", "reason"}, "linkage": {"min_match_rate"},
+           "history": {"runs", "exact_fit"},
            "siting": {"candidates", "existing", "distance", "matrix", "p", "coverage",
                       "model"}}
 _REQUIRED = ["area_name", "reference_date", "key_file", "extracts", "boundaries"]
@@ -162,7 +163,9 @@ def load_config(path: Path) -> RunConfig:
         oa=_file(path, config_dir, bounds["oa"], "[boundaries] oa"),
         lookup=_file(path, config_dir, bounds["lookup"], "[boundaries] lookup"),
         imd=_file(path, config_dir, bounds["imd"], "[boundaries] imd") if "imd" in bounds else None,
-        measure=_choice(path, bounds, "measure", ["imd", "idaci"], "imd"))
+        measure=_choice(path, bounds, "measure", ["imd", "idaci"], "imd"),
+        uprn_lookup=_file(path, config_dir, bounds["uprn_lookup"], "[boundaries] uprn_lookup")
+        if "uprn_lookup" in bounds else None)
 
     reference = raw["reference_date"]
     if isinstance(reference, str):
@@ -200,6 +203,11 @@ def load_config(path: Path) -> RunConfig:
                        reason=reason)
     rules.check(str(path))
     siting = _siting(path, config_dir, raw["siting"]) if raw.get("siting") else None
+    history = raw.get("history", {})
+    runs = history.get("runs", [])
+    if not isinstance(runs, list) or not all(isinstance(r, str) for r in runs):
+        raise ConfigError(f"{path}: [history] runs must be a list of folders in quotes, e.g. "
+                          'runs = ["../2024-q4"].')
     settings = RunSettings(
         reference_date=reference.isoformat(),
         refresh_dates=quarterly_refreshes(reference.isoformat(), refreshes),
@@ -215,6 +223,9 @@ def load_config(path: Path) -> RunConfig:
                                low=0.0, high=1.0),
         random_state=_number(path, raw, "random_state", int, 1, low=0),
         siting=siting,
+        history=tuple(_file(path, config_dir, r, "[history] runs", folder=True) for r in runs),
+        exact_fit=_file(path, config_dir, history["exact_fit"], "[history] exact_fit")
+        if "exact_fit" in history else None,
     )
     return RunConfig(extracts=_file(path, config_dir, raw["extracts"], "extracts", folder=True),
                      key_file=_file(path, config_dir, raw["key_file"], "key_file"),

@@ -38,12 +38,13 @@ LINK_REPORT_COLUMNS = [
 class Linked:
     """Households and each source's linked records, with the linkage report and rejects."""
 
-    households: pd.DataFrame  # household_key, easting, northing, oa11cd, lsoa11cd, wd13cd ...
+    households: pd.DataFrame  # household_key, easting, northing, oa_code, lsoa_code, ...
     events: dict[str, pd.DataFrame]  # source -> linked records (household_key, row, ...)
     area_events: dict[str, pd.DataFrame]  # source -> records placed only in an OA
     report: pd.DataFrame
     rejects: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
+    placed: dict[str, int] = field(default_factory=dict)  # addresses placed by lookup / point
 
 
 def _locate(x: np.ndarray, y: np.ndarray, oas: gpd.GeoDataFrame) -> np.ndarray:
@@ -55,6 +56,20 @@ def _locate(x: np.ndarray, y: np.ndarray, oas: gpd.GeoDataFrame) -> np.ndarray:
     located = np.flatnonzero(ok)[hit_point]
     codes[located] = oas.index.to_numpy()[hit_oa]
     return codes
+
+
+def _place(addresses: pd.DataFrame, oas: gpd.GeoDataFrame) -> tuple[np.ndarray, dict]:
+    """Each address's OA code: from the UPRN lookup joined at source when the
+    pseudonymised gazetteer carries one (a code outside ``oas`` means outside the area),
+    else the polygon containing its point; and how many were placed each way."""
+    listed = (addresses[C.OA].fillna("").to_numpy(object) if C.OA in addresses else
+              np.full(len(addresses), "", dtype=object))
+    by_lookup = listed != ""
+    oa = np.where(by_lookup & np.isin(listed, oas.index.to_numpy()), listed, "").astype(object)
+    rest = ~by_lookup
+    oa[rest] = _locate(addresses["easting"].to_numpy(float)[rest],
+                       addresses["northing"].to_numpy(float)[rest], oas)
+    return oa, {"by_uprn_lookup": int(by_lookup.sum()), "by_point": int(rest.sum())}
 
 
 def _reject_rows(file: str, rows: pd.Series, column: str, reason: str) -> pd.DataFrame:
@@ -97,7 +112,7 @@ def link_sources(
 
     addresses, meta = tables["addresses"]
     file = meta.get("reconciliation", {}).get("file", "addresses")
-    oa = _locate(addresses["easting"].to_numpy(float), addresses["northing"].to_numpy(float), oas)
+    oa, placed = _place(addresses, oas)
     duplicate = addresses[HOUSEHOLD].duplicated(keep="first").to_numpy()
     outside = (oa == "") & ~duplicate
     rejects = [_reject_rows(file, addresses["row"][outside], "easting", "outside_area"),
@@ -154,7 +169,7 @@ def link_sources(
         log.warning(message)
     all_rejects = pd.concat([r for r in rejects if len(r)] or [pd.DataFrame(
         columns=REJECT_COLUMNS)], ignore_index=True)
-    return Linked(households, events, area_events, report, all_rejects, warnings)
+    return Linked(households, events, area_events, report, all_rejects, warnings, placed)
 
 
 def _report_row(source, meta, records, linked, not_found, outside, area_only, *,

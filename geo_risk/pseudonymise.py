@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from geo_risk import columns as C
 from geo_risk._errors import GeoRiskError, KeyFileError
 from geo_risk.escape import write_csv
 from geo_risk.ingest import (
@@ -45,6 +46,7 @@ from geo_risk.ingest import (
     iter_extract,
 )
 from geo_risk.schemas import PSEUDONYM_COLUMNS, SOURCES
+from geo_risk.uprn_lookup import UprnLookup
 
 __all__ = ["KEY_BYTES", "Key", "make_key", "pseudonymise_extract", "pseudonymise_file",
            "write_pseudonymised"]
@@ -203,10 +205,11 @@ class Pseudonymised:
                 "kept": len(self.table), "rejected": len(self.rejects)}
 
 
-def _parts(path: Path, source: str, key: Key, chunk_rows: int
+def _parts(path: Path, source: str, key: Key, chunk_rows: int, uprn_area: pd.Series | None
            ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame, str]]:
     """The extract read, checked and pseudonymised part by part: (table, rejects,
-    encoding); duplicates are found across parts."""
+    encoding); duplicates are found across parts. ``uprn_area`` (normalised UPRN -> OA
+    code) adds each address's OA, joined on the raw UPRN before it is pseudonymised."""
     schema = get_schema(source)
     seen = DuplicateRows()
     for extract in iter_extract(path, source, chunk_rows=chunk_rows):
@@ -220,6 +223,8 @@ def _parts(path: Path, source: str, key: Key, chunk_rows: int
                                                                           spec.kind)
             else:
                 table[name] = kept[name]
+        if uprn_area is not None and source == "addresses":
+            table[C.OA] = kept["uprn"].map(uprn_area).fillna("").astype(str).to_numpy()
         yield table, rejects, extract.encoding
 
 
@@ -244,7 +249,7 @@ def pseudonymise_extract(path: Path, source: str, key: Key, *,
         (``household_key``, ``child_key``, ``person_key``, ``record_key``) and the other
         checked columns; names and postcodes are gone.
     """
-    tables, rejects, encodings = zip(*_parts(path, source, key, chunk_rows), strict=True)
+    tables, rejects, encodings = zip(*_parts(path, source, key, chunk_rows, None), strict=True)
     return Pseudonymised(source, Path(path).name, pd.concat(tables, ignore_index=True),
                          pd.concat(rejects, ignore_index=True), encodings[0],
                          key.fingerprint)
@@ -276,6 +281,7 @@ class _Writer:
         self.writer: pq.ParquetWriter | None = None
         self.kept = self.rejected = 0
         self.encoding = "binary"
+        self.extra: dict = {}
 
     def write(self, table: pd.DataFrame, rejects: pd.DataFrame, encoding: str) -> None:
         if self.writer is None:
@@ -296,7 +302,8 @@ class _Writer:
 
     def close(self) -> Path:
         meta = {"source": self.source, "key_fingerprint": self.fingerprint,
-                "encoding": self.encoding, "reconciliation": self.reconciliation}
+                "encoding": self.encoding, "reconciliation": self.reconciliation,
+                **self.extra}
         self.writer.add_key_value_metadata({"geo_risk": json.dumps(meta)})
         self.writer.close()
         self.partial.replace(self.out)
@@ -305,13 +312,20 @@ class _Writer:
 
 
 def pseudonymise_file(path: Path, source: str, key: Key, out: Path, *,
-                      chunk_rows: int = CHUNK_ROWS) -> dict[str, int | str]:
+                      chunk_rows: int = CHUNK_ROWS, uprn_lookup: UprnLookup | None = None
+                      ) -> dict[str, int | str]:
     """:func:`pseudonymise_extract` straight to ``out`` (Parquet, with source, key
     fingerprint and reconciliation in its metadata) and ``<out>.rejects.csv``, a part at
-    a time: memory stays bounded whatever the size of the extract. Returns the
-    reconciliation (file, source, read, kept, rejected)."""
+    a time: memory stays bounded whatever the size of the extract. With ``uprn_lookup``
+    the addresses extract also carries each UPRN's OA code (see
+    :mod:`geo_risk.uprn_lookup`). Returns the reconciliation (file, source, read, kept,
+    rejected)."""
     writer = _Writer(out, source, Path(path).name, key.fingerprint)
-    for table, rejects, encoding in _parts(path, source, key, chunk_rows):
+    if uprn_lookup is not None and source == "addresses":
+        writer.extra = {"uprn_lookup": uprn_lookup.describe(),
+                        "uprn_lookup_census": uprn_lookup.census}
+    area = uprn_lookup.area if uprn_lookup is not None else None
+    for table, rejects, encoding in _parts(path, source, key, chunk_rows, area):
         writer.write(table, rejects, encoding)
     writer.close()
     return writer.reconciliation

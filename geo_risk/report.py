@@ -63,6 +63,24 @@ def _pct(value) -> str:
     return WITHHELD if pd.isna(value) else f"{value:.0%}"
 
 
+def _history(notes: dict | None) -> str:
+    """The method note on refreshes taken from earlier runs, naming irregular areas."""
+    if not notes or not notes["refreshes_added"]:
+        return ""
+    added = notes["refreshes_added"]
+    text = (f"<li>Hotspot history: {len(added)} earlier refresh(es) ({_e(added[0])} to "
+            f"{_e(added[-1])}) taken from earlier runs' output-area risk")
+    if "exact_fit" in notes:
+        c = notes["changes"]
+        text += (f", carried to this run's output areas by the exact-fit lookup "
+                 f"{_e(notes['exact_fit'])} ({c['unchanged']:,} unchanged, {c['merged']:,} "
+                 f"merged, {c['split']:,} split and apportioned by under-fives)")
+        if notes["irregular_oas"]:
+            text += (f"; {len(notes['irregular_oas'])} output area(s) changed irregularly and "
+                     f"have no earlier value: {_e(', '.join(notes['irregular_oas']))}")
+    return text + ".</li>"
+
+
 def _sections(r: ReportInputs) -> list[tuple[str, str]]:
     m, h = r.model, r.hotspots_summary
     rules = r.disclosure
@@ -189,7 +207,8 @@ def _sections(r: ReportInputs) -> list[tuple[str, str]]:
         "trend being a Mann-Kendall trend that also moves the z-score by at least "
         f"{h.get('min_trend', 0):.2f} ({h['components']} connected component(s), "
         f"{h['isolates']} isolated area(s) not tested).</li>"
-        f"<li>Geography: {_e(r.ctx.vintage)}. {_e(r.ctx.attribution)}.</li>"
+        + _history(h.get("history"))
+        + f"<li>Geography: {_e(r.ctx.vintage)}. {_e(r.ctx.attribution)}.</li>"
         + ("<li><strong>All household data in this report is synthetic</strong>, generated "
            "by geo-risk with a known truth; no real household is described.</li>"
            if r.synthetic else "")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 
 import pandas as pd
 import pytest
@@ -22,6 +23,7 @@ def two_runs(demo, town_run, tmp_path_factory):
     """The demo's extracts, and the same without one household's only under-five."""
     out, _ = demo
     tmp = tmp_path_factory.mktemp("differencing")
+    shutil.copy2(town_run.parent / "project.key", tmp / "project.key")  # one project key
     register = pd.read_csv(out / "synth/extracts/child_register.csv", dtype=str)
     labelled = set(pd.read_csv(out / "synth/extracts/school_readiness.csv",
                                dtype=str)["child_id"])

@@ -73,9 +73,14 @@ def test_self_contained_refuses_what_it_cannot_inline():
 
 
 def _published_tables(out):
+    """The published area tables read back, with geo-risk's own column names."""
+    from geo_risk.geography import VINTAGE_2011
+
     areas = out / "publish/areas"
-    tables = {lvl: pd.read_csv(areas / f"{lvl}.csv", index_col=0) for lvl in ["oa", "ward"]}
-    return tables, pd.read_csv(areas / "oa_hotspots.csv", index_col=0, keep_default_na=False)
+    tables = {lvl: VINTAGE_2011.internal(pd.read_csv(areas / f"{lvl}.csv", index_col=0))
+              for lvl in ["oa", "ward"]}
+    return tables, VINTAGE_2011.internal(pd.read_csv(areas / "oa_hotspots.csv", index_col=0,
+                                                     keep_default_na=False))
 
 
 def test_maps_are_deterministic(demo, tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 
+import geopandas as gpd
 import pandas as pd
 import pytest
 
@@ -154,3 +155,216 @@ def test_every_published_file_names_the_2021_vintage(run_2021):
             text = path.read_text()
             assert not any(old in text for old in ["oa11cd", "lsoa11", "wd13", "IMD 2019"]), \
                 path.name
+
+
+# --- households placed by a UPRN lookup (ONSUD form) ---
+
+
+@pytest.fixture(scope="module")
+def run_by_uprn(demo, town_run, town, tmp_path_factory):
+    """The baseline run again, its addresses placed by an ONSUD-style lookup made by point
+    in polygon, except: 2% of UPRNs missing (newer than the release: placed by point) and
+    one home of under-fives listed in a different OA than its point's (the lookup wins)."""
+    from conftest import run_config, write_config
+
+    from geo_risk.ingest import normalise_uprn
+
+    out, _ = demo
+    tmp = tmp_path_factory.mktemp("by_uprn")
+    shutil.copy2(town_run.parent / "project.key", tmp / "project.key")
+    addresses = pd.read_csv(out / "synth/extracts/addresses.csv", dtype=str)
+    uprn, _ = normalise_uprn(addresses["uprn"].fillna(""))
+    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(
+        pd.to_numeric(addresses["easting"], errors="coerce"),
+        pd.to_numeric(addresses["northing"], errors="coerce")), crs=C.BNG)
+    hit = gpd.sjoin(points, town[["geometry"]], predicate="within", how="inner")
+    lookup = pd.DataFrame({"uprn": uprn[hit.index].to_numpy(),
+                           "gridgb1e": addresses["easting"][hit.index].to_numpy(),
+                           "oa11cd": hit[C.OA].to_numpy()})
+    lookup = lookup[lookup["uprn"] != ""].drop_duplicates("uprn")
+    newer = lookup.sample(frac=0.02, random_state=3).index
+    lookup = lookup.drop(index=newer)
+    register = pd.read_csv(out / "synth/extracts/child_register.csv", dtype=str)
+    with_children = set(normalise_uprn(register["uprn"].fillna(""))[0])
+    moved = lookup.index[lookup["uprn"].isin(with_children)][10]
+    old_oa = lookup.at[moved, "oa11cd"]
+    lookup.at[moved, "oa11cd"] = next(o for o in town.index if o != old_oa)
+    path = tmp / "ONSUD_MAY_2025_EE.csv"
+    lookup.to_csv(path, index=False)
+    files = BoundaryFiles(DEFAULT_BOUNDARIES.oa, DEFAULT_BOUNDARIES.lookup,
+                          DEFAULT_BOUNDARIES.imd, uprn_lookup=path)
+    config = write_config(tmp, out / "synth/extracts", name="byuprn", boundaries=files,
+                          tables="")
+    text = config.read_text().replace('measure = "imd"',
+                                      f'measure = "imd"\nuprn_lookup = "{path}"')
+    config.write_text(text)
+    return run_config(config, tmp / "byuprn"), lookup.at[moved, "uprn"], len(lookup)
+
+
+def test_a_uprn_lookup_places_households_as_point_in_polygon_does(town_run, run_by_uprn):
+    import json
+
+    from geo_risk.pseudonymise import Key, pseudonymise_series
+
+    run, moved_uprn, listed = run_by_uprn
+    old = pd.read_parquet(town_run / "restricted/link/households.parquet")
+    new = pd.read_parquet(run / "restricted/link/households.parquet")
+    old, new = old.set_index("household_key"), new.set_index("household_key")
+    assert set(old.index) == set(new.index)
+    moved = pseudonymise_series(pd.Series([moved_uprn]), Key.load(run.parent / "project.key"),
+                                "uprn").iat[0]
+    differ = old.index[old[C.OA] != new.loc[old.index, C.OA]]
+    assert list(differ) == [moved]  # the one UPRN the lookup puts elsewhere; all else equal
+    record = json.loads((run / "restricted/run.json").read_text())
+    placed = record["linkage"]["addresses_placed"]
+    assert placed["by_uprn_lookup"] == listed and placed["by_point"] > 0
+    import pyogrio
+
+    info = pyogrio.read_dataframe(run / "publish/geo_risk.gpkg", layer="run_info")
+    text = info.set_index("key")["value"]["households_placed"]
+    assert text.startswith("by UPRN lookup ONSUD_MAY_2025_EE.csv (release May 2025; OA11CD)")
+
+
+# --- history across the 2021 change: earlier refreshes on 2011 OAs ---
+
+
+def test_exact_fit_translation_adds_up_and_lists_irregular_areas():
+    from geo_risk.run.history import ExactFit, translate_counts
+
+    pairs = pd.DataFrame([("A", "a", "U"), ("B", "b1", "S"), ("B", "b2", "S"),
+                          ("C", "c", "M"), ("D", "c", "M"), ("G", "g1", "S"), ("G", "g2", "S"),
+                          ("E", "e1", "X"), ("E", "e2", "X"), ("F", "e1", "X"),
+                          ("F", "e2", "X")], columns=["old", "new", "change"])
+    fit = ExactFit("fit.csv", 2011, 2021, pairs)
+    old = pd.DataFrame({"2017-06-30": [10.0, 8.0, 4.0, 6.0, 5.0, 5.0, 12.0],
+                        "2017-09-30": [11.0, 12.0, 4.0, 2.0, 5.0, 5.0, 0.0]},
+                       index=list("ABCDEFG"))
+    weight = pd.Series({"a": 9, "b1": 30, "b2": 10, "c": 7, "e1": 1, "e2": 1, "g1": 0,
+                        "g2": 0})
+    area = pd.Series({"a": 1, "b1": 1, "b2": 1, "c": 1, "e1": 1, "e2": 1, "g1": 1.0,
+                      "g2": 3.0})
+    moved, irregular = translate_counts({"n": old}, fit, weight, area)
+    new = moved["n"]
+    assert irregular == ["e1", "e2"] and new.loc[["e1", "e2"]].isna().all().all()
+    assert new.loc["b1", "2017-06-30"] == 6.0 and new.loc["b2", "2017-06-30"] == 2.0  # 3:1
+    assert new.loc["c", "2017-06-30"] == 10.0  # merged: the two add up
+    assert new.loc["g2", "2017-06-30"] == 9.0  # no under-fives in either part: by area
+    for parent, parts in [("B", ["b1", "b2"]), ("G", ["g1", "g2"])]:
+        assert (new.loc[parts].sum() == old.loc[parent]).all()  # split parts add up
+    assert new.loc["a"].tolist() == old.loc["A"].tolist()
+
+
+def _changed_town(town):
+    """The town's 2011 OAs as a 2021 geography with real changes: two OAs split in two
+    (S), two pairs of neighbours merged (M), one pair redrawn across (X); the rest
+    unchanged (U) under 2021-range codes. Returns the 2021 OAs and the exact-fit rows."""
+    import shapely
+
+    new, _ = as_2021(town)
+    new = new.reset_index()
+    code = dict(zip(town.index, new[C.OA], strict=True))
+    rows = [(old, code[old], "U") for old in town.index]
+    neighbours = gpd.sjoin(town[["geometry"]].reset_index(), town[[C.LSOA, "geometry"]],
+                           predicate="touches")
+    left, right = f"{C.OA}_left", f"{C.OA}_right"
+    pairs = neighbours[(neighbours[C.LSOA] == town[C.LSOA].reindex(neighbours[left]).to_numpy())
+                       & (neighbours[left] < neighbours[right])]
+    used: set = set()
+    chosen = []
+    for a, b in pairs[[left, right]].itertuples(index=False):
+        if a not in used and b not in used:
+            chosen.append((a, b))
+            used |= {a, b}
+        if len(chosen) == 3:
+            break
+    singles = [o for o in town.index[100:] if o not in used][:2]
+    out = new.set_index(C.OA)
+    drop, add = [], []
+    serial = iter(range(900, 999))
+
+    def fresh():
+        return f"E00979{next(serial):03d}"
+
+    for old in singles:  # split by a vertical line through the centroid
+        geom = town.geometry[old]
+        x = geom.centroid.x
+        x0, y0, x1, y1 = geom.bounds
+        parts = [geom.intersection(shapely.box(x0 - 1, y0 - 1, x, y1 + 1)),
+                 geom.intersection(shapely.box(x, y0 - 1, x1 + 1, y1 + 1))]
+        rows = [r for r in rows if r[0] != old]
+        drop.append(code[old])
+        for part in parts:
+            c = fresh()
+            rows.append((old, c, "S"))
+            add.append(out.loc[code[old]].to_dict() | {C.OA: c, "geometry": part})
+    for a, b in chosen[:2]:  # merged
+        c = fresh()
+        rows = [r for r in rows if r[0] not in {a, b}] + [(a, c, "M"), (b, c, "M")]
+        drop += [code[a], code[b]]
+        add.append(out.loc[code[a]].to_dict() | {C.OA: c, "geometry": shapely.union(
+            town.geometry[a], town.geometry[b])})
+    a, b = chosen[2]  # irregular: the pair redrawn along a horizontal line
+    both = shapely.union(town.geometry[a], town.geometry[b])
+    y = both.centroid.y
+    x0, y0, x1, y1 = both.bounds
+    halves = [both.intersection(shapely.box(x0 - 1, y0 - 1, x1 + 1, y)),
+              both.intersection(shapely.box(x0 - 1, y, x1 + 1, y1 + 1))]
+    drop += [code[a], code[b]]
+    cs = [fresh(), fresh()]
+    rows = [r for r in rows if r[0] not in {a, b}] + [(o, c, "X") for o in (a, b) for c in cs]
+    for c, half in zip(cs, halves, strict=True):
+        add.append(out.loc[code[a]].to_dict() | {C.OA: c, "geometry": half})
+    out = out.drop(index=drop).reset_index()
+    out = gpd.GeoDataFrame(pd.concat([out, pd.DataFrame(add)], ignore_index=True),
+                           geometry="geometry", crs=C.BNG).set_index(C.OA)
+    fit = pd.DataFrame(rows, columns=["OA11CD", "OA21CD", "CHNGIND"])
+    return out, fit, singles, cs
+
+
+@pytest.fixture(scope="module")
+def run_with_history(demo, town_run, town, tmp_path_factory):
+    """A later run (reference date a quarter on) on the changed 2021 town, with the 2011
+    baseline run as its history and the generated exact-fit lookup."""
+    from conftest import run_config, write_config
+
+    from geo_risk.geography import Vintage
+
+    out, _ = demo
+    tmp = tmp_path_factory.mktemp("history")
+    oas, fit, splits, irregular = _changed_town(town)
+    files = write_geography(oas, tmp / "geo2021",
+                            Vintage(census=2021, ward=2025, lad=2025, deprivation="IoD 2025"),
+                            published=True)
+    fit = fit[["OA11CD", "CHNGIND", "OA21CD"]]
+    fit.to_csv(tmp / "OA11_OA21_EW_LU.csv", index=False)
+    config = write_config(tmp, out / "synth/extracts", name="later", boundaries=files,
+                          tables=f'[history]\nruns = ["{town_run}"]\n'
+                                 f'exact_fit = "{tmp / "OA11_OA21_EW_LU.csv"}"\n')
+    config.write_text(config.read_text().replace("reference_date = 2017-12-31",
+                                                 "reference_date = 2018-03-31"))
+    return run_config(config, tmp / "later"), oas, fit, splits, irregular
+
+
+def test_a_history_across_the_2021_change_runs_end_to_end(town_run, run_with_history):
+    import json
+
+    run, _, fit, splits, irregular = run_with_history
+    record = json.loads((run / "restricted/run.json").read_text())
+    history = record["hotspots"]["history"]
+    assert history["refreshes_added"] == ["2017-06-30"]
+    unchanged = int((fit["CHNGIND"] == "U").sum())
+    assert unchanged > 500
+    assert history["changes"] == {"unchanged": unchanged, "split": 2, "merged": 4,
+                                  "irregular": 2}
+    assert history["irregular_oas"] == sorted(irregular)
+    assert record["hotspots"]["refreshes"] == 4  # three of its own and one from history
+    old_children = pd.read_parquet(town_run / "work/oa_children_by_refresh.parquet")
+    new_children = pd.read_parquet(run / "work/oa_children_by_refresh.parquet")
+    for parent in splits:
+        parts = fit.loc[fit["OA11CD"] == parent, "OA21CD"]
+        assert new_children.loc[parts, "2017-06-30"].sum() == pytest.approx(
+            old_children.loc[parent, "2017-06-30"])
+    assert new_children.loc[irregular, "2017-06-30"].eq(0).all()
+    report = (run / "publish/index.html").read_text()
+    assert "Hotspot history: 1 earlier refresh(es)" in report
+    assert all(code in report for code in irregular)

@@ -23,9 +23,9 @@ import pandas as pd
 
 from geo_risk import __version__
 from geo_risk import columns as C
-from geo_risk._errors import GeoRiskError, ModelError
+from geo_risk._errors import BoundaryError, GeoRiskError, ModelError
 from geo_risk.aggregate import SAFE, Disclosure, aggregate_areas, disclose
-from geo_risk.boundaries import BoundaryFiles, load_boundaries, load_geography
+from geo_risk.boundaries import BoundaryFiles, load_geography
 from geo_risk.escape import write_csv
 from geo_risk.fairness import audit
 from geo_risk.features import LABEL, FeatureTables, build_feature_tables
@@ -61,6 +61,7 @@ from geo_risk.pseudonymise import Key, pseudonymise_file, read_pseudonymised
 from geo_risk.reasons import explain_households
 from geo_risk.report import ReportInputs, write_report
 from geo_risk.run.folder import RunFolder, staged
+from geo_risk.run.history import extend_history, read_exact_fit
 from geo_risk.schemas import SOURCES
 from geo_risk.siting import (
     SitingOutputs,
@@ -69,6 +70,7 @@ from geo_risk.siting import (
     plan_sites,
     write_siting_tables,
 )
+from geo_risk.uprn_lookup import UprnLookup, read_uprn_lookup
 
 __all__ = [
     "AreaResults",
@@ -92,16 +94,19 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-def pseudonymise_folder(extracts: Path, key: Key, out: Path) -> pd.DataFrame:
+def pseudonymise_folder(extracts: Path, key: Key, out: Path, *,
+                        uprn_lookup: UprnLookup | None = None) -> pd.DataFrame:
     """Pseudonymise every ``<source>.csv`` (or .xlsx/.parquet) in a folder, as each partner
-    would; returns the reconciliation table (file, source, read, kept, rejected)."""
+    would (the addresses with their OA from ``uprn_lookup``, when given); returns the
+    reconciliation table (file, source, read, kept, rejected)."""
     rows = []
     for source in SOURCES:
         found = sorted(p for p in Path(extracts).glob(f"{source}.*")
                        if p.suffix.lower() in {".csv", ".xlsx", ".parquet"})
         if not found:
             continue
-        rows.append(pseudonymise_file(found[0], source, key, Path(out) / f"{source}.parquet"))
+        rows.append(pseudonymise_file(found[0], source, key, Path(out) / f"{source}.parquet",
+                                      uprn_lookup=uprn_lookup))
     return pd.DataFrame(rows)
 
 
@@ -123,7 +128,14 @@ def run_link(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     tables = {p.stem: read_pseudonymised(p) for p in sorted(Path(pseudonymised).glob("*.parquet"))}
-    linked = link_sources(tables, load_boundaries(files), min_match_rate=min_match_rate)
+    oas, vintage = load_geography(files)
+    census = tables.get("addresses", (None, {}))[1].get("uprn_lookup_census")
+    if census is not None and census != vintage.census:
+        raise BoundaryError(
+            f"{pseudonymised}: the addresses were placed by a UPRN lookup of {census} output "
+            f"areas ({tables['addresses'][1]['uprn_lookup']}) but {files.oa} holds "
+            f"{vintage.census} output areas; use a lookup and boundaries of one census.")
+    linked = link_sources(tables, oas, min_match_rate=min_match_rate)
     features = build_feature_tables(linked, reference_date)
     features.households.to_parquet(out / "households.parquet", index=False)
     features.children.to_parquet(out / "children.parquet", index=False)
@@ -314,6 +326,8 @@ def run_areas(
     disclosure: Disclosure = SAFE,
     random_state: int = 0,
     vintage: Vintage = VINTAGE_2011,
+    history: tuple[Path, ...] = (),
+    exact_fit: Path | None = None,
 ) -> AreaResults:
     """Aggregate to areas under disclosure control and find hotspots; write
     ``folder.areas`` (published) and the unpublished tables in ``folder.work``.
@@ -338,6 +352,13 @@ def run_areas(
 
     refreshes = risk_by_refresh(linked, refresh_dates, model_run.model)
     oa = tables["oa"]
+    notes = None
+    if history:
+        fit = read_exact_fit(exact_fit) if exact_fit else None
+        mean, children, notes = extend_history(
+            refreshes.mean, refreshes.children, list(history), census=vintage.census, fit=fit,
+            weight=oa["children_under5"], area=oas.geometry.area)
+        refreshes = RefreshRisk(mean, children)
     current = pd.DataFrame({
         "mean_risk": oa["mean_risk"],  # already a model estimate: no further smoothing
         "known_share": (oa["known_households"] / oa["households"].where(oa["households"] > 0)
@@ -349,6 +370,8 @@ def run_areas(
     hotspots, summary = find_hotspots(folder.areas, oas, current, refreshes.mean,
                                       random_state=random_state, vintage=vintage)
     summary["withheld_cells"] = len(release)
+    if notes is not None:
+        summary["history"] = notes
     return AreaResults(safe, release, hotspots, refreshes, summary)
 
 
@@ -489,6 +512,8 @@ class RunSettings:
     min_match_rate: float = 0.9
     random_state: int = 0
     siting: SitingSettings | None = None
+    history: tuple[Path, ...] = ()  # earlier runs whose refreshes extend the series
+    exact_fit: Path | None = None  # OA exact-fit lookup, for history across a census
 
 
 def _rounded(obj, rules: Disclosure):
@@ -555,7 +580,13 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
     s = settings
     s.disclosure.check("the run settings")
     oas, vintage = load_geography(s.files)
-    recon = pseudonymise_folder(extracts, key, folder.pseudonymised)
+    uprn_lookup = read_uprn_lookup(s.files.uprn_lookup) if s.files.uprn_lookup else None
+    if uprn_lookup is not None and uprn_lookup.census != vintage.census:
+        raise BoundaryError(
+            f"{s.files.uprn_lookup} has {uprn_lookup.header} ({uprn_lookup.census} output "
+            f"areas) but {s.files.oa} holds {vintage.census} output areas; use a UPRN lookup "
+            "of the boundaries' census (ONSUD and NSUL carry OA21CD).")
+    recon = pseudonymise_folder(extracts, key, folder.pseudonymised, uprn_lookup=uprn_lookup)
     if recon.empty:
         raise GeoRiskError(f"{extracts}: no partner extract found; expected files named "
                            f"after their source ({', '.join(SOURCES)}) as .csv, .xlsx or "
@@ -568,7 +599,7 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
                           disclosure=s.disclosure, random_state=s.random_state)
     area_results = run_areas(model_run, linked, oas, folder, refresh_dates=s.refresh_dates,
                              disclosure=s.disclosure, random_state=s.random_state,
-                             vintage=vintage)
+                             vintage=vintage, history=s.history, exact_fit=s.exact_fit)
     m = model_run.summary
     record = {
         "geo_risk": __version__,
@@ -583,6 +614,7 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
             "sources": linked.report.drop(columns="file").to_dict(orient="records"),
             "rows_read": int(recon["read"].sum()),
             "rows_rejected_at_source": int(recon["rejected"].sum()),
+            "addresses_placed": linked.placed,
             **features.counts,
         },
         "model": m,
@@ -604,6 +636,11 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
         "boundaries": f"{s.files.oa.name}; lookup {s.files.lookup.name}"
                       + (f"; deprivation {s.files.imd.name}" if s.files.imd else ""),
         "geography": vintage.describe(),
+        "households_placed": (
+            f"by UPRN lookup {uprn_lookup.describe()}: "
+            f"{s.disclosure.count(linked.placed['by_uprn_lookup'])} addresses; by point in "
+            f"polygon: {s.disclosure.count(linked.placed['by_point'])}" if uprn_lookup else
+            "by point in polygon (address coordinates)"),
         "ward_lookup": "by LSOA (ONS best fit)" if vintage.ward_level == "lsoa" else
                        "by output area",
         "deprivation_measure": (f"{MEASURES[vintage.measure]} ({vintage.deprivation})"

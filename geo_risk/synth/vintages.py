@@ -23,7 +23,7 @@ from geo_risk import columns as C
 from geo_risk.boundaries import BoundaryFiles
 from geo_risk.geography import DEPRIVATION_EDITIONS, VINTAGE_2011, Vintage
 
-__all__ = ["as_2021", "write_geography", "IDACI_RANK"]
+__all__ = ["IDACI_RANK", "as_2021", "write_geography"]
 
 #: Optional column of ``oas`` with an IDACI rank (else the IMD rank is written for both).
 IDACI_RANK = "idaci_rank"
