@@ -68,8 +68,9 @@ def _history(notes: dict | None) -> str:
     if not notes or not notes["refreshes_added"]:
         return ""
     added = notes["refreshes_added"]
-    text = (f"<li>Hotspot history: {len(added)} earlier refresh(es) ({_e(added[0])} to "
-            f"{_e(added[-1])}) taken from earlier runs' output-area risk")
+    span = _e(added[0]) if len(added) == 1 else f"{_e(added[0])} to {_e(added[-1])}"
+    text = (f"<li>Hotspot history: {len(added)} earlier refresh(es) ({span}) taken from "
+            "earlier runs' output-area risk")
     if "exact_fit" in notes:
         c = notes["changes"]
         text += (f", carried to this run's output areas by the exact-fit lookup "
@@ -208,7 +209,8 @@ def _sections(r: ReportInputs) -> list[tuple[str, str]]:
         f"{h.get('min_trend', 0):.2f} ({h['components']} connected component(s), "
         f"{h['isolates']} isolated area(s) not tested).</li>"
         + _history(h.get("history"))
-        + f"<li>Geography: {_e(r.ctx.vintage)}. {_e(r.ctx.attribution)}.</li>"
+        + f"<li>Geography: {_e(r.ctx.vintage)}."
+        + (f" {_e(r.ctx.attribution)}." if r.ctx.attribution.strip() else "") + "</li>"
         + ("<li><strong>All household data in this report is synthetic</strong>, generated "
            "by geo-risk with a known truth; no real household is described.</li>"
            if r.synthetic else "")

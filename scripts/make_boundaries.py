@@ -1,9 +1,14 @@
 """Write the embedded synthetic town to boundaries/ (OA polygons, lookup, synthetic IMD).
 
     python scripts/make_boundaries.py [--seed 1]
+    python scripts/make_boundaries.py --vintage 2021 --out DIR
 
 The files are committed so that the demo reads the town exactly as it would read real
-boundaries; a test checks they match a fresh generation.
+boundaries; a test checks they match a fresh generation. ``--vintage 2021`` writes the
+same town as a 2021 GIS team holds it instead (OA21 polygons with LSOA21CD, an LSOA21 ->
+WD25 best-fit lookup, IoD 2025 File 7 headers) into DIR, for trying today's geography:
+``geo-risk run`` with ``[boundaries] oa = "DIR/oa.gpkg"``, ``lookup = "DIR/ward_lookup.csv"``,
+``imd = "DIR/deprivation.csv"``.
 """
 
 from __future__ import annotations
@@ -12,15 +17,27 @@ import argparse
 from pathlib import Path
 
 from geo_risk import columns as C
-from geo_risk.boundaries import DEFAULT_BOUNDARIES
+from geo_risk.boundaries import DEFAULT_BOUNDARIES, load_boundaries
 from geo_risk.geography import Vintage
 from geo_risk.synth.town import make_town
+from geo_risk.synth.vintages import as_2021, write_geography
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=1)
-    seed = parser.parse_args().seed
+    parser.add_argument("--vintage", type=int, choices=[2011, 2021], default=2011)
+    parser.add_argument("--out", type=Path, help="folder for --vintage 2021")
+    args = parser.parse_args()
+    if args.vintage == 2021:
+        if args.out is None:
+            parser.error("--vintage 2021 writes into --out DIR (boundaries/ stays 2011)")
+        oas, vintage = as_2021(load_boundaries())
+        files = write_geography(oas, args.out, vintage, ward_level="lsoa", published=True)
+        print(f"wrote {len(oas)} OAs as 2021 geography: {files.oa}, {files.lookup}, "
+              f"{files.imd}")
+        return
+    seed = args.seed
     oas, imd = make_town(seed=seed)
     target = DEFAULT_BOUNDARIES
     Path(target.oa).parent.mkdir(exist_ok=True)
