@@ -49,6 +49,7 @@ class BoundaryFiles:
     imd: Path | None = None
     measure: str = "imd"  # the deprivation measure used from the imd file: "imd" or "idaci"
     uprn_lookup: Path | None = None  # ONSUD/NSUL: addresses placed by UPRN, not by point
+    repair: bool = True  # repair invalid rings (ONS's files have a few); False: refuse
 
 
 #: The embedded synthetic town (written by ``scripts/make_boundaries.py``).
@@ -168,7 +169,12 @@ def load_geography(files: BoundaryFiles = DEFAULT_BOUNDARIES
             f"(e.g. {', '.join(only_layer[:3]) or 'none'}) and {len(only_lookup)} lookup row(s) "
             f"have no polygon (e.g. {', '.join(only_lookup[:3]) or 'none'}). "
             "Use a lookup of the same census vintage as the boundaries.")
-    oas = _repair(oas, files.oa)
+    oas, repaired = _repair(oas, files.oa)
+    if repaired and not files.repair:
+        problems.append(
+            f"{files.oa}: {len(repaired)} invalid polygon(s) (self-intersecting rings), e.g. "
+            f"{', '.join(repaired[:3])}, and [boundaries] repair = false. Repair them (QGIS: "
+            "Fix geometries) or let geo-risk repair them (repair = true, the default).")
     problems.append(_overlaps(oas, files.oa))
     problems = [p for p in problems if p]
     if problems:
@@ -182,6 +188,7 @@ def load_geography(files: BoundaryFiles = DEFAULT_BOUNDARIES
         oas = _join_deprivation(oas, deprivation, files.imd)
         vintage = replace(vintage, deprivation=edition)
     oas = oas.set_index(C.OA).sort_index()
+    oas.attrs["repaired"] = repaired  # codes whose rings were repaired, for run_info
     log.info("loaded %d output areas in %d LSOAs and %d wards (%s)", len(oas),
              oas[C.LSOA].nunique(), oas[C.WARD].nunique(), vintage.describe())
     return oas, vintage
@@ -266,14 +273,14 @@ def _repeated(codes: pd.Series, path: Path) -> str | None:
             "first).")
 
 
-def _repair(oas: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
+def _repair(oas: gpd.GeoDataFrame, path: Path) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Invalid polygons (ONS's own full-resolution files have a few self-intersecting
     rings) are taken as published and repaired, saying so; what is left of a polygon
-    must still be a polygon."""
+    must still be a polygon. Returns the layer and the codes repaired."""
     geoms = oas.geometry.to_numpy()
     invalid = ~shapely.is_valid(geoms)
     if not invalid.any():
-        return oas
+        return oas, []
     fixed = geoms.copy()
     repaired = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
     polygonal = [shapely.union_all([g for g in shapely.get_parts(r)
@@ -283,7 +290,7 @@ def _repair(oas: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
     codes = oas.loc[invalid, C.OA].tolist()
     log.warning("%s: repaired %d invalid polygon(s) (self-intersecting rings), e.g. %s",
                 path, len(codes), ", ".join(codes[:3]))
-    return oas.set_geometry(fixed)
+    return oas.set_geometry(fixed), codes
 
 
 #: Two output areas sharing more than this much area overlap (m²); less is digitising noise.

@@ -30,7 +30,7 @@ EXAMPLE = Path(__file__).with_name("example_run.toml")
 _TOP = {"area_name", "reference_date", "refreshes", "key_file", "extracts", "marking",
         "attribution", "random_state", "background_tiles", "boundaries", "capacity", "disclosure",
         "linkage", "siting", "history"}
-_TABLES = {"boundaries": {"oa", "lookup", "imd", "measure", "uprn_lookup"},
+_TABLES = {"boundaries": {"oa", "lookup", "imd", "measure", "uprn_lookup", "repair"},
            "capacity": {"share", "number", "min_score", "known_within_months"},
            "disclosure": {"withhold_up_to", "rounding", "reason"}, "linkage": {"min_match_rate"},
            "history": {"runs", "exact_fit"},
@@ -165,7 +165,8 @@ def load_config(path: Path) -> RunConfig:
         imd=_file(path, config_dir, bounds["imd"], "[boundaries] imd") if "imd" in bounds else None,
         measure=_choice(path, bounds, "measure", ["imd", "idaci"], "imd"),
         uprn_lookup=_file(path, config_dir, bounds["uprn_lookup"], "[boundaries] uprn_lookup")
-        if "uprn_lookup" in bounds else None)
+        if "uprn_lookup" in bounds else None,
+        repair=_number(path, bounds, "repair", bool, True))
 
     reference = raw["reference_date"]
     if isinstance(reference, str):

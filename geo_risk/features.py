@@ -53,7 +53,8 @@ from geo_risk import columns as C
 from geo_risk._errors import SchemaError
 from geo_risk.link import HOUSEHOLD, Linked
 
-__all__ = ["LABEL", "FeatureTables", "build_feature_tables", "household_features"]
+__all__ = ["LABEL", "FeatureTables", "build_feature_tables", "current_children",
+           "household_features"]
 
 log = logging.getLogger(__name__)
 
@@ -301,6 +302,60 @@ def _age_months(dob: pd.Series, as_of: pd.Series | pd.Timestamp) -> pd.Series:
             - (as_of.dt.day < dob.dt.day).astype(int))
 
 
+def _register(linked: Linked) -> pd.DataFrame:
+    register = linked.events.get("child_register")
+    if register is None:
+        raise SchemaError("no child register among the linked sources; add the "
+                          "child_register extract (child_register.csv) to the extracts folder")
+    return register
+
+
+def _current(register: pd.DataFrame, ref: pd.Timestamp) -> pd.DataFrame:
+    """Registered children born by ``ref`` and aged 0-4 then, described as of ``ref``."""
+    register = register[register["date_of_birth"] <= ref]
+    register = register.drop_duplicates("child_key", keep="first")
+    age = _age_months(register["date_of_birth"], ref)
+    return register[age < 60].assign(role="current", as_of=ref)
+
+
+def _describe(linked: Linked, children: pd.DataFrame, windows: tuple[int, ...]
+              ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Children with their own columns, their household's features as of their ``as_of``
+    date and their area; and the features of each (household, as-of date) pair."""
+    children = children.assign(
+        male=children["sex"] == "m",
+        months_young=(children["date_of_birth"].dt.month - 9) % 12,
+        eal=~children.get("first_language", pd.Series("", index=children.index))
+        .str.strip().str.lower().isin(["english", ""]),
+        age_months=_age_months(children["date_of_birth"], children["as_of"]))
+    pairs = children[[HOUSEHOLD, "as_of"]].drop_duplicates().reset_index(drop=True)
+    feats = household_features(linked, pairs, windows=windows)
+    pair_feats = pd.concat([pairs, feats], axis=1)
+    area = linked.households.set_index(HOUSEHOLD)
+    keep = ["child_key", HOUSEHOLD, "role", "as_of", "academic_year", LABEL, "male",
+            "months_young", "eal", "age_months"]
+    described = (children.reindex(columns=keep).merge(pair_feats, on=[HOUSEHOLD, "as_of"],
+                                                      how="left")
+                 .join(area[_area_columns(area)], on=HOUSEHOLD))
+    return described, pair_feats
+
+
+def _area_columns(area: pd.DataFrame) -> list[str]:
+    return [c for c in [C.OA, C.LSOA, C.WARD, C.DEPRIVATION, C.DEPRIVATION_DECILE]
+            if c in area]
+
+
+def current_children(linked: Linked, dates: list[str], *, windows: tuple[int, ...] = (12, 24)
+                     ) -> pd.DataFrame:
+    """The children aged 0-4 at each of ``dates``, described as of that date, in one pass
+    (each child once per date; ``as_of`` says which). The same rows
+    :func:`build_feature_tables` gives as ``role == "current"`` for each date alone."""
+    register = _register(linked)
+    children = pd.concat([_current(register, pd.Timestamp(d)) for d in dates],
+                         ignore_index=True)
+    return _describe(linked, children, windows)[0]
+
+
 def build_feature_tables(
     linked: Linked, reference_date: str | pd.Timestamp, *, windows: tuple[int, ...] = (12, 24)
 ) -> FeatureTables:
@@ -324,14 +379,10 @@ def build_feature_tables(
         current child, features as of the reference date.
     """
     ref = pd.Timestamp(reference_date)
-    register = linked.events.get("child_register")
-    if register is None:
-        raise SchemaError("no child register among the linked sources; add the "
-                          "child_register extract (child_register.csv) to the extracts folder")
+    register = _register(linked)
+    current = _current(register, ref)
     register = register[register["date_of_birth"] <= ref]
     register = register.drop_duplicates("child_key", keep="first")
-    age = _age_months(register["date_of_birth"], ref)
-    current = register[age < 60].assign(role="current", as_of=ref)
 
     results = linked.events.get("school_readiness", pd.DataFrame(
         columns=["child_key", "academic_year", "gld"]))
@@ -344,23 +395,10 @@ def build_feature_tables(
         **{LABEL: ~labelled.pop("gld").astype(bool)})
     labelled = labelled[labelled["as_of"] <= ref]
 
-    children = pd.concat([current, labelled], ignore_index=True)
-    children["male"] = children["sex"] == "m"
-    children["months_young"] = (children["date_of_birth"].dt.month - 9) % 12
-    language = children.get("first_language", pd.Series("", index=children.index))
-    children["eal"] = ~language.str.strip().str.lower().isin(["english", ""])
-    children["age_months"] = _age_months(children["date_of_birth"], children["as_of"])
-    pairs = children[[HOUSEHOLD, "as_of"]].drop_duplicates().reset_index(drop=True)
-    feats = household_features(linked, pairs, windows=windows)
-    pair_feats = pd.concat([pairs, feats], axis=1)
+    children, pair_feats = _describe(linked, pd.concat([current, labelled], ignore_index=True),
+                                     windows)
     area = linked.households.set_index(HOUSEHOLD)
-    area_cols = [c for c in [C.OA, C.LSOA, C.WARD, C.DEPRIVATION, C.DEPRIVATION_DECILE]
-                 if c in area]
-    keep = ["child_key", HOUSEHOLD, "role", "as_of", "academic_year", LABEL, "male",
-            "months_young", "eal", "age_months"]
-    children = (children[keep].merge(pair_feats, on=[HOUSEHOLD, "as_of"], how="left")
-                .join(area[area_cols], on=HOUSEHOLD))
-
+    area_cols = _area_columns(area)
     now = pair_feats[pair_feats["as_of"] == ref]
     households = now[now[HOUSEHOLD].isin(current[HOUSEHOLD])].join(
         area[area_cols], on=HOUSEHOLD).reset_index(drop=True)

@@ -154,34 +154,14 @@ def build_weights(areas: gpd.GeoDataFrame, *, max_join_distance: float = 5_000.0
                        "such as British National Grid (EPSG:27700)")
     graph = Graph.build_contiguity(areas, rook=False)
     before = graph.n_components
-    joins: list[tuple[str, str, float]] = []
-    ids = areas.index
-    for _ in range(len(areas)):
-        labels = graph.component_labels.reindex(ids)
-        if labels.nunique() == 1:
-            break
-        sizes = labels.value_counts()
-        best = None
-        for comp in sizes.index[sizes.index != sizes.idxmax()]:
-            inside = areas[(labels == comp).to_numpy()]
-            outside = areas[(labels != comp).to_numpy()]
-            pairs = outside.sindex.nearest(inside.geometry, return_distance=True,
-                                           max_distance=max_join_distance)
-            (i_in, i_out), dist = pairs
-            if len(dist):
-                k = int(np.argmin(dist))
-                cand = (inside.index[i_in[k]], outside.index[i_out[k]], float(dist[k]))
-                if best is None or cand[2] < best[2]:
-                    best = cand
-        if best is None:
-            break
-        joins.append(best)
+    joins = _joins(areas, graph.component_labels.reindex(areas.index).to_numpy(),
+                   max_join_distance) if before > 1 else []
+    if joins:
         adj = graph.adjacency.reset_index()
         adj = adj[adj["weight"] > 0]
-        extra = pd.DataFrame({"focal": [best[0], best[1]], "neighbor": [best[1], best[0]],
-                              "weight": 1.0})
-        adj = pd.concat([adj, extra], ignore_index=True)
-        graph = _graph_from(adj, ids)
+        a, b, _ = zip(*joins, strict=True)
+        extra = pd.DataFrame({"focal": [*a, *b], "neighbor": [*b, *a], "weight": 1.0})
+        graph = _graph_from(pd.concat([adj, extra], ignore_index=True), areas.index)
     isolates = [str(i) for i in graph.isolates]
     if joins or isolates:
         log.info("weights: %d join(s) across gaps, %d isolated area(s)", len(joins),
@@ -189,17 +169,57 @@ def build_weights(areas: gpd.GeoDataFrame, *, max_join_distance: float = 5_000.0
     return Weights(graph, isolates, int(before), int(graph.n_components), joins)
 
 
+def _joins(areas: gpd.GeoDataFrame, labels: np.ndarray, max_distance: float
+           ) -> list[tuple[str, str, float]]:
+    """The shortest gaps that connect the components, in one pass: every pair of areas in
+    different components within ``max_distance`` (found from the areas outside the largest
+    component, one spatial-index query), then Kruskal's rule over components: the shortest
+    gap first, a gap kept only when it joins components not yet connected."""
+    geoms = areas.geometry.to_numpy()
+    largest = np.bincount(labels).argmax()
+    small = np.flatnonzero(labels != largest)
+    b = shapely.bounds(geoms[small])  # boxes grown by the distance: exact distances are
+    grown = shapely.box(b[:, 0] - max_distance, b[:, 1] - max_distance,  # measured only
+                        b[:, 2] + max_distance, b[:, 3] + max_distance)  # across components
+    hit, right = areas.sindex.query(grown)
+    left = small[hit]
+    apart = labels[left] != labels[right]
+    left, right = left[apart], right[apart]
+    dist = shapely.distance(geoms[left], geoms[right])
+    near = dist <= max_distance
+    left, right, dist = left[near], right[near], dist[near]
+    parent = {c: c for c in np.unique(labels)}
+
+    def find(c):
+        while parent[c] != c:
+            parent[c] = parent[parent[c]]
+            c = parent[c]
+        return c
+
+    ids = areas.index
+    joins = []
+    for k in np.lexsort((right, left, dist)):  # shortest first; ties in a fixed order
+        a, b = find(labels[left[k]]), find(labels[right[k]])
+        if a != b:
+            parent[a] = b
+            joins.append((ids[left[k]], ids[right[k]], float(dist[k])))
+    return joins
+
+
 def _graph_from(adj: pd.DataFrame, ids: pd.Index) -> Graph:
     """A Graph from (focal, neighbor, weight) rows in ``ids`` order; areas without a row
     become isolates (a zero self-loop, libpysal's convention)."""
-    present = set(adj["focal"])
-    lonely = [i for i in ids if i not in present]
-    self_loops = pd.DataFrame({"focal": lonely, "neighbor": lonely, "weight": 0.0})
-    adj = pd.concat([adj, self_loops], ignore_index=True)
-    order = pd.Categorical(adj["focal"], categories=list(ids), ordered=True)
-    adj = adj.assign(_o=order).sort_values(["_o", "neighbor"]).drop(columns="_o")
-    return Graph.from_arrays(adj["focal"].to_numpy(), adj["neighbor"].to_numpy(),
-                             adj["weight"].to_numpy())
+    ids = pd.Index(np.asarray(ids, dtype=object))
+    focal = ids.get_indexer(np.asarray(adj["focal"], dtype=object))
+    neighbor = ids.get_indexer(np.asarray(adj["neighbor"], dtype=object))
+    weight = adj["weight"].to_numpy(float)
+    lonely = np.setdiff1d(np.arange(len(ids)), focal)
+    focal = np.concatenate([focal, lonely])
+    neighbor = np.concatenate([neighbor, lonely])
+    weight = np.concatenate([weight, np.zeros(len(lonely))])
+    order = np.lexsort((neighbor, focal))
+    names = ids.to_numpy()
+    return Graph.from_arrays(names[focal[order]], names[neighbor[order]], weight[order])
 
 
 def benjamini_hochberg(p: np.ndarray, alpha: float = 0.05) -> np.ndarray:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from dataclasses import replace
 
 import geopandas as gpd
 import pandas as pd
@@ -131,10 +132,14 @@ def test_self_intersecting_rings_are_repaired_and_said(lattice, tmp_path, caplog
         [(500_000, 180_000), (500_100, 180_000), (500_050, 180_050), (500_100, 180_100),
          (500_000, 180_100), (500_050, 180_050), (500_000, 180_000)])
     assert not bowtie.is_valid.all()
-    oas = load_boundaries(_write(bowtie, tmp_path))
+    files = _write(bowtie, tmp_path)
+    oas = load_boundaries(files)
     assert oas.is_valid.all() and oas.loc["E00900001"].geometry.area > 0
     assert "repaired 1 invalid polygon(s) (self-intersecting rings), e.g. E00900001" in \
         caplog.text
+    assert oas.attrs["repaired"] == ["E00900001"]  # for run_info
+    with pytest.raises(BoundaryError, match=r"1 invalid polygon\(s\).*repair = false"):
+        load_boundaries(replace(files, repair=False))
 
 
 def test_metres_in_a_geojson_without_crs_are_a_crs_problem(lattice, tmp_path):

@@ -170,3 +170,19 @@ def test_refresh_risk_by_group_weights_by_children():
     assert by.loc["W1", "2017-12-31"] == pytest.approx(0.5)
     assert by.loc["W2", "2017-09-30"] == pytest.approx(0.9)
     assert pd.isna(by.loc["W2", "2017-12-31"])  # no under-fives: no rate, not zero
+
+
+def test_every_refresh_described_in_one_pass_as_each_alone(messy_linked):
+    """The refreshes' under-fives described together (as the hotspot series is) are the
+    rows each refresh's own feature tables give, value for value."""
+    from geo_risk.features import current_children
+
+    dates = ["2016-12-31", "2017-06-30", "2017-12-31"]
+    together = current_children(messy_linked, dates)
+    alone = pd.concat([build_feature_tables(messy_linked, d).children.query("role == 'current'")
+                       for d in dates], ignore_index=True)
+    assert len(together) == len(alone) > 1000
+    key = ["as_of", "child_key"]
+    together = together.sort_values(key).reset_index(drop=True)
+    alone = alone.sort_values(key).reset_index(drop=True)[together.columns]
+    pd.testing.assert_frame_equal(together, alone, check_dtype=False)

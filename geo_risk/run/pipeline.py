@@ -28,7 +28,7 @@ from geo_risk.aggregate import SAFE, Disclosure, aggregate_areas, disclose
 from geo_risk.boundaries import BoundaryFiles, load_geography
 from geo_risk.escape import write_csv
 from geo_risk.fairness import audit
-from geo_risk.features import LABEL, FeatureTables, build_feature_tables
+from geo_risk.features import LABEL, FeatureTables, build_feature_tables, current_children
 from geo_risk.geography import MEASURES, VINTAGE_2011, Vintage
 from geo_risk.gpkg import site_layers, write_geopackage
 from geo_risk.hotspots import (
@@ -294,15 +294,15 @@ def risk_by_refresh(linked, refresh_dates: list[str], model: RiskModel) -> Refre
     in its families' recorded circumstances, not a model refitted on a new cohort. (Models
     refitted each year moved areas' risk by as much as the planted hotspots did.)
     """
-    means, counts = {}, {}
-    for date in refresh_dates:
-        tables = build_feature_tables(linked, date)
-        current = tables.children[tables.children["role"] == "current"]
-        p = pd.Series(model.predict_proba(current)[:, 1])
-        key = str(pd.Timestamp(date).date())
-        by_oa = p.groupby(current[C.OA].to_numpy())
-        means[key], counts[key] = by_oa.mean(), by_oa.size()
-    return RefreshRisk(pd.DataFrame(means), pd.DataFrame(counts).fillna(0).astype(int))
+    children = current_children(linked, refresh_dates)  # every refresh in one pass
+    p = pd.Series(model.predict_proba(children)[:, 1])
+    keys = [children["as_of"].dt.date.astype(str).to_numpy(), children[C.OA].to_numpy()]
+    by = p.groupby(keys)
+    table = pd.DataFrame({"mean": by.mean(), "n": by.size()})
+    order = [str(pd.Timestamp(d).date()) for d in refresh_dates]
+    mean = table["mean"].unstack(0).reindex(columns=order)
+    counts = table["n"].unstack(0).reindex(columns=order).fillna(0).astype(int)
+    return RefreshRisk(mean, counts)
 
 
 @dataclass
@@ -619,6 +619,8 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
         },
         "model": m,
         "hotspots": area_results.summary,
+        "boundaries": {"geography": vintage.describe(),
+                       "polygons_repaired": list(oas.attrs.get("repaired", []))},
     }
     demand = demand_points(linked.households, model_run.children, oas)
     demand.points.to_parquet(folder.demand)  # for 'geo-risk site'
@@ -636,6 +638,10 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
         "boundaries": f"{s.files.oa.name}; lookup {s.files.lookup.name}"
                       + (f"; deprivation {s.files.imd.name}" if s.files.imd else ""),
         "geography": vintage.describe(),
+        "boundary_repairs": (f"{len(oas.attrs['repaired'])} invalid polygon(s) repaired "
+                             f"(make_valid, polygonal parts kept): "
+                             f"{', '.join(oas.attrs['repaired'])}"
+                             if oas.attrs.get("repaired") else "none needed"),
         "households_placed": (
             f"by UPRN lookup {uprn_lookup.describe()}: "
             f"{s.disclosure.count(linked.placed['by_uprn_lookup'])} addresses; by point in "

@@ -60,15 +60,30 @@ _POSTCODE_DISTRICTS = {
 _UNIT_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
 
 
+#: Nine-digit stems of synthetic NHS numbers: the NHS test range 999 first, then the other
+#: blocks starting 99 (no NHS number starting with 9 is issued), so a county-sized world
+#: never runs out: 10 million stems, about 9 million with a valid check digit.
+_TEST_STEM, _STEMS = 999_000_000, 10_000_000
+
+
 def nhs_numbers(rng: np.random.Generator, n: int) -> np.ndarray:
-    """n distinct valid NHS numbers in the 999 test range, as strings."""
-    base = rng.choice(1_000_000, size=int(n * 1.15) + 32, replace=False)
-    digits = np.column_stack([np.full(len(base), 9), np.full(len(base), 9),
-                              np.full(len(base), 9)]
-                             + [(base // 10**k) % 10 for k in range(5, -1, -1)])
+    """n distinct valid NHS numbers in unissued ranges (999..., then 990-998...), as strings.
+
+    >>> len(set(nhs_numbers(np.random.default_rng(1), 2_000_000)))
+    2000000
+    """
+    want = int(n * 1.15) + 32
+    if want <= 1_000_000:  # the test range alone (as every world so far was drawn)
+        stem = _TEST_STEM + rng.choice(1_000_000, size=want, replace=False)
+    elif want <= _STEMS:
+        stem = _TEST_STEM - 9_000_000 + rng.choice(_STEMS, size=want, replace=False)
+    else:
+        raise ValueError(f"{n:,} synthetic NHS numbers asked for; at most about 8.5 million "
+                         "can be drawn from the unissued ranges.")
+    digits = np.column_stack([(stem // 10**k) % 10 for k in range(8, -1, -1)])
     check = nhs_check_digit(digits)
     ok = check >= 0
-    numbers = (999_000_000 + base[ok]) * 10 + check[ok]
+    numbers = stem[ok] * 10 + check[ok]
     return numbers[:n].astype(str)
 
 
