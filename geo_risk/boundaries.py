@@ -194,15 +194,20 @@ def load_geography(files: BoundaryFiles = DEFAULT_BOUNDARIES
     return oas, vintage
 
 
-def _read_lookup(path: Path) -> tuple[pd.DataFrame, dict[str, tuple[str, int]]]:
+def read_reference_csv(path: Path, option: str) -> pd.DataFrame:
+    """A reference CSV (lookup, deprivation) as text, or one clear error naming ``option``."""
     path = Path(path)
     if not path.is_file():
-        raise SchemaError(f"{path}: file not found; check the --lookup path.")
+        raise SchemaError(f"{path}: file not found; check the {option} path.")
     try:
-        table = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+        return pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
     except pd.errors.EmptyDataError:
         raise SchemaError(f"{path}: the file is empty; export it again with a header row.") \
             from None
+
+
+def _read_lookup(path: Path) -> tuple[pd.DataFrame, dict[str, tuple[str, int]]]:
+    table = read_reference_csv(path, "--lookup")
     codes = read_code_columns(table.columns)
     need = [C.WARD, C.WARD_NAME] + ([] if C.OA in codes else [C.LSOA])
     missing = [c for c in need if c not in codes]
@@ -346,14 +351,7 @@ def _read_deprivation(path: Path, census: int, measure: str) -> tuple[pd.DataFra
     """The deprivation file as published (IoD 2025 / IMD 2019 File 7 headers, or
     ``LSOA21CD, IMD_rank, IMD_decile``): LSOA, rank, decile and deprivation share of the
     chosen measure, and the edition's name. Ranks are shares of the edition's LSOAs."""
-    path = Path(path)
-    if not path.is_file():
-        raise SchemaError(f"{path}: file not found; check the --imd path.")
-    try:
-        table = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
-    except pd.errors.EmptyDataError:
-        raise SchemaError(f"{path}: the file is empty; export it again with a header row.") \
-            from None
+    table = read_reference_csv(path, "--imd")
     lsoa, year = None, None
     for header in table.columns:
         match = re.fullmatch(r"lsoa code \((\d{4})\)", str(header).strip().lower())

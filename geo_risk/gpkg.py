@@ -189,7 +189,8 @@ def write_geopackage(path: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.Dat
     lisa = base[[C.WARD_NAME, "lisa_quadrant", "p_sim", "geometry"]].reset_index()
     layers["lisa"] = (lisa, _categorised("lisa_quadrant", [
         (q, colour, label) for q, (colour, label) in LISA_COLOURS.items()]))
-    ehsa = base[[C.WARD_NAME, "ehsa_category", "trend_tau", "trend_p", "gi_z", "geometry"]]
+    ehsa = base[[C.WARD_NAME, "ehsa_category", "ehsa_stability", "trend_tau", "trend_p",
+                 "gi_z", "geometry"]]
     layers["emerging_hotspots"] = (ehsa.reset_index(), _categorised(
         "ehsa_category", [(c, colour, c) for c, colour in EHSA_COLOURS.items()]))
 

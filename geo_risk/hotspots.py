@@ -84,11 +84,15 @@ __all__ = [
     "EHSA_BEYOND",
     "EHSA_CATEGORIES",
     "EHSA_RISK",
+    "EMERGING",
+    "STABILITY_DRAWS",
+    "STABLE",
     "Weights",
     "areas_of_concern",
     "benjamini_hochberg",
     "beyond_deprivation",
     "build_weights",
+    "category_stability",
     "classify_emerging",
     "concern_outlines",
     "emerging_hotspots",
@@ -110,6 +114,11 @@ EHSA_RISK = "mean predicted risk"
 #: The 17 emerging hot spot categories.
 EHSA_CATEGORIES = ([f"{k} hot spot" for k in _KINDS] + [f"{k} cold spot" for k in _KINDS]
                    + ["no pattern"])
+#: The categories that say an area is becoming a hot spot.
+EMERGING = ("new hot spot", "consecutive hot spot", "intensifying hot spot")
+#: Resamples drawn for each area's category stability, and the share of them giving the
+#: same category above which a category is called stable (and named in the report).
+STABILITY_DRAWS, STABLE = 100, 0.8
 
 
 @dataclass
@@ -442,6 +451,31 @@ def emerging_hotspots(values: pd.DataFrame, weights: Weights, *, time_lag: int =
         "trend_change": np.where(isolated, np.nan, sen_change(np.nan_to_num(z))),
         "share_hot": (sig & (z > 0)).mean(axis=1), "share_cold": (sig & (z < 0)).mean(axis=1),
         "gi_z": z[:, -1]}, index=weights.ids)
+
+
+def category_stability(values: pd.DataFrame, se: pd.DataFrame, weights: Weights,
+                       categories: pd.Series, *, transform, draws: int = STABILITY_DRAWS,
+                       seed: int = 0, **settings) -> pd.Series:
+    """How sure each area's emerging hot spot category is: the share of ``draws``
+    resamples giving the same category.
+
+    A resample redraws every area's value at every period from its sampling distribution,
+    ``values`` plus ``se`` times a standard normal (``se``: the standard error of the area's
+    mean when its households are resampled, so this is a bootstrap of households by the
+    normal approximation), applies ``transform`` (e.g. :func:`beyond_deprivation`) and runs
+    :func:`emerging_hotspots` with ``settings``. An area whose value has no standard error
+    (0 or missing) is not redrawn.
+    """
+    rng = np.random.default_rng(seed)
+    x = values.reindex(weights.ids)
+    s = se.reindex(index=weights.ids, columns=x.columns).fillna(0.0).to_numpy()
+    point = categories.reindex(weights.ids).to_numpy()
+    same = np.zeros(len(x))
+    for _ in range(draws):
+        drawn = x + s * rng.standard_normal(x.shape)
+        found = emerging_hotspots(transform(drawn), weights, **settings)["ehsa_category"]
+        same += found.to_numpy() == point
+    return pd.Series(same / draws, index=weights.ids)
 
 
 def areas_of_concern(risk: pd.Series, known_share: pd.Series, weights: Weights, *,

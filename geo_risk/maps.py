@@ -38,7 +38,7 @@ from jinja2 import Template
 
 from geo_risk import columns as C
 from geo_risk.escape import script_json
-from geo_risk.hotspots import concern_outlines
+from geo_risk.hotspots import STABLE, concern_outlines
 from geo_risk.symbology import (
     CONCERN_STYLES,
     EHSA_COLOURS,
@@ -89,6 +89,13 @@ def _fmt_rate(value, children) -> str:
     if not pd.isna(children) and children == 0:
         return "no under-fives scored"
     return WITHHELD if pd.isna(value) else f"{value:.0%}"
+
+
+def _stability(share: float) -> str:
+    """A category's stability for a tooltip: the share of household resamples agreeing."""
+    if pd.isna(share):
+        return "not measured"
+    return f"{share:.0%} of resamples" + (" (stable)" if share >= STABLE else "")
 
 
 def _web(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -195,9 +202,11 @@ def _layers(oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame], hotspots: pd
                                  for q in present])))
 
     ehsa = base.assign(Category=h["ehsa_category"].to_numpy(),
+                       Stability=h["ehsa_stability"].map(_stability).to_numpy(),
                        _fill=h["ehsa_category"].map(EHSA_COLOURS).to_numpy())
     order = [c for c in EHSA_COLOURS if (h["ehsa_category"] == c).any()]
-    layers.append((EHSA, ehsa, [*names, "code", "Predicted risk", "Category"], fill,
+    layers.append((EHSA, ehsa, [*names, "code", "Predicted risk", "Category", "Stability"],
+                   fill,
                    _legend_rows([(EHSA_COLOURS[c], c[0].upper() + c[1:], "fill")
                                  for c in order])
                    + (f'<div style="font-size:11px;max-width:190px">Trend in '

@@ -17,6 +17,7 @@ import pandas as pd
 
 from geo_risk import columns as C
 from geo_risk.aggregate import SAFE, Disclosure
+from geo_risk.hotspots import EMERGING, STABLE
 from geo_risk.maps import LEGEND_CSS, MapContext
 from geo_risk.model_card import INTENDED_USE, LIMITATIONS
 from geo_risk.siting import SitingOutputs
@@ -24,7 +25,6 @@ from geo_risk.symbology import WITHHELD, WITHHELD_NOTE, show_count
 
 __all__ = ["ReportInputs", "write_report"]
 
-_EMERGING = ["new hot spot", "consecutive hot spot", "intensifying hot spot"]
 
 
 @dataclass
@@ -142,19 +142,25 @@ def _sections(r: ReportInputs) -> list[tuple[str, str]]:
             lambda v: f"{v * 100:+.1f}").to_numpy(),
     }).head(5)
     cats = r.oa_hotspots["ehsa_category"]
-    emerging = cats[cats.isin(_EMERGING)]
-    emerging_wards = r.oa_wards.reindex(emerging.index).value_counts()
+    emerging = cats[cats.isin(EMERGING)]
+    stable = emerging[r.oa_hotspots["ehsa_stability"].reindex(emerging.index) >= STABLE]
+    emerging_wards = r.oa_wards.reindex(stable.index).value_counts()
     changed = (
         f"<p>Wards whose predicted risk rose most since the previous refresh "
         f"({_e(r.previous_date)}):</p>" + _table(change_table)
         + f"<p>Over all {h['refreshes']} refreshes, <strong>{len(emerging)}</strong> output "
         "areas are new, consecutive or intensifying hot spots (emerging hot spot analysis"
         + (f" of {_e(h['emerging_measure'])}" if h.get("emerging_measure") else "") + ")"
+        + (f"; <strong>{len(stable)}</strong> of them stably (the same category in at "
+           f"least {STABLE:.0%} of {h.get('stability_draws', 0)} resamples of households)"
+           if len(emerging) else "")
         + (", most in " + ", ".join(f"{_e(w)} ({n})" for w, n in
-                                    emerging_wards.head(3).items()) if len(emerging) else "")
-        + "; "
-        + ", ".join(f"{h['emerging_hot_spots'].get(c, 0)} {c}s" for c in
-                    ["persistent hot spot", "diminishing hot spot"])
+                                    emerging_wards.head(3).items()) if len(stable) else "")
+        + "."
+        + (" Only stable areas are named here; the maps and the GeoPackage give every "
+           "area's stability." if len(emerging) > len(stable) else "")
+        + " Also " + ", ".join(f"{h['emerging_hot_spots'].get(c, 0)} {c}s" for c in
+                               ["persistent hot spot", "diminishing hot spot"])
         + ".</p>")
 
     links = "".join(f'<li><a href="{_e(href)}">{_e(title)}</a></li>'

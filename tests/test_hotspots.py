@@ -186,6 +186,37 @@ def test_emerging_hotspots_on_a_lattice():
     assert others.isin(emerging | {"persistent hot spot"}).mean() < 0.15
 
 
+def test_category_stability_tells_a_strong_signal_from_noise():
+    """Resampling households (each area's mean redrawn within its standard error): the
+    areas of a block heating strongly keep their category; noise that happened to be
+    classified does not; with no sampling error every category is certain."""
+    from geo_risk.hotspots import category_stability
+
+    areas = _grid(14)
+    weights = build_weights(areas)
+    rng = np.random.default_rng(6)
+    periods = 12
+    x = rng.normal(10, 1, (len(areas), periods))
+    heating = [f"A{j * 14 + i:03d}" for j in range(2, 5) for i in range(2, 5)]
+    pos = {k: n for n, k in enumerate(areas.index)}
+    for k in heating:
+        x[pos[k]] += np.linspace(0, 6, periods)
+    values = pd.DataFrame(x, index=areas.index)
+    found = emerging_hotspots(values, weights)["ehsa_category"]
+    same = category_stability(values, values * 0.0, weights, found, transform=lambda v: v,
+                              draws=5)
+    assert (same == 1.0).all()
+    stability = category_stability(values, values * 0.0 + 1.0, weights, found,
+                                   transform=lambda v: v, draws=40, seed=2)
+    emerging = found.isin({"new hot spot", "consecutive hot spot", "intensifying hot spot"})
+    block = stability[heating][emerging[heating]]
+    chance = stability[emerging & ~stability.index.isin(heating)]
+    assert len(block) >= 6 and block.median() >= 0.8
+    assert len(chance) == 0 or chance.median() < block.median()
+    assert category_stability(values, values * 0.0 + 1.0, weights, found,
+                              transform=lambda v: v, draws=40, seed=2).equals(stability)
+
+
 def test_areas_of_concern_known_and_new():
     from geo_risk.hotspots import areas_of_concern
 

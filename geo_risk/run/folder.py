@@ -131,6 +131,10 @@ class RunFolder:
         return self.work / "oa_children_by_refresh.parquet"
 
     @property
+    def risk_se_by_refresh(self) -> Path:
+        return self.work / "oa_risk_se_by_refresh.parquet"
+
+    @property
     def current_risk(self) -> Path:
         return self.work / "oa_current.parquet"
 

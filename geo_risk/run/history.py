@@ -30,6 +30,7 @@ import pandas as pd
 
 from geo_risk import columns as C
 from geo_risk._errors import ConfigError, SchemaError
+from geo_risk.boundaries import read_reference_csv
 from geo_risk.geography import read_code_columns
 
 __all__ = ["ExactFit", "read_exact_fit", "translate_counts"]
@@ -50,9 +51,7 @@ class ExactFit:
 def read_exact_fit(path: Path) -> ExactFit:
     """Read ONS's OA 2011 -> 2021 exact-fit lookup (``OA11CD``, ``CHNGIND``, ``OA21CD``)."""
     path = Path(path)
-    if not path.is_file():
-        raise SchemaError(f"{path}: file not found; check the [history] exact_fit path.")
-    table = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    table = read_reference_csv(path, "[history] exact_fit")
     oa = {}
     for header in table.columns:
         codes = read_code_columns([header])

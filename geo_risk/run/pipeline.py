@@ -35,9 +35,13 @@ from geo_risk.hotspots import (
     EHSA_BEYOND,
     EHSA_CATEGORIES,
     EHSA_RISK,
+    EMERGING,
+    STABILITY_DRAWS,
+    STABLE,
     areas_of_concern,
     beyond_deprivation,
     build_weights,
+    category_stability,
     emerging_hotspots,
     getis_ord_star,
     global_moran,
@@ -278,6 +282,7 @@ class RefreshRisk:
 
     mean: pd.DataFrame
     children: pd.DataFrame
+    se: pd.DataFrame | None = None  # standard error of each mean, households resampled
 
     def by(self, groups: pd.Series) -> pd.DataFrame:
         """Mean risk of groups of OAs (``groups``: OA -> group), weighted by children."""
@@ -295,14 +300,27 @@ def risk_by_refresh(linked, refresh_dates: list[str], model: RiskModel) -> Refre
     refitted each year moved areas' risk by as much as the planted hotspots did.)
     """
     children = current_children(linked, refresh_dates)  # every refresh in one pass
-    p = pd.Series(model.predict_proba(children)[:, 1])
-    keys = [children["as_of"].dt.date.astype(str).to_numpy(), children[C.OA].to_numpy()]
-    by = p.groupby(keys)
-    table = pd.DataFrame({"mean": by.mean(), "n": by.size()})
+    homes = pd.DataFrame({"date": children["as_of"].dt.date.astype(str).to_numpy(),
+                          "oa": children[C.OA].to_numpy(), "home": children[HOUSEHOLD].to_numpy(),
+                          "p": model.predict_proba(children)[:, 1]})
+    homes = homes.groupby(["date", "oa", "home"])["p"].agg(["sum", "size"]).reset_index()
+    by = homes.groupby(["date", "oa"])
+    table = pd.DataFrame({"total": by["sum"].sum(), "n": by["size"].sum(),
+                          "homes": by.size()})
+    table["mean"] = table["total"] / table["n"]
+    # the mean's standard error when households are resampled (a ratio estimator, one
+    # household's children together): what the stability of a category is drawn from
+    ratio = table["mean"].reindex(pd.MultiIndex.from_frame(homes[["date", "oa"]])).to_numpy()
+    resid = (homes["sum"] - ratio * homes["size"]) ** 2
+    spread = resid.groupby([homes["date"], homes["oa"]]).sum()
+    m = table["homes"]
+    table["se"] = np.sqrt(m / (m - 1).where(m > 1) * spread / table["n"] ** 2).fillna(0.0)
     order = [str(pd.Timestamp(d).date()) for d in refresh_dates]
-    mean = table["mean"].unstack(0).reindex(columns=order)
-    counts = table["n"].unstack(0).reindex(columns=order).fillna(0).astype(int)
-    return RefreshRisk(mean, counts)
+
+    def wide(column):
+        return table[column].unstack(0).reindex(columns=order)
+
+    return RefreshRisk(wide("mean"), wide("n").fillna(0).astype(int), wide("se"))
 
 
 @dataclass
@@ -358,7 +376,9 @@ def run_areas(
         mean, children, notes = extend_history(
             refreshes.mean, refreshes.children, list(history), census=vintage.census, fit=fit,
             weight=oa["children_under5"], area=oas.geometry.area)
-        refreshes = RefreshRisk(mean, children)
+        # earlier runs' refreshes carry no standard error: they are not resampled
+        refreshes = RefreshRisk(mean, children, refreshes.se.reindex(
+            index=mean.index, columns=mean.columns))
     current = pd.DataFrame({
         "mean_risk": oa["mean_risk"],  # already a model estimate: no further smoothing
         "known_share": (oa["known_households"] / oa["households"].where(oa["households"] > 0)
@@ -366,9 +386,11 @@ def run_areas(
     folder.work.mkdir(parents=True, exist_ok=True)
     refreshes.mean.to_parquet(folder.risk_by_refresh)
     refreshes.children.to_parquet(folder.children_by_refresh)
+    refreshes.se.to_parquet(folder.risk_se_by_refresh)
     current.to_parquet(folder.current_risk)
     hotspots, summary = find_hotspots(folder.areas, oas, current, refreshes.mean,
-                                      random_state=random_state, vintage=vintage)
+                                      random_state=random_state, vintage=vintage,
+                                      se=refreshes.se)
     summary["withheld_cells"] = len(release)
     if notes is not None:
         summary["history"] = notes
@@ -378,7 +400,8 @@ def run_areas(
 def find_hotspots(folder: Path, oas, current: pd.DataFrame, by_refresh: pd.DataFrame, *,
                   time_lag: int = 1, alpha: float = 0.05, min_trend: float = 1.96,
                   permutations: int = 9999, random_state: int = 0,
-                  vintage: Vintage = VINTAGE_2011) -> tuple[pd.DataFrame, dict]:
+                  vintage: Vintage = VINTAGE_2011, se: pd.DataFrame | None = None,
+                  draws: int = STABILITY_DRAWS) -> tuple[pd.DataFrame, dict]:
     """Moran's I, LISA, Gi*, emerging hot spots and areas of concern; write
     ``oa_hotspots.csv`` and ``ward_concern.csv`` into ``folder``.
 
@@ -399,16 +422,24 @@ def find_hotspots(folder: Path, oas, current: pd.DataFrame, by_refresh: pd.DataF
     series = by_refresh.reindex(weights.ids)
     series = series.fillna(series.mean())
     if C.DEPRIVATION in oas:
-        series, measure = beyond_deprivation(series, oas[C.DEPRIVATION]), EHSA_BEYOND
+        def transform(x):
+            return beyond_deprivation(x, oas[C.DEPRIVATION])
+        measure = EHSA_BEYOND
     else:
-        series, measure = series - series.median(), EHSA_RISK
-    ehsa = emerging_hotspots(series, weights, time_lag=time_lag, alpha=alpha,
-                             min_trend=min_trend)
+        def transform(x):
+            return x - x.median()
+        measure = EHSA_RISK
+    settings = {"time_lag": time_lag, "alpha": alpha, "min_trend": min_trend}
+    ehsa = emerging_hotspots(transform(series), weights, **settings)
+    stability = category_stability(
+        series, se if se is not None else series * 0.0, weights, ehsa["ehsa_category"],
+        transform=transform, draws=draws, seed=random_state, **settings)
     concern = areas_of_concern(risk, current["known_share"].fillna(0.0), weights, alpha=alpha)
     hotspots = lisa[["lisa_quadrant", "p_sim"]].assign(
         gi_z=gi_z, gi_significant=gi_sig, ehsa_category=ehsa["ehsa_category"],
         trend_tau=ehsa["trend_tau"], trend_p=ehsa["trend_p"],
-        trend_change=ehsa["trend_change"], concern=concern["concern"]).rename_axis(C.OA)
+        trend_change=ehsa["trend_change"], ehsa_stability=stability.round(2),
+        concern=concern["concern"]).rename_axis(C.OA)
     write_csv(vintage.publish(hotspots.round(4)), Path(folder) / "oa_hotspots.csv")
     ward_of = oas[C.WARD_NAME].reindex(concern.index)
     by_ward = pd.crosstab(ward_of, concern["concern"]).reindex(
@@ -424,6 +455,9 @@ def find_hotspots(folder: Path, oas, current: pd.DataFrame, by_refresh: pd.DataF
         "refreshes": by_refresh.shape[1],
         "emerging_measure": measure,
         "time_lag": time_lag, "alpha": alpha, "min_trend": min_trend,
+        "stability_draws": draws, "stable_share": STABLE,
+        "emerging_stable": int(((stability >= STABLE) & ehsa["ehsa_category"].isin(
+            EMERGING)).sum()),
         "permutations": permutations,
         **weights.report(),
         "known_concern_oas": int((concern["concern"] == "known").sum()),

@@ -55,10 +55,12 @@ def read_area_results(folder: RunFolder, vintage: Vintage = VINTAGE_2011) -> Are
               for level in ["oa", "lsoa", "ward", "district"]}
     hotspots = vintage.internal(pd.read_csv(folder.areas / "oa_hotspots.csv", index_col=0,
                                             keep_default_na=False))
-    for column in ["p_sim", "gi_z", "trend_tau", "trend_p"]:
+    for column in ["p_sim", "gi_z", "trend_tau", "trend_p", "ehsa_stability"]:
         hotspots[column] = pd.to_numeric(hotspots[column], errors="coerce")
+    se = (pd.read_parquet(folder.risk_se_by_refresh) if folder.risk_se_by_refresh.is_file()
+          else None)
     refreshes = RefreshRisk(pd.read_parquet(folder.risk_by_refresh),
-                            pd.read_parquet(folder.children_by_refresh))
+                            pd.read_parquet(folder.children_by_refresh), se)
     summary = json.loads(folder.record.read_text())
     release = pd.read_csv(folder.areas / "release_log.csv")
     return AreaResults(tables, release, hotspots, refreshes, summary["hotspots"])
@@ -152,7 +154,8 @@ def run_hotspots(out: Path, *, time_lag: int = 1, alpha: float = 0.05,
                                         time_lag=time_lag, alpha=alpha, min_trend=min_trend,
                                         permutations=permutations,
                                         random_state=state.get("random_state", 0),
-                                        vintage=vintage_of(state))
+                                        vintage=vintage_of(state),
+                                        se=area_results.refreshes.se)
         found["withheld_cells"] = len(area_results.release_log)
         area_results = dataclasses.replace(area_results, hotspots=hotspots, summary=found)
         record["hotspots"] = found
