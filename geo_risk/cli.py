@@ -83,9 +83,118 @@ def main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug detail.")] = False,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
+    audit_log: Annotated[Path | None, typer.Option(
+        "--audit-log", envvar="GEO_RISK_AUDIT_LOG",
+        help="The audit trail every command appends to (default "
+             "~/.local/share/geo-risk/audit.jsonl).")] = None,
 ) -> None:
     """Predict, map and act on the risk of children not being school ready at five."""
+    from geo_risk.audit import default_log
+
     _setup_logging(verbose)
+    _AUDIT["log"] = audit_log or default_log()
+
+
+#: The audit log of this invocation (set by :func:`main`).
+_AUDIT: dict[str, Path | None] = {"log": None}
+
+
+def _inputs(kwargs: dict) -> tuple[list[dict], str | None]:
+    """Every input file a command was given (a folder: the files in it), with SHA-256, and
+    the project key's fingerprint; for 'run', the files its configuration names."""
+    from geo_risk.audit import file_digest
+    from geo_risk.pseudonymise import Key
+
+    paths: list[Path] = []
+    key_file = kwargs.get("key_file")
+    outs = {kwargs.get(k) for k in ["out", "out_file"]}
+    for name, value in kwargs.items():
+        if isinstance(value, Path) and value not in outs and name != "key_file":
+            paths.append(value)
+    if kwargs.get("config") is not None:
+        from geo_risk.config import load_config
+
+        try:
+            cfg = load_config(kwargs["config"])
+        except GeoRiskError:
+            cfg = None
+        if cfg is not None:
+            key_file = cfg.key_file
+            paths += [cfg.extracts, *(v for v in vars(cfg.settings.files).values()
+                                     if isinstance(v, Path))]
+    files = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(p for p in path.iterdir() if p.is_file())
+        elif path.is_file():
+            files.append(path)
+    fingerprint = None
+    if key_file is not None and Path(key_file).is_file():
+        try:
+            fingerprint = Key.load(key_file).fingerprint
+        except GeoRiskError:
+            fingerprint = "unreadable"
+    return [file_digest(f) for f in files], fingerprint
+
+
+def _audited(command):
+    """Append one audit record for each run of ``command``, however it ends."""
+    import functools
+
+    @functools.wraps(command)
+    def wrapper(**kwargs):
+        outcome = "ok"
+        try:
+            return command(**kwargs)
+        except typer.Exit as stop:
+            outcome = "ok" if stop.exit_code == 0 else f"stopped with exit code {stop.exit_code}"
+            raise
+        except BaseException as err:
+            outcome = f"stopped on {type(err).__name__}"
+            raise
+        finally:
+            if _AUDIT["log"] is not None and not kwargs.get("example"):
+                _record(command.__name__, kwargs, outcome)
+    return wrapper
+
+
+def _record(command: str, kwargs: dict, outcome: str) -> None:
+    from geo_risk.audit import append
+
+    out = kwargs.get("out") or kwargs.get("out_file")
+    outputs = []
+    if out is not None and Path(out).exists():
+        outputs = [str(out), *sorted(str(p) for p in Path(out).iterdir())] \
+            if Path(out).is_dir() else [str(out)]
+    settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in kwargs.items()
+                if v is None or isinstance(v, str | int | float | bool | Path)}
+    inputs, fingerprint = _inputs(kwargs)
+    try:
+        append(_AUDIT["log"], command=command.replace("_", "-"), settings=settings,
+               inputs=inputs, outputs=outputs, outcome=outcome, key_fingerprint=fingerprint,
+               version=__version__)
+    except OSError as err:
+        console.print(f"[bold red]error:[/] the audit log {escape(str(_AUDIT['log']))} could "
+                      f"not be written ({escape(err.strerror or str(err))}); give a writable "
+                      "--audit-log or GEO_RISK_AUDIT_LOG.", highlight=False)
+        raise typer.Exit(2) from None
+
+
+audit_app = typer.Typer(help="The audit trail: check that no record was removed or edited.")
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit log's chain of hashes: one line saying how many records hold, or
+    one error naming the first record that was removed, reordered or edited."""
+    from geo_risk.audit import verify
+
+    try:
+        n = verify(_AUDIT["log"])
+    except GeoRiskError as err:
+        _fail(err)
+    console.print(f"{_AUDIT['log']}: {n} record(s), the chain holds.", highlight=False)
 
 
 Out = Annotated[Path, typer.Option("--out", help="Output folder (created if absent).")]
@@ -107,6 +216,7 @@ IMDFile = Annotated[Path | None, typer.Option(
 
 
 @app.command()
+@_audited
 def synth(
     out: Out,
     seed: Seed = 1,
@@ -139,6 +249,7 @@ def synth(
 
 
 @app.command()
+@_audited
 def keygen(
     key_file: Annotated[Path, typer.Argument(help="Where to write the new key (must not exist).")],
 ) -> None:
@@ -155,6 +266,7 @@ def keygen(
 
 
 @app.command()
+@_audited
 def pseudonymise(
     key_file: Annotated[Path, typer.Option(
         "--key-file", help="The project key (geo-risk keygen).")],
@@ -192,6 +304,7 @@ def pseudonymise(
 
 
 @app.command()
+@_audited
 def link(
     in_dir: Annotated[Path, typer.Option("--in", help="Folder of pseudonymised <source>.parquet.")],
     out: Out,
@@ -225,6 +338,7 @@ def link(
 
 
 @app.command()
+@_audited
 def model(
     in_dir: Annotated[Path, typer.Option("--in", help="The folder 'geo-risk link' wrote.")],
     out: Out,
@@ -311,6 +425,7 @@ def _boundary_files(boundaries: Path | None, lookup: Path | None, imd: Path | No
 
 
 @app.command()
+@_audited
 def demo(out: Out = Path("out/demo"), seed: Seed = 1, scenario: ScenarioName = "default",
          boundaries: OAFile = None, lookup: LookupFile = None, imd: IMDFile = None) -> None:
     """The whole job on a synthetic world: the embedded town, or synthetic households on
@@ -373,6 +488,7 @@ def _print_outputs(out: Path, summary: dict) -> None:
 
 
 @app.command()
+@_audited
 def run(
     config: Annotated[Path | None, typer.Option(
         "--config", help="The run configuration (TOML); see --example.")] = None,
@@ -407,6 +523,7 @@ def run(
 
 
 @app.command()
+@_audited
 def site(
     in_dir: Annotated[Path, typer.Option(
         "--in", help="A finished run: the --out folder of 'geo-risk run' or 'demo'.")],
@@ -457,6 +574,7 @@ def site(
 
 
 @app.command()
+@_audited
 def hotspots(
     in_dir: Annotated[Path, typer.Option(
         "--in", help="A finished run: the --out folder of 'geo-risk run' or 'demo'.")],

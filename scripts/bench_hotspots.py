@@ -5,8 +5,8 @@
 Input: each output area's mean true risk of its under-fives at each of the 16 refreshes
 of the default synthetic world (or of the world on the real Basildon boundaries from
 ../shared with --basildon); emerging hot spots of risk beyond deprivation, as a run does.
-With ``--areas N`` (England has 171,372 OAs): N generated areas (a Voronoi tiling of an
-England-sized box, cut by three sea channels into four parts that the weights must join)
+With ``--areas N`` (England has 171,372 OAs): about N generated areas (a Voronoi tiling
+of an England-sized box with three offshore islands that the weights must join)
 with a smooth risk field, its trend and noise over 16 refreshes; the weights are also
 timed against plain ``Graph.build_contiguity`` on the same polygons.
 Prints seconds per step and the peak memory; the target is <= 10 s in all for ~570 OAs
@@ -43,21 +43,25 @@ BASILDON = Path(__file__).resolve().parents[2] / "shared/data/basildon"
 
 def generated(n: int, seed: int = 1, refreshes: int = 16
               ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """``n`` Voronoi areas in a 500 x 600 km box less three 2 km channels, with
-    deprivation, and a risk series: a smooth field, a rising patch and noise."""
+    """``n`` Voronoi areas in a 500 x 600 km box with three offshore islands (30 km
+    squares in the corners, 2 km of sea between each and the mainland, as England's
+    coast has islands), with deprivation, and a risk series: a smooth field, a rising
+    patch and noise."""
     rng = np.random.default_rng(seed)
-    xy = rng.uniform([0, 0], [500_000, 600_000], size=(int(n * 1.02), 2))
-    channels = [150_000, 300_000, 420_000]
-    keep = np.all([np.abs(xy[:, 0] - c) > 1_000 for c in channels], axis=0)
-    xy = xy[keep][:n]
+    xy = rng.uniform([0, 0], [500_000, 600_000], size=(n, 2))
+    islands = [shapely.box(0, 0, 30_000, 30_000), shapely.box(470_000, 0, 500_000, 30_000),
+               shapely.box(470_000, 570_000, 500_000, 600_000)]
+    sea = shapely.union_all([shapely.buffer(i, 2_000, join_style="mitre") for i in islands])
+    mainland = shapely.box(0, 0, 500_000, 600_000).difference(sea)
+    land = np.array([mainland, *islands])
+    piece = np.zeros(len(xy), dtype=int)
+    for k, island in enumerate(islands, start=1):
+        piece[shapely.contains_xy(island, xy[:, 0], xy[:, 1])] = k
+    afloat = shapely.contains_xy(sea, xy[:, 0], xy[:, 1]) & (piece == 0)
+    xy, piece = xy[~afloat], piece[~afloat]
     cells = shapely.get_parts(shapely.voronoi_polygons(
         shapely.multipoints(xy), extend_to=shapely.box(-1, -1, 500_001, 600_001), ordered=True))
-    edges = [0, *channels, 500_000]  # each cell clipped to the land piece its point is on
-    piece = np.searchsorted(channels, xy[:, 0])
-    land = np.array([shapely.box(edges[k] + (1_000 if k else 0), 0,
-                                 edges[k + 1] - (1_000 if k < len(channels) else 0), 600_000)
-                     for k in range(len(channels) + 1)])
-    cells = shapely.intersection(cells, land[piece])
+    cells = shapely.intersection(cells, land[piece])  # each cell on its own piece of land
     ids = pd.Index([f"G{i:07d}" for i in range(len(cells))], name=C.OA)
     field = np.sin(xy[:, 0] / 40_000) * np.cos(xy[:, 1] / 55_000)
     areas = gpd.GeoDataFrame({C.DEPRIVATION: (field + 1) / 2}, geometry=cells, crs=C.BNG,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -11,6 +12,10 @@ import pytest
 import shapely
 
 from geo_risk import columns as C
+
+# every geo-risk command appends to an audit log; the tests' go to a temporary one
+os.environ["GEO_RISK_AUDIT_LOG"] = str(Path(tempfile.mkdtemp(prefix="geo-risk-audit-"))
+                                       / "audit.jsonl")
 from geo_risk.boundaries import BoundaryFiles
 from geo_risk.synth.world import make_world
 

@@ -1,0 +1,57 @@
+"""The audit trail: one record per command, chained by hashes so that a gap shows."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from geo_risk.cli import app
+from geo_risk.pseudonymise import Key
+
+runner = CliRunner()
+
+
+def _lines(log):
+    return log.read_text().splitlines()
+
+
+def test_every_command_appends_a_chained_record_and_verify_finds_tampering(tmp_path):
+    log = tmp_path / "audit.jsonl"
+    env = {"GEO_RISK_AUDIT_LOG": str(log)}
+    key = tmp_path / "project.key"
+    extract = tmp_path / "housing.csv"
+    extract.write_text("uprn,event_date,event_type\n100012345678,2017-01-31,rent arrears\n")
+    assert runner.invoke(app, ["keygen", str(key)], env=env).exit_code == 0
+    ok = runner.invoke(app, ["pseudonymise", "--key-file", str(key), "--source", "housing",
+                             str(extract), str(tmp_path / "h.parquet")], env=env)
+    assert ok.exit_code == 0, ok.output
+    bad = runner.invoke(app, ["pseudonymise", "--key-file", str(key), "--source", "nope",
+                              str(extract), str(tmp_path / "x.parquet")], env=env)
+    assert bad.exit_code == 2
+    records = [json.loads(line) for line in _lines(log)]
+    assert [r["command"] for r in records] == ["keygen", "pseudonymise", "pseudonymise"]
+    assert [r["outcome"] for r in records] == ["ok", "ok", "stopped with exit code 2"]
+    second = records[1]
+    assert second["inputs"][0]["path"] == str(extract)
+    assert len(second["inputs"][0]["sha256"]) == 64 and second["user"]
+    assert second["key_fingerprint"] == records[0]["key_fingerprint"]
+    secret = Key.load(key).secret.hex()
+    assert secret not in log.read_text() and secret.upper() not in log.read_text()
+    assert second["previous"] == records[0]["hash"]
+
+    verified = runner.invoke(app, ["audit", "verify"], env=env)
+    assert verified.exit_code == 0 and "3 record(s), the chain holds" in verified.output
+
+    lines = _lines(log)
+    log.write_text("\n".join([lines[0], lines[2]]) + "\n")  # the middle record removed
+    removed = runner.invoke(app, ["audit", "verify"], env=env)
+    assert removed.exit_code == 2 and "line 2" in removed.output
+    assert "does not follow the record before it" in removed.output
+
+    edited = json.loads(lines[1])
+    edited["outcome"] = "ok, nothing to see"
+    log.write_text("\n".join([lines[0], json.dumps(edited), lines[2]]) + "\n")
+    changed = runner.invoke(app, ["audit", "verify"], env=env)
+    assert changed.exit_code == 2 and "line 2" in changed.output
+    assert "edited after it was written" in changed.output
