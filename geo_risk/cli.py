@@ -96,7 +96,7 @@ def main(
 
 
 #: The audit log of this invocation (set by :func:`main`).
-_AUDIT: dict[str, Path | None] = {"log": None}
+_AUDIT: dict = {"log": None}  # and "outputs" a command adds (e.g. what purge deleted)
 
 
 def _inputs(kwargs: dict) -> tuple[list[dict], str | None]:
@@ -166,6 +166,7 @@ def _record(command: str, kwargs: dict, outcome: str) -> None:
     if out is not None and Path(out).exists():
         outputs = [str(out), *sorted(str(p) for p in Path(out).iterdir())] \
             if Path(out).is_dir() else [str(out)]
+    outputs += _AUDIT.pop("outputs", [])
     settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in kwargs.items()
                 if v is None or isinstance(v, str | int | float | bool | Path)}
     inputs, fingerprint = _inputs(kwargs)
@@ -178,6 +179,37 @@ def _record(command: str, kwargs: dict, outcome: str) -> None:
                       f"not be written ({escape(err.strerror or str(err))}); give a writable "
                       "--audit-log or GEO_RISK_AUDIT_LOG.", highlight=False)
         raise typer.Exit(2) from None
+
+
+@app.command()
+@_audited
+def purge(
+    root: Annotated[Path, typer.Argument(help="A run folder, or a folder of runs.")],
+    older_than: Annotated[str, typer.Option(
+        "--older-than", help="Retention period: 18m, 2y, 90d.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would go; delete "
+                                                            "nothing.")] = False,
+) -> None:
+    """Delete the restricted and working material (restricted/, work/) of runs finished
+    longer ago than the retention period; publish/ and the audit log are kept, and each
+    purged run gets PURGED.txt saying what went."""
+    from geo_risk.run.retention import months
+    from geo_risk.run.retention import purge as purge_runs
+
+    try:
+        done = purge_runs(root, older_than_months=months(older_than), dry_run=dry_run)
+    except GeoRiskError as err:
+        _fail(err)
+    _AUDIT["outputs"] = [f"{'would delete' if dry_run else 'deleted'} {p.run / d}"
+                         for p in done for d in p.deleted]
+    verb = "would delete" if dry_run else "deleted"
+    for p in done:
+        console.print(f"{p.run} (finished {p.finished.date()}): {verb} "
+                      f"{', '.join(p.deleted)} ({p.files} files, {p.bytes:,} bytes)",
+                      highlight=False)
+    if not done:
+        console.print(f"{root}: no run finished more than {older_than} ago holds restricted "
+                      "material.", highlight=False)
 
 
 audit_app = typer.Typer(help="The audit trail: check that no record was removed or edited.")

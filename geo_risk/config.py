@@ -29,11 +29,11 @@ EXAMPLE = Path(__file__).with_name("example_run.toml")
 
 _TOP = {"area_name", "reference_date", "refreshes", "key_file", "extracts", "marking",
         "attribution", "random_state", "background_tiles", "boundaries", "capacity", "disclosure",
-        "linkage", "siting", "history"}
+        "linkage", "siting", "history", "retention"}
 _TABLES = {"boundaries": {"oa", "lookup", "imd", "measure", "uprn_lookup", "repair"},
            "capacity": {"share", "number", "min_score", "known_within_months"},
            "disclosure": {"withhold_up_to", "rounding", "reason"}, "linkage": {"min_match_rate"},
-           "history": {"runs", "exact_fit"},
+           "history": {"runs", "exact_fit"}, "retention": {"period"},
            "siting": {"candidates", "existing", "distance", "matrix", "p", "coverage",
                       "model"}}
 _REQUIRED = ["area_name", "reference_date", "key_file", "extracts", "boundaries"]
@@ -89,6 +89,17 @@ def _file(path: Path, config_dir: Path, value, key: str, *, folder: bool = False
         raise ConfigError(f"{path}: {key} = {value!r}: {kind} not found at {resolved}; paths "
                           "are relative to the configuration file.")
     return resolved
+
+
+def _retention(path: Path, table: dict) -> str:
+    from geo_risk.run.retention import months
+
+    period = str(table.get("period", "18m"))
+    try:
+        months(period)
+    except ConfigError as err:
+        raise ConfigError(f"{path}: [retention] {err}") from None
+    return period
 
 
 def _choice(path: Path, table: dict, key: str, allowed: list[str], default: str) -> str:
@@ -224,6 +235,7 @@ def load_config(path: Path) -> RunConfig:
                                low=0.0, high=1.0),
         random_state=_number(path, raw, "random_state", int, 1, low=0),
         siting=siting,
+        retention=_retention(path, raw.get("retention", {})),
         history=tuple(_file(path, config_dir, r, "[history] runs", folder=True) for r in runs),
         exact_fit=_file(path, config_dir, history["exact_fit"], "[history] exact_fit")
         if "exact_fit" in history else None,

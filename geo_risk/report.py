@@ -45,6 +45,7 @@ class ReportInputs:
     preview: str  # static map (svg_preview)
     siting: SitingOutputs | None = None
     disclosure: Disclosure = SAFE
+    retention: str = ""  # how long restricted material is kept (run_info's words)
     synthetic: bool = False  # True only for a run on the synthetic generator's households
 
 
@@ -215,6 +216,7 @@ def _sections(r: ReportInputs) -> list[tuple[str, str]]:
         f"{h.get('min_trend', 0):.2f} ({h['components']} connected component(s), "
         f"{h['isolates']} isolated area(s) not tested).</li>"
         + _history(h.get("history"))
+        + (f"<li>Retention: {_e(r.retention)}.</li>" if r.retention else "")
         + f"<li>Geography: {_e(r.ctx.vintage)}."
         + (f" {_e(r.ctx.attribution)}." if r.ctx.attribution.strip() else "") + "</li>"
         + ("<li><strong>All household data in this report is synthetic</strong>, generated "

@@ -55,3 +55,38 @@ def test_every_command_appends_a_chained_record_and_verify_finds_tampering(tmp_p
     changed = runner.invoke(app, ["audit", "verify"], env=env)
     assert changed.exit_code == 2 and "line 2" in changed.output
     assert "edited after it was written" in changed.output
+
+
+def test_purge_deletes_old_restricted_material_keeps_published_and_says_so(tmp_path):
+    import os
+    import time
+
+    from geo_risk.run.folder import RunFolder
+
+    log = tmp_path / "audit.jsonl"
+    env = {"GEO_RISK_AUDIT_LOG": str(log)}
+    runs = {}
+    for name, age_days in [("old", 600), ("recent", 30)]:
+        run = RunFolder(tmp_path / "runs" / name).make()
+        for path in [run.flagged, run.state, run.summary, run.report]:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("x")
+        stamp = time.time() - age_days * 86_400
+        os.utime(run.summary, (stamp, stamp))
+        runs[name] = run
+    dry = runner.invoke(app, ["purge", str(tmp_path / "runs"), "--older-than", "18m",
+                              "--dry-run"], env=env)
+    assert dry.exit_code == 0 and "would delete restricted, work" in dry.output
+    assert runs["old"].flagged.is_file()
+    done = runner.invoke(app, ["purge", str(tmp_path / "runs"), "--older-than", "18m"],
+                         env=env)
+    assert done.exit_code == 0, done.output
+    old, recent = runs["old"], runs["recent"]
+    assert not old.restricted.exists() and not old.work.exists() and old.report.is_file()
+    assert recent.flagged.is_file() and recent.state.is_file()
+    assert "retention period of 18 months" in (old.root / "PURGED.txt").read_text()
+    record = json.loads(_lines(log)[-1])
+    assert record["command"] == "purge" and any("deleted" in o and "restricted" in o
+                                                for o in record["outputs"])
+    assert runner.invoke(app, ["purge", str(tmp_path), "--older-than", "soon"],
+                         env=env).exit_code == 2

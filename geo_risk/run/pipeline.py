@@ -517,7 +517,8 @@ def run_publish(folder: RunFolder, oas, area_results: AreaResults, summary: dict
                        float(linkage_report["match_rate"].max())),
         preview=svg_preview(oas, area_results.tables["oa"], area_results.hotspots),
         siting=siting,
-        disclosure=disclosure, synthetic=synthetic)
+        disclosure=disclosure, synthetic=synthetic,
+        retention=run_info.get("retention", ""))
     report = write_report(folder.report, inputs)
     return {"report": report.name, "maps": [f"maps/{p.name}" for p in maps.values()],
             "geopackage": gpkg.name}
@@ -546,6 +547,7 @@ class RunSettings:
     min_match_rate: float = 0.9
     random_state: int = 0
     siting: SitingSettings | None = None
+    retention: str = "18m"  # restricted and working material kept this long (purge)
     history: tuple[Path, ...] = ()  # earlier runs whose refreshes extend the series
     exact_fit: Path | None = None  # OA exact-fit lookup, for history across a census
 
@@ -692,6 +694,8 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
         **{f"model_{k}": m[k] for k in ["holdout_cohort", "holdout_auc", "calibration_slope",
                                          "ece", "area_only_auc"] if k in m},
         "disclosure_control": s.disclosure.describe(),
+        "retention": f"restricted and working material kept {s.retention}, then deleted "
+                     "(geo-risk purge); published outputs and the audit log kept",
         "data": "synthetic households (geo-risk generator)" if s.synthetic else
                 "partner extracts, pseudonymised at source",
         "licence": "Outputs: Open Government Licence v3.0 where the inputs allow",
