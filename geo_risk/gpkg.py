@@ -185,6 +185,8 @@ def write_geopackage(path: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.Dat
                                    _graduated("mean_risk", classes))
 
     h = hotspots.reindex(oas.index)
+    if "ehsa_stability" not in h:  # a run from before stability was measured
+        h["ehsa_stability"] = float("nan")
     base = oas[[C.WARD_NAME, "geometry"]].join(h)
     lisa = base[[C.WARD_NAME, "lisa_quadrant", "p_sim", "geometry"]].reset_index()
     layers["lisa"] = (lisa, _categorised("lisa_quadrant", [

@@ -202,7 +202,8 @@ def _layers(oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame], hotspots: pd
                                  for q in present])))
 
     ehsa = base.assign(Category=h["ehsa_category"].to_numpy(),
-                       Stability=h["ehsa_stability"].map(_stability).to_numpy(),
+                       Stability=h.get("ehsa_stability", pd.Series(np.nan, index=h.index))
+                       .map(_stability).to_numpy(),
                        _fill=h["ehsa_category"].map(EHSA_COLOURS).to_numpy())
     order = [c for c in EHSA_COLOURS if (h["ehsa_category"] == c).any()]
     layers.append((EHSA, ehsa, [*names, "code", "Predicted risk", "Category", "Stability"],

@@ -144,7 +144,8 @@ def _sections(r: ReportInputs) -> list[tuple[str, str]]:
     }).head(5)
     cats = r.oa_hotspots["ehsa_category"]
     emerging = cats[cats.isin(EMERGING)]
-    stable = emerging[r.oa_hotspots["ehsa_stability"].reindex(emerging.index) >= STABLE]
+    stability = r.oa_hotspots.get("ehsa_stability", pd.Series(dtype=float))
+    stable = emerging[stability.reindex(emerging.index) >= STABLE]
     emerging_wards = r.oa_wards.reindex(stable.index).value_counts()
     changed = (
         f"<p>Wards whose predicted risk rose most since the previous refresh "
