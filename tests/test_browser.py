@@ -76,3 +76,38 @@ def test_report_opens_offline(browser, demo):
     assert page.locator("h1").inner_text().startswith("Synthtown")
     assert page.locator("svg path").count() > 500
     page.close()
+
+
+def test_transparency_record_and_dpia_annex_are_written_and_read(browser, demo):
+    """Every run writes an ATRS-shaped record (every section and field the standard lists,
+    the partnership's own fields marked as still to complete) and a DPIA annex whose scan
+    of everything published found nothing; both read in Chromium."""
+    import json
+
+    from geo_risk.transparency import ATRS_FIELDS, TO_COMPLETE
+
+    out, _ = demo
+    folder = out / "publish/transparency"
+    record = json.loads((folder / "atrs.json").read_text())
+    for section, fields in ATRS_FIELDS.items():
+        assert all(record[section].get(f) for f in fields), section
+    assert record["owner_and_responsibility"]["organisation"] == TO_COMPLETE
+    assert "owner_and_responsibility.organisation" in record["fields_to_complete"]
+    assert not [f for f in record["fields_to_complete"] if not f.startswith(
+        ("tier_1.website", "tier_1.contact_email", "owner_and_responsibility"))]
+    published = json.loads((out / "publish/run.json").read_text())
+    assert published["headline"]["households_at_risk"] in record["tier_1"][
+        "why_the_tool_is_used"]
+    annex = (folder / "dpia_annex.html").read_text()
+    assert "0 pseudonym-shaped tokens, 0 area counts from 1 to 7" in annex
+    shots = Path(os.environ.get("GEO_RISK_SCREENSHOTS", out.parent / "screenshots"))
+    shots.mkdir(parents=True, exist_ok=True)
+    for name in ["atrs", "dpia_annex"]:
+        page = browser.new_page(viewport={"width": 1000, "height": 900})
+        errors = []
+        page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
+        page.goto((folder / f"{name}.html").as_uri())
+        assert errors == [] and page.locator("h2").count() >= 5
+        page.screenshot(path=shots / f"{name}.png", full_page=True)
+        assert (shots / f"{name}.png").stat().st_size > 20_000
+        page.close()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -66,6 +66,7 @@ from geo_risk.reasons import explain_households
 from geo_risk.report import ReportInputs, write_report
 from geo_risk.run.folder import RunFolder, staged
 from geo_risk.run.history import extend_history, read_exact_fit
+from geo_risk.run.retention import months
 from geo_risk.schemas import SOURCES
 from geo_risk.siting import (
     SitingOutputs,
@@ -74,6 +75,7 @@ from geo_risk.siting import (
     plan_sites,
     write_siting_tables,
 )
+from geo_risk.transparency import write_transparency
 from geo_risk.uprn_lookup import UprnLookup, read_uprn_lookup
 
 __all__ = [
@@ -548,6 +550,7 @@ class RunSettings:
     random_state: int = 0
     siting: SitingSettings | None = None
     retention: str = "18m"  # restricted and working material kept this long (purge)
+    transparency: dict = field(default_factory=dict)  # [transparency]: who owns the tool
     history: tuple[Path, ...] = ()  # earlier runs whose refreshes extend the series
     exact_fit: Path | None = None  # OA exact-fit lookup, for history across a census
 
@@ -694,7 +697,8 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
         **{f"model_{k}": m[k] for k in ["holdout_cohort", "holdout_auc", "calibration_slope",
                                          "ece", "area_only_auc"] if k in m},
         "disclosure_control": s.disclosure.describe(),
-        "retention": f"restricted and working material kept {s.retention}, then deleted "
+        "retention": f"restricted and working material kept {months(s.retention):g} "
+                     "months, then deleted "
                      "(geo-risk purge); published outputs and the audit log kept",
         "data": "synthetic households (geo-risk generator)" if s.synthetic else
                 "partner extracts, pseudonymised at source",
@@ -705,6 +709,7 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
     state = {"files": {k: str(v) if v else None for k, v in vars(s.files).items()},
              "ctx": vars(ctx), "run_info": run_info, "synthetic": s.synthetic,
              "disclosure": vars(s.disclosure), "vintage": vars(vintage),
+             "transparency": s.transparency,
              "random_state": s.random_state, "siting": siting_state(s.siting, folder)}
     folder.state.write_text(json.dumps(state, indent=2) + "\n")
     record["outputs"] = run_publish(folder, oas, area_results, record, ctx=ctx,
@@ -723,6 +728,9 @@ def write_summaries(folder: RunFolder, record: dict, rules: Disclosure) -> None:
     folder.record.write_text(json.dumps(record, indent=2) + "\n")
     published = published_summary(record, rules)
     folder.summary.write_text(json.dumps(published, indent=2) + "\n")
+    state = json.loads(folder.state.read_text()) if folder.state.is_file() else {}
+    write_transparency(folder.publish, published, state.get("run_info", {}),
+                       state.get("transparency", {}))
 
 
 def siting_state(settings: SitingSettings | None, folder: RunFolder) -> dict | None:

@@ -1,0 +1,249 @@
+"""The run's transparency record (ATRS-shaped) and its DPIA evidence annex.
+
+The Algorithmic Transparency Recording Standard (ATRS) is the UK public sector's record of
+an algorithmic tool: tier 1 for the public (what the tool is, how and why it is used, how
+to find out more) and tier 2 in five sections (owner and responsibility; description and
+rationale; decision-making process; tool specification; data specification; risks,
+mitigations and impact assessments). Every run writes one into
+``publish/transparency/`` as ``atrs.json`` and ``atrs.html``, filled from the published
+``run.json`` (so every count in it is already disclosure-controlled), the model card's
+wording and the ``[transparency]`` settings (organisation, team, senior responsible owner,
+contact); a field the partnership must complete says so, and :func:`missing_fields` lists
+them. ``dpia_annex.html`` is the evidence a data protection impact assessment needs: the
+data flows of the nine sources, what is minimised at source, the disclosure control
+applied and the result of a scan of everything published, the fairness gaps, retention.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+
+from geo_risk.model_card import INTENDED_USE, LIMITATIONS
+from geo_risk.schemas import SOURCES
+
+__all__ = ["ATRS_FIELDS", "TO_COMPLETE", "missing_fields", "privacy_scan",
+           "write_transparency"]
+
+#: What a field the partnership has not filled in says.
+TO_COMPLETE = "to be completed by the partnership"
+
+#: The record's sections and fields (ATRS v3 names), every one required.
+ATRS_FIELDS = {
+    "metadata": ["title", "standard_version", "date_of_completion", "tool_version"],
+    "tier_1": ["name", "description", "how_the_tool_works", "why_the_tool_is_used",
+               "decision_making_process", "website", "contact_email"],
+    "owner_and_responsibility": ["organisation", "team", "senior_responsible_owner",
+                                 "external_supplier"],
+    "description_and_rationale": ["detailed_description", "scope", "benefits",
+                                  "alternatives_considered"],
+    "decision_making_process": ["process_integration", "information_provided",
+                                "frequency_and_scale", "human_decisions_and_review",
+                                "appeals_and_review"],
+    "tool_specification": ["system_architecture", "phase", "model_type", "performance",
+                           "fairness", "limitations"],
+    "data_specification": ["source_data", "data_categories", "data_collection",
+                           "data_minimisation", "data_access_and_storage", "retention"],
+    "risks_mitigations_and_impact_assessments": ["impact_assessments", "risks",
+                                                 "mitigations"],
+}
+
+_PSEUDONYM = re.compile(r"\b[0-9a-f]{32}\b")
+_SMALL_COUNT = re.compile(r"(?:^|,)([1-7])(?:,|$)")
+
+
+def privacy_scan(publish: Path) -> dict:
+    """What a scan of every published text file finds: pseudonym-shaped tokens (32 hex
+    characters) anywhere, and counts from 1 to 7 in the area tables. Both should be 0."""
+    files = sorted(p for p in Path(publish).rglob("*")
+                   if p.is_file() and p.suffix in {".csv", ".html", ".json", ".md"})
+    tokens = small = 0
+    count_columns = {"children_under5", "households", "expected_not_ready",
+                     "flagged_households", "flagged_unknown", "known_households"}
+    for path in files:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        tokens += len(_PSEUDONYM.findall(text))
+        if path.parent.name == "areas" and path.suffix == ".csv":
+            lines = text.splitlines()
+            header = lines[0].split(",") if lines else []
+            counted = [i for i, h in enumerate(header) if h in count_columns]
+            for line in lines[1:]:
+                cells = line.split(",")
+                small += sum(1 for i in counted if i < len(cells) and cells[i] in
+                             {"1", "2", "3", "4", "5", "6", "7"})
+    return {"files_scanned": len(files), "pseudonym_like_tokens": tokens,
+            "area_counts_1_to_7": small}
+
+
+def _record(published: dict, run_info: dict, settings: dict) -> dict:
+    m, h = published["model"], published["hotspots"]
+    head = published["headline"]
+    own = {k: settings.get(k) or TO_COMPLETE
+           for k in ["organisation", "team", "senior_responsible_owner", "contact_email",
+                     "website"]}
+    sources = "; ".join(f"{name} ({schema.description})" for name, schema in SOURCES.items())
+    performance = (
+        f"Validated on the latest labelled cohort ({m['holdout_cohort']}): AUC "
+        f"{m['holdout_auc']:.3f} (logistic regression {m['logistic_auc']:.3f}"
+        + (f", deprivation of the area alone {m['area_only_auc']:.3f}" if "area_only_auc" in m
+           else "") + f"); calibration slope {m['calibration_slope']:.2f}, expected "
+        f"calibration error {m['ece']:.3f}; precision at the flagged share "
+        f"{m['precision_at_k']:.2f}, recall {m['recall_at_k']:.2f}.")
+    return {
+        "metadata": {"title": f"geo-risk: {run_info.get('reference_date', '')} run",
+                     "standard_version": "ATRS 3.0 (shape)",
+                     "date_of_completion": run_info.get("run_date", ""),
+                     "tool_version": f"geo-risk {published.get('geo_risk', '')}"},
+        "tier_1": {
+            "name": "geo-risk: children at risk of not being school ready",
+            "description": (
+                "Links what partner services record about households with children under "
+                "five, pseudonymised at source, to estimate which households and areas are "
+                "at risk of a child not reaching a good level of development at five, so "
+                "that early help and services can be planned and offered."),
+            "how_the_tool_works": (
+                "A gradient-boosted model, calibrated, trained on earlier cohorts' "
+                "school-readiness results and the records their households had at age 3½, "
+                "scores today's under-fives; areas' mean risk is mapped with disclosure "
+                "control and tested for hot spots over quarterly refreshes."),
+            "why_the_tool_is_used": (
+                f"{head['households_at_risk']} households are flagged at this run "
+                f"({head['flagged']}), {head['previously_unknown']} of them unknown to "
+                "children's services: families who might otherwise be missed."),
+            "decision_making_process": INTENDED_USE + (
+                " A practitioner reviews every flagged household with the reasons given "
+                "and decides what, if anything, to offer; no decision is automated."),
+            "website": own["website"],
+            "contact_email": own["contact_email"],
+        },
+        "owner_and_responsibility": {
+            "organisation": own["organisation"], "team": own["team"],
+            "senior_responsible_owner": own["senior_responsible_owner"],
+            "external_supplier": "none: geo-risk is open source, run by the partnership",
+        },
+        "description_and_rationale": {
+            "detailed_description": run_info.get("capacity", "") and (
+                f"Capacity: {run_info['capacity']}. Geography: {run_info.get('geography', '')}."
+                f" Emerging hot spots: {h.get('emerging_measure', '')}."),
+            "scope": "Households with children under five in the partnership's area.",
+            "benefits": "Earlier, better-targeted early help; services sited where need is.",
+            "alternatives_considered": (
+                "Area deprivation alone and logistic regression are scored beside the model "
+                "on the same cohort (see performance)."),
+        },
+        "decision_making_process": {
+            "process_integration": (
+                "Published: area maps and a board report. Restricted: a flagged list with "
+                "reasons, for practitioners, re-identified only by the data controller."),
+            "information_provided": "Each flagged household's score, rank and reasons.",
+            "frequency_and_scale": (
+                f"Each refresh; this run scored {_n(m['households_scored'])} households."),
+            "human_decisions_and_review": (
+                "Every flag is reviewed by a practitioner, who may decline or override it."),
+            "appeals_and_review": (
+                "Families can ask the data controller what is held and have it corrected "
+                "(UK GDPR rights); the partnership reviews the tool at each refresh."),
+        },
+        "tool_specification": {
+            "system_architecture": (
+                "Pseudonymise at source (keyed HMAC-SHA256) -> link by UPRN -> features as "
+                "of a date -> calibrated model -> disclosure-controlled areas -> maps, "
+                "GeoPackage, report."),
+            "phase": "production" if "partner extracts" in run_info.get("data", "")
+            else "demonstration on synthetic data",
+            "model_type": "histogram gradient boosting with Platt (sigmoid) calibration",
+            "performance": performance,
+            "fairness": "; ".join(m.get("fairness_warnings") or ["no gap above the bound"]),
+            "limitations": " ".join(LIMITATIONS),
+        },
+        "data_specification": {
+            "source_data": sources,
+            "data_categories": (
+                "Special category and criminal offence data about children and families "
+                "(social care, police, youth offending, drugs and alcohol)."),
+            "data_collection": run_info.get("data", ""),
+            "data_minimisation": (
+                "At source: names and postcodes dropped, dates of birth kept to the month, "
+                "identifiers replaced by keyed pseudonyms; published outputs are area "
+                "aggregates only."),
+            "data_access_and_storage": (
+                "restricted/ and work/ stay with the data controller; publish/ holds only "
+                "disclosure-controlled aggregates."),
+            "retention": run_info.get("retention", ""),
+        },
+        "risks_mitigations_and_impact_assessments": {
+            "impact_assessments": (
+                "DPIA required (matching data from several sources; profiling of children): "
+                "dpia_annex.html gives the evidence this run produced."),
+            "risks": (
+                "Stigmatising families or areas; bias where services record some groups "
+                "more than others; re-identification from published figures."),
+            "mitigations": (
+                f"Disclosure control ({run_info.get('disclosure_control', '')}); fairness "
+                "audit by group each run; human review of every flag; an audit trail of "
+                "every command; retention limits."),
+        },
+    }
+
+
+def _n(value) -> str:
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def missing_fields(record: dict) -> list[str]:
+    """Required fields absent, empty or still ``TO_COMPLETE``, as ``section.field``."""
+    return [f"{section}.{name}" for section, names in ATRS_FIELDS.items() for name in names
+            if not record.get(section, {}).get(name)
+            or record[section][name] == TO_COMPLETE]
+
+
+def _html(title: str, sections: list[tuple[str, list[tuple[str, str]]]]) -> str:
+    body = "".join(
+        f"<h2>{html.escape(name.replace('_', ' ').capitalize())}</h2><dl>"
+        + "".join(f"<dt>{html.escape(k.replace('_', ' ').capitalize())}</dt>"
+                  f"<dd>{html.escape(str(v))}</dd>" for k, v in rows) + "</dl>"
+        for name, rows in sections)
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>'
+            f"{html.escape(title)}</title><style>body{{font-family:sans-serif;max-width:"
+            "60em;margin:2em auto;line-height:1.4}dt{font-weight:bold;margin-top:.6em}"
+            f"dd{{margin-left:1.5em}}</style></head><body><h1>{html.escape(title)}</h1>"
+            f"{body}</body></html>")
+
+
+def write_transparency(publish: Path, published: dict, run_info: dict, settings: dict
+                       ) -> Path:
+    """Write ``atrs.json``, ``atrs.html`` and ``dpia_annex.html`` into
+    ``publish/transparency/``; returns the folder."""
+    folder = Path(publish) / "transparency"
+    folder.mkdir(parents=True, exist_ok=True)
+    record = _record(published, run_info, settings)
+    record["fields_to_complete"] = missing_fields(record)
+    (folder / "atrs.json").write_text(json.dumps(record, indent=2) + "\n")
+    sections = [(s, list(record[s].items())) for s in ATRS_FIELDS]
+    (folder / "atrs.html").write_text(_html("Algorithmic transparency record: geo-risk",
+                                            sections))
+    scan = privacy_scan(publish)
+    flows = [(name, f"{schema.description}. Kept after pseudonymisation: "
+                    + ", ".join(c for c, spec in schema.columns.items()
+                                if spec.kind not in {"name", "postcode"}))
+             for name, schema in SOURCES.items()]
+    annex = [
+        ("data flows", flows),
+        ("minimisation at source", [
+            ("identifiers", "UPRNs, NHS numbers, person and record references replaced by "
+                            "keyed HMAC-SHA256 pseudonyms before leaving the partner"),
+            ("names and postcodes", "dropped at source, never read further"),
+            ("dates of birth", "kept to the month")]),
+        ("disclosure control", [
+            ("rules", run_info.get("disclosure_control", "")),
+            ("privacy scan of publish/", f"{scan['files_scanned']} files scanned: "
+             f"{scan['pseudonym_like_tokens']} pseudonym-shaped tokens, "
+             f"{scan['area_counts_1_to_7']} area counts from 1 to 7")]),
+        ("fairness", [("gaps above the bound",
+                       "; ".join(published["model"].get("fairness_warnings") or ["none"]))]),
+        ("retention", [("period", run_info.get("retention", ""))]),
+    ]
+    (folder / "dpia_annex.html").write_text(_html("DPIA evidence annex: geo-risk run", annex))
+    return folder
