@@ -57,6 +57,23 @@ def evaluation_path(folder: RunFolder) -> Path:
     return folder.synth / "evaluation.json"
 
 
+def area_title(districts) -> str:
+    """The whole area a geography covers, for titles: its district, or all of them.
+
+    >>> area_title(["Basildon"] * 3)
+    'Basildon'
+    >>> area_title(["Basildon", "Castle Point", "Basildon"])
+    'Basildon and Castle Point'
+    >>> area_title(["A", "B", "C", "D", "E"])
+    '5 districts (A, B, C, D and E)'
+    """
+    names = list(dict.fromkeys(str(d) for d in districts if str(d).strip()))
+    if not names:
+        return "District"
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return listed if len(names) <= 3 else f"{len(names)} districts ({listed})"
+
+
 def run_demo(out: Path, *, seed: int = 1, periods: int | None = None,
              files: BoundaryFiles = DEFAULT_BOUNDARIES, scenario: str = "default") -> dict:
     """The whole job on a synthetic world (``geo-risk demo``): the embedded town, or
@@ -74,7 +91,7 @@ def run_demo(out: Path, *, seed: int = 1, periods: int | None = None,
         world = make_world(files, seed=seed, periods=periods, scenario=scenario)
         write_world(world, folder.synth)
         timeline = world.population.timeline
-        area = world.oas[C.LAD_NAME].iloc[0] if C.LAD_NAME in world.oas else "District"
+        area = area_title(world.oas[C.LAD_NAME]) if C.LAD_NAME in world.oas else "District"
         settings = RunSettings(
             reference_date=str(timeline.end),
             refresh_dates=[str(d) for d in timeline.refresh_dates],
