@@ -212,6 +212,60 @@ def purge(
                       "material.", highlight=False)
 
 
+review_app = typer.Typer(help="The practitioners' review ledger: import filled review "
+                                "forms, summarise them.")
+app.add_typer(review_app, name="review")
+Ledger = Annotated[Path, typer.Option("--ledger", help="The review ledger (SQLite; made if "
+                                                       "absent). Keep it restricted.")]
+
+
+@review_app.command("import")
+@_audited
+def review_import(
+    form: Annotated[Path, typer.Argument(help="The filled review_form.csv.")],
+    run_dir: Annotated[Path, typer.Option("--run", help="The run whose flags were reviewed.")],
+    ledger: Ledger,
+) -> None:
+    """Check a filled review form against the run's flagged list and add it to the
+    ledger; rows that cannot be used go to FORM's .rejects.csv with row, column, reason."""
+    import json
+
+    from geo_risk.review import import_reviews
+    from geo_risk.run.folder import RunFolder
+
+    run = RunFolder(run_dir)
+    try:
+        if not run.record.is_file():
+            raise GeoRiskError(f"{run_dir}: not a finished geo-risk run (no "
+                               "restricted/run.json); pass the run the form came from.")
+        reference = json.loads(run.record.read_text())["reference_date"]
+        counts = import_reviews(ledger, form, run.flagged, reference)
+    except GeoRiskError as err:
+        _fail(err)
+    console.print(f"{form}: {counts['rows']:,} rows = {counts['imported']:,} imported + "
+                  f"{counts['not_reviewed']:,} not reviewed yet + {counts['rejected']:,} "
+                  f"rejected ({form.with_suffix('.rejects.csv')}); ledger {ledger}",
+                  highlight=False)
+
+
+@review_app.command("summary")
+@_audited
+def review_summary(ledger: Ledger) -> None:
+    """Reviews per run: flags, reviewed, decisions, overridden (exact: restricted)."""
+    from geo_risk.review import read_ledger
+
+    try:
+        reviews, runs = read_ledger(ledger)
+    except GeoRiskError as err:
+        _fail(err)
+    for run in runs.sort_values("reference_date").itertuples():
+        mine = reviews[reviews["reference_date"] == run.reference_date]
+        decisions = ", ".join(f"{d} {n}" for d, n in mine["decision"].value_counts().items())
+        console.print(f"run of {run.reference_date}: {run.flags:,} flags, {len(mine):,} "
+                      f"reviewed ({decisions or 'none'}); {int(mine['overridden'].sum()):,} "
+                      "set aside", highlight=False)
+
+
 audit_app = typer.Typer(help="The audit trail: check that no record was removed or edited.")
 app.add_typer(audit_app, name="audit")
 

@@ -29,11 +29,11 @@ EXAMPLE = Path(__file__).with_name("example_run.toml")
 
 _TOP = {"area_name", "reference_date", "refreshes", "key_file", "extracts", "marking",
         "attribution", "random_state", "background_tiles", "boundaries", "capacity", "disclosure",
-        "linkage", "siting", "history", "retention", "transparency"}
+        "linkage", "siting", "history", "retention", "transparency", "review"}
 _TABLES = {"boundaries": {"oa", "lookup", "imd", "measure", "uprn_lookup", "repair"},
            "capacity": {"share", "number", "min_score", "known_within_months"},
            "disclosure": {"withhold_up_to", "rounding", "reason"}, "linkage": {"min_match_rate"},
-           "history": {"runs", "exact_fit"}, "retention": {"period"},
+           "history": {"runs", "exact_fit"}, "retention": {"period"}, "review": {"ledger"},
            "transparency": {"organisation", "team", "senior_responsible_owner",
                             "contact_email", "website"},
            "siting": {"candidates", "existing", "distance", "matrix", "p", "coverage",
@@ -239,6 +239,8 @@ def load_config(path: Path) -> RunConfig:
         siting=siting,
         retention=_retention(path, raw.get("retention", {})),
         transparency={k: str(v) for k, v in raw.get("transparency", {}).items()},
+        review_ledger=(config_dir / raw["review"]["ledger"]).resolve()
+        if raw.get("review", {}).get("ledger") else None,
         history=tuple(_file(path, config_dir, r, "[history] runs", folder=True) for r in runs),
         exact_fit=_file(path, config_dir, history["exact_fit"], "[history] exact_fit")
         if "exact_fit" in history else None,

@@ -46,6 +46,7 @@ class ReportInputs:
     siting: SitingOutputs | None = None
     disclosure: Disclosure = SAFE
     retention: str = ""  # how long restricted material is kept (run_info's words)
+    reviews: dict | None = None  # the last run's flags as practitioners reviewed them
     synthetic: bool = False  # True only for a run on the synthetic generator's households
 
 
@@ -62,6 +63,25 @@ def _table(frame: pd.DataFrame) -> str:
 
 def _pct(value) -> str:
     return WITHHELD if pd.isna(value) else f"{value:.0%}"
+
+
+def _reviews(v: dict) -> str:
+    """The published summary of the review ledger (counts already disclosure-controlled)."""
+    share = (f" ({v['share_reviewed']:.0%})" if v.get("share_reviewed") is not None else "")
+    rows = pd.DataFrame({"Decision": list(v["decisions"]),
+                         "Households": list(v["decisions"].values())})
+    text = (f"<p>Of the {_e(v['flags'])} households flagged at the run of "
+            f"{_e(v['reference_date'])}, practitioners recorded a review of "
+            f"{_e(v['reviewed'])}{share}; they set the flag aside for {_e(v['overridden'])}. "
+            "Counts are rounded to 5 and counts from 1 to 7 withheld (c). Nothing from the "
+            "reviews feeds the model.</p>" + _table(rows))
+    rates = v.get("override_rate_by_deprivation_quintile")
+    if rates:
+        text += ("<p>Share of reviewed flags set aside, by deprivation quintile of the "
+                 "household's area (c: fewer than 8 reviews):</p>"
+                 + _table(pd.DataFrame({"Quintile": list(rates), "Set aside": [
+                     r if r == "c" else f"{r:.0%}" for r in rates.values()]})))
+    return text
 
 
 def _history(notes: dict | None) -> str:
@@ -227,6 +247,8 @@ def _sections(r: ReportInputs) -> list[tuple[str, str]]:
     sections = [("Headline", headline), ("Where risk is highest", where),
                 ("Known and newly identified areas of concern", concern_text),
                 ("What changed since the previous refresh", changed)]
+    if r.reviews:
+        sections.append(("Practitioners' reviews of the last run's flags", _reviews(r.reviews)))
     if r.siting is not None:
         sections.append(("Where to site services", _siting(r.siting)))
     return [*sections, ("Maps", maps), ("The model and its limits", model),

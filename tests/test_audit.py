@@ -90,3 +90,46 @@ def test_purge_deletes_old_restricted_material_keeps_published_and_says_so(tmp_p
                                                 for o in record["outputs"])
     assert runner.invoke(app, ["purge", str(tmp_path), "--older-than", "soon"],
                          env=env).exit_code == 2
+
+
+def test_review_form_imports_reconciles_and_rejects_with_row_numbers(town_run, tmp_path):
+    import pandas as pd
+
+    from geo_risk.review import read_ledger
+    from geo_risk.synth.reviews import simulate_reviews
+
+    form = pd.read_csv(town_run / "restricted/review_form.csv", dtype=str,
+                       keep_default_na=False)
+    flagged = pd.read_csv(town_run / "restricted/flagged_households.csv", dtype=str)
+    assert list(form["household_key"]) == list(flagged.sort_values(
+        "rank", key=lambda r: r.astype(int))["household_key"])
+    filled = simulate_reviews(form, seed=3)
+    bad = filled.iloc[:3].copy()
+    bad.loc[bad.index[0], "household_key"] = "f" * 32  # not flagged by this run
+    bad.loc[bad.index[1], "decision"] = "sent a letter"
+    bad.loc[bad.index[2], "review_date"] = "02/31/2018"
+    for i in bad.index:
+        bad.loc[i, ["role", "reason"]] = ["health visitor", "x"]
+        if bad.loc[i, "review_date"] == "":
+            bad.loc[i, "review_date"] = "2018-02-15"
+        if bad.loc[i, "decision"] == "":
+            bad.loc[i, "decision"] = "offered support"
+    path = tmp_path / "review_form.csv"
+    pd.concat([filled, bad], ignore_index=True).to_csv(path, index=False)
+    ledger = tmp_path / "ledger.sqlite"
+    result = runner.invoke(app, ["review", "import", str(path), "--run", str(town_run),
+                                 "--ledger", str(ledger)])
+    assert result.exit_code == 0, result.output
+    rejects = pd.read_csv(tmp_path / "review_form.rejects.csv")
+    rows = len(filled) + 3
+    assert rejects["row"].tolist() == [rows - 1, rows, rows + 1]  # header is row 1
+    assert rejects["column"].tolist() == ["household_key", "decision", "review_date"]
+    reviews, runs = read_ledger(ledger)
+    reviewed = int((filled["decision"] != "").sum())
+    assert len(reviews) == reviewed
+    assert len(reviews) + (filled["decision"] == "").sum() + len(rejects) == rows
+    assert reviews["decision"].value_counts().to_dict() == \
+        filled.loc[filled["decision"] != "", "decision"].value_counts().to_dict()
+    assert runs["flags"].tolist() == [len(flagged)]
+    assert f"{len(reviews):,} reviewed" in runner.invoke(
+        app, ["review", "summary", "--ledger", str(ledger)]).output

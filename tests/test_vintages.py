@@ -337,9 +337,20 @@ def run_with_history(demo, town_run, town, tmp_path_factory):
                             published=True)
     fit = fit[["OA11CD", "CHNGIND", "OA21CD"]]
     fit.to_csv(tmp / "OA11_OA21_EW_LU.csv", index=False)
+    # practitioners reviewed the earlier run's flags; the later run's report says how
+    from geo_risk.review import import_reviews
+    from geo_risk.synth.reviews import simulate_reviews
+
+    form = pd.read_csv(town_run / "restricted/review_form.csv", dtype=str,
+                       keep_default_na=False)
+    simulate_reviews(form, seed=4).to_csv(tmp / "reviews.csv", index=False)
+    import_reviews(tmp / "ledger.sqlite", tmp / "reviews.csv",
+                   town_run / "restricted/flagged_households.csv", "2017-12-31")
+    shutil.copy2(town_run.parent / "project.key", tmp / "project.key")  # one project key
     config = write_config(tmp, out / "synth/extracts", name="later", boundaries=files,
                           tables=f'[history]\nruns = ["{town_run}"]\n'
-                                 f'exact_fit = "{tmp / "OA11_OA21_EW_LU.csv"}"\n')
+                                 f'exact_fit = "{tmp / "OA11_OA21_EW_LU.csv"}"\n'
+                                 f'[review]\nledger = "{tmp / "ledger.sqlite"}"\n')
     config.write_text(config.read_text().replace("reference_date = 2017-12-31",
                                                  "reference_date = 2018-03-31"))
     return run_config(config, tmp / "later"), oas, fit, splits, irregular
@@ -368,3 +379,12 @@ def test_a_history_across_the_2021_change_runs_end_to_end(town_run, run_with_his
     report = (run / "publish/index.html").read_text()
     assert "Hotspot history: 1 earlier refresh(es)" in report
     assert all(code in report for code in irregular)
+    # the review ledger of the earlier run's flags, published under disclosure control
+    assert "Practitioners&#x27; reviews of the last run&#x27;s flags" in report or \
+        "Practitioners' reviews of the last run's flags" in report
+    reviews = json.loads((run / "publish/run.json").read_text())["reviews"]
+    assert reviews["reference_date"] == "2017-12-31"
+    shown = [reviews["flags"], reviews["reviewed"], reviews["overridden"],
+             *reviews["decisions"].values()]
+    assert all(v == "c" or int(v.replace(",", "")) % 5 == 0 for v in shown), shown
+    assert 0.5 < reviews["share_reviewed"] < 0.7  # 60% simulated

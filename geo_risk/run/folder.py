@@ -96,6 +96,10 @@ class RunFolder:
         return self.restricted / "flagged_households.csv"
 
     @property
+    def review_form(self) -> Path:
+        return self.restricted / "review_form.csv"
+
+    @property
     def scores(self) -> Path:
         """Every scored household's score, rank and status (restricted)."""
         return self.restricted / "household_scores.parquet"

@@ -64,6 +64,7 @@ from geo_risk.model_card import write_model_card
 from geo_risk.pseudonymise import Key, pseudonymise_file, read_pseudonymised
 from geo_risk.reasons import explain_households
 from geo_risk.report import ReportInputs, write_report
+from geo_risk.review import latest_summary, write_form
 from geo_risk.run.folder import RunFolder, staged
 from geo_risk.run.history import extend_history, read_exact_fit
 from geo_risk.run.retention import months
@@ -212,6 +213,7 @@ def run_model(
     folder.flagged.parent.mkdir(parents=True, exist_ok=True)
     write_csv(restricted[[HOUSEHOLD, "rank", "score", "children", "status", "reasons",
                           "contributions"]].round({"score": 4}), folder.flagged, index=False)
+    write_form(restricted.sort_values("rank"), folder.review_form)
     oa_of = tables.households.set_index(HOUSEHOLD)[C.OA]
     flags[[HOUSEHOLD, "rank", "score", "children", "flagged", "known"]].assign(
         **{C.OA: oa_of.reindex(flags[HOUSEHOLD]).to_numpy()}).to_parquet(folder.scores,
@@ -520,7 +522,7 @@ def run_publish(folder: RunFolder, oas, area_results: AreaResults, summary: dict
         preview=svg_preview(oas, area_results.tables["oa"], area_results.hotspots),
         siting=siting,
         disclosure=disclosure, synthetic=synthetic,
-        retention=run_info.get("retention", ""))
+        retention=run_info.get("retention", ""), reviews=summary.get("reviews"))
     report = write_report(folder.report, inputs)
     return {"report": report.name, "maps": [f"maps/{p.name}" for p in maps.values()],
             "geopackage": gpkg.name}
@@ -551,6 +553,7 @@ class RunSettings:
     siting: SitingSettings | None = None
     retention: str = "18m"  # restricted and working material kept this long (purge)
     transparency: dict = field(default_factory=dict)  # [transparency]: who owns the tool
+    review_ledger: Path | None = None  # practitioners' reviews of earlier runs' flags
     history: tuple[Path, ...] = ()  # earlier runs whose refreshes extend the series
     exact_fit: Path | None = None  # OA exact-fit lookup, for history across a census
 
@@ -661,6 +664,12 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
         "boundaries": {"geography": vintage.describe(),
                        "polygons_repaired": list(oas.attrs.get("repaired", []))},
     }
+    if s.review_ledger is not None:
+        deprivation = (linked.households.set_index(HOUSEHOLD)[C.DEPRIVATION]
+                       if C.DEPRIVATION in linked.households else None)
+        reviews = latest_summary(s.review_ledger, deprivation, s.disclosure.count)
+        if reviews is not None:
+            record["reviews"] = reviews
     demand = demand_points(linked.households, model_run.children, oas)
     demand.points.to_parquet(folder.demand)  # for 'geo-risk site'
     siting = None
