@@ -163,22 +163,28 @@ def test_mann_kendall():
     assert tau[0] == 1 and tau[1] == -1 and p[0] < 1e-5 and p[2] > 0.5
 
 
-def test_emerging_hotspots_on_a_lattice():
-    """A block that heats up over time becomes an emerging (new/consecutive/intensifying)
-    hot spot; a block that is hot throughout is persistent."""
+def _heating_lattice(*, steady: bool) -> tuple:
+    """A 14 x 14 lattice of noise at 10 with a 3 x 3 block heating by 6 over 12 periods
+    and, with ``steady``, a block 4 higher throughout: (weights, values, heating, steady)."""
     areas = _grid(14)
-    weights = build_weights(areas)
     rng = np.random.default_rng(6)
     periods = 12
     x = rng.normal(10, 1, (len(areas), periods))
     heating = [f"A{j * 14 + i:03d}" for j in range(2, 5) for i in range(2, 5)]
-    steady = [f"A{j * 14 + i:03d}" for j in range(9, 12) for i in range(9, 12)]
+    hot = [f"A{j * 14 + i:03d}" for j in range(9, 12) for i in range(9, 12)] if steady else []
     pos = {k: n for n, k in enumerate(areas.index)}
     for k in heating:
         x[pos[k]] += np.linspace(0, 6, periods)
-    for k in steady:
+    for k in hot:
         x[pos[k]] += 4
-    table = emerging_hotspots(pd.DataFrame(x, index=areas.index), weights, time_lag=1)
+    return build_weights(areas), pd.DataFrame(x, index=areas.index), heating, hot
+
+
+def test_emerging_hotspots_on_a_lattice():
+    """A block that heats up over time becomes an emerging (new/consecutive/intensifying)
+    hot spot; a block that is hot throughout is persistent."""
+    weights, values, heating, steady = _heating_lattice(steady=True)
+    table = emerging_hotspots(values, weights, time_lag=1)
     emerging = {"new hot spot", "consecutive hot spot", "intensifying hot spot"}
     assert table.loc[heating, "ehsa_category"].isin(emerging).mean() >= 0.8
     assert (table.loc[steady, "ehsa_category"] == "persistent hot spot").mean() >= 0.8
@@ -192,16 +198,7 @@ def test_category_stability_tells_a_strong_signal_from_noise():
     classified does not; with no sampling error every category is certain."""
     from geo_risk.hotspots import category_stability
 
-    areas = _grid(14)
-    weights = build_weights(areas)
-    rng = np.random.default_rng(6)
-    periods = 12
-    x = rng.normal(10, 1, (len(areas), periods))
-    heating = [f"A{j * 14 + i:03d}" for j in range(2, 5) for i in range(2, 5)]
-    pos = {k: n for n, k in enumerate(areas.index)}
-    for k in heating:
-        x[pos[k]] += np.linspace(0, 6, periods)
-    values = pd.DataFrame(x, index=areas.index)
+    weights, values, heating, _ = _heating_lattice(steady=False)
     found = emerging_hotspots(values, weights)["ehsa_category"]
     same = category_stability(values, values * 0.0, weights, found, transform=lambda v: v,
                               draws=5)
