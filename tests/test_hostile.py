@@ -56,7 +56,8 @@ def hostile_run(demo, tmp_path_factory):
                  f"marking = {json.dumps(MARKUP[1])}\n"
                  f"attribution = {json.dumps(MARKUP[2])}",
         tables='[siting]\ncandidates = "candidates.csv"\np = 5\n'
-               f"[disclosure]\nrounding = 3\nreason = {json.dumps(REASON)}\n")
+               f"[disclosure]\nrounding = 3\nreason = {json.dumps(REASON)}\n"
+               f"[transparency]\norganisation = {json.dumps(MARKUP[0])}\n")
     run_config(config, folder / "out")
     return folder / "out"
 
@@ -137,9 +138,13 @@ def test_report_opens_without_running_hostile_names(hostile_run, browser):
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:")
                else r.abort())
-    page.goto((hostile_run / "publish/index.html").as_uri())
-    assert page.evaluate("window.__pwned") is None and dialogs == []
-    assert re.search(r"onerror=", page.locator("body").inner_text())
+    for name, shows_a_name in [("index.html", True), ("transparency/atrs.html", True),
+                               ("transparency/dpia_annex.html", False)]:
+        page.goto((hostile_run / "publish" / name).as_uri())
+        assert page.evaluate("window.__pwned") is None and dialogs == [], name
+        assert page.locator("img").count() == 0, name
+        if shows_a_name:  # the hostile area name or organisation, as text
+            assert re.search(r"onerror=", page.locator("body").inner_text()), name
     page.close()
 
 
