@@ -581,6 +581,9 @@ def run(
     out: Out = Path("out/run"),
     example: Annotated[bool, typer.Option(
         "--example", help="Print a documented example configuration and stop.")] = False,
+    previous: Annotated[Path | None, typer.Option(
+        "--previous", help="The last run of the partnership (its --out folder): the report "
+        "says what changed since ([history] previous).")] = None,
 ) -> None:
     """The whole job from the partners' extracts: pseudonymise at source, link, model,
     areas and hotspots, then the board report (OUT/index.html), offline maps (OUT/maps/),
@@ -596,6 +599,8 @@ def run(
         _fail(GeoRiskError("give --config CONFIG.toml (start from 'geo-risk run --example')."))
     try:
         cfg = load_config(config)
+        if previous is not None:
+            cfg.settings.previous = previous
         key = Key.load(cfg.key_file)
         with console.status("running"):
             summary, _ = run_pipeline(cfg.extracts, key, out, cfg.settings)
@@ -657,6 +662,56 @@ def site(
             f"{i + 1}. {name}" for i, name in enumerate(s["new_sites"])), highlight=False)
     for note in s["notes"]:
         console.print(f"  note: {note}", highlight=False)
+
+
+@app.command()
+@_audited
+def compare(
+    old: Annotated[Path, typer.Argument(help="The earlier run (its --out folder).")],
+    new: Annotated[Path, typer.Argument(help="The later run; the comparison is written "
+                                        "into it.")],
+) -> None:
+    """What changed between two runs of one partnership: headline figures side by side,
+    wards whose risk band moved, new, continuing and ended emerging hot spots and areas of
+    concern (NEW/publish/since_last_run/), households newly, still and no longer flagged
+    (NEW/restricted/since_last_run/), how OLD's model did on the results that arrived
+    since, and feature drift. NEW's report gets a "Since the last run" section."""
+    from geo_risk.run.rerun import run_compare
+
+    try:
+        with console.status("comparing"):
+            record = run_compare(old, new)
+    except GeoRiskError as err:
+        _fail(err)
+    _AUDIT["outputs"] = [str(new / "publish/since_last_run"),
+                         str(new / "restricted/since_last_run")]
+    v = record["since_last_run"]
+    a = v["areas"]
+    lines = [f"[bold]geo-risk compare[/] {escape(str(old))} ({v['previous_reference_date']}) "
+             f"-> {escape(str(new))} ({v['reference_date']})",
+             f"  wards whose risk band rose: {', '.join(v['wards_band_up']) or 'none'}; fell: "
+             f"{', '.join(v['wards_band_down']) or 'none'}",
+             "  emerging hot spot OAs: " + ", ".join(f"{n} {k}" for k, n in
+                                                     a["emerging"].items())
+             + "; areas of concern: " + ", ".join(f"{n} {k}" for k, n in a["concern"].items())]
+    if "flags" in v:
+        lines.append("  flagged households: " + ", ".join(
+            f"{n} {k}" for k, n in v["flags"].items()))
+    m = v.get("monitoring", {})
+    if "auc" in m:
+        lines.append(f"  the last run's model on {m['children']} results since: AUC "
+                     f"{m['auc']:.3f}, calibration slope {m['calibration_slope']:.2f}, ECE "
+                     f"{m['ece']:.3f}")
+    elif m:
+        lines.append(f"  monitoring: {m['note']}")
+    if v.get("drift"):
+        shifted = v["drift"]["features_shifted"]
+        lines.append(f"  drift: {', '.join(shifted) if shifted else 'no feature'} beyond PSI "
+                     f"{v['drift']['warning_level']}")
+    if "restricted" in v:
+        lines.append(f"  not compared: {v['restricted']}")
+    console.print("\n".join(escape(line) if i else line for i, line in enumerate(lines)),
+                  highlight=False)
 
 
 @app.command()

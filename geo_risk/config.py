@@ -33,7 +33,8 @@ _TOP = {"area_name", "reference_date", "refreshes", "key_file", "extracts", "mar
 _TABLES = {"boundaries": {"oa", "lookup", "imd", "measure", "uprn_lookup", "repair"},
            "capacity": {"share", "number", "min_score", "known_within_months"},
            "disclosure": {"withhold_up_to", "rounding", "reason"}, "linkage": {"min_match_rate"},
-           "history": {"runs", "exact_fit"}, "retention": {"period"}, "review": {"ledger"},
+           "history": {"runs", "exact_fit", "previous"}, "retention": {"period"},
+           "review": {"ledger"},
            "transparency": {"organisation", "team", "senior_responsible_owner",
                             "contact_email", "website"},
            "siting": {"candidates", "existing", "distance", "matrix", "p", "coverage",
@@ -244,6 +245,8 @@ def load_config(path: Path) -> RunConfig:
         history=tuple(_file(path, config_dir, r, "[history] runs", folder=True) for r in runs),
         exact_fit=_file(path, config_dir, history["exact_fit"], "[history] exact_fit")
         if "exact_fit" in history else None,
+        previous=_file(path, config_dir, history["previous"], "[history] previous",
+                       folder=True) if "previous" in history else None,
     )
     return RunConfig(extracts=_file(path, config_dir, raw["extracts"], "extracts", folder=True),
                      key_file=_file(path, config_dir, raw["key_file"], "key_file"),

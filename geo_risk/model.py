@@ -66,6 +66,7 @@ __all__ = [
     "expected_calibration_error",
     "feature_columns",
     "flag_households",
+    "outcome_metrics",
     "score_households",
     "validate",
 ]
@@ -174,7 +175,9 @@ def calibration(y, p) -> tuple[float, float]:
     return float(slope), float(intercept)
 
 
-def _metrics(y, p, k: int) -> dict[str, float]:
+def outcome_metrics(y, p, k: int) -> dict[str, float]:
+    """Ranking, calibration and precision among the top ``k`` of scores ``p`` against
+    outcomes ``y`` (True = not school ready)."""
     y = np.asarray(y, dtype=bool)
     top = np.argsort(-np.asarray(p), kind="stable")[:k]
     slope, intercept = calibration(y, p)
@@ -225,13 +228,13 @@ def validate(children: pd.DataFrame, *, flag_share: float = 0.05,
     logistic = make_pipeline(SimpleImputer(strategy="median", add_indicator=True),
                              StandardScaler(), LogisticRegression(max_iter=2000))
     logistic.fit(_matrix(train, features), y_train)
-    rows = {"gradient boosting (calibrated)": _metrics(y_test, p_model, k),
-            "logistic regression": _metrics(
+    rows = {"gradient boosting (calibrated)": outcome_metrics(y_test, p_model, k),
+            "logistic regression": outcome_metrics(
                 y_test, logistic.predict_proba(_matrix(test, features))[:, 1], k)}
     area = [c for c in AREA_FEATURES if c in children]
     if area:
         area_model = LogisticRegression().fit(_matrix(train, area), y_train)
-        rows["area only (deprivation)"] = _metrics(
+        rows["area only (deprivation)"] = outcome_metrics(
             y_test, area_model.predict_proba(_matrix(test, area))[:, 1], k)
     metrics = pd.DataFrame(rows).T
     log.info("validation on %s: AUC %.3f (%d children)", cohorts[-1],

@@ -47,6 +47,7 @@ class ReportInputs:
     disclosure: Disclosure = SAFE
     retention: str = ""  # how long restricted material is kept (run_info's words)
     reviews: dict | None = None  # the last run's flags as practitioners reviewed them
+    since: dict | None = None  # what changed since the last run (geo_risk.compare, published)
     synthetic: bool = False  # True only for a run on the synthetic generator's households
 
 
@@ -82,6 +83,62 @@ def _reviews(v: dict) -> str:
                  + _table(pd.DataFrame({"Quintile": list(rates), "Set aside": [
                      r if r == "c" else f"{r:.0%}" for r in rates.values()]})))
     return text
+
+
+def _names(names) -> str:
+    return ", ".join(_e(n) for n in names) if names else "none"
+
+
+def _since(v: dict) -> str:
+    """What changed since the last run (:mod:`geo_risk.compare`, already published)."""
+    rows = pd.DataFrame(v["headline"]).fillna("").rename(columns={
+        "figure": "", "previous": v["previous_reference_date"],
+        "latest": v["reference_date"]})
+    text = (f"<p>Compared with the last run (reference date "
+            f"{_e(v['previous_reference_date'])}); counts rounded to 5, 1 to 7 withheld (c).</p>"
+            + _table(rows)
+            + f"<p>Wards whose risk band rose: {_names(v['wards_band_up'])}; fell: "
+            f"{_names(v['wards_band_down'])} (bands of this run's map, applied to both).</p>")
+    a = v["areas"]
+    e, c = a["emerging"], a["concern"]
+    wards = a.get("wards_with_new_stable_emerging") or {}
+    text += (f"<p>Emerging hot spots: {e['new']} output areas new, {e['continuing']} "
+             f"continuing, {e['ended']} ended"
+             + (", the stable new ones most in " + ", ".join(
+                 f"{_e(w)} ({n})" for w, n in wards.items()) if wards else "")
+             + f". Areas of concern: {c['new']} output areas new, {c['continuing']} "
+             f"continuing, {c['ended']} ended. Output areas whose risk band rose: "
+             f"{a['band']['up']}; fell: {a['band']['down']}.</p>")
+    if "flags" in v:
+        f = v["flags"]
+        text += (f"<p>Flagged households: {_e(f['newly flagged'])} newly flagged, "
+                 f"{_e(f['still flagged'])} still flagged, {_e(f['no longer flagged'])} no "
+                 "longer flagged (the restricted list of each is in "
+                 "restricted/since_last_run/).</p>")
+    m = v.get("monitoring")
+    if m and "auc" in m:
+        text += (
+            f"<p>How the last run's model did on the {_e(m['children'])} children whose "
+            f"school-readiness results were published since ({_e(', '.join(m['cohorts']))} "
+            f"cohort): AUC {m['auc']:.2f} (at its own hold-out "
+            f"{m['previous_holdout_auc']:.2f}), calibration slope "
+            f"{m['calibration_slope']:.2f}; it predicted {m['predicted_rate']:.0%} would not "
+            f"be school ready and {m['observed_rate']:.0%} were not.</p>")
+    elif m:
+        text += f"<p>Monitoring: {_e(m['note'])}</p>"
+    d = v.get("drift")
+    if d:
+        text += ("<p>Feature drift between the two runs' under-fives (population stability "
+                 "index): " + (f"shifted beyond {d['warning_level']}: "
+                               f"{_names(d['features_shifted'])}; check the model."
+                               if d["features_shifted"] else
+                               f"no feature shifted beyond {d['warning_level']} (largest "
+                               f"{d['largest_psi']:.2f}).") + "</p>")
+    if "restricted" in v:
+        text += f"<p>Not compared: {_e(v['restricted'])}.</p>"
+    return text + ('<p>Tables: <a href="since_last_run/wards.csv">wards</a>, '
+                   '<a href="since_last_run/areas.csv">output areas</a>, '
+                   '<a href="since_last_run/drift.csv">drift</a>.</p>')
 
 
 def _history(notes: dict | None) -> str:
@@ -247,6 +304,8 @@ def _sections(r: ReportInputs) -> list[tuple[str, str]]:
     sections = [("Headline", headline), ("Where risk is highest", where),
                 ("Known and newly identified areas of concern", concern_text),
                 ("What changed since the previous refresh", changed)]
+    if r.since:
+        sections.append(("Since the last run", _since(r.since)))
     if r.reviews:
         sections.append(("Practitioners' reviews of the last run's flags", _reviews(r.reviews)))
     if r.siting is not None:

@@ -13,6 +13,7 @@ import csv
 import html
 import json
 import re
+import shutil
 
 import pandas as pd
 import pytest
@@ -37,11 +38,13 @@ def hostile(i: int, original: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def hostile_run(demo, tmp_path_factory):
+def hostile_run(demo, town_run, tmp_path_factory):
     """'geo-risk run' on the demo's extracts with hostile ward, LSOA, site and area
-    names, marking and attribution (three refreshes, to keep it quick)."""
+    names, marking and attribution (three refreshes, to keep it quick), compared with
+    the town's run ([history] previous, under the same key)."""
     out, _ = demo
     folder = tmp_path_factory.mktemp("hostile")
+    shutil.copy(town_run.parent / "project.key", folder / "project.key")
     lookup = pd.read_csv(TOWN.lookup, dtype=str)
     wards = {w: hostile(i, w) for i, w in enumerate(lookup["WD13NM"].unique())}
     lookup["WD13NM"] = lookup["WD13NM"].map(wards)
@@ -57,7 +60,8 @@ def hostile_run(demo, tmp_path_factory):
                  f"attribution = {json.dumps(MARKUP[2])}",
         tables='[siting]\ncandidates = "candidates.csv"\np = 5\n'
                f"[disclosure]\nrounding = 3\nreason = {json.dumps(REASON)}\n"
-               f"[transparency]\norganisation = {json.dumps(MARKUP[0])}\n")
+               f"[transparency]\norganisation = {json.dumps(MARKUP[0])}\n"
+               f'[history]\nprevious = "{town_run}"\n')
     run_config(config, folder / "out")
     return folder / "out"
 
@@ -91,6 +95,10 @@ def test_report_and_geopackage_keep_hostile_names_as_text(hostile_run):
     assert "weaker than the safe ones" in text and html.escape(REASON) in page
     info = pyogrio.read_dataframe(hostile_run / "publish/geo_risk.gpkg", layer="run_info")
     assert REASON in info.set_index("key").loc["disclosure_control", "value"]
+    # compared with the town's run: the section is there, its tables published beside
+    assert "Since the last run" in text and "monitoring:" in text.lower()
+    assert (hostile_run / "publish/since_last_run/wards.csv").is_file()
+    assert (hostile_run / "restricted/since_last_run/flag_changes.csv").is_file()
 
 
 def test_maps_show_hostile_names_as_text_in_chromium(hostile_run, browser):
@@ -151,8 +159,6 @@ def test_report_opens_without_running_hostile_names(hostile_run, browser):
 def test_a_rerun_keeps_the_names_as_the_lookup_has_them(hostile_run, tmp_path):
     """'geo-risk hotspots' reads the published tables back: a name the CSV neutralised
     ('=... as '=...) is shown as the lookup has it, not with the apostrophe."""
-    import shutil
-
     from typer.testing import CliRunner
 
     from geo_risk.cli import app

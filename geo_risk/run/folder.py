@@ -4,13 +4,16 @@
 
     OUT/
       publish/       what may be handed to a board or put on a website, as it is:
-                     index.html, maps/, geo_risk.gpkg, areas/, model/, siting/, run.json
+                     index.html, maps/, geo_risk.gpkg, areas/, model/, siting/,
+                     transparency/, since_last_run/ (with a previous run), run.json
                      (every count of people or households disclosure-controlled)
       restricted/    NOT FOR PUBLICATION: flagged_households.csv (pseudonymised keys),
                      household_scores.parquet (every household scored, for another
-                     capacity or an evaluation), run.json with exact figures, link/
+                     capacity or an evaluation), model.joblib (the fitted model, for
+                     the next run's monitoring), run.json with exact figures, link/
                      (linkage report, rejected rows,
-                     linked tables) and pseudonymised/ (the partners' extracts)
+                     linked tables), pseudonymised/ (the partners' extracts) and
+                     since_last_run/ (flag churn, monitoring; with a previous run)
       work/          NOT FOR PUBLICATION: between-stage tables and the run's settings, for
                      'geo-risk hotspots' and 'geo-risk site'
       synth/         the synthetic world and its evaluation ('geo-risk demo' only)
@@ -103,6 +106,12 @@ class RunFolder:
     def scores(self) -> Path:
         """Every scored household's score, rank and status (restricted)."""
         return self.restricted / "household_scores.parquet"
+
+    @property
+    def fitted_model(self) -> Path:
+        """The fitted model (restricted): a later run scores the results that arrive with
+        it (:mod:`geo_risk.compare`). A pickle: load only a run folder you made."""
+        return self.restricted / "model.joblib"
 
     @property
     def record(self) -> Path:

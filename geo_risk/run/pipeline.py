@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import joblib
 import numpy as np
 import pandas as pd
 
@@ -65,6 +66,7 @@ from geo_risk.pseudonymise import Key, pseudonymise_file, read_pseudonymised
 from geo_risk.reasons import explain_households
 from geo_risk.report import ReportInputs, write_report
 from geo_risk.review import latest_summary, write_form
+from geo_risk.run.compare import compare_runs, write_comparison
 from geo_risk.run.folder import RunFolder, staged
 from geo_risk.run.history import extend_history, read_exact_fit
 from geo_risk.run.retention import months
@@ -181,7 +183,7 @@ def run_model(
 
     Writes the published model card (``folder.model``: ``model_card.md``,
     ``model_card.html``, ``validation.csv``, ``fairness.csv``, counts under the ``disclosure``
-    rules), ``folder.flagged`` and ``folder.scores`` (every
+    rules), ``folder.fitted_model``, ``folder.flagged`` and ``folder.scores`` (every
     household's score, rank, flag, known status and OA), which hold pseudonymised
     household keys and must never be published or read by maps or reports.
 
@@ -214,6 +216,7 @@ def run_model(
     write_csv(restricted[[HOUSEHOLD, "rank", "score", "children", "status", "reasons",
                           "contributions"]].round({"score": 4}), folder.flagged, index=False)
     write_form(restricted.sort_values("rank"), folder.review_form)
+    joblib.dump(model, folder.fitted_model)  # the next run scores the results that arrive
     oa_of = tables.households.set_index(HOUSEHOLD)[C.OA]
     flags[[HOUSEHOLD, "rank", "score", "children", "flagged", "known"]].assign(
         **{C.OA: oa_of.reindex(flags[HOUSEHOLD]).to_numpy()}).to_parquet(folder.scores,
@@ -522,7 +525,8 @@ def run_publish(folder: RunFolder, oas, area_results: AreaResults, summary: dict
         preview=svg_preview(oas, area_results.tables["oa"], area_results.hotspots),
         siting=siting,
         disclosure=disclosure, synthetic=synthetic,
-        retention=run_info.get("retention", ""), reviews=summary.get("reviews"))
+        retention=run_info.get("retention", ""), reviews=summary.get("reviews"),
+        since=summary.get("since_last_run"))
     report = write_report(folder.report, inputs)
     return {"report": report.name, "maps": [f"maps/{p.name}" for p in maps.values()],
             "geopackage": gpkg.name}
@@ -556,6 +560,7 @@ class RunSettings:
     review_ledger: Path | None = None  # practitioners' reviews of earlier runs' flags
     history: tuple[Path, ...] = ()  # earlier runs whose refreshes extend the series
     exact_fit: Path | None = None  # OA exact-fit lookup, for history across a census
+    previous: Path | None = None  # the last run: the report says what changed since
 
 
 def _rounded(obj, rules: Disclosure):
@@ -670,6 +675,11 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
         reviews = latest_summary(s.review_ledger, deprivation, s.disclosure.count)
         if reviews is not None:
             record["reviews"] = reviews
+    if s.previous is not None:
+        comparison = compare_runs(s.previous, folder.root, rules=s.disclosure, oas=oas,
+                                  new_published=published_summary(record, s.disclosure))
+        write_comparison(comparison, folder)
+        record["since_last_run"] = comparison.summary
     demand = demand_points(linked.households, model_run.children, oas)
     demand.points.to_parquet(folder.demand)  # for 'geo-risk site'
     siting = None

@@ -1,5 +1,6 @@
-"""Later stages on a finished run: find the hotspots again, or site services, and
-publish the result with the rest of the run (``geo-risk hotspots``, ``geo-risk site``).
+"""Later stages on a finished run: find the hotspots again, site services, or compare it
+with the last run, and publish the result with the rest of the run (``geo-risk
+hotspots``, ``geo-risk site``, ``geo-risk compare``).
 
 A finished run keeps what these need in ``work/`` (unpublished): each OA's risk now and
 at each refresh, the demand points, and ``run_state.json`` (boundaries, map context,
@@ -21,6 +22,7 @@ from geo_risk.aggregate import LEVELS, Disclosure
 from geo_risk.boundaries import BoundaryFiles, load_boundaries
 from geo_risk.geography import VINTAGE_2011, Vintage
 from geo_risk.maps import MapContext
+from geo_risk.run.compare import compare_runs, write_comparison
 from geo_risk.run.folder import RunFolder, staged
 from geo_risk.run.pipeline import (
     AreaResults,
@@ -38,7 +40,8 @@ from geo_risk.siting import (
     write_siting_tables,
 )
 
-__all__ = ["boundary_files", "read_area_results", "run_hotspots", "run_siting"]
+__all__ = ["boundary_files", "read_area_results", "run_compare", "run_hotspots",
+           "run_siting"]
 
 
 def read_area_results(folder: RunFolder, vintage: Vintage = VINTAGE_2011) -> AreaResults:
@@ -123,8 +126,17 @@ def _plan(folder: RunFolder, settings: SitingSettings, oas, area_results: AreaRe
     return plan_sites(demand, settings, oas, area_results.hotspots, disclosure_of(state))
 
 
-def _check_finished(out: Path) -> None:
-    read_area_results(RunFolder(out))  # a clear error before anything is copied
+def _check_finished(out: Path, *, published_only: bool = False) -> None:
+    """A clear error before anything is copied when ``out`` is not a finished run."""
+    folder = RunFolder(out)
+    if not published_only:
+        read_area_results(folder)
+        return
+    needed = [folder.summary, folder.areas / "ward.csv", folder.areas / "oa_hotspots.csv"]
+    missing = [folder.relative(p) for p in needed if not p.is_file()]
+    if missing:
+        raise GeoRiskError(f"{out}: not a finished geo-risk run (no {', '.join(missing)}); "
+                           "pass the --out folder of an earlier 'geo-risk run'.")
 
 
 def run_siting(out: Path, settings: SitingSettings) -> dict:
@@ -159,11 +171,35 @@ def run_hotspots(out: Path, *, time_lag: int = 1, alpha: float = 0.05,
         found["withheld_cells"] = len(area_results.release_log)
         area_results = dataclasses.replace(area_results, hotspots=hotspots, summary=found)
         record["hotspots"] = found
-        siting = None
-        if state.get("siting"):
-            settings = SitingSettings(**{
-                k: folder.resolve(v) if k in {"candidates", "existing", "matrix"} and v
-                else v for k, v in state["siting"].items()})
-            siting = _plan(folder, settings, oas, area_results, state)
-            record["siting"] = siting.summary
+        siting = _replan(folder, state, oas, area_results, record)
+        return _republish(folder, area_results, record, state, oas, siting)
+
+
+def _replan(folder: RunFolder, state: dict, oas, area_results: AreaResults, record: dict
+            ) -> SitingOutputs | None:
+    """The run's siting done again (on new areas of concern), when it had one."""
+    if not state.get("siting"):
+        return None
+    settings = SitingSettings(**{
+        k: folder.resolve(v) if k in {"candidates", "existing", "matrix"} and v
+        else v for k, v in state["siting"].items()})
+    siting = _plan(folder, settings, oas, area_results, state)
+    record["siting"] = siting.summary
+    return siting
+
+
+def run_compare(old: Path, new: Path) -> dict:
+    """``geo-risk compare OLD NEW``: what changed between two runs of one partnership
+    (:mod:`geo_risk.compare`), written into ``new`` (``publish/since_last_run/``,
+    ``restricted/since_last_run/``) with a "Since the last run" section in its report.
+    Returns the exact run record of ``new``."""
+    _check_finished(new)
+    _check_finished(old, published_only=True)
+    with staged(new, start_from_current=True) as folder:
+        area_results, state, record, oas = _finished_run(folder)
+        comparison = compare_runs(old, folder.root, rules=disclosure_of(state),
+                                  oas=oas)
+        write_comparison(comparison, folder)
+        record["since_last_run"] = comparison.summary
+        siting = _replan(folder, state, oas, area_results, record)
         return _republish(folder, area_results, record, state, oas, siting)
