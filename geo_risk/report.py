@@ -97,7 +97,10 @@ def _since(v: dict) -> str:
     text = (f"<p>Compared with the last run (reference date "
             f"{_e(v['previous_reference_date'])}); counts rounded to 5, 1 to 7 withheld (c).</p>"
             + _table(rows)
-            + f"<p>Wards whose risk band rose: {_names(v['wards_band_up'])}; fell: "
+            + "<p>Largest rises in predicted risk: " + (", ".join(
+                f"{_e(r['ward'])} ({r['previous']:.1%} to {r['latest']:.1%})"
+                for r in v.get("wards_largest_rise", [])) or "none")
+            + f". Wards whose risk band rose: {_names(v['wards_band_up'])}; fell: "
             f"{_names(v['wards_band_down'])} (bands of this run's map, applied to both).</p>")
     a = v["areas"]
     e, c = a["emerging"], a["concern"]

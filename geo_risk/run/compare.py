@@ -133,6 +133,10 @@ def _number(values: pd.Series) -> pd.Series:
 # --- the published comparison ---
 
 
+def _round(value, digits: int = 3):
+    return round(value, digits) if isinstance(value, float) else value
+
+
 def _headline(old: dict, new: dict) -> list[dict]:
     def figures(r: dict) -> dict:
         h, m, s = r.get("headline", {}), r.get("model", {}), r.get("hotspots", {})
@@ -141,8 +145,8 @@ def _headline(old: dict, new: dict) -> list[dict]:
             "Households with under-fives scored": h.get("households_scored"),
             "Households flagged": h.get("households_at_risk"),
             "of which unknown to services": h.get("previously_unknown"),
-            "Hold-out AUC": m.get("holdout_auc"),
-            "Calibration slope": m.get("calibration_slope"),
+            "Hold-out AUC": _round(m.get("holdout_auc")),
+            "Calibration slope": _round(m.get("calibration_slope")),
             "Moran's I of output-area risk": round(s["moran_i"], 3) if "moran_i" in s else None,
             "Emerging hot spot output areas": sum(emerging.get(c, 0) for c in EMERGING),
             "of which stable": s.get("emerging_stable"),
@@ -303,6 +307,10 @@ def compare_runs(old: Path, new: Path, *, rules: Disclosure, oas: pd.DataFrame,
                "wards_band_up": wards.loc[wards["band_change"] == "up", C.WARD_NAME].tolist(),
                "wards_band_down": wards.loc[wards["band_change"] == "down",
                                             C.WARD_NAME].tolist(),
+               "wards_largest_rise": [
+                   {"ward": w, "previous": p, "latest": n} for w, p, n in
+                   wards[wards["change"] > 0].head(3)[[C.WARD_NAME, "previous_risk",
+                                                       "latest_risk"]].to_numpy().tolist()],
                "areas": area_counts}
     headers = [*pd.read_csv(new_f.areas / "ward.csv", nrows=0).columns,
                *pd.read_csv(new_f.areas / "oa_hotspots.csv", nrows=0).columns]
