@@ -1,7 +1,8 @@
 """Each refresh compared with the last (issue: accountable use over time).
 
 Two runs of the town a quarter apart under one project key: the town's run (reference
-date 31 December 2017) and one at 30 September 2017. The school-readiness results of
+date 31 December 2017) and the earlier run at 30 September 2017 (``earlier_run``, which
+flags 400 households where the town's run flags the top 5%). The school-readiness results of
 2016/17 are published in between (31 October), so the earlier run's model can be scored
 on them, and the truth the generator kept says what those results were.
 """
@@ -14,7 +15,6 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import run_config, write_config
 from sklearn.metrics import roc_auc_score
 from typer.testing import CliRunner
 
@@ -25,30 +25,19 @@ from geo_risk.transparency import privacy_scan
 
 
 @pytest.fixture(scope="module")
-def quarter_before(demo, town_run, tmp_path_factory):
-    """'geo-risk run' on the same extracts and key, a quarter before the town's run."""
-    out, _ = demo
-    tmp = tmp_path_factory.mktemp("quarter_before")
-    shutil.copy(town_run.parent / "project.key", tmp / "project.key")
-    config = write_config(tmp, out / "synth/extracts", name="old")
-    config.write_text(config.read_text().replace("2017-12-31", "2017-09-30"))
-    return run_config(config, tmp / "old")
-
-
-@pytest.fixture(scope="module")
-def compared(quarter_before, town_run, tmp_path_factory):
+def compared(earlier_run, town_run, tmp_path_factory):
     """'geo-risk compare OLD NEW' on a copy of the town's run."""
     new = tmp_path_factory.mktemp("compared") / "new"
     shutil.copytree(town_run, new, symlinks=True)
-    result = CliRunner().invoke(app, ["compare", str(quarter_before), str(new)])
+    result = CliRunner().invoke(app, ["compare", str(earlier_run), str(new)])
     assert result.exit_code == 0, result.output
     assert "geo-risk compare" in result.output and "flagged households" in result.output
     return new
 
 
-def test_flag_churn_reconciles_with_both_runs(quarter_before, compared):
+def test_flag_churn_reconciles_with_both_runs(earlier_run, compared):
     churn = pd.read_csv(compared / "restricted/since_last_run/flag_changes.csv")
-    old = pd.read_parquet(quarter_before / "restricted/household_scores.parquet")
+    old = pd.read_parquet(earlier_run / "restricted/household_scores.parquet")
     new = pd.read_parquet(compared / "restricted/household_scores.parquet")
     was = set(old.loc[old["flagged"], "household_key"])
     now = set(new.loc[new["flagged"], "household_key"])
@@ -67,7 +56,7 @@ def test_flag_churn_reconciles_with_both_runs(quarter_before, compared):
                             and abs(int(n.replace(",", "")) - exact["flags"][change]) <= 2)
 
 
-def test_monitoring_scores_the_last_model_on_the_results_since(demo, quarter_before, compared,
+def test_monitoring_scores_the_last_model_on_the_results_since(demo, earlier_run, compared,
                                                                town_run):
     """The children whose 2016/17 results arrived after 30 September, the earlier run's
     scores for them, and their outcomes as the generator recorded them."""
@@ -94,7 +83,7 @@ def test_monitoring_scores_the_last_model_on_the_results_since(demo, quarter_bef
     assert m["predicted_rate"] == pytest.approx(m["observed_rate"], abs=0.05)
 
 
-def test_the_planted_emerging_hotspot_grows(demo, quarter_before, compared):
+def test_the_planted_emerging_hotspot_grows(demo, earlier_run, compared):
     """The planted emerging hotspot's ward rises most; its output areas rise more than
     the rest."""
     out, record = demo
@@ -104,7 +93,7 @@ def test_the_planted_emerging_hotspot_grows(demo, quarter_before, compared):
     planted = pd.read_csv(out / "synth/truth/planted_hotspots.csv")
     emerging = set(planted.loc[planted["hotspot"] == "emerging", "oa_code"])
     old, new = (pd.read_csv(p / "publish/areas/oa.csv", index_col=0)["mean_risk"]
-                for p in [quarter_before, compared])
+                for p in [earlier_run, compared])
     rise = new - old.reindex(new.index)
     inside = rise.index.isin(list(emerging))
     assert rise[inside].mean() > rise[~inside].mean() + 0.01
@@ -129,10 +118,10 @@ def test_published_part_is_safe_and_in_the_report(compared):
     assert record["since_last_run"]["reference_date"] == "2017-12-31"
 
 
-def test_a_purged_earlier_run_still_compares_what_was_published(quarter_before, town_run,
+def test_a_purged_earlier_run_still_compares_what_was_published(earlier_run, town_run,
                                                                 tmp_path):
     old, new = tmp_path / "old", tmp_path / "new"
-    shutil.copytree(quarter_before, old, symlinks=True)
+    shutil.copytree(earlier_run, old, symlinks=True)
     shutil.copytree(town_run, new, symlinks=True)
     shutil.rmtree(old / "restricted")
     shutil.rmtree(old / "work")
@@ -143,7 +132,7 @@ def test_a_purged_earlier_run_still_compares_what_was_published(quarter_before, 
     assert not (new / "restricted/since_last_run/flag_changes.csv").exists()
     # the later run given first: one clear error, nothing changed
     earlier = tmp_path / "earlier"
-    shutil.copytree(quarter_before, earlier, symlinks=True)
+    shutil.copytree(earlier_run, earlier, symlinks=True)
     result = CliRunner().invoke(app, ["compare", str(new), str(earlier)])
     assert result.exit_code == 2 and "error:" in result.output and "incomplete" not in \
         result.output

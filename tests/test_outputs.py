@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
-from conftest import run_config, write_config
 from typer.testing import CliRunner
 
 from geo_risk.aggregate import COUNT_COLUMNS
@@ -250,20 +249,17 @@ def test_report_reads_as_a_board_member_needs(demo):
     assert not set(restricted["household_key"]) & set(re.findall(r"[0-9a-f]{16,}", page))
 
 
-def test_run_from_a_config(demo, tmp_path):
-    """'geo-risk run' on the demo's synthetic extracts, as a council would run it."""
-    out, _ = demo
-    config = write_config(tmp_path, out / "synth/extracts",
-                          tables="[capacity]\nnumber = 400\n[siting]\ncandidates = "
-                                 f'"{out / "synth/sites/candidates.csv"}"\np = 3\n')
-    run_config(config, tmp_path / "out")
-    summary = json.loads((tmp_path / "out/restricted/run.json").read_text())
+def test_run_from_a_config(earlier_run):
+    """'geo-risk run' on the demo's synthetic extracts, as a council would run it: a fixed
+    number flagged and service sites chosen (the configuration of ``earlier_run``)."""
+    summary = json.loads((earlier_run / "restricted/run.json").read_text())
+    assert summary["reference_date"] == "2017-09-30"
     assert summary["model"]["households_flagged"] == 400
     assert summary["hotspots"]["refreshes"] == 3
     assert len(summary["siting"]["new_sites"]) == 3 and summary["siting"]["existing"] == 0
-    for path in ["index.html", *MAP_FILES, "geo_risk.gpkg"]:
-        assert (tmp_path / "out/publish" / path).is_file(), path
-    assert (tmp_path / "out/restricted/flagged_households.csv").is_file()
+    for path in ["index.html", *MAP_FILES, "geo_risk.gpkg", "siting/sites.csv"]:
+        assert (earlier_run / "publish" / path).is_file(), path
+    assert (earlier_run / "restricted/flagged_households.csv").is_file()
 
 
 @pytest.mark.parametrize("text, message", [
