@@ -6,12 +6,13 @@ centroid (the mean address point of its households with under-fives, weighted by
 under-fives). A demand point is *covered* by a site within the service distance: 800 m in
 a straight line by default, or a user-supplied distance or travel-time matrix.
 
-Models (spopt, solved with the CBC solver that ships with PuLP):
+Models (solved with the CBC solver that ships with PuLP):
 
-- **maximal covering** (MCLP): the ``p`` new sites that cover the most demand;
+- **maximal covering** (MCLP): the ``p`` new sites that cover the most demand (spopt's
+  formulation, built sparse: :class:`Covering`);
 - **set covering to a target share**: the fewest new sites covering at least a share of
-  demand, found as the smallest ``p`` whose MCLP reaches the target (a binary search:
-  optimal coverage never falls as ``p`` grows; spopt's LSCP when the target is all demand);
+  demand (partial set covering, one model), then the MCLP with that many (spopt's LSCP
+  when the target is all demand);
 - **p-median** (option): the ``p`` new sites that minimise demand-weighted distance.
 
 Existing sites are always open: they count as fixed facilities and ``p`` counts the new
@@ -31,7 +32,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pulp
-from spopt.locate import LSCP, MCLP, PMedian
+from spopt.locate import LSCP, PMedian
 
 from geo_risk import columns as C
 from geo_risk._errors import GeoRiskError, SchemaError
@@ -39,7 +40,7 @@ from geo_risk.aggregate import SAFE, Disclosure
 from geo_risk.escape import write_csv
 from geo_risk.geography import VINTAGE_2011, Vintage, read_code_columns
 
-__all__ = ["Demand", "SitingOutputs", "SitingResult", "SitingSettings", "baselines",
+__all__ = ["Covering", "Demand", "SitingOutputs", "SitingResult", "SitingSettings", "baselines",
            "demand_points", "distance_matrix", "plan_sites", "read_sites", "site_services",
            "write_siting_tables"]
 
@@ -223,19 +224,71 @@ def site_services(demand: Demand, candidates: gpd.GeoDataFrame, *,
                         existing_covered_demand=float(weights[already].sum()), notes=notes)
 
 
+class Covering:
+    """Maximal covering (Church and ReVelle, as spopt's ``MCLP`` states it: the ``p``
+    sites covering the most demand) and partial set covering (the fewest sites covering
+    a given demand), built over the pairs within reach only.
+
+    spopt builds one constraint per demand point over every site, zero coefficients
+    included, and anew for each ``p``: quadratic in areas and sites, and a target share
+    took a binary search over ``p`` with a model built and solved for each. Here a point's
+    constraint lists the sites that reach it, points no site reaches are left out (nothing
+    can cover them), points reached by the same sites are one point with their demand
+    summed, and a target is one model: fewest sites subject to the demand covered. The
+    coverage variables are continuous in [0, 1]: with the sites whole, an optimum covers a
+    point fully or not at all. ``tests/test_siting.py`` checks both against spopt's
+    ``MCLP``.
+    """
+
+    def __init__(self, cover: np.ndarray, weights: np.ndarray, fixed: np.ndarray) -> None:
+        reached = cover.any(axis=1)
+        patterns, group = np.unique(cover[reached], axis=0, return_inverse=True)
+        self._demand = np.bincount(group.ravel(), weights=weights[reached],
+                                   minlength=len(patterns))
+        self._patterns = patterns
+        self._fixed = fixed
+        self.problem: pulp.LpProblem | None = None  # the last one solved (its status)
+
+    def _model(self, sense: int) -> tuple[pulp.LpProblem, list, pulp.LpAffineExpression]:
+        problem = pulp.LpProblem("covering", sense)
+        sites = [pulp.LpVariable(f"x_{j}", lowBound=int(self._fixed[j]), upBound=1,
+                                 cat="Integer")  # an existing site stays open
+                 for j in range(self._patterns.shape[1])]
+        covered = [pulp.LpVariable(f"y_{i}", lowBound=0, upBound=1)
+                   for i in range(len(self._patterns))]
+        for i, row in enumerate(self._patterns):
+            problem += pulp.lpSum(sites[j] for j in np.flatnonzero(row)) >= covered[i]
+        return problem, sites, pulp.lpDot(self._demand, covered)
+
+    def _solved(self, problem: pulp.LpProblem, sites: list) -> list[int]:
+        problem.solve(_solver())
+        self.problem = problem
+        return [j for j, x in enumerate(sites) if (x.value() or 0) > 0.5]
+
+    def solve(self, p: int) -> list[int]:
+        """The sites open (column indices) covering the most demand with ``p`` open."""
+        problem, sites, demand = self._model(pulp.LpMaximize)
+        problem += demand
+        problem += pulp.lpSum(sites) == p
+        return self._solved(problem, sites)
+
+    def fewest(self, demand: float) -> list[int]:
+        """The fewest sites open covering at least ``demand``; of those as many, the ones
+        covering the most."""
+        problem, sites, covered = self._model(pulp.LpMinimize)
+        problem += pulp.lpSum(sites)
+        problem += covered >= demand * (1 - 1e-9)
+        return self.solve(len(self._solved(problem, sites)))
+
+
 def _solve(cost, weights, cover, already, fixed, n_fixed, n_candidates, service_distance, *,
            p, coverage, model):
-    """(spopt problem or None, chosen site columns, coverage target, notes)."""
+    """(solved problem or None, chosen site columns, coverage target, notes); a problem
+    has ``.problem``, the PuLP problem (its status)."""
     n_sites = cost.shape[1]
     total = float(weights.sum())
     notes: list[str] = []
-
-    def mclp(k: int):
-        problem = MCLP.from_cost_matrix(cost, weights, service_radius=service_distance,
-                                        p_facilities=n_fixed + k,
-                                        predefined_facilities_arr=fixed if n_fixed else None)
-        problem.solve(_solver())
-        return problem, [j for j in range(n_sites) if problem.fac_vars[j].value() > 0.5]
+    covering = Covering(cover, weights, fixed) if model != "pmedian" or p is None else None
 
     if model == "pmedian" and p is not None:
         problem = PMedian.from_cost_matrix(np.minimum(cost, 1e7), weights,
@@ -244,7 +297,7 @@ def _solve(cost, weights, cover, already, fixed, n_fixed, n_candidates, service_
         problem.solve(_solver())
         picked = [j for j in range(n_sites) if problem.fac_vars[j].value() > 0.5]
     elif p is not None:
-        problem, picked = mclp(min(p, n_candidates))
+        problem, picked = covering, covering.solve(n_fixed + min(p, n_candidates))
     else:
         reachable = weights[cover.any(axis=1)].sum() / total
         if coverage > reachable + 1e-12:
@@ -260,16 +313,9 @@ def _solve(cost, weights, cover, already, fixed, n_fixed, n_candidates, service_
             picked = [j for j in range(n_sites) if problem.fac_vars[j].value() > 0.5]
         elif weights[already].sum() / total >= coverage:
             problem, picked = None, list(range(n_fixed))
-        else:  # optimal coverage grows with k: binary search for the smallest k reaching it
-            lo, hi, found = 1, n_candidates, None
-            while lo <= hi:
-                k = (lo + hi) // 2
-                attempt = mclp(k)
-                if weights[cover[:, attempt[1]].any(axis=1)].sum() / total >= coverage - 1e-9:
-                    found, hi = attempt, k - 1
-                else:
-                    lo = k + 1
-            problem, picked = found
+        else:  # one model: the fewest sites covering the target, then the best of as many
+            picked = covering.fewest(coverage * total)
+            problem = covering
     return problem, picked, coverage, notes
 
 

@@ -56,6 +56,45 @@ def test_maximal_covering_is_optimal_on_a_tiny_case(p):
         assert simple["highest_local_demand"] == pytest.approx(6 / 11)  # picks A and A2
 
 
+@pytest.mark.filterwarnings("ignore:Constructing LpVariable:DeprecationWarning",
+                            "ignore:PULP_CBC_CMD is deprecated:DeprecationWarning")
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_sparse_covering_model_matches_spopts_mclp(seed):
+    """Random points and sites (some fixed): the sparse model's optimum is spopt's, and
+    the fewest sites reaching a target is one more than any MCLP short of it."""
+    import pulp
+    from spopt.locate import MCLP
+
+    from geo_risk.siting import Covering
+
+    rng = np.random.default_rng(seed)
+    points, sites = rng.uniform(0, 3000, (300, 2)), rng.uniform(0, 3000, (40, 2))
+    cost = np.sqrt(((points[:, None] - sites[None]) ** 2).sum(axis=2))
+    weights = rng.gamma(2.0, 1.0, 300).round(2)
+    weights[:20] = weights[20:40]  # some points twice
+    fixed = np.zeros(40, dtype=int)
+    fixed[:3] = 1
+    covering = Covering(cost <= 500, weights, fixed)
+    for p in [3, 5, 9]:
+        ours = covering.solve(p)
+        spopt = MCLP.from_cost_matrix(cost, weights, service_radius=500, p_facilities=p,
+                                      predefined_facilities_arr=fixed)
+        spopt.solve(pulp.PULP_CBC_CMD(msg=False))
+        theirs = [j for j in range(40) if spopt.fac_vars[j].value() > 0.5]
+        assert len(ours) == p and set(range(3)) <= set(ours)
+
+        def covered(chosen):
+            return weights[(cost[:, chosen] <= 500).any(axis=1)].sum()
+
+        assert covered(ours) == pytest.approx(covered(theirs))
+    # the fewest sites reaching 60% of demand: as many as the smallest p whose MCLP does
+    target = 0.6 * weights.sum()
+    fewest = covering.fewest(target)
+    assert covered(fewest) >= target - 1e-6
+    smaller = covering.solve(len(fewest) - 1)
+    assert covered(smaller) < target
+
+
 def test_existing_sites_stay_open_and_count():
     result = site_services(DEMAND, SITES.iloc[:3], existing=SITES.iloc[3:],
                            service_distance=6, p=1)
