@@ -624,6 +624,11 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
              ) -> tuple[dict, ModelRun]:
     """:func:`run_pipeline` into a folder already made (the demo's staging folder)."""
     started = time.perf_counter()
+    laps: dict[str, float] = {}  # seconds of each stage, for run.json and bench_scale
+
+    def lap(stage: str) -> None:
+        laps[stage] = round(time.perf_counter() - started - sum(laps.values()), 2)
+
     s = settings
     s.disclosure.check("the run settings")
     oas, vintage = load_geography(s.files)
@@ -633,7 +638,9 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
             f"{s.files.uprn_lookup} has {uprn_lookup.header} ({uprn_lookup.census} output "
             f"areas) but {s.files.oa} holds {vintage.census} output areas; use a UPRN lookup "
             "of the boundaries' census (ONSUD and NSUL carry OA21CD).")
+    lap("geography")
     recon = pseudonymise_folder(extracts, key, folder.pseudonymised, uprn_lookup=uprn_lookup)
+    lap("pseudonymise")
     if recon.empty:
         raise GeoRiskError(f"{extracts}: no partner extract found; expected files named "
                            f"after their source ({', '.join(SOURCES)}) as .csv, .xlsx or "
@@ -641,12 +648,15 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
     features, linked = run_link(folder.pseudonymised, folder.link,
                                 reference_date=s.reference_date, files=s.files,
                                 min_match_rate=s.min_match_rate)
+    lap("link")
     model_run = run_model(features, folder, capacity=s.capacity,
                           known_within_months=s.known_within_months,
                           disclosure=s.disclosure, random_state=s.random_state)
+    lap("model")
     area_results = run_areas(model_run, linked, oas, folder, refresh_dates=s.refresh_dates,
                              disclosure=s.disclosure, random_state=s.random_state,
                              vintage=vintage, history=s.history, exact_fit=s.exact_fit)
+    lap("areas")
     m = model_run.summary
     record = {
         "geo_risk": __version__,
@@ -680,6 +690,7 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
                                   new_published=published_summary(record, s.disclosure))
         write_comparison(comparison, folder)
         record["since_last_run"] = comparison.summary
+        lap("compare")
     demand = demand_points(linked.households, model_run.children, oas)
     demand.points.to_parquet(folder.demand)  # for 'geo-risk site'
     siting = None
@@ -687,6 +698,7 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
         siting = plan_sites(demand, s.siting, oas, area_results.hotspots, s.disclosure)
         write_siting_tables(folder.siting, siting, vintage)
         record["siting"] = siting.summary
+    lap("siting")
     ctx = MapContext(area_name=s.area_name, reference_date=_long_date(s.reference_date),
                      attribution=s.attribution, marking=s.marking, tiles=s.background_tiles,
                      vintage=vintage.describe())
@@ -735,7 +747,9 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
                                     linkage_report=linked.report, run_info=run_info,
                                     synthetic=s.synthetic, disclosure=s.disclosure,
                                     vintage=vintage, siting=siting)
+    lap("publish")
     record["seconds"] = round(time.perf_counter() - started, 1)
+    record["stage_seconds"] = laps
     write_summaries(folder, record, s.disclosure)
     return record, model_run
 

@@ -1,0 +1,78 @@
+"""Benchmark: the whole demo on generated towns of growing size, stage by stage.
+
+    python scripts/bench_scale.py [--sizes 572 1144 2288] [--seed 1]
+
+For each size the synthetic town's generator makes a town of that many output areas
+(LSOAs of about 5.2 OAs, 16 wards), written as real boundary files, and ``geo-risk
+demo`` runs on it in a fresh process (so peak memory is that run's). Prints, per size,
+households, wall seconds of the world's generation and of each stage of the run
+(``run.json``'s ``stage_seconds``) and peak memory; then each stage's growth exponent,
+the slope of log seconds on log output areas between the smallest and the largest size
+(1 = linear, 2 = quadratic).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import subprocess
+import sys
+import tempfile
+
+_ONE = """
+import json, resource, sys
+from pathlib import Path
+from geo_risk import columns as C
+from geo_risk.geography import Vintage
+from geo_risk.synth.demo import run_demo
+from geo_risk.synth.town import make_town
+from geo_risk.synth.vintages import write_geography
+
+n, seed, out = int(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
+oas, imd = make_town(seed=seed, n_oas=n, n_lsoas=max(16, round(n / 5.2)))
+oas = oas.set_index(C.OA).join(imd.set_index(C.LSOA), on=C.LSOA)
+files = write_geography(oas, out / "geography", Vintage(), published=True)
+summary = run_demo(out / "run", seed=seed, files=files)
+e = summary["evaluation"]
+print(json.dumps({"oas": n, "households": e["synth"]["households"],
+                  "total": e["seconds"], "run": summary["seconds"],
+                  "stages": summary["stage_seconds"],
+                  "peak_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}))
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[572, 1144, 2288])
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    rows = []
+    for n in args.sizes:
+        with tempfile.TemporaryDirectory(prefix="bench_scale_") as tmp:
+            done = subprocess.run([sys.executable, "-c", _ONE, str(n), str(args.seed), tmp],
+                                  capture_output=True, text=True, check=False)
+        if done.returncode:
+            sys.exit(f"{n} OAs: the demo failed\n{done.stderr[-3000:]}")
+        row = json.loads(done.stdout.strip().splitlines()[-1])
+        row["stages"] = {"synth": round(row["total"] - row["run"], 2), **row["stages"]}
+        rows.append(row)
+        print(f"{n:>6,} OAs {row['households']:>9,} households: {row['total']:7.1f} s, "
+              f"peak {row['peak_gib']:.2f} GiB; " + ", ".join(
+                  f"{k} {v:.1f}" for k, v in row["stages"].items()), flush=True)
+    if len(rows) < 2:
+        return
+    first, last = rows[0], rows[-1]
+    span = math.log(last["oas"] / first["oas"])
+    print(f"growth exponent ({first['oas']:,} -> {last['oas']:,} OAs; 1 = linear):")
+    for stage in last["stages"]:
+        a, b = first["stages"].get(stage, 0.0), last["stages"][stage]
+        if a > 0.05 and b > 0.05:
+            print(f"  {stage:<13} {math.log(b / a) / span:5.2f}  ({a:.1f} s -> {b:.1f} s)")
+    print(f"  {'whole demo':<13} {math.log(last['total'] / first['total']) / span:5.2f}")
+    print(f"  {'peak memory':<13} "
+          f"{math.log(last['peak_gib'] / first['peak_gib']) / span:5.2f}")
+
+
+if __name__ == "__main__":
+    main()
