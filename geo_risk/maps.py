@@ -14,9 +14,13 @@ disclosure control (:mod:`geo_risk.aggregate`); no household point is ever drawn
 Coordinates are rounded to 0.00001 degrees (about 1 m); polygons are not simplified.
 Above ``CANVAS_ABOVE`` features Leaflet draws on a canvas rather than SVG.
 
+Ward outlines are always drawn; a run over several districts (a county) draws district
+outlines too.
+
 For tests and benchmarks the page exposes ``window.GEO_RISK_MAP``,
-``window.GEO_RISK_LAYERS`` (layer name -> Leaflet layer) and ``window.GEO_RISK_COUNTS``
-(layer name -> features in the data).
+``window.GEO_RISK_LAYERS`` (layer name -> Leaflet layer), ``window.GEO_RISK_COUNTS``
+(layer name -> features in the data) and ``window.GEO_RISK_OUTLINES`` (the outlines
+drawn).
 """
 
 from __future__ import annotations
@@ -162,8 +166,9 @@ _CSS = LEGEND_CSS + """
 
 def _layers(oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame], hotspots: pd.DataFrame,
             sites: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame] | None, ehsa_measure: str = ""):
-    """Ward outlines (context, always shown) and the layers as (name, frame, tooltip
-    fields, style, legend rows)."""
+    """Outlines (context, always shown: wards, and districts when there are several) as
+    (name, frame, style), and the layers as (name, frame, tooltip fields, style, legend
+    rows)."""
     web = _web(oas[["geometry"]])
     oa_table = tables["oa"]
     oa_classes = risk_classes(oa_table["mean_risk"])
@@ -240,7 +245,13 @@ def _layers(oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame], hotspots: pd
                                      (SITE_COLOURS["existing"], "Existing site", "fill"),
                                      ("border-top:2px dotted #1b7837", "Walking distance "
                                       "(service area)", "line")])))
-    return ward_shapes[["geometry"]], layers
+    outlines = [("Ward boundaries", ward_shapes[["geometry"]],
+                 {"color": "#555", "weight": 1, "fill": False, "dashArray": "2 3"})]
+    if C.LAD in oas and oas[C.LAD].nunique() > 1:  # a county: district outlines too
+        districts = _web(oas[[C.LAD, "geometry"]].dissolve(C.LAD))
+        outlines.append(("District boundaries", districts[["geometry"]],
+                         {"color": "#222", "weight": 2.5, "fill": False}))
+    return outlines, layers
 
 
 def _style_function(style: dict):
@@ -268,7 +279,7 @@ class _Script(MacroElement):
         self.code = code
 
 
-def _build(main: str | tuple[str, ...], context: gpd.GeoDataFrame, layers, ctx: MapContext,
+def _build(main: str | tuple[str, ...], outlines, layers, ctx: MapContext,
            bounds) -> folium.Map:
     shown = {main} if isinstance(main, str) else set(main)
     features = sum(len(frame) for _, frame, *_ in layers)
@@ -278,10 +289,9 @@ def _build(main: str | tuple[str, ...], context: gpd.GeoDataFrame, layers, ctx: 
     if ctx.tiles:
         folium.TileLayer("OpenStreetMap", name="Street map background (needs internet)",
                          overlay=True, show=False).add_to(m)
-    folium.GeoJson(json.loads(context.to_json(drop_id=True)), name="Ward boundaries",
-                   control=False, interactive=False,
-                   style_function=lambda f: {"color": "#555", "weight": 1, "fill": False,
-                                             "dashArray": "2 3"}).add_to(m)
+    for name, frame, style in outlines:
+        folium.GeoJson(json.loads(frame.to_json(drop_id=True)), name=name, control=False,
+                       interactive=False, style_function=lambda f, s=style: s).add_to(m)
     folium.map.CustomPane("outlines", z_index=450).add_to(m)
     js_layers, counts, legend, tooltips = {}, {}, [], {}
     for name, frame, fields, style, legend_rows in layers:
@@ -336,6 +346,7 @@ def _build(main: str | tuple[str, ...], context: gpd.GeoDataFrame, layers, ctx: 
       window.GEO_RISK_MAP = map;
       window.GEO_RISK_LAYERS = {{{mapped}}};
       window.GEO_RISK_COUNTS = {script_json(counts)};
+      window.GEO_RISK_OUTLINES = {script_json([name for name, *_ in outlines])};
       var groups = {{{groups}}};
       // tooltips are text nodes: a name from the inputs is shown, never parsed as HTML
       function tooltip(fields) {{
@@ -393,12 +404,12 @@ def write_maps(folder: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFra
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    context, layers = _layers(oas, tables, hotspots, sites, ehsa_measure)
+    outlines, layers = _layers(oas, tables, hotspots, sites, ehsa_measure)
     x0, y0, x1, y1 = oas.to_crs(4326).total_bounds
     written = {}
     maps = {**MAPS, **(SITES_MAP if sites is not None and len(sites[0]) else {})}
     for file, main in maps.items():
-        page = self_contained(_build(main, context, layers, ctx, [[y0, x0], [y1, x1]])
+        page = self_contained(_build(main, outlines, layers, ctx, [[y0, x0], [y1, x1]])
                               .get_root().render())
         path = folder / f"{file}.html"
         path.write_text(page, encoding="utf-8")

@@ -85,6 +85,38 @@ def _reviews(v: dict) -> str:
     return text
 
 
+def _across(district: pd.DataFrame) -> str:
+    """The whole area's expected children not school ready; with several districts, the
+    sum of their published counts (nothing finer than what is published) and a table."""
+    if len(district) == 1:
+        d = district.iloc[0]
+        return (f"<p>Across the district an expected {show_count(d['expected_not_ready'])} "
+                f"of {show_count(d['children_under5'])} children under five "
+                f"({_pct(d['mean_risk'])}) would not reach a good level of development if "
+                "nothing changes.</p>")
+    counts = district[["expected_not_ready", "children_under5"]].apply(
+        pd.to_numeric, errors="coerce")
+    expected, children = counts.sum(min_count=len(counts)).to_numpy()
+    if pd.isna(expected + children):  # a district's count withheld: no total
+        return "<p>By district (no total: a district's count is withheld):</p>" + _table(
+            _district_table(district))
+    return (f"<p>Across the {len(district)} districts an expected {show_count(expected)} of "
+            f"{show_count(children)} children under five ({_pct(expected / children)}) would "
+            "not reach a good level of development if nothing changes (the sum of the "
+            "districts' rounded counts). By district:</p>" + _table(_district_table(district)))
+
+
+def _district_table(district: pd.DataFrame) -> pd.DataFrame:
+    rows = district.sort_values("mean_risk", ascending=False)
+    return pd.DataFrame({
+        "District": rows[C.LAD_NAME].to_numpy() if C.LAD_NAME in rows else rows.index,
+        "Under-fives": rows["children_under5"].map(show_count).to_numpy(),
+        "Expected not school ready": rows["expected_not_ready"].map(show_count).to_numpy(),
+        "Predicted risk": rows["mean_risk"].map(_pct).to_numpy(),
+        "Households flagged": rows["flagged_households"].map(show_count).to_numpy(),
+        "of which unknown to services": rows["flagged_unknown"].map(show_count).to_numpy()})
+
+
 def _names(names) -> str:
     return ", ".join(_e(n) for n in names) if names else "none"
 
@@ -178,11 +210,7 @@ def _sections(r: ReportInputs) -> list[tuple[str, str]]:
         f"Unknown = no social care or early help episode open or ended in the last "
         f"{int(m['known_within_months'])} months. Counts are rounded to the nearest "
         f"{rules.rounding}.</p>")
-    district = r.district.iloc[0]
-    headline += (f"<p>Across the district an expected {show_count(district['expected_not_ready'])}"
-                 f" of {show_count(district['children_under5'])} children under five "
-                 f"({_pct(district['mean_risk'])}) would not reach a good level of "
-                 f"development if nothing changes.</p>")
+    headline += _across(r.district)
 
     wards = r.ward.sort_values("mean_risk", ascending=False)
     concern = pd.crosstab(r.oa_wards.reindex(r.oa_hotspots.index),

@@ -30,6 +30,7 @@ MARKUP = ['"><img src=x onerror="window.__pwned=1">',
 FORMULAE = ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(1)", "\tTAB"]
 HOSTILE = MARKUP + FORMULAE
 REASON = MARKUP[3] + " tables agreed with the data protection officer"
+DISTRICT = MARKUP[1] + " Northtown"
 
 
 def hostile(i: int, original: str) -> str:
@@ -49,6 +50,9 @@ def hostile_run(demo, town_run, tmp_path_factory):
     wards = {w: hostile(i, w) for i, w in enumerate(lookup["WD13NM"].unique())}
     lookup["WD13NM"] = lookup["WD13NM"].map(wards)
     lookup["LSOA11NM"] = [hostile(i + 3, n) for i, n in enumerate(lookup["LSOA11NM"])]
+    # two districts, as in a county run: the last five wards in a district of their own
+    second = lookup["WD13CD"].isin(sorted(lookup["WD13CD"].unique())[-5:])
+    lookup.loc[second, ["LAD11CD", "LAD11NM"]] = ["E07900099", DISTRICT]
     lookup.to_csv(folder / "lookup.csv", index=False)
     sites = pd.read_csv(out / "synth/sites/candidates.csv", dtype=str)
     sites["name"] = [hostile(i, n) for i, n in enumerate(sites["name"])]
@@ -95,6 +99,8 @@ def test_report_and_geopackage_keep_hostile_names_as_text(hostile_run):
     assert "weaker than the safe ones" in text and html.escape(REASON) in page
     info = pyogrio.read_dataframe(hostile_run / "publish/geo_risk.gpkg", layer="run_info")
     assert REASON in info.set_index("key").loc["disclosure_control", "value"]
+    # two districts: the headline sums them and a table gives each, names as text
+    assert "Across the 2 districts" in text and html.escape(DISTRICT) in page
     # compared with the town's run: the section is there, its tables published beside
     assert "Since the last run" in text and "monitoring:" in text.lower()
     assert (hostile_run / "publish/since_last_run/wards.csv").is_file()
@@ -136,6 +142,8 @@ def test_maps_show_hostile_names_as_text_in_chromium(hostile_run, browser):
         title = page.locator(".gr-title h1").inner_text()
         assert title.startswith(MARKUP[0])
         assert page.locator(".gr-marking").inner_text() == MARKUP[1]
+        assert page.evaluate("window.GEO_RISK_OUTLINES") == ["Ward boundaries",
+                                                             "District boundaries"]
         assert MARKUP[2].strip() in page.locator(".leaflet-control-attribution").inner_text()
         page.close()
 
