@@ -157,7 +157,8 @@ def write_geopackage(path: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.Dat
     oas
         Output areas (EPSG:27700) indexed by OA code with the lookup columns.
     tables
-        Published (disclosure-controlled) tables by level: ``oa``, ``lsoa``, ``ward``.
+        Published (disclosure-controlled) tables by level: ``oa``, ``lsoa``, ``ward``
+        (and ``district``, a ``district_risk`` layer when there are several).
     hotspots
         Per OA: ``lisa_quadrant``, ``p_sim``, ``gi_z``, ``ehsa_category``, ``trend_tau``,
         ``trend_p`` and ``concern``.
@@ -176,7 +177,9 @@ def write_geopackage(path: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.Dat
     classes = risk_classes(tables["oa"]["mean_risk"])
     layers["oa_risk"] = (_area_layer(oa_shapes, tables["oa"], classes),
                          _graduated("mean_risk", classes))
-    for level, code in [("lsoa", C.LSOA), ("ward", C.WARD)]:
+    several = C.LAD in oas and oas[C.LAD].nunique() > 1  # a county: its districts too
+    for level, code in [("lsoa", C.LSOA), ("ward", C.WARD)] + ([("district", C.LAD)]
+                                                                 if several else []):
         if level not in tables:
             continue
         shapes = oas[[code, "geometry"]].dissolve(code)

@@ -94,6 +94,10 @@ def test_report_and_geopackage_keep_hostile_names_as_text(hostile_run):
     assert "&lt;img src=x onerror=" in page and "<img" not in page
     wards = pyogrio.read_dataframe(hostile_run / "publish/geo_risk.gpkg", layer="ward_risk")
     assert any(n.startswith(MARKUP[0]) for n in wards["wd13nm"])  # data as data for a GIS
+    districts = pyogrio.read_dataframe(hostile_run / "publish/geo_risk.gpkg",
+                                       layer="district_risk")  # a county's: one per district
+    assert sorted(districts["lad11nm"]) == sorted(["Synthtown", DISTRICT])
+    assert (districts["children_under5"] > 0).all()
     # weaker disclosure rules, with the reason the configuration gave, said where people look
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", page))
     assert "weaker than the safe ones" in text and html.escape(REASON) in page
