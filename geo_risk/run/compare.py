@@ -252,6 +252,11 @@ def _monitoring(old: RunFolder, new: RunFolder, old_record: dict, new_reference:
                         "have arrived.")
         return None, info
     model = joblib.load(old.fitted_model)
+    missing = [f for f in getattr(model, "features_", []) if f not in arrived]
+    if missing:  # e.g. a deprivation measure the later run was not given
+        info["note"] = (f"the last run's model uses {', '.join(missing)}, which this run "
+                        "does not have, so it cannot score the results that arrived since.")
+        return None, info
     p = model.predict_proba(arrived)[:, 1]
     m = old_record["model"]
     share = m["households_flagged"] / max(m["households_scored"], 1)
