@@ -116,6 +116,11 @@ def test_published_part_is_safe_and_in_the_report(compared):
     assert "Since the last run" in page and "How the last run's model did on the" in page
     record = json.loads((compared / "publish/run.json").read_text())
     assert record["since_last_run"]["reference_date"] == "2017-12-31"
+    # each stage's seconds, as the scale benchmark reads them, add up to the run's
+    stages = record["stage_seconds"]
+    assert list(stages) == ["geography", "pseudonymise", "link", "model", "areas", "siting",
+                            "publish"]
+    assert sum(stages.values()) == pytest.approx(record["seconds"], abs=0.2)
 
 
 def test_a_purged_earlier_run_still_compares_what_was_published(earlier_run, town_run,

@@ -147,7 +147,7 @@ def _headline(old: dict, new: dict) -> list[dict]:
             "of which unknown to services": h.get("previously_unknown"),
             "Hold-out AUC": _round(m.get("holdout_auc")),
             "Calibration slope": _round(m.get("calibration_slope")),
-            "Moran's I of output-area risk": round(s["moran_i"], 3) if "moran_i" in s else None,
+            "Moran's I of output-area risk": _round(s.get("moran_i")),
             "Emerging hot spot output areas": sum(emerging.get(c, 0) for c in EMERGING),
             "of which stable": s.get("emerging_stable"),
             "Known areas of concern (output areas)": s.get("known_concern_oas"),
@@ -234,11 +234,11 @@ def _churn(old: RunFolder, new: RunFolder) -> pd.DataFrame:
         index=keys.rename(HOUSEHOLD)).sort_values(["change", "latest_rank"]).reset_index()
 
 
-def _monitoring(old: RunFolder, new: RunFolder, old_record: dict, new_reference: str
+def _monitoring(old: RunFolder, children: pd.DataFrame, old_record: dict, new_reference: str
                 ) -> tuple[pd.DataFrame | None, dict]:
-    """The last run's model on the children whose results were published since."""
+    """The last run's model on the children (of the later run's link) whose results were
+    published since."""
     reference = pd.Timestamp(old_record["reference_date"])
-    children = pd.read_parquet(new.link / "children.parquet")
     labelled = children[children["role"] == "labelled"]
     arrived = labelled[(published_on(labelled["academic_year"]) > reference)
                        & (labelled["as_of"] <= reference)]
@@ -275,8 +275,8 @@ def _monitoring(old: RunFolder, new: RunFolder, old_record: dict, new_reference:
     return scored.reset_index(drop=True), info
 
 
-def _drift(old: RunFolder, new: RunFolder) -> pd.DataFrame:
-    then, now = (pd.read_parquet(f.link / "children.parquet") for f in (old, new))
+def _drift(old: RunFolder, children: pd.DataFrame) -> pd.DataFrame:
+    then, now = pd.read_parquet(old.link / "children.parquet"), children
     then, now = (t[t["role"] == "current"] for t in (then, now))
     rows = [{"feature": f, "psi": round(population_stability(then[f], now[f]), 4)}
             for f in feature_columns(now) if f in then]
@@ -329,7 +329,8 @@ def compare_runs(old: Path, new: Path, *, rules: Disclosure, oas: pd.DataFrame,
                                  "by 'geo-risk purge' or never written), so flag changes, "
                                  "monitoring and drift are not compared")
         return comparison
-    comparison.drift = _drift(old_f, new_f)
+    children = pd.read_parquet(new_f.link / "children.parquet")
+    comparison.drift = _drift(old_f, children)
     summary["drift"] = {"features_shifted": comparison.drift.loc[
         comparison.drift["psi"] > PSI_WARNING, "feature"].tolist(),
         "largest_psi": float(comparison.drift["psi"].max()) if len(comparison.drift) else 0.0,
@@ -343,7 +344,7 @@ def compare_runs(old: Path, new: Path, *, rules: Disclosure, oas: pd.DataFrame,
     counts = comparison.flags["change"].value_counts()
     comparison.exact["flags"] = {c: int(counts.get(c, 0)) for c in CHURN}
     summary["flags"] = {c: rules.count(n) for c, n in comparison.exact["flags"].items()}
-    comparison.monitoring, monitoring = _monitoring(old_f, new_f, json.loads(
+    comparison.monitoring, monitoring = _monitoring(old_f, children, json.loads(
         old_f.record.read_text()), new_pub["reference_date"])
     comparison.exact["monitoring"] = monitoring
     published = {**monitoring, "children": rules.count(monitoring["children"])}
