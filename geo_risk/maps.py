@@ -70,11 +70,15 @@ EHSA = "Emerging hot spots"
 CONCERN = "Known and newly identified areas of concern"
 SITES = "Service sites"
 
-#: Map file -> the layer switched on in it.
-MAPS = {"oa_risk": RISK_OA, "ward_risk": RISK_WARD, "hotspots": EHSA,
-        "areas_of_concern": CONCERN}
-#: written when a siting was run; the risk by output area shows beneath the sites
-SITES_MAP = {"service_sites": (SITES, RISK_OA)}
+#: The one map file of a run.
+MAP_FILE = "map.html"
+#: Views (``map.html#<view>``) -> the layers they switch on; the first is the default.
+VIEWS = {"oa_risk": (RISK_OA,), "ward_risk": (RISK_WARD,), "hotspots": (EHSA,),
+         "areas_of_concern": (CONCERN, RISK_OA)}
+#: when a siting was run; the risk by output area shows beneath the sites
+SITES_VIEW = {"service_sites": (SITES, RISK_OA)}
+#: Metres of display simplification (the GeoPackage keeps full geometry).
+DISPLAY_TOLERANCE = 5.0
 
 
 @dataclass(frozen=True)
@@ -102,20 +106,13 @@ def _stability(share: float) -> str:
     return f"{share:.0%} of resamples" + (" (stable)" if share >= STABLE else "")
 
 
-def _web(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """WGS84 with coordinates on a ~1 m grid (shared boundaries stay shared)."""
-    out = frame.to_crs(4326)
-    out = out.set_geometry(shapely.set_precision(out.geometry.to_numpy(), _PRECISION))
-    return out
-
-
-def _risk_table(geoms: gpd.GeoSeries, table: pd.DataFrame, classes: Classes,
-                names: dict[str, pd.Series]) -> gpd.GeoDataFrame:
-    t = table.reindex(geoms.index)
-    out = gpd.GeoDataFrame({"code": geoms.index.astype(str)}, geometry=geoms.to_numpy(),
-                           crs=geoms.crs, index=geoms.index)
-    for label, series in names.items():
-        out[label] = series.reindex(geoms.index).fillna("").astype(str).to_numpy()
+def _risk_table(index: pd.Index, table: pd.DataFrame, classes: Classes,
+                names: dict[str, pd.Series]) -> pd.DataFrame:
+    """Tooltip fields of a risk layer (names, code, counts, risk, band) and ``_fill``."""
+    t = table.reindex(index)
+    out = pd.DataFrame({label: series.reindex(index).fillna("").astype(str).to_numpy()
+                        for label, series in names.items()}, index=index)
+    out["code"] = index.astype(str)
     out["Children under five"] = t["children_under5"].map(show_count).to_numpy()
     out["Expected not school ready"] = t["expected_not_ready"].map(show_count).to_numpy()
     out["Predicted risk"] = [_fmt_rate(v, c) for v, c in
@@ -164,109 +161,145 @@ _CSS = LEGEND_CSS + """
 """
 
 
+@dataclass
+class _Layer:
+    """One switchable layer: its features are the shapes of ``shapes`` (a shape set the
+    page holds once, however many layers draw it), with ``props`` (tooltip label ->
+    values, in tooltip order) and ``fill`` (a colour per feature)."""
+
+    name: str
+    shapes: str
+    props: pd.DataFrame
+    style: dict
+    legend: str
+    fill: np.ndarray | None = None
+    pane: str | None = None
+
+
+def _display(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
+    """Output areas simplified for display: shapely's coverage simplification keeps the
+    edges neighbours share (no slivers or gaps), ``DISPLAY_TOLERANCE`` metres. A set that
+    is not a valid coverage is drawn as it is."""
+    try:
+        simple = shapely.coverage_simplify(geoms.to_numpy(), DISPLAY_TOLERANCE)
+    except shapely.errors.GEOSException:
+        return geoms
+    keep = shapely.is_valid(simple) & ~shapely.is_empty(simple)
+    return gpd.GeoSeries(np.where(keep, simple, geoms.to_numpy()), index=geoms.index,
+                         crs=geoms.crs)
+
+
 def _layers(oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame], hotspots: pd.DataFrame,
             sites: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame] | None, ehsa_measure: str = ""):
-    """Outlines (context, always shown: wards, and districts when there are several) as
-    (name, frame, style), and the layers as (name, frame, tooltip fields, style, legend
-    rows)."""
-    web = _web(oas[["geometry"]])
-    oa_table = tables["oa"]
-    oa_classes = risk_classes(oa_table["mean_risk"])
+    """The shape sets (name -> geometries in EPSG:27700), the outlines drawn for context
+    (wards, and districts when there are several) as (name, shape set, style), and the
+    layers."""
+    shown = oas[[C.WARD, "geometry"]].set_geometry(_display(oas.geometry))
+    wards = shown.dissolve(C.WARD, method="coverage").geometry
+    shapes = {"oa": shown.geometry, "ward": wards}
+    oa_table = tables["oa"].reindex(oas.index)
+    oa_classes = risk_classes(tables["oa"]["mean_risk"])
     names = {"Ward": oas[C.WARD_NAME]}
     if C.LSOA_NAME in oas:
         names["LSOA"] = oas[C.LSOA_NAME]
-    oa = _risk_table(web.geometry, oa_table, oa_classes, names)
-    risk_fields = [*names, "code", "Children under five", "Expected not school ready",
-                   "Predicted risk", "Band"]
+    oa = _risk_table(oas.index, oa_table, oa_classes, names)
     fill = {"kind": "fill", "weight": 0.4, "color": "#666"}
-    layers = [(RISK_OA, oa, risk_fields, fill,
-               _legend_rows([(c, lab, "fill") for c, lab in
-                             zip(oa_classes.colours, oa_classes.labels, strict=True)]
-                            + [(WITHHELD_COLOUR, "withheld (c): fewer than 8 under-fives",
-                                "fill"), (NO_DATA_COLOUR, "no under-fives scored", "fill")]))]
+    layers = [_Layer(RISK_OA, "oa", oa.drop(columns="_fill"), fill, _legend_rows(
+        [(c, lab, "fill") for c, lab in zip(oa_classes.colours, oa_classes.labels,
+                                            strict=True)]
+        + [(WITHHELD_COLOUR, "withheld (c): fewer than 8 under-fives", "fill"),
+           (NO_DATA_COLOUR, "no under-fives scored", "fill")]), oa["_fill"].to_numpy())]
 
-    ward_shapes = _web(oas[[C.WARD, "geometry"]].dissolve(C.WARD))
-    ward_table = tables["ward"]
-    ward_classes = risk_classes(ward_table["mean_risk"])
-    ward = _risk_table(ward_shapes.geometry, ward_table, ward_classes,
+    ward_table = tables["ward"].reindex(wards.index)
+    ward_classes = risk_classes(tables["ward"]["mean_risk"])
+    ward = _risk_table(wards.index, ward_table, ward_classes,
                        {"Ward": ward_table[C.WARD_NAME]})
-    layers.append((RISK_WARD, ward,
-                   ["Ward", "code", "Children under five", "Expected not school ready",
-                    "Predicted risk", "Band"], {**fill, "weight": 1.2, "color": "#333"},
-                   _legend_rows([(c, lab, "fill") for c, lab in
-                                 zip(ward_classes.colours, ward_classes.labels,
-                                     strict=True)])))
+    layers.append(_Layer(RISK_WARD, "ward", ward.drop(columns="_fill"),
+                         {**fill, "weight": 1.2, "color": "#333"},
+                         _legend_rows([(c, lab, "fill") for c, lab in
+                                       zip(ward_classes.colours, ward_classes.labels,
+                                           strict=True)]), ward["_fill"].to_numpy()))
 
-    h = hotspots.reindex(oa.index)
-    base = oa[["code", *names, "Predicted risk", "geometry"]].copy()
-    lisa = base.assign(Cluster=h["lisa_quadrant"].map(lambda q: LISA_COLOURS[q][1]).to_numpy(),
-                       _fill=h["lisa_quadrant"].map(lambda q: LISA_COLOURS[q][0]).to_numpy())
+    h = hotspots.reindex(oas.index)
+    base = oa[[*names, "code", "Predicted risk"]]
     present = [q for q in LISA_COLOURS if (h["lisa_quadrant"] == q).any()]
-    layers.append((LISA, lisa, [*names, "code", "Predicted risk", "Cluster"], fill,
-                   _legend_rows([(LISA_COLOURS[q][0], LISA_COLOURS[q][1], "fill")
-                                 for q in present])))
+    layers.append(_Layer(
+        LISA, "oa", base.assign(Cluster=h["lisa_quadrant"].map(
+            lambda q: LISA_COLOURS[q][1]).to_numpy()), fill,
+        _legend_rows([(LISA_COLOURS[q][0], LISA_COLOURS[q][1], "fill") for q in present]),
+        h["lisa_quadrant"].map(lambda q: LISA_COLOURS[q][0]).to_numpy()))
 
-    ehsa = base.assign(Category=h["ehsa_category"].to_numpy(),
-                       Stability=h.get("ehsa_stability", pd.Series(np.nan, index=h.index))
-                       .map(_stability).to_numpy(),
-                       _fill=h["ehsa_category"].map(EHSA_COLOURS).to_numpy())
     order = [c for c in EHSA_COLOURS if (h["ehsa_category"] == c).any()]
-    layers.append((EHSA, ehsa, [*names, "code", "Predicted risk", "Category", "Stability"],
-                   fill,
-                   _legend_rows([(EHSA_COLOURS[c], c[0].upper() + c[1:], "fill")
-                                 for c in order])
-                   + (f'<div style="font-size:11px;max-width:190px">Trend in '
-                      f'{html.escape(ehsa_measure)} over the refreshes</div>'
-                      if ehsa_measure else "")))
+    layers.append(_Layer(
+        EHSA, "oa", base.assign(
+            Category=h["ehsa_category"].to_numpy(),
+            Stability=h.get("ehsa_stability", pd.Series(np.nan, index=h.index))
+            .map(_stability).to_numpy()), fill,
+        _legend_rows([(EHSA_COLOURS[c], c[0].upper() + c[1:], "fill") for c in order])
+        + (f'<div style="font-size:11px;max-width:190px">Trend in '
+           f'{html.escape(ehsa_measure)} over the refreshes</div>' if ehsa_measure else ""),
+        h["ehsa_category"].map(EHSA_COLOURS).to_numpy()))
 
-    concern = _web(concern_outlines(oas, hotspots["concern"]))
-    concern["Area of concern"] = concern["concern"].map(
-        lambda c: CONCERN_STYLES[c][1].split(" (")[0])
-    concern["Output areas"] = concern["output_areas"]
-    concern["_fill"] = "none"
-    concern_legend = _legend_rows([
-        (f"border-top:{s['weight']}px {'dashed' if s['dashArray'] else 'solid'} {s['color']}",
-         label, "line") for s, label in CONCERN_STYLES.values()])
-    layers.append((CONCERN, concern[["Area of concern", "Output areas", "concern", "_fill",
-                                     "geometry"]],
-                   ["Area of concern", "Output areas"], {"kind": "concern"}, concern_legend))
+    concern = concern_outlines(shown, hotspots["concern"])
+    shapes["concern"] = concern.geometry
+    layers.append(_Layer(
+        CONCERN, "concern", pd.DataFrame({
+            "Area of concern": concern["concern"].map(
+                lambda c: CONCERN_STYLES[c][1].split(" (")[0]),
+            "Output areas": concern["output_areas"], "_kind": concern["concern"]}),
+        {"kind": "concern", "styles": {k: {**s, "fill": False} for k, (s, _) in
+                                       CONCERN_STYLES.items()}},
+        _legend_rows([(f"border-top:{s['weight']}px "
+                       f"{'dashed' if s['dashArray'] else 'solid'} {s['color']}", label,
+                       "line") for s, label in CONCERN_STYLES.values()]), pane="outlines"))
     if sites is not None and len(sites[0]):
         points, catchments = sites
+        shapes["sites"], shapes["catchments"] = points.geometry, catchments.geometry
         fields = {"name": "Site", "kind": "Kind", "status": "Status",
                   "newly_covered": "Expected children not school ready newly within reach",
                   "cumulative_coverage": "Share of all within reach"}
-        frame = _web(points).rename(columns=fields)
-        frame["_fill"] = np.where(frame["Status"] == "existing", SITE_COLOURS["existing"],
-                                  SITE_COLOURS["new"])
-        layers.append((SITES, frame, list(fields.values()),
-                       {"kind": "sites", "catchments": _web(catchments), "color": "#222",
-                        "weight": 1, "fill_opacity": 1.0},
-                       _legend_rows([(SITE_COLOURS["new"], "New site (chosen)", "fill"),
-                                     (SITE_COLOURS["existing"], "Existing site", "fill"),
-                                     ("border-top:2px dotted #1b7837", "Walking distance "
-                                      "(service area)", "line")])))
-    outlines = [("Ward boundaries", ward_shapes[["geometry"]],
+        props = points[list(fields)].rename(columns=fields).reset_index(drop=True)
+        layers.append(_Layer(
+            SITES, "sites", props, {"kind": "sites", "color": "#222", "weight": 1,
+                                    "fill_opacity": 1.0, "catchments": "catchments"},
+            _legend_rows([(SITE_COLOURS["new"], "New site (chosen)", "fill"),
+                          (SITE_COLOURS["existing"], "Existing site", "fill"),
+                          ("border-top:2px dotted #1b7837", "Walking distance "
+                           "(service area)", "line")]),
+            np.where(props["Status"] == "existing", SITE_COLOURS["existing"],
+                     SITE_COLOURS["new"])))
+    outlines = [("Ward boundaries", "ward",
                  {"color": "#555", "weight": 1, "fill": False, "dashArray": "2 3"})]
     if C.LAD in oas and oas[C.LAD].nunique() > 1:  # a county: district outlines too
-        districts = _web(oas[[C.LAD, "geometry"]].dissolve(C.LAD))
-        outlines.append(("District boundaries", districts[["geometry"]],
+        shapes["district"] = oas[[C.LAD, "geometry"]].set_geometry(shown.geometry).dissolve(
+            C.LAD, method="coverage").geometry
+        outlines.append(("District boundaries", "district",
                          {"color": "#222", "weight": 2.5, "fill": False}))
-    return outlines, layers
+    return shapes, outlines, layers
 
 
-def _style_function(style: dict):
-    if style["kind"] == "concern":
-        def concern(feature):
-            s = CONCERN_STYLES[feature["properties"]["concern"]][0]
-            return {"color": s["color"], "weight": s["weight"], "dashArray": s["dashArray"],
-                    "fill": False}
-        return concern
+def _encode(geoms: gpd.GeoSeries, origin: np.ndarray) -> list:
+    """Geometries as integers on a grid of ``_PRECISION`` degrees from ``origin``, each
+    ring's first vertex absolute and the rest as steps from the one before (the page
+    decodes them; neighbours' shared vertices round alike, so shared edges stay shared):
+    a point is ``[x, y]``; a polygon or multipolygon a list of polygons, each a list of
+    rings, each a flat list ``x0, y0, dx1, dy1, ...`` (not repeating the first vertex)."""
 
-    def filled(feature):
-        return {"fillColor": feature["properties"]["_fill"],
-                "fillOpacity": style.get("fill_opacity", 0.8),
-                "color": style["color"], "weight": style["weight"]}
-    return filled
+    def grid(xy) -> np.ndarray:
+        return np.round((np.asarray(xy) - origin) / _PRECISION).astype(np.int64)
+
+    def ring(r) -> list[int]:
+        xy = grid(r.coords)[:-1]
+        return np.diff(xy, axis=0, prepend=np.zeros((1, 2), np.int64)).ravel().tolist()
+
+    out: list = []
+    for g in geoms.to_crs(4326).to_numpy():
+        if g.geom_type == "Point":
+            out.append(grid(g.coords[0]).tolist())
+        else:
+            out.append([[ring(p.exterior), *map(ring, p.interiors)]
+                        for p in getattr(g, "geoms", [g])])
+    return out
 
 
 class _Script(MacroElement):
@@ -279,50 +312,160 @@ class _Script(MacroElement):
         self.code = code
 
 
-def _build(main: str | tuple[str, ...], outlines, layers, ctx: MapContext,
-           bounds) -> folium.Map:
-    shown = {main} if isinstance(main, str) else set(main)
-    features = sum(len(frame) for _, frame, *_ in layers)
+def _column(values) -> list:
+    """A property column for the page: text and numbers as they are, missing as null."""
+    return [None if isinstance(v, float) and np.isnan(v) else
+            v.item() if isinstance(v, np.generic) else v for v in values]
+
+
+#: The page's JavaScript (after the map and the layer groups exist): decodes the shape
+#: sets once, builds every layer from them, binds text-node tooltips, keeps the legend
+#: in step with the layers shown and switches to the layers a URL fragment names.
+_PAGE_JS = """
+(function() {
+  var map = __MAP__, data = __DATA__, groups = __GROUPS__;
+  var origin = data.origin, unit = data.precision;
+  function ring(steps) {
+    var out = [], x = 0, y = 0;
+    for (var i = 0; i < steps.length; i += 2) {
+      x += steps[i]; y += steps[i + 1];
+      out.push([origin[0] + x * unit, origin[1] + y * unit]);
+    }
+    if (out.length) out.push(out[0]);
+    return out;
+  }
+  function geometry(g) {
+    if (typeof g[0] === 'number') {
+      return {type: 'Point', coordinates: [origin[0] + g[0] * unit, origin[1] + g[1] * unit]};
+    }
+    return {type: 'MultiPolygon', coordinates: g.map(function(p) { return p.map(ring); })};
+  }
+  var shapes = {};
+  Object.keys(data.shapes).forEach(function(k) { shapes[k] = data.shapes[k].map(geometry); });
+  function collection(set, props) {
+    var keys = Object.keys(props);
+    return {type: 'FeatureCollection', features: shapes[set].map(function(g, i) {
+      var p = {};
+      keys.forEach(function(k) { p[k] = props[k][i]; });
+      return {type: 'Feature', geometry: g, properties: p};
+    })};
+  }
+  // tooltips are text nodes: a name from the inputs is shown, never parsed as HTML
+  function tooltip(fields) {
+    return function(layer) {
+      var box = document.createElement('div');
+      fields.forEach(function(f) {
+        var value = layer.feature.properties[f];
+        if (value === null || value === undefined || value === '') return;
+        var row = document.createElement('div');
+        var label = document.createElement('b');
+        label.textContent = f + ': ';
+        row.appendChild(label);
+        row.appendChild(document.createTextNode(String(value)));
+        box.appendChild(row);
+      });
+      return box;
+    };
+  }
+  data.outlines.forEach(function(o) {
+    L.geoJSON(collection(o.shapes, {}), {style: o.style, interactive: false}).addTo(map);
+  });
+  var layers = {}, counts = {};
+  data.layers.forEach(function(d) {
+    var group = groups[d.name], s = d.style, props = Object.assign({}, d.props);
+    if (d.fill) props._fill = d.fill;
+    var style = s.kind === 'concern' ?
+      function(f) { return s.styles[f.properties._kind]; } :
+      function(f) { return {fillColor: f.properties._fill, fillOpacity: s.fill_opacity || 0.8,
+                            color: s.color, weight: s.weight}; };
+    if (s.catchments) {
+      L.geoJSON(collection(s.catchments, {}), {interactive: false, style: {
+        color: '#1b7837', weight: 2, dashArray: '2 4', fill: false}}).addTo(group);
+    }
+    var options = {style: style, smoothFactor: 0.5};
+    if (d.pane) options.pane = d.pane;
+    if (s.kind === 'sites') {
+      options.pointToLayer = function(f, latlng) {
+        return L.circleMarker(latlng, Object.assign({radius: 7, fill: true}, style(f)));
+      };
+    }
+    var layer = L.geoJSON(collection(d.shapes, props), options);
+    layer.eachLayer(function(l) {
+      l.bindTooltip(tooltip(d.tooltip), {sticky: true});
+      l.on('mouseover', function() { l.setStyle({weight: 3, color: '#000'}); });
+      l.on('mouseout', function() { layer.resetStyle(l); });
+    });
+    layer.addTo(group);
+    layers[d.name] = layer;
+    counts[d.name] = shapes[d.shapes].length;
+  });
+  window.GEO_RISK_MAP = map;
+  window.GEO_RISK_LAYERS = layers;
+  window.GEO_RISK_COUNTS = counts;
+  window.GEO_RISK_OUTLINES = data.outlines.map(function(o) { return o.name; });
+  map.attributionControl.setPrefix(false);
+  map.attributionControl.addAttribution(data.attribution);
+  function sync() {
+    document.querySelectorAll('.gr-legend section').forEach(function(s) {
+      var g = groups[s.getAttribute('data-layer')];
+      s.style.display = (g && map.hasLayer(g)) ? '' : 'none';
+    });
+  }
+  // a fragment (map.html#hotspots) opens the map on the layers it names
+  function follow() {
+    var wanted = data.views[location.hash.slice(1)] || data.views[data.start];
+    Object.keys(groups).forEach(function(name) {
+      var on = wanted.indexOf(name) >= 0;
+      if (on && !map.hasLayer(groups[name])) map.addLayer(groups[name]);
+      if (!on && map.hasLayer(groups[name])) map.removeLayer(groups[name]);
+    });
+    sync();
+  }
+  map.on('overlayadd overlayremove', sync);
+  window.addEventListener('hashchange', follow);
+  follow();
+})();
+"""
+
+
+def _build(shapes, outlines, layers: list[_Layer], views: dict[str, tuple[str, ...]],
+           ctx: MapContext, bounds) -> folium.Map:
+    """The one page: Leaflet map, layer groups in the layer control, the data (every shape
+    set once), title, marking and legend."""
+    features = sum(len(shapes[layer.shapes]) for layer in layers)
     m = folium.Map(tiles=None, prefer_canvas=features > CANVAS_ABOVE, control_scale=True,
                    zoom_snap=0.25)
     m.fit_bounds(bounds)
     if ctx.tiles:
         folium.TileLayer("OpenStreetMap", name="Street map background (needs internet)",
                          overlay=True, show=False).add_to(m)
-    for name, frame, style in outlines:
-        folium.GeoJson(json.loads(frame.to_json(drop_id=True)), name=name, control=False,
-                       interactive=False, style_function=lambda f, s=style: s).add_to(m)
     folium.map.CustomPane("outlines", z_index=450).add_to(m)
-    js_layers, counts, legend, tooltips = {}, {}, [], {}
-    for name, frame, fields, style, legend_rows in layers:
-        group = folium.FeatureGroup(name=name, show=name in shown)
-        if style["kind"] == "sites":
-            folium.GeoJson(json.loads(style["catchments"][["geometry"]].to_json(drop_id=True)),
-                           interactive=False,
-                           style_function=lambda f: {"color": "#1b7837", "weight": 2,
-                                                     "dashArray": "2 4", "fill": False},
-                           ).add_to(group)
-        # properties get identifier names (folium's style lookup writes
-        # feature.properties.<name> into the JavaScript); the tooltip shows the labels
-        keys = {f: f"p{i}" for i, f in enumerate(fields)}
-        data = frame[[*fields, *(c for c in frame.columns if c not in fields)]]
-        layer = folium.GeoJson(
-            json.loads(data.rename(columns=keys).to_json(drop_id=True)), name=name,
-            style_function=_style_function(style),
-            highlight_function=lambda f: {"weight": 3, "color": "#000"},
-            smooth_factor=0.5,
-            **({"pane": "outlines"} if style["kind"] == "concern" else {}),
-            **({"marker": folium.CircleMarker(radius=7, weight=1, fill=True, fill_opacity=1)}
-               if style["kind"] == "sites" else {}))
-        layer.add_to(group)
-        tooltips[layer.get_name()] = [[k, label] for label, k in keys.items()]
+    groups, legend = {}, []
+    start = views[next(iter(views))]
+    for layer in layers:
+        group = folium.FeatureGroup(name=layer.name, show=layer.name in start)
         group.add_to(m)
-        js_layers[name] = (group.get_name(), layer.get_name())
-        counts[name] = len(frame)
-        legend.append(f'<section data-layer="{html.escape(name)}"><h2>{html.escape(name)}'
-                      f"</h2>{legend_rows}</section>")
+        groups[layer.name] = group.get_name()
+        legend.append(f'<section data-layer="{html.escape(layer.name)}"><h2>'
+                      f"{html.escape(layer.name)}</h2>{layer.legend}</section>")
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
 
+    origin = np.round(np.array([bounds[0][1], bounds[0][0]]) / _PRECISION) * _PRECISION
+    data = {
+        "origin": origin.tolist(), "precision": _PRECISION,
+        "shapes": {name: _encode(geoms, origin) for name, geoms in shapes.items()},
+        "outlines": [{"name": name, "shapes": set_, "style": style}
+                     for name, set_, style in outlines],
+        "layers": [{"name": layer.name, "shapes": layer.shapes, "style": layer.style,
+                    "pane": layer.pane,
+                    "tooltip": [c for c in layer.props.columns if not c.startswith("_")],
+                    "props": {c: _column(layer.props[c].to_numpy())
+                              for c in layer.props.columns},
+                    "fill": None if layer.fill is None else _column(layer.fill)}
+                   for layer in layers],
+        "views": {k: list(v) for k, v in views.items()}, "start": next(iter(views)),
+        "attribution": html.escape(ctx.attribution),
+    }
     title = (f'<div class="gr-title"><h1>{html.escape(ctx.area_name)}: children at risk of '
              f"not being school ready</h1><p>Reference date {html.escape(ctx.reference_date)}"
              f" · {html.escape(ctx.vintage)}</p></div>")
@@ -335,63 +478,25 @@ def _build(main: str | tuple[str, ...], outlines, layers, ctx: MapContext,
     root = m.get_root()
     root.header.add_child(folium.Element(f"<style>{_CSS}</style>"))
     root.html.add_child(folium.Element(marking + title + legend_html))
-    mapped = ", ".join(f"{script_json(n)}: {target}" for n, (_, target) in js_layers.items())
-    groups = ", ".join(f"{script_json(n)}: {g}" for n, (g, _) in js_layers.items())
-    tips = "\n".join(f"      {layer}.eachLayer(function(l) {{ l.bindTooltip("
-                     f"tooltip({script_json(fields)}), {{sticky: true}}); }});"
-                     for layer, fields in tooltips.items())
-    script = f"""
-    (function() {{
-      var map = {m.get_name()};
-      window.GEO_RISK_MAP = map;
-      window.GEO_RISK_LAYERS = {{{mapped}}};
-      window.GEO_RISK_COUNTS = {script_json(counts)};
-      window.GEO_RISK_OUTLINES = {script_json([name for name, *_ in outlines])};
-      var groups = {{{groups}}};
-      // tooltips are text nodes: a name from the inputs is shown, never parsed as HTML
-      function tooltip(fields) {{
-        return function(layer) {{
-          var box = document.createElement('div');
-          fields.forEach(function(f) {{
-            var value = layer.feature.properties[f[0]];
-            if (value === null || value === undefined || value === '') return;
-            var row = document.createElement('div');
-            var label = document.createElement('b');
-            label.textContent = f[1] + ': ';
-            row.appendChild(label);
-            row.appendChild(document.createTextNode(String(value)));
-            box.appendChild(row);
-          }});
-          return box;
-        }};
-      }}
-{tips}
-      map.attributionControl.setPrefix(false);
-      map.attributionControl.addAttribution({script_json(html.escape(ctx.attribution))});
-      function sync() {{
-        document.querySelectorAll('.gr-legend section').forEach(function(s) {{
-          var g = groups[s.getAttribute('data-layer')];
-          s.style.display = (g && map.hasLayer(g)) ? '' : 'none';
-        }});
-      }}
-      map.on('overlayadd overlayremove', sync);
-      sync();
-    }})();
-    """
-    _Script(script).add_to(m)
+    code = (_PAGE_JS.replace("__MAP__", m.get_name())
+            .replace("__GROUPS__", "{" + ", ".join(f"{script_json(n)}: {g}"
+                                                   for n, g in groups.items()) + "}")
+            .replace("__DATA__", script_json(data)))
+    _Script(code).add_to(m)
     return m
 
 
 def write_maps(folder: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame],
                hotspots: pd.DataFrame, ctx: MapContext, *,
                sites: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame] | None = None,
-               ehsa_measure: str = "") -> dict[str, Path]:
-    """Write the offline maps into ``folder``; returns map name -> path.
+               ehsa_measure: str = "") -> dict[str, str]:
+    """Write the offline map, ``folder/map.html``; returns view name -> link
+    (``map.html#hotspots``...: the fragment opens the map on that view's layers).
 
     Parameters
     ----------
     oas
-        Output areas (EPSG:27700) indexed by ``oa11cd`` with the lookup columns.
+        Output areas (EPSG:27700) indexed by OA code with the lookup columns.
     tables
         The published (disclosure-controlled) area tables, at least ``oa`` and ``ward``.
     hotspots
@@ -404,17 +509,13 @@ def write_maps(folder: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFra
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    outlines, layers = _layers(oas, tables, hotspots, sites, ehsa_measure)
+    shapes, outlines, layers = _layers(oas, tables, hotspots, sites, ehsa_measure)
+    views = {**VIEWS, **(SITES_VIEW if sites is not None and len(sites[0]) else {})}
     x0, y0, x1, y1 = oas.to_crs(4326).total_bounds
-    written = {}
-    maps = {**MAPS, **(SITES_MAP if sites is not None and len(sites[0]) else {})}
-    for file, main in maps.items():
-        page = self_contained(_build(main, outlines, layers, ctx, [[y0, x0], [y1, x1]])
-                              .get_root().render())
-        path = folder / f"{file}.html"
-        path.write_text(page, encoding="utf-8")
-        written[file] = path
-    return written
+    page = self_contained(_build(shapes, outlines, layers, views, ctx,
+                                 [[y0, x0], [y1, x1]]).get_root().render())
+    (folder / MAP_FILE).write_text(page, encoding="utf-8")
+    return {view: f"{MAP_FILE}#{view}" for view in views}
 
 
 def svg_preview(oas: gpd.GeoDataFrame, oa_table: pd.DataFrame, hotspots: pd.DataFrame, *,

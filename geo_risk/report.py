@@ -277,9 +277,9 @@ def _sections(r: ReportInputs) -> list[tuple[str, str]]:
                     for title, href in r.maps.items())
     maps = ("<p>Predicted risk by output area, with the known (solid blue) and newly "
             "identified (dashed orange) areas of concern:</p>" + r.preview
-            + "<p>The interactive maps: each is one file that works without internet. "
-            f"Switch layers on and off at the top right; hover over an area for its "
-            f"figures.</p><ul>{links}</ul>")
+            + "<p>The interactive map is one file that works without internet; each link "
+            "below opens it on one view. Switch layers on and off at the top right; hover "
+            f"over an area for its figures.</p><ul>{links}</ul>")
 
     model = (
         f"<p>{_e(INTENDED_USE)}</p><p>A gradient-boosted model, calibrated, trained on "

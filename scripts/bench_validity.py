@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures as cf
 import logging
+import os
 import statistics
 import tempfile
 import time
@@ -36,11 +37,12 @@ from pathlib import Path
 BASILDON = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "basildon"
 
 COLUMNS = [
-    ("world", "{:<26}"), ("auc", "{:.3f}"), ("oracle", "{:.3f}"), ("logit", "{:.3f}"),
+    ("world", "{:<26}"), ("auc", "{:.3f}"), ("ceil", "{:.3f}"), ("oracle", "{:.3f}"),
+    ("logit", "{:.3f}"),
     ("slope", "{:.2f}"), ("band", "{:<9}"), ("ece", "{:.3f}"), ("o_ece", "{:.3f}"),
-    ("n_test", "{:>5}"), ("prec/o", "{:.2f}"), ("unknown", "{:.2f}"),
-    ("em_rec", "{:.2f}"), ("em_out", "{:.2f}"), ("em_true", "{:.2f}"),
-    ("pe_rec", "{:.2f}"), ("pe_out", "{:.2f}"), ("pe_true", "{:.2f}"),
+    ("n_test", "{:>5}"), ("prec/c", "{:.2f}"), ("prec/o", "{:.2f}"), ("unknown", "{:.2f}"),
+    ("em_rec", "{:.2f}"), ("em_n", "{:>4}"), ("em_out", "{:.2f}"), ("em_ceil", "{:.2f}"), ("em_true", "{:.2f}"),
+    ("pe_rec", "{:.2f}"), ("pe_out", "{:.2f}"), ("pe_ceil", "{:.2f}"), ("pe_true", "{:.2f}"),
     ("di_rec", "{:.2f}"), ("secs", "{:>4.0f}"),
 ]
 
@@ -61,17 +63,23 @@ def one_world(scenario: str, seed: int, basildon: bool) -> dict:
         summary = run_demo(Path(tmp) / "run", seed=seed, files=files, scenario=scenario)
     m, e = summary["model"], summary["evaluation"]
     o, found, truth = e["model"], e["planted_recovery"], e["planted_recovery_on_truth"]
+    ceiling = e["records_ceiling"]
     band = o["oracle_slope_band_90"]
     return {
         "world": f"{'basildon' if basildon else 'town'}/{scenario}/{seed}",
-        "auc": m["holdout_auc"], "oracle": o["oracle_auc"], "logit": m["logistic_auc"],
+        "auc": m["holdout_auc"], "ceil": ceiling["auc"], "oracle": o["oracle_auc"],
+        "logit": m["logistic_auc"],
         "slope": m["calibration_slope"], "band": f"{band[0]:.2f}-{band[1]:.2f}",
         "slope_in_band": band[0] <= m["calibration_slope"] <= band[1],
         "ece": m["ece"], "o_ece": o["oracle_ece"], "n_test": m["holdout_children"],
+        "prec/c": o["expected_precision_at_k"] / ceiling["expected_precision_at_k"],
         "prec/o": o["expected_precision_ratio"], "unknown": o["flagged_unknown_share"],
-        "em_rec": found["emerging"]["recall"], "em_out": found["emerging"]["outside_share"],
+        "em_rec": found["emerging"]["recall"],
+        "em_n": found["emerging"]["classed_oas"], "em_out": found["emerging"]["outside_share"],
+        "em_ceil": ceiling["recovery"]["emerging"]["recall"],
         "em_true": truth["emerging"]["recall"],
         "pe_rec": found["persistent"]["recall"], "pe_out": found["persistent"]["outside_share"],
+        "pe_ceil": ceiling["recovery"]["persistent"]["recall"],
         "pe_true": truth["persistent"]["recall"],
         "di_rec": found["diminishing"]["recall"],
         "secs": time.perf_counter() - started,
@@ -98,6 +106,10 @@ def main() -> None:
     print(" ".join(name for name, _ in COLUMNS))
     rows = []
     started = time.perf_counter()
+    if args.jobs > 1:  # one thread per world: parallel worlds, not threads fighting
+        for name in ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                     "NUMBA_NUM_THREADS"]:
+            os.environ[name] = "1"
     with cf.ProcessPoolExecutor(args.jobs) as pool:
         futures = [pool.submit(one_world, *w) for w in worlds]
         for future in cf.as_completed(futures):

@@ -171,8 +171,9 @@ def browser():
         chromium.close()
 
 
-def open_page(browser, path: Path):
-    """Open a page offline (every non-file request blocked); wait for the map."""
+def open_page(browser, path: Path, fragment: str = ""):
+    """Open a page offline (every non-file request blocked), at ``#fragment`` when given;
+    wait for the map."""
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     errors, external = [], []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -186,7 +187,7 @@ def open_page(browser, path: Path):
             r.abort()
 
     page.route("**/*", route)
-    page.goto(path.as_uri())
+    page.goto(path.as_uri() + (f"#{fragment}" if fragment else ""))
     page.wait_for_function("window.GEO_RISK_LAYERS !== undefined", timeout=20_000)
     return page, errors, external
 

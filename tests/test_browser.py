@@ -13,7 +13,7 @@ from conftest import open_page as _open
 
 def test_oa_map_in_chromium(browser, demo):
     out, _ = demo
-    page, errors, external = _open(browser, out / "publish/maps/oa_risk.html")
+    page, errors, external = _open(browser, out / "publish/maps/map.html")
     assert errors == [] and external == []
     assert page.evaluate("L.version").startswith("1.9")
     drawn = page.evaluate("Object.fromEntries(Object.entries(GEO_RISK_LAYERS).map("
@@ -30,7 +30,7 @@ def test_oa_map_in_chromium(browser, demo):
         GEO_RISK_LAYERS['Risk by output area'].eachLayer(l => {
             const p = map.latLngToContainerPoint(l.getCenter());
             const d = Math.hypot(p.x - size.x / 2, p.y - size.y / 2);
-            if (d < dist) { dist = d; best = [p.x, p.y, l.feature.properties.p2]; }
+            if (d < dist) { dist = d; best = [p.x, p.y, l.feature.properties.code]; }
         });
         return best; }""")
     page.mouse.move(x, y)
@@ -53,14 +53,28 @@ def test_oa_map_in_chromium(browser, demo):
     page.close()
 
 
-@pytest.mark.parametrize("name", ["ward_risk", "hotspots", "areas_of_concern"])
-def test_other_maps_load_offline(browser, demo, name):
+@pytest.mark.parametrize("view", ["ward_risk", "hotspots", "areas_of_concern",
+                                  "service_sites"])
+def test_each_view_opens_the_map_on_its_layers(browser, demo, view):
+    """The report links into the one map by fragment (map.html#hotspots): the page opens
+    with that view's layers, and only those, switched on; following another link
+    switches over."""
+    from geo_risk.maps import SITES_VIEW, VIEWS
+
     out, _ = demo
-    page, errors, external = _open(browser, out / f"publish/maps/{name}.html")
+    page, errors, external = _open(browser, out / "publish/maps/map.html", view)
     assert errors == [] and external == []
+    shown = page.evaluate("Object.keys(GEO_RISK_LAYERS).filter("
+                          "k => GEO_RISK_MAP.hasLayer(GEO_RISK_LAYERS[k]))")
+    assert set(shown) == set({**VIEWS, **SITES_VIEW}[view])
     drawn = page.evaluate("Object.fromEntries(Object.entries(GEO_RISK_LAYERS).map("
                           "([k, v]) => [k, v.getLayers().length]))")
     assert drawn == page.evaluate("GEO_RISK_COUNTS")
+    page.evaluate("location.hash = 'oa_risk'")
+    page.wait_for_timeout(100)
+    assert page.evaluate("Object.keys(GEO_RISK_LAYERS).filter("
+                         "k => GEO_RISK_MAP.hasLayer(GEO_RISK_LAYERS[k]))") == [
+        "Risk by output area"]
     page.close()
 
 

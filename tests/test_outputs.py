@@ -16,11 +16,17 @@ from typer.testing import CliRunner
 from geo_risk.aggregate import COUNT_COLUMNS
 from geo_risk.cli import app
 from geo_risk.gpkg import GPKG_LAYERS
-from geo_risk.maps import MAPS, SITES_MAP, external_references, self_contained
+from geo_risk.maps import MAP_FILE, SITES_VIEW, VIEWS, external_references, self_contained
 from geo_risk.symbology import risk_classes
 from geo_risk.synth.demo import demo_key
 
-MAP_FILES = [f"maps/{name}.html" for name in {**MAPS, **SITES_MAP}]  # the demo sites too
+MAP_FILES = [f"maps/{MAP_FILE}"]
+MAP_VIEWS = [f"maps/{MAP_FILE}#{view}" for view in {**VIEWS, **SITES_VIEW}]  # demo sites too
+
+
+def map_data(page: str) -> dict:
+    """The data a map page holds (shape sets, layers and their properties)."""
+    return json.loads(re.search(r"data = (\{.*?\}), groups = \{", page).group(1))
 
 
 def test_demo_writes_every_output(demo):
@@ -49,12 +55,14 @@ def test_maps_work_offline_and_are_small(demo):
         assert "Leaflet 1.9" in page and "BSD 2-Clause" in page  # licence notice kept
         assert "jquery" not in page.lower() and "bootstrap" not in page.lower()
         assert "OFFICIAL-SENSITIVE" in page and "Reference date 31 December 2017" in page
-        # no household point: the only markers are the service sites
+        # no household point: the only points are the service sites
         sites = pd.read_csv(out / "publish/siting/sites.csv")
-        points = [f for data in re.findall(r"_add\((\{\"features\".*?\})\);", page)
-                  for f in json.loads(data)["features"] if f["geometry"]["type"] == "Point"]
-        assert len(points) == len(sites) and "L.marker(" not in page
-        assert (out / "publish" / path).stat().st_size <= 2_000_000
+        shapes = map_data(page)["shapes"]
+        points = [g for set_ in shapes.values() for g in set_ if isinstance(g[0], int)]
+        assert len(points) == len(sites) == len(shapes["sites"]) and "L.marker(" not in page
+        # one file, every shape set once: the five layers of the town in well under 1 MB
+        assert len(shapes["oa"]) == len(pd.read_csv(out / "publish/areas/oa.csv"))
+        assert (out / "publish" / path).stat().st_size <= 600_000
     assert external_references((out / "publish/index.html").read_text(encoding="utf-8")) == []
 
 
@@ -90,10 +98,9 @@ def test_maps_are_deterministic(demo, tmp_path):
     oas = load_boundaries()
     tables, hotspots = _published_tables(out)
     ctx = MapContext("Synthtown", "31 December 2017", "synthetic")
-    first = write_maps(tmp_path / "a", oas, tables, hotspots, ctx)
-    second = write_maps(tmp_path / "b", oas, tables, hotspots, ctx)
-    for name in first:
-        assert first[name].read_bytes() == second[name].read_bytes()
+    write_maps(tmp_path / "a", oas, tables, hotspots, ctx)
+    write_maps(tmp_path / "b", oas, tables, hotspots, ctx)
+    assert (tmp_path / "a" / MAP_FILE).read_bytes() == (tmp_path / "b" / MAP_FILE).read_bytes()
 
 
 def test_background_tiles_are_optional_and_labelled(demo, tmp_path):
@@ -103,10 +110,11 @@ def test_background_tiles_are_optional_and_labelled(demo, tmp_path):
     out, _ = demo
     tables, hotspots = _published_tables(out)
     ctx = MapContext("Synthtown", "31 December 2017", "synthetic", tiles=True)
-    page = write_maps(tmp_path, load_boundaries(), tables, hotspots, ctx)["oa_risk"].read_text()
+    write_maps(tmp_path, load_boundaries(), tables, hotspots, ctx)
+    page = (tmp_path / MAP_FILE).read_text()
     assert "Street map background (needs internet)" in page
     assert external_references(page) == []  # tiles are requested only when switched on
-    default = (out / "publish/maps/oa_risk.html").read_text(encoding="utf-8")
+    default = (out / "publish/maps" / MAP_FILE).read_text(encoding="utf-8")
     assert "tile.openstreetmap.org" not in default
 
 
@@ -181,10 +189,9 @@ def _published_counts(out):
                 "of which unknown to services"}]
     for path in MAP_FILES:
         page = (out / "publish" / path).read_text(encoding="utf-8")
-        for data in re.findall(r"_add\((\{\"features\".*?\})\);", page):
-            for feature in json.loads(data)["features"]:
-                counts += [v for v in feature["properties"].values() if isinstance(v, str)
-                           and re.fullmatch(r"[\d,]+|c", v)]
+        for layer in map_data(page)["layers"]:
+            counts += [v for values in layer["props"].values() for v in values
+                       if isinstance(v, str) and re.fullmatch(r"[\d,]+|c", v)]
     return counts
 
 
@@ -212,7 +219,7 @@ def test_nothing_published_shows_a_small_count_an_identifier_or_the_key(demo):
     key = demo_key(1).secret
     published = sorted(p for p in (out / "publish").rglob("*")
                        if p.is_file() and p.suffix != ".gpkg")
-    assert len(published) >= 20  # everything under publish/: report, maps, tables, card
+    assert len(published) >= 15  # everything under publish/: report, map, tables, card
     texts = [p.read_text(encoding="utf-8") for p in published]
     for layer in [*GPKG_LAYERS, "run_info"]:
         texts.append(pyogrio.read_dataframe(out / "publish/geo_risk.gpkg", layer=layer).drop(
@@ -242,9 +249,9 @@ def test_report_reads_as_a_board_member_needs(demo):
     assert "30 September 2017" in text  # the previous refresh
     assert ("emerging hot spot analysis of mean predicted risk beyond what deprivation "
             "predicts") in text and "(p &lt; 0.001)" in page
-    legend = (out / "publish/maps/hotspots.html").read_text(encoding="utf-8")
+    legend = (out / "publish/maps" / MAP_FILE).read_text(encoding="utf-8")
     assert "Trend in mean predicted risk beyond what deprivation predicts" in legend
-    assert "<svg" in page and all(f'href="{p}"' in page for p in MAP_FILES)
+    assert "<svg" in page and all(f'href="{p}"' in page for p in MAP_VIEWS)
     restricted = pd.read_csv(out / "restricted/flagged_households.csv")
     assert not set(restricted["household_key"]) & set(re.findall(r"[0-9a-f]{16,}", page))
 

@@ -180,7 +180,7 @@ def test_site_command_reaches_a_coverage_target(demo, tmp_path):
         "--p", str(len(s["new_sites"]) - 1)])
     assert fewer.exit_code == 0, fewer.output
     assert json.loads((run / "restricted/run.json").read_text())["siting"]["coverage"] < 0.25
-    assert (run / "publish/maps/service_sites.html").is_file()
+    assert "Service sites" in (run / "publish/maps/map.html").read_text()
     missing = CliRunner().invoke(app, ["site", "--in", str(tmp_path), "--candidates",
                                        str(out / "synth/sites/candidates.csv"), "--p", "2"])
     assert missing.exit_code == 2 and "not a finished geo-risk run" in missing.output

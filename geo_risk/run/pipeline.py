@@ -50,7 +50,7 @@ from geo_risk.hotspots import (
 )
 from geo_risk.ingest import REJECT_COLUMNS
 from geo_risk.link import HOUSEHOLD, Linked, link_sources
-from geo_risk.maps import MapContext, svg_preview, write_maps
+from geo_risk.maps import MAP_FILE, MapContext, svg_preview, write_maps
 from geo_risk.model import (
     DEFAULT_CAPACITY,
     Capacity,
@@ -493,7 +493,7 @@ def run_publish(folder: RunFolder, oas, area_results: AreaResults, summary: dict
                 ctx: MapContext, linkage_report: pd.DataFrame, run_info: dict,
                 synthetic: bool, disclosure: Disclosure = SAFE,
                 vintage: Vintage = VINTAGE_2011, siting: SitingOutputs | None = None) -> dict:
-    """Write what people use into ``folder.publish``: ``maps/*.html``, ``geo_risk.gpkg``
+    """Write what people use into ``folder.publish``: ``maps/map.html``, ``geo_risk.gpkg``
     and ``index.html``.
 
     Everything here is built from the published (disclosure-controlled) area tables and
@@ -519,7 +519,7 @@ def run_publish(folder: RunFolder, oas, area_results: AreaResults, summary: dict
         oa_hotspots=area_results.hotspots, oa_wards=oas[C.WARD_NAME],
         ward_change=pd.DataFrame({"previous": by_ward[previous], "latest": by_ward[latest]}),
         previous_date=_long_date(previous),
-        maps={titles[k]: f"maps/{p.name}" for k, p in maps.items()},
+        maps={titles[view]: f"maps/{link}" for view, link in maps.items()},
         linkage_match=(float(linkage_report["match_rate"].min()),
                        float(linkage_report["match_rate"].max())),
         preview=svg_preview(oas, area_results.tables["oa"], area_results.hotspots),
@@ -528,7 +528,7 @@ def run_publish(folder: RunFolder, oas, area_results: AreaResults, summary: dict
         retention=run_info.get("retention", ""), reviews=summary.get("reviews"),
         since=summary.get("since_last_run"))
     report = write_report(folder.report, inputs)
-    return {"report": report.name, "maps": [f"maps/{p.name}" for p in maps.values()],
+    return {"report": report.name, "maps": [f"maps/{MAP_FILE}"],
             "geopackage": gpkg.name}
 
 
@@ -617,12 +617,14 @@ def run_pipeline(extracts: Path, key: Key, out: Path, settings: RunSettings
     for what is written where. Returns the exact run record and the model stage's result.
     """
     with staged(out) as folder:
-        return run_into(folder, extracts, key, settings)
+        record, model_run, _ = run_into(folder, extracts, key, settings)
+    return record, model_run
 
 
 def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
-             ) -> tuple[dict, ModelRun]:
-    """:func:`run_pipeline` into a folder already made (the demo's staging folder)."""
+             ) -> tuple[dict, ModelRun, Linked]:
+    """:func:`run_pipeline` into a folder already made (the demo's staging folder); the
+    linked records besides, for the demo's evaluation."""
     started = time.perf_counter()
     laps: dict[str, float] = {}  # seconds of each stage, for run.json and bench_scale
 
@@ -751,7 +753,7 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
     record["seconds"] = round(time.perf_counter() - started, 1)
     record["stage_seconds"] = laps
     write_summaries(folder, record, s.disclosure)
-    return record, model_run
+    return record, model_run, linked
 
 
 def write_summaries(folder: RunFolder, record: dict, rules: Disclosure) -> None:

@@ -12,16 +12,26 @@ import numpy as np
 import pandas as pd
 
 from geo_risk import columns as C
+from geo_risk.link import HOUSEHOLD
 from geo_risk.synth.world import World
 
 __all__ = ["describe_world", "hotspot_recovery", "household_risk", "planted_recovery",
-           "recovery_on_truth"]
+           "records_ceiling", "recovery_on_series", "recovery_on_truth"]
 
 
 def household_risk(child_risk: pd.DataFrame, refresh: int) -> pd.Series:
     """True probability that at least one under-five in the household misses GLD."""
     at = child_risk[child_risk["refresh"] == refresh]
     return 1 - (1 - at["p_not_gld"]).groupby(at["uprn"]).prod()
+
+
+def true_household_risk(world: World, key) -> pd.Series:
+    """:func:`household_risk` at the last refresh, indexed by pseudonymised household key."""
+    from geo_risk.pseudonymise import pseudonymise_series
+
+    last = int(world.child_risk["refresh"].max())
+    now = world.child_risk[world.child_risk["refresh"] == last]
+    return household_risk(now.assign(uprn=pseudonymise_series(now["uprn"], key, "uprn")), last)
 
 
 def known_households(world: World, *, within_months: int = 24) -> set[str]:
@@ -98,8 +108,7 @@ def oracle_figures(world: World, key, model_run) -> dict:
     now_p = pd.Series(now["p_not_gld"].to_numpy(),
                       index=pseudonymise_series(now["child_id"], key, "nhs").to_numpy())
     households = model_run.households
-    hh_true = household_risk(now.assign(uprn=pseudonymise_series(now["uprn"], key, "uprn")),
-                             last)
+    hh_true = true_household_risk(world, key)
     k = int(households["flagged"].sum())
     flagged = households.loc[households["flagged"], "household_key"]
     expected = float(hh_true.reindex(flagged).mean())
@@ -136,15 +145,14 @@ def _slope_band(y: np.ndarray, p: np.ndarray, *, seed: int, draws: int = 200
     return [round(float(q), 4) for q in np.percentile(slopes, [5, 95])]
 
 
-def recovery_on_truth(world: World, oas, *, time_lag: int = 1, alpha: float = 0.05,
-                      min_trend: float = 1.96) -> dict:
-    """:func:`hotspot_recovery` of the run's emerging hot spot method applied to the true
-    mean risk of each OA's under-fives at each refresh: what the method finds when the
-    signal is the truth itself (the measure, beyond deprivation or centred, as the run)."""
+def recovery_on_series(world: World, oas, series: pd.DataFrame, *, time_lag: int = 1,
+                       alpha: float = 0.05, min_trend: float = 1.96) -> dict:
+    """:func:`hotspot_recovery` of the run's emerging hot spot method applied to another
+    risk series (mean risk per OA (rows) per refresh (columns, in order)): what the method
+    finds on the truth or on the records ceiling (the measure, beyond deprivation or
+    centred, as the run)."""
     from geo_risk.hotspots import beyond_deprivation, build_weights, emerging_hotspots
 
-    risk = world.child_risk
-    series = risk.groupby([C.OA, "refresh"])["p_not_gld"].mean().unstack()
     weights = build_weights(oas)
     series = series.reindex(weights.ids)
     series = series.fillna(series.mean())
@@ -155,6 +163,92 @@ def recovery_on_truth(world: World, oas, *, time_lag: int = 1, alpha: float = 0.
     found = emerging_hotspots(series, weights, time_lag=time_lag, alpha=alpha,
                               min_trend=min_trend)["ehsa_category"]
     return hotspot_recovery(world.population.planted, found, weights)
+
+
+def recovery_on_truth(world: World, oas) -> dict:
+    """The emerging hot spot method on the true mean risk of each OA's under-fives at each
+    refresh."""
+    risk = world.child_risk
+    return recovery_on_series(world, oas,
+                              risk.groupby([C.OA, "refresh"])["p_not_gld"].mean().unstack())
+
+
+def records_ceiling(world: World, key, tables, linked, refresh_dates: list[str], oas, *,
+                    model_run, folds: int = 5) -> dict:
+    """The records ceiling: the best prediction what partners record allows, estimated.
+
+    A flexible model (gradient-boosted regression trees, depth unlimited, 31 leaves) of
+    the *true* probability on the run's own features: the records as geo-risk links and
+    describes them. The target is noiseless, which is worth far more than ten times the
+    labels, and every labelled cohort trains it (the hold-out cohort too), cross-fitted by
+    LSOA: each child, and each area's children at every refresh, is predicted by the fold
+    model that never saw its LSOA. So it estimates ``E[true risk | records]`` on this
+    world; no model of the same records should beat it except by chance. (It sees the
+    records as linked: what linkage loses is lost to the ceiling too.)
+
+    Returns its hold-out AUC and ECE on the run's hold-out cohort, the expected precision
+    of its top k households, and the run's emerging hot spot method on its risk series.
+    """
+    from sklearn.ensemble import HistGradientBoostingRegressor
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import GroupKFold
+
+    from geo_risk.features import current_children
+    from geo_risk.model import expected_calibration_error, feature_columns
+    from geo_risk.pseudonymise import pseudonymise_series
+
+    truth = world.children[world.children["labelled"]]
+    true_p = pd.Series(truth["p_not_gld_at_4"].to_numpy(),
+                       index=pseudonymise_series(truth["child_id"], key, "nhs").to_numpy())
+    children = tables.children
+    features = [f for f in model_run.model.features_ if f in children]
+    labelled = children[children["role"] == "labelled"]
+    labelled = labelled[labelled["child_key"].isin(true_p.index)]
+    target = true_p.reindex(labelled["child_key"]).to_numpy()
+    lsoa = labelled[C.LSOA].to_numpy()
+    fold_of = {}
+    models = []
+    for i, (fit, held) in enumerate(GroupKFold(folds).split(labelled, groups=lsoa)):
+        booster = HistGradientBoostingRegressor(
+            max_iter=400, learning_rate=0.05, max_leaf_nodes=31, min_samples_leaf=40,
+            early_stopping=True, validation_fraction=0.1, random_state=world.seed)
+        models.append(booster.fit(labelled[features].iloc[fit].astype(float), target[fit]))
+        fold_of.update(dict.fromkeys(lsoa[held], i))
+
+    def predict(frame: pd.DataFrame) -> np.ndarray:
+        # an LSOA no labelled child lives in was held out by no fold: any model will do
+        fold = frame[C.LSOA].map(fold_of).fillna(0).astype(int).to_numpy()
+        p = np.empty(len(frame))
+        for i, m in enumerate(models):
+            rows = fold == i
+            if rows.any():
+                p[rows] = m.predict(frame.loc[rows, features].astype(float))
+        return np.clip(p, 0.001, 0.999)
+
+    test_cohort = model_run.validation.test_cohort
+    test = labelled["academic_year"].to_numpy() == test_cohort
+    p_test = predict(labelled[test])
+    y = labelled.loc[test, "not_gld"].astype(bool).to_numpy()
+
+    current = children[children["role"] == "current"]
+    p_now = pd.Series(predict(current), index=current.index)
+    hh_ceiling = 1 - (1 - p_now).groupby(current[HOUSEHOLD].to_numpy()).prod()
+    hh_true = true_household_risk(world, key)
+    k = int(model_run.households["flagged"].sum())
+    top = hh_ceiling.nlargest(k).index
+
+    by_refresh = current_children(linked, refresh_dates)
+    by_refresh = by_refresh.assign(p=predict(by_refresh),
+                                   refresh=by_refresh["as_of"].rank(method="dense"))
+    series = by_refresh.groupby([C.OA, "refresh"])["p"].mean().unstack()
+    return {
+        "method": "gradient-boosted regression of the true probability on the run's "
+                  f"features, all labelled cohorts, {folds} folds by LSOA",
+        "auc": round(float(roc_auc_score(y, p_test)), 4),
+        "ece": round(expected_calibration_error(y, p_test), 4),
+        "expected_precision_at_k": round(float(hh_true.reindex(top).mean()), 4),
+        "recovery": recovery_on_series(world, oas, series),
+    }
 
 
 def hotspot_recovery(planted: pd.DataFrame, categories: pd.Series, weights) -> dict:

@@ -22,12 +22,13 @@ from geo_risk import columns as C
 from geo_risk.boundaries import DEFAULT_BOUNDARIES, BoundaryFiles
 from geo_risk.pseudonymise import Key
 from geo_risk.run.folder import RunFolder, staged
-from geo_risk.run.pipeline import RunSettings, run_into
+from geo_risk.run.pipeline import RunSettings, read_feature_tables, run_into
 from geo_risk.siting import SitingSettings
 from geo_risk.synth.checks import (
     describe_world,
     oracle_figures,
     planted_recovery,
+    records_ceiling,
     recovery_on_truth,
 )
 from geo_risk.synth.world import make_world, write_world
@@ -100,7 +101,7 @@ def run_demo(out: Path, *, seed: int = 1, periods: int | None = None,
             else REAL_BOUNDARY_ATTRIBUTION, synthetic=True, random_state=seed,
             siting=SitingSettings(candidates=folder.synth / "sites/candidates.csv",
                                   existing=folder.synth / "sites/existing.csv", p=5))
-        record, model_run = run_into(folder, folder.synth / "extracts", demo_key(seed),
+        record, model_run, linked = run_into(folder, folder.synth / "extracts", demo_key(seed),
                                      settings)
         found = pd.read_csv(folder.areas / "oa_hotspots.csv", index_col=0)["ehsa_category"]
         evaluation = {
@@ -110,6 +111,9 @@ def run_demo(out: Path, *, seed: int = 1, periods: int | None = None,
             "model": oracle_figures(world, demo_key(seed), model_run),
             "planted_recovery": planted_recovery(folder.synth, world.oas, found),
             "planted_recovery_on_truth": recovery_on_truth(world, world.oas),
+            "records_ceiling": records_ceiling(
+                world, demo_key(seed), read_feature_tables(folder.link), linked,
+                settings.refresh_dates, world.oas, model_run=model_run),
             "seconds": round(time.perf_counter() - started, 1),
         }
         evaluation_path(folder).write_text(json.dumps(evaluation, indent=2) + "\n")
