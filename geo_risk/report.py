@@ -49,6 +49,7 @@ class ReportInputs:
     reviews: dict | None = None  # the last run's flags as practitioners reviewed them
     since: dict | None = None  # what changed since the last run (geo_risk.compare, published)
     synthetic: bool = False  # True only for a run on the synthetic generator's households
+    oa_districts: pd.Series | None = None  # OA -> district name, for a run over several
 
 
 def _e(text) -> str:
@@ -115,6 +116,41 @@ def _district_table(district: pd.DataFrame) -> pd.DataFrame:
         "Predicted risk": rows["mean_risk"].map(_pct).to_numpy(),
         "Households flagged": rows["flagged_households"].map(show_count).to_numpy(),
         "of which unknown to services": rows["flagged_unknown"].map(show_count).to_numpy()})
+
+
+def _by_district(r: ReportInputs) -> str:
+    """A part per district of a county run: its published figures, its wards of highest
+    predicted risk, and its areas of concern and stable emerging hot spots (output areas
+    counted, wards named): what each district's own board reads."""
+    districts = r.oa_districts.reindex(r.oa_hotspots.index)
+    ward_district = r.oa_districts.groupby(r.oa_wards.reindex(r.oa_districts.index)
+                                           .to_numpy()).agg(lambda d: d.mode().iat[0])
+    table = _district_table(r.district).set_index("District")
+    cats = r.oa_hotspots["ehsa_category"]
+    stability = r.oa_hotspots.get("ehsa_stability", pd.Series(dtype=float))
+    stable = cats.isin(EMERGING) & (stability.reindex(cats.index) >= STABLE)
+    parts = []
+    for name in table.index:
+        row = table.loc[name]
+        here = districts == name
+        wards = r.ward[r.ward[C.WARD_NAME].map(ward_district) == name]
+        wards = wards.sort_values("mean_risk", ascending=False).head(3)
+        emerging_wards = r.oa_wards.reindex(cats.index[here & stable]).value_counts()
+        concern = r.oa_hotspots.loc[here, "concern"].fillna("")
+        parts.append(
+            f"<h3>{_e(name)}</h3><p>An expected {_e(row['Expected not school ready'])} of "
+            f"{_e(row['Under-fives'])} children under five ({_e(row['Predicted risk'])}); "
+            f"{_e(row['Households flagged'])} households flagged, "
+            f"{_e(row['of which unknown to services'])} of them unknown to services. "
+            "Highest predicted risk: " + (", ".join(
+                f"{_e(w)} ({_pct(v)})" for w, v in zip(wards[C.WARD_NAME], wards["mean_risk"],
+                                                       strict=True)) or "none")
+            + f". Areas of concern: {int((concern == 'known').sum())} output areas known, "
+            f"{int((concern == 'newly identified').sum())} newly identified. Stable emerging "
+            f"hot spots: {int((here & stable).sum())} output areas"
+            + (" (" + ", ".join(f"{_e(w)} {n}" for w, n in emerging_wards.head(3).items())
+               + ")" if len(emerging_wards) else "") + ".</p>")
+    return "".join(parts)
 
 
 def _names(names) -> str:
@@ -335,6 +371,8 @@ def _sections(r: ReportInputs) -> list[tuple[str, str]]:
     sections = [("Headline", headline), ("Where risk is highest", where),
                 ("Known and newly identified areas of concern", concern_text),
                 ("What changed since the previous refresh", changed)]
+    if r.oa_districts is not None and r.oa_districts.nunique() > 1:
+        sections.append(("By district", _by_district(r)))
     if r.since:
         sections.append(("Since the last run", _since(r.since)))
     if r.reviews:

@@ -105,6 +105,10 @@ def test_report_and_geopackage_keep_hostile_names_as_text(hostile_run):
     assert REASON in info.set_index("key").loc["disclosure_control", "value"]
     # two districts: the headline sums them and a table gives each, names as text
     assert "Across the 2 districts" in text and html.escape(DISTRICT) in page
+    # and a part for each district: the hostile name as its heading, as text
+    part = page.split("<h2>By district</h2>")[1].split("<h2>")[0]
+    assert part.count("<h3>") == 2 and f"<h3>{html.escape(DISTRICT)}</h3>" in part
+    assert part.count("Highest predicted risk: ") == 2
     # compared with the town's run: the section is there, its tables published beside
     assert "Since the last run" in text and "monitoring:" in text.lower()
     assert (hostile_run / "publish/since_last_run/wards.csv").is_file()

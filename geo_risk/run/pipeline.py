@@ -517,6 +517,7 @@ def run_publish(folder: RunFolder, oas, area_results: AreaResults, summary: dict
         ctx=ctx, model=summary["model"], hotspots_summary=summary["hotspots"],
         ward=area_results.tables["ward"], district=area_results.tables["district"],
         oa_hotspots=area_results.hotspots, oa_wards=oas[C.WARD_NAME],
+        oa_districts=oas[C.LAD_NAME] if C.LAD_NAME in oas else None,
         ward_change=pd.DataFrame({"previous": by_ward[previous], "latest": by_ward[latest]}),
         previous_date=_long_date(previous),
         maps={titles[view]: f"maps/{link}" for view, link in maps.items()},

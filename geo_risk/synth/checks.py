@@ -177,14 +177,17 @@ def records_ceiling(world: World, key, tables, linked, refresh_dates: list[str],
                     model_run, folds: int = 5) -> dict:
     """The records ceiling: the best prediction what partners record allows, estimated.
 
-    A flexible model (gradient-boosted regression trees, depth unlimited, 31 leaves) of
-    the *true* probability on the run's own features: the records as geo-risk links and
-    describes them. The target is noiseless, which is worth far more than ten times the
-    labels, and every labelled cohort trains it (the hold-out cohort too), cross-fitted by
-    LSOA: each child, and each area's children at every refresh, is predicted by the fold
-    model that never saw its LSOA. So it estimates ``E[true risk | records]`` on this
-    world; no model of the same records should beat it except by chance. (It sees the
-    records as linked: what linkage loses is lost to the ceiling too.)
+    A flexible model (gradient-boosted regression trees, 31 leaves) of the *true*
+    probability on the run's own features: the records as geo-risk links and describes
+    them. The target is noiseless, which is worth far more than ten times the labels, and
+    every labelled cohort trains it (the hold-out cohort too), cross-fitted by household:
+    each labelled child is predicted by the fold model that never saw its household (so
+    no household's unrecorded effect leaks from a sibling), the current children and
+    each refresh's by the folds' mean. Areas are not held out: what other families' records
+    and results say about an area is recorded information, and an area's identity is in
+    its deprivation rank. So it estimates ``E[true risk | records]`` on this world; no
+    model of the same records should beat it except by chance. (It sees the records as
+    linked: what linkage loses is lost to the ceiling too.)
 
     Returns its hold-out AUC and ECE on the run's hold-out cohort, the expected precision
     of its top k households, and the run's emerging hot spot method on its risk series.
@@ -205,29 +208,22 @@ def records_ceiling(world: World, key, tables, linked, refresh_dates: list[str],
     labelled = children[children["role"] == "labelled"]
     labelled = labelled[labelled["child_key"].isin(true_p.index)]
     target = true_p.reindex(labelled["child_key"]).to_numpy()
-    lsoa = labelled[C.LSOA].to_numpy()
-    fold_of = {}
+    X = labelled[features].astype(float)
+    held_out = np.empty(len(labelled))
     models = []
-    for i, (fit, held) in enumerate(GroupKFold(folds).split(labelled, groups=lsoa)):
+    for fit, held in GroupKFold(folds).split(X, groups=labelled[HOUSEHOLD]):
         booster = HistGradientBoostingRegressor(
             max_iter=400, learning_rate=0.05, max_leaf_nodes=31, min_samples_leaf=40,
             early_stopping=True, validation_fraction=0.1, random_state=world.seed)
-        models.append(booster.fit(labelled[features].iloc[fit].astype(float), target[fit]))
-        fold_of.update(dict.fromkeys(lsoa[held], i))
+        models.append(booster.fit(X.iloc[fit], target[fit]))
+        held_out[held] = models[-1].predict(X.iloc[held])
 
     def predict(frame: pd.DataFrame) -> np.ndarray:
-        # an LSOA no labelled child lives in was held out by no fold: any model will do
-        fold = frame[C.LSOA].map(fold_of).fillna(0).astype(int).to_numpy()
-        p = np.empty(len(frame))
-        for i, m in enumerate(models):
-            rows = fold == i
-            if rows.any():
-                p[rows] = m.predict(frame.loc[rows, features].astype(float))
-        return np.clip(p, 0.001, 0.999)
+        X = frame[features].astype(float)
+        return np.clip(np.mean([m.predict(X) for m in models], axis=0), 0.001, 0.999)
 
-    test_cohort = model_run.validation.test_cohort
-    test = labelled["academic_year"].to_numpy() == test_cohort
-    p_test = predict(labelled[test])
+    test = (labelled["academic_year"] == model_run.validation.test_cohort).to_numpy()
+    p_test = np.clip(held_out[test], 0.001, 0.999)
     y = labelled.loc[test, "not_gld"].astype(bool).to_numpy()
 
     current = children[children["role"] == "current"]
@@ -243,7 +239,7 @@ def records_ceiling(world: World, key, tables, linked, refresh_dates: list[str],
     series = by_refresh.groupby([C.OA, "refresh"])["p"].mean().unstack()
     return {
         "method": "gradient-boosted regression of the true probability on the run's "
-                  f"features, all labelled cohorts, {folds} folds by LSOA",
+                  f"features, all labelled cohorts, {folds} folds by household",
         "auc": round(float(roc_auc_score(y, p_test)), 4),
         "ece": round(expected_calibration_error(y, p_test), 4),
         "expected_precision_at_k": round(float(hh_true.reindex(top).mean()), 4),
