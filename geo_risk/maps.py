@@ -1,18 +1,24 @@
-"""Offline interactive HTML maps for partnership boards (folium / Leaflet).
+"""The offline interactive HTML map for partnership boards (folium / Leaflet).
 
-Each map is one self-contained HTML file that works on a council laptop with no internet
-or with CDNs blocked: Leaflet's JavaScript and CSS are inlined from the ``xstatic-leaflet``
-package (its licence notice kept), folium's other CDN assets (jQuery, Bootstrap, Font
-Awesome) are not used and are removed, and :func:`self_contained` refuses to write a
-page that still loads anything from elsewhere. Background tiles are optional, off by
-default and labelled "needs internet".
+A run's map is one self-contained HTML file (``maps/map.html``) that works on a council
+laptop with no internet or with CDNs blocked: Leaflet's JavaScript and CSS are inlined
+from the ``xstatic-leaflet`` package (its licence notice kept), folium's other CDN assets
+(jQuery, Bootstrap, Font Awesome) are not used and are removed, and
+:func:`self_contained` refuses to write a page that still loads anything from elsewhere.
+Background tiles are optional, off by default and labelled "needs internet".
 
-Every map holds the same layers with a different one switched on: risk by output area,
-risk by ward, clusters (LISA), emerging hot spots, known and newly identified areas of
-concern, and service sites when there are any. Values are the published ones, after
-disclosure control (:mod:`geo_risk.aggregate`); no household point is ever drawn.
-Coordinates are rounded to 0.00001 degrees (about 1 m); polygons are not simplified.
-Above ``CANVAS_ABOVE`` features Leaflet draws on a canvas rather than SVG.
+The file holds every layer: risk by output area, risk by ward, clusters (LISA), emerging
+hot spots, known and newly identified areas of concern, and service sites when there are
+any. A URL fragment opens it on one view (``map.html#hotspots``, :data:`VIEWS`), so the
+report links into the one file. Values are the published ones, after disclosure control
+(:mod:`geo_risk.aggregate`); no household point is ever drawn.
+
+Small at county size: each shape set (output areas, wards, districts, areas of concern,
+sites) is written once, however many layers draw it; output areas are simplified for
+display by shapely's coverage simplification (``DISPLAY_TOLERANCE``; shared edges stay
+shared) and every coordinate is an integer on a grid of 0.00001 degrees (about 1 m),
+each vertex a step from the one before; the page decodes them. Above ``CANVAS_ABOVE``
+features Leaflet draws on a canvas rather than SVG.
 
 Ward outlines are always drawn; a run over several districts (a county) draws district
 outlines too.
@@ -27,7 +33,6 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,8 +62,8 @@ from geo_risk.symbology import (
     show_count,
 )
 
-__all__ = ["CANVAS_ABOVE", "LEGEND_CSS", "MapContext", "external_references",
-           "self_contained", "svg_preview", "write_maps"]
+__all__ = ["CANVAS_ABOVE", "LEGEND_CSS", "MAP_FILE", "VIEWS", "MapContext",
+           "external_references", "self_contained", "svg_preview", "write_maps"]
 
 CANVAS_ABOVE = 3000
 _PRECISION = 1e-5  # degrees, about 1 m
@@ -177,11 +182,17 @@ class _Layer:
 
 
 def _display(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
-    """Output areas simplified for display: shapely's coverage simplification keeps the
-    edges neighbours share (no slivers or gaps), ``DISPLAY_TOLERANCE`` metres. A set that
-    is not a valid coverage is drawn as it is."""
+    """Output areas simplified for display (``DISPLAY_TOLERANCE`` metres). A valid
+    coverage (edge-matched, not overlapping: the embedded town, ONS's files) gets shapely's
+    coverage simplification, which keeps the edges neighbours share, so no sliver or gap
+    opens; any other set each polygon's own topology-preserving simplification, whose
+    slivers are under the tolerance. A polygon whose simplification is invalid or empty is
+    drawn as it is."""
+    polygons = geoms.to_numpy()
     try:
-        simple = shapely.coverage_simplify(geoms.to_numpy(), DISPLAY_TOLERANCE)
+        simple = (shapely.coverage_simplify(polygons, DISPLAY_TOLERANCE)
+                  if shapely.coverage_is_valid(polygons) else
+                  shapely.simplify(polygons, DISPLAY_TOLERANCE, preserve_topology=True))
     except shapely.errors.GEOSException:
         return geoms
     keep = shapely.is_valid(simple) & ~shapely.is_empty(simple)

@@ -5,7 +5,8 @@ headless Chromium (offline, every network request blocked).
 
 Without --from it runs the demo first (the embedded town, or synthetic households on the
 real Basildon boundaries from ../shared with --basildon) into a temporary folder. The
-targets: the one map file <= 1 MB for a district, <= 3 MB for a county. Time to first drawn feature is measured in the page
+targets: the one map file <= 1 MB for a district, <= 3 MB for a county.
+Time to first drawn feature is measured in the page
 (performance.now() when the first Leaflet path enters the DOM, from a MutationObserver)
 and, for comparison, from Python around navigation.
 """

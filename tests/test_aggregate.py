@@ -154,6 +154,7 @@ def test_hotspots_command_on_a_finished_run(demo, tmp_path):
     table = pd.read_csv(run / "publish/areas/oa_hotspots.csv", index_col=0)
     assert table["ehsa_category"].value_counts().to_dict() == {
         k: v for k, v in after["hotspots"]["emerging_hot_spots"].items() if v}
-    assert after["siting"]["new_sites"] and "Service sites" in (run / "publish/maps/map.html").read_text()
+    assert after["siting"]["new_sites"]
+    assert "Service sites" in (run / "publish/maps/map.html").read_text()
     missing = CliRunner().invoke(app, ["hotspots", "--in", str(tmp_path)])
     assert missing.exit_code == 2 and "not a finished geo-risk run" in missing.output

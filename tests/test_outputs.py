@@ -316,3 +316,26 @@ def test_risk_classes_stay_fast_and_close_at_county_size():
     assert np.allclose(classes.uppers, np.ceil(np.round(exact * 100, 6)) / 100, atol=0.011)
     small = rng.beta(2, 5, 500)  # a district: exact, as before
     assert risk_classes(small).uppers == risk_classes(small.tolist()).uppers
+
+
+def test_display_simplification_keeps_a_coverage_and_every_area():
+    """The map's output areas are simplified for display as a coverage: still no gap or
+    overlap, each area within 1% of its own, no more vertices (the town's Voronoi cells have
+    none to spare); a set that is not a coverage is simplified polygon by polygon, never
+    dropped."""
+    import shapely
+
+    from geo_risk.boundaries import load_boundaries
+    from geo_risk.maps import _display
+
+    oas = load_boundaries()
+    shown = _display(oas.geometry)
+    assert shapely.coverage_is_valid(shown.to_numpy())
+    assert shown.index.equals(oas.index)
+    assert (abs(shown.area / oas.area - 1) < 0.01).all()
+    assert shapely.get_num_coordinates(shown.to_numpy()).sum() <= \
+        shapely.get_num_coordinates(oas.geometry.to_numpy()).sum()
+    overlapping = oas.geometry.copy()
+    overlapping.iloc[0] = overlapping.iloc[0].buffer(50)
+    assert not shapely.coverage_is_valid(overlapping.to_numpy())
+    assert _display(overlapping).notna().all() and len(_display(overlapping)) == len(oas)

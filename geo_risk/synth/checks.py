@@ -197,7 +197,7 @@ def records_ceiling(world: World, key, tables, linked, refresh_dates: list[str],
     from sklearn.model_selection import GroupKFold
 
     from geo_risk.features import current_children
-    from geo_risk.model import expected_calibration_error, feature_columns
+    from geo_risk.model import expected_calibration_error
     from geo_risk.pseudonymise import pseudonymise_series
 
     truth = world.children[world.children["labelled"]]
