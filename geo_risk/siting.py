@@ -154,6 +154,10 @@ class SitingResult:
         return self.covered_demand / self.total_demand if self.total_demand else 0.0
 
 
+#: Seconds the fewest sites' refinement (the ones of that many reaching the most) may search.
+REFINE_SECONDS = 20.0
+
+
 def _solver() -> pulp.LpSolver:
     return pulp.PULP_CBC_CMD(msg=False)
 
@@ -234,10 +238,12 @@ class Covering:
     took a binary search over ``p`` with a model built and solved for each. Here a point's
     constraint lists the sites that reach it, points no site reaches are left out (nothing
     can cover them), points reached by the same sites are one point with their demand
-    summed, and a target is one model: fewest sites subject to the demand covered. The
-    coverage variables are continuous in [0, 1]: with the sites whole, an optimum covers a
-    point fully or not at all. ``tests/test_siting.py`` checks both against spopt's
-    ``MCLP``.
+    summed, and a target is one model: fewest sites subject to the demand covered. A
+    candidate that reaches no point another site (open already, or a candidate of lower
+    index reaching the same points) does not also reach is dominated and left out: some
+    optimum never needs it. The coverage variables are continuous in [0, 1]: with the
+    sites whole, an optimum covers a point fully or not at all. ``tests/test_siting.py``
+    checks both against spopt's ``MCLP``.
     """
 
     def __init__(self, cover: np.ndarray, weights: np.ndarray, fixed: np.ndarray) -> None:
@@ -245,15 +251,18 @@ class Covering:
         patterns, group = np.unique(cover[reached], axis=0, return_inverse=True)
         self._demand = np.bincount(group.ravel(), weights=weights[reached],
                                    minlength=len(patterns))
-        self._patterns = patterns
-        self._fixed = fixed
+        self._columns = np.flatnonzero(~_dominated(patterns, fixed.astype(bool)))
+        self._patterns = patterns[:, self._columns]
+        self._fixed = fixed[self._columns]
+        self._sites = len(fixed)
         self.problem: pulp.LpProblem | None = None  # the last one solved (its status)
+        self.note: str | None = None
 
     def _model(self, sense: int) -> tuple[pulp.LpProblem, list, pulp.LpAffineExpression]:
         problem = pulp.LpProblem("covering", sense)
-        sites = [pulp.LpVariable(f"x_{j}", lowBound=int(self._fixed[j]), upBound=1,
+        sites = [pulp.LpVariable(f"x_{j}", lowBound=int(self._fixed[k]), upBound=1,
                                  cat="Integer")  # an existing site stays open
-                 for j in range(self._patterns.shape[1])]
+                 for k, j in enumerate(self._columns)]
         covered = [pulp.LpVariable(f"y_{i}", lowBound=0, upBound=1)
                    for i in range(len(self._patterns))]
         for i, row in enumerate(self._patterns):
@@ -263,22 +272,62 @@ class Covering:
     def _solved(self, problem: pulp.LpProblem, sites: list) -> list[int]:
         problem.solve(_solver())
         self.problem = problem
-        return [j for j, x in enumerate(sites) if (x.value() or 0) > 0.5]
+        return [int(self._columns[k]) for k, x in enumerate(sites) if (x.value() or 0) > 0.5]
 
     def solve(self, p: int) -> list[int]:
-        """The sites open (column indices) covering the most demand with ``p`` open."""
+        """The sites open (column indices) covering the most demand with ``p`` open.
+        With more sites than undominated ones, the dominated ones of lowest index make up
+        the number (they add nothing)."""
         problem, sites, demand = self._model(pulp.LpMaximize)
         problem += demand
-        problem += pulp.lpSum(sites) == p
-        return self._solved(problem, sites)
+        problem += pulp.lpSum(sites) == min(p, len(sites))
+        chosen = self._solved(problem, sites)
+        spare = [j for j in range(self._sites) if j not in set(self._columns)]
+        return sorted(chosen + spare[:max(p - len(chosen), 0)])
 
-    def fewest(self, demand: float) -> list[int]:
-        """The fewest sites open covering at least ``demand``; of those as many, the ones
-        covering the most."""
+    def fewest(self, demand: float, *, refine_seconds: float = REFINE_SECONDS) -> list[int]:
+        """The fewest sites open covering at least ``demand`` (proven); of those as many,
+        the ones covering the most, searched from that answer for at most
+        ``refine_seconds`` (``self.note`` says when the search stopped unproven: on a
+        county the proof can take minutes and adds a fraction of a percent)."""
         problem, sites, covered = self._model(pulp.LpMinimize)
         problem += pulp.lpSum(sites)
         problem += covered >= demand * (1 - 1e-9)
-        return self.solve(len(self._solved(problem, sites)))
+        first = self._solved(problem, sites)
+        best, sites, total = self._model(pulp.LpMaximize)
+        best += total
+        best += pulp.lpSum(sites) == len(first)
+        for k, x in enumerate(sites):
+            x.setInitialValue(int(self._columns[k] in set(first)))
+        best.solve(pulp.PULP_CBC_CMD(msg=False, warmStart=True, timeLimit=refine_seconds))
+        self.note = None
+        if best.sol_status != pulp.LpSolutionOptimal:
+            self.note = (f"of the {len(first)} sites, the ones reaching the most were searched "
+                         f"for {refine_seconds:g} s, not proven best")
+        chosen = [int(self._columns[k]) for k, x in enumerate(sites) if (x.value() or 0) > 0.5]
+        if len(chosen) != len(first) or pulp.value(total) is None:
+            chosen = first  # the search found nothing better: keep the proven answer
+        else:
+            self.problem = best
+        return chosen
+
+
+def _dominated(patterns: np.ndarray, fixed: np.ndarray) -> np.ndarray:
+    """Per site (column of ``patterns``, the points each reaches), whether it is a
+    candidate whose points another site also reaches: an open site, or a site reaching
+    more, or the same points with a lower index. Open sites are never dominated."""
+    from scipy import sparse
+
+    reach = sparse.csc_matrix(patterns, dtype=np.int32)
+    size = np.asarray(reach.sum(axis=0)).ravel()
+    shared = (reach.T @ reach).tocoo()  # points two sites both reach
+    j, k, n = shared.row, shared.col, shared.data
+    covers = (j != k) & (n == size[j]) & (fixed[k] | (size[k] > size[j])
+                                          | ((size[k] == size[j]) & (k < j)))
+    dominated = np.zeros(len(size), dtype=bool)
+    dominated[j[covers]] = True
+    dominated[size == 0] = True
+    return dominated & ~fixed
 
 
 def _solve(cost, weights, cover, already, fixed, n_fixed, n_candidates, service_distance, *,
@@ -316,6 +365,8 @@ def _solve(cost, weights, cover, already, fixed, n_fixed, n_candidates, service_
         else:  # one model: the fewest sites covering the target, then the best of as many
             picked = covering.fewest(coverage * total)
             problem = covering
+            if covering.note:
+                notes.append(covering.note)
     return problem, picked, coverage, notes
 
 

@@ -122,7 +122,8 @@ def _measure(demand: Demand, candidates, repeat: int) -> None:
     started = time.perf_counter()
     target = site_services(demand, candidates, coverage=0.5)
     print(f"fewest sites reaching 50%: {len(target.chosen)} sites, coverage "
-          f"{target.coverage:.3f}, {time.perf_counter() - started:.2f} s")
+          f"{target.coverage:.3f}, {time.perf_counter() - started:.2f} s (status "
+          f"{target.status}" + "".join(f"; {n}" for n in target.notes) + ")")
 
 
 if __name__ == "__main__":
