@@ -282,8 +282,14 @@ class Covering:
         problem += demand
         problem += pulp.lpSum(sites) == min(p, len(sites))
         chosen = self._solved(problem, sites)
-        spare = [j for j in range(self._sites) if j not in set(self._columns)]
+        kept = set(self._columns.tolist())
+        spare = [j for j in range(self._sites) if j not in kept]
         return sorted(chosen + spare[:max(p - len(chosen), 0)])
+
+    def _reach(self, chosen: list[int]) -> float:
+        """Demand the sites ``chosen`` (column indices) reach."""
+        open_ = np.isin(self._columns, chosen)
+        return float(self._demand[self._patterns[:, open_].any(axis=1)].sum())
 
     def fewest(self, demand: float, *, refine_seconds: float = REFINE_SECONDS) -> list[int]:
         """The fewest sites open covering at least ``demand`` (proven); of those as many,
@@ -293,7 +299,7 @@ class Covering:
         problem, sites, covered = self._model(pulp.LpMinimize)
         problem += pulp.lpSum(sites)
         problem += covered >= demand * (1 - 1e-9)
-        first = self._solved(problem, sites)
+        first = self._solved(problem, sites)  # self.problem: the proven count's model
         best, sites, total = self._model(pulp.LpMaximize)
         best += total
         best += pulp.lpSum(sites) == len(first)
@@ -305,10 +311,8 @@ class Covering:
             self.note = (f"of the {len(first)} sites, the ones reaching the most were searched "
                          f"for {refine_seconds:g} s, not proven best")
         chosen = [int(self._columns[k]) for k, x in enumerate(sites) if (x.value() or 0) > 0.5]
-        if len(chosen) != len(first) or pulp.value(total) is None:
+        if len(chosen) != len(first) or self._reach(chosen) < self._reach(first):
             chosen = first  # the search found nothing better: keep the proven answer
-        else:
-            self.problem = best
         return chosen
 
 
