@@ -156,6 +156,21 @@ def test_model_acceptance_on_the_default_world(demo):
         assert key in evaluation, key
 
 
+def test_records_ceiling_sits_between_the_model_and_the_oracle(demo):
+    """The records ceiling (the true probability regressed on the run's own features) is
+    at least the model's hold-out AUC and expected precision, up to chance, and below the
+    oracle's; the emerging hot spot method on its risk finds the planted rise the records
+    carry in the default world."""
+    _, summary = demo
+    e = summary["evaluation"]
+    ceiling, model = e["records_ceiling"], e["model"]
+    assert summary["model"]["holdout_auc"] - 0.005 <= ceiling["auc"] < model["oracle_auc"]
+    assert model["expected_precision_at_k"] <= ceiling["expected_precision_at_k"] + 0.01
+    assert ceiling["expected_precision_at_k"] <= model["oracle_expected_precision_at_k"]
+    assert ceiling["recovery"]["emerging"]["recall"] >= 0.8
+    assert "by household" in ceiling["method"]
+
+
 def test_restricted_list_and_model_card(demo):
     out, summary = demo
     flagged = pd.read_csv(out / "restricted/flagged_households.csv")
