@@ -452,9 +452,9 @@ def _build(shapes, outlines, layers: list[_Layer], views: dict[str, tuple[str, .
                          overlay=True, show=False).add_to(m)
     folium.map.CustomPane("outlines", z_index=450).add_to(m)
     groups, legend = {}, []
-    start = views[next(iter(views))]
+    default = next(iter(views))
     for layer in layers:
-        group = folium.FeatureGroup(name=layer.name, show=layer.name in start)
+        group = folium.FeatureGroup(name=layer.name, show=layer.name in views[default])
         group.add_to(m)
         groups[layer.name] = group.get_name()
         legend.append(f'<section data-layer="{html.escape(layer.name)}"><h2>'
@@ -474,7 +474,7 @@ def _build(shapes, outlines, layers: list[_Layer], views: dict[str, tuple[str, .
                               for c in layer.props.columns},
                     "fill": None if layer.fill is None else _column(layer.fill)}
                    for layer in layers],
-        "views": {k: list(v) for k, v in views.items()}, "start": next(iter(views)),
+        "views": {k: list(v) for k, v in views.items()}, "start": default,
         "attribution": html.escape(ctx.attribution),
     }
     title = (f'<div class="gr-title"><h1>{html.escape(ctx.area_name)}: children at risk of '

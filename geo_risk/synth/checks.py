@@ -25,6 +25,15 @@ def household_risk(child_risk: pd.DataFrame, refresh: int) -> pd.Series:
     return 1 - (1 - at["p_not_gld"]).groupby(at["uprn"]).prod()
 
 
+def true_child_risk(world: World, key) -> pd.Series:
+    """Each labelled child's true risk at four, indexed by pseudonymised child key."""
+    from geo_risk.pseudonymise import pseudonymise_series
+
+    truth = world.children[world.children["labelled"]]
+    return pd.Series(truth["p_not_gld_at_4"].to_numpy(),
+                     index=pseudonymise_series(truth["child_id"], key, "nhs").to_numpy())
+
+
 def true_household_risk(world: World, key) -> pd.Series:
     """:func:`household_risk` at the last refresh, indexed by pseudonymised household key."""
     from geo_risk.pseudonymise import pseudonymise_series
@@ -96,9 +105,7 @@ def oracle_figures(world: World, key, model_run) -> dict:
     from geo_risk.model import calibration, expected_calibration_error
     from geo_risk.pseudonymise import pseudonymise_series
 
-    truth = world.children[world.children["labelled"]]
-    true_p = pd.Series(truth["p_not_gld_at_4"].to_numpy(),
-                       index=pseudonymise_series(truth["child_id"], key, "nhs").to_numpy())
+    true_p = true_child_risk(world, key)
     test = model_run.validation.test
     y = test["not_gld"].astype(bool)
     p_true = true_p.reindex(test["child_key"]).to_numpy()
@@ -198,11 +205,8 @@ def records_ceiling(world: World, key, tables, linked, refresh_dates: list[str],
 
     from geo_risk.features import current_children
     from geo_risk.model import expected_calibration_error
-    from geo_risk.pseudonymise import pseudonymise_series
 
-    truth = world.children[world.children["labelled"]]
-    true_p = pd.Series(truth["p_not_gld_at_4"].to_numpy(),
-                       index=pseudonymise_series(truth["child_id"], key, "nhs").to_numpy())
+    true_p = true_child_risk(world, key)
     children = tables.children
     features = [f for f in model_run.model.features_ if f in children]
     labelled = children[children["role"] == "labelled"]
