@@ -296,6 +296,9 @@ OAFile = Annotated[Path | None, typer.Option(
 LookupFile = Annotated[Path | None, typer.Option(
     "--lookup", help="Ward lookup CSV with ONS names of any vintage, by OA (OA21CD, LSOA21CD, "
                      "WD25CD, WD25NM, LAD25CD...) or by LSOA (LSOA21CD, WD25CD, WD25NM...).")]
+Workers = Annotated[int, typer.Option(
+    "--workers", min=0, help="Describe and score households district by district on this "
+                             "many local Dask worker processes (0: in this process).")]
 IMDFile = Annotated[Path | None, typer.Option(
     "--imd", help="Deprivation by LSOA: IoD 2025 (or IMD 2019) File 7 CSV as published, or "
                   "LSOA21CD, IMD_rank. Drives deprivation.")]
@@ -513,17 +516,20 @@ def _boundary_files(boundaries: Path | None, lookup: Path | None, imd: Path | No
 @app.command()
 @_audited
 def demo(out: Out = Path("out/demo"), seed: Seed = 1, scenario: ScenarioName = "default",
-         boundaries: OAFile = None, lookup: LookupFile = None, imd: IMDFile = None) -> None:
+         boundaries: OAFile = None, lookup: LookupFile = None, imd: IMDFile = None,
+         workers: Workers = 0) -> None:
     """The whole job on a synthetic world: the embedded town, or synthetic households on
     real boundaries (--boundaries, --lookup, --imd). Writes OUT/publish/ (the board report
     index.html, maps/, geo_risk.gpkg, run.json), OUT/restricted/, OUT/work/ and OUT/synth/
     (the world and synth/evaluation.json, the run scored against its truth)."""
+    from geo_risk.parallel import DaskSettings
     from geo_risk.synth.demo import run_demo
 
     try:
         files = _boundary_files(boundaries, lookup, imd)
         with console.status("running the demo"):
-            summary = run_demo(out, seed=seed, files=files, scenario=scenario)
+            summary = run_demo(out, seed=seed, files=files, scenario=scenario,
+                               dask=DaskSettings(workers) if workers else None)
     except GeoRiskError as err:
         _fail(err)
     evaluation = summary["evaluation"]

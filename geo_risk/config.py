@@ -18,6 +18,7 @@ from geo_risk._errors import ConfigError
 from geo_risk.aggregate import Disclosure
 from geo_risk.boundaries import BoundaryFiles
 from geo_risk.model import Capacity
+from geo_risk.parallel import DaskSettings
 from geo_risk.run.pipeline import RunSettings, quarterly_refreshes
 from geo_risk.siting import SitingSettings
 
@@ -29,12 +30,12 @@ EXAMPLE = Path(__file__).with_name("example_run.toml")
 
 _TOP = {"area_name", "reference_date", "refreshes", "key_file", "extracts", "marking",
         "attribution", "random_state", "background_tiles", "boundaries", "capacity", "disclosure",
-        "linkage", "siting", "history", "retention", "transparency", "review"}
+        "linkage", "siting", "history", "retention", "transparency", "review", "dask"}
 _TABLES = {"boundaries": {"oa", "lookup", "imd", "measure", "uprn_lookup", "repair"},
            "capacity": {"share", "number", "min_score", "known_within_months"},
            "disclosure": {"withhold_up_to", "rounding", "reason"}, "linkage": {"min_match_rate"},
            "history": {"runs", "exact_fit", "previous"}, "retention": {"period"},
-           "review": {"ledger"},
+           "review": {"ledger"}, "dask": {"workers", "scheduler"},
            "transparency": {"organisation", "team", "senior_responsible_owner",
                             "contact_email", "website"},
            "siting": {"candidates", "existing", "distance", "matrix", "p", "coverage",
@@ -122,6 +123,18 @@ def _number(path: Path, table: dict, key: str, kind: type, default, *, low=None,
     if (low is not None and value < low) or (high is not None and value > high):
         raise ConfigError(f"{path}: {key} = {value!r} is outside {low} to {high}.")
     return value
+
+
+def _dask(path: Path, table: dict) -> DaskSettings:
+    scheduler = table.get("scheduler")
+    if scheduler is not None and (not isinstance(scheduler, str) or not scheduler.strip()):
+        raise ConfigError(f"{path}: [dask] scheduler must be the scheduler's address in "
+                          'quotes, e.g. scheduler = "tcp://10.0.0.5:8786".')
+    if scheduler and "workers" in table:
+        raise ConfigError(f"{path}: [dask] takes workers (local processes) or scheduler (a "
+                          "cluster already running), one of the two.")
+    return DaskSettings(workers=_number(path, table, "workers", int, 2, low=1, high=256),
+                        scheduler=scheduler or None)
 
 
 def _siting(path: Path, config_dir: Path, table: dict) -> SitingSettings:
@@ -247,6 +260,7 @@ def load_config(path: Path) -> RunConfig:
         if "exact_fit" in history else None,
         previous=_file(path, config_dir, history["previous"], "[history] previous",
                        folder=True) if "previous" in history else None,
+        dask=_dask(path, raw["dask"]) if "dask" in raw else None,
     )
     return RunConfig(extracts=_file(path, config_dir, raw["extracts"], "extracts", folder=True),
                      key_file=_file(path, config_dir, raw["key_file"], "key_file"),

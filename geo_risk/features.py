@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -52,6 +53,7 @@ import pandas as pd
 from geo_risk import columns as C
 from geo_risk._errors import SchemaError
 from geo_risk.link import HOUSEHOLD, Linked
+from geo_risk.parallel import HERE, Executor, in_districts
 
 __all__ = ["LABEL", "FeatureTables", "build_feature_tables", "current_children",
            "household_features"]
@@ -98,7 +100,8 @@ def _open_at(m: pd.DataFrame, end: str) -> pd.Series:
 
 
 def household_features(
-    linked: Linked, pairs: pd.DataFrame, *, windows: tuple[int, ...] = (12, 24)
+    linked: Linked, pairs: pd.DataFrame, *, windows: tuple[int, ...] = (12, 24),
+    run: Executor = HERE,
 ) -> pd.DataFrame:
     """Features of each (household, as-of date) pair; see the module docstring.
 
@@ -110,16 +113,21 @@ def household_features(
         ``household_key`` and ``as_of`` (datetime) columns.
     windows
         Look-back windows in months.
+    run
+        Where the work runs (:mod:`geo_risk.parallel`): on a Dask cluster, district by
+        district.
 
     Returns
     -------
     pandas.DataFrame
         Indexed like ``pairs``, one column per feature.
     """
+    split = in_districts(run, linked, pairs, partial(_features_of, windows=windows))
+    if split is not None:
+        return split
     pairs = pairs.assign(pair=np.arange(len(pairs)))
     f = pd.DataFrame(index=pairs["pair"])
     ev = linked.events
-    empty = pd.DataFrame(columns=[HOUSEHOLD])
 
     def count(m: pd.DataFrame, mask: pd.Series | None = None) -> pd.Series:
         s = m["pair"][mask] if mask is not None else m["pair"]
@@ -129,8 +137,8 @@ def household_features(
         recent = m[m["months"] < HISTORY_MONTHS]
         return recent.groupby("pair")["months"].min().reindex(f.index)
 
-    sc = ev.get("social_care", empty)
-    if len(sc):
+    sc = ev.get("social_care")
+    if sc is not None:
         m = _pairs_with(pairs, sc, "start_date", ["end_date", "episode_type"])
         is_open = _open_at(m, "end_date")
         f["sc_open"] = count(m, is_open) > 0
@@ -143,8 +151,8 @@ def household_features(
         since_end = ((m["as_of"] - m["end_date"]).dt.days / MONTH_DAYS).where(~is_open, 0.0)
         f["sc_months_since_end"] = since_end.groupby(m["pair"]).min().reindex(f.index)
 
-    hs = ev.get("housing", empty)
-    if len(hs):
+    hs = ev.get("housing")
+    if hs is not None:
         m = _pairs_with(pairs, hs, "event_date", ["event_type"])
         for w in windows:
             f[f"hs_{w}m"] = count(m, m["months"] < w)
@@ -156,8 +164,8 @@ def household_features(
             f[name] = count(m, (m["event_type"] == kind) & (m["months"] < w))
         f["hs_months_since"] = latest(m)
 
-    bn = ev.get("benefits", empty)
-    if len(bn):
+    bn = ev.get("benefits")
+    if bn is not None:
         extra = [c for c in ["claim_end", "benefit", "lone_parent", "income_band"] if c in bn]
         m = _pairs_with(pairs, bn, "claim_start", extra)
         is_open = _open_at(m, "claim_end")
@@ -171,8 +179,8 @@ def household_features(
         f["bn_universal_credit"] = count(m, is_open & (m["benefit"] == "universal credit")) > 0
         f["bn_claims_24m"] = count(m, m["months"] < 24)
 
-    po = ev.get("police", empty)
-    if len(po):
+    po = ev.get("police")
+    if po is not None:
         m = _pairs_with(pairs, po, "incident_date", ["category"])
         da = m["category"] == "domestic abuse"
         for w in windows:
@@ -180,36 +188,41 @@ def household_features(
         f["po_other_24m"] = count(m, ~da & (m["months"] < 24))
         f["po_months_since_da"] = latest(m[da])
 
-    yo = ev.get("youth_offending", empty)
-    if len(yo):
+    yo = ev.get("youth_offending")
+    if yo is not None:
         m = _pairs_with(pairs, yo, "offence_date")
         f["yo_24m"] = count(m, m["months"] < 24)
         f["yo_60m"] = count(m, m["months"] < HISTORY_MONTHS)
 
-    dl = ev.get("drugs_alcohol", empty)
-    if len(dl):
+    dl = ev.get("drugs_alcohol")
+    if dl is not None:
         m = _pairs_with(pairs, dl, "referral_date", ["discharge_date"])
         f["dl_open"] = count(m, _open_at(m, "discharge_date")) > 0
         f["dl_24m"] = count(m, m["months"] < 24)
         f["dl_60m"] = count(m, m["months"] < HISTORY_MONTHS)
 
     for name, source, date, keep in _AREA_RATES:
-        table = ev.get(source, empty)
-        if len(table):
+        table = ev.get(source)
+        if table is not None:
             f[name] = _area_rate(linked, pairs, table[keep(table)], date)
 
-    results = ev.get("school_readiness", empty)
-    if len(results):
+    results = ev.get("school_readiness")
+    if results is not None:
         f["area_not_gld_3y"] = _area_results(linked, pairs, results)
 
-    kids = ev.get("child_register", empty)
-    if len(kids):
+    kids = ev.get("child_register")
+    if kids is not None:
         m = _pairs_with(pairs, kids, "date_of_birth")
         f["hh_children"] = count(m)
         f["hh_under5"] = count(m, m["months"] < 60)
 
     f.index = pairs.index
     return f
+
+
+def _features_of(part: tuple[Linked, pd.DataFrame], windows: tuple[int, ...]
+                 ) -> pd.DataFrame:
+    return household_features(*part, windows=windows)
 
 
 #: Area context: events in the household's output area in the last 12 months, per
@@ -222,12 +235,16 @@ _AREA_RATES = [
 ]
 
 
-def _home_areas(linked: Linked) -> tuple[int, pd.Series]:
-    """How many output areas the households live in, and each household's area as a row
-    number (0 to that count - 1), indexed by household key."""
-    homes = linked.households.set_index(HOUSEHOLD)[C.OA]
-    codes, rows = np.unique(homes.to_numpy(), return_inverse=True)
-    return len(codes), pd.Series(rows, index=homes.index)
+def _home_areas(linked: Linked) -> tuple[int, pd.Series, np.ndarray]:
+    """How many output areas the households live in; each household's area as a row
+    number (0 to that count - 1), indexed by household key; and each area's district as
+    a number (all 0 without district codes)."""
+    homes = linked.households.set_index(HOUSEHOLD)
+    codes, rows = np.unique(homes[C.OA].to_numpy(), return_inverse=True)
+    district = np.zeros(len(codes), dtype=int)
+    if C.LAD in homes:
+        district[rows] = np.unique(homes[C.LAD].fillna("").to_numpy(), return_inverse=True)[1]
+    return len(codes), pd.Series(rows, index=homes.index), district
 
 
 def _area_rate(linked: Linked, pairs: pd.DataFrame, events: pd.DataFrame, date: str
@@ -237,7 +254,9 @@ def _area_rate(linked: Linked, pairs: pd.DataFrame, events: pd.DataFrame, date: 
     Daily cumulative counts per OA make every window exact to the day, so nothing after
     the as-of date is counted.
     """
-    areas, home_index = _home_areas(linked)
+    if events.empty or pairs.empty:
+        return np.zeros(len(pairs))
+    areas, home_index, _ = _home_areas(linked)
     per_oa = np.bincount(home_index, minlength=areas)
     start = min(events[date].min(), pairs["as_of"].min()) - pd.Timedelta(days=366)
     days = int((max(events[date].max(), pairs["as_of"].max()) - start).days) + 1
@@ -259,41 +278,58 @@ def published_on(academic_year: pd.Series) -> pd.Series:
                            "day": RESULTS_PUBLISHED[1]}, errors="coerce")
 
 
+def _years_published(as_of: pd.Series) -> np.ndarray:
+    """The calendar year of the last results published by each date (one set a year)."""
+    month, day = RESULTS_PUBLISHED
+    before = (as_of.dt.month < month) | ((as_of.dt.month == month) & (as_of.dt.day < day))
+    return (as_of.dt.year - before.astype(int)).to_numpy()
+
+
 def _area_results(linked: Linked, pairs: pd.DataFrame, results: pd.DataFrame,
                   *, years: int = AREA_RESULT_YEARS, prior: float = AREA_RESULT_PRIOR
                   ) -> np.ndarray:
     """Share of children not reaching GLD in each pair's output area, over the last
-    ``years`` academic years with results published by its as-of date, shrunk towards the
+    ``years`` academic years with results published by its as-of date, shrunk towards its
     district's share over the same years with the weight of ``prior`` children (empirical
-    Bayes, as an output area has a handful of results a year). NaN before any result is
-    published.
+    Bayes, as an output area has a handful of results a year). NaN until the district has
+    a result published.
 
     A result counts in the output area of the household it was recorded at. A child's own
     result is published after it starts school, long after it is described (aged 3½ at
-    most), so it never describes itself.
+    most), so it never describes itself. Everything here is within one district, so a
+    run split by district gives the same figures.
     """
-    areas, home_index = _home_areas(linked)
+    if pairs.empty:
+        return np.zeros(0)
+    areas, home_index, district = _home_areas(linked)
+    published = published_on(results["academic_year"])
     results = results.assign(oa=home_index.reindex(results[HOUSEHOLD]).to_numpy(),
-                             published=published_on(results["academic_year"]),
-                             not_gld=~results["gld"].astype(bool))
-    results = results.dropna(subset=["oa", "published"])
-    when = np.sort(results["published"].unique())
-    year = np.searchsorted(when, results["published"].to_numpy())
+                             year=published.dt.year, not_gld=~results["gld"].astype(bool))
+    results = results.dropna(subset=["oa", "year"])
+    upto_year = _years_published(pairs["as_of"])
+    first = int(min(results["year"].min(), upto_year.min())) if len(results) else 0
+    last = int(max(results["year"].max(), upto_year.max())) if len(results) else 0
+    year = results["year"].to_numpy(dtype=int) - first
     oa = results["oa"].to_numpy(dtype=int)
-    shape = (areas, len(when) + 1)
+    shape = (areas, last - first + 2)  # column y + 1: results published up to year y
     n, k = np.zeros(shape), np.zeros(shape)
     np.add.at(n, (oa, year + 1), 1)
     np.add.at(k, (oa, year + 1), results["not_gld"].to_numpy(dtype=float))
     n, k = n.cumsum(axis=1), k.cumsum(axis=1)
-    upto = np.searchsorted(when, pairs["as_of"].to_numpy(), side="right")  # years published
+    upto = np.clip(upto_year - first + 1, 0, shape[1] - 1)
     since = np.maximum(upto - years, 0)
     row = home_index.reindex(pairs[HOUSEHOLD]).to_numpy()
     area_n = n[row, upto] - n[row, since]
     area_k = k[row, upto] - k[row, since]
-    total_n, total_k = n.sum(axis=0), k.sum(axis=0)
-    district = (total_k[upto] - total_k[since]) / np.maximum(total_n[upto] - total_n[since], 1)
-    share = (area_k + prior * district) / (area_n + prior)
-    return np.where(upto > 0, share, np.nan)
+    district_n, district_k = np.zeros((district.max() + 1, shape[1])), np.zeros(
+        (district.max() + 1, shape[1]))
+    np.add.at(district_n, district, n)
+    np.add.at(district_k, district, k)
+    d = district[row]
+    share_d = ((district_k[d, upto] - district_k[d, since])
+               / np.maximum(district_n[d, upto] - district_n[d, since], 1))
+    share = (area_k + prior * share_d) / (area_n + prior)
+    return np.where(district_n[d, upto] > 0, share, np.nan)
 
 
 def _age_months(dob: pd.Series, as_of: pd.Series | pd.Timestamp) -> pd.Series:
@@ -318,8 +354,8 @@ def _current(register: pd.DataFrame, ref: pd.Timestamp) -> pd.DataFrame:
     return register[age < 60].assign(role="current", as_of=ref)
 
 
-def _describe(linked: Linked, children: pd.DataFrame, windows: tuple[int, ...]
-              ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _describe(linked: Linked, children: pd.DataFrame, windows: tuple[int, ...],
+              run: Executor) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Children with their own columns, their household's features as of their ``as_of``
     date and their area; and the features of each (household, as-of date) pair."""
     children = children.assign(
@@ -329,7 +365,7 @@ def _describe(linked: Linked, children: pd.DataFrame, windows: tuple[int, ...]
         .str.strip().str.lower().isin(["english", ""]),
         age_months=_age_months(children["date_of_birth"], children["as_of"]))
     pairs = children[[HOUSEHOLD, "as_of"]].drop_duplicates().reset_index(drop=True)
-    feats = household_features(linked, pairs, windows=windows)
+    feats = household_features(linked, pairs, windows=windows, run=run)
     pair_feats = pd.concat([pairs, feats], axis=1)
     area = linked.households.set_index(HOUSEHOLD)
     keep = ["child_key", HOUSEHOLD, "role", "as_of", "academic_year", LABEL, "male",
@@ -345,19 +381,21 @@ def _area_columns(area: pd.DataFrame) -> list[str]:
             if c in area]
 
 
-def current_children(linked: Linked, dates: list[str], *, windows: tuple[int, ...] = (12, 24)
-                     ) -> pd.DataFrame:
+def current_children(linked: Linked, dates: list[str], *, windows: tuple[int, ...] = (12, 24),
+                     run: Executor = HERE) -> pd.DataFrame:
     """The children aged 0-4 at each of ``dates``, described as of that date, in one pass
     (each child once per date; ``as_of`` says which). The same rows
-    :func:`build_feature_tables` gives as ``role == "current"`` for each date alone."""
+    :func:`build_feature_tables` gives as ``role == "current"`` for each date alone;
+    ``run`` says where the households' features are computed."""
     register = _register(linked)
     children = pd.concat([_current(register, pd.Timestamp(d)) for d in dates],
                          ignore_index=True)
-    return _describe(linked, children, windows)[0]
+    return _describe(linked, children, windows, run)[0]
 
 
 def build_feature_tables(
-    linked: Linked, reference_date: str | pd.Timestamp, *, windows: tuple[int, ...] = (12, 24)
+    linked: Linked, reference_date: str | pd.Timestamp, *, windows: tuple[int, ...] = (12, 24),
+    run: Executor = HERE,
 ) -> FeatureTables:
     """The child and household tables as of a reference date.
 
@@ -369,6 +407,8 @@ def build_feature_tables(
         Nothing dated after it is used.
     windows
         Look-back windows in months.
+    run
+        Where the households' features are computed (:mod:`geo_risk.parallel`).
 
     Returns
     -------
@@ -396,7 +436,7 @@ def build_feature_tables(
     labelled = labelled[labelled["as_of"] <= ref]
 
     children, pair_feats = _describe(linked, pd.concat([current, labelled], ignore_index=True),
-                                     windows)
+                                     windows, run)
     area = linked.households.set_index(HOUSEHOLD)
     area_cols = _area_columns(area)
     now = pair_feats[pair_feats["as_of"] == ref]

@@ -126,7 +126,8 @@ def link_sources(
     keep = ~outside & ~duplicate
     households = addresses.loc[keep, [HOUSEHOLD, "easting", "northing"]].copy()
     households[C.OA] = oa[keep]
-    area_cols = [c for c in [C.LSOA, C.WARD, C.DEPRIVATION, C.DEPRIVATION_DECILE] if c in oas]
+    area_cols = [c for c in [C.LSOA, C.WARD, C.LAD, C.DEPRIVATION, C.DEPRIVATION_DECILE]
+                 if c in oas]
     households = households.join(oas[area_cols], on=C.OA).reset_index(drop=True)
     outside_keys = pd.Index(addresses.loc[outside, HOUSEHOLD].unique())
     known = pd.Index(households[HOUSEHOLD])  # unique: duplicates were rejected above

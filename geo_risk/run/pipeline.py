@@ -16,6 +16,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import joblib
@@ -62,6 +63,7 @@ from geo_risk.model import (
     validate,
 )
 from geo_risk.model_card import write_model_card
+from geo_risk.parallel import HERE, DaskSettings, Executor, executor, in_parts
 from geo_risk.pseudonymise import Key, pseudonymise_file, read_pseudonymised
 from geo_risk.reasons import explain_households
 from geo_risk.report import ReportInputs, write_report
@@ -126,6 +128,7 @@ def run_link(
     reference_date: str,
     files: BoundaryFiles,
     min_match_rate: float = 0.9,
+    run: Executor = HERE,
 ) -> tuple[FeatureTables, Linked]:
     """Link pseudonymised extracts and build the feature tables; write them under ``out``.
 
@@ -145,7 +148,7 @@ def run_link(
             f"areas ({tables['addresses'][1]['uprn_lookup']}) but {files.oa} holds "
             f"{vintage.census} output areas; use a lookup and boundaries of one census.")
     linked = link_sources(tables, oas, min_match_rate=min_match_rate)
-    features = build_feature_tables(linked, reference_date)
+    features = build_feature_tables(linked, reference_date, run=run)
     features.households.to_parquet(out / "households.parquet", index=False)
     features.children.to_parquet(out / "children.parquet", index=False)
     write_csv(linked.report, out / "linkage_report.csv", index=False)
@@ -298,18 +301,20 @@ class RefreshRisk:
         return total / weight.groupby(groups).sum().where(lambda n: n > 0)
 
 
-def risk_by_refresh(linked, refresh_dates: list[str], model: RiskModel) -> RefreshRisk:
+def risk_by_refresh(linked, refresh_dates: list[str], model: RiskModel, *,
+                    run: Executor = HERE) -> RefreshRisk:
     """Mean predicted risk of the under-fives of each output area at each refresh.
 
     One model (the run's final one) scores every refresh's children aged 0-4, with
     features as of that refresh's date: one instrument, so a change in an area is a change
     in its families' recorded circumstances, not a model refitted on a new cohort. (Models
-    refitted each year moved areas' risk by as much as the planted hotspots did.)
+    refitted each year moved areas' risk by as much as the planted hotspots did.) ``run``
+    says where the children are described and scored (:mod:`geo_risk.parallel`).
     """
-    children = current_children(linked, refresh_dates)  # every refresh in one pass
+    children = current_children(linked, refresh_dates, run=run)  # every refresh in one pass
     homes = pd.DataFrame({"date": children["as_of"].dt.date.astype(str).to_numpy(),
                           "oa": children[C.OA].to_numpy(), "home": children[HOUSEHOLD].to_numpy(),
-                          "p": model.predict_proba(children)[:, 1]})
+                          "p": in_parts(run, children, partial(_risk, model))})
     homes = homes.groupby(["date", "oa", "home"])["p"].agg(["sum", "size"]).reset_index()
     by = homes.groupby(["date", "oa"])
     table = pd.DataFrame({"total": by["sum"].sum(), "n": by["size"].sum(),
@@ -328,6 +333,10 @@ def risk_by_refresh(linked, refresh_dates: list[str], model: RiskModel) -> Refre
         return table[column].unstack(0).reindex(columns=order)
 
     return RefreshRisk(wide("mean"), wide("n").fillna(0).astype(int), wide("se"))
+
+
+def _risk(model: RiskModel, children: pd.DataFrame) -> np.ndarray:
+    return model.predict_proba(children)[:, 1]
 
 
 @dataclass
@@ -353,6 +362,7 @@ def run_areas(
     vintage: Vintage = VINTAGE_2011,
     history: tuple[Path, ...] = (),
     exact_fit: Path | None = None,
+    run: Executor = HERE,
 ) -> AreaResults:
     """Aggregate to areas under disclosure control and find hotspots; write
     ``folder.areas`` (published) and the unpublished tables in ``folder.work``.
@@ -375,7 +385,7 @@ def run_areas(
         write_csv(vintage.publish(table), folder.areas / f"{level}.csv")
     write_csv(release, folder.areas / "release_log.csv", index=False)
 
-    refreshes = risk_by_refresh(linked, refresh_dates, model_run.model)
+    refreshes = risk_by_refresh(linked, refresh_dates, model_run.model, run=run)
     oa = tables["oa"]
     notes = None
     if history:
@@ -562,6 +572,7 @@ class RunSettings:
     history: tuple[Path, ...] = ()  # earlier runs whose refreshes extend the series
     exact_fit: Path | None = None  # OA exact-fit lookup, for history across a census
     previous: Path | None = None  # the last run: the report says what changed since
+    dask: DaskSettings | None = None  # household stages on Dask, district by district
 
 
 def _rounded(obj, rules: Disclosure):
@@ -587,7 +598,7 @@ def published_summary(record: dict, rules: Disclosure) -> dict:
     """The published ``run.json`` from the exact record: every count of records, people
     or households (the linkage and model sections, and the siting's demand) is
     disclosure-controlled; counts of output areas and the settings stay as they are."""
-    out = {k: v for k, v in record.items() if k not in {"linkage", "model"}}
+    out = {k: v for k, v in record.items() if k not in {"linkage", "model", "workers"}}
     out["linkage"] = _rounded(record["linkage"], rules)
     out["model"] = {k: v if k in _MODEL_SETTINGS else _rounded(v, rules)
                     for k, v in record["model"].items()}
@@ -648,18 +659,21 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
         raise GeoRiskError(f"{extracts}: no partner extract found; expected files named "
                            f"after their source ({', '.join(SOURCES)}) as .csv, .xlsx or "
                            ".parquet.")
-    features, linked = run_link(folder.pseudonymised, folder.link,
-                                reference_date=s.reference_date, files=s.files,
-                                min_match_rate=s.min_match_rate)
-    lap("link")
-    model_run = run_model(features, folder, capacity=s.capacity,
-                          known_within_months=s.known_within_months,
-                          disclosure=s.disclosure, random_state=s.random_state)
-    lap("model")
-    area_results = run_areas(model_run, linked, oas, folder, refresh_dates=s.refresh_dates,
-                             disclosure=s.disclosure, random_state=s.random_state,
-                             vintage=vintage, history=s.history, exact_fit=s.exact_fit)
-    lap("areas")
+    with executor(s.dask) as run:
+        features, linked = run_link(folder.pseudonymised, folder.link,
+                                    reference_date=s.reference_date, files=s.files,
+                                    min_match_rate=s.min_match_rate, run=run)
+        lap("link")
+        model_run = run_model(features, folder, capacity=s.capacity,
+                              known_within_months=s.known_within_months,
+                              disclosure=s.disclosure, random_state=s.random_state)
+        lap("model")
+        area_results = run_areas(model_run, linked, oas, folder, refresh_dates=s.refresh_dates,
+                                 disclosure=s.disclosure, random_state=s.random_state,
+                                 vintage=vintage, history=s.history, exact_fit=s.exact_fit,
+                                 run=run)
+        lap("areas")
+        workers = run.peak_memory()
     m = model_run.summary
     record = {
         "geo_risk": __version__,
@@ -753,6 +767,8 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
     lap("publish")
     record["seconds"] = round(time.perf_counter() - started, 1)
     record["stage_seconds"] = laps
+    if s.dask is not None:  # where the household stages ran: restricted/run.json only
+        record["workers"] = {"where": s.dask.describe(), "peak_gib": workers}
     write_summaries(folder, record, s.disclosure)
     return record, model_run, linked
 

@@ -190,11 +190,12 @@ def records_ceiling(world: World, key, tables, linked, refresh_dates: list[str],
     every labelled cohort trains it (the hold-out cohort too), cross-fitted by household:
     each labelled child is predicted by the fold model that never saw its household (so
     no household's unrecorded effect leaks from a sibling), the current children and
-    each refresh's by the folds' mean. Areas are not held out: what other families' records
-    and results say about an area is recorded information, and an area's identity is in
-    its deprivation rank. So it estimates ``E[true risk | records]`` on this world; no
-    model of the same records should beat it except by chance. (It sees the records as
-    linked: what linkage loses is lost to the ceiling too.)
+    each refresh's by one model fitted on them all. Areas are not held out: what other
+    families' records and results say about an area is recorded information, and an
+    area's identity is in its deprivation rank. So it estimates ``E[true risk |
+    records]`` on this world; no model of the same records should beat it except by
+    chance. (It sees the records as linked: what linkage loses is lost to the ceiling
+    too.)
 
     Returns its hold-out AUC and ECE on the run's hold-out cohort, the expected precision
     of its top k households, and the run's emerging hot spot method on its risk series.
@@ -214,17 +215,23 @@ def records_ceiling(world: World, key, tables, linked, refresh_dates: list[str],
     target = true_p.reindex(labelled["child_key"]).to_numpy()
     X = labelled[features].astype(float)
     held_out = np.empty(len(labelled))
-    models = []
+    rounds = []
+
+    def booster(**stopping) -> HistGradientBoostingRegressor:
+        return HistGradientBoostingRegressor(
+            learning_rate=0.05, max_leaf_nodes=31, min_samples_leaf=40,
+            random_state=world.seed, **stopping)
+
     for fit, held in GroupKFold(folds).split(X, groups=labelled[HOUSEHOLD]):
-        booster = HistGradientBoostingRegressor(
-            max_iter=400, learning_rate=0.05, max_leaf_nodes=31, min_samples_leaf=40,
-            early_stopping=True, validation_fraction=0.1, random_state=world.seed)
-        models.append(booster.fit(X.iloc[fit], target[fit]))
-        held_out[held] = models[-1].predict(X.iloc[held])
+        model = booster(max_iter=400, early_stopping=True, validation_fraction=0.1)
+        held_out[held] = model.fit(X.iloc[fit], target[fit]).predict(X.iloc[held])
+        rounds.append(model.n_iter_)
+    # children no fold saw (current, each refresh's): one model on every labelled child,
+    # with as many rounds as the folds' early stopping chose
+    whole = booster(max_iter=int(np.median(rounds)), early_stopping=False).fit(X, target)
 
     def predict(frame: pd.DataFrame) -> np.ndarray:
-        X = frame[features].astype(float)
-        return np.clip(np.mean([m.predict(X) for m in models], axis=0), 0.001, 0.999)
+        return np.clip(whole.predict(frame[features].astype(float)), 0.001, 0.999)
 
     test = (labelled["academic_year"] == model_run.validation.test_cohort).to_numpy()
     p_test = np.clip(held_out[test], 0.001, 0.999)

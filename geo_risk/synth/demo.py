@@ -20,6 +20,7 @@ import pandas as pd
 
 from geo_risk import columns as C
 from geo_risk.boundaries import DEFAULT_BOUNDARIES, BoundaryFiles
+from geo_risk.parallel import DaskSettings
 from geo_risk.pseudonymise import Key
 from geo_risk.run.folder import RunFolder, staged
 from geo_risk.run.pipeline import RunSettings, read_feature_tables, run_into
@@ -76,10 +77,12 @@ def area_title(districts) -> str:
 
 
 def run_demo(out: Path, *, seed: int = 1, periods: int | None = None,
-             files: BoundaryFiles = DEFAULT_BOUNDARIES, scenario: str = "default") -> dict:
+             files: BoundaryFiles = DEFAULT_BOUNDARIES, scenario: str = "default",
+             dask: DaskSettings | None = None) -> dict:
     """The whole job on a synthetic world (``geo-risk demo``): the embedded town, or
     synthetic households on real boundaries given by ``files``; ``scenario`` names the
-    world of the family (:data:`~geo_risk.synth.scenarios.SCENARIOS`).
+    world of the family (:data:`~geo_risk.synth.scenarios.SCENARIOS`); ``dask`` runs the
+    household stages on Dask workers (:mod:`geo_risk.parallel`).
 
     ``out/synth/``: the synthetic world (extracts, truth) and ``evaluation.json`` (the
     world's facts, the model's figures beside the oracle's, the planted hotspots'
@@ -100,7 +103,8 @@ def run_demo(out: Path, *, seed: int = 1, periods: int | None = None,
             attribution=SYNTHETIC_ATTRIBUTION if files == DEFAULT_BOUNDARIES
             else REAL_BOUNDARY_ATTRIBUTION, synthetic=True, random_state=seed,
             siting=SitingSettings(candidates=folder.synth / "sites/candidates.csv",
-                                  existing=folder.synth / "sites/existing.csv", p=5))
+                                  existing=folder.synth / "sites/existing.csv", p=5),
+            dask=dask)
         record, model_run, linked = run_into(folder, folder.synth / "extracts", demo_key(seed),
                                      settings)
         found = pd.read_csv(folder.areas / "oa_hotspots.csv", index_col=0)["ehsa_category"]

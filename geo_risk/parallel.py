@@ -1,0 +1,185 @@
+"""The household stages split by local authority district, run in this process or on Dask.
+
+A county or a region is a set of districts, and what geo-risk computes for a household
+depends on its own records, its output area and its district, never on another
+district's households. So the heaviest household work (each household's features at
+every date it is described, and scoring every child) can run district by district on
+workers of a :mod:`dask.distributed` cluster, and the results, gathered in the original
+order, are the same figures the single process computes. Linking stays in one place
+(the gazetteer join is what tells each record's district), and pseudonymisation stays
+with each partner, whose key never leaves them; the model is fitted once on every
+district's labelled children, and the areas and hotspots run on the gathered area table.
+
+:class:`DaskSettings` says where to run: ``workers`` local processes (a ``LocalCluster``,
+one thread each) or the ``scheduler`` address of a cluster that is already running.
+"""
+
+from __future__ import annotations
+
+import logging
+import resource
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+
+from geo_risk import columns as C
+from geo_risk._errors import GeoRiskError
+from geo_risk.link import HOUSEHOLD, Linked
+
+__all__ = ["HERE", "DaskSettings", "Executor", "by_district", "executor", "in_districts",
+           "in_parts"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DaskSettings:
+    """Where the household stages run: ``workers`` local processes, or the cluster at
+    ``scheduler`` (``tcp://host:8786``), whose workers need geo-risk installed."""
+
+    workers: int = 2
+    scheduler: str | None = None
+
+    def describe(self) -> str:
+        return (f"the Dask cluster at {self.scheduler}" if self.scheduler
+                else f"{self.workers} local Dask workers")
+
+
+class Executor(Protocol):
+    """Runs one function over many items, returning the results in order."""
+
+    workers: int
+
+    def map(self, fn: Callable, items: Sequence) -> list: ...
+
+    def peak_memory(self) -> dict[str, float]: ...
+
+
+class _Here:
+    """Everything in this process, one item after another."""
+
+    workers = 1
+
+    def map(self, fn: Callable, items: Sequence) -> list:
+        return [fn(item) for item in items]
+
+    def peak_memory(self) -> dict[str, float]:
+        return {}
+
+
+class _Dask:
+    """Items sent to the workers of a ``dask.distributed`` cluster."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+        self.workers = max(len(client.scheduler_info()["workers"]), 1)
+
+    def map(self, fn: Callable, items: Sequence) -> list:
+        if len(items) < 2:
+            return [fn(item) for item in items]
+        data = self.client.scatter(list(items))  # sent once, not inside the task graph
+        return self.client.gather(self.client.map(fn, data, pure=False))
+
+    def peak_memory(self) -> dict[str, float]:
+        """Each worker's peak resident memory so far, GiB."""
+        peaks = self.client.run(_peak_gib)
+        return {address: round(gib, 3) for address, gib in sorted(peaks.items())}
+
+
+def _peak_gib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+HERE = _Here()
+
+
+@contextmanager
+def executor(settings: DaskSettings | None) -> Iterator[Executor]:
+    """This process (``settings`` None) or a Dask client for the run's duration."""
+    if settings is None:
+        yield HERE
+        return
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:  # pragma: no cover - distributed is a dependency
+        raise GeoRiskError("[dask] needs the 'distributed' package; install it with "
+                           "'pip install distributed' or remove the [dask] table.") from None
+    if settings.scheduler:
+        try:
+            client = Client(settings.scheduler, timeout="30s")
+        except OSError as error:
+            raise GeoRiskError(f"[dask] scheduler = {settings.scheduler!r}: cannot reach it "
+                               f"({error}); start the scheduler or correct the address."
+                               ) from None
+        with client:
+            yield _Dask(client)
+        return
+    with LocalCluster(n_workers=settings.workers, threads_per_worker=1, processes=True,
+                      dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
+            Client(cluster) as client:
+        yield _Dask(client)
+
+
+def by_district(linked: Linked, keys: pd.Series) -> tuple[list[Linked], np.ndarray] | None:
+    """``linked`` cut into districts, and the district (a position in that list) of each
+    household key in ``keys``; None when the households lie in fewer than two districts
+    or carry no district code.
+
+    Each part holds its district's households and their records, every source present
+    even when the district has none of its records, so each part computes the same
+    columns.
+    """
+    homes = linked.households
+    if C.LAD not in homes or homes[C.LAD].nunique() < 2:
+        return None
+    codes, home_district = np.unique(homes[C.LAD].fillna("").to_numpy(), return_inverse=True)
+    district_of = pd.Series(home_district, index=homes[HOUSEHOLD].to_numpy())
+
+    def split(table: pd.DataFrame) -> list[pd.DataFrame]:
+        where = district_of.reindex(table[HOUSEHOLD]).to_numpy()
+        return [table[where == d] for d in range(len(codes))]
+
+    households = [homes[home_district == d] for d in range(len(codes))]
+    events = {source: split(table) for source, table in linked.events.items()}
+    parts = [Linked(households[d], {s: events[s][d] for s in events}, {}, pd.DataFrame(),
+                    pd.DataFrame()) for d in range(len(codes))]
+    return parts, district_of.reindex(keys).to_numpy()
+
+
+def in_districts(run: Executor, linked: Linked, frame: pd.DataFrame,
+                 fn: Callable[[tuple[Linked, pd.DataFrame]], pd.DataFrame | np.ndarray]
+                 ) -> pd.DataFrame | np.ndarray | None:
+    """``fn((part, rows))`` for each district's part of ``linked`` and its rows of
+    ``frame`` (by ``household_key``), on ``run``; the results put back in ``frame``'s
+    order (a frame indexed like ``frame``, or an array). None when there is one district
+    or none: then call ``fn((linked, frame))`` yourself."""
+    split = by_district(linked, frame[HOUSEHOLD])
+    if split is None or run.workers < 2:
+        return None
+    parts, district = split
+    if np.isnan(district).any():  # a key outside every household: not split
+        return None
+    order = [np.flatnonzero(district == d) for d in range(len(parts))]
+    done = run.map(fn, [(part, frame.iloc[rows]) for part, rows in zip(parts, order,
+                                                                         strict=True)])
+    where = np.concatenate(order)
+    if isinstance(done[0], pd.DataFrame):
+        return pd.concat(done).reindex(frame.index)
+    out = np.empty((len(frame), *np.shape(done[0])[1:]), dtype=np.result_type(*done))
+    out[where] = np.concatenate(done)
+    return out
+
+
+def in_parts(run: Executor, frame: pd.DataFrame, fn: Callable[[pd.DataFrame], np.ndarray]
+             ) -> np.ndarray:
+    """``fn`` of each row's own values (scoring), on ``frame`` cut into two parts per
+    worker; the parts' results joined in order."""
+    if run.workers < 2 or len(frame) < 2:
+        return fn(frame)
+    bounds = np.linspace(0, len(frame), 2 * run.workers + 1).astype(int)
+    return np.concatenate(run.map(fn, [frame.iloc[a:b] for a, b in pairwise(bounds)]))
