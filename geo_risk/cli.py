@@ -517,7 +517,11 @@ def _boundary_files(boundaries: Path | None, lookup: Path | None, imd: Path | No
 @_audited
 def demo(out: Out = Path("out/demo"), seed: Seed = 1, scenario: ScenarioName = "default",
          boundaries: OAFile = None, lookup: LookupFile = None, imd: IMDFile = None,
-         workers: Workers = 0) -> None:
+         workers: Workers = 0,
+         ceiling: Annotated[bool, typer.Option(
+             "--ceiling", help="Also estimate the records ceiling (the best the records "
+                               "allow) for synth/evaluation.json; as long again as the run "
+                               "at county size.")] = False) -> None:
     """The whole job on a synthetic world: the embedded town, or synthetic households on
     real boundaries (--boundaries, --lookup, --imd). Writes OUT/publish/ (the board report
     index.html, maps/, geo_risk.gpkg, run.json), OUT/restricted/, OUT/work/ and OUT/synth/
@@ -529,7 +533,8 @@ def demo(out: Out = Path("out/demo"), seed: Seed = 1, scenario: ScenarioName = "
         files = _boundary_files(boundaries, lookup, imd)
         with console.status("running the demo"):
             summary = run_demo(out, seed=seed, files=files, scenario=scenario,
-                               dask=DaskSettings(workers) if workers else None)
+                               dask=DaskSettings(workers) if workers else None,
+                               ceiling=ceiling)
     except GeoRiskError as err:
         _fail(err)
     evaluation = summary["evaluation"]

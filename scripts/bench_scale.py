@@ -1,10 +1,12 @@
 """Benchmark: the whole demo on generated towns of growing size, stage by stage.
 
-    python scripts/bench_scale.py [--sizes 572 1144 2288] [--seed 1]
+    python scripts/bench_scale.py [--sizes 572 1144 2288] [--seed 1] [--workers 2]
 
 For each size the synthetic town's generator makes a town of that many output areas
-(LSOAs of about 5.2 OAs, 16 wards), written as real boundary files, and ``geo-risk
-demo`` runs on it in a fresh process (so peak memory is that run's). Prints, per size,
+(LSOAs of about 5.2 OAs, 16 wards; districts of about 470 OAs, as Essex's are, of whole
+wards), written as real boundary files, and ``geo-risk demo`` runs on it in a fresh
+process (so peak memory is that run's; with ``--workers`` the household stages run on
+that many local Dask workers, whose peaks are printed too). Prints, per size,
 households, wall seconds of the world's generation and of each stage of the run
 (``run.json``'s ``stage_seconds``) and peak memory; then each stage's growth exponent,
 the slope of log seconds on log output areas between the smallest and the largest size
@@ -26,19 +28,24 @@ from pathlib import Path
 from geo_risk import columns as C
 from geo_risk.geography import Vintage
 from geo_risk.synth.demo import run_demo
-from geo_risk.synth.town import make_town
+from geo_risk.parallel import DaskSettings
+from geo_risk.synth.town import make_town, with_districts
 from geo_risk.synth.vintages import write_geography
 
-n, seed, out = int(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
+n, seed, out, workers = int(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])
 oas, imd = make_town(seed=seed, n_oas=n, n_lsoas=max(16, round(n / 5.2)))
+oas = with_districts(oas, min(16, max(1, round(n / 470))))
 oas = oas.set_index(C.OA).join(imd.set_index(C.LSOA), on=C.LSOA)
 files = write_geography(oas, out / "geography", Vintage(), published=True)
-summary = run_demo(out / "run", seed=seed, files=files)
+summary = run_demo(out / "run", seed=seed, files=files,
+                   dask=DaskSettings(workers) if workers else None)
 e = summary["evaluation"]
 print(json.dumps({"oas": n, "households": e["synth"]["households"],
+                  "districts": int(oas[C.LAD].nunique()),
                   "total": e["seconds"], "run": summary["seconds"],
                   "stages": summary["stage_seconds"],
-                  "peak_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}))
+                  "peak_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
+                  "workers": summary.get("workers", {}).get("peak_gib", {})}))
 """
 
 
@@ -46,19 +53,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[572, 1144, 2288])
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=0,
+                        help="local Dask workers for the household stages (0: none)")
     args = parser.parse_args()
     rows = []
     for n in args.sizes:
         with tempfile.TemporaryDirectory(prefix="bench_scale_") as tmp:
-            done = subprocess.run([sys.executable, "-c", _ONE, str(n), str(args.seed), tmp],
+            done = subprocess.run([sys.executable, "-c", _ONE, str(n), str(args.seed), tmp,
+                                   str(args.workers)],
                                   capture_output=True, text=True, check=False)
         if done.returncode:
             sys.exit(f"{n} OAs: the demo failed\n{done.stderr[-3000:]}")
         row = json.loads(done.stdout.strip().splitlines()[-1])
         row["stages"] = {"synth": round(row["total"] - row["run"], 2), **row["stages"]}
         rows.append(row)
-        print(f"{n:>6,} OAs {row['households']:>9,} households: {row['total']:7.1f} s, "
-              f"peak {row['peak_gib']:.2f} GiB; " + ", ".join(
+        workers = ", ".join(f"{gib:.2f}" for gib in row["workers"].values())
+        print(f"{n:>6,} OAs {row['households']:>9,} households, {row['districts']} "
+              f"district(s): {row['total']:7.1f} s, peak {row['peak_gib']:.2f} GiB"
+              + (f" (workers {workers} GiB)" if workers else "") + "; " + ", ".join(
                   f"{k} {v:.1f}" for k, v in row["stages"].items()), flush=True)
     if len(rows) < 2:
         return

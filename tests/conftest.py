@@ -99,8 +99,8 @@ def messy_linked(messy_pseudonymised):
 
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory):
-    """``geo-risk demo`` on the embedded town (seed 1), run once through the command
-    line: (folder, the exact run record ``restricted/run.json`` with the demo's
+    """``geo-risk demo --ceiling`` on the embedded town (seed 1), run once through the
+    command line: (folder, the exact run record ``restricted/run.json`` with the demo's
     ``synth/evaluation.json`` under ``evaluation``)."""
     import json
 
@@ -109,7 +109,7 @@ def demo(tmp_path_factory):
     from geo_risk.cli import app
 
     out = tmp_path_factory.mktemp("demo")
-    result = CliRunner().invoke(app, ["demo", "--out", str(out)])
+    result = CliRunner().invoke(app, ["demo", "--out", str(out), "--ceiling"])
     assert result.exit_code == 0, result.output
     assert "geo-risk demo" in result.output and "board report" in result.output
     record = json.loads((out / "restricted/run.json").read_text())

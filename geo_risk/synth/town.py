@@ -30,7 +30,7 @@ from sklearn.cluster import KMeans
 from geo_risk import columns as C
 from geo_risk.geography import DEPRIVATION_EDITIONS
 
-__all__ = ["WARDS", "make_town"]
+__all__ = ["WARDS", "make_town", "with_districts"]
 
 #: Ward name -> (anchor x, anchor y in the unit square, deprivation share in [0, 1]).
 #: Positions mimic Basildon's layout; the deprivation order follows IMD 2019
@@ -228,3 +228,23 @@ def make_town(
     imd = pd.DataFrame({C.LSOA: lsoas.index, C.DEPRIVATION_RANK: rank,
                         C.DEPRIVATION_DECILE: np.ceil(rank / england * 10).astype(int)})
     return oas, imd
+
+
+def with_districts(oas: gpd.GeoDataFrame, districts: int) -> gpd.GeoDataFrame:
+    """The town's wards dealt into ``districts`` districts of whole wards, in ward-code
+    order (codes ``E07900066`` on, named ``Synthtown 1`` on): a county of several
+    districts for the benchmarks. One district leaves the town as it is.
+
+    >>> oas, _ = make_town(seed=1)
+    >>> with_districts(oas, 4).groupby(C.LAD_NAME)[C.WARD].nunique().tolist()
+    [4, 4, 4, 4]
+    """
+    if districts < 2:
+        return oas
+    wards = sorted(oas[C.WARD].unique())
+    if districts > len(wards):
+        raise ValueError(f"{districts} districts of whole wards: the town has {len(wards)}")
+    number = pd.Series(np.arange(len(wards)) * districts // len(wards), index=wards)
+    d = number.reindex(oas[C.WARD]).to_numpy()
+    return oas.assign(**{C.LAD: [f"E07{900066 + i:06d}" for i in d],
+                         C.LAD_NAME: [f"Synthtown {i + 1}" for i in d]})
