@@ -6,9 +6,10 @@ district's households. So the heaviest household work (each household's features
 every date it is described, and scoring every child) can run district by district on
 workers of a :mod:`dask.distributed` cluster, and the results, gathered in the original
 order, are the same figures the single process computes. Linking stays in one place
-(the gazetteer join is what tells each record's district), and pseudonymisation stays
-with each partner, whose key never leaves them; the model is fitted once on every
-district's labelled children, and the areas and hotspots run on the gathered area table.
+(the gazetteer join is what tells each record's district), and pseudonymisation in the
+main process, as each partner runs it at source: the key is never sent to a worker. The
+model is fitted once on every district's labelled children, and the areas and hotspots
+run on the gathered area table.
 
 :class:`DaskSettings` says where to run: ``workers`` local processes (a ``LocalCluster``,
 one thread each) or the ``scheduler`` address of a cluster that is already running.
@@ -92,6 +93,15 @@ class _Dask:
 
 
 def _peak_gib() -> float:
+    """This process's peak resident memory, GiB: the kernel's high-water mark, which a
+    new process starts afresh (``ru_maxrss`` carries its parent's over ``exec``)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 2**20
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
@@ -138,14 +148,16 @@ def by_district(linked: Linked, keys: pd.Series) -> tuple[list[Linked], np.ndarr
     if C.LAD not in homes or homes[C.LAD].nunique() < 2:
         return None
     codes, home_district = np.unique(homes[C.LAD].fillna("").to_numpy(), return_inverse=True)
-    district_of = pd.Series(home_district, index=homes[HOUSEHOLD].to_numpy())
+    district_of = pd.Series(home_district, index=pd.Index(homes[HOUSEHOLD].to_numpy()))
 
-    def split(table: pd.DataFrame) -> list[pd.DataFrame]:
-        where = district_of.reindex(table[HOUSEHOLD]).to_numpy()
-        return [table[where == d] for d in range(len(codes))]
+    def split(table: pd.DataFrame, where: np.ndarray) -> list[pd.DataFrame]:
+        order = np.argsort(where, kind="stable")  # each district's rows, in their order
+        bounds = np.searchsorted(where[order], np.arange(len(codes) + 1))
+        return [table.take(order[a:b]) for a, b in pairwise(bounds)]
 
-    households = [homes[home_district == d] for d in range(len(codes))]
-    events = {source: split(table) for source, table in linked.events.items()}
+    households = split(homes, home_district)
+    events = {source: split(table, district_of.reindex(table[HOUSEHOLD]).to_numpy())
+              for source, table in linked.events.items()}
     parts = [Linked(households[d], {s: events[s][d] for s in events}, {}, pd.DataFrame(),
                     pd.DataFrame()) for d in range(len(codes))]
     return parts, district_of.reindex(keys).to_numpy()
