@@ -114,17 +114,21 @@ def household_features(
     windows
         Look-back windows in months.
     run
-        Where the work runs (:mod:`geo_risk.parallel`): on a Dask cluster, district by
-        district.
+        Where the districts' pairs are described, one district at a time
+        (:mod:`geo_risk.parallel`): here, or on a Dask cluster.
 
     Returns
     -------
     pandas.DataFrame
         Indexed like ``pairs``, one column per feature.
     """
-    split = in_districts(run, linked, pairs, partial(_features_of, windows=windows))
-    if split is not None:
-        return split
+    return in_districts(run, linked, pairs, partial(_pair_features, windows=windows))
+
+
+def _pair_features(part: tuple[Linked, pd.DataFrame], windows: tuple[int, ...]
+                   ) -> pd.DataFrame:
+    """:func:`household_features` of one district's pairs (or of every pair)."""
+    linked, pairs = part
     pairs = pairs.assign(pair=np.arange(len(pairs)))
     f = pd.DataFrame(index=pairs["pair"])
     ev = linked.events
@@ -218,11 +222,6 @@ def household_features(
 
     f.index = pairs.index
     return f
-
-
-def _features_of(part: tuple[Linked, pd.DataFrame], windows: tuple[int, ...]
-                 ) -> pd.DataFrame:
-    return household_features(*part, windows=windows)
 
 
 #: Area context: events in the household's output area in the last 12 months, per

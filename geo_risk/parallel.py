@@ -32,8 +32,8 @@ from geo_risk import columns as C
 from geo_risk._errors import GeoRiskError
 from geo_risk.link import HOUSEHOLD, Linked
 
-__all__ = ["HERE", "DaskSettings", "Executor", "by_district", "executor", "in_districts",
-           "in_parts"]
+__all__ = ["HERE", "DaskSettings", "Executor", "by_district", "districts", "executor",
+           "in_districts"]
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +142,9 @@ def by_district(linked: Linked, keys: pd.Series) -> tuple[list[Linked], np.ndarr
 
     Each part holds its district's households and their records, every source present
     even when the district has none of its records, so each part computes the same
-    columns.
+    columns. (A child on the register at homes in two districts is an under-five of
+    each; in one process it would be counted once, at its first registration. The
+    synthetic worlds have none; a partner's register has one home per child.)
     """
     homes = linked.households
     if C.LAD not in homes or homes[C.LAD].nunique() < 2:
@@ -164,34 +166,23 @@ def by_district(linked: Linked, keys: pd.Series) -> tuple[list[Linked], np.ndarr
 
 
 def in_districts(run: Executor, linked: Linked, frame: pd.DataFrame,
-                 fn: Callable[[tuple[Linked, pd.DataFrame]], pd.DataFrame | np.ndarray]
-                 ) -> pd.DataFrame | np.ndarray | None:
+                 fn: Callable[[tuple[Linked, pd.DataFrame]], pd.DataFrame]) -> pd.DataFrame:
     """``fn((part, rows))`` for each district's part of ``linked`` and its rows of
-    ``frame`` (by ``household_key``), on ``run``; the results put back in ``frame``'s
-    order (a frame indexed like ``frame``, or an array). None when there is one district
-    or none: then call ``fn((linked, frame))`` yourself."""
+    ``frame`` (by ``household_key``), on ``run``, the results (frames indexed like their
+    rows) put back in ``frame``'s order; ``fn((linked, frame))`` when there is one
+    district. Districts run one after another here, which is also quicker than all at
+    once: each merge of households with their records is a district's size."""
     split = by_district(linked, frame[HOUSEHOLD])
-    if split is None or run.workers < 2:
-        return None
+    if split is None:
+        return fn((linked, frame))
     parts, district = split
     if np.isnan(district).any():  # a key outside every household: not split
-        return None
-    order = [np.flatnonzero(district == d) for d in range(len(parts))]
-    done = run.map(fn, [(part, frame.iloc[rows]) for part, rows in zip(parts, order,
-                                                                         strict=True)])
-    where = np.concatenate(order)
-    if isinstance(done[0], pd.DataFrame):
-        return pd.concat(done).reindex(frame.index)
-    out = np.empty((len(frame), *np.shape(done[0])[1:]), dtype=np.result_type(*done))
-    out[where] = np.concatenate(done)
-    return out
+        return fn((linked, frame))
+    rows = [frame[district == d] for d in range(len(parts))]
+    return pd.concat(run.map(fn, list(zip(parts, rows, strict=True)))).reindex(frame.index)
 
 
-def in_parts(run: Executor, frame: pd.DataFrame, fn: Callable[[pd.DataFrame], np.ndarray]
-             ) -> np.ndarray:
-    """``fn`` of each row's own values (scoring), on ``frame`` cut into two parts per
-    worker; the parts' results joined in order."""
-    if run.workers < 2 or len(frame) < 2:
-        return fn(frame)
-    bounds = np.linspace(0, len(frame), 2 * run.workers + 1).astype(int)
-    return np.concatenate(run.map(fn, [frame.iloc[a:b] for a, b in pairwise(bounds)]))
+def districts(linked: Linked) -> list[Linked]:
+    """``linked`` cut into its districts (``[linked]`` for one district)."""
+    split = by_district(linked, linked.households[HOUSEHOLD].iloc[:0])
+    return [linked] if split is None else split[0]

@@ -14,7 +14,12 @@ from conftest import run_config, write_config
 
 from geo_risk import columns as C
 from geo_risk.boundaries import DEFAULT_BOUNDARIES as TOWN
-from geo_risk.features import _area_results, build_feature_tables, current_children
+from geo_risk.features import (
+    _area_results,
+    _pair_features,
+    build_feature_tables,
+    household_features,
+)
 from geo_risk.link import Linked
 
 
@@ -41,18 +46,24 @@ def two_districts(linked: Linked) -> Linked:
     return replace(linked, households=homes.assign(**{C.LAD: np.where(last, "E2", "E1")}))
 
 
-def test_features_by_district_are_the_whole_runs(messy_linked):
+def test_features_district_by_district_are_the_whole_runs(messy_linked):
+    """Each household's features computed district by district (as every run does when
+    there are districts) are those computed for all households at once."""
     linked = two_districts(messy_linked)
+    register = linked.events["child_register"]
+    pairs = pd.concat([register[["household_key"]].assign(as_of=pd.Timestamp(d))
+                       for d in ["2014-06-30", "2014-12-31"]], ignore_index=True)
+    pairs = pairs.drop_duplicates().sample(frac=1.0, random_state=0)  # any order
     districts = Districts()
-    whole = build_feature_tables(linked, "2014-12-31")
-    split = build_feature_tables(linked, "2014-12-31", run=districts)
+    split = household_features(linked, pairs, run=districts)
     assert districts.items == [2]  # it did split
-    pd.testing.assert_frame_equal(split.children, whole.children)
-    pd.testing.assert_frame_equal(split.households, whole.households)
-    assert split.counts == whole.counts
-    dates = ["2014-06-30", "2014-12-31"]
-    pd.testing.assert_frame_equal(current_children(linked, dates, run=districts),
-                                  current_children(linked, dates))
+    whole = _pair_features((linked, pairs), windows=(12, 24))
+    pd.testing.assert_frame_equal(split, whole)
+    assert split["area_not_gld_3y"].notna().mean() > 0.5
+    tables = build_feature_tables(linked, "2014-12-31", run=districts)
+    here = build_feature_tables(linked, "2014-12-31")
+    pd.testing.assert_frame_equal(tables.children, here.children)
+    assert tables.counts == here.counts
 
 
 def test_each_district_shrinks_to_its_own_share():

@@ -63,7 +63,7 @@ from geo_risk.model import (
     validate,
 )
 from geo_risk.model_card import write_model_card
-from geo_risk.parallel import HERE, DaskSettings, Executor, executor, in_parts
+from geo_risk.parallel import HERE, DaskSettings, Executor, districts, executor
 from geo_risk.pseudonymise import Key, pseudonymise_file, read_pseudonymised
 from geo_risk.reasons import explain_households
 from geo_risk.report import ReportInputs, write_report
@@ -308,14 +308,12 @@ def risk_by_refresh(linked, refresh_dates: list[str], model: RiskModel, *,
     One model (the run's final one) scores every refresh's children aged 0-4, with
     features as of that refresh's date: one instrument, so a change in an area is a change
     in its families' recorded circumstances, not a model refitted on a new cohort. (Models
-    refitted each year moved areas' risk by as much as the planted hotspots did.) ``run``
-    says where the children are described and scored (:mod:`geo_risk.parallel`).
+    refitted each year moved areas' risk by as much as the planted hotspots did.) The
+    children are described and scored one district at a time, on ``run``
+    (:mod:`geo_risk.parallel`), so a county's memory is a district's.
     """
-    children = current_children(linked, refresh_dates, run=run)  # every refresh in one pass
-    homes = pd.DataFrame({"date": children["as_of"].dt.date.astype(str).to_numpy(),
-                          "oa": children[C.OA].to_numpy(), "home": children[HOUSEHOLD].to_numpy(),
-                          "p": in_parts(run, children, partial(_risk, model))})
-    homes = homes.groupby(["date", "oa", "home"])["p"].agg(["sum", "size"]).reset_index()
+    homes = pd.concat(run.map(partial(_scored_homes, dates=refresh_dates, model=model),
+                              districts(linked)), ignore_index=True)
     by = homes.groupby(["date", "oa"])
     table = pd.DataFrame({"total": by["sum"].sum(), "n": by["size"].sum(),
                           "homes": by.size()})
@@ -335,8 +333,14 @@ def risk_by_refresh(linked, refresh_dates: list[str], model: RiskModel, *,
     return RefreshRisk(wide("mean"), wide("n").fillna(0).astype(int), wide("se"))
 
 
-def _risk(model: RiskModel, children: pd.DataFrame) -> np.ndarray:
-    return model.predict_proba(children)[:, 1]
+def _scored_homes(linked: Linked, *, dates: list[str], model: RiskModel) -> pd.DataFrame:
+    """Each household's under-fives at each refresh (``date``, ``oa``, ``home``): their
+    summed risk (``sum``) and how many (``size``); every refresh in one pass."""
+    children = current_children(linked, dates)
+    homes = pd.DataFrame({"date": children["as_of"].dt.date.astype(str).to_numpy(),
+                          "oa": children[C.OA].to_numpy(), "home": children[HOUSEHOLD].to_numpy(),
+                          "p": model.predict_proba(children)[:, 1]})
+    return homes.groupby(["date", "oa", "home"])["p"].agg(["sum", "size"]).reset_index()
 
 
 @dataclass
