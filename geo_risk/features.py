@@ -205,14 +205,15 @@ def _pair_features(part: tuple[Linked, pd.DataFrame], windows: tuple[int, ...]
         f["dl_24m"] = count(m, m["months"] < 24)
         f["dl_60m"] = count(m, m["months"] < HISTORY_MONTHS)
 
+    homes = _Homes.of(linked)
     for name, source, date, keep in _AREA_RATES:
         table = ev.get(source)
         if table is not None:
-            f[name] = _area_rate(linked, pairs, table[keep(table)], date)
+            f[name] = _area_rate(homes, pairs, table[keep(table)], date)
 
     results = ev.get("school_readiness")
     if results is not None:
-        f["area_not_gld_3y"] = _area_results(linked, pairs, results)
+        f["area_not_gld_3y"] = _area_results(homes, pairs, results)
 
     kids = ev.get("child_register")
     if kids is not None:
@@ -234,40 +235,52 @@ _AREA_RATES = [
 ]
 
 
-def _home_areas(linked: Linked) -> tuple[int, pd.Series, np.ndarray]:
-    """How many output areas the households live in; each household's area as a row
-    number (0 to that count - 1), indexed by household key; and each area's district as
-    a number (all 0 without district codes)."""
-    homes = linked.households.set_index(HOUSEHOLD)
-    codes, rows = np.unique(homes[C.OA].to_numpy(), return_inverse=True)
-    district = np.zeros(len(codes), dtype=int)
-    if C.LAD in homes:
-        district[rows] = np.unique(homes[C.LAD].fillna("").to_numpy(), return_inverse=True)[1]
-    return len(codes), pd.Series(rows, index=homes.index), district
+@dataclass(frozen=True)
+class _Homes:
+    """Where the households live: each household's output area as a row number (``row``,
+    indexed by household key), how many households each area has, and each area's
+    district as a number (all 0 without district codes). Made once per description."""
+
+    row: pd.Series
+    per_area: np.ndarray
+    district: np.ndarray
+
+    @classmethod
+    def of(cls, linked: Linked) -> _Homes:
+        homes = linked.households
+        rows, codes = pd.factorize(homes[C.OA].to_numpy(), sort=True)
+        district = np.zeros(len(codes), dtype=int)
+        if C.LAD in homes:
+            district[rows] = pd.factorize(homes[C.LAD].fillna("").to_numpy(), sort=True)[0]
+        return cls(pd.Series(rows, index=homes[HOUSEHOLD].to_numpy()),
+                   np.bincount(rows, minlength=len(codes)), district)
+
+    def rows(self, keys: pd.Series) -> np.ndarray:
+        return self.row.reindex(keys).to_numpy()
 
 
-def _area_rate(linked: Linked, pairs: pd.DataFrame, events: pd.DataFrame, date: str
+def _area_rate(homes: _Homes, pairs: pd.DataFrame, events: pd.DataFrame, date: str
                ) -> np.ndarray:
-    """Events in each pair's output area in the 365 days up to its as-of date, per household.
+    """Events in each pair's output area in the 365 days up to its as-of date (the day
+    itself and the 364 before), per household living there.
 
-    Daily cumulative counts per OA make every window exact to the day, so nothing after
-    the as-of date is counted.
+    Each event is a key (its area's row, then its day), sorted once; a pair's count is
+    the number of keys between two of its own, so every window is exact to the day and
+    nothing after the as-of date is counted.
     """
+    events = events[events[date].notna()]
     if events.empty or pairs.empty:
         return np.zeros(len(pairs))
-    areas, home_index, _ = _home_areas(linked)
-    per_oa = np.bincount(home_index, minlength=areas)
-    start = min(events[date].min(), pairs["as_of"].min()) - pd.Timedelta(days=366)
-    days = int((max(events[date].max(), pairs["as_of"].max()) - start).days) + 1
-    counts = np.zeros((areas, days + 1), dtype=np.int32)
-    ev_oa = home_index.reindex(events[HOUSEHOLD]).to_numpy()
-    ev_day = (events[date] - start).dt.days.to_numpy()
-    np.add.at(counts, (ev_oa, ev_day + 1), 1)
-    cum = counts.cumsum(axis=1)
-    oa = home_index.reindex(pairs[HOUSEHOLD]).to_numpy()
-    day = (pairs["as_of"] - start).dt.days.to_numpy()
-    in_window = cum[oa, day + 1] - cum[oa, day + 1 - 365]
-    return in_window / per_oa[oa]
+    ev_day = events[date].to_numpy("datetime64[D]").astype(np.int64)
+    day = pairs["as_of"].to_numpy("datetime64[D]").astype(np.int64)
+    first = min(ev_day.min(), day.min()) - 365
+    span = max(ev_day.max(), day.max()) - first + 1
+    keys = np.sort(homes.rows(events[HOUSEHOLD]).astype(np.int64) * span + (ev_day - first))
+    oa = homes.rows(pairs[HOUSEHOLD])
+    end = oa.astype(np.int64) * span + (day - first)
+    in_window = (np.searchsorted(keys, end, side="right")
+                 - np.searchsorted(keys, end - 364, side="left"))
+    return in_window / homes.per_area[oa]
 
 
 def published_on(academic_year: pd.Series) -> pd.Series:
@@ -284,7 +297,7 @@ def _years_published(as_of: pd.Series) -> np.ndarray:
     return (as_of.dt.year - before.astype(int)).to_numpy()
 
 
-def _area_results(linked: Linked, pairs: pd.DataFrame, results: pd.DataFrame,
+def _area_results(homes: _Homes, pairs: pd.DataFrame, results: pd.DataFrame,
                   *, years: int = AREA_RESULT_YEARS, prior: float = AREA_RESULT_PRIOR
                   ) -> np.ndarray:
     """Share of children not reaching GLD in each pair's output area, over the last
@@ -300,9 +313,9 @@ def _area_results(linked: Linked, pairs: pd.DataFrame, results: pd.DataFrame,
     """
     if pairs.empty:
         return np.zeros(0)
-    areas, home_index, district = _home_areas(linked)
+    areas, district = len(homes.per_area), homes.district
     published = published_on(results["academic_year"])
-    results = results.assign(oa=home_index.reindex(results[HOUSEHOLD]).to_numpy(),
+    results = results.assign(oa=homes.rows(results[HOUSEHOLD]),
                              year=published.dt.year, not_gld=~results["gld"].astype(bool))
     results = results.dropna(subset=["oa", "year"])
     upto_year = _years_published(pairs["as_of"])
@@ -317,7 +330,7 @@ def _area_results(linked: Linked, pairs: pd.DataFrame, results: pd.DataFrame,
     n, k = n.cumsum(axis=1), k.cumsum(axis=1)
     upto = np.clip(upto_year - first + 1, 0, shape[1] - 1)
     since = np.maximum(upto - years, 0)
-    row = home_index.reindex(pairs[HOUSEHOLD]).to_numpy()
+    row = homes.rows(pairs[HOUSEHOLD])
     area_n = n[row, upto] - n[row, since]
     area_k = k[row, upto] - k[row, since]
     district_n, district_k = np.zeros((district.max() + 1, shape[1])), np.zeros(

@@ -116,7 +116,7 @@ def test_area_results_use_only_published_years_shrunk_to_the_district():
     """The area's recent results: the last three published academic years of its own
     output area, shrunk towards the district with 20 children's weight; nothing published
     after the as-of date; NaN before anything is published."""
-    from geo_risk.features import _area_results
+    from geo_risk.features import _area_results, _Homes
 
     households = pd.DataFrame({"household_key": ["a1", "a2", "b1"],
                                C.OA: ["E1", "E1", "E2"]})
@@ -128,7 +128,7 @@ def test_area_results_use_only_published_years_shrunk_to_the_district():
     pairs = pd.DataFrame({"household_key": ["a2", "a2", "b1", "a1"],
                           "as_of": pd.to_datetime(["2013-10-30", "2015-01-01", "2015-01-01",
                                                    "2017-10-30"])})
-    got = _area_results(linked, pairs, results)
+    got = _area_results(_Homes.of(linked), pairs, results)
     assert np.isnan(got[0])  # 2012/13 results are published on 31 October 2013
     district = 14 / 20  # 2012/13 and 2013/14: 4 + 10 of 20 children did not reach GLD
     assert got[1] == pytest.approx((4 + 20 * district) / (10 + 20))  # E1: 4 of 10

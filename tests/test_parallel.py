@@ -16,6 +16,7 @@ from geo_risk import columns as C
 from geo_risk.boundaries import DEFAULT_BOUNDARIES as TOWN
 from geo_risk.features import (
     _area_results,
+    _Homes,
     _pair_features,
     build_feature_tables,
     household_features,
@@ -77,7 +78,7 @@ def test_each_district_shrinks_to_its_own_share():
     linked = Linked(homes, {"school_readiness": results}, {}, pd.DataFrame(), pd.DataFrame())
     pairs = pd.DataFrame({"household_key": ["a", "c"],
                           "as_of": pd.to_datetime(["2015-01-01", "2015-01-01"])})
-    got = _area_results(linked, pairs, results)
+    got = _area_results(_Homes.of(linked), pairs, results)
     assert got[0] == pytest.approx((2 + 20 * 2 / 10) / (2 + 20))  # D1: 2 of 10 not ready
     assert got[1] == pytest.approx((10 + 20 * 1.0) / (10 + 20))  # D2: 10 of 10
 

@@ -309,11 +309,13 @@ def risk_by_refresh(linked, refresh_dates: list[str], model: RiskModel, *,
     features as of that refresh's date: one instrument, so a change in an area is a change
     in its families' recorded circumstances, not a model refitted on a new cohort. (Models
     refitted each year moved areas' risk by as much as the planted hotspots did.) The
-    children are described and scored one district at a time, on ``run``
-    (:mod:`geo_risk.parallel`), so a county's memory is a district's.
+    children are described and scored a district and a few refreshes at a time, on
+    ``run`` (:mod:`geo_risk.parallel`), so a county's memory is that of a district's part.
     """
-    homes = pd.concat(run.map(partial(_scored_homes, dates=refresh_dates, model=model),
-                              districts(linked)), ignore_index=True)
+    chunks = [refresh_dates[i:i + _REFRESHES_AT_ONCE]
+              for i in range(0, len(refresh_dates), _REFRESHES_AT_ONCE)]
+    work = [(part, dates) for part in districts(linked) for dates in chunks]
+    homes = pd.concat(run.map(partial(_scored_homes, model=model), work), ignore_index=True)
     by = homes.groupby(["date", "oa"])
     table = pd.DataFrame({"total": by["sum"].sum(), "n": by["size"].sum(),
                           "homes": by.size()})
@@ -333,9 +335,13 @@ def risk_by_refresh(linked, refresh_dates: list[str], model: RiskModel, *,
     return RefreshRisk(wide("mean"), wide("n").fillna(0).astype(int), wide("se"))
 
 
-def _scored_homes(linked: Linked, *, dates: list[str], model: RiskModel) -> pd.DataFrame:
-    """Each household's under-fives at each refresh (``date``, ``oa``, ``home``): their
-    summed risk (``sum``) and how many (``size``); every refresh in one pass."""
+_REFRESHES_AT_ONCE = 4  # a county's 16 refreshes of under-fives at once took 1.3 GB more
+
+
+def _scored_homes(work: tuple[Linked, list[str]], *, model: RiskModel) -> pd.DataFrame:
+    """Each household's under-fives at each of some refreshes (``date``, ``oa``,
+    ``home``): their summed risk (``sum``) and how many (``size``), in one pass."""
+    linked, dates = work
     children = current_children(linked, dates)
     homes = pd.DataFrame({"date": children["as_of"].dt.date.astype(str).to_numpy(),
                           "oa": children[C.OA].to_numpy(), "home": children[HOUSEHOLD].to_numpy(),

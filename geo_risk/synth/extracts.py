@@ -235,7 +235,8 @@ def make_extracts(
 
     # youth offending
     r = rng["youth_offending"]
-    h, q = _events(r, 0.08 * trait["youth_offending"][:, None] * np.ones((1, n_q)))
+    h, q = _events(r, np.broadcast_to(0.08 * trait["youth_offending"][:, None],
+                                      (len(trait["youth_offending"]), n_q)))
     outcomes = ["community resolution", "youth caution", "youth conditional caution",
                 "referral order", "youth rehabilitation order", "custody"]
     out["youth_offending"] = _by_date(pd.DataFrame({
@@ -347,15 +348,19 @@ def _police(r, pop: Population, uprn, trait) -> pd.DataFrame:
     hh = pop.households
     n_q = pop.timeline.n_quarters
     tables = []
-    rates = {
-        "domestic abuse": (0.10 * trait["domestic_abuse"])[:, None] * (1 + 0.5 * pop.unstable),
-        "violence": (0.004 + 0.02 * trait["domestic_abuse"])[:, None] * np.ones((1, n_q)),
-        "drugs": (0.002 + 0.03 * trait["substance"])[:, None] * np.ones((1, n_q)),
-        "ASB": (0.006 + 0.02 * trait["youth_offending"])[:, None] * np.ones((1, n_q)),
-        "other": np.full((len(hh), n_q), 0.006),
+    shape = (len(hh), n_q)
+    rates = {  # each made when drawn: a county's household x quarter array is 0.3 GB
+        "domestic abuse": lambda: (0.10 * trait["domestic_abuse"])[:, None]
+        * (1 + 0.5 * pop.unstable),
+        "violence": lambda: np.broadcast_to(
+            (0.004 + 0.02 * trait["domestic_abuse"])[:, None], shape),
+        "drugs": lambda: np.broadcast_to((0.002 + 0.03 * trait["substance"])[:, None], shape),
+        "ASB": lambda: np.broadcast_to((0.006 + 0.02 * trait["youth_offending"])[:, None],
+                                       shape),
+        "other": lambda: np.broadcast_to(0.006, shape),
     }
     for category, rate in rates.items():
-        h, q = _events(r, rate)
+        h, q = _events(r, rate())
         tables.append(pd.DataFrame({"h": h, "q": q, "category": category}))
     ev = pd.concat(tables, ignore_index=True)
     h = ev["h"].to_numpy()
