@@ -125,7 +125,7 @@ def _number(path: Path, table: dict, key: str, kind: type, default, *, low=None,
     return value
 
 
-def _dask(path: Path, table: dict) -> DaskSettings:
+def _dask(path: Path, table: dict) -> DaskSettings | None:
     scheduler = table.get("scheduler")
     if scheduler is not None and (not isinstance(scheduler, str) or not scheduler.strip()):
         raise ConfigError(f"{path}: [dask] scheduler must be the scheduler's address in "
@@ -133,8 +133,10 @@ def _dask(path: Path, table: dict) -> DaskSettings:
     if scheduler and "workers" in table:
         raise ConfigError(f"{path}: [dask] takes workers (local processes) or scheduler (a "
                           "cluster already running), one of the two.")
-    return DaskSettings(workers=_number(path, table, "workers", int, 2, low=1, high=256),
-                        scheduler=scheduler or None)
+    workers = _number(path, table, "workers", int, 2, low=0, high=256)
+    if not scheduler and workers == 0:
+        return None  # in this process
+    return DaskSettings(workers=workers, scheduler=scheduler or None)
 
 
 def _siting(path: Path, config_dir: Path, table: dict) -> SitingSettings:

@@ -8,8 +8,9 @@ an NHS number.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
-__all__ = ["is_valid_nhs_number", "nhs_check_digit"]
+__all__ = ["is_valid_nhs_number", "nhs_check_digit", "valid_nhs_numbers"]
 
 _WEIGHTS = np.arange(10, 1, -1)
 
@@ -27,6 +28,24 @@ def nhs_check_digit(first_nine: np.ndarray) -> np.ndarray:
     return np.where(check == 10, -1, check)
 
 
+def valid_nhs_numbers(values: pd.Series) -> np.ndarray:
+    """For each value, whether it is exactly ten digits 0-9 with a correct check digit
+    (a whole column at once).
+
+    Examples
+    --------
+    >>> valid_nhs_numbers(pd.Series(["9434765919", "9434765918", "943 476 5919", ""]))
+    array([ True, False, False, False])
+    """
+    ten = values.str.fullmatch(r"[0-9]{10}").fillna(False).to_numpy(dtype=bool)
+    valid = np.zeros(len(values), dtype=bool)
+    if ten.any():
+        text = "".join(values[ten].astype(str)).encode("ascii")
+        digits = (np.frombuffer(text, dtype=np.uint8) - ord("0")).reshape(-1, 10)
+        valid[ten] = nhs_check_digit(digits[:, :9]) == digits[:, 9]
+    return valid
+
+
 def is_valid_nhs_number(value: str) -> bool:
     """True when ``value`` is exactly ten digits with a correct check digit.
 
@@ -35,7 +54,4 @@ def is_valid_nhs_number(value: str) -> bool:
     >>> is_valid_nhs_number("9434765919"), is_valid_nhs_number("9434765918")
     (True, False)
     """
-    if len(value) != 10 or not value.isdigit():
-        return False
-    digits = np.frombuffer(value.encode(), dtype=np.uint8) - ord("0")
-    return int(nhs_check_digit(digits[:9])[0]) == int(digits[9])
+    return bool(valid_nhs_numbers(pd.Series([value], dtype=object))[0])

@@ -24,7 +24,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from geo_risk._errors import SchemaError
-from geo_risk.identifiers import is_valid_nhs_number
+from geo_risk.identifiers import valid_nhs_numbers
 from geo_risk.schemas import SOURCES, Schema
 
 __all__ = ["CHUNK_ROWS", "REASONS", "REJECT_COLUMNS", "DuplicateRows", "Extract", "clean_extract",
@@ -275,10 +275,11 @@ def normalise_uprn(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     (['100012345678', '', '42', ''], ['', 'uprn_lost_digits', '', 'uprn_missing'])
     """
     v = values.str.strip()
-    digits = v.str.extract(r"^(\d+)(?:\.0*)?$", expand=False).fillna("").str.lstrip("0")
+    body = v.str.replace(r"\.0*$", "", regex=True)  # a spreadsheet's "100012345678.0"
+    digits = body.where(body.str.fullmatch(r"[0-9]+"), "").str.lstrip("0")
     reason = pd.Series("", index=v.index)
     reason[digits == ""] = "uprn_invalid"
-    reason[v.str.fullmatch(r"[+-]?\d+(?:\.\d*)?[eE][+-]?\d+")] = "uprn_lost_digits"
+    reason[v.str.fullmatch(r"[+-]?[0-9]+(?:\.[0-9]*)?[eE][+-]?[0-9]+")] = "uprn_lost_digits"
     reason[v == ""] = "uprn_missing"
     reason[(digits.str.len() > 12) & (reason == "")] = "uprn_invalid"
     return digits.where(reason == "", ""), reason
@@ -287,7 +288,7 @@ def normalise_uprn(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 def normalise_nhs(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """NHS numbers as 10 digits (spaces and hyphens removed) and reason codes."""
     v = values.str.replace(r"[\s-]", "", regex=True)
-    valid = v.map(is_valid_nhs_number).astype(bool)
+    valid = valid_nhs_numbers(v)
     reason = pd.Series(np.where(valid, "", "nhs_invalid"), index=v.index)
     reason[v == ""] = "id_missing"
     return v.where(valid, ""), reason

@@ -121,7 +121,7 @@ def executor(settings: DaskSettings | None) -> Iterator[Executor]:
                            "'pip install distributed' or remove the [dask] table.") from None
     if settings.scheduler:
         try:
-            client = Client(settings.scheduler, timeout="30s")
+            client = Client(settings.scheduler, timeout="10s")
         except OSError as error:
             raise GeoRiskError(f"[dask] scheduler = {settings.scheduler!r}: cannot reach it "
                                f"({error}); start the scheduler or correct the address."

@@ -208,3 +208,30 @@ def test_renamed_settings_still_work_with_a_warning(tmp_path, caplog):
     both = _config(tmp_path, extra="seed = 4\nrandom_state = 5\n")
     result = runner.invoke(app, ["run", "--config", str(both)])
     _one_error(result, "seed and random_state are the same setting")
+
+
+@pytest.mark.parametrize(("dask", "message"), [
+    ('scheduler = ""', "[dask] scheduler must be the scheduler's address"),
+    ('workers = 2\nscheduler = "tcp://10.0.0.5:8786"', "[dask] takes workers"),
+    ("workers = -1", "workers = -1 is outside 0 to 256"),
+])
+def test_dask_settings_are_checked(tmp_path, dask, message):
+    result = runner.invoke(app, ["run", "--config", str(_config(tmp_path, dask=dask))])
+    _one_error(result, message)
+
+
+def test_dask_workers_zero_runs_here(tmp_path):
+    from geo_risk.config import load_config
+
+    assert load_config(_config(tmp_path, dask="workers = 0")).settings.dask is None
+    assert load_config(_config(tmp_path, dask="workers = 3")).settings.dask.workers == 3
+
+
+def test_an_unreachable_scheduler_is_one_error():
+    from geo_risk._errors import GeoRiskError
+    from geo_risk.parallel import DaskSettings, executor
+
+    with pytest.raises(GeoRiskError, match=r"\[dask\] scheduler = 'tcp://127.0.0.1:9': "
+                                           "cannot reach it"), \
+            executor(DaskSettings(scheduler="tcp://127.0.0.1:9")):
+        pass

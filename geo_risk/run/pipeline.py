@@ -309,12 +309,14 @@ def risk_by_refresh(linked, refresh_dates: list[str], model: RiskModel, *,
     features as of that refresh's date: one instrument, so a change in an area is a change
     in its families' recorded circumstances, not a model refitted on a new cohort. (Models
     refitted each year moved areas' risk by as much as the planted hotspots did.) The
-    children are described and scored a district and a few refreshes at a time, on
-    ``run`` (:mod:`geo_risk.parallel`), so a county's memory is that of a district's part.
+    children are described and scored a district (and for a large one, a few refreshes)
+    at a time, on ``run`` (:mod:`geo_risk.parallel`), so a county's memory is a
+    district's.
     """
-    chunks = [refresh_dates[i:i + _REFRESHES_AT_ONCE]
-              for i in range(0, len(refresh_dates), _REFRESHES_AT_ONCE)]
-    work = [(part, dates) for part in districts(linked) for dates in chunks]
+    work = []
+    for part in districts(linked):
+        step = max(1, _CHILD_DATES_AT_ONCE // max(len(part.events["child_register"]), 1))
+        work += [(part, refresh_dates[i:i + step]) for i in range(0, len(refresh_dates), step)]
     homes = pd.concat(run.map(partial(_scored_homes, model=model), work), ignore_index=True)
     by = homes.groupby(["date", "oa"])
     table = pd.DataFrame({"total": by["sum"].sum(), "n": by["size"].sum(),
@@ -335,7 +337,9 @@ def risk_by_refresh(linked, refresh_dates: list[str], model: RiskModel, *,
     return RefreshRisk(wide("mean"), wide("n").fillna(0).astype(int), wide("se"))
 
 
-_REFRESHES_AT_ONCE = 4  # a county's 16 refreshes of under-fives at once took 1.3 GB more
+#: Registered children x refreshes described at once: a county of one district, its 16
+#: refreshes at once, took 1.3 GB more; a district of a county is one piece.
+_CHILD_DATES_AT_ONCE = 1_000_000
 
 
 def _scored_homes(work: tuple[Linked, list[str]], *, model: RiskModel) -> pd.DataFrame:
