@@ -54,8 +54,6 @@ class DaskSettings:
 class Executor(Protocol):
     """Runs one function over many items, returning the results in order."""
 
-    workers: int
-
     def map(self, fn: Callable, items: Sequence) -> list: ...
 
     def peak_memory(self) -> dict[str, float]: ...
@@ -63,8 +61,6 @@ class Executor(Protocol):
 
 class _Here:
     """Everything in this process, one item after another."""
-
-    workers = 1
 
     def map(self, fn: Callable, items: Sequence) -> list:
         return [fn(item) for item in items]
@@ -78,7 +74,6 @@ class _Dask:
 
     def __init__(self, client) -> None:
         self.client = client
-        self.workers = max(len(client.scheduler_info()["workers"]), 1)
 
     def map(self, fn: Callable, items: Sequence) -> list:
         if len(items) < 2:
@@ -135,10 +130,10 @@ def executor(settings: DaskSettings | None) -> Iterator[Executor]:
         yield _Dask(client)
 
 
-def by_district(linked: Linked, keys: pd.Series) -> tuple[list[Linked], np.ndarray] | None:
-    """``linked`` cut into districts, and the district (a position in that list) of each
-    household key in ``keys``; None when the households lie in fewer than two districts
-    or carry no district code.
+def by_district(linked: Linked) -> tuple[list[Linked], pd.Series] | None:
+    """``linked`` cut into districts, and each household's district (a position in that
+    list, indexed by household key); None when the households lie in fewer than two
+    districts or carry no district code.
 
     Each part holds its district's households and their records, every source present
     even when the district has none of its records, so each part computes the same
@@ -162,7 +157,7 @@ def by_district(linked: Linked, keys: pd.Series) -> tuple[list[Linked], np.ndarr
               for source, table in linked.events.items()}
     parts = [Linked(households[d], {s: events[s][d] for s in events}, {}, pd.DataFrame(),
                     pd.DataFrame()) for d in range(len(codes))]
-    return parts, district_of.reindex(keys).to_numpy()
+    return parts, district_of
 
 
 def in_districts(run: Executor, linked: Linked, frame: pd.DataFrame,
@@ -172,10 +167,11 @@ def in_districts(run: Executor, linked: Linked, frame: pd.DataFrame,
     rows) put back in ``frame``'s order; ``fn((linked, frame))`` when there is one
     district. Districts run one after another here, which is also quicker than all at
     once: each merge of households with their records is a district's size."""
-    split = by_district(linked, frame[HOUSEHOLD])
+    split = by_district(linked)
     if split is None:
         return fn((linked, frame))
-    parts, district = split
+    parts, district_of = split
+    district = district_of.reindex(frame[HOUSEHOLD]).to_numpy()
     if np.isnan(district).any():  # a key outside every household: not split
         return fn((linked, frame))
     rows = [frame[district == d] for d in range(len(parts))]
@@ -184,5 +180,5 @@ def in_districts(run: Executor, linked: Linked, frame: pd.DataFrame,
 
 def districts(linked: Linked) -> list[Linked]:
     """``linked`` cut into its districts (``[linked]`` for one district)."""
-    split = by_district(linked, linked.households[HOUSEHOLD].iloc[:0])
+    split = by_district(linked)
     return [linked] if split is None else split[0]
