@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from geo_risk import columns as C
 from geo_risk._errors import GeoRiskError
@@ -45,6 +48,24 @@ class Linked:
     rejects: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
     placed: dict[str, int] = field(default_factory=dict)  # addresses placed by lookup / point
+
+    @cached_property
+    def districts(self) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]] | None:
+        """The district codes, each household's district and each source's records'
+        districts (positions in the codes, -1 for a record of no household); None when
+        the households lie in fewer than two districts or carry no district code.
+        Worked out once: the household stages split by district more than once."""
+        if C.LAD not in self.households or self.households[C.LAD].nunique() < 2:
+            return None
+        codes, home = np.unique(self.households[C.LAD].fillna("").to_numpy(),
+                                return_inverse=True)
+        keys = pa.array(self.households[HOUSEHOLD].astype(str).to_numpy())
+        records = {}
+        for source, table in self.events.items():
+            at = pc.index_in(pa.array(table[HOUSEHOLD].astype(str).to_numpy()), value_set=keys)
+            at = at.fill_null(-1).to_numpy(zero_copy_only=False)
+            records[source] = np.where(at >= 0, home[at], -1)
+        return codes, home, records
 
 
 def _locate(x: np.ndarray, y: np.ndarray, oas: gpd.GeoDataFrame) -> np.ndarray:

@@ -28,7 +28,6 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
-from geo_risk import columns as C
 from geo_risk._errors import GeoRiskError
 from geo_risk.link import HOUSEHOLD, Linked
 
@@ -141,10 +140,10 @@ def by_district(linked: Linked) -> tuple[list[Linked], pd.Series] | None:
     each; in one process it would be counted once, at its first registration. The
     synthetic worlds have none; a partner's register has one home per child.)
     """
-    homes = linked.households
-    if C.LAD not in homes or homes[C.LAD].nunique() < 2:
+    if linked.districts is None:
         return None
-    codes, home_district = np.unique(homes[C.LAD].fillna("").to_numpy(), return_inverse=True)
+    codes, home_district, record_district = linked.districts
+    homes = linked.households
     district_of = pd.Series(home_district, index=pd.Index(homes[HOUSEHOLD].to_numpy()))
 
     def split(table: pd.DataFrame, where: np.ndarray) -> list[pd.DataFrame]:
@@ -153,7 +152,7 @@ def by_district(linked: Linked) -> tuple[list[Linked], pd.Series] | None:
         return [table.take(order[a:b]) for a, b in pairwise(bounds)]
 
     households = split(homes, home_district)
-    events = {source: split(table, district_of.reindex(table[HOUSEHOLD]).to_numpy())
+    events = {source: split(table, record_district[source])
               for source, table in linked.events.items()}
     parts = [Linked(households[d], {s: events[s][d] for s in events}, {}, pd.DataFrame(),
                     pd.DataFrame()) for d in range(len(codes))]

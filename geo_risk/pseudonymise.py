@@ -49,7 +49,7 @@ from geo_risk.schemas import PSEUDONYM_COLUMNS, SOURCES
 from geo_risk.uprn_lookup import UprnLookup
 
 __all__ = ["KEY_BYTES", "Key", "make_key", "pseudonymise_extract", "pseudonymise_file",
-           "write_pseudonymised"]
+           "pseudonymise_files", "write_pseudonymised"]
 
 log = logging.getLogger(__name__)
 
@@ -160,8 +160,7 @@ def hmac_hex(values: list[str], key: Key, *, prefix: str = "", workers: int | No
     try:
         n = len(values)
         workers = workers or min(os.cpu_count() or 1, 2)
-        forkable = "fork" in multiprocessing.get_all_start_methods()
-        if n >= _PARALLEL_FROM and workers > 1 and forkable:
+        if n >= _PARALLEL_FROM and workers > 1 and _can_fork():
             step = -(-n // (2 * workers))
             with multiprocessing.get_context("fork").Pool(workers) as pool:
                 hexed = b"".join(pool.map(_hmac_hex_range, [(a, min(a + step, n))
@@ -172,6 +171,13 @@ def hmac_hex(values: list[str], key: Key, *, prefix: str = "", workers: int | No
         _WORK = (b"", "", [])
     fixed = pa.FixedSizeBinaryArray.from_buffers(pa.binary(32), n, [None, pa.py_buffer(hexed)])
     return fixed.cast(pa.string())
+
+
+def _can_fork() -> bool:
+    """Whether this process may start worker processes by ``fork`` (a pool's own workers
+    may not)."""
+    return ("fork" in multiprocessing.get_all_start_methods()
+            and not multiprocessing.current_process().daemon)
 
 
 def pseudonymise_series(values: pd.Series, key: Key, kind: str) -> pd.Series:
@@ -329,6 +335,39 @@ def pseudonymise_file(path: Path, source: str, key: Key, out: Path, *,
         writer.write(table, rejects, encoding)
     writer.close()
     return writer.reconciliation
+
+
+_FILES: tuple[Key, UprnLookup | None] | None = None
+
+
+def _one_file(job: tuple[Path, str, Path]) -> dict[str, int | str]:
+    key, uprn_lookup = _FILES
+    path, source, out = job
+    return pseudonymise_file(path, source, key, out, uprn_lookup=uprn_lookup)
+
+
+def pseudonymise_files(jobs: list[tuple[Path, str, Path]], key: Key, *,
+                       uprn_lookup: UprnLookup | None = None, workers: int | None = None
+                       ) -> list[dict[str, int | str]]:
+    """:func:`pseudonymise_file` for each ``(path, source, out)``, as the partners would
+    each run it: two files at a time where ``fork`` exists (the key reaches the other
+    process as forked memory, never through a pipe), the largest first. Returns the
+    reconciliations in the order of ``jobs``."""
+    global _FILES
+    workers = min(workers or os.cpu_count() or 1, 2, len(jobs))
+    _FILES = (key, uprn_lookup)
+    try:
+        if workers < 2 or not _can_fork():
+            return [_one_file(job) for job in jobs]
+        largest = sorted(range(len(jobs)), key=lambda i: -Path(jobs[i][0]).stat().st_size)
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            done = pool.map(_one_file, [jobs[i] for i in largest], chunksize=1)
+    finally:
+        _FILES = None
+    out: list[dict[str, int | str]] = [{}] * len(jobs)
+    for i, reconciliation in zip(largest, done, strict=True):
+        out[i] = reconciliation
+    return out
 
 
 def write_pseudonymised(result: Pseudonymised, out: Path) -> Path:

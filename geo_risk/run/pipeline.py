@@ -64,7 +64,7 @@ from geo_risk.model import (
 )
 from geo_risk.model_card import write_model_card
 from geo_risk.parallel import HERE, DaskSettings, Executor, districts, executor
-from geo_risk.pseudonymise import Key, pseudonymise_file, read_pseudonymised
+from geo_risk.pseudonymise import Key, pseudonymise_files, read_pseudonymised
 from geo_risk.reasons import explain_households
 from geo_risk.report import ReportInputs, write_report
 from geo_risk.review import latest_summary, write_form
@@ -110,15 +110,13 @@ def pseudonymise_folder(extracts: Path, key: Key, out: Path, *,
     """Pseudonymise every ``<source>.csv`` (or .xlsx/.parquet) in a folder, as each partner
     would (the addresses with their OA from ``uprn_lookup``, when given); returns the
     reconciliation table (file, source, read, kept, rejected)."""
-    rows = []
+    jobs = []
     for source in SOURCES:
         found = sorted(p for p in Path(extracts).glob(f"{source}.*")
                        if p.suffix.lower() in {".csv", ".xlsx", ".parquet"})
-        if not found:
-            continue
-        rows.append(pseudonymise_file(found[0], source, key, Path(out) / f"{source}.parquet",
-                                      uprn_lookup=uprn_lookup))
-    return pd.DataFrame(rows)
+        if found:
+            jobs.append((found[0], source, Path(out) / f"{source}.parquet"))
+    return pd.DataFrame(pseudonymise_files(jobs, key, uprn_lookup=uprn_lookup))
 
 
 def run_link(

@@ -79,23 +79,25 @@ def _inside_outline(xy: np.ndarray, phases: np.ndarray) -> np.ndarray:
 
 def _throw_points(rng: np.random.Generator, n: int, phases: np.ndarray) -> np.ndarray:
     """n points inside the outline, denser where ``_density`` is high, never too close."""
-    accepted: list[np.ndarray] = []
+    accepted = np.empty((n, 2))
+    m = 0
     spacing = 0.62 / np.sqrt(n)  # in unit-square units at density 1
-    while len(accepted) < n:
+    while m < n:
         cand = rng.random((4096, 2))
         dens = _density(cand)
         keep = _inside_outline(cand, phases) & (rng.random(4096) < dens / dens.max())
         for p, dp in zip(cand[keep], dens[keep], strict=True):
-            if accepted:
-                pts = np.asarray(accepted)
+            if m:
+                pts = accepted[:m]
                 gap = np.hypot((pts[:, 0] - p[0]) * _EXTENT[0], (pts[:, 1] - p[1]) * _EXTENT[1])
                 if gap.min() < spacing * _EXTENT[1] / np.sqrt(dp):
                     continue
-            accepted.append(p)
-            if len(accepted) == n:
+            accepted[m] = p
+            m += 1
+            if m == n:
                 break
         spacing *= 0.97  # relax if the outline fills up before n points fit
-    return np.asarray(accepted)
+    return accepted
 
 
 def _ring_points(phases: np.ndarray) -> np.ndarray:
