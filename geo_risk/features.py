@@ -52,7 +52,7 @@ import pandas as pd
 
 from geo_risk import columns as C
 from geo_risk._errors import SchemaError
-from geo_risk.link import HOUSEHOLD, Linked
+from geo_risk.link import HOUSEHOLD, Linked, key_positions
 from geo_risk.parallel import HERE, Executor, in_districts
 
 __all__ = ["LABEL", "FeatureTables", "build_feature_tables", "current_children",
@@ -238,10 +238,11 @@ _AREA_RATES = [
 @dataclass(frozen=True)
 class _Homes:
     """Where the households live: each household's output area as a row number (``row``,
-    indexed by household key), how many households each area has, and each area's
+    beside the household ``keys``), how many households each area has, and each area's
     district as a number (all 0 without district codes). Made once per description."""
 
-    row: pd.Series
+    keys: pd.Series
+    row: np.ndarray
     per_area: np.ndarray
     district: np.ndarray
 
@@ -252,11 +253,13 @@ class _Homes:
         district = np.zeros(len(codes), dtype=int)
         if C.LAD in homes:
             district[rows] = pd.factorize(homes[C.LAD].fillna("").to_numpy(), sort=True)[0]
-        return cls(pd.Series(rows, index=homes[HOUSEHOLD].to_numpy()),
-                   np.bincount(rows, minlength=len(codes)), district)
+        return cls(homes[HOUSEHOLD], rows, np.bincount(rows, minlength=len(codes)), district)
 
     def rows(self, keys: pd.Series) -> np.ndarray:
-        return self.row.reindex(keys).to_numpy()
+        """The area row of each household key; floats with NaN where a key is of no
+        household here."""
+        at = key_positions(keys, self.keys)
+        return self.row[at] if (at >= 0).all() else np.where(at >= 0, self.row[at], np.nan)
 
 
 def _area_rate(homes: _Homes, pairs: pd.DataFrame, events: pd.DataFrame, date: str

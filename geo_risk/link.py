@@ -26,7 +26,7 @@ from geo_risk import columns as C
 from geo_risk._errors import GeoRiskError
 from geo_risk.ingest import REASONS, REJECT_COLUMNS
 
-__all__ = ["LINK_REPORT_COLUMNS", "Linked", "link_sources"]
+__all__ = ["LINK_REPORT_COLUMNS", "Linked", "key_positions", "link_sources"]
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +59,10 @@ class Linked:
             return None
         codes, home = np.unique(self.households[C.LAD].fillna("").to_numpy(),
                                 return_inverse=True)
-        keys = pa.array(self.households[HOUSEHOLD].astype(str).to_numpy())
+        keys = _arrow(self.households[HOUSEHOLD])
         records = {}
         for source, table in self.events.items():
-            at = pc.index_in(pa.array(table[HOUSEHOLD].astype(str).to_numpy()), value_set=keys)
-            at = at.fill_null(-1).to_numpy(zero_copy_only=False)
+            at = key_positions(table[HOUSEHOLD], keys)
             records[source] = np.where(at >= 0, home[at], -1)
         return codes, home, records
 
@@ -93,10 +92,23 @@ def _place(addresses: pd.DataFrame, oas: gpd.GeoDataFrame) -> tuple[np.ndarray, 
     return oa, {"by_uprn_lookup": int(by_lookup.sum()), "by_point": int(rest.sum())}
 
 
-def _member(keys, values: pd.Index) -> np.ndarray:
-    """Whether each of ``keys`` is among the unique ``values``, by hash lookup (pandas'
-    ``isin`` on Arrow strings made a Python object of every value: 15 s a district)."""
-    return values.get_indexer(pd.Index(np.asarray(keys, dtype=object))) >= 0
+def _arrow(values) -> pa.Array:
+    array = pa.array(values, from_pandas=True) if not isinstance(
+        values, pa.Array | pa.ChunkedArray) else values
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
+def key_positions(keys, values) -> np.ndarray:
+    """The position of each of ``keys`` among the unique ``values`` (-1 where absent), by
+    Arrow's hash lookup: pandas makes a Python object of every Arrow string it looks up
+    (a county's records took seconds a lookup)."""
+    return pc.index_in(_arrow(keys), value_set=_arrow(values)).fill_null(-1).to_numpy(
+        zero_copy_only=False)
+
+
+def _member(keys, values) -> np.ndarray:
+    """Whether each of ``keys`` is among the unique ``values``."""
+    return key_positions(keys, values) >= 0
 
 
 def _reject_rows(file: str, rows: pd.Series, column: str, reason: str) -> pd.DataFrame:

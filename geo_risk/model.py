@@ -63,6 +63,7 @@ __all__ = [
     "Capacity",
     "RiskModel",
     "calibration",
+    "calibration_slope",
     "expected_calibration_error",
     "feature_columns",
     "flag_households",
@@ -166,13 +167,21 @@ def expected_calibration_error(y, p, *, bins: int = 10) -> float:
     return float(sum(len(b) * abs(y[b].mean() - p[b].mean()) for b in parts if len(b)) / len(p))
 
 
+def _logits(p) -> np.ndarray:
+    return logit(np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6))
+
+
+def calibration_slope(y, p) -> float:
+    """Calibration slope: the coefficient of a logistic fit of the outcome on logit p."""
+    y = np.asarray(y, dtype=float)
+    return float(LogisticRegression(C=np.inf).fit(_logits(p)[:, None], y).coef_[0, 0])
+
+
 def calibration(y, p) -> tuple[float, float]:
     """Calibration slope (logistic fit on logit p) and intercept (slope fixed at 1)."""
-    y = np.asarray(y, dtype=float)
-    z = logit(np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6))
-    slope = LogisticRegression(C=np.inf).fit(z[:, None], y).coef_[0, 0]
-    intercept = brentq(lambda a: expit(z + a).mean() - y.mean(), -10, 10)
-    return float(slope), float(intercept)
+    z, mean = _logits(p), float(np.mean(np.asarray(y, dtype=float)))
+    intercept = brentq(lambda a: expit(z + a).mean() - mean, -10, 10)
+    return calibration_slope(y, p), float(intercept)
 
 
 def outcome_metrics(y, p, k: int) -> dict[str, float]:

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from geo_risk._errors import GeoRiskError
-from geo_risk.link import HOUSEHOLD, Linked
+from geo_risk.link import HOUSEHOLD, Linked, key_positions
 
 __all__ = ["HERE", "DaskSettings", "Executor", "by_district", "districts", "executor",
            "in_districts"]
@@ -170,9 +170,10 @@ def in_districts(run: Executor, linked: Linked, frame: pd.DataFrame,
     if split is None:
         return fn((linked, frame))
     parts, district_of = split
-    district = district_of.reindex(frame[HOUSEHOLD]).to_numpy()
-    if np.isnan(district).any():  # a key outside every household: not split
+    at = key_positions(frame[HOUSEHOLD], district_of.index)
+    if (at < 0).any():  # a key outside every household: not split
         return fn((linked, frame))
+    district = district_of.to_numpy()[at]
     rows = [frame[district == d] for d in range(len(parts))]
     return pd.concat(run.map(fn, list(zip(parts, rows, strict=True)))).reindex(frame.index)
 

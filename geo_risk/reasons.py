@@ -57,7 +57,7 @@ def _count(value: float, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def _words(factor: str, row: pd.Series) -> str:
+def _words(factor: str, row: dict) -> str:
     """The household's own facts behind a factor."""
     if factor == "housing":
         parts = [f"{_count(row.get('hs_12m', 0), 'housing event')} in the last 12 months"]
@@ -134,12 +134,15 @@ def explain_households(model, children: pd.DataFrame, households: list[str], *,
         without = household_score(altered)
         drops[name] = base - without
         logit_drops[name] = _logit(base) - _logit(without)
-    drops, logit_drops = pd.DataFrame(drops), pd.DataFrame(logit_drops)
-    facts = current.groupby(HOUSEHOLD).agg({c: "max" for c in features})
+    names = list(drops)
+    drops = pd.DataFrame(drops)[names].to_numpy()
+    logit_drops = pd.DataFrame(logit_drops)[names].to_numpy()
+    facts = current.groupby(HOUSEHOLD).agg({c: "max" for c in features}).loc[base.index]
     rows = []
-    for key in base.index:
-        order = logit_drops.loc[key].sort_values(ascending=False)
-        ranked = drops.loc[key, order[order > 0.02].index[:top]]
-        rows.append((key, "; ".join(_words(f, facts.loc[key]) for f in ranked.index),
-                     "; ".join(f"{f} +{v * 100:.1f}" for f, v in ranked.items())))
+    for key, fact, drop, logit_drop in zip(base.index, facts.to_dict("records"), drops,
+                                           logit_drops, strict=True):
+        order = np.argsort(-logit_drop, kind="stable")
+        ranked = order[logit_drop[order] > 0.02][:top]
+        rows.append((key, "; ".join(_words(names[f], fact) for f in ranked),
+                     "; ".join(f"{names[f]} +{drop[f] * 100:.1f}" for f in ranked)))
     return pd.DataFrame(rows, columns=[HOUSEHOLD, "reasons", "contributions"])

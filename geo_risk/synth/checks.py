@@ -144,10 +144,10 @@ def _slope_band(y: np.ndarray, p: np.ndarray, *, seed: int, draws: int = 200
     """The 5th and 95th percentiles of the true probabilities' own calibration slope over
     bootstrap resamples of the cohort: how far a perfect model's slope wanders on a cohort
     of this size."""
-    from geo_risk.model import calibration
+    from geo_risk.model import calibration_slope
 
     rng = np.random.default_rng(seed)
-    slopes = [calibration(y[i], p[i])[0]
+    slopes = [calibration_slope(y[i], p[i])
               for i in (rng.integers(0, len(y), len(y)) for _ in range(draws))]
     return [round(float(q), 4) for q in np.percentile(slopes, [5, 95])]
 

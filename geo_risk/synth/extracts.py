@@ -10,6 +10,8 @@ from the households' latent traits and housing-instability chain (see
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 from scipy.special import expit
@@ -98,12 +100,39 @@ def _dates_in_quarters(rng: np.random.Generator, pop: Population, q: np.ndarray)
     return start + (rng.random(len(q)) * length).astype(int).astype("timedelta64[D]")
 
 
-def _events(rng: np.random.Generator, rate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Poisson events per household x quarter: (household, quarter) of each event."""
-    counts = rng.poisson(rate)
-    h, q = np.nonzero(counts)
-    reps = counts[h, q]
-    return np.repeat(h, reps), np.repeat(q, reps)
+#: Households a block: a county's household x quarter arrays are 0.4 GB each, so the
+#: draws are made a block of households at a time. Each block's draws continue the same
+#: random stream, so the world is the one a single draw would give.
+_BLOCK = 65_536
+
+
+def _by_block(n_h: int, draw: Callable[[slice], tuple[np.ndarray, np.ndarray]]
+              ) -> tuple[np.ndarray, np.ndarray]:
+    parts = [draw(slice(a, min(a + _BLOCK, n_h))) for a in range(0, n_h, _BLOCK)]
+    return (np.concatenate([h for h, _ in parts]) if parts else np.zeros(0, int),
+            np.concatenate([q for _, q in parts]) if parts else np.zeros(0, int))
+
+
+def _events(rng: np.random.Generator, rate: Callable[[slice], np.ndarray], n_h: int
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Poisson events per household x quarter at ``rate(households)`` (a block's rates):
+    (household, quarter) of each event."""
+    def draw(rows: slice) -> tuple[np.ndarray, np.ndarray]:
+        counts = rng.poisson(rate(rows))
+        h, q = np.nonzero(counts)
+        reps = counts[h, q]
+        return np.repeat(h + rows.start, reps), np.repeat(q, reps)
+    return _by_block(n_h, draw)
+
+
+def _cells(rng: np.random.Generator, p: Callable[[slice], np.ndarray], n_h: int, n_q: int
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """(household, quarter) of each cell where a uniform draw falls below
+    ``p(households)`` (a block's probabilities)."""
+    def draw(rows: slice) -> tuple[np.ndarray, np.ndarray]:
+        h, q = np.nonzero(rng.random((rows.stop - rows.start, n_q)) < p(rows))
+        return h + rows.start, q
+    return _by_block(n_h, draw)
 
 
 def _postcodes(pop: Population, ward_names: pd.Series) -> np.ndarray:
@@ -212,9 +241,10 @@ def make_extracts(
     has_child |= trait["family"][:, None] & (r.random(n_h) < 0.5)[:, None]  # older siblings
     eta = (-4.5 + 2.0 * trait["complex_needs"] + 0.9 * trait["domestic_abuse"]
            + 0.9 * trait["substance"] + 0.5 * trait["low_income"]
-           + 0.4 * trait["youth_offending"])[:, None] + 0.7 * unstable
-    hazard = expit(eta) * hh["reach"].to_numpy()[:, None] * has_child
-    h, q = np.nonzero(r.random((n_h, n_q)) < hazard)
+           + 0.4 * trait["youth_offending"])
+    reach = hh["reach"].to_numpy()
+    h, q = _cells(r, lambda b: expit(eta[b, None] + 0.7 * unstable[b]) * reach[b, None]
+                  * has_child[b], n_h, n_q)
     start = _dates_in_quarters(r, pop, q)
     severe = trait["complex_needs"][h] | trait["domestic_abuse"][h]
     u = r.random(len(h))
@@ -235,8 +265,8 @@ def make_extracts(
 
     # youth offending
     r = rng["youth_offending"]
-    h, q = _events(r, np.broadcast_to(0.08 * trait["youth_offending"][:, None],
-                                      (len(trait["youth_offending"]), n_q)))
+    h, q = _events(r, lambda b: np.broadcast_to(0.08 * trait["youth_offending"][b, None],
+                                                (b.stop - b.start, n_q)), n_h)
     outcomes = ["community resolution", "youth caution", "youth conditional caution",
                 "referral order", "youth rehabilitation order", "custody"]
     out["youth_offending"] = _by_date(pd.DataFrame({
@@ -247,8 +277,9 @@ def make_extracts(
 
     # drugs and alcohol
     r = rng["drugs_alcohol"]
-    rate = (0.035 * trait["substance"])[:, None] + 0.02 * unstable * trait["substance"][:, None]
-    h, q = _events(r, rate + 0.0015)
+    substance = trait["substance"]
+    h, q = _events(r, lambda b: (0.035 * substance[b])[:, None]
+                   + 0.02 * unstable[b] * substance[b, None] + 0.0015, n_h)
     referral = _dates_in_quarters(r, pop, q)
     discharge = referral + r.gamma(2.0, 100.0, len(h)).astype(int).astype("timedelta64[D]")
     discharge = np.where(discharge > tl.end, np.datetime64("NaT"), discharge)
@@ -261,16 +292,16 @@ def make_extracts(
     # housing: what instability leaves in the housing register
     r = rng["housing"]
     entered = unstable & ~np.column_stack([np.zeros(n_h, bool), unstable[:, :-1]])
+    asb = 0.004 + 0.02 * trait["youth_offending"] + 0.01 * trait["substance"]
     kinds = []
-    ta_share = 0.35 + 0.25 * pop.area_effect
-    for event_type, p in [("homelessness application", np.where(entered, 0.6, 0.0)),
-                          ("temporary accommodation", np.where(entered, ta_share, 0.0)),
-                          ("rent arrears", np.where(unstable, 0.45, 0.0)),
-                          ("overcrowding", np.where(unstable, 0.08, 0.0)),
-                          ("ASB complaint", np.broadcast_to(
-                              (0.004 + 0.02 * trait["youth_offending"]
-                               + 0.01 * trait["substance"])[:, None], (n_h, n_q)))]:
-        h, q = np.nonzero(r.random((n_h, n_q)) < p)
+    for event_type, p in [
+            ("homelessness application", lambda b: np.where(entered[b], 0.6, 0.0)),
+            ("temporary accommodation",
+             lambda b: np.where(entered[b], 0.35 + 0.25 * pop.area_effect[b], 0.0)),
+            ("rent arrears", lambda b: np.where(unstable[b], 0.45, 0.0)),
+            ("overcrowding", lambda b: np.where(unstable[b], 0.08, 0.0)),
+            ("ASB complaint", lambda b: asb[b, None])]:
+        h, q = _cells(r, p, n_h, n_q)
         kinds.append(pd.DataFrame({"h": h, "q": q, "event_type": event_type}))
     ev = pd.concat(kinds, ignore_index=True)
     out["housing"] = _by_date(pd.DataFrame({
@@ -348,19 +379,19 @@ def _police(r, pop: Population, uprn, trait) -> pd.DataFrame:
     hh = pop.households
     n_q = pop.timeline.n_quarters
     tables = []
-    shape = (len(hh), n_q)
-    rates = {  # each made when drawn: a county's household x quarter array is 0.3 GB
-        "domestic abuse": lambda: (0.10 * trait["domestic_abuse"])[:, None]
-        * (1 + 0.5 * pop.unstable),
-        "violence": lambda: np.broadcast_to(
-            (0.004 + 0.02 * trait["domestic_abuse"])[:, None], shape),
-        "drugs": lambda: np.broadcast_to((0.002 + 0.03 * trait["substance"])[:, None], shape),
-        "ASB": lambda: np.broadcast_to((0.006 + 0.02 * trait["youth_offending"])[:, None],
-                                       shape),
-        "other": lambda: np.broadcast_to(0.006, shape),
+    def per_household(rate: np.ndarray) -> Callable[[slice], np.ndarray]:
+        return lambda b: np.broadcast_to(rate[b, None], (b.stop - b.start, n_q))
+
+    da = trait["domestic_abuse"]
+    rates = {
+        "domestic abuse": lambda b: (0.10 * da[b])[:, None] * (1 + 0.5 * pop.unstable[b]),
+        "violence": per_household(0.004 + 0.02 * da),
+        "drugs": per_household(0.002 + 0.03 * trait["substance"]),
+        "ASB": per_household(0.006 + 0.02 * trait["youth_offending"]),
+        "other": per_household(np.full(len(hh), 0.006)),
     }
     for category, rate in rates.items():
-        h, q = _events(r, rate())
+        h, q = _events(r, rate, len(hh))
         tables.append(pd.DataFrame({"h": h, "q": q, "category": category}))
     ev = pd.concat(tables, ignore_index=True)
     h = ev["h"].to_numpy()
