@@ -680,6 +680,8 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
                               known_within_months=s.known_within_months,
                               disclosure=s.disclosure, random_state=s.random_state)
         lap("model")
+        counts = features.counts
+        del features  # written under link/, and not needed again (a county's: 0.4 GB)
         area_results = run_areas(model_run, linked, oas, folder, refresh_dates=s.refresh_dates,
                                  disclosure=s.disclosure, random_state=s.random_state,
                                  vintage=vintage, history=s.history, exact_fit=s.exact_fit,
@@ -701,7 +703,7 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
             "rows_read": int(recon["read"].sum()),
             "rows_rejected_at_source": int(recon["rejected"].sum()),
             "addresses_placed": linked.placed,
-            **features.counts,
+            **counts,
         },
         "model": m,
         "hotspots": area_results.summary,

@@ -96,6 +96,8 @@ def run_demo(out: Path, *, seed: int = 1, periods: int | None = None,
     with staged(out) as folder:
         world = make_world(files, seed=seed, periods=periods, scenario=scenario)
         write_world(world, folder.synth)
+        for name in [n for n in world.extracts if n != "social_care"]:
+            del world.extracts[name]  # on disk; the evaluation reads social care alone
         timeline = world.population.timeline
         area = area_title(world.oas[C.LAD_NAME]) if C.LAD_NAME in world.oas else "District"
         settings = RunSettings(

@@ -159,6 +159,19 @@ class Timeline:
         return np.clip((q - self.first_refresh) / max(self.periods - 1, 1), 0.0, 1.0)
 
 
+@dataclass(frozen=True)
+class ByArea:
+    """A households x quarters array held as its output areas' rows (a county's whole
+    array is 0.3 GB): ``by_area[h, q]`` is ``values[area[h], q]``."""
+
+    values: np.ndarray  # areas x quarters
+    area: np.ndarray  # each household's area row
+
+    def __getitem__(self, key) -> np.ndarray:
+        rows, quarters = key if isinstance(key, tuple) else (key, slice(None))
+        return self.values[self.area[rows], quarters]
+
+
 @dataclass
 class Population:
     """The synthetic population and its latent state (the truth)."""
@@ -167,7 +180,7 @@ class Population:
     households: pd.DataFrame  # one row per household, traits and location
     children: pd.DataFrame  # one row per child in the register window
     unstable: np.ndarray  # households x quarters, bool
-    area_effect: np.ndarray  # households x quarters, planted g
+    area_effect: ByArea  # households x quarters, planted g
     planted: pd.DataFrame  # oa11cd, hotspot, expected_category
     beta0: float = 0.0
     scenario: Scenario = SCENARIOS["default"]
@@ -352,7 +365,7 @@ def make_population(
     if service_points is not None and len(service_points):
         gap = np.sqrt(((xy[:, None, :] - np.asarray(service_points)[None, :, :]) ** 2).sum(2))
         reach = reach * (1.0 + SERVICE_BOOST * np.exp(-gap.min(axis=1) / SERVICE_RANGE))
-    area_effect = g_oa[oa_of]
+    area_effect = ByArea(g_oa, oa_of)
 
     # housing instability chain
     unstable = np.zeros((n, tl.n_quarters), dtype=bool)
