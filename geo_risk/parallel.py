@@ -18,6 +18,8 @@ one thread each) or the ``scheduler`` address of a cluster that is already runni
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 import resource
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -68,6 +70,40 @@ class _Here:
         return {}
 
 
+_TASK: tuple[Callable, Sequence] | None = None
+
+
+def _task(i: int):
+    from threadpoolctl import threadpool_limits
+
+    fn, items = _TASK
+    with threadpool_limits(1):  # the processes share the cores; OpenMP stays serial
+        return fn(items[i])
+
+
+class _Forked:
+    """Items run ``workers`` at a time in processes forked from this one: each inherits
+    the data it works on (nothing is sent to it) and sends back its result, one thread
+    each. Where ``fork`` is missing, or with one core, everything runs here."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+
+    def map(self, fn: Callable, items: Sequence) -> list:
+        global _TASK
+        if len(items) < 2 or self.workers < 2 or multiprocessing.current_process().daemon:
+            return [fn(item) for item in items]
+        _TASK = (fn, items)
+        try:
+            with multiprocessing.get_context("fork").Pool(min(self.workers, len(items))) as pool:
+                return pool.map(_task, range(len(items)), chunksize=1)
+        finally:
+            _TASK = None
+
+    def peak_memory(self) -> dict[str, float]:
+        return {}
+
+
 class _Dask:
     """Items sent to the workers of a ``dask.distributed`` cluster."""
 
@@ -104,9 +140,12 @@ HERE = _Here()
 
 @contextmanager
 def executor(settings: DaskSettings | None) -> Iterator[Executor]:
-    """This process (``settings`` None) or a Dask client for the run's duration."""
+    """A Dask client for the run's duration; without ``settings``, this machine: its
+    cores (up to four) each take a district at a time in a forked process, or, without
+    ``fork``, this process does everything."""
     if settings is None:
-        yield HERE
+        cores = min(os.cpu_count() or 1, 4)
+        yield _Forked(cores) if "fork" in multiprocessing.get_all_start_methods() else HERE
         return
     try:
         from distributed import Client, LocalCluster
