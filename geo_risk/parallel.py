@@ -6,13 +6,16 @@ district's households. So the heaviest household work (each household's features
 every date it is described, and scoring every child) can run district by district on
 workers of a :mod:`dask.distributed` cluster, and the results, gathered in the original
 order, are the same figures the single process computes. Linking stays in one place
-(the gazetteer join is what tells each record's district), and pseudonymisation in the
-main process, as each partner runs it at source: the key is never sent to a worker. The
+(the gazetteer join is what tells each record's district), and pseudonymisation on the
+machine that holds the key, as each partner runs it at source: the key is never sent
+to a worker. The
 model is fitted once on every district's labelled children, and the areas and hotspots
 run on the gathered area table.
 
 :class:`DaskSettings` says where to run: ``workers`` local processes (a ``LocalCluster``,
 one thread each) or the ``scheduler`` address of a cluster that is already running.
+Without it, a run forks a process per core of this machine (up to four) and gives each a
+district at a time: the processes inherit the data, so only results travel.
 """
 
 from __future__ import annotations
