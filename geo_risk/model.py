@@ -172,9 +172,18 @@ def _logits(p) -> np.ndarray:
 
 
 def calibration_slope(y, p) -> float:
-    """Calibration slope: the coefficient of a logistic fit of the outcome on logit p."""
-    y = np.asarray(y, dtype=float)
-    return float(LogisticRegression(C=np.inf).fit(_logits(p)[:, None], y).coef_[0, 0])
+    """Calibration slope: the coefficient of a logistic fit of the outcome on logit p
+    (maximum likelihood by Newton's method: two parameters, a few steps)."""
+    y, z = np.asarray(y, dtype=float), _logits(p)
+    x = np.column_stack([np.ones_like(z), z])
+    beta = np.zeros(2)
+    for _ in range(50):
+        q = expit(x @ beta)
+        step = np.linalg.solve((x * (q * (1 - q))[:, None]).T @ x, x.T @ (y - q))
+        beta += step
+        if np.abs(step).max() < 1e-10:
+            break
+    return float(beta[1])
 
 
 def calibration(y, p) -> tuple[float, float]:

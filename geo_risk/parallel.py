@@ -37,7 +37,7 @@ from geo_risk._errors import GeoRiskError
 from geo_risk.link import HOUSEHOLD, Linked, key_positions
 
 __all__ = ["HERE", "DaskSettings", "Executor", "by_district", "districts", "executor",
-           "in_districts"]
+           "in_districts", "local_map"]
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +107,17 @@ class _Forked:
         return {}
 
 
+def _this_machine() -> Executor:
+    cores = min(os.cpu_count() or 1, 4)
+    return _Forked(cores) if "fork" in multiprocessing.get_all_start_methods() else HERE
+
+
+def local_map(fn: Callable, items: Sequence) -> list:
+    """``fn`` of each item, in order, on this machine's cores (forked processes, which
+    inherit what ``fn`` and the items refer to: nothing is sent to them but an index)."""
+    return _this_machine().map(fn, items)
+
+
 class _Dask:
     """Items sent to the workers of a ``dask.distributed`` cluster."""
 
@@ -147,8 +158,7 @@ def executor(settings: DaskSettings | None) -> Iterator[Executor]:
     cores (up to four) each take a district at a time in a forked process, or, without
     ``fork``, this process does everything."""
     if settings is None:
-        cores = min(os.cpu_count() or 1, 4)
-        yield _Forked(cores) if "fork" in multiprocessing.get_all_start_methods() else HERE
+        yield _this_machine()
         return
     try:
         from distributed import Client, LocalCluster

@@ -45,6 +45,7 @@ from geo_risk.ingest import (
     get_schema,
     iter_extract,
 )
+from geo_risk.parallel import local_map
 from geo_risk.schemas import PSEUDONYM_COLUMNS, SOURCES
 from geo_risk.uprn_lookup import UprnLookup
 
@@ -337,37 +338,20 @@ def pseudonymise_file(path: Path, source: str, key: Key, out: Path, *,
     return writer.reconciliation
 
 
-_FILES: tuple[Key, UprnLookup | None] | None = None
-
-
-def _one_file(job: tuple[Path, str, Path]) -> dict[str, int | str]:
-    key, uprn_lookup = _FILES
-    path, source, out = job
-    return pseudonymise_file(path, source, key, out, uprn_lookup=uprn_lookup)
-
-
 def pseudonymise_files(jobs: list[tuple[Path, str, Path]], key: Key, *,
-                       uprn_lookup: UprnLookup | None = None, workers: int | None = None
-                       ) -> list[dict[str, int | str]]:
+                       uprn_lookup: UprnLookup | None = None) -> list[dict[str, int | str]]:
     """:func:`pseudonymise_file` for each ``(path, source, out)``, as the partners would
-    each run it: two files at a time where ``fork`` exists (the key reaches the other
-    process as forked memory, never through a pipe), the largest first. Returns the
+    each run it: several at a time on this machine's cores, the largest first (the key
+    reaches the other processes as forked memory, never through a pipe). Returns the
     reconciliations in the order of ``jobs``."""
-    global _FILES
-    workers = min(workers or os.cpu_count() or 1, 2, len(jobs))
-    _FILES = (key, uprn_lookup)
-    try:
-        if workers < 2 or not _can_fork():
-            return [_one_file(job) for job in jobs]
-        largest = sorted(range(len(jobs)), key=lambda i: -Path(jobs[i][0]).stat().st_size)
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            done = pool.map(_one_file, [jobs[i] for i in largest], chunksize=1)
-    finally:
-        _FILES = None
-    out: list[dict[str, int | str]] = [{}] * len(jobs)
-    for i, reconciliation in zip(largest, done, strict=True):
-        out[i] = reconciliation
-    return out
+    largest = sorted(range(len(jobs)), key=lambda i: -Path(jobs[i][0]).stat().st_size)
+
+    def one(i: int) -> dict[str, int | str]:
+        path, source, out = jobs[i]
+        return pseudonymise_file(path, source, key, out, uprn_lookup=uprn_lookup)
+
+    done = dict(zip(largest, local_map(one, largest), strict=True))
+    return [done[i] for i in range(len(jobs))]
 
 
 def write_pseudonymised(result: Pseudonymised, out: Path) -> Path:

@@ -34,6 +34,7 @@ from geo_risk import __version__
 from geo_risk import columns as C
 from geo_risk._errors import BoundaryError, GeoRiskError
 from geo_risk.boundaries import DEFAULT_BOUNDARIES, BoundaryFiles, load_boundaries
+from geo_risk.parallel import local_map
 from geo_risk.synth.extracts import make_extracts
 from geo_risk.synth.messy import DEFECT_COLUMNS, FileFormat, clean_formats, make_messy
 from geo_risk.synth.population import Population, Timeline, make_population, plant_hotspots
@@ -170,11 +171,14 @@ def write_world(world: World, out: Path) -> dict:
     out = Path(out)
     (out / "extracts").mkdir(parents=True, exist_ok=True)
     (out / "truth").mkdir(parents=True, exist_ok=True)
-    files: dict[str, dict] = {}
-    for name, table in world.extracts.items():
-        path = out / "extracts" / f"{name}.csv"
-        table.to_csv(path, index=False, **world.formats[name])
-        files[f"extracts/{name}.csv"] = {"rows": len(table), **dict(world.formats[name])}
+    def write(name: str) -> None:
+        world.extracts[name].to_csv(out / "extracts" / f"{name}.csv", index=False,
+                                    **world.formats[name])
+
+    local_map(write, list(world.extracts))
+    files: dict[str, dict] = {
+        f"extracts/{name}.csv": {"rows": len(table), **dict(world.formats[name])}
+        for name, table in world.extracts.items()}
 
     pop = world.population
     truth = {
