@@ -79,6 +79,7 @@ from sklearn.linear_model import HuberRegressor
 
 from geo_risk import columns as C
 from geo_risk._errors import BoundaryError, CRSError, GeoRiskError
+from geo_risk.parallel import local_map
 
 __all__ = [
     "EHSA_BEYOND",
@@ -119,6 +120,7 @@ EMERGING = ("new hot spot", "consecutive hot spot", "intensifying hot spot")
 #: Resamples drawn for each area's category stability, and the share of them giving the
 #: same category above which a category is called stable (and named in the report).
 STABILITY_DRAWS, STABLE = 100, 0.8
+_DRAWS_AT_ONCE = 25  # resamples' noise held at once (England's: 0.5 GB)
 
 
 @dataclass
@@ -470,11 +472,16 @@ def category_stability(values: pd.DataFrame, se: pd.DataFrame, weights: Weights,
     x = values.reindex(weights.ids)
     s = se.reindex(index=weights.ids, columns=x.columns).fillna(0.0).to_numpy()
     point = categories.reindex(weights.ids).to_numpy()
+
+    def same_category(noise: np.ndarray) -> np.ndarray:
+        found = emerging_hotspots(transform(x + s * noise), weights, **settings)
+        return found["ehsa_category"].to_numpy() == point
+
     same = np.zeros(len(x))
-    for _ in range(draws):
-        drawn = x + s * rng.standard_normal(x.shape)
-        found = emerging_hotspots(transform(drawn), weights, **settings)["ehsa_category"]
-        same += found.to_numpy() == point
+    for first in range(0, draws, _DRAWS_AT_ONCE):
+        # a block's draws in one call: the same stream as one draw after another
+        noise = rng.standard_normal((min(_DRAWS_AT_ONCE, draws - first), *x.shape))
+        same += np.sum(local_map(same_category, noise), axis=0)
     return pd.Series(same / draws, index=weights.ids)
 
 

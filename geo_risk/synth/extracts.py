@@ -403,10 +403,14 @@ def _police(r, pop: Population, uprn, trait) -> pd.DataFrame:
     role = np.where(ev["category"].to_numpy() == "domestic abuse",
                     r.choice(["victim", "suspect", "witness"], len(ev), p=[0.55, 0.35, 0.1]),
                     r.choice(["victim", "suspect", "witness", "other"], len(ev)))
+    def grid(metres: np.ndarray) -> np.ndarray:
+        out = np.full(len(metres), "", dtype=object)
+        out[street] = [f"{v:.0f}" for v in metres[street]]
+        return out
+
     table = pd.DataFrame({
         "date": date, "uprn": np.where(street, "", uprn[h]),
-        "easting": np.where(street, [f"{v:.0f}" for v in e], ""),
-        "northing": np.where(street, [f"{v:.0f}" for v in n], ""),
+        "easting": grid(e), "northing": grid(n),
         "category": ev["category"].to_numpy(), "role": role,
     }).sort_values("date", kind="stable").reset_index(drop=True)
     years = table["date"].dt.year.to_numpy() % 100
