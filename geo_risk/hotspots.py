@@ -79,7 +79,7 @@ from sklearn.linear_model import HuberRegressor
 
 from geo_risk import columns as C
 from geo_risk._errors import BoundaryError, CRSError, GeoRiskError
-from geo_risk.parallel import local_map
+from geo_risk.cores import local_map
 
 __all__ = [
     "EHSA_BEYOND",

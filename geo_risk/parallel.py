@@ -21,23 +21,21 @@ district at a time: the processes inherit the data, so only results travel.
 from __future__ import annotations
 
 import logging
-import multiprocessing
-import os
 import resource
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
 from geo_risk._errors import GeoRiskError
+from geo_risk.cores import HERE, Executor, this_machine
 from geo_risk.link import HOUSEHOLD, Linked, key_positions
 
 __all__ = ["HERE", "DaskSettings", "Executor", "by_district", "districts", "executor",
-           "in_districts", "local_map"]
+           "in_districts"]
 
 log = logging.getLogger(__name__)
 
@@ -53,69 +51,6 @@ class DaskSettings:
     def describe(self) -> str:
         return (f"the Dask cluster at {self.scheduler}" if self.scheduler
                 else f"{self.workers} local Dask workers")
-
-
-class Executor(Protocol):
-    """Runs one function over many items, returning the results in order."""
-
-    def map(self, fn: Callable, items: Sequence) -> list: ...
-
-    def peak_memory(self) -> dict[str, float]: ...
-
-
-class _Here:
-    """Everything in this process, one item after another."""
-
-    def map(self, fn: Callable, items: Sequence) -> list:
-        return [fn(item) for item in items]
-
-    def peak_memory(self) -> dict[str, float]:
-        return {}
-
-
-_TASK: tuple[Callable, Sequence] | None = None
-
-
-def _task(i: int):
-    from threadpoolctl import threadpool_limits
-
-    fn, items = _TASK
-    with threadpool_limits(1):  # the processes share the cores; OpenMP stays serial
-        return fn(items[i])
-
-
-class _Forked:
-    """Items run ``workers`` at a time in processes forked from this one: each inherits
-    the data it works on (nothing is sent to it) and sends back its result, one thread
-    each. Where ``fork`` is missing, or with one core, everything runs here."""
-
-    def __init__(self, workers: int) -> None:
-        self.workers = workers
-
-    def map(self, fn: Callable, items: Sequence) -> list:
-        global _TASK
-        if len(items) < 2 or self.workers < 2 or multiprocessing.current_process().daemon:
-            return [fn(item) for item in items]
-        _TASK = (fn, items)
-        try:
-            with multiprocessing.get_context("fork").Pool(min(self.workers, len(items))) as pool:
-                return pool.map(_task, range(len(items)), chunksize=1)
-        finally:
-            _TASK = None
-
-    def peak_memory(self) -> dict[str, float]:
-        return {}
-
-
-def _this_machine() -> Executor:
-    cores = min(os.cpu_count() or 1, 4)
-    return _Forked(cores) if "fork" in multiprocessing.get_all_start_methods() else HERE
-
-
-def local_map(fn: Callable, items: Sequence) -> list:
-    """``fn`` of each item, in order, on this machine's cores (forked processes, which
-    inherit what ``fn`` and the items refer to: nothing is sent to them but an index)."""
-    return _this_machine().map(fn, items)
 
 
 class _Dask:
@@ -149,7 +84,6 @@ def _peak_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
-HERE = _Here()
 
 
 @contextmanager
@@ -158,7 +92,7 @@ def executor(settings: DaskSettings | None) -> Iterator[Executor]:
     cores (up to four) each take a district at a time in a forked process, or, without
     ``fork``, this process does everything."""
     if settings is None:
-        yield _this_machine()
+        yield this_machine()
         return
     try:
         from distributed import Client, LocalCluster

@@ -36,6 +36,7 @@ import pyarrow.parquet as pq
 
 from geo_risk import columns as C
 from geo_risk._errors import GeoRiskError, KeyFileError
+from geo_risk.cores import local_map
 from geo_risk.escape import write_csv
 from geo_risk.ingest import (
     CHUNK_ROWS,
@@ -45,7 +46,6 @@ from geo_risk.ingest import (
     get_schema,
     iter_extract,
 )
-from geo_risk.parallel import local_map
 from geo_risk.schemas import PSEUDONYM_COLUMNS, SOURCES
 from geo_risk.uprn_lookup import UprnLookup
 
