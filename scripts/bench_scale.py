@@ -5,10 +5,11 @@
 For each size the synthetic town's generator makes a town of that many output areas
 (LSOAs of about 5.2 OAs, 16 wards; districts of about 470 OAs, as Essex's are, of whole
 wards), written as real boundary files, and ``geo-risk demo`` runs on it in a fresh
-process (so peak memory is that run's; without ``--workers`` the run forks a process
-per core for the districts and the extracts, and the largest of those is printed beside
-it; with ``--workers`` the household stages run on that many local Dask workers, whose
-peaks are printed too). Prints, per size,
+process (so peak memory is that run's process: without ``--workers`` the run also forks
+a process per core for the districts and the extracts, which share its pages and whose
+own peaks the kernel does not tell apart from it; with ``--workers`` the household
+stages run on that many local Dask workers, whose peaks are printed too). Prints, per
+size,
 households, wall seconds of the world's generation and of each stage of the run
 (``run.json``'s ``stage_seconds``) and peak memory; then each stage's growth exponent,
 the slope of log seconds on log output areas between the smallest and the largest size
@@ -47,7 +48,6 @@ print(json.dumps({"oas": n, "households": e["synth"]["households"],
                   "total": e["seconds"], "run": summary["seconds"],
                   "stages": summary["stage_seconds"],
                   "peak_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
-                  "forked_gib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20,
                   "workers": summary.get("workers", {}).get("peak_gib", {})}))
 """
 
@@ -72,9 +72,7 @@ def main() -> None:
         rows.append(row)
         workers = ", ".join(f"{gib:.2f}" for gib in row["workers"].values())
         print(f"{n:>6,} OAs {row['households']:>9,} households, {row['districts']} "
-              f"district(s): {row['total']:7.1f} s, peak {row['peak_gib']:.2f} GiB "
-              f"(largest forked process {row['forked_gib']:.2f} GiB, pages shared with "
-              "the run counted)"
+              f"district(s): {row['total']:7.1f} s, peak {row['peak_gib']:.2f} GiB"
               + (f" (workers {workers} GiB)" if workers else "") + "; " + ", ".join(
                   f"{k} {v:.1f}" for k, v in row["stages"].items()), flush=True)
     if len(rows) < 2:
