@@ -3,8 +3,9 @@
     python scripts/bench_dask.py [--oas 2288] [--workers 2] [--seed 1]
 
 A generated town of ``--oas`` output areas in districts of about 470 OAs (as
-``bench_scale.py`` makes it) runs ``geo-risk demo`` twice, each in a fresh process: in one
-process, and with its household stages (features at the reference date and at every
+``bench_scale.py`` makes it) runs ``geo-risk demo`` twice, each in a fresh process: on
+this machine (the districts a core each in forked processes, as a run without
+``[dask]`` does), and with its household stages (features at the reference date and at every
 refresh, refresh scores) on ``--workers`` local Dask workers, one thread each. Prints
 each run's wall time, stage seconds and peak memory, each worker's peak memory, and
 whether the two runs' household scores, risk by refresh and published tables are equal.
