@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-__all__ = ["HERE", "Executor", "local_map", "this_machine"]
+__all__ = ["HERE", "Executor", "can_fork", "local_map", "this_machine"]
 
 
 class Executor(Protocol):
@@ -32,6 +32,12 @@ class _Here:
 
     def peak_memory(self) -> dict[str, float]:
         return {}
+
+
+def can_fork() -> bool:
+    """Whether this process may fork worker processes (a pool's own workers may not)."""
+    return ("fork" in multiprocessing.get_all_start_methods()
+            and not multiprocessing.current_process().daemon)
 
 
 _TASK: tuple[Callable, Sequence] | None = None
@@ -55,7 +61,7 @@ class _Forked:
 
     def map(self, fn: Callable, items: Sequence) -> list:
         global _TASK
-        if len(items) < 2 or self.workers < 2 or multiprocessing.current_process().daemon:
+        if len(items) < 2 or self.workers < 2 or not can_fork():
             return [fn(item) for item in items]
         _TASK = (fn, items)
         try:

@@ -36,7 +36,7 @@ import pyarrow.parquet as pq
 
 from geo_risk import columns as C
 from geo_risk._errors import GeoRiskError, KeyFileError
-from geo_risk.cores import local_map
+from geo_risk.cores import can_fork, local_map
 from geo_risk.escape import write_csv
 from geo_risk.ingest import (
     CHUNK_ROWS,
@@ -161,7 +161,7 @@ def hmac_hex(values: list[str], key: Key, *, prefix: str = "", workers: int | No
     try:
         n = len(values)
         workers = workers or min(os.cpu_count() or 1, 2)
-        if n >= _PARALLEL_FROM and workers > 1 and _can_fork():
+        if n >= _PARALLEL_FROM and workers > 1 and can_fork():
             step = -(-n // (2 * workers))
             with multiprocessing.get_context("fork").Pool(workers) as pool:
                 hexed = b"".join(pool.map(_hmac_hex_range, [(a, min(a + step, n))
@@ -172,13 +172,6 @@ def hmac_hex(values: list[str], key: Key, *, prefix: str = "", workers: int | No
         _WORK = (b"", "", [])
     fixed = pa.FixedSizeBinaryArray.from_buffers(pa.binary(32), n, [None, pa.py_buffer(hexed)])
     return fixed.cast(pa.string())
-
-
-def _can_fork() -> bool:
-    """Whether this process may start worker processes by ``fork`` (a pool's own workers
-    may not)."""
-    return ("fork" in multiprocessing.get_all_start_methods()
-            and not multiprocessing.current_process().daemon)
 
 
 def pseudonymise_series(values: pd.Series, key: Key, kind: str) -> pd.Series:
