@@ -75,9 +75,8 @@ class _Forked:
 
 
 def this_machine() -> Executor:
-    """This machine's cores (up to four), or this process alone where ``fork`` is missing."""
-    cores = min(os.cpu_count() or 1, 4)
-    return _Forked(cores) if "fork" in multiprocessing.get_all_start_methods() else HERE
+    """This machine's cores (up to four); this process alone where ``fork`` is missing."""
+    return _Forked(min(os.cpu_count() or 1, 4))
 
 
 def local_map(fn: Callable, items: Sequence) -> list:

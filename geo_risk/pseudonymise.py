@@ -21,7 +21,6 @@ import hashlib
 import hmac
 import json
 import logging
-import multiprocessing
 import os
 import secrets
 from collections.abc import Iterator
@@ -36,7 +35,7 @@ import pyarrow.parquet as pq
 
 from geo_risk import columns as C
 from geo_risk._errors import GeoRiskError, KeyFileError
-from geo_risk.cores import can_fork, local_map
+from geo_risk.cores import local_map
 from geo_risk.escape import write_csv
 from geo_risk.ingest import (
     CHUNK_ROWS,
@@ -116,13 +115,9 @@ def _pads(secret: bytes) -> tuple[bytes, bytes]:
     return bytes(b ^ 0x36 for b in block), bytes(b ^ 0x5C for b in block)
 
 
-_WORK: tuple[bytes, str, list[str]] = (b"", "", [])
-
-
-def _hmac_hex_range(bounds: tuple[int, int]) -> bytes:
-    """Hex of the first 16 bytes of HMAC-SHA256(key, prefix + value) for a slice of the
-    values in ``_WORK``, concatenated (32 ASCII characters per value)."""
-    secret, prefix, values = _WORK
+def _hmac_hex(secret: bytes, prefix: str, values: list[str]) -> bytes:
+    """Hex of the first 16 bytes of HMAC-SHA256(key, prefix + value) for each value,
+    concatenated (32 ASCII characters per value)."""
     ipad, opad = _pads(secret)
     inner, outer = hashlib.sha256(ipad).copy, hashlib.sha256(opad).copy
 
@@ -133,10 +128,9 @@ def _hmac_hex_range(bounds: tuple[int, int]) -> bytes:
         o.update(i.digest())
         return o.digest()
 
-    chunk = values[bounds[0]:bounds[1]]
-    if not chunk:
+    if not values:
         return b""
-    messages = (prefix + ("\n" + prefix).join(chunk)).encode().split(b"\n")
+    messages = (prefix + ("\n" + prefix).join(values)).encode().split(b"\n")
     digests = np.frombuffer(b"".join([one(m) for m in messages]), dtype=np.uint8)
     return digests.reshape(-1, 32)[:, :16].tobytes().hex().encode("ascii")
 
@@ -146,8 +140,8 @@ def hmac_hex(values: list[str], key: Key, *, prefix: str = "", workers: int | No
     """HMAC-SHA256 of ``prefix + value`` under the key, as 32 hex characters (128 bits).
 
     Equivalent to ``hmac.new(key, (prefix + value).encode(), sha256).hexdigest()[:32]``,
-    computed from pre-keyed hash states; large batches use two processes where ``fork``
-    exists. Values must not contain a newline (normalised identifiers never do).
+    computed from pre-keyed hash states; large batches use this machine's cores. Values
+    must not contain a newline (normalised identifiers never do).
 
     Examples
     --------
@@ -156,20 +150,14 @@ def hmac_hex(values: list[str], key: Key, *, prefix: str = "", workers: int | No
     ...     key.secret, b"uprn:100012345678", hashlib.sha256).hexdigest()[:32]
     True
     """
-    global _WORK
-    _WORK = (key.secret, prefix, values)
-    try:
-        n = len(values)
-        workers = workers or min(os.cpu_count() or 1, 2)
-        if n >= _PARALLEL_FROM and workers > 1 and can_fork():
-            step = -(-n // (2 * workers))
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                hexed = b"".join(pool.map(_hmac_hex_range, [(a, min(a + step, n))
-                                                           for a in range(0, n, step)]))
-        else:
-            hexed = _hmac_hex_range((0, n))
-    finally:
-        _WORK = (b"", "", [])
+    n = len(values)
+    workers = workers or min(os.cpu_count() or 1, 2)
+    if n >= _PARALLEL_FROM and workers > 1:  # a slice a process, forked: the key is not sent
+        step = -(-n // (2 * workers))
+        hexed = b"".join(local_map(lambda a: _hmac_hex(key.secret, prefix, values[a:a + step]),
+                                   range(0, n, step)))
+    else:
+        hexed = _hmac_hex(key.secret, prefix, values)
     fixed = pa.FixedSizeBinaryArray.from_buffers(pa.binary(32), n, [None, pa.py_buffer(hexed)])
     return fixed.cast(pa.string())
 

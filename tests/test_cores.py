@@ -65,3 +65,12 @@ def test_the_world_does_not_depend_on_the_block_size(monkeypatch):
     whole = _fingerprint(make_world(seed=2, periods=4))
     monkeypatch.setattr(extracts, "_BLOCK", 9_999)  # eight blocks of the town's households
     assert _fingerprint(make_world(seed=2, periods=4)) == whole
+
+
+def test_hmac_of_a_large_batch_is_the_same_on_the_cores():
+    from geo_risk.pseudonymise import Key, hmac_hex
+
+    key = Key(bytes(range(32)))
+    values = [str(100_000_000_000 + 7 * i) for i in range(400_003)]
+    assert hmac_hex(values, key, prefix="uprn:", workers=2).equals(
+        hmac_hex(values, key, prefix="uprn:", workers=1))
