@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -13,11 +14,15 @@ import shapely
 
 from geo_risk import columns as C
 
-# every geo-risk command appends to an audit log; the tests' go to a temporary one
+# every geo-risk command appends to an audit log; the tests' go to a temporary one,
+# removed when the test process ends
 os.environ["GEO_RISK_AUDIT_LOG"] = str(Path(tempfile.mkdtemp(prefix="geo-risk-audit-"))
                                        / "audit.jsonl")
 from geo_risk.boundaries import BoundaryFiles
 from geo_risk.synth.world import make_world
+
+atexit.register(shutil.rmtree, Path(os.environ["GEO_RISK_AUDIT_LOG"]).parent,
+                ignore_errors=True)
 
 BASILDON = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "basildon"
 

@@ -207,3 +207,21 @@ def test_same_seed_same_scores(demo, tmp_path):
     assert again == (out / "restricted/flagged_households.csv").read_bytes()
     other = run_model(tables, RunFolder(tmp_path / "other"), random_state=2)
     assert len(other.households) == len(pd.read_parquet(out / "restricted/link/households.parquet"))
+
+
+def test_stumps_are_scored_as_their_step_functions():
+    """The model's rounds are stumps, so each fold model is a sum of one step function per
+    feature; scoring it as such gives scikit-learn's probabilities, for missing values, for
+    values on a step's threshold and beyond the training range too."""
+    X, y, _ = _toy()
+    X["hs_12m"] = X["hs_12m"].where(np.arange(len(X)) % 7 > 0)  # some missing
+    model = RiskModel().fit(X, y, groups=np.arange(len(y)) // 2)
+    assert model.steps_ is not None
+    feature, thresholds, _, _ = model.steps_.steps[0]
+    edge = pd.DataFrame(np.repeat(X.to_numpy()[:len(thresholds) + 1], 1, axis=0),
+                        columns=X.columns)
+    edge.iloc[:, feature] = [*thresholds, thresholds.max() + 100]
+    for rows in (X, edge, X * 3):
+        theirs = np.clip(model.calibrated_.predict_proba(rows.astype(float))[:, 1], 0.01, 0.99)
+        assert np.abs(model.predict_proba(rows)[:, 1] - theirs).max() < 1e-12
+    assert RiskModel(max_depth=2, max_iter=20).fit(X, y).steps_ is None
