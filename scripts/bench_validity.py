@@ -24,7 +24,7 @@ The records ceiling is estimated by the demo's evaluation
 (:func:`geo_risk.synth.checks.records_ceiling`: the true probability regressed on the
 run's own features, noiseless targets from every labelled cohort, cross-fitted by
 household). Then the median and the worst world of each figure, and each acceptance
-line of the validity issue. Not part of ``scripts/test``: the whole grid takes about 40
+line of the validity issue. Not part of ``scripts/test``: the whole grid takes about 11
 minutes here with two jobs.
 """
 
