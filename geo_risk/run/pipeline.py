@@ -41,9 +41,9 @@ from geo_risk.hotspots import (
     STABILITY_DRAWS,
     STABLE,
     areas_of_concern,
+    bagged_categories,
     beyond_deprivation,
     build_weights,
-    category_stability,
     emerging_hotspots,
     getis_ord_star,
     global_moran,
@@ -460,9 +460,10 @@ def find_hotspots(folder: Path, oas, current: pd.DataFrame, by_refresh: pd.DataF
         measure = EHSA_RISK
     settings = {"time_lag": time_lag, "alpha": alpha, "min_trend": min_trend}
     ehsa = emerging_hotspots(transform(series), weights, **settings)
-    stability = category_stability(
+    bagged = bagged_categories(
         series, se if se is not None else series * 0.0, weights, ehsa["ehsa_category"],
         transform=transform, draws=draws, seed=random_state, **settings)
+    ehsa["ehsa_category"], stability = bagged["category"], bagged["stability"]
     concern = areas_of_concern(risk, current["known_share"].fillna(0.0), weights, alpha=alpha)
     hotspots = lisa[["lisa_quadrant", "p_sim"]].assign(
         gi_z=gi_z, gi_significant=gi_sig, ehsa_category=ehsa["ehsa_category"],
