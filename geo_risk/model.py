@@ -179,7 +179,18 @@ class _Steps:
         self.steps = steps  # (feature, thresholds, values [interval, fold], if missing [fold])
 
     @classmethod
-    def of(cls, calibrated: CalibratedClassifierCV) -> _Steps:
+    def of(cls, calibrated: CalibratedClassifierCV) -> _Steps | None:
+        """The step functions of fitted fold models; None when scikit-learn's fitted trees
+        are not in the form read here (another version), and they score as usual."""
+        try:
+            return cls._read(calibrated)
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError):
+            log.info("boosted stumps scored by scikit-learn (its trees are not in the "
+                     "form geo-risk reads)")
+            return None
+
+    @classmethod
+    def _read(cls, calibrated: CalibratedClassifierCV) -> _Steps:
         folds = calibrated.calibrated_classifiers_
         base = np.array([float(np.ravel(c.estimator._baseline_prediction)[0]) for c in folds])
         splits = []  # fold, feature, threshold, left value - right value, right, missing left
@@ -189,7 +200,10 @@ class _Steps:
                 if root["is_leaf"]:
                     base[k] += root["value"]
                     continue
-                left, right = tree.nodes[root["left"]]["value"], tree.nodes[root["right"]]["value"]
+                left, right = tree.nodes[root["left"]], tree.nodes[root["right"]]
+                if root["is_categorical"] or not (left["is_leaf"] and right["is_leaf"]):
+                    raise ValueError("not a stump")
+                left, right = left["value"], right["value"]
                 splits.append((k, root["feature_idx"], root["num_threshold"], left - right,
                                right, root["missing_go_to_left"]))
         s = np.array(splits, dtype=float).reshape(-1, 6)

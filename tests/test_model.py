@@ -225,3 +225,8 @@ def test_stumps_are_scored_as_their_step_functions():
         theirs = np.clip(model.calibrated_.predict_proba(rows.astype(float))[:, 1], 0.01, 0.99)
         assert np.abs(model.predict_proba(rows)[:, 1] - theirs).max() < 1e-12
     assert RiskModel(max_depth=2, max_iter=20).fit(X, y).steps_ is None
+    # trees in a form not read here (another scikit-learn) are scored by scikit-learn
+    from geo_risk.model import _Steps
+
+    model.calibrated_.calibrated_classifiers_[0].estimator._predictors = [[None]]
+    assert _Steps.of(model.calibrated_) is None
