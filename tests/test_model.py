@@ -221,7 +221,7 @@ def test_stumps_are_scored_as_their_step_functions():
     edge = pd.DataFrame(np.repeat(X.to_numpy()[:len(thresholds) + 1], 1, axis=0),
                         columns=X.columns)
     edge.iloc[:, feature] = [*thresholds, thresholds.max() + 100]
-    for rows in (X, edge, X * 3):
+    for rows in (X, edge, X * 3, X.assign(months_young=np.nan)):  # never missing in training
         theirs = np.clip(model.calibrated_.predict_proba(rows.astype(float))[:, 1], 0.01, 0.99)
         assert np.abs(model.predict_proba(rows)[:, 1] - theirs).max() < 1e-12
     assert RiskModel(max_depth=2, max_iter=20).fit(X, y).steps_ is None
