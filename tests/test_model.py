@@ -218,8 +218,7 @@ def test_stumps_are_scored_as_their_step_functions():
     model = RiskModel().fit(X, y, groups=np.arange(len(y)) // 2)
     assert model.steps_ is not None
     feature, thresholds, _, _ = model.steps_.steps[0]
-    edge = pd.DataFrame(np.repeat(X.to_numpy()[:len(thresholds) + 1], 1, axis=0),
-                        columns=X.columns)
+    edge = X.iloc[:len(thresholds) + 1].copy()
     edge.iloc[:, feature] = [*thresholds, thresholds.max() + 100]
     for rows in (X, edge, X * 3, X.assign(months_young=np.nan)):  # never missing in training
         theirs = np.clip(model.calibrated_.predict_proba(rows.astype(float))[:, 1], 0.01, 0.99)
