@@ -168,7 +168,9 @@ def pseudonymise_series(values: pd.Series, key: Key, kind: str) -> pd.Series:
     Each distinct identifier is hashed once.
     """
     text = values.astype(str)
-    encoded = pc.dictionary_encode(pa.array(text.array))
+    array = pa.array(text.array)  # chunked when pandas holds a long column in pieces
+    encoded = pc.dictionary_encode(array.combine_chunks() if isinstance(array, pa.ChunkedArray)
+                                   else array)
     hashed = hmac_hex(encoded.dictionary.to_pylist(), key, prefix=_DOMAIN[kind] + ":")
     out = pd.Series(pd.arrays.ArrowStringArray(hashed.take(encoded.indices)),
                     index=values.index).astype(str)

@@ -54,6 +54,15 @@ def test_domains_never_collide(key, digits):
     assert household != person and len(household) == 32
 
 
+def test_a_column_held_in_pieces_is_pseudonymised_whole(test_key):
+    import pyarrow as pa
+
+    pieces = pa.chunked_array([["100012345678", "200012345678"], ["100012345678", ""]])
+    held = pd.Series(pd.arrays.ArrowStringArray(pieces))  # as pandas holds a long column
+    whole = pseudonymise_series(pd.Series(pieces.to_pylist()), test_key, "uprn")
+    assert pseudonymise_series(held, test_key, "uprn").tolist() == whole.tolist()
+
+
 def test_empty_stays_empty_and_large_batches_match(test_key):
     import geo_risk.pseudonymise as p
 
