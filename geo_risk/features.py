@@ -455,14 +455,14 @@ def build_feature_tables(
     area = linked.households.set_index(HOUSEHOLD)
     area_cols = _area_columns(area)
     now = pair_feats[pair_feats["as_of"] == ref]
-    households = now[now[HOUSEHOLD].isin(current[HOUSEHOLD])].join(
+    households = now[key_positions(now[HOUSEHOLD], current[HOUSEHOLD]) >= 0].join(
         area[area_cols], on=HOUSEHOLD).reset_index(drop=True)
     counts = {
         "children_registered": len(linked.events["child_register"]),
         "children_current": int((children["role"] == "current").sum()),
         "children_labelled": int((children["role"] == "labelled").sum()),
-        "results_without_register_entry": int((~results["child_key"].isin(
-            register["child_key"])).sum()),
+        "results_without_register_entry": int(
+            (key_positions(results["child_key"], register["child_key"]) < 0).sum()),
         "households_with_current_children": len(households),
     }
     log.info("features as of %s: %d current and %d labelled children, %d households",

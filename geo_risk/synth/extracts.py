@@ -90,8 +90,9 @@ def nhs_numbers(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def _iso(dates: np.ndarray) -> np.ndarray:
-    out = np.datetime_as_string(dates.astype("datetime64[D]"), unit="D")
-    return np.where(np.isnat(dates), "", out)
+    """ISO text of each date ("" where missing), each distinct day formatted once."""
+    codes, days = pd.factorize(dates.astype("datetime64[D]"))  # a missing date: code -1
+    return np.append(np.datetime_as_string(days.astype("datetime64[D]"), unit="D"), "")[codes]
 
 
 def _dates_in_quarters(rng: np.random.Generator, pop: Population, q: np.ndarray) -> np.ndarray:
@@ -405,7 +406,7 @@ def _police(r, pop: Population, uprn, trait) -> pd.DataFrame:
                     r.choice(["victim", "suspect", "witness", "other"], len(ev)))
     def grid(metres: np.ndarray) -> np.ndarray:
         out = np.full(len(metres), "", dtype=object)
-        out[street] = [f"{v:.0f}" for v in metres[street]]
+        out[street] = np.round(metres[street]).astype(np.int64).astype(str)  # as f"{v:.0f}"
         return out
 
     table = pd.DataFrame({
@@ -413,9 +414,8 @@ def _police(r, pop: Population, uprn, trait) -> pd.DataFrame:
         "easting": grid(e), "northing": grid(n),
         "category": ev["category"].to_numpy(), "role": role,
     }).sort_values("date", kind="stable").reset_index(drop=True)
-    years = table["date"].dt.year.to_numpy() % 100
-    serial = np.arange(1, len(table) + 1)
-    table.insert(0, "incident_id", [f"42/{s:06d}/{y:02d}" for s, y in zip(serial, years,
-                                                                         strict=True)])
+    years = (table["date"].dt.year % 100).astype(str).str.zfill(2)
+    serial = pd.Series(np.arange(1, len(table) + 1)).astype(str).str.zfill(6)
+    table.insert(0, "incident_id", ("42/" + serial + "/" + years).to_numpy())  # 42/000001/17
     table.insert(1, "incident_date", _iso(table.pop("date").to_numpy()))
     return table
