@@ -139,17 +139,19 @@ def _cells(rng: np.random.Generator, p: Callable[[slice], np.ndarray], n_h: int,
 def _postcodes(pop: Population, ward_names: pd.Series) -> np.ndarray:
     """Postcode units of about 15 neighbouring households, sector by ward."""
     hh = pop.households
-    ward = ward_names.reindex(hh[C.OA]).to_numpy()
-    order = np.lexsort((hh["easting"].to_numpy(), hh[C.OA].to_numpy()))
+    ward, names = pd.factorize(ward_names.reindex(hh[C.OA]), sort=True)
+    oa = pd.factorize(hh[C.OA], sort=True)[0]
+    order = np.lexsort((hh["easting"].to_numpy(), oa))
+    order = order[np.argsort(ward[order], kind="stable")]  # by ward, then OA and easting
+    w = ward[order]
+    k = (np.arange(len(order)) - np.searchsorted(w, w)) // 15  # the unit within its ward
+    per_ward = k.max(initial=0) + 1
+    units, at = np.unique(w * per_ward + k, return_inverse=True)  # each code made once
+    text = np.array([f"{_POSTCODE_DISTRICTS.get(names[i], f'SS{20 + i}')} {1 + i % 9 + j // 400}"
+                     f"{_UNIT_LETTERS[(j // 20) % 20]}{_UNIT_LETTERS[j % 20]}"
+                     for i, j in zip(*np.divmod(units, per_ward), strict=True)], dtype=object)
     codes = np.empty(len(hh), dtype=object)
-    names = sorted(set(ward))
-    for w_i, w in enumerate(names):
-        district = _POSTCODE_DISTRICTS.get(w, f"SS{20 + w_i}")
-        sector = 1 + w_i % 9
-        members = order[ward[order] == w]
-        for k, start in enumerate(range(0, len(members), 15)):
-            unit = _UNIT_LETTERS[(k // 20) % 20] + _UNIT_LETTERS[k % 20]
-            codes[members[start:start + 15]] = f"{district} {sector + k // 400}{unit}"
+    codes[order] = text[at]
     return codes
 
 
