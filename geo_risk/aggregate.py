@@ -176,6 +176,21 @@ def _round(values: pd.Series, rounding: int) -> pd.Series:
     return (np.floor(values / rounding + 0.5) * rounding).astype("Int64")
 
 
+def _secondary(primary: np.ndarray, raw: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """The cells withheld so that a group's one withheld cell cannot be found from its
+    total: in each group of two or more with exactly one primary cell, the smallest of
+    the others (a non-zero count before a zero; the first where equal)."""
+    by = pd.DataFrame({"group": groups, "primary": primary, "zero": raw == 0, "raw": raw})
+    count = by.groupby("group", sort=False)["primary"].transform("sum").to_numpy()
+    size = by.groupby("group", sort=False)["primary"].transform("size").to_numpy()
+    candidates = by[(count == 1) & (size > 1) & ~primary]
+    first = candidates.sort_values(["zero", "raw"], kind="stable").groupby(
+        "group", sort=False).head(1)
+    out = np.zeros(len(raw), dtype=bool)
+    out[first.index.to_numpy()] = True
+    return out
+
+
 def disclose(tables: dict[str, pd.DataFrame], oas: pd.DataFrame, rules: Disclosure = SAFE
              ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Apply disclosure control to every level; return the safe tables and a release log.
@@ -200,13 +215,7 @@ def disclose(tables: dict[str, pd.DataFrame], oas: pd.DataFrame, rules: Disclosu
         for column in COUNT_COLUMNS:
             raw = table[column].round().astype(int)
             primary = (raw >= 1) & (raw <= rules.withhold_up_to)
-            withheld = primary.copy()
-            for _, idx in pd.Series(np.arange(len(raw))).groupby(groups):
-                members = idx.to_numpy()
-                if withheld.iloc[members].sum() == 1 and len(members) > 1:
-                    others = [m for m in members if not withheld.iloc[m]]
-                    pick = min(others, key=lambda m: (raw.iloc[m] == 0, raw.iloc[m]))
-                    withheld.iloc[pick] = True
+            withheld = primary | _secondary(primary.to_numpy(), raw.to_numpy(), groups)
             out[column] = _round(raw.astype(float), rules.rounding).mask(withheld.to_numpy())
             for area in raw.index[withheld]:
                 log_rows.append((level, area, column,

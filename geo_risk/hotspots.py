@@ -362,16 +362,17 @@ def sen_change(series: np.ndarray) -> np.ndarray:
 
 
 def classify_emerging(z: np.ndarray, significant: np.ndarray, *, trend_alpha: float = 0.05,
-                      min_trend: float = 1.96) -> np.ndarray:
+                      min_trend: float = 1.96, trend: tuple | None = None) -> np.ndarray:
     """Emerging hot spot category of each row of a z-series (see the module docstring).
 
     A trend counts when Mann-Kendall's p is below ``trend_alpha`` *and* the Theil-Sen
-    change of the z-score over the series is at least ``min_trend``.
+    change of the z-score over the series is at least ``min_trend``. ``trend``: the
+    series' Mann-Kendall tau and p and Theil-Sen change when already computed.
     """
     z = np.asarray(z, dtype=float)
     sig = np.asarray(significant, dtype=bool) & np.isfinite(z)
-    tau, p = mann_kendall(np.nan_to_num(z))
-    p = np.where(np.abs(sen_change(np.nan_to_num(z))) >= min_trend, p, 1.0)
+    tau, p, change = trend or (*mann_kendall(np.nan_to_num(z)), sen_change(np.nan_to_num(z)))
+    p = np.where(np.abs(change) >= min_trend, p, 1.0)
     out = np.full(len(z), "no pattern", dtype=object)
     for sign, word, other in [(1, "hot", -1), (-1, "cold", 1)]:
         spot = sig & (np.sign(z) == sign)
@@ -449,12 +450,14 @@ def emerging_hotspots(values: pd.DataFrame, weights: Weights, *, time_lag: int =
     # full windows only (module docstring)
     z, sig = z.to_numpy()[:, time_lag:], sig.to_numpy()[:, time_lag:]
     tau, p = mann_kendall(np.nan_to_num(z))
-    category = classify_emerging(z, sig, trend_alpha=trend_alpha, min_trend=min_trend)
+    change = sen_change(np.nan_to_num(z))
+    category = classify_emerging(z, sig, trend_alpha=trend_alpha, min_trend=min_trend,
+                                 trend=(tau, p, change))
     isolated = np.isin(weights.ids, weights.isolates)
     category[isolated] = "no pattern"
     return pd.DataFrame({
         "ehsa_category": category, "trend_tau": tau, "trend_p": np.where(isolated, np.nan, p),
-        "trend_change": np.where(isolated, np.nan, sen_change(np.nan_to_num(z))),
+        "trend_change": np.where(isolated, np.nan, change),
         "share_hot": (sig & (z > 0)).mean(axis=1), "share_cold": (sig & (z < 0)).mean(axis=1),
         "gi_z": z[:, -1]}, index=weights.ids)
 

@@ -85,7 +85,7 @@ def get_schema(source: str) -> Schema:
 
 
 #: Rows read at a time: memory stays bounded whatever the size of the file.
-CHUNK_ROWS = 200_000
+CHUNK_ROWS = 50_000
 _BLOCK = 1 << 20
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from functools import lru_cache
 
 import mapclassify
 import numpy as np
@@ -120,6 +121,15 @@ class Classes:
 BREAKS_EXACT_UP_TO = 600
 
 
+@lru_cache(maxsize=16)
+def _natural_breaks(values: tuple[float, ...], k: int) -> np.ndarray:
+    """Fisher-Jenks upper bounds, found once for the same values (a run classes the same
+    OA and ward rates for its maps, its GeoPackage and its comparison)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Numba not installed", UserWarning)
+        return mapclassify.FisherJenks(np.asarray(values), k=k).bins
+
+
 def risk_classes(values, k: int = 5) -> Classes:
     """Natural-breaks classes of a rate in [0, 1], boundaries rounded to whole percent.
 
@@ -138,10 +148,7 @@ def risk_classes(values, k: int = 5) -> Classes:
     # distribution's shape (the same whole-percent boundaries on a county's spread)
     summary = v if len(v) <= BREAKS_EXACT_UP_TO else np.quantile(
         v, np.linspace(0, 1, BREAKS_EXACT_UP_TO))
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "Numba not installed", UserWarning)
-        uppers = (mapclassify.FisherJenks(summary, k=k).bins if k > 1
-                  else np.array([v.max()]))
+    uppers = _natural_breaks(tuple(summary), k) if k > 1 else np.array([v.max()])
     rounded = sorted({math.ceil(round(b * 100, 6)) / 100 for b in uppers})
     lower = math.floor(round(v.min() * 100, 6)) / 100
     colours = RISK_COLOURS if len(rounded) == 5 else tuple(

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geo_risk import columns as C
-from geo_risk.aggregate import COUNT_COLUMNS, aggregate_areas, disclose
+from geo_risk.aggregate import COUNT_COLUMNS, _secondary, aggregate_areas, disclose
 from geo_risk.boundaries import load_boundaries
 from geo_risk.hotspots import EHSA_BEYOND, build_weights
 from geo_risk.synth.checks import hotspot_recovery
@@ -90,6 +90,16 @@ def test_release_log_carries_no_values():
     first = release[(release["level"] == "oa") & (release["column"] == "children_under5")]
     assert first.set_index("area")["reason"].to_dict() == {"O000": "primary",
                                                            "O001": "secondary"}
+
+
+def test_secondary_cell_is_the_smallest_other_count_of_its_group():
+    raw = np.array([3, 0, 20, 12, 12,   5, 0,   4, 6, 30,   2,   0, 50])
+    group = np.array([1, 1, 1, 1, 1,    2, 2,   3, 3, 3,    4,   5, 5])
+    primary = (raw >= 1) & (raw <= 7)
+    picked = np.flatnonzero(_secondary(primary, raw, group)).tolist()
+    # group 1: 12 (the first of two), before 0 and 20; group 2: the zero, the only other;
+    # group 3: two primary cells already; group 4: alone; group 5: nothing withheld
+    assert picked == [3, 6]
 
 
 def test_demo_areas_are_published_safely(demo):
