@@ -98,6 +98,9 @@ def run_demo(out: Path, *, seed: int = 1, periods: int | None = None,
         write_world(world, folder.synth)
         for name in [n for n in world.extracts if n != "social_care"]:
             del world.extracts[name]  # on disk; the evaluation reads social care alone
+        # the true risk of every child at every refresh (a county's: 126 MiB) is on disk
+        # too, and read back for the evaluation: the run's processes do not carry it
+        risk_types, world.child_risk = world.child_risk.dtypes, None
         timeline = world.population.timeline
         area = area_title(world.oas[C.LAD_NAME]) if C.LAD_NAME in world.oas else "District"
         settings = RunSettings(
@@ -111,6 +114,8 @@ def run_demo(out: Path, *, seed: int = 1, periods: int | None = None,
             dask=dask)
         record, model_run, linked = run_into(folder, folder.synth / "extracts", demo_key(seed),
                                      settings)
+        world.child_risk = pd.read_parquet(folder.synth / "truth/child_risk.parquet").astype(
+            risk_types)
         found = pd.read_csv(folder.areas / "oa_hotspots.csv", index_col=0)["ehsa_category"]
         evaluation = {
             "seed": seed,
