@@ -74,3 +74,17 @@ def test_hmac_of_a_large_batch_is_the_same_on_the_cores():
     values = [str(100_000_000_000 + 7 * i) for i in range(400_003)]
     assert hmac_hex(values, key, prefix="uprn:", workers=2).equals(
         hmac_hex(values, key, prefix="uprn:", workers=1))
+
+
+def test_waiting_openmp_threads_sleep_unless_told_otherwise():
+    import subprocess
+    import sys
+
+    def policy(**env) -> str:
+        base = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+        code = "import geo_risk, os; print(os.environ['OMP_WAIT_POLICY'])"
+        return subprocess.run([sys.executable, "-c", code], env={**base, **env}, check=True,
+                              capture_output=True, text=True).stdout.strip()
+
+    assert policy() == "PASSIVE"
+    assert policy(OMP_WAIT_POLICY="ACTIVE") == "ACTIVE"
