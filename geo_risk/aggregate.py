@@ -181,9 +181,8 @@ def _secondary(primary: np.ndarray, raw: np.ndarray, groups: np.ndarray) -> np.n
     total: in each group of two or more with exactly one primary cell, the smallest of
     the others (a non-zero count before a zero; the first where equal)."""
     by = pd.DataFrame({"group": groups, "primary": primary, "zero": raw == 0, "raw": raw})
-    count = by.groupby("group", sort=False)["primary"].transform("sum").to_numpy()
-    size = by.groupby("group", sort=False)["primary"].transform("size").to_numpy()
-    candidates = by[(count == 1) & (size > 1) & ~primary]
+    group = by.groupby("group", sort=False)["primary"]
+    candidates = by[(group.transform("sum") == 1) & (group.transform("size") > 1) & ~primary]
     first = candidates.sort_values(["zero", "raw"], kind="stable").groupby(
         "group", sort=False).head(1)
     out = np.zeros(len(raw), dtype=bool)
