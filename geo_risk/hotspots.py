@@ -449,8 +449,9 @@ def emerging_hotspots(values: pd.DataFrame, weights: Weights, *, time_lag: int =
     z, sig = getis_ord_star(x, weights, time_lag=time_lag, alpha=alpha)
     # full windows only (module docstring)
     z, sig = z.to_numpy()[:, time_lag:], sig.to_numpy()[:, time_lag:]
-    tau, p = mann_kendall(np.nan_to_num(z))
-    change = sen_change(np.nan_to_num(z))
+    filled = np.nan_to_num(z)
+    tau, p = mann_kendall(filled)
+    change = sen_change(filled)
     category = classify_emerging(z, sig, trend_alpha=trend_alpha, min_trend=min_trend,
                                  trend=(tau, p, change))
     isolated = np.isin(weights.ids, weights.isolates)

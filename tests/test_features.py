@@ -160,6 +160,25 @@ def test_risk_by_refresh_scores_every_refresh_with_one_model(messy_linked):
     assert risk.index.str.fullmatch(r"E00\d{6}").all() and len(risk) > 500
 
 
+def test_risk_by_refresh_is_the_same_in_pieces(messy_linked, monkeypatch):
+    import geo_risk.run.pipeline as pipeline
+    from geo_risk.model import RiskModel, feature_columns
+
+    tables = build_feature_tables(messy_linked, "2014-12-31")
+    labelled = tables.children[tables.children["role"] == "labelled"]
+    model = RiskModel(max_iter=30, random_state=0).fit(
+        labelled[feature_columns(tables.children)], labelled["not_gld"].astype(bool),
+        groups=labelled["household_key"])
+    dates = ["2013-12-31", "2014-06-30", "2014-12-31"]
+    monkeypatch.setattr(pipeline, "_CHILD_DATES_AT_ONCE", 10**9)  # every refresh at once
+    whole = pipeline.risk_by_refresh(messy_linked, dates, model)
+    monkeypatch.setattr(pipeline, "_CHILD_DATES_AT_ONCE", 1)  # one refresh a piece
+    pieces = pipeline.risk_by_refresh(messy_linked, dates, model)
+    pd.testing.assert_frame_equal(pieces.mean, whole.mean, rtol=1e-12)
+    pd.testing.assert_frame_equal(pieces.se, whole.se, rtol=1e-12)
+    pd.testing.assert_frame_equal(pieces.children, whole.children)
+
+
 def test_refresh_risk_by_group_weights_by_children():
     from geo_risk.run.pipeline import RefreshRisk
 
