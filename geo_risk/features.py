@@ -34,7 +34,8 @@ default 12, 24):
   the last 12 months, per household there (how the neighbourhood is changing);
 - ``area_not_gld_3y``: the share of the output area's children who did not reach GLD in
   the last three academic years' published results, shrunk towards the district's share
-  (what the area's own outcomes say that the household records do not);
+  as much while the first years come in as later (what the area's own outcomes say that
+  the household records do not);
 - ``male``, ``months_young`` (September-born 0 ... August-born 11), ``eal``,
   ``age_months``: the child;
 - ``deprivation``, ``deprivation_decile``: the output area's LSOA, when deprivation was
@@ -70,7 +71,8 @@ LABEL = "not_gld"
 RESULTS_PUBLISHED = (10, 31)
 LABEL_AGE_MONTHS = 42
 #: The area's recent results: academic years looked back on, and the prior's weight in
-#: children (how far a small area's share is shrunk towards the district's).
+#: children for that many years' results (how far a small area's share is shrunk towards
+#: the district's).
 AREA_RESULT_YEARS = 3
 AREA_RESULT_PRIOR = 20.0
 _LEVEL = {"early help": 1, "child in need": 2, "child protection": 3, "looked after": 4}
@@ -309,6 +311,13 @@ def _area_results(homes: _Homes, pairs: pd.DataFrame, results: pd.DataFrame,
     Bayes, as an output area has a handful of results a year). NaN until the district has
     a result published.
 
+    While fewer than ``years`` years have been published, the prior weighs that share of
+    ``prior`` children: an area's results and the prior grow together, so an area's share
+    is shrunk alike at every date. With a fixed prior, the spread of areas' shares doubled
+    as the first three years of results came in, and the model's risk in every area that
+    differs steadily from its district moved with it, which the emerging hot spot analysis
+    read as hot spots intensifying.
+
     A result counts in the output area of the household it was recorded at. A child's own
     result is published after it starts school, long after it is described (aged 3½ at
     most), so it never describes itself. Everything here is within one district, so a
@@ -343,7 +352,11 @@ def _area_results(homes: _Homes, pairs: pd.DataFrame, results: pd.DataFrame,
     d = district[row]
     share_d = ((district_k[d, upto] - district_k[d, since])
                / np.maximum(district_n[d, upto] - district_n[d, since], 1))
-    share = (area_k + prior * share_d) / (area_n + prior)
+    # the prior weighs ``prior`` children per ``years`` of results the window holds, so an
+    # area's share is shrunk alike at every date, however few years are published yet
+    held = (np.diff(district_n, axis=1, prepend=0.0) > 0).cumsum(axis=1)
+    weight = prior * np.maximum(held[d, upto] - held[d, since], 1) / years
+    share = (area_k + weight * share_d) / (area_n + weight)
     return np.where(district_n[d, upto] > 0, share, np.nan)
 
 

@@ -1,7 +1,7 @@
 """Benchmark: how the model and the hotspot method hold over a family of synthetic worlds.
 
     python scripts/bench_validity.py [--seeds 1 2 3] [--scenarios NAME ...] [--jobs 2]
-                                     [--no-basildon] [--csv validity.csv]
+                                     [--no-basildon] [--csv validity.csv] [--keep DIR]
     python scripts/bench_validity.py --summary validity.csv   # summarise saved rows
 
 Runs ``geo-risk demo`` on every scenario of :data:`geo_risk.synth.scenarios.SCENARIOS`
@@ -26,6 +26,11 @@ run's own features, noiseless targets from every labelled cohort, cross-fitted b
 household). Then the median and the worst world of each figure, and each acceptance
 line of the validity issue. Not part of ``scripts/test``: the whole grid takes about 11
 minutes here with two jobs.
+
+``--keep DIR`` keeps each world's demo folder (``DIR/town-SCENARIO-SEED``): its refresh
+series and their standard errors under ``work/``, and the truth's and the records
+ceiling's beside the planted hotspots under ``synth/truth/``, so other hot spot settings
+can be scored on saved worlds without running them again.
 """
 
 from __future__ import annotations
@@ -53,8 +58,9 @@ COLUMNS = [
 ]
 
 
-def one_world(scenario: str, seed: int, basildon: bool) -> dict:
-    """Run the demo on one world in a temporary folder; return its row."""
+def one_world(scenario: str, seed: int, basildon: bool, keep: Path | None = None) -> dict:
+    """Run the demo on one world in a temporary folder (or in a folder of ``keep``, kept);
+    return its row."""
     from geo_risk.boundaries import DEFAULT_BOUNDARIES, BoundaryFiles
     from geo_risk.synth.demo import run_demo
 
@@ -64,16 +70,17 @@ def one_world(scenario: str, seed: int, basildon: bool) -> dict:
         files = BoundaryFiles(BASILDON / "oa11_basildon.geojson",
                               BASILDON / "oa11_lookup_basildon.csv",
                               BASILDON / "imd2019_lsoa11_basildon.csv")
+    world = f"{'basildon' if basildon else 'town'}/{scenario}/{seed}"
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench_validity_") as tmp:
-        summary = run_demo(Path(tmp) / "run", seed=seed, files=files, scenario=scenario,
-                           ceiling=True)
+        folder = keep / world.replace("/", "-") if keep else Path(tmp) / "run"
+        summary = run_demo(folder, seed=seed, files=files, scenario=scenario, ceiling=True)
     m, e = summary["model"], summary["evaluation"]
     o, found, truth = e["model"], e["planted_recovery"], e["planted_recovery_on_truth"]
     ceiling = e["records_ceiling"]
     band = o["oracle_slope_band_90"]
     return {
-        "world": f"{'basildon' if basildon else 'town'}/{scenario}/{seed}",
+        "world": world,
         "auc": m["holdout_auc"], "ceil": ceiling["auc"], "oracle": o["oracle_auc"],
         "logit": m["logistic_auc"],
         "slope": m["calibration_slope"], "band": f"{band[0]:.2f}-{band[1]:.2f}",
@@ -106,6 +113,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--no-basildon", action="store_true")
     parser.add_argument("--csv", type=Path)
+    parser.add_argument("--keep", type=Path, help="keep each world's demo folder in KEEP")
     parser.add_argument("--summary", type=Path, help="summarise rows saved with --csv")
     args = parser.parse_args()
     if args.summary:
@@ -128,7 +136,7 @@ def main() -> None:
                      "NUMBA_NUM_THREADS"]:
             os.environ[name] = "1"
     with cf.ProcessPoolExecutor(args.jobs) as pool:
-        futures = [pool.submit(one_world, *w) for w in worlds]
+        futures = [pool.submit(one_world, *w, args.keep) for w in worlds]
         for future in cf.as_completed(futures):
             rows.append(future.result())
             print(_line(rows[-1]), flush=True)

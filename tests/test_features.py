@@ -114,8 +114,9 @@ def test_labelled_children_are_seen_at_three_and_a_half(messy_linked):
 
 def test_area_results_use_only_published_years_shrunk_to_the_district():
     """The area's recent results: the last three published academic years of its own
-    output area, shrunk towards the district with 20 children's weight; nothing published
-    after the as-of date; NaN before anything is published."""
+    output area, shrunk towards the district with 20 children's weight for three years'
+    results (a third of that for each year the window holds); nothing published after
+    the as-of date; NaN before anything is published."""
     from geo_risk.features import _area_results, _Homes
 
     households = pd.DataFrame({"household_key": ["a1", "a2", "b1"],
@@ -131,12 +132,36 @@ def test_area_results_use_only_published_years_shrunk_to_the_district():
     got = _area_results(_Homes.of(linked), pairs, results)
     assert np.isnan(got[0])  # 2012/13 results are published on 31 October 2013
     district = 14 / 20  # 2012/13 and 2013/14: 4 + 10 of 20 children did not reach GLD
-    assert got[1] == pytest.approx((4 + 20 * district) / (10 + 20))  # E1: 4 of 10
-    assert got[2] == pytest.approx((10 + 20 * district) / (10 + 20))  # E2: 10 of 10
+    prior = 20 * 2 / 3  # two years of results published
+    assert got[1] == pytest.approx((4 + prior * district) / (10 + prior))  # E1: 4 of 10
+    assert got[2] == pytest.approx((10 + prior * district) / (10 + prior))  # E2: 10 of 10
     # 2016/17 is not published until 31 October 2017, so the last three published years
     # are 2013/14 to 2015/16: only 2013/14 has results (E1: 0 of 6; the district: 10 of
     # 16); a gap in the extract's years is not filled with older ones
-    assert got[3] == pytest.approx((0 + 20 * 10 / 16) / (6 + 20))
+    assert got[3] == pytest.approx((0 + 20 / 3 * 10 / 16) / (6 + 20 / 3))
+
+
+def test_an_area_with_the_same_results_every_year_is_described_alike_from_the_first():
+    """While the first results come in, an area's share is shrunk as much as later: an
+    area whose results are the same every year has the same share after one year as after
+    three, so a model's risk in a steadily different area does not drift with them."""
+    from geo_risk.features import _area_results, _Homes
+
+    households = pd.DataFrame({"household_key": ["a", "b"], C.OA: ["E1", "E2"]})
+    rows = []
+    for year in ["2012/13", "2013/14", "2014/15"]:
+        rows += [("a", year, False)] * 3 + [("a", year, True)] * 2  # E1: 3 of 5 not GLD
+        rows += [("b", year, False)] * 1 + [("b", year, True)] * 9  # E2: 1 of 10
+    results = pd.DataFrame(rows, columns=["household_key", "academic_year", "gld"])
+    linked = Linked(households, {"school_readiness": results}, {}, pd.DataFrame(),
+                    pd.DataFrame())
+    pairs = pd.DataFrame({"household_key": ["a"] * 3 + ["b"] * 3,
+                          "as_of": pd.to_datetime(["2014-01-01", "2015-01-01",
+                                                   "2016-01-01"] * 2)})
+    got = _area_results(_Homes.of(linked), pairs, results)
+    district = 4 / 15
+    assert got[:3] == pytest.approx([(3 + 20 / 3 * district) / (5 + 20 / 3)] * 3)
+    assert got[3:] == pytest.approx([(1 + 20 / 3 * district) / (10 + 20 / 3)] * 3)
 
 
 def test_risk_by_refresh_scores_every_refresh_with_one_model(messy_linked):

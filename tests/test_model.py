@@ -171,6 +171,25 @@ def test_records_ceiling_sits_between_the_model_and_the_oracle(demo):
     assert "by household" in ceiling["method"]
 
 
+def test_the_records_ceilings_risk_series_is_kept_to_score_again(demo):
+    """The demo keeps the records ceiling's mean risk per OA per refresh beside the truth,
+    dated as the run's own series, and scoring it again gives the evaluation's figures."""
+    from types import SimpleNamespace
+
+    from geo_risk.boundaries import load_boundaries
+    from geo_risk.synth.checks import recovery_on_series
+
+    out, summary = demo
+    series = pd.read_parquet(out / "synth/truth/ceiling_risk_by_refresh.parquet")
+    run = pd.read_parquet(out / "work/oa_risk_by_refresh.parquet")
+    assert list(series.columns) == list(run.columns) and set(series.index) == set(run.index)
+    assert ((series > 0) & (series < 1)).all().all()
+    world = SimpleNamespace(population=SimpleNamespace(
+        planted=pd.read_csv(out / "synth/truth/planted_hotspots.csv")))
+    again = recovery_on_series(world, load_boundaries(), series)
+    assert again == summary["evaluation"]["records_ceiling"]["recovery"]
+
+
 def test_restricted_list_and_model_card(demo):
     out, summary = demo
     flagged = pd.read_csv(out / "restricted/flagged_households.csv")

@@ -79,8 +79,9 @@ def test_each_district_shrinks_to_its_own_share():
     pairs = pd.DataFrame({"household_key": ["a", "c"],
                           "as_of": pd.to_datetime(["2015-01-01", "2015-01-01"])})
     got = _area_results(_Homes.of(linked), pairs, results)
-    assert got[0] == pytest.approx((2 + 20 * 2 / 10) / (2 + 20))  # D1: 2 of 10 not ready
-    assert got[1] == pytest.approx((10 + 20 * 1.0) / (10 + 20))  # D2: 10 of 10
+    prior = 20 / 3  # one year of results
+    assert got[0] == pytest.approx((2 + prior * 2 / 10) / (2 + prior))  # D1: 2 of 10 not ready
+    assert got[1] == pytest.approx((10 + prior * 1.0) / (10 + prior))  # D2: 10 of 10
 
 
 @pytest.fixture(scope="module")

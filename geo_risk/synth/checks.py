@@ -198,7 +198,8 @@ def records_ceiling(world: World, key, tables, linked, refresh_dates: list[str],
     too.)
 
     Returns its hold-out AUC and ECE on the run's hold-out cohort, the expected precision
-    of its top k households, and the run's emerging hot spot method on its risk series.
+    of its top k households, the run's emerging hot spot method on its risk series, and
+    that ``series`` (mean risk per OA per refresh).
     """
     from sklearn.ensemble import HistGradientBoostingRegressor
     from sklearn.metrics import roc_auc_score
@@ -255,6 +256,7 @@ def records_ceiling(world: World, key, tables, linked, refresh_dates: list[str],
         "ece": round(expected_calibration_error(y, p_test), 4),
         "expected_precision_at_k": round(float(hh_true.reindex(top).mean()), 4),
         "recovery": recovery_on_series(world, oas, series),
+        "series": series,
     }
 
 
