@@ -248,7 +248,11 @@ class Covering:
 
     def __init__(self, cover: np.ndarray, weights: np.ndarray, fixed: np.ndarray) -> None:
         reached = cover.any(axis=1)
-        patterns, group = np.unique(cover[reached], axis=0, return_inverse=True)
+        # rows as bits, eight sites a byte: the same order (bytes compare as the rows do)
+        # in an eighth of the sort; a county's 5,664 x 1,092 took 1.7 s as booleans
+        packed, group = np.unique(np.packbits(cover[reached], axis=1), axis=0,
+                                  return_inverse=True)
+        patterns = np.unpackbits(packed, axis=1, count=cover.shape[1]).astype(bool)
         self._demand = np.bincount(group.ravel(), weights=weights[reached],
                                    minlength=len(patterns))
         self._columns = np.flatnonzero(~_dominated(patterns, fixed.astype(bool)))
@@ -265,8 +269,10 @@ class Covering:
                  for k, j in enumerate(self._columns)]
         covered = [pulp.LpVariable(f"y_{i}", lowBound=0, upBound=1)
                    for i in range(len(self._patterns))]
-        for i, row in enumerate(self._patterns):
-            problem += pulp.lpSum(sites[j] for j in np.flatnonzero(row)) >= covered[i]
+        for i, row in enumerate(self._patterns):  # the sites reaching it >= its coverage
+            terms = [(sites[j], 1) for j in np.flatnonzero(row)] + [(covered[i], -1)]
+            problem += pulp.LpConstraint(pulp.LpAffineExpression(terms),
+                                         sense=pulp.LpConstraintGE, rhs=0)
         return problem, sites, pulp.lpDot(self._demand, covered)
 
     def _solved(self, problem: pulp.LpProblem, sites: list) -> list[int]:
