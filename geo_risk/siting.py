@@ -269,11 +269,13 @@ class Covering:
                  for k, j in enumerate(self._columns)]
         covered = [pulp.LpVariable(f"y_{i}", lowBound=0, upBound=1)
                    for i in range(len(self._patterns))]
-        for i, row in enumerate(self._patterns):  # the sites reaching it >= its coverage
-            terms = [(sites[j], 1) for j in np.flatnonzero(row)] + [(covered[i], -1)]
+        point, site = np.nonzero(self._patterns)
+        bounds = np.searchsorted(point, np.arange(len(covered) + 1))
+        for i, y in enumerate(covered):  # the sites reaching a point >= its coverage
+            terms = [(sites[j], 1) for j in site[bounds[i]:bounds[i + 1]]] + [(y, -1)]
             problem += pulp.LpConstraint(pulp.LpAffineExpression(terms),
                                          sense=pulp.LpConstraintGE, rhs=0)
-        return problem, sites, pulp.lpDot(self._demand, covered)
+        return problem, sites, pulp.LpAffineExpression(zip(covered, self._demand, strict=True))
 
     def _solved(self, problem: pulp.LpProblem, sites: list) -> list[int]:
         problem.solve(_solver())
