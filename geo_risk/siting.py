@@ -32,6 +32,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pulp
+from scipy.spatial.distance import cdist
 from spopt.locate import LSCP, PMedian
 
 from geo_risk import columns as C
@@ -121,7 +122,7 @@ def distance_matrix(demand: Demand, sites: gpd.GeoDataFrame, *,
     if matrix is None:
         a = np.column_stack([demand.points.geometry.x, demand.points.geometry.y])
         b = np.column_stack([sites.geometry.x, sites.geometry.y])
-        return np.sqrt(((a[:, None, :] - b[None, :, :]) ** 2).sum(axis=2))
+        return cdist(a, b)
     table = pd.read_csv(matrix, dtype=str, encoding="utf-8-sig")
     oa = read_code_columns(table.columns).get(C.OA, (None,))[0]
     missing = [c for c, found in [("OA21CD (or OA11CD)", oa), ("site", "site" in table),
