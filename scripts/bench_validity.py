@@ -27,10 +27,11 @@ household). Then the median and the worst world of each figure, and each accepta
 line of the validity issue. Not part of ``scripts/test``: the whole grid takes about 11
 minutes here with two jobs.
 
-``--keep DIR`` keeps each world's demo folder (``DIR/town-SCENARIO-SEED``): its refresh
-series and their standard errors under ``work/``, and the truth's and the records
-ceiling's beside the planted hotspots under ``synth/truth/``, so other hot spot settings
-can be scored on saved worlds without running them again.
+``--keep DIR`` keeps each world's demo folder (``DIR/town-SCENARIO-SEED``,
+``DIR/basildon-default-1``): its refresh series and their standard errors under
+``work/``, and the truth's and the records ceiling's beside the planted hotspots under
+``synth/truth/``, so other hot spot settings can be scored on saved worlds without
+running them again.
 """
 
 from __future__ import annotations

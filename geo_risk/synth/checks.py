@@ -199,7 +199,7 @@ def records_ceiling(world: World, key, tables, linked, refresh_dates: list[str],
 
     Returns its hold-out AUC and ECE on the run's hold-out cohort, the expected precision
     of its top k households, the run's emerging hot spot method on its risk series, and
-    that ``series`` (mean risk per OA per refresh).
+    that ``series`` (mean risk per OA (rows) per refresh (columns, ISO dates)).
     """
     from sklearn.ensemble import HistGradientBoostingRegressor
     from sklearn.metrics import roc_auc_score
@@ -247,8 +247,8 @@ def records_ceiling(world: World, key, tables, linked, refresh_dates: list[str],
 
     by_refresh = current_children(linked, refresh_dates)
     by_refresh = by_refresh.assign(p=predict(by_refresh),
-                                   refresh=by_refresh["as_of"].rank(method="dense"))
-    series = by_refresh.groupby([C.OA, "refresh"])["p"].mean().unstack()
+                                   refresh=by_refresh["as_of"].dt.strftime("%Y-%m-%d"))
+    series = by_refresh.groupby([C.OA, "refresh"])["p"].mean().unstack()  # dates in order
     return {
         "method": "gradient-boosted regression of the true probability on the run's "
                   f"features, all labelled cohorts, {folds} folds by household",
