@@ -171,15 +171,22 @@ def summarise(rows: list[dict]) -> None:
 
     print("acceptance:")
     print("  " + share("AUC / records ceiling", [r["auc"] / r["ceil"] for r in rows]))
+    def failing(worlds):
+        return f"; failing: {', '.join(r['world'] for r in worlds)}" if worlds else ""
+
     below = [r for r in rows if r["auc"] < r["logit"]]
     print(f"  AUC below logistic regression's on {len(below)} of {n} worlds"
-          + (f" (by at most {max(r['logit'] - r['auc'] for r in below):.3f})" if below else ""))
+          + (f" (by at most {max(r['logit'] - r['auc'] for r in below):.3f})" if below else "")
+          + failing(below))
     large = [r for r in rows if r["n_test"] >= 2000]
-    print(f"  calibration slope 0.85-1.15 on {sum(0.85 <= r['slope'] <= 1.15 for r in large)} "
-          f"and ECE <= oracle ECE + 0.015 on "
-          f"{sum(r['ece'] <= r['o_ece'] + 0.015 for r in large)} of {len(large)} worlds with "
-          f">= 2,000 hold-out children; slope inside the oracle's 90% band on "
-          f"{sum(r['slope_in_band'] for r in rows)} of {n}")
+    steep = [r for r in large if not 0.85 <= r["slope"] <= 1.15]
+    loose = [r for r in large if r["ece"] > r["o_ece"] + 0.015]
+    print(f"  calibration slope 0.85-1.15 on {len(large) - len(steep)} of {len(large)} worlds "
+          f"with >= 2,000 hold-out children{failing(steep)}")
+    print(f"  ECE <= oracle ECE + 0.015 on {len(large) - len(loose)} of {len(large)} "
+          f"worlds{failing(loose)}")
+    outside = [r for r in rows if not r["slope_in_band"]]
+    print(f"  slope inside the oracle's 90% band on {n - len(outside)} of {n}{failing(outside)}")
     print("  " + share("expected precision at k / records ceiling's", [r["prec/c"] for r in rows]))
     ok = [r for r in rows if r["em_rec"] >= 0.8 * r["em_ceil"] and r["em_out"] <= 0.2]
     print(f"  emerging recall >= 0.8 x the method on the records ceiling, <= 20% outside: "
