@@ -313,10 +313,11 @@ def _area_results(homes: _Homes, pairs: pd.DataFrame, results: pd.DataFrame,
 
     While fewer than ``years`` years have been published, the prior weighs that share of
     ``prior`` children: an area's results and the prior grow together, so an area's share
-    is shrunk alike at every date. With a fixed prior, the spread of areas' shares doubled
-    as the first three years of results came in, and the model's risk in every area that
-    differs steadily from its district moved with it, which the emerging hot spot analysis
-    read as hot spots intensifying.
+    is shrunk alike at every date. With a fixed prior, the spread of the shares grew from
+    0.043 to 0.074 (standard deviation over children, quiet-hotspot/1) as the first three
+    years of results came in, and the model's risk in every area that differs steadily
+    from its district moved with it, which the emerging hot spot analysis read as hot
+    spots intensifying.
 
     A result counts in the output area of the household it was recorded at. A child's own
     result is published after it starts school, long after it is described (aged 3½ at
