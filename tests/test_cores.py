@@ -67,6 +67,15 @@ def test_the_world_does_not_depend_on_the_block_size(monkeypatch):
     assert _fingerprint(make_world(seed=2, periods=4)) == whole
 
 
+def test_the_world_is_the_same_drawn_in_one_process(monkeypatch):
+    """The extracts of events are drawn on the cores, each from its own random stream."""
+    on_cores = make_world(seed=3, periods=4)
+    monkeypatch.setattr(extracts, "local_map", lambda fn, items: [fn(i) for i in items])
+    here = make_world(seed=3, periods=4)
+    assert _fingerprint(here) == _fingerprint(on_cores)
+    assert list(here.extracts) == list(on_cores.extracts)
+
+
 def test_hmac_of_a_large_batch_is_the_same_on_the_cores():
     from geo_risk.pseudonymise import Key, hmac_hex
 

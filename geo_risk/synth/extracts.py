@@ -11,12 +11,14 @@ from the households' latent traits and housing-instability chain (see
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy.special import expit
 
 from geo_risk import columns as C
+from geo_risk.cores import local_map
 from geo_risk.identifiers import nhs_check_digit
 from geo_risk.synth.population import Population, assessment_dates, labelled_children
 
@@ -155,10 +157,29 @@ def _postcodes(pop: Population, ward_names: pd.Series) -> np.ndarray:
     return codes
 
 
+@dataclass(frozen=True)
+class _Households:
+    """What every partner's extract is drawn from: the population, the households' traits
+    and identifiers (read only, so the extracts can be drawn in forked processes)."""
+
+    pop: Population
+    uprn: np.ndarray
+    postcode: np.ndarray
+    trait: dict[str, np.ndarray]
+    h_child: np.ndarray  # each registered child's household
+    child_id: np.ndarray
+    adult_id: np.ndarray  # a parent of each household
+    sibling_id: np.ndarray  # an older sibling of each household
+
+
 def make_extracts(
     pop: Population, ward_names: pd.Series, *, seed: int
 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Draw the nine partner extracts and the labelled children's outcomes.
+
+    Each extract has its own random stream, so the six extracts of events are drawn on
+    this machine's cores (:func:`~geo_risk.cores.local_map`) and the world is the same
+    however many there are.
 
     Parameters
     ----------
@@ -178,65 +199,83 @@ def make_extracts(
     """
     ss = np.random.SeedSequence([seed, 0xE77]).spawn(9)
     rng = {name: np.random.default_rng(s) for name, s in zip(EXTRACTS, ss, strict=True)}
-    tl, hh, ch = pop.timeline, pop.households, pop.children
-    n_h, n_q = len(hh), tl.n_quarters
-    uprn = hh["uprn"].astype(str).to_numpy()
-    postcode = _postcodes(pop, ward_names)
-    trait = {k: hh[k].to_numpy() for k in ["family", "low_income", "lone_parent",
-                                              "domestic_abuse", "substance", "youth_offending",
-                                              "complex_needs", "eal"]}
-    unstable = pop.unstable
-
+    hh, ch = pop.households, pop.children
+    n_h = len(hh)
     ids = nhs_numbers(rng["child_register"], len(ch) + 2 * n_h)
-    child_id, adult_id, sibling_id = ids[:len(ch)], ids[len(ch):len(ch) + n_h], ids[len(ch) + n_h:]
-    out: dict[str, pd.DataFrame] = {}
+    w = _Households(
+        pop=pop, uprn=hh["uprn"].astype(str).to_numpy(), postcode=_postcodes(pop, ward_names),
+        trait={k: hh[k].to_numpy() for k in ["family", "low_income", "lone_parent",
+                                               "domestic_abuse", "substance", "youth_offending",
+                                               "complex_needs", "eal"]},
+        h_child=ch["household"].to_numpy(), child_id=ids[:len(ch)],
+        adult_id=ids[len(ch):len(ch) + n_h], sibling_id=ids[len(ch) + n_h:])
+    out = {"child_register": _child_register(rng["child_register"], w),
+           "addresses": pd.DataFrame({
+               "uprn": w.uprn, "easting": hh["easting"].map("{:.1f}".format),
+               "northing": hh["northing"].map("{:.1f}".format), "postcode": w.postcode})}
+    out["school_readiness"], truth_children = _school_readiness(
+        rng["school_readiness"], w, out["child_register"]["first_language"].to_numpy())
+    # the costliest first, so the cores finish together
+    events = ["police", "housing", "social_care", "benefits", "drugs_alcohol",
+              "youth_offending"]
+    drawn = dict(zip(events, local_map(lambda name: _EVENTS[name](rng[name], w), events),
+                     strict=True))
+    out |= {name: drawn[name] for name in EXTRACTS if name in drawn}
+    for name, table in out.items():
+        assert list(table.columns) == EXTRACTS[name], name
+    return out, truth_children
 
-    # child register
-    r = rng["child_register"]
+
+def _child_register(r: np.random.Generator, w: _Households) -> pd.DataFrame:
+    ch = w.pop.children
     sex = ch["sex"].to_numpy()
-    h_child = ch["household"].to_numpy()
+    n_h = len(w.uprn)
     forename = np.where(sex == "M", r.choice(_FORENAMES["M"], len(ch)),
                         r.choice(_FORENAMES["F"], len(ch)))
     family_surname = r.choice(_SURNAMES, n_h)
     household_language = r.choice(_LANGUAGES, n_h)
-    language = np.where(trait["eal"][h_child], household_language[h_child], "English")
-    out["child_register"] = pd.DataFrame({
-        "child_id": child_id, "forename": forename, "surname": family_surname[h_child],
+    h = w.h_child
+    language = np.where(w.trait["eal"][h], household_language[h], "English")
+    return pd.DataFrame({
+        "child_id": w.child_id, "forename": forename, "surname": family_surname[h],
         "date_of_birth": _iso(ch["date_of_birth"].to_numpy()), "sex": sex,
-        "uprn": uprn[h_child], "first_language": language,
+        "uprn": w.uprn[h], "first_language": language,
     })
 
-    # addresses
-    out["addresses"] = pd.DataFrame({
-        "uprn": uprn, "easting": hh["easting"].map("{:.1f}".format),
-        "northing": hh["northing"].map("{:.1f}".format), "postcode": postcode,
-    })
 
-    # school readiness: outcomes of the labelled cohorts
-    r = rng["school_readiness"]
+def _school_readiness(r: np.random.Generator, w: _Households, language: np.ndarray
+                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The labelled cohorts' outcomes, and the truth about every registered child."""
+    pop, ch, h_child, child_id = w.pop, w.pop.children, w.h_child, w.child_id
     rows, q4 = labelled_children(pop)
     p_outcome = expit(pop.logit(rows, q4))
     not_gld = r.random(len(rows)) < p_outcome
     start = ch["school_year_start"].to_numpy()[rows] + 5
     order = np.lexsort((child_id[rows], start))
-    out["school_readiness"] = pd.DataFrame({
-        "child_id": child_id[rows], "uprn": uprn[h_child[rows]],
+    results = pd.DataFrame({
+        "child_id": child_id[rows], "uprn": w.uprn[h_child[rows]],
         "academic_year": [f"{y}/{(y + 1) % 100:02d}" for y in start],
         "gld": np.where(not_gld, "N", "Y"),
     }).iloc[order].reset_index(drop=True)
-    truth_children = pd.DataFrame({
-        "child_id": child_id, "uprn": uprn[h_child], C.OA: hh[C.OA].to_numpy()[h_child],
-        "date_of_birth": ch["date_of_birth"].to_numpy(), "sex": sex,
+    truth = pd.DataFrame({
+        "child_id": child_id, "uprn": w.uprn[h_child],
+        C.OA: pop.households[C.OA].to_numpy()[h_child],
+        "date_of_birth": ch["date_of_birth"].to_numpy(), "sex": ch["sex"].to_numpy(),
         "months_young": ch["months_young"].to_numpy(), "first_language": language,
         "assessed_on": assessment_dates(pop),
     })
-    truth_children["labelled"] = False
-    truth_children.loc[rows, "labelled"] = True
-    truth_children.loc[rows, "p_not_gld_at_4"] = p_outcome
-    truth_children.loc[rows, "gld"] = np.where(not_gld, "N", "Y")
+    truth["labelled"] = False
+    truth.loc[rows, "labelled"] = True
+    truth.loc[rows, "p_not_gld_at_4"] = p_outcome
+    truth.loc[rows, "gld"] = np.where(not_gld, "N", "Y")
+    return results, truth
 
-    # social care and early help: services see part of the risk
-    r = rng["social_care"]
+
+def _social_care(r: np.random.Generator, w: _Households) -> pd.DataFrame:
+    """Social care and early help episodes: services see part of the risk."""
+    pop, trait, h_child = w.pop, w.trait, w.h_child
+    tl, ch = pop.timeline, pop.children
+    n_h, n_q = len(w.uprn), tl.n_quarters
     has_child = np.zeros((n_h, n_q), dtype=bool)
     dob_q = tl.quarter_of(ch["date_of_birth"].to_numpy())
     first_q = pd.Series(dob_q).groupby(h_child).min()
@@ -245,7 +284,8 @@ def make_extracts(
     eta = (-4.5 + 2.0 * trait["complex_needs"] + 0.9 * trait["domestic_abuse"]
            + 0.9 * trait["substance"] + 0.5 * trait["low_income"]
            + 0.4 * trait["youth_offending"])
-    reach = hh["reach"].to_numpy()
+    reach = pop.households["reach"].to_numpy()
+    unstable = pop.unstable
     h, q = _cells(r, lambda b: expit(eta[b, None] + 0.7 * unstable[b]) * reach[b, None]
                   * has_child[b], n_h, n_q)
     start = _dates_in_quarters(r, pop, q)
@@ -260,40 +300,47 @@ def make_extracts(
     end = start + (r.gamma(2.0, mean_days / 2.0)).astype(int).astype("timedelta64[D]")
     end = np.where(end > tl.end, np.datetime64("NaT"), end)
     need = np.where(severe & (r.random(len(h)) < 0.6), "N1", r.choice(_NEEDS, len(h)))
-    subject = _subject_child(h, start, h_child, ch["date_of_birth"].to_numpy(), child_id,
-                             sibling_id)
-    out["social_care"] = _by_date(pd.DataFrame({
-        "person_id": subject, "uprn": uprn[h], "start_date": _iso(start), "end_date": _iso(end),
-        "episode_type": kind, "primary_need": need}), "start_date")
+    subject = _subject_child(h, start, h_child, ch["date_of_birth"].to_numpy(), w.child_id,
+                             w.sibling_id)
+    return _by_date(pd.DataFrame({
+        "person_id": subject, "uprn": w.uprn[h], "start_date": _iso(start),
+        "end_date": _iso(end), "episode_type": kind, "primary_need": need}), "start_date")
 
-    # youth offending
-    r = rng["youth_offending"]
-    h, q = _events(r, lambda b: np.broadcast_to(0.08 * trait["youth_offending"][b, None],
-                                                (b.stop - b.start, n_q)), n_h)
+
+def _youth_offending(r: np.random.Generator, w: _Households) -> pd.DataFrame:
+    n_h, n_q = len(w.uprn), w.pop.timeline.n_quarters
+    yo = w.trait["youth_offending"]
+    h, q = _events(r, lambda b: np.broadcast_to(0.08 * yo[b, None], (b.stop - b.start, n_q)),
+                   n_h)
     outcomes = ["community resolution", "youth caution", "youth conditional caution",
                 "referral order", "youth rehabilitation order", "custody"]
-    out["youth_offending"] = _by_date(pd.DataFrame({
-        "person_id": sibling_id[h], "uprn": uprn[h],
-        "offence_date": _iso(_dates_in_quarters(r, pop, q)),
+    return _by_date(pd.DataFrame({
+        "person_id": w.sibling_id[h], "uprn": w.uprn[h],
+        "offence_date": _iso(_dates_in_quarters(r, w.pop, q)),
         "outcome": r.choice(outcomes, len(h), p=[0.3, 0.2, 0.15, 0.2, 0.12, 0.03])}),
         "offence_date")
 
-    # drugs and alcohol
-    r = rng["drugs_alcohol"]
-    substance = trait["substance"]
+
+def _drugs_alcohol(r: np.random.Generator, w: _Households) -> pd.DataFrame:
+    pop, tl = w.pop, w.pop.timeline
+    substance, unstable = w.trait["substance"], pop.unstable
     h, q = _events(r, lambda b: (0.035 * substance[b])[:, None]
-                   + 0.02 * unstable[b] * substance[b, None] + 0.0015, n_h)
+                   + 0.02 * unstable[b] * substance[b, None] + 0.0015, len(w.uprn))
     referral = _dates_in_quarters(r, pop, q)
     discharge = referral + r.gamma(2.0, 100.0, len(h)).astype(int).astype("timedelta64[D]")
     discharge = np.where(discharge > tl.end, np.datetime64("NaT"), discharge)
-    out["drugs_alcohol"] = _by_date(pd.DataFrame({
-        "person_id": adult_id[h], "uprn": uprn[h], "referral_date": _iso(referral),
+    return _by_date(pd.DataFrame({
+        "person_id": w.adult_id[h], "uprn": w.uprn[h], "referral_date": _iso(referral),
         "discharge_date": _iso(discharge),
         "substance": r.choice(["alcohol", "cannabis", "opiates", "crack", "other"], len(h),
                               p=[0.45, 0.2, 0.2, 0.1, 0.05])}), "referral_date")
 
-    # housing: what instability leaves in the housing register
-    r = rng["housing"]
+
+def _housing(r: np.random.Generator, w: _Households) -> pd.DataFrame:
+    """What instability leaves in the housing register."""
+    pop, trait = w.pop, w.trait
+    unstable = pop.unstable
+    n_h, n_q = unstable.shape
     entered = unstable & ~np.column_stack([np.zeros(n_h, bool), unstable[:, :-1]])
     asb = 0.004 + 0.02 * trait["youth_offending"] + 0.01 * trait["substance"]
     kinds = []
@@ -307,16 +354,10 @@ def make_extracts(
         h, q = _cells(r, p, n_h, n_q)
         kinds.append(pd.DataFrame({"h": h, "q": q, "event_type": event_type}))
     ev = pd.concat(kinds, ignore_index=True)
-    out["housing"] = _by_date(pd.DataFrame({
-        "uprn": uprn[ev["h"]], "postcode": postcode[ev["h"]],
+    return _by_date(pd.DataFrame({
+        "uprn": w.uprn[ev["h"]], "postcode": w.postcode[ev["h"]],
         "event_date": _iso(_dates_in_quarters(r, pop, ev["q"].to_numpy())),
         "event_type": ev["event_type"]}), "event_date")
-
-    out["benefits"] = _benefits(rng["benefits"], pop, uprn, postcode, trait)
-    out["police"] = _police(rng["police"], pop, uprn, trait)
-    for name, table in out.items():
-        assert list(table.columns) == EXTRACTS[name], name
-    return out, truth_children
 
 
 def _by_date(table: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -339,7 +380,8 @@ def _subject_child(h, start, h_child, dob, child_id, sibling_id) -> np.ndarray:
     return np.where(matched["id"].isna(), sibling_id[h], matched["id"].to_numpy())
 
 
-def _benefits(r, pop: Population, uprn, postcode, trait) -> pd.DataFrame:
+def _benefits(r: np.random.Generator, w: _Households) -> pd.DataFrame:
+    pop, uprn, postcode, trait = w.pop, w.uprn, w.postcode, w.trait
     tl = pop.timeline
     window_start = tl.quarter_start(0)
     li = np.flatnonzero(trait["low_income"])
@@ -378,7 +420,8 @@ def _benefits(r, pop: Population, uprn, postcode, trait) -> pd.DataFrame:
         "income_band": band}), "claim_start")
 
 
-def _police(r, pop: Population, uprn, trait) -> pd.DataFrame:
+def _police(r: np.random.Generator, w: _Households) -> pd.DataFrame:
+    pop, uprn, trait = w.pop, w.uprn, w.trait
     hh = pop.households
     n_q = pop.timeline.n_quarters
     tables = []
@@ -421,3 +464,10 @@ def _police(r, pop: Population, uprn, trait) -> pd.DataFrame:
     table.insert(0, "incident_id", ("42/" + serial + "/" + years).to_numpy())  # 42/000001/17
     table.insert(1, "incident_date", _iso(table.pop("date").to_numpy()))
     return table
+
+
+#: The extracts of events, each drawn from its own random stream.
+_EVENTS: dict[str, Callable[[np.random.Generator, _Households], pd.DataFrame]] = {
+    "social_care": _social_care, "youth_offending": _youth_offending,
+    "drugs_alcohol": _drugs_alcohol, "housing": _housing, "benefits": _benefits,
+    "police": _police}
