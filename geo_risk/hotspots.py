@@ -172,11 +172,17 @@ def build_weights(areas: gpd.GeoDataFrame, *, max_join_distance: float = 5_000.0
     joins = _joins(areas, graph.component_labels.reindex(areas.index).to_numpy(),
                    max_join_distance) if before > 1 else []
     if joins:
-        adj = graph.adjacency.reset_index()
-        adj = adj[adj["weight"] > 0]
+        adj = graph.adjacency
+        ids = pd.Index(np.asarray(areas.index, dtype=object))
+        focal, neighbor = (ids.get_indexer(level)[codes] for level, codes
+                           in zip(adj.index.levels, adj.index.codes, strict=True))
+        edge = adj.to_numpy() > 0
         a, b, _ = zip(*joins, strict=True)
-        extra = pd.DataFrame({"focal": [*a, *b], "neighbor": [*b, *a], "weight": 1.0})
-        graph = _graph_from(pd.concat([adj, extra], ignore_index=True), areas.index)
+        a, b = ids.get_indexer(list(a)), ids.get_indexer(list(b))
+        graph = _graph_from(np.concatenate([focal[edge], a, b]),
+                            np.concatenate([neighbor[edge], b, a]),
+                            np.concatenate([adj.to_numpy(float)[edge], np.ones(2 * len(a))]),
+                            ids)
     isolates = [str(i) for i in graph.isolates]
     if joins or isolates:
         log.info("weights: %d join(s) across gaps, %d isolated area(s)", len(joins),
@@ -221,20 +227,22 @@ def _joins(areas: gpd.GeoDataFrame, labels: np.ndarray, max_distance: float
     return joins
 
 
-def _graph_from(adj: pd.DataFrame, ids: pd.Index) -> Graph:
-    """A Graph from (focal, neighbor, weight) rows in ``ids`` order; areas without a row
-    become isolates (a zero self-loop, libpysal's convention)."""
-    ids = pd.Index(np.asarray(ids, dtype=object))
-    focal = ids.get_indexer(np.asarray(adj["focal"], dtype=object))
-    neighbor = ids.get_indexer(np.asarray(adj["neighbor"], dtype=object))
-    weight = adj["weight"].to_numpy(float)
+def _graph_from(focal: np.ndarray, neighbor: np.ndarray, weight: np.ndarray, ids: pd.Index
+                ) -> Graph:
+    """A Graph from its edges as positions in ``ids`` (focal, neighbor) and weights; areas
+    without an edge become isolates (a zero self-loop, libpysal's convention). The
+    adjacency is built sorted as libpysal keeps it (both levels in ``ids`` order, in
+    values and codes), so :class:`~libpysal.graph.Graph` need not sort it again: for
+    England's OAs, making and sorting the area codes again took as long as finding the
+    joins."""
     lonely = np.setdiff1d(np.arange(len(ids)), focal)
     focal = np.concatenate([focal, lonely])
     neighbor = np.concatenate([neighbor, lonely])
     weight = np.concatenate([weight, np.zeros(len(lonely))])
     order = np.lexsort((neighbor, focal))
-    names = ids.to_numpy()
-    return Graph.from_arrays(names[focal[order]], names[neighbor[order]], weight[order])
+    index = pd.MultiIndex(levels=[ids, ids], codes=[focal[order], neighbor[order]],
+                          names=["focal", "neighbor"], verify_integrity=False)
+    return Graph(pd.Series(weight[order], index=index, name="weight"), is_sorted=True)
 
 
 def benjamini_hochberg(p: np.ndarray, alpha: float = 0.05) -> np.ndarray:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import resource
+import statistics
 import time
 from pathlib import Path
 
@@ -96,6 +97,7 @@ def main() -> None:
 
 def run(oas: gpd.GeoDataFrame, risk: pd.DataFrame, repeat: int, *, contiguity: bool = False
         ) -> None:
+    runs = []
     for i in range(repeat):
         times = {}
         if contiguity:
@@ -124,7 +126,15 @@ def run(oas: gpd.GeoDataFrame, risk: pd.DataFrame, repeat: int, *, contiguity: b
         steps = ", ".join(f"{k} {v:.2f} s" for k, v in times.items())
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
         print(f"run {i + 1}: {len(risk)} OAs ({weights.report()['joins']} joins): {steps}; "
-              f"total {total:.2f} s; peak memory so far {peak:.2f} GiB")
+              f"total {total:.2f} s; peak memory so far {peak:.2f} GiB", flush=True)
+        runs.append({**times, "total": total})
+    median = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+    print(f"median of {repeat}: " + ", ".join(f"{k} {v:.2f} s" for k, v in median.items()))
+    plain = [r[k] for r in runs for k in r if "comparison" in k]
+    if plain:
+        ratios = [r["weights"] / p for r, p in zip(runs, plain, strict=True)]
+        print(f"weights / plain Graph.build_contiguity: median {statistics.median(ratios):.2f} "
+              f"({min(ratios):.2f}-{max(ratios):.2f}; target <= 1.5)")
 
 
 if __name__ == "__main__":

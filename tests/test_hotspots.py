@@ -54,6 +54,21 @@ def test_islands_are_joined_or_excluded():
     assert weights.components_before == 3
     assert weights.joins == [("ISLAND", "A004", 1000.0)]
     assert weights.isolates == ["REMOTE"] and weights.components_after == 2
+    # the joined graph, built already sorted, is the one libpysal makes of the same edges
+    # (its areas' order, not the codes': ISLAND sorts before A004 by code)
+    plain = libpysal.graph.Graph.build_contiguity(areas, rook=False).adjacency.reset_index()
+    edges = pd.concat([plain[plain["weight"] > 0],
+                       pd.DataFrame({"focal": ["ISLAND", "A004", "REMOTE"],
+                                     "neighbor": ["A004", "ISLAND", "REMOTE"],
+                                     "weight": [1, 1, 0]})])
+    edges["order"] = areas.index.get_indexer(edges["focal"]) * len(areas) + \
+        areas.index.get_indexer(edges["neighbor"])
+    edges = edges.sort_values("order")
+    expected = libpysal.graph.Graph.from_arrays(
+        edges["focal"].to_numpy(), edges["neighbor"].to_numpy(),
+        edges["weight"].to_numpy(float))
+    assert weights.graph.adjacency.equals(expected.adjacency)
+    assert (weights.graph.sparse != expected.sparse).nnz == 0
     values = pd.Series(np.r_[np.zeros(25), 0.0, 100.0], index=areas.index)
     z, sig = getis_ord_star(values, weights)
     assert list(z.index) == list(weights.ids)
