@@ -129,12 +129,26 @@ def _utf16(data: bytes) -> str | None:
     return None
 
 
-def _csv_chunks(path: Path, encoding: str, chunk_rows: int) -> Iterator[pd.DataFrame]:
+def _separator(path: Path, encoding: str) -> str:
+    """The field separator: a comma, or the semicolon, tab or bar of a header line that
+    has no comma (a spreadsheet saved as CSV where the decimal mark is a comma writes
+    semicolons)."""
+    with path.open(encoding=encoding, newline="") as f:
+        first = f.readline()
+    if "," in first:
+        return ","
+    counts = {sep: first.count(sep) for sep in [";", "\t", "|"]}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def _csv_chunks(path: Path, encoding: str, chunk_rows: int, sep: str = ","
+                ) -> Iterator[pd.DataFrame]:
     """CSV as strings, ``chunk_rows`` at a time; blank lines stay as rows (so row numbers
     are the spreadsheet's). A row with more fields than the header stops the read (pandas
     would otherwise shift the columns silently)."""
     options = {"dtype": str, "keep_default_na": False, "index_col": False,
-               "skip_blank_lines": False, "encoding": encoding}
+               "skip_blank_lines": False, "encoding": encoding, "sep": sep}
     with warnings.catch_warnings():
         warnings.simplefilter("error", pd.errors.ParserWarning)
         try:
@@ -142,13 +156,14 @@ def _csv_chunks(path: Path, encoding: str, chunk_rows: int) -> Iterator[pd.DataF
                 yield from reader
         except (pd.errors.ParserError, pd.errors.ParserWarning):
             with path.open(encoding=encoding, newline="") as f:
-                rows = csv.reader(f)
+                rows = csv.reader(f, delimiter=sep)
                 width = len(next(rows))
                 line = next(i for i, r in enumerate(rows, start=2) if len(r) > width)
+            what = {",": 'commas (e.g. "£7,500")', ";": "semicolons", "\t": "tabs"}.get(
+                sep, f"'{sep}'")
             raise SchemaError(
                 f"{path}: row {line:,} has more fields than the header; quote values that "
-                "contain commas (e.g. \"£7,500\") or remove the extra separators."
-            ) from None
+                f"contain {what} or remove the extra separators.") from None
         except UnicodeDecodeError:
             raise SchemaError(f"{path}: the file is {encoding} text but cannot be read as "
                               "such; export it again as CSV UTF-8.") from None
@@ -201,20 +216,30 @@ def iter_extract(path: Path, source: str, *, chunk_rows: int = CHUNK_ROWS
             chunks = _parquet_chunks(path, chunk_rows)
         else:
             encoding = _encoding(path)
-            header = list(pd.read_csv(path, nrows=0, encoding=encoding, index_col=False,
-                                      dtype=str).columns)
-            chunks = _csv_chunks(path, encoding, chunk_rows)
+            sep = _separator(path, encoding)
+            # the first line as written (pandas would rename a repeated name "x.1")
+            header = pd.read_csv(path, nrows=1, header=None, encoding=encoding, sep=sep,
+                                 index_col=False, dtype=str, keep_default_na=False
+                                 ).iloc[0].tolist()
+            chunks = _csv_chunks(path, encoding, chunk_rows, sep)
     except pd.errors.EmptyDataError:
         raise SchemaError(
             f"{path}: the file is empty; export the {source} extract again with its header row."
         ) from None
-    columns = [str(c).strip().lower() for c in header]
+    columns = [_column_name(c) for c in header]
+    for name in schema.columns:
+        at = [i for i, c in enumerate(columns, start=1) if c == name]
+        if len(at) > 1:
+            raise SchemaError(
+                f"{path}: column {name} appears {len(at)} times (columns "
+                f"{', '.join(map(str, at))}: {', '.join(repr(header[i - 1]) for i in at)}); "
+                "geo-risk cannot tell which holds the data. Keep one and export again.")
     missing = [c for c in schema.required if c not in columns]
     if missing:
         raise SchemaError(
             f"{path}: the {source} extract has no column {', '.join(missing)}; it needs "
             f"{', '.join(schema.required)}. Found {', '.join(columns) or 'no columns'}: "
-            "rename the columns (case does not matter) or check --source."
+            "rename the columns (case, spaces and hyphens do not matter) or check --source."
         )
     keep = [c for c in schema.columns if c in columns]
     first_row, read = 2, 0  # the header is row 1, as in a spreadsheet
@@ -235,6 +260,15 @@ def iter_extract(path: Path, source: str, *, chunk_rows: int = CHUNK_ROWS
         raise SchemaError(f"{path}: the {source} extract has a header but no rows; "
                           "export it again with its records.")
     log.info("%s: read %d rows (%s)", path.name, read, encoding)
+
+
+def _column_name(header: object) -> str:
+    """A header as geo-risk names columns: lower case, words joined by underscores.
+
+    >>> [_column_name(h) for h in ["UPRN", " Event Date ", "first-language", "start_date"]]
+    ['uprn', 'event_date', 'first_language', 'start_date']
+    """
+    return "_".join(str(header).lower().replace("-", " ").split())
 
 
 def read_extract(path: Path, source: str) -> Extract:

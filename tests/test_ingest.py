@@ -74,6 +74,32 @@ def test_structural_errors(tmp_path):
         read_extract(tmp_path / "absent.csv", "housing")
 
 
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_semicolon_and_tab_separated_files_are_read(tmp_path, sep):
+    """A spreadsheet saved as CSV where the decimal mark is a comma writes semicolons."""
+    text = sep.join(["UPRN", "Event Date", "event-type"]) + "\r\n" + sep.join(
+        ["900000000001", "04/03/2016", "Rent Arrears"]) + "\r\n"
+    for encoding in ["utf-8", "utf-16"]:
+        kept, rejects = clean_extract(read_extract(
+            _write(tmp_path, f"h{encoding}.csv", text, encoding), "housing"))
+        assert rejects.empty and len(kept) == 1
+        assert kept.loc[0, "event_date"] == pd.Timestamp("2016-03-04")
+    ragged = text + sep.join(["900000000002", "05/03/2016", "Rent Arrears", "extra"])
+    with pytest.raises(SchemaError, match="row 3 has more fields than the header"):
+        read_extract(_write(tmp_path, "r.csv", ragged), "housing")
+
+
+def test_a_column_given_twice_is_refused_naming_both(tmp_path):
+    """Two columns that both name the event date: never read the first and drop the other."""
+    text = ("uprn,event_date,event_type,Event Date\n"
+            "900000000001,2016-03-04,overcrowding,2017-01-01\n")
+    with pytest.raises(SchemaError, match=r"column event_date appears 2 times \(columns 2, 4: "
+                                          r"'event_date', 'Event Date'\)"):
+        read_extract(_write(tmp_path, "h.csv", text), "housing")
+    extra = "uprn,event_date,event_type,note,note\n900000000001,2016-03-04,overcrowding,a,b\n"
+    assert len(read_extract(_write(tmp_path, "n.csv", extra), "housing").table) == 1
+
+
 def test_row_reasons_and_reconciliation(tmp_path):
     rows = [
         "900000000001,SS1 1AA,2015-01-01,overcrowding",      # kept
