@@ -7,6 +7,7 @@ traceback, and exit with status 2.
 from __future__ import annotations
 
 import logging
+import re
 import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -45,8 +46,19 @@ def _setup_logging(verbose: bool) -> None:
     logging.getLogger("pyogrio").setLevel(logging.WARNING)  # one line per layer written
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _error(message: str) -> None:
+    """One ``error:`` line. The message may quote an input (a column's name): Rich markup
+    in it is shown as text, and control characters as escapes, so that no input can
+    restyle or move about the user's terminal."""
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", message)
+    console.print(f"[bold red]error:[/] {escape(text)}", highlight=False, soft_wrap=True)
+
+
 def _fail(err: GeoRiskError) -> None:
-    console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False, soft_wrap=True)
+    _error(str(err))
     raise typer.Exit(2)
 
 
@@ -57,8 +69,7 @@ def entry() -> None:
     try:
         app()
     except GeoRiskError as err:  # raised outside a command's own handler
-        console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False,
-                      soft_wrap=True)
+        _error(str(err))
         raise SystemExit(2) from None
     except Exception as err:
         if logging.getLogger().isEnabledFor(logging.DEBUG):

@@ -132,3 +132,16 @@ def test_model_command_capacity_options(demo, tmp_path):
     result = runner.invoke(app, ["model", "--in", str(tmp_path / "nowhere"), "--out",
                                  str(tmp_path / "x")])
     assert result.exit_code == 2 and "run 'geo-risk link' first" in result.output
+
+
+def test_an_input_quoted_in_an_error_cannot_drive_the_terminal(tmp_path):
+    """A column name with Rich markup and an escape sequence is shown as text."""
+    key = tmp_path / "key"
+    assert runner.invoke(app, ["keygen", str(key)]).exit_code == 0
+    extract = tmp_path / "housing.csv"
+    extract.write_text("uprn,[bold]when\x1b[2J,event_type\n900000000001,2016-03-04,x\n")
+    result = runner.invoke(app, ["pseudonymise", str(extract), str(tmp_path / "h.parquet"),
+                                 "--key-file", str(key), "--source", "housing"])
+    assert result.exit_code == 2
+    assert "\x1b" not in result.output
+    assert "[bold]when\\x1b[2j" in result.output.replace("\n", "")
