@@ -161,14 +161,16 @@ def load_geography(files: BoundaryFiles = DEFAULT_BOUNDARIES
 
     oas = oas[[C.OA, "geometry"]]
     problems = [_repeated(oas[C.OA], files.oa), _repeated(lookup[C.OA], files.lookup)]
+    lookup, unmapped = _lookup_for_layer(lookup, oas, files)
     only_layer = sorted(set(oas[C.OA]) - set(lookup[C.OA]))
-    only_lookup = sorted(set(lookup[C.OA]) - set(oas[C.OA]))
+    only_lookup = sorted(unmapped)
     if only_layer or only_lookup:
         problems.append(
             f"{files.oa} and {files.lookup} disagree: {len(only_layer)} OA(s) have no lookup row "
             f"(e.g. {', '.join(only_layer[:3]) or 'none'}) and {len(only_lookup)} lookup row(s) "
-            f"have no polygon (e.g. {', '.join(only_lookup[:3]) or 'none'}). "
-            "Use a lookup of the same census vintage as the boundaries.")
+            f"of the districts the boundaries cover have no polygon (e.g. "
+            f"{', '.join(only_lookup[:3]) or 'none'}). Use a lookup of the same census vintage "
+            "as the boundaries, and boundaries of whole districts.")
     oas, repaired = _repair(oas, files.oa)
     if repaired and not files.repair:
         problems.append(
@@ -267,6 +269,24 @@ def _lookup_by_lsoa(oas: gpd.GeoDataFrame, lookup: pd.DataFrame, files: Boundary
             f"{files.lookup} has no ward for {len(unplaced)} LSOA(s) of {files.oa}, e.g. "
             f"{', '.join(unplaced[:3])}. Use a lookup that covers every LSOA of the area.")
     return table
+
+
+def _lookup_for_layer(lookup: pd.DataFrame, oas: gpd.GeoDataFrame, files: BoundaryFiles
+                      ) -> tuple[pd.DataFrame, list[str]]:
+    """The lookup's rows for the layer's OAs, and the codes of OAs missing from the layer
+    in districts (wards, without district codes) that it covers. ONS publishes lookups for
+    England and Wales, so rows for other districts' OAs are expected and set aside; an OA
+    of a covered district without a polygon means a boundary file cut short, whose
+    households would be lost."""
+    inside = lookup[C.OA].isin(oas[C.OA])
+    if inside.all():
+        return lookup, []
+    unit = C.LAD if (lookup.loc[inside, C.LAD].fillna("") != "").all() else C.WARD
+    covered = lookup.loc[~inside, unit].isin(set(lookup.loc[inside, unit]))
+    unmapped = lookup.loc[~inside][covered.to_numpy()][C.OA].tolist()
+    log.info("%s: %d row(s) for output areas of other districts, not in %s, set aside",
+             files.lookup.name, int((~inside).sum()) - len(unmapped), files.oa.name)
+    return lookup[inside], unmapped
 
 
 def _repeated(codes: pd.Series, path: Path) -> str | None:

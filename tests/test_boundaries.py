@@ -67,6 +67,24 @@ def test_lookup_and_layer_disagree(lattice, tmp_path):
         load_boundaries(files)
 
 
+def test_a_lookup_for_all_england_serves_a_district(lattice, tmp_path):
+    """ONS's lookups cover England and Wales: rows for other districts' OAs are set aside;
+    an OA of a district the boundaries cover but without a polygon is refused (the
+    boundary file was cut short and its households would be lost)."""
+    files = _write(lattice, tmp_path)
+    lookup = pd.read_csv(files.lookup)
+    elsewhere = lookup.head(2).assign(OA11CD=["E00999001", "E00999002"], WD13CD="E05999999",
+                                      WD13NM="Elsewhere")
+    pd.concat([lookup, elsewhere]).to_csv(files.lookup, index=False)
+    oas = load_boundaries(files)
+    assert list(oas.index) == list(lattice.index)
+    cut_short = lookup.head(1).assign(OA11CD="E00900010")  # in ward E05900001, no polygon
+    pd.concat([lookup, elsewhere, cut_short]).to_csv(files.lookup, index=False)
+    with pytest.raises(BoundaryError, match=r"1 lookup row\(s\) of the districts the "
+                                            r"boundaries cover have no polygon \(e.g. E00900010"):
+        load_boundaries(files)
+
+
 def test_layer_without_crs(lattice, tmp_path):
     files = _write(lattice, tmp_path, crs=False)
     with pytest.raises(CRSError, match="no coordinate reference system"):
