@@ -181,23 +181,31 @@ class _Layer:
     pane: str | None = None
 
 
-def _display(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
-    """Output areas simplified for display (``DISPLAY_TOLERANCE`` metres). A valid
-    coverage (edge-matched, not overlapping: the embedded town, ONS's files) gets shapely's
-    coverage simplification, which keeps the edges neighbours share, so no sliver or gap
-    opens; any other set each polygon's own topology-preserving simplification, whose
-    slivers are under the tolerance. A polygon whose simplification is invalid or empty is
-    drawn as it is."""
+def _display(geoms: gpd.GeoSeries) -> tuple[gpd.GeoSeries, bool]:
+    """Output areas simplified for display (``DISPLAY_TOLERANCE`` metres), and whether
+    they are a coverage. A valid coverage (edge-matched, not overlapping: the embedded
+    town, ONS's files) gets shapely's coverage simplification, which keeps the edges
+    neighbours share, so no sliver or gap opens; any other set each polygon's own
+    topology-preserving simplification, whose slivers are under the tolerance. A polygon
+    whose simplification is invalid or empty is drawn as it is (and the set is then no
+    coverage)."""
     polygons = geoms.to_numpy()
     try:
-        simple = (shapely.coverage_simplify(polygons, DISPLAY_TOLERANCE)
-                  if shapely.coverage_is_valid(polygons) else
+        coverage = bool(shapely.coverage_is_valid(polygons))
+        simple = (shapely.coverage_simplify(polygons, DISPLAY_TOLERANCE) if coverage else
                   shapely.simplify(polygons, DISPLAY_TOLERANCE, preserve_topology=True))
     except shapely.errors.GEOSException:
-        return geoms
+        return geoms, False
     keep = shapely.is_valid(simple) & ~shapely.is_empty(simple)
-    return gpd.GeoSeries(np.where(keep, simple, geoms.to_numpy()), index=geoms.index,
-                         crs=geoms.crs)
+    return (gpd.GeoSeries(np.where(keep, simple, polygons), index=geoms.index, crs=geoms.crs),
+            coverage and bool(keep.all()))
+
+
+def _outlines(shown: gpd.GeoDataFrame, by: str, coverage: bool) -> gpd.GeoSeries:
+    """The shown output areas dissolved by ``by`` (wards, districts): a coverage by its
+    shared edges (quick), anything else by a full union, which tolerates edges that do not
+    quite meet (a coverage union refuses them)."""
+    return shown.dissolve(by, method="coverage" if coverage else "unary").geometry
 
 
 def _layers(oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame], hotspots: pd.DataFrame,
@@ -205,8 +213,9 @@ def _layers(oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame], hotspots: pd
     """The shape sets (name -> geometries in EPSG:27700), the outlines drawn for context
     (wards, and districts when there are several) as (name, shape set, style), and the
     layers."""
-    shown = oas[[C.WARD, "geometry"]].set_geometry(_display(oas.geometry))
-    wards = shown.dissolve(C.WARD, method="coverage").geometry
+    geoms, coverage = _display(oas.geometry)
+    shown = oas[[C.WARD, "geometry"]].set_geometry(geoms)
+    wards = _outlines(shown, C.WARD, coverage)
     shapes = {"oa": shown.geometry, "ward": wards}
     oa_table = tables["oa"].reindex(oas.index)
     oa_classes = risk_classes(tables["oa"]["mean_risk"])
@@ -282,8 +291,8 @@ def _layers(oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame], hotspots: pd
     outlines = [("Ward boundaries", "ward",
                  {"color": "#555", "weight": 1, "fill": False, "dashArray": "2 3"})]
     if C.LAD in oas and oas[C.LAD].nunique() > 1:  # a county: district outlines too
-        shapes["district"] = oas[[C.LAD, "geometry"]].set_geometry(shown.geometry).dissolve(
-            C.LAD, method="coverage").geometry
+        shapes["district"] = _outlines(oas[[C.LAD, "geometry"]].set_geometry(shown.geometry),
+                                       C.LAD, coverage)
         outlines.append(("District boundaries", "district",
                          {"color": "#222", "weight": 2.5, "fill": False}))
     return shapes, outlines, layers

@@ -90,8 +90,9 @@ def test_district_maps_on_real_boundaries_are_small_and_offline(basildon_files, 
 
     from geo_risk.maps import _display
 
-    shown = _display(oas.geometry).to_numpy()
-    assert shapely.coverage_is_valid(shown)
+    shown, coverage = _display(oas.geometry)
+    shown = shown.to_numpy()
+    assert coverage and shapely.coverage_is_valid(shown)
     assert shapely.get_num_coordinates(shown).sum() < \
         shapely.get_num_coordinates(oas.geometry.to_numpy()).sum()
     assert external_references(path.read_text(encoding="utf-8")) == []

@@ -329,8 +329,8 @@ def test_display_simplification_keeps_a_coverage_and_every_area():
     from geo_risk.maps import _display
 
     oas = load_boundaries()
-    shown = _display(oas.geometry)
-    assert shapely.coverage_is_valid(shown.to_numpy())
+    shown, coverage = _display(oas.geometry)
+    assert coverage and shapely.coverage_is_valid(shown.to_numpy())
     assert shown.index.equals(oas.index)
     assert (abs(shown.area / oas.area - 1) < 0.01).all()
     assert shapely.get_num_coordinates(shown.to_numpy()).sum() <= \
@@ -338,4 +338,34 @@ def test_display_simplification_keeps_a_coverage_and_every_area():
     overlapping = oas.geometry.copy()
     overlapping.iloc[0] = overlapping.iloc[0].buffer(50)
     assert not shapely.coverage_is_valid(overlapping.to_numpy())
-    assert _display(overlapping).notna().all() and len(_display(overlapping)) == len(oas)
+    shown, coverage = _display(overlapping)
+    assert not coverage and shown.notna().all() and len(shown) == len(oas)
+
+
+def test_edges_that_do_not_quite_meet_still_give_ward_outlines():
+    """Detailed real boundaries are not always noded exactly (a shared edge's vertices
+    placed a hair apart on its two sides): such a set is no coverage, each polygon is
+    simplified alone, and the outlines of wards and districts are a full union of the
+    areas shown; a coverage union stopped the run on them ("incorrectly noded inputs")."""
+    import shapely
+
+    from geo_risk import columns as C
+    from geo_risk.boundaries import load_boundaries
+    from geo_risk.maps import _display, _outlines
+
+    oas = load_boundaries()
+
+    def wiggle(xy):  # each vertex moved by where it is: both sides of an edge alike
+        x, y = xy[:, 0], xy[:, 1]
+        return np.column_stack([x + 1.5 * np.sin(0.31 * x + 0.17 * y),
+                                y + 1.5 * np.cos(0.23 * x - 0.29 * y)])
+
+    # vertices every 5 m, placed from each end of an edge: not bit for bit the same
+    detailed = oas.geometry.copy()
+    detailed[:] = shapely.transform(shapely.segmentize(detailed.to_numpy(), 5.0), wiggle)
+    assert shapely.is_valid(detailed.to_numpy()).all()
+    shown, coverage = _display(detailed)
+    assert not coverage
+    wards = _outlines(oas[[C.WARD]].set_geometry(shown), C.WARD, coverage)
+    assert len(wards) == oas[C.WARD].nunique() and shapely.is_valid(wards.to_numpy()).all()
+    assert abs(wards.area.sum() / oas.area.sum() - 1) < 0.001
