@@ -181,9 +181,10 @@ class _Layer:
     pane: str | None = None
 
 
-def _display(geoms: gpd.GeoSeries) -> tuple[gpd.GeoSeries, bool]:
-    """Output areas simplified for display (``DISPLAY_TOLERANCE`` metres), and whether
-    they are a coverage. A valid coverage (edge-matched, not overlapping: the embedded
+def _display(geoms: gpd.GeoSeries, tolerance: float = DISPLAY_TOLERANCE
+             ) -> tuple[gpd.GeoSeries, bool]:
+    """Output areas simplified for display (``tolerance`` metres), and whether they are a
+    coverage. A valid coverage (edge-matched, not overlapping: the embedded
     town, ONS's files) gets shapely's coverage simplification, which keeps the edges
     neighbours share, so no sliver or gap opens; any other set each polygon's own
     topology-preserving simplification, whose slivers are under the tolerance. A polygon
@@ -192,8 +193,8 @@ def _display(geoms: gpd.GeoSeries) -> tuple[gpd.GeoSeries, bool]:
     polygons = geoms.to_numpy()
     try:
         coverage = bool(shapely.coverage_is_valid(polygons))
-        simple = (shapely.coverage_simplify(polygons, DISPLAY_TOLERANCE) if coverage else
-                  shapely.simplify(polygons, DISPLAY_TOLERANCE, preserve_topology=True))
+        simple = (shapely.coverage_simplify(polygons, tolerance) if coverage else
+                  shapely.simplify(polygons, tolerance, preserve_topology=True))
     except shapely.errors.GEOSException:
         return geoms, False
     keep = shapely.is_valid(simple) & ~shapely.is_empty(simple)
@@ -541,10 +542,13 @@ def write_maps(folder: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFra
 def svg_preview(oas: gpd.GeoDataFrame, oa_table: pd.DataFrame, hotspots: pd.DataFrame, *,
                 width: int = 760) -> str:
     """A static SVG of risk by output area with the areas of concern outlined: the map a
-    printed or e-mailed report still shows. Returns an ``<svg>`` element and its legend."""
+    printed or e-mailed report still shows. Returns an ``<svg>`` element and its legend.
+    Shapes are simplified to half a pixel of the drawing (a county's pixel is about 100 m):
+    full-resolution boundaries drawn vertex by vertex made a county's report 8.7 MB."""
     x0, y0, x1, y1 = oas.total_bounds
     scale = width / (x1 - x0)
     height = int(np.ceil((y1 - y0) * scale))
+    half_pixel = 0.5 / scale
 
     def d(geom) -> str:
         parts = []
@@ -561,12 +565,12 @@ def svg_preview(oas: gpd.GeoDataFrame, oa_table: pd.DataFrame, hotspots: pd.Data
     classes = risk_classes(t["mean_risk"])
     fills = np.where(t["mean_risk"].isna() & t["children_under5"].isna(), WITHHELD_COLOUR,
                      classes.colour(t["mean_risk"].to_numpy()).to_numpy())
-    shapes = [f'<path d="{d(g)}" fill="{f}"/>' for g, f in zip(oas.geometry, fills,
-                                                                strict=True)]
+    drawn, _ = _display(oas.geometry, half_pixel)
+    shapes = [f'<path d="{d(g)}" fill="{f}"/>' for g, f in zip(drawn, fills, strict=True)]
     for _, row in concern_outlines(oas, hotspots["concern"]).iterrows():
         style = CONCERN_STYLES[row["concern"]][0]
         dash = f' stroke-dasharray="{style["dashArray"]}"' if style["dashArray"] else ""
-        path = d(row.geometry)
+        path = d(row.geometry.simplify(half_pixel))
         shapes.append(f'<path d="{path}" fill="none" stroke="#fff" '
                       f'stroke-width="{style["weight"] + 2}"/>')  # a halo for contrast
         shapes.append(f'<path d="{path}" fill="none" stroke="{style["color"]}" '
