@@ -8,12 +8,15 @@ partners' extracts and the hot spot resamples run this way, a core each. Kept ap
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-__all__ = ["HERE", "Executor", "can_fork", "local_map", "this_machine"]
+__all__ = ["HERE", "Executor", "can_fork", "give_back_memory", "local_map",
+           "this_machine"]
 
 
 class Executor(Protocol):
@@ -83,6 +86,19 @@ def local_map(fn: Callable, items: Sequence) -> list:
     """``fn`` of each item, in order, on this machine's cores (forked processes, which
     inherit what ``fn`` and the items refer to: nothing is sent to them but an index)."""
     return this_machine().map(fn, items)
+
+
+def give_back_memory() -> None:
+    """Return the heap's freed pages to the operating system (glibc's ``malloc_trim``;
+    nothing elsewhere). Freeing large tables leaves the C heap holed, and the holes stay
+    in the process's memory: after a county's synthetic extracts were written and
+    dropped, 0.2 GiB of them stayed through the whole run."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    gc.collect()
+    libc.malloc_trim(0)
 
 
 HERE = _Here()

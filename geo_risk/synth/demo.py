@@ -20,6 +20,7 @@ import pandas as pd
 
 from geo_risk import columns as C
 from geo_risk.boundaries import DEFAULT_BOUNDARIES, BoundaryFiles
+from geo_risk.cores import give_back_memory
 from geo_risk.parallel import DaskSettings
 from geo_risk.pseudonymise import Key
 from geo_risk.run.folder import RunFolder, staged
@@ -101,6 +102,7 @@ def run_demo(out: Path, *, seed: int = 1, periods: int | None = None,
         # the true risk of every child at every refresh (a county's: 126 MiB) is on disk
         # too, and read back for the evaluation: the run's processes do not carry it
         risk_types, world.child_risk = world.child_risk.dtypes, None
+        give_back_memory()
         timeline = world.population.timeline
         area = area_title(world.oas[C.LAD_NAME]) if C.LAD_NAME in world.oas else "District"
         settings = RunSettings(
