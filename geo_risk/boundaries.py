@@ -273,11 +273,11 @@ def _lookup_by_lsoa(oas: gpd.GeoDataFrame, lookup: pd.DataFrame, files: Boundary
 
 def _lookup_for_layer(lookup: pd.DataFrame, oas: gpd.GeoDataFrame, files: BoundaryFiles
                       ) -> tuple[pd.DataFrame, list[str]]:
-    """The lookup's rows for the layer's OAs, and the codes of OAs missing from the layer
-    in districts (wards, without district codes) that it covers. ONS publishes lookups for
-    England and Wales, so rows for other districts' OAs are expected and set aside; an OA
-    of a covered district without a polygon means a boundary file cut short, whose
-    households would be lost."""
+    """The lookup's rows for the layer's OAs, and the codes of the OAs it lacks in the
+    districts it covers (or wards, where the lookup has no district codes). ONS publishes
+    lookups for England and Wales, so rows for other districts' OAs are expected and set
+    aside; an OA of a covered district without a polygon means a boundary file cut short,
+    whose households would be lost."""
     inside = lookup[C.OA].isin(oas[C.OA])
     if inside.all():
         return lookup, []

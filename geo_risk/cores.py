@@ -92,7 +92,7 @@ def give_back_memory() -> None:
     """Return the heap's freed pages to the operating system (glibc's ``malloc_trim``;
     nothing elsewhere). Freeing large tables leaves the C heap holed, and the holes stay
     in the process's memory: after a county's synthetic extracts were written and
-    dropped, 0.2 GiB of them stayed through the whole run."""
+    dropped, about 0.2 GiB of them stayed through the whole run."""
     try:
         libc = ctypes.CDLL("libc.so.6")
     except OSError:

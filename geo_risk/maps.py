@@ -184,12 +184,11 @@ class _Layer:
 def _display(geoms: gpd.GeoSeries, tolerance: float = DISPLAY_TOLERANCE
              ) -> tuple[gpd.GeoSeries, bool]:
     """Output areas simplified for display (``tolerance`` metres), and whether they are a
-    coverage. A valid coverage (edge-matched, not overlapping: the embedded
-    town, ONS's files) gets shapely's coverage simplification, which keeps the edges
-    neighbours share, so no sliver or gap opens; any other set each polygon's own
-    topology-preserving simplification, whose slivers are under the tolerance. A polygon
-    whose simplification is invalid or empty is drawn as it is (and the set is then no
-    coverage)."""
+    coverage. A valid coverage (edge-matched, not overlapping: the embedded town, ONS's
+    files) gets shapely's coverage simplification, which keeps the edges neighbours share,
+    so no sliver or gap opens; any other set each polygon's own topology-preserving
+    simplification, whose slivers are under the tolerance. A polygon whose simplification
+    is invalid or empty is drawn as it is (and the set is then no coverage)."""
     polygons = geoms.to_numpy()
     try:
         coverage = bool(shapely.coverage_is_valid(polygons))
