@@ -282,10 +282,10 @@ def _lookup_for_layer(lookup: pd.DataFrame, oas: gpd.GeoDataFrame, files: Bounda
     if inside.all():
         return lookup, []
     unit = C.LAD if (lookup.loc[inside, C.LAD].fillna("") != "").all() else C.WARD
-    covered = lookup.loc[~inside, unit].isin(set(lookup.loc[inside, unit]))
-    unmapped = lookup.loc[~inside][covered.to_numpy()][C.OA].tolist()
+    covered = lookup[unit].isin(set(lookup.loc[inside, unit]))
+    unmapped = lookup.loc[~inside & covered, C.OA].tolist()
     log.info("%s: %d row(s) for output areas of other districts, not in %s, set aside",
-             files.lookup.name, int((~inside).sum()) - len(unmapped), files.oa.name)
+             files.lookup.name, int((~inside & ~covered).sum()), files.oa.name)
     return lookup[inside], unmapped
 
 
