@@ -83,3 +83,13 @@ def test_deprivation_follows_basildon_order(town):
 def test_lookup_file_has_ons_headers():
     header = DEFAULT_BOUNDARIES.lookup.read_text().splitlines()[0]
     assert re.fullmatch(r"OA11CD,LSOA11CD,LSOA11NM,WD13CD,WD13NM,LAD11CD,LAD11NM", header)
+
+
+def test_a_larger_town_covers_more_ground_not_smaller_areas(town):
+    """Four times the output areas: four times the area, output areas of the same size (a
+    county-sized town is a county, so a service's reach holds as many areas at any size)."""
+    oas, _ = town
+    larger, _ = make_town(seed=1, n_oas=4 * len(oas), n_lsoas=440)
+    assert coverage_problems(larger.geometry) == {"invalid": 0, "unmatched_edges": 0, "gaps": 0}
+    assert larger.area.sum() / oas.area.sum() == pytest.approx(4, rel=0.05)
+    assert larger.area.median() / oas.area.median() == pytest.approx(1, rel=0.15)

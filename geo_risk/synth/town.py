@@ -55,7 +55,8 @@ WARDS: dict[str, tuple[float, float, float]] = {
 }
 
 _ORIGIN = (563_000.0, 184_000.0)  # south-west corner in British National Grid (m)
-_EXTENT = (15_000.0, 10_000.0)  # width, height (m)
+_EXTENT = (15_000.0, 10_000.0)  # width, height (m) of the default town
+_DEFAULT_OAS = 572  # its output areas: about 0.2 km2 each, as Basildon's 561 in 110 km2
 #: Dense centres (x, y in the unit square, weight): Basildon, Billericay, Wickford.
 _CENTRES = [(0.48, 0.38, 1.0), (0.18, 0.82, 0.6), (0.75, 0.84, 0.6)]
 
@@ -142,7 +143,7 @@ def _apportion(total: int, weights: np.ndarray) -> np.ndarray:
 
 
 def make_town(
-    *, seed: int = 1, n_oas: int = 572, n_lsoas: int = 110
+    *, seed: int = 1, n_oas: int = _DEFAULT_OAS, n_lsoas: int = 110
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Generate the synthetic town's output areas, lookup and synthetic IMD.
 
@@ -151,7 +152,10 @@ def make_town(
     seed
         Seed for every random choice; the same seed gives the same town.
     n_oas, n_lsoas
-        Number of output areas and LSOAs (16 wards always).
+        Number of output areas and LSOAs (16 wards always). The town's area grows with
+        its output areas (each side by the square root), so an output area keeps the
+        default town's size and a county-sized town covers a county: a service's reach,
+        or a neighbourhood, holds as many areas at every size.
 
     Returns
     -------
@@ -171,8 +175,8 @@ def make_town(
     inner = _throw_points(rng, n_oas, phases)
     outer = _ring_points(phases)
     unit = np.vstack([inner, outer])
-    xy = np.column_stack([_ORIGIN[0] + unit[:, 0] * _EXTENT[0],
-                          _ORIGIN[1] + unit[:, 1] * _EXTENT[1]])
+    width, height = np.array(_EXTENT) * np.sqrt(n_oas / _DEFAULT_OAS)
+    xy = np.column_stack([_ORIGIN[0] + unit[:, 0] * width, _ORIGIN[1] + unit[:, 1] * height])
     cells = shapely.get_parts(shapely.voronoi_polygons(
         shapely.multipoints(xy), extend_to=shapely.box(*xy.min(0) - 5e3, *xy.max(0) + 5e3),
         ordered=True))[:n_oas]
