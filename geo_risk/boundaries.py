@@ -172,6 +172,7 @@ def load_geography(files: BoundaryFiles = DEFAULT_BOUNDARIES
             f"{', '.join(only_lookup[:3]) or 'none'}). Use a lookup of the same census vintage "
             "as the boundaries, and boundaries of whole districts.")
     oas, repaired = _repair(oas, files.oa)
+    problems.append(_not_polygons(oas, files.oa))
     if repaired and not files.repair:
         problems.append(
             f"{files.oa}: {len(repaired)} invalid polygon(s) (self-intersecting rings), e.g. "
@@ -298,12 +299,33 @@ def _repeated(codes: pd.Series, path: Path) -> str | None:
             "first).")
 
 
+_POLYGONAL = [shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON]
+
+
+def _not_polygons(oas: gpd.GeoDataFrame, path: Path) -> str | None:
+    """Every output area needs an area: a row without geometry, with a point or a line, or
+    with a polygon that was nothing but a self-intersection, places no household and has
+    no neighbours."""
+    geoms = oas.geometry.to_numpy()
+    kind = shapely.get_type_id(geoms)
+    bad = ~np.isin(kind, _POLYGONAL) | shapely.is_empty(geoms)
+    if not bad.any():
+        return None
+    what = ["no geometry" if k < 0 else "empty" if e else shapely.GeometryType(k).name.lower()
+            for k, e in zip(kind[bad], shapely.is_empty(geoms[bad]), strict=True)]
+    examples = ", ".join(f"{code} ({w})" for code, w in
+                         zip(oas.loc[bad, C.OA][:3], what[:3], strict=False))
+    return (f"{path}: {int(bad.sum())} output area(s) have no polygon, e.g. {examples}; every "
+            "output area needs its polygon. Export the layer again from the boundary file "
+            "as published, or remove those output areas from it and from the lookup.")
+
+
 def _repair(oas: gpd.GeoDataFrame, path: Path) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Invalid polygons (ONS's own full-resolution files have a few self-intersecting
     rings) are taken as published and repaired, saying so; what is left of a polygon
     must still be a polygon. Returns the layer and the codes repaired."""
     geoms = oas.geometry.to_numpy()
-    invalid = ~shapely.is_valid(geoms)
+    invalid = ~shapely.is_valid(geoms) & np.isin(shapely.get_type_id(geoms), _POLYGONAL)
     if not invalid.any():
         return oas, []
     fixed = geoms.copy()

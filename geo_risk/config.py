@@ -19,7 +19,7 @@ from geo_risk.aggregate import Disclosure
 from geo_risk.boundaries import BoundaryFiles
 from geo_risk.model import Capacity
 from geo_risk.parallel import DaskSettings
-from geo_risk.run.pipeline import RunSettings, quarterly_refreshes
+from geo_risk.run.pipeline import MIN_REFRESHES, RunSettings, quarterly_refreshes
 from geo_risk.siting import SitingSettings
 
 __all__ = ["EXAMPLE", "RENAMED", "ConfigError", "RunConfig", "load_config"]
@@ -206,7 +206,7 @@ def load_config(path: Path) -> RunConfig:
     if not isinstance(reference, dt.date) or isinstance(reference, dt.datetime):
         raise ConfigError(f"{path}: reference_date must be a date written YYYY-MM-DD, e.g. "
                           "reference_date = 2017-12-31.")
-    refreshes = _number(path, raw, "refreshes", int, 16, low=3, high=200)
+    refreshes = _number(path, raw, "refreshes", int, 16, low=MIN_REFRESHES, high=200)
 
     cap = raw.get("capacity", {})
     chosen = [k for k in ["share", "number", "min_score"] if k in cap]

@@ -57,7 +57,7 @@ from geo_risk.link import HOUSEHOLD, Linked, key_positions
 from geo_risk.parallel import HERE, Executor, in_districts
 
 __all__ = ["LABEL", "FeatureTables", "build_feature_tables", "current_children",
-           "household_features"]
+           "dates_without_under_fives", "household_features"]
 
 log = logging.getLogger(__name__)
 
@@ -381,6 +381,12 @@ def _current(register: pd.DataFrame, ref: pd.Timestamp) -> pd.DataFrame:
     register = register.drop_duplicates("child_key", keep="first")
     age = _age_months(register["date_of_birth"], ref)
     return register[age < 60].assign(role="current", as_of=ref)
+
+
+def dates_without_under_fives(linked: Linked, dates: list[str]) -> list[str]:
+    """Those of ``dates`` at which the child register holds no child aged 0-4."""
+    register = _register(linked)
+    return [d for d in dates if _current(register, pd.Timestamp(d)).empty]
 
 
 def _describe(linked: Linked, children: pd.DataFrame, windows: tuple[int, ...],

@@ -154,19 +154,40 @@ def _csv_chunks(path: Path, encoding: str, chunk_rows: int, sep: str = ","
         try:
             with pd.read_csv(path, chunksize=chunk_rows, **options) as reader:
                 yield from reader
-        except (pd.errors.ParserError, pd.errors.ParserWarning):
-            with path.open(encoding=encoding, newline="") as f:
-                rows = csv.reader(f, delimiter=sep)
-                width = len(next(rows))
-                line = next(i for i, r in enumerate(rows, start=2) if len(r) > width)
-            what = {",": 'commas (e.g. "£7,500")', ";": "semicolons", "\t": "tabs"}.get(
-                sep, f"'{sep}'")
-            raise SchemaError(
-                f"{path}: row {line:,} has more fields than the header; quote values that "
-                f"contain {what} or remove the extra separators.") from None
+        except (pd.errors.ParserError, pd.errors.ParserWarning) as err:
+            raise SchemaError(f"{path}: {_unreadable_row(path, encoding, sep, str(err))}"
+                              ) from None
         except UnicodeDecodeError:
             raise SchemaError(f"{path}: the file is {encoding} text but cannot be read as "
                               "such; export it again as CSV UTF-8.") from None
+
+
+def _unreadable_row(path: Path, encoding: str, sep: str, message: str) -> str:
+    """Which row stopped the CSV parser, and the fix: a quote mark that never closes (the
+    rest of the file would be one value), or more fields than the header."""
+    if "EOF inside string" in message:
+        opened, odd = 0, False  # a quote's line where the count of quotes turns odd
+        with path.open(encoding=encoding, newline="") as f:
+            for number, text in enumerate(f, start=1):
+                if text.count('"') % 2:
+                    odd = not odd
+                    opened = number if odd else opened
+        return (f"row {opened:,}: a quote mark opens a value that is never closed, so the "
+                "rest of the file would be read as that one value; remove the stray quote (a "
+                'quote inside a quoted value is written twice: "") and export again.')
+    line = None
+    with path.open(encoding=encoding, newline="") as f:
+        rows = csv.reader(f, delimiter=sep)
+        try:
+            width = len(next(rows))
+            line = next((i for i, r in enumerate(rows, start=2) if len(r) > width), None)
+        except csv.Error:  # a field past the csv module's limit: a quote left open
+            pass
+    what = {",": 'commas (e.g. "£7,500")', ";": "semicolons", "\t": "tabs"}.get(
+        sep, f"'{sep}'")
+    where = f"row {line:,} has" if line else "a row has"
+    return (f"{where} more fields than the header; quote values that contain {what} or "
+            "remove the extra separators.")
 
 
 def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:

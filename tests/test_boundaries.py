@@ -160,6 +160,22 @@ def test_self_intersecting_rings_are_repaired_and_said(lattice, tmp_path, caplog
         load_boundaries(replace(files, repair=False))
 
 
+def test_output_areas_without_a_polygon_are_named(lattice, tmp_path):
+    """A row with no geometry, a point, or a ring that is nothing but a self-intersection:
+    each once stopped the run inside libpysal with no name."""
+    broken = lattice.copy()
+    broken["geometry"] = broken.geometry.astype(object)
+    broken.loc["E00900001", "geometry"] = None
+    broken.loc["E00900002", "geometry"] = shapely.Point(500_050, 180_050)
+    broken.loc["E00900003", "geometry"] = shapely.Polygon(  # a ring folded onto itself
+        [(500_000, 180_200), (500_100, 180_200), (500_000, 180_200), (500_000, 180_200)])
+    broken = gpd.GeoDataFrame(broken, geometry="geometry", crs=lattice.crs)
+    with pytest.raises(BoundaryError, match=r"3 output area\(s\) have no polygon, e\.g\. "
+                                            r"E00900001 \(no geometry\), E00900002 \(point\), "
+                                            r"E00900003 \(empty\)"):
+        load_boundaries(_write(broken, tmp_path))
+
+
 def test_metres_in_a_geojson_without_crs_are_a_crs_problem(lattice, tmp_path):
     """A GeoJSON without a 'crs' member is read as longitude/latitude."""
     path = tmp_path / "oa.geojson"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -156,6 +157,30 @@ def test_too_few_labelled_cohorts_is_a_clear_error(demo):
                                          r"results .* at least two"):
         run_model(tables, RunFolder(out / "never"))
     assert not (out / "never").exists()
+
+
+def test_dates_the_records_cannot_describe_are_clear_errors(demo, tmp_path):
+    """A reference date years after the extracts, or refreshes reaching back before the
+    register's first births, once ended on NaN inside the hot spot regression."""
+    from geo_risk._errors import GeoRiskError
+    from geo_risk.run.pipeline import _check_refreshes, quarterly_refreshes, run_link
+
+    out, _ = demo
+    pseudonymised = out / "restricted/pseudonymised"
+    with pytest.raises(GeoRiskError, match=r"reference date 2030-12-31: the newest record in "
+                                           r"the extracts is dated 2017-12-\d\d"):
+        run_link(pseudonymised, tmp_path / "late", reference_date="2030-12-31", files=TOWN)
+    _, linked = run_link(pseudonymised, tmp_path / "link", reference_date="2017-12-31",
+                         files=TOWN)
+    with pytest.raises(ConfigError, match=r"refreshes = 80 reach back to 1998-03-31, but on "
+                                          r"\d+ of them .* Set refreshes = (\d+) or fewer") as err:
+        _check_refreshes(linked, quarterly_refreshes("2017-12-31", 80))
+    fit = int(re.search(r"Set refreshes = (\d+)", str(err.value)).group(1))
+    assert 16 <= fit < 80
+    _check_refreshes(linked, quarterly_refreshes("2017-12-31", fit))  # each has under-fives
+    with pytest.raises(GeoRiskError, match="no child aged 0-4 on 2000-12-31, so the "
+                                           "reference date has no risk to map"):
+        _check_refreshes(linked, quarterly_refreshes("2000-12-31", 4))
 
 
 def test_synth_on_two_wards_is_a_clear_error(tmp_path):

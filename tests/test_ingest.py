@@ -74,6 +74,17 @@ def test_structural_errors(tmp_path):
         read_extract(tmp_path / "absent.csv", "housing")
 
 
+def test_a_quote_that_never_closes_names_its_row(tmp_path):
+    """A stray quote swallows the rest of the file into one value: the parser (and the csv
+    module, past its field size limit) stopped on it with no row; the row is named."""
+    rows = "".join(f"9000000000{i:02d},SS1 1AA,2015-01-01,overcrowding\n" for i in range(40))
+    text = HOUSING + 'a "quoted ""word"" is fine",SS1 1AA,2015-01-01,overcrowding\n' + rows
+    text += '"900000000099,SS1 1AA,2015-01-01,overcrowding\n' + rows * 2000
+    with pytest.raises(SchemaError, match="row 43: a quote mark opens a value that is never "
+                                          "closed"):
+        read_extract(_write(tmp_path, "q.csv", text), "housing")
+
+
 @pytest.mark.parametrize("sep", [";", "\t"])
 def test_semicolon_and_tab_separated_files_are_read(tmp_path, sep):
     """A spreadsheet saved as CSV where the decimal mark is a comma writes semicolons."""

@@ -25,12 +25,18 @@ import pandas as pd
 
 from geo_risk import __version__
 from geo_risk import columns as C
-from geo_risk._errors import BoundaryError, GeoRiskError, ModelError
+from geo_risk._errors import BoundaryError, ConfigError, GeoRiskError, ModelError
 from geo_risk.aggregate import SAFE, Disclosure, aggregate_areas, disclose
 from geo_risk.boundaries import BoundaryFiles, load_geography
 from geo_risk.escape import write_csv
 from geo_risk.fairness import audit
-from geo_risk.features import LABEL, FeatureTables, build_feature_tables, current_children
+from geo_risk.features import (
+    LABEL,
+    FeatureTables,
+    build_feature_tables,
+    current_children,
+    dates_without_under_fives,
+)
 from geo_risk.geography import MEASURES, VINTAGE_2011, Vintage
 from geo_risk.gpkg import site_layers, write_geopackage
 from geo_risk.hotspots import (
@@ -146,6 +152,7 @@ def run_link(
             f"areas ({tables['addresses'][1]['uprn_lookup']}) but {files.oa} holds "
             f"{vintage.census} output areas; use a lookup and boundaries of one census.")
     linked = link_sources(tables, oas, min_match_rate=min_match_rate)
+    _check_reference_date(linked, reference_date)
     features = build_feature_tables(linked, reference_date, run=run)
     features.households.to_parquet(out / "households.parquet", index=False)
     features.children.to_parquet(out / "children.parquet", index=False)
@@ -155,6 +162,50 @@ def run_link(
     rejects = pd.concat([*at_source, linked.rejects.astype(str)], ignore_index=True)
     write_csv(rejects.reindex(columns=REJECT_COLUMNS), out / "rejects.csv", index=False)
     return features, linked
+
+
+#: How long after the newest record the reference date may lie: an extract is taken a
+#: little after the events it holds. Later, the time since would read as a time in which
+#: no family had an event, and refreshes past the register's births as no under-fives.
+STALE_AFTER = pd.Timedelta(days=92)
+
+
+def _check_reference_date(linked: Linked, reference_date: str) -> None:
+    """Stop when the reference date lies well after every record in the extracts."""
+    newest = {source: table.select_dtypes("datetime").max().max()
+              for tables in [linked.events, linked.area_events]
+              for source, table in tables.items() if len(table)}
+    newest = {source: when for source, when in newest.items() if pd.notna(when)}
+    if not newest:
+        return
+    source = max(newest, key=newest.get)
+    when, reference = newest[source], pd.Timestamp(reference_date)
+    if reference > when + STALE_AFTER:
+        raise GeoRiskError(
+            f"reference date {reference.date()}: the newest record in the extracts is dated "
+            f"{when.date()} ({source}), {(reference - when).days:,} days earlier, so features "
+            "as of the reference date would read the time since as a time without events. "
+            "Set reference_date to the day the extracts were taken, or use extracts that "
+            "reach it.")
+
+
+def _check_refreshes(linked: Linked, refresh_dates: list[str]) -> None:
+    """Stop when a refresh (or the reference date, the last) finds no under-fives in the
+    child register: it has no risk to map, and the hot spot series would have a hole."""
+    empty = dates_without_under_fives(linked, refresh_dates)
+    if not empty:
+        return
+    fit = len(refresh_dates) - 1 - refresh_dates.index(empty[-1])
+    if fit < MIN_REFRESHES:
+        raise GeoRiskError(
+            f"the child register holds no child aged 0-4 on {empty[-1]}, so "
+            f"{'the reference date' if empty[-1] == refresh_dates[-1] else 'that refresh'} "
+            "has no risk to map; check the register's dates of birth and the reference date.")
+    raise ConfigError(
+        f"refreshes = {len(refresh_dates)} reach back to {refresh_dates[0]}, but on "
+        f"{len(empty)} of them ({empty[0]} to {empty[-1]}) the child register holds no child "
+        f"aged 0-4, so there is no risk to map; the latest {fit} each have some. Set "
+        f"refreshes = {fit} or fewer.")
 
 
 @dataclass
@@ -621,6 +672,10 @@ def published_summary(record: dict, rules: Disclosure) -> dict:
     return out
 
 
+#: The fewest refreshes an emerging hot spot trend can be read from.
+MIN_REFRESHES = 3
+
+
 def quarterly_refreshes(reference_date: str, periods: int) -> list[str]:
     """``periods`` refresh dates three months apart, ending at the reference date.
 
@@ -678,6 +733,7 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
         features, linked = run_link(folder.pseudonymised, folder.link,
                                     reference_date=s.reference_date, files=s.files,
                                     min_match_rate=s.min_match_rate, run=run)
+        _check_refreshes(linked, s.refresh_dates)
         lap("link")
         model_run = run_model(features, folder, capacity=s.capacity,
                               known_within_months=s.known_within_months,
