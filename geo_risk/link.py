@@ -157,6 +157,15 @@ def link_sources(
     rejects = [_reject_rows(file, addresses["row"][outside], "easting", "outside_area"),
                _reject_rows(file, addresses["row"][duplicate], "uprn", "duplicate_uprn")]
     keep = ~outside & ~duplicate
+    if len(addresses) and not keep.any():
+        x, y = (pd.to_numeric(addresses[c], errors="coerce") for c in ["easting", "northing"])
+        x0, y0, x1, y1 = oas.total_bounds
+        raise GeoRiskError(
+            f"{file}: none of its {len(addresses):,} addresses lies inside the output areas "
+            f"(addresses from ({x.min():,.0f}, {y.min():,.0f}) to ({x.max():,.0f}, "
+            f"{y.max():,.0f}); output areas from ({x0:,.0f}, {y0:,.0f}) to ({x1:,.0f}, "
+            f"{y1:,.0f})). The addresses and the boundaries must cover the same area, the "
+            "addresses as British National Grid eastings and northings in metres.")
     households = addresses.loc[keep, [HOUSEHOLD, "easting", "northing"]].copy()
     households[C.OA] = oa[keep]
     area_cols = [c for c in [C.LSOA, C.WARD, C.LAD, C.DEPRIVATION, C.DEPRIVATION_DECILE]

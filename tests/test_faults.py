@@ -178,8 +178,9 @@ def test_dates_the_records_cannot_describe_are_clear_errors(demo, tmp_path):
     fit = int(re.search(r"Set refreshes = (\d+)", str(err.value)).group(1))
     assert 16 <= fit < 80
     _check_refreshes(linked, quarterly_refreshes("2017-12-31", fit))  # each has under-fives
-    with pytest.raises(GeoRiskError, match="no child aged 0-4 on 2000-12-31, so the "
-                                           "reference date has no risk to map"):
+    with pytest.raises(GeoRiskError, match="on 2000-12-31 no child aged 0-4 in the child "
+                                           "register lives at an address in the output areas, "
+                                           "so the reference date has no risk to map"):
         _check_refreshes(linked, quarterly_refreshes("2000-12-31", 4))
 
 

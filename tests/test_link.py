@@ -121,3 +121,16 @@ def test_linkage_report_accounts_for_every_record(lattice):
     assert row["records"] == row["linked"] + row["uprn_not_in_gazetteer"] + \
         row["address_outside_area"] + row["area_only"]
     assert row["match_rate"] == pytest.approx(1 / 3, abs=1e-4)  # of the three with a UPRN
+
+
+def test_addresses_nowhere_near_the_boundaries_are_one_error(lattice):
+    """Every address outside every output area (another district's boundaries, or
+    coordinates in the wrong units) once ran on to an empty model; it is named at once."""
+    from geo_risk._errors import GeoRiskError
+
+    meta = {"key_fingerprint": "k", "reconciliation": {"file": "addresses.csv"}}
+    addresses = pd.DataFrame({"row": [2, 3], "household_key": ["h1", "h2"],
+                              "easting": [51.5, 51.6], "northing": [0.45, 0.46]})
+    with pytest.raises(GeoRiskError, match=r"addresses.csv: none of its 2 addresses lies "
+                                           r"inside the output areas \(addresses from \(52, 0\)"):
+        link_sources({"addresses": (addresses, meta)}, lattice)

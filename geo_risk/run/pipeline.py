@@ -197,10 +197,12 @@ def _check_refreshes(linked: Linked, refresh_dates: list[str]) -> None:
         return
     fit = len(refresh_dates) - 1 - refresh_dates.index(empty[-1])
     if fit < MIN_REFRESHES:
+        when = "the reference date" if empty[-1] == refresh_dates[-1] else "that refresh"
         raise GeoRiskError(
-            f"the child register holds no child aged 0-4 on {empty[-1]}, so "
-            f"{'the reference date' if empty[-1] == refresh_dates[-1] else 'that refresh'} "
-            "has no risk to map; check the register's dates of birth and the reference date.")
+            f"on {empty[-1]} no child aged 0-4 in the child register lives at an address in "
+            f"the output areas, so {when} "
+            "has no risk to map; check the register's dates of birth, the reference date, and "
+            "the register's links to addresses (restricted/link/linkage_report.csv).")
     raise ConfigError(
         f"refreshes = {len(refresh_dates)} reach back to {refresh_dates[0]}, but on "
         f"{len(empty)} of them ({empty[0]} to {empty[-1]}) the child register holds no child "
