@@ -28,7 +28,7 @@ from geo_risk.identifiers import valid_nhs_numbers
 from geo_risk.schemas import SOURCES, Schema
 
 __all__ = ["CHUNK_ROWS", "REASONS", "REJECT_COLUMNS", "DuplicateRows", "Extract", "clean_extract",
-           "get_schema", "iter_extract", "read_extract"]
+           "get_schema", "iter_extract", "read_extract", "read_table"]
 
 log = logging.getLogger(__name__)
 
@@ -196,6 +196,49 @@ def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
         yield frame.astype(str).where(frame.notna(), "")
 
 
+def _open_table(path: Path, chunk_rows: int
+                ) -> tuple[list[str], Iterator[pd.DataFrame], str]:
+    """A table file's header as written, its rows as text a part at a time, and its
+    encoding ("binary" for a workbook or Parquet). Raises ``EmptyDataError`` for an empty
+    file, and :class:`SchemaError` for one that cannot be read."""
+    if not path.is_file():
+        raise SchemaError(f"{path}: file not found; check the path.")
+    suffix = path.suffix.lower()
+    if suffix in {".xlsx", ".xlsm"}:
+        whole = _read_workbook(path)
+        return (list(whole.columns), (whole.iloc[i:i + chunk_rows]
+                                      for i in range(0, len(whole), chunk_rows)), "binary")
+    if suffix == ".parquet":
+        return list(pq.ParquetFile(path).schema_arrow.names), _parquet_chunks(
+            path, chunk_rows), "binary"
+    encoding = _encoding(path)
+    sep = _separator(path, encoding)
+    # the first line as written (pandas would rename a repeated name "x.1")
+    header = pd.read_csv(path, nrows=1, header=None, encoding=encoding, sep=sep,
+                         index_col=False, dtype=str, keep_default_na=False).iloc[0].tolist()
+    return header, _csv_chunks(path, encoding, chunk_rows, sep), encoding
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """A small table a person keeps (a filled review form, a list of sites, a distance
+    matrix), read as extracts are: CSV in any encoding and separator geo-risk detects, a
+    workbook's one sheet, or Parquet; every value as text without surrounding spaces,
+    headers named as geo-risk names columns (case, spaces and hyphens do not matter).
+    Blank rows are kept, so the first data row is the spreadsheet's row 2."""
+    path = Path(path)
+    try:
+        header, chunks, _ = _open_table(path, CHUNK_ROWS)
+        parts = list(chunks)
+    except pd.errors.EmptyDataError:
+        raise SchemaError(f"{path}: the file is empty; it needs its header row.") from None
+    columns = [_column_name(c) for c in header]
+    if not parts:
+        return pd.DataFrame(columns=columns, dtype=str)
+    table = pd.concat(parts, ignore_index=True).fillna("")
+    table.columns = columns
+    return table.apply(lambda s: s.astype(str).str.strip())
+
+
 def iter_extract(path: Path, source: str, *, chunk_rows: int = CHUNK_ROWS
                  ) -> Iterator[Extract]:
     """Read a partner extract as text, ``chunk_rows`` rows at a time, checking its
@@ -222,27 +265,8 @@ def iter_extract(path: Path, source: str, *, chunk_rows: int = CHUNK_ROWS
     """
     schema = get_schema(source)
     path = Path(path)
-    if not path.is_file():
-        raise SchemaError(f"{path}: file not found; check the path.")
-    suffix = path.suffix.lower()
-    encoding = "binary"
     try:
-        if suffix in {".xlsx", ".xlsm"}:
-            whole = _read_workbook(path)
-            header = list(whole.columns)
-            chunks: Iterator[pd.DataFrame] = (whole.iloc[i:i + chunk_rows]
-                                              for i in range(0, len(whole), chunk_rows))
-        elif suffix == ".parquet":
-            header = list(pq.ParquetFile(path).schema_arrow.names)
-            chunks = _parquet_chunks(path, chunk_rows)
-        else:
-            encoding = _encoding(path)
-            sep = _separator(path, encoding)
-            # the first line as written (pandas would rename a repeated name "x.1")
-            header = pd.read_csv(path, nrows=1, header=None, encoding=encoding, sep=sep,
-                                 index_col=False, dtype=str, keep_default_na=False
-                                 ).iloc[0].tolist()
-            chunks = _csv_chunks(path, encoding, chunk_rows, sep)
+        header, chunks, encoding = _open_table(path, chunk_rows)
     except pd.errors.EmptyDataError:
         raise SchemaError(
             f"{path}: the file is empty; export the {source} extract again with its header row."

@@ -23,7 +23,7 @@ import pandas as pd
 
 from geo_risk._errors import SchemaError
 from geo_risk.escape import write_csv
-from geo_risk.ingest import parse_dates
+from geo_risk.ingest import parse_dates, read_table
 from geo_risk.link import HOUSEHOLD
 
 __all__ = ["DECISIONS", "FORM_COLUMNS", "import_reviews", "read_ledger", "write_form"]
@@ -60,8 +60,7 @@ def import_reviews(ledger: Path, form: Path, flagged: Path, reference_date: str
     if not flagged.is_file():
         raise SchemaError(f"{flagged}: no flagged list; pass the --run folder the form came "
                           "from.")
-    table = pd.read_csv(form, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    table.columns = [c.strip().lower() for c in table.columns]
+    table = read_table(form)  # as a spreadsheet saved it: any encoding, separator, .xlsx
     missing = [c for c in FORM_COLUMNS if c not in table]
     if missing:
         raise SchemaError(f"{form}: missing column(s) {', '.join(missing)}; fill in the "

@@ -40,6 +40,7 @@ from geo_risk._errors import GeoRiskError, SchemaError
 from geo_risk.aggregate import SAFE, Disclosure
 from geo_risk.escape import write_csv
 from geo_risk.geography import VINTAGE_2011, Vintage, read_code_columns
+from geo_risk.ingest import read_table
 
 __all__ = ["Covering", "Demand", "SitingOutputs", "SitingResult", "SitingSettings", "baselines",
            "demand_points", "distance_matrix", "plan_sites", "read_sites", "site_services",
@@ -84,9 +85,8 @@ def read_sites(path: Path, *, crs: str = "EPSG:27700") -> gpd.GeoDataFrame:
     path = Path(path)
     if not path.is_file():
         raise GeoRiskError(f"{path}: sites file not found.")
-    if path.suffix.lower() == ".csv":
-        table = pd.read_csv(path, encoding="utf-8-sig")
-        table.columns = [c.strip().lower() for c in table.columns]
+    if path.suffix.lower() in {".csv", ".xlsx", ".xlsm"}:
+        table = read_table(path)  # any encoding and separator, or a workbook's sheet
         if {"easting", "northing"} <= set(table):
             xy, source_crs = ("easting", "northing"), "EPSG:27700"
         elif {"longitude", "latitude"} <= set(table):
@@ -94,12 +94,13 @@ def read_sites(path: Path, *, crs: str = "EPSG:27700") -> gpd.GeoDataFrame:
         else:
             raise SchemaError(f"{path}: needs columns easting and northing (British National "
                               "Grid metres) or longitude and latitude.")
-        bad = table[list(xy)].apply(pd.to_numeric, errors="coerce").isna().any(axis=1)
+        x, y = (pd.to_numeric(table[c], errors="coerce") for c in xy)
+        bad = x.isna() | y.isna()
         if bad.any():
             row = int(np.flatnonzero(bad)[0]) + 2
             raise SchemaError(f"{path}: row {row}: {xy[0]}/{xy[1]} is not a number; fix or "
                               "remove the row.")
-        sites = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(table[xy[0]], table[xy[1]]),
+        sites = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(x, y),
                                  crs=source_crs).to_crs(crs)
     else:
         sites = gpd.read_file(path).to_crs(crs)
@@ -123,7 +124,7 @@ def distance_matrix(demand: Demand, sites: gpd.GeoDataFrame, *,
         a = np.column_stack([demand.points.geometry.x, demand.points.geometry.y])
         b = np.column_stack([sites.geometry.x, sites.geometry.y])
         return cdist(a, b)
-    table = pd.read_csv(matrix, dtype=str, encoding="utf-8-sig")
+    table = read_table(matrix)
     oa = read_code_columns(table.columns).get(C.OA, (None,))[0]
     missing = [c for c, found in [("OA21CD (or OA11CD)", oa), ("site", "site" in table),
                                   ("distance", "distance" in table)] if not found]

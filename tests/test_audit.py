@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from geo_risk.cli import app
@@ -133,3 +134,34 @@ def test_review_form_imports_reconciles_and_rejects_with_row_numbers(town_run, t
     assert runs["flags"].tolist() == [len(flagged)]
     assert f"{len(reviews):,} reviewed" in runner.invoke(
         app, ["review", "summary", "--ledger", str(ledger)]).output
+
+
+@pytest.mark.parametrize("saved_as", ["cp1252;", "utf-16\t", "xlsx"])
+def test_a_review_form_saved_by_a_spreadsheet_imports(town_run, tmp_path, saved_as):
+    """Excel in a UK or European office saves the form in Windows-1252 or UTF-16, with
+    semicolons or tabs, or keeps it as a workbook, and capitalises or spaces the headers:
+    each once stopped the import on an unexpected error."""
+    import pandas as pd
+
+    from geo_risk.review import read_ledger
+    from geo_risk.synth.reviews import simulate_reviews
+
+    form = pd.read_csv(town_run / "restricted/review_form.csv", dtype=str,
+                       keep_default_na=False)
+    filled = simulate_reviews(form, seed=3)
+    reviewed = filled["decision"] != ""
+    filled.loc[reviewed, "reason"] = "café – “helpful”, £5"  # Windows-1252 has each
+    filled.columns = [c.replace("_", " ").title() for c in filled.columns]
+    if saved_as == "xlsx":
+        path = tmp_path / "form.xlsx"
+        filled.to_excel(path, index=False)
+    else:
+        path = tmp_path / "form.csv"
+        filled.to_csv(path, index=False, encoding=saved_as[:-1], sep=saved_as[-1])
+    ledger = tmp_path / "ledger.sqlite"
+    result = runner.invoke(app, ["review", "import", str(path), "--run", str(town_run),
+                                 "--ledger", str(ledger)])
+    assert result.exit_code == 0, result.output
+    reviews, _ = read_ledger(ledger)
+    assert len(reviews) == reviewed.sum() > 0
+    assert set(reviews["reason"]) == {"café – “helpful”, £5"}

@@ -138,6 +138,12 @@ def test_sites_files_are_checked(tmp_path):
     twice.write_text("name,easting,northing\nHall,1,2\nHall,3,4\n")
     with pytest.raises(SchemaError, match="'Hall' appears twice"):
         read_sites(twice)
+    # as Excel saves it in Europe: Windows-1252, semicolons (a decimal comma)
+    excel = tmp_path / "excel.csv"
+    excel.write_bytes("Name;Easting; Northing \nSt Mary’s Café Hall;570000;188000\n"
+                      .encode("cp1252"))
+    assert read_sites(excel)["name"].tolist() == ["St Mary’s Café Hall"]
+    assert read_sites(excel).geometry.x.tolist() == [570000.0]
 
 
 def test_siting_acceptance_on_the_default_world(demo):
