@@ -107,6 +107,8 @@ def read_sites(path: Path, *, crs: str = "EPSG:27700") -> gpd.GeoDataFrame:
         sites.columns = [c.lower() if c != sites.geometry.name else c for c in sites.columns]
     if "name" not in sites:
         raise SchemaError(f"{path}: needs a 'name' column naming each site.")
+    if sites.empty:
+        raise SchemaError(f"{path}: lists no site; give at least one, a row each.")
     if not (sites.geom_type == "Point").all():
         raise SchemaError(f"{path}: every site must be a point.")
     if sites["name"].duplicated().any():
@@ -395,6 +397,7 @@ def baselines(demand: Demand, candidates: gpd.GeoDataFrame, *, p: int,
     cost = distance_matrix(demand, candidates) if distance is None else distance
     cover = cost <= service_distance
     w = demand.weights
+    p = min(p, len(candidates))  # fewer candidates than sites asked for: all of them
     already = np.zeros(len(w), dtype=bool) if already is None else already
     local = (cover * w[:, None]).sum(axis=0)
     top = np.argsort(-local, kind="stable")[:p]
@@ -468,7 +471,7 @@ def plan_sites(demand: Demand, settings: SitingSettings, oas: gpd.GeoDataFrame,
     sites = gpd.GeoDataFrame(pd.concat([old.reindex(columns=columns),
                                         new.reindex(columns=columns)], ignore_index=True),
                              crs=candidates.crs)
-    sites["kind"] = sites["kind"].fillna("")
+    sites["kind"] = sites["kind"].astype(object).fillna("")  # a list without kinds: blank
     if settings.matrix is None:
         outlines = sites.geometry.buffer(settings.service_distance, quad_segs=16)
     else:  # catchment: the output areas each site covers, as one outline

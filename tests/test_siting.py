@@ -192,6 +192,34 @@ def test_site_command_reaches_a_coverage_target(demo, tmp_path):
     assert missing.exit_code == 2 and "not a finished geo-risk run" in missing.output
 
 
+def test_a_site_list_given_from_another_folder_serves_later_commands(demo, tmp_path,
+                                                                   monkeypatch):
+    """Candidates named relative to where 'geo-risk site' ran are kept absolute, so that
+    'geo-risk hotspots' (which redoes the siting) still finds them from anywhere; and more
+    sites asked for than candidates listed takes them all."""
+    import shutil
+
+    out, _ = demo
+    run = tmp_path / "run"
+    shutil.copytree(out, run, ignore=shutil.ignore_patterns("synth", "pseudonymised"))
+    (tmp_path / "here").mkdir()
+    (tmp_path / "here/two.csv").write_text("name,easting,northing\nA,570000,188000\n"
+                                            "B,571000,188500\n")
+    monkeypatch.chdir(tmp_path / "here")
+    result = CliRunner().invoke(app, ["site", "--in", str(run), "--candidates", "two.csv",
+                                      "--p", "5"])
+    assert result.exit_code == 0, result.output
+    assert sorted(json.loads((run / "restricted/run.json").read_text())["siting"]
+                  ["new_sites"]) == ["A", "B"]
+    monkeypatch.chdir(tmp_path)
+    again = CliRunner().invoke(app, ["hotspots", "--in", str(run), "--permutations", "99"])
+    assert again.exit_code == 0, again.output
+    (tmp_path / "none.csv").write_text("name,easting,northing\n")
+    none = CliRunner().invoke(app, ["site", "--in", str(run), "--candidates", "none.csv",
+                                    "--p", "1"])
+    assert none.exit_code == 2 and "lists no site" in none.output
+
+
 def test_demand_sits_at_the_population_weighted_centre():
     from geo_risk.siting import demand_points
 

@@ -173,13 +173,14 @@ class RunFolder:
         return self
 
     def relative(self, path: Path | None) -> str | None:
-        """``path`` relative to the root when inside it (so a run can move), else as is."""
+        """``path`` relative to the root when inside it (so a run can move), else absolute
+        (a path relative to where a command ran would not be found by a later command)."""
         if path is None:
             return None
         try:
             return Path(path).resolve().relative_to(self.root.resolve()).as_posix()
         except ValueError:
-            return str(path)
+            return str(Path(path).resolve())
 
     def resolve(self, value: str | None) -> Path | None:
         """The inverse of :meth:`relative`."""
