@@ -62,12 +62,30 @@ def _fail(err: GeoRiskError) -> None:
     raise typer.Exit(2)
 
 
+try:  # the command line framework's usage errors (newer typer carries its own click)
+    from typer._click.exceptions import UsageError
+except ImportError:  # pragma: no cover
+    from click.exceptions import UsageError
+
+
 def entry() -> None:
     """The ``geo-risk`` command: a problem the user can fix is one ``error:`` line (see
     :func:`_fail`); anything else is a bug, reported in one line too, without its message
     (which may quote a value from the data) unless ``--verbose`` asks for the traceback."""
     try:
-        app()
+        status = app(standalone_mode=False)
+    except UsageError as err:  # an option's value, a missing option, an unknown command
+        if type(err).__name__ == "NoArgsIsHelpError":  # the framework showed the help
+            raise SystemExit(2) from None
+        names, ctx = [], err.ctx
+        while ctx is not None and ctx.parent is not None:  # the subcommands, outermost first
+            names, ctx = [ctx.info_name, *names], ctx.parent
+        where = " ".join(["geo-risk", *names])
+        _error(f"{err.format_message().rstrip('.')}; see '{where} --help'.")
+        raise SystemExit(2) from None
+    except typer.Abort:
+        console.print("stopped.", highlight=False)
+        raise SystemExit(130) from None
     except GeoRiskError as err:  # raised outside a command's own handler
         _error(str(err))
         raise SystemExit(2) from None
@@ -81,6 +99,7 @@ def entry() -> None:
             "message is withheld because it may quote your data. Run again with --verbose "
             "for the traceback and report it.", highlight=False, soft_wrap=True)
         raise SystemExit(1) from None
+    raise SystemExit(status if isinstance(status, int) else 0)
 
 
 def _version(value: bool) -> None:

@@ -216,6 +216,37 @@ def test_an_unexpected_failure_is_one_line_without_the_data(monkeypatch, capsys)
     assert "100012345678" not in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize(("argv", "message"), [
+    (["synth", "--periods", "1", "--out", "x"],
+     "error: Invalid value for '--periods': Input should be greater than or equal to 2; see "
+     "'geo-risk synth --help'."),
+    (["synth", "--bogus"], "error: No such option: --bogus"),
+    (["synth"], "error: Missing option '--out'; see 'geo-risk synth --help'."),
+    (["frobnicate"], "error: No such command 'frobnicate'; see 'geo-risk --help'."),
+])
+def test_a_mistyped_command_line_is_one_error_line(monkeypatch, capsys, argv, message):
+    """An option's value out of range, an unknown option or command, a missing option:
+    one ``error:`` line naming it and where the help is (the framework drew a box)."""
+    from geo_risk import cli
+
+    monkeypatch.setattr(sys, "argv", ["geo-risk", *argv])
+    with pytest.raises(SystemExit) as done:
+        cli.entry()
+    assert done.value.code == 2
+    out = capsys.readouterr()
+    lines = (out.out + out.err).strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(message), lines
+
+
+def test_a_command_that_succeeds_exits_zero(monkeypatch, capsys):
+    from geo_risk import cli
+
+    monkeypatch.setattr(sys, "argv", ["geo-risk", "--version"])
+    with pytest.raises(SystemExit) as done:
+        cli.entry()
+    assert done.value.code == 0 and capsys.readouterr().out.startswith("geo-risk ")
+
+
 def test_config_error_is_a_value_error():
     assert issubclass(ConfigError, ValueError)
 
