@@ -24,6 +24,7 @@ import shapely
 from geo_risk import columns as C
 from geo_risk._errors import BoundaryError, ConfigError, CRSError, SchemaError
 from geo_risk.geography import DEPRIVATION_EDITIONS, MEASURES, Vintage, read_code_columns
+from geo_risk.ingest import read_table
 
 __all__ = [
     "DEFAULT_BOUNDARIES",
@@ -198,15 +199,14 @@ def load_geography(files: BoundaryFiles = DEFAULT_BOUNDARIES
 
 
 def read_reference_csv(path: Path, option: str) -> pd.DataFrame:
-    """A reference CSV (lookup, deprivation) as text, or one clear error naming ``option``."""
+    """A reference table (lookup, deprivation) as text, or one clear error naming
+    ``option``: CSV in any encoding and separator, or a workbook (as published or as saved
+    by a spreadsheet); blank rows left out."""
     path = Path(path)
     if not path.is_file():
         raise SchemaError(f"{path}: file not found; check the {option} path.")
-    try:
-        return pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
-    except pd.errors.EmptyDataError:
-        raise SchemaError(f"{path}: the file is empty; export it again with a header row.") \
-            from None
+    table = read_table(path, headers_as_written=True)
+    return table[(table != "").any(axis=1)].reset_index(drop=True)
 
 
 def _read_lookup(path: Path) -> tuple[pd.DataFrame, dict[str, tuple[str, int]]]:

@@ -219,19 +219,20 @@ def _open_table(path: Path, chunk_rows: int
     return header, _csv_chunks(path, encoding, chunk_rows, sep), encoding
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    """A small table a person keeps (a filled review form, a list of sites, a distance
-    matrix), read as extracts are: CSV in any encoding and separator geo-risk detects, a
-    workbook's one sheet, or Parquet; every value as text without surrounding spaces,
-    headers named as geo-risk names columns (case, spaces and hyphens do not matter).
-    Blank rows are kept, so the first data row is the spreadsheet's row 2."""
+def read_table(path: Path, *, headers_as_written: bool = False) -> pd.DataFrame:
+    """A table a person keeps or downloads (a filled review form, a list of sites, a
+    distance matrix, a lookup), read as extracts are: CSV in any encoding and separator
+    geo-risk detects, a workbook's one sheet, or Parquet; every value as text without
+    surrounding spaces; headers named as geo-risk names columns (case, spaces and hyphens
+    do not matter), or as written. Blank rows are kept, so the first data row is the
+    spreadsheet's row 2."""
     path = Path(path)
     try:
         header, chunks, _ = _open_table(path, CHUNK_ROWS)
         parts = list(chunks)
     except pd.errors.EmptyDataError:
         raise SchemaError(f"{path}: the file is empty; it needs its header row.") from None
-    columns = [_column_name(c) for c in header]
+    columns = [str(c).strip() if headers_as_written else _column_name(c) for c in header]
     if not parts:
         return pd.DataFrame(columns=columns, dtype=str)
     table = pd.concat(parts, ignore_index=True).fillna("")

@@ -53,6 +53,25 @@ def test_load_projects_and_joins(lattice, tmp_path):
     assert oas.loc["E00900001", C.DEPRIVATION_DECILE] == 1
 
 
+def test_lookup_and_deprivation_as_a_spreadsheet_saved_them(lattice, tmp_path):
+    """A lookup kept as a workbook or saved by Excel in Windows-1252 with semicolons, and
+    a deprivation file in UTF-16, read as the CSVs do (each once an unexpected error)."""
+    files = _write(lattice, tmp_path, imd_rows=[("E01900001", 1), ("E01900002", 16_422),
+                                                ("E01900003", 32_844)])
+    expected = load_boundaries(files)
+    lookup = pd.read_csv(files.lookup, dtype=str)
+    lookup.to_excel(tmp_path / "lookup.xlsx", index=False)
+    text = files.imd.read_text()
+    files.imd.write_text(text, encoding="utf-16")
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(load_boundaries(replace(files, lookup=tmp_path / "lookup.xlsx"))),
+        pd.DataFrame(expected))
+    lookup.assign(WD13NM=lookup["WD13NM"].str.replace("North", "Nörth Ward")).to_csv(
+        tmp_path / "excel.csv", sep=";", encoding="cp1252", index=False)
+    accented = load_boundaries(replace(files, lookup=tmp_path / "excel.csv"))
+    assert set(accented[C.WARD_NAME]) == {"South", "Nörth Ward"}
+
+
 def test_missing_lookup_column_names_it(lattice, tmp_path):
     files = _write(lattice, tmp_path)
     pd.read_csv(files.lookup).drop(columns="WD13NM").to_csv(files.lookup, index=False)
