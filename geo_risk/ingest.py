@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import csv
 import difflib
+import itertools
 import logging
 import warnings
 from collections.abc import Callable, Iterator
@@ -219,6 +220,28 @@ def _open_table(path: Path, chunk_rows: int
     return header, _csv_chunks(path, encoding, chunk_rows, sep), encoding
 
 
+def _header_row(path: Path, required: list[str], *, rows: int = 30) -> int | None:
+    """The spreadsheet row (2 or later) holding every required column, when a title or
+    notes stand above the header (a report exported as it is printed); None otherwise."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix in {".xlsx", ".xlsm"}:
+            sheet = _read_workbook(path)
+            lines = [list(sheet.columns), *sheet.head(rows).to_numpy().tolist()]
+        elif suffix == ".parquet":
+            return None
+        else:
+            encoding = _encoding(path)
+            with path.open(encoding=encoding, newline="") as f:
+                lines = list(itertools.islice(
+                    csv.reader(f, delimiter=_separator(path, encoding)), rows + 1))
+    except (csv.Error, SchemaError, ValueError):
+        return None
+    wanted = set(required)
+    return next((number for number, cells in enumerate(lines[1:], start=2)
+                 if wanted <= {_column_name(c) for c in cells}), None)
+
+
 def read_table(path: Path, *, headers_as_written: bool = False) -> pd.DataFrame:
     """A table a person keeps or downloads (a filled review form, a list of sites, a
     distance matrix, a lookup), read as extracts are: CSV in any encoding and separator
@@ -282,6 +305,13 @@ def iter_extract(path: Path, source: str, *, chunk_rows: int = CHUNK_ROWS
                 "geo-risk cannot tell which holds the data. Keep one and export again.")
     missing = [c for c in schema.required if c not in columns]
     if missing:
+        below = _header_row(path, list(schema.required))
+        if below:
+            above = "row 1" if below == 2 else f"rows 1 to {below - 1}"
+            raise SchemaError(
+                f"{path}: the {source} extract's header is on row {below}, below a title or "
+                f"notes; delete {above} so that the header is the first row, and export "
+                "again.")
         raise SchemaError(
             f"{path}: the {source} extract has no column {', '.join(missing)}; it needs "
             f"{', '.join(schema.required)}. Found {', '.join(columns) or 'no columns'}: "

@@ -74,6 +74,22 @@ def test_structural_errors(tmp_path):
         read_extract(tmp_path / "absent.csv", "housing")
 
 
+def test_a_title_above_the_header_is_named(tmp_path):
+    """A report exported as printed: a title (of fewer fields, or padded with separators)
+    and notes above the header row. The error says which row the header is on."""
+    text = "Housing events extract\nGenerated 02/01/2018,,,\n" + HOUSING + \
+        "900000000001,SS1 1AA,2015-01-01,overcrowding\n"
+    with pytest.raises(SchemaError, match="the housing extract's header is on row 3, below a "
+                                          "title or notes; delete rows 1 to 2"):
+        read_extract(_write(tmp_path, "t.csv", text), "housing")
+    sheet = pd.DataFrame([["Housing events", "", "", ""], HOUSING.strip().split(","),
+                          ["900000000001", "SS1 1AA", "2015-01-01", "overcrowding"]])
+    sheet.to_excel(tmp_path / "t.xlsx", index=False, header=False)
+    with pytest.raises(SchemaError, match="header is on row 2, below a title or notes; "
+                                          "delete row 1 so"):
+        read_extract(tmp_path / "t.xlsx", "housing")
+
+
 def test_a_quote_that_never_closes_names_its_row(tmp_path):
     """A stray quote swallows the rest of the file into one value: the parser (and the csv
     module, past its field size limit) stopped on it with no row; the row is named."""
