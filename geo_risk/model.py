@@ -66,6 +66,7 @@ __all__ = [
     "expected_calibration_error",
     "feature_columns",
     "flag_households",
+    "household_folds",
     "outcome_metrics",
     "score_households",
     "validate",
@@ -86,6 +87,13 @@ def feature_columns(children: pd.DataFrame) -> list[str]:
 
 def _matrix(children: pd.DataFrame, features: list[str]) -> pd.DataFrame:
     return children[features].astype(float)
+
+
+def household_folds(X, y, groups, n: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``n`` cross-validation folds keeping each household (``groups``) whole, households
+    taken in the order they first appear: never in the order of their pseudonymised keys,
+    so the folds, and the model, are the same under any project key."""
+    return list(GroupKFold(n).split(X, y, pd.factorize(np.asarray(groups))[0]))
 
 
 class RiskModel(ClassifierMixin, BaseEstimator):
@@ -143,14 +151,14 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         if len(np.unique(y)) < 2:
             raise ModelError("the training labels hold one outcome only; the model needs children "
                              "who reached a good level of development and children who did not")
-        groups = np.arange(len(X)) if groups is None else np.asarray(groups)
+        groups = np.arange(len(X)) if groups is None else groups
         X = X.loc[:, X.notna().any()]  # a feature never seen yet (e.g. no results) says nothing
         self.features_ = list(X.columns)
         booster = HistGradientBoostingClassifier(
             max_iter=self.max_iter, learning_rate=self.learning_rate, max_depth=self.max_depth,
             min_samples_leaf=self.min_samples_leaf, l2_regularization=self.l2_regularization,
             random_state=self.random_state)
-        folds = list(GroupKFold(self.calibration_folds).split(X, y, groups))
+        folds = household_folds(X, y, groups, self.calibration_folds)
         self.calibrated_ = CalibratedClassifierCV(booster, method="sigmoid", cv=folds,
                                                   ensemble=True)
         self.calibrated_.fit(X.astype(float), y)

@@ -49,6 +49,20 @@ def test_estimator_conventions_and_determinism():
         RiskModel().fit(X.to_numpy(), y)
 
 
+def test_the_model_is_the_same_under_any_project_key():
+    """Households' pseudonyms change with the key; the calibration folds, and so the model,
+    must not (they once followed the keys' sorted order, and a new key moved them)."""
+    import hashlib
+
+    X, y, _ = _toy()
+    home = np.arange(len(y)) // 2
+    keys = [{h: hashlib.sha256(f"{salt}{h}".encode()).hexdigest() for h in set(home)}
+            for salt in ["one key", "another key"]]
+    first, second = (RiskModel(random_state=3).fit(X, y, groups=[key[h] for h in home])
+                     .predict_proba(X)[:, 1] for key in keys)
+    assert np.array_equal(first, second)
+
+
 def test_calibration_metrics():
     rng = np.random.default_rng(1)
     p = rng.uniform(0.05, 0.95, 200_000)

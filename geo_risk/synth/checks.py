@@ -203,10 +203,9 @@ def records_ceiling(world: World, key, tables, linked, refresh_dates: list[str],
     """
     from sklearn.ensemble import HistGradientBoostingRegressor
     from sklearn.metrics import roc_auc_score
-    from sklearn.model_selection import GroupKFold
 
     from geo_risk.features import current_children
-    from geo_risk.model import expected_calibration_error
+    from geo_risk.model import expected_calibration_error, household_folds
 
     true_p = true_child_risk(world, key)
     children = tables.children
@@ -223,7 +222,7 @@ def records_ceiling(world: World, key, tables, linked, refresh_dates: list[str],
             learning_rate=0.05, max_leaf_nodes=31, min_samples_leaf=40,
             random_state=world.seed, **stopping)
 
-    for fit, held in GroupKFold(folds).split(X, groups=labelled[HOUSEHOLD]):
+    for fit, held in household_folds(X, None, labelled[HOUSEHOLD], folds):
         model = booster(max_iter=400, early_stopping=True, validation_fraction=0.1)
         held_out[held] = model.fit(X.iloc[fit], target[fit]).predict(X.iloc[held])
         rounds.append(model.n_iter_)
