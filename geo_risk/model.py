@@ -105,8 +105,8 @@ class RiskModel(ClassifierMixin, BaseEstimator):
     trees (100 rounds at 0.05) ranked below logistic regression on 10 of the 22 worlds (by
     up to 0.008 AUC) and missed the oracle's ECE + 0.015 on 2; stumps rank below it on 5 (by
     up to 0.004), meet the ECE line on all 22, and take the median AUC from 0.990 to 0.994
-    of the records ceiling's. (With area results shrunk alike at every refresh: below it
-    on 4, by up to 0.005; the ECE line on 21, early-elsewhere/1 over it by 0.0006.)
+    of the records ceiling's. (With area results shrunk alike at every refresh and folds
+    by :func:`household_folds`: below it on 5, by up to 0.005; the ECE line on all 22.)
     Before that, isotonic calibration of less regularised trees made the next cohort's
     predictions too extreme (calibration slope median 0.90).
 
