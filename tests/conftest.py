@@ -213,9 +213,9 @@ def write_config(folder: Path, extracts: Path, *, settings: str = "", tables: st
     town = boundaries or DEFAULT_BOUNDARIES
 
     key = folder / "project.key"
-    if not key.exists():  # one fixed key: the model's calibration folds follow the
-        # pseudonymised households' order, so a random key made the runs, and a test
-        # ranking wards by their change between two runs, differ from session to session
+    if not key.exists():  # one fixed key, so every session's runs are the same bytes (the
+        # model's folds once followed the keys' order, and a random key moved a test's ward
+        # ranking; test_model checks the model no longer depends on the key)
         key.write_text(hashlib.sha256(b"geo-risk test key").hexdigest() + "\n")
         key.chmod(0o600)
     config = folder / f"{name}.toml"
