@@ -4,7 +4,8 @@
 
 For each size the synthetic town's generator makes a town of that many output areas
 (LSOAs of about 5.2 OAs, 16 wards; districts of about 470 OAs, as Essex's are, of whole
-wards), written as real boundary files, and ``geo-risk demo`` runs on it in a fresh
+wards; its area grows with its OAs, each of the default town's size, so a county-sized
+town covers a county), written as real boundary files, and ``geo-risk demo`` runs on it in a fresh
 process (so peak memory is that run's process: without ``--workers`` the run also forks
 a process per core for the districts and the extracts, which share its pages and whose
 own peaks the kernel does not tell apart from it; with ``--workers`` the household
