@@ -18,7 +18,6 @@ import datetime as dt
 import sqlite3
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from geo_risk._errors import SchemaError
@@ -65,7 +64,8 @@ def import_reviews(ledger: Path, form: Path, flagged: Path, reference_date: str
     if missing:
         raise SchemaError(f"{form}: missing column(s) {', '.join(missing)}; fill in the "
                           "review_form.csv the run wrote, keeping its header.")
-    table["row"] = np.arange(2, len(table) + 2)  # the header is row 1
+    table["row"] = table.index + 2  # the header is row 1
+    table = table[(table.drop(columns="row") != "").any(axis=1)]  # a blank line is no flag
     keys = set(pd.read_csv(flagged, dtype=str)[HOUSEHOLD])
     flags = len(keys)
     blank = (table[["review_date", "role", "decision", "reason", "overridden"]]

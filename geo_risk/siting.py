@@ -87,6 +87,7 @@ def read_sites(path: Path, *, crs: str = "EPSG:27700") -> gpd.GeoDataFrame:
         raise GeoRiskError(f"{path}: sites file not found.")
     if path.suffix.lower() in {".csv", ".xlsx", ".xlsm"}:
         table = read_table(path)  # any encoding and separator, or a workbook's sheet
+        table = table[(table != "").any(axis=1)]  # blank rows are no sites (index: the row)
         if {"easting", "northing"} <= set(table):
             xy, source_crs = ("easting", "northing"), "EPSG:27700"
         elif {"longitude", "latitude"} <= set(table):
@@ -97,11 +98,11 @@ def read_sites(path: Path, *, crs: str = "EPSG:27700") -> gpd.GeoDataFrame:
         x, y = (pd.to_numeric(table[c], errors="coerce") for c in xy)
         bad = x.isna() | y.isna()
         if bad.any():
-            row = int(np.flatnonzero(bad)[0]) + 2
+            row = int(table.index[bad.to_numpy()][0]) + 2
             raise SchemaError(f"{path}: row {row}: {xy[0]}/{xy[1]} is not a number; fix or "
                               "remove the row.")
         sites = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(x, y),
-                                 crs=source_crs).to_crs(crs)
+                                 crs=source_crs).to_crs(crs).reset_index(drop=True)
     else:
         sites = gpd.read_file(path).to_crs(crs)
         sites.columns = [c.lower() if c != sites.geometry.name else c for c in sites.columns]

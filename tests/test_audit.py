@@ -117,12 +117,14 @@ def test_review_form_imports_reconciles_and_rejects_with_row_numbers(town_run, t
             bad.loc[i, "decision"] = "offered support"
     path = tmp_path / "review_form.csv"
     pd.concat([filled, bad], ignore_index=True).to_csv(path, index=False)
+    path.write_text(path.read_text() + "\n,,,,,,\n")  # blank lines a spreadsheet leaves
     ledger = tmp_path / "ledger.sqlite"
     result = runner.invoke(app, ["review", "import", str(path), "--run", str(town_run),
                                  "--ledger", str(ledger)])
     assert result.exit_code == 0, result.output
     rejects = pd.read_csv(tmp_path / "review_form.rejects.csv")
     rows = len(filled) + 3
+    assert f"{rows:,} rows = " in result.output  # the blank lines are no rows of the form
     assert rejects["row"].tolist() == [rows - 1, rows, rows + 1]  # header is row 1
     assert rejects["column"].tolist() == ["household_key", "decision", "review_date"]
     reviews, runs = read_ledger(ledger)

@@ -127,9 +127,12 @@ def test_sites_files_are_checked(tmp_path):
     good.write_text("Name,Easting,Northing\nHall,570000,188000\nLibrary,571000,188500\n")
     assert read_sites(good)["name"].tolist() == ["Hall", "Library"]
     bad = tmp_path / "bad.csv"
-    bad.write_text("name,easting,northing\nHall,570000,188000\nLibrary,five,188500\n")
-    with pytest.raises(SchemaError, match=r"bad.csv: row 3: easting/northing is not a number"):
-        read_sites(bad)
+    bad.write_text("name,easting,northing\nHall,570000,188000\n\n,,\nLibrary,five,188500\n")
+    with pytest.raises(SchemaError, match=r"bad.csv: row 5: easting/northing is not a number"):
+        read_sites(bad)  # blank rows (as a spreadsheet leaves them) are no sites, and count
+    blank = tmp_path / "blank.csv"
+    blank.write_text("name,easting,northing\nHall,570000,188000\n\n,,\n")
+    assert read_sites(blank)["name"].tolist() == ["Hall"]
     nocoords = tmp_path / "nocoords.csv"
     nocoords.write_text("name,postcode\nHall,SS16 4AA\n")
     with pytest.raises(SchemaError, match="easting and northing"):
