@@ -205,8 +205,7 @@ def read_reference_csv(path: Path, option: str) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise SchemaError(f"{path}: file not found; check the {option} path.")
-    table = read_table(path, headers_as_written=True)
-    return table[(table != "").any(axis=1)].reset_index(drop=True)
+    return read_table(path, headers_as_written=True).reset_index(drop=True)
 
 
 def _read_lookup(path: Path) -> tuple[pd.DataFrame, dict[str, tuple[str, int]]]:

@@ -247,8 +247,8 @@ def read_table(path: Path, *, headers_as_written: bool = False) -> pd.DataFrame:
     distance matrix, a lookup), read as extracts are: CSV in any encoding and separator
     geo-risk detects, a workbook's one sheet, or Parquet; every value as text without
     surrounding spaces; headers named as geo-risk names columns (case, spaces and hyphens
-    do not matter), or as written. Blank rows are kept, so the first data row is the
-    spreadsheet's row 2."""
+    do not matter), or as written. Blank rows (a spreadsheet leaves some) are left out;
+    the index is each row's position, so a row's spreadsheet number is its index + 2."""
     path = Path(path)
     try:
         header, chunks, _ = _open_table(path, CHUNK_ROWS)
@@ -260,7 +260,8 @@ def read_table(path: Path, *, headers_as_written: bool = False) -> pd.DataFrame:
         return pd.DataFrame(columns=columns, dtype=str)
     table = pd.concat(parts, ignore_index=True).fillna("")
     table.columns = columns
-    return table.apply(lambda s: s.astype(str).str.strip())
+    table = table.apply(lambda s: s.astype(str).str.strip())
+    return table[(table != "").any(axis=1)]
 
 
 def iter_extract(path: Path, source: str, *, chunk_rows: int = CHUNK_ROWS

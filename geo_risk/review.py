@@ -64,8 +64,7 @@ def import_reviews(ledger: Path, form: Path, flagged: Path, reference_date: str
     if missing:
         raise SchemaError(f"{form}: missing column(s) {', '.join(missing)}; fill in the "
                           "review_form.csv the run wrote, keeping its header.")
-    table["row"] = table.index + 2  # the header is row 1
-    table = table[(table.drop(columns="row") != "").any(axis=1)]  # a blank line is no flag
+    table["row"] = table.index + 2  # the header is row 1; blank lines (no flags) left out
     keys = set(pd.read_csv(flagged, dtype=str)[HOUSEHOLD])
     flags = len(keys)
     blank = (table[["review_date", "role", "decision", "reason", "overridden"]]

@@ -87,7 +87,6 @@ def read_sites(path: Path, *, crs: str = "EPSG:27700") -> gpd.GeoDataFrame:
         raise GeoRiskError(f"{path}: sites file not found.")
     if path.suffix.lower() in {".csv", ".xlsx", ".xlsm"}:
         table = read_table(path)  # any encoding and separator, or a workbook's sheet
-        table = table[(table != "").any(axis=1)]  # blank rows are no sites (index: the row)
         if {"easting", "northing"} <= set(table):
             xy, source_crs = ("easting", "northing"), "EPSG:27700"
         elif {"longitude", "latitude"} <= set(table):
