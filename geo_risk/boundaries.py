@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import shapely
 
 from geo_risk import columns as C
@@ -67,26 +69,50 @@ def _read_oa_layer(path: Path) -> tuple[gpd.GeoDataFrame, dict[str, tuple[str, i
     path = Path(path)
     if not path.is_file():
         raise SchemaError(f"{path}: file not found; check the --boundaries path.")
-    layer = gpd.read_file(path, engine="pyogrio")
+    layer = read_layer(path, "output area boundaries",
+                       lambda fields: C.OA in read_code_columns(fields))
     codes = read_code_columns(c for c in layer.columns if c != layer.geometry.name)
     if C.OA not in codes:
         raise SchemaError(
             f"{path}: no output area code column (OA11CD or OA21CD); found "
             f"{', '.join(c for c in layer.columns if c != layer.geometry.name)}. Each output "
             "area needs its GSS code in a column named after its census, e.g. OA21CD.")
-    if layer.crs is None:
-        raise CRSError(
-            f"{path}: the layer has no coordinate reference system; "
-            "save it with its CRS (e.g. EPSG:27700 or EPSG:4326)."
-        )
     keep = {header: column for column, (header, _) in codes.items()
             if column in {C.OA, C.LSOA, C.LSOA_NAME}}
     layer = layer[[*keep, layer.geometry.name]].rename(columns=keep)
     if layer.geometry.name != "geometry":
         layer = layer.rename_geometry("geometry")
-    layer[list(keep.values())] = layer[list(keep.values())].astype(str)
-    _check_coordinates(layer, path)
+    layer = _tidy_codes(layer)
     return layer.to_crs(C.BNG), codes
+
+
+def read_layer(path: Path, what: str, wanted: Callable[[list[str]], bool]
+               ) -> gpd.GeoDataFrame:
+    """The layer of a vector file whose fields are ``wanted`` (a GeoPackage can hold
+    several), flat (heights dropped: a PolygonZ export says nothing more here), in the CRS
+    it declares, which its coordinates must fit. A file no driver reads, without a CRS, or
+    with no layer or several layers of such fields is one error naming it."""
+    try:
+        names = [str(name) for name, _ in pyogrio.list_layers(path)]
+        if len(names) > 1:
+            fit = [n for n in names if wanted(list(pyogrio.read_info(path, layer=n)["fields"]))]
+            if len(fit) != 1:
+                raise SchemaError(
+                    f"{path}: holds {len(names)} layers ({', '.join(names[:5])}) and "
+                    f"{len(fit) or 'none'} of them with the columns of {what}; save the "
+                    f"layer of {what} on its own.")
+            log.info("%s: %s read from its layer %s", path, what, fit[0])
+            names = fit
+        layer = gpd.read_file(path, engine="pyogrio", layer=names[0] if names else None)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as e:
+        raise SchemaError(f"{path}: cannot be read as {what} ({type(e).__name__}); save it "
+                          "as a GeoPackage, GeoJSON or shapefile.") from None
+    if layer.crs is None:
+        raise CRSError(f"{path}: the layer has no coordinate reference system; save it with "
+                       "its CRS (e.g. EPSG:27700 or EPSG:4326).")
+    layer = layer.set_geometry(layer.geometry.force_2d())
+    _check_coordinates(layer, path)
+    return layer
 
 
 def _check_coordinates(layer: gpd.GeoDataFrame, path: Path) -> None:
@@ -222,7 +248,19 @@ def _read_lookup(path: Path) -> tuple[pd.DataFrame, dict[str, tuple[str, int]]]:
             "of its vintage (case does not matter).")
     table = table[[header for header, _ in codes.values()]]
     table.columns = list(codes)
-    return table, codes
+    return _tidy_codes(table), codes
+
+
+def _tidy_codes(table: pd.DataFrame) -> pd.DataFrame:
+    """Area columns as text without the spaces a spreadsheet keeps, GSS codes in capitals
+    (``e00012345`` is E00012345), so files match whoever typed or exported them."""
+    table = table.copy()
+    for column in [c for c in table.columns if c in C.LOOKUP_COLUMNS]:
+        given = table[column].notna()
+        text = table.loc[given, column].astype(str).str.strip()
+        table[column] = table[column].astype(object)
+        table.loc[given, column] = text.str.upper() if column.endswith("_code") else text
+    return table
 
 
 def _census(files: BoundaryFiles, layer: dict, lookup: dict) -> int:
@@ -428,13 +466,18 @@ def _read_deprivation(path: Path, census: int, measure: str) -> tuple[pd.DataFra
         raise SchemaError(
             f"{path}: {rank_col} must be a whole number from 1 to {england:,} ({edition} "
             f"ranks {england:,} LSOAs); it is not for LSOA(s) {', '.join(bad[:3])}.")
-    out = pd.DataFrame({C.LSOA: table[lsoa].str.strip(),
+    out = pd.DataFrame({C.LSOA: table[lsoa].str.strip().str.upper(),
                         C.DEPRIVATION_RANK: rank.astype(int).to_numpy()})
     decile = (pd.to_numeric(table[decile_col], errors="coerce") if decile_col else
               np.ceil(out[C.DEPRIVATION_RANK] / england * 10))
     out[C.DEPRIVATION_DECILE] = np.asarray(decile)
     out[C.DEPRIVATION_DECILE] = out[C.DEPRIVATION_DECILE].astype("Int64")
     out[C.DEPRIVATION] = deprivation_from_rank(out[C.DEPRIVATION_RANK].to_numpy(), england)
+    out = out.drop_duplicates()  # a row pasted twice says nothing new
+    twice = out.loc[out[C.LSOA].duplicated(), C.LSOA].unique().tolist()
+    if twice:
+        raise SchemaError(f"{path}: {len(twice)} LSOA(s) have two different rows, e.g. "
+                          f"{', '.join(twice[:3])}; keep one row per LSOA, of one edition.")
     return out, edition
 
 

@@ -15,6 +15,7 @@ import csv
 import difflib
 import itertools
 import logging
+import unicodedata
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -340,12 +341,15 @@ def iter_extract(path: Path, source: str, *, chunk_rows: int = CHUNK_ROWS
 
 
 def _column_name(header: object) -> str:
-    """A header as geo-risk names columns: lower case, words joined by underscores.
+    """A header as geo-risk names columns: lower case, words joined by underscores,
+    without the invisible characters (zero-width spaces, direction marks) a copy and paste
+    can leave.
 
-    >>> [_column_name(h) for h in ["UPRN", " Event Date ", "first-language", "start_date"]]
-    ['uprn', 'event_date', 'first_language', 'start_date']
+    >>> [_column_name(h) for h in ["UPRN", " Event Date ", "first-language", "uprn\u200b"]]
+    ['uprn', 'event_date', 'first_language', 'uprn']
     """
-    return "_".join(str(header).lower().replace("-", " ").split())
+    text = "".join(ch for ch in str(header) if unicodedata.category(ch) != "Cf")
+    return "_".join(text.lower().replace("-", " ").split())
 
 
 def read_extract(path: Path, source: str) -> Extract:

@@ -38,6 +38,7 @@ from spopt.locate import LSCP, PMedian
 from geo_risk import columns as C
 from geo_risk._errors import GeoRiskError, SchemaError
 from geo_risk.aggregate import SAFE, Disclosure
+from geo_risk.boundaries import read_layer
 from geo_risk.escape import write_csv
 from geo_risk.geography import VINTAGE_2011, Vintage, read_code_columns
 from geo_risk.ingest import read_table
@@ -103,7 +104,8 @@ def read_sites(path: Path, *, crs: str = "EPSG:27700") -> gpd.GeoDataFrame:
         sites = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(x, y),
                                  crs=source_crs).to_crs(crs).reset_index(drop=True)
     else:
-        sites = gpd.read_file(path).to_crs(crs)
+        sites = read_layer(path, "sites",
+                           lambda fields: "name" in {f.lower() for f in fields}).to_crs(crs)
         sites.columns = [c.lower() if c != sites.geometry.name else c for c in sites.columns]
     if "name" not in sites:
         raise SchemaError(f"{path}: needs a 'name' column naming each site.")

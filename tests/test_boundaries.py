@@ -116,6 +116,14 @@ def test_imd_must_cover_every_lsoa(lattice, tmp_path):
         load_boundaries(files)
 
 
+def test_imd_rows_given_twice(lattice, tmp_path):
+    rows = [("E01900001", 1), ("E01900002", 16_422), ("E01900003", 32_844)]
+    oas = load_boundaries(_write(lattice, tmp_path, imd_rows=[*rows, rows[0]]))
+    assert oas.loc["E00900001", C.DEPRIVATION] == 1.0  # the same row pasted twice
+    with pytest.raises(SchemaError, match=r"1 LSOA.s. have two different rows, e.g. E01900002"):
+        load_boundaries(_write(lattice, tmp_path, imd_rows=[*rows, ("E01900002", 5)]))
+
+
 def test_imd_rank_out_of_range(lattice, tmp_path):
     rows = [("E01900001", 5), ("E01900002", 0), ("E01900003", 9)]
     with pytest.raises(SchemaError, match="IMD_rank must be a whole number from 1 to 32,844"):
@@ -129,6 +137,45 @@ def test_empty_and_absent_files(lattice, tmp_path):
         load_boundaries(files)
     with pytest.raises(SchemaError, match="file not found"):
         load_boundaries(BoundaryFiles(tmp_path / "nope.gpkg", files.lookup))
+
+
+def test_a_file_no_driver_reads_and_heights(lattice, tmp_path):
+    files = _write(lattice, tmp_path)
+    oas = load_boundaries(files)
+    garbage = tmp_path / "oa.geojson"
+    garbage.write_text("not a layer")
+    with pytest.raises(SchemaError, match=r"oa.geojson: cannot be read as output area boundaries"):
+        load_boundaries(replace(files, oa=garbage))
+    layer = gpd.read_file(files.oa)  # as some exports write it: PolygonZ
+    layer.set_geometry(shapely.force_3d(layer.geometry.to_numpy())).to_file(files.oa)
+    assert gpd.read_file(files.oa).has_z.all()
+    flat = load_boundaries(files)
+    assert not flat.has_z.any() and flat.geometry.geom_equals(oas.geometry).all()
+
+
+def test_the_layer_of_output_areas_in_a_geopackage_of_several(lattice, tmp_path):
+    files = _write(lattice, tmp_path)
+    oas = load_boundaries(files)
+    layer = gpd.read_file(files.oa)
+    several = tmp_path / "several.gpkg"
+    layer.iloc[:2].drop(columns="OA11CD").assign(note="draft").to_file(several, layer="notes")
+    layer.to_file(several, layer="output_areas")
+    assert load_boundaries(replace(files, oa=several)).index.equals(oas.index)
+    layer.iloc[:2].to_file(several, layer="copy")
+    with pytest.raises(SchemaError, match=r"holds 3 layers \(notes, output_areas, copy\) and "
+                                          "2 of them"):
+        load_boundaries(replace(files, oa=several))
+
+
+def test_codes_as_typed_match(lattice, tmp_path):
+    files = _write(lattice, tmp_path)
+    oas = load_boundaries(files)
+    layer = gpd.read_file(files.oa)
+    layer.assign(OA11CD=" " + layer["OA11CD"].str.lower() + " ").to_file(files.oa)
+    lookup = pd.read_csv(files.lookup, dtype=str)
+    lookup.assign(WD13CD=lookup["WD13CD"].str.lower() + " ").to_csv(files.lookup, index=False)
+    again = load_boundaries(files)
+    assert again.index.equals(oas.index) and again[C.WARD].equals(oas[C.WARD])
 
 
 def test_duplicate_oa_codes(lattice, tmp_path):

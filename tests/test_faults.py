@@ -292,3 +292,25 @@ def test_an_unreachable_scheduler_is_one_error():
                                            "cannot reach it"), \
             executor(DaskSettings(scheduler="tcp://127.0.0.1:9")):
         pass
+
+
+def test_an_extract_whose_every_row_is_rejected_stops_the_run(tmp_path):
+    """A whole column exported wrongly once left a run going on without the extract."""
+    from geo_risk._errors import SchemaError
+    from geo_risk.pseudonymise import Key, make_key
+    from geo_risk.run.pipeline import pseudonymise_folder
+
+    make_key(tmp_path / "project.key")
+    key = Key.load(tmp_path / "project.key")
+    extracts = tmp_path / "extracts"
+    extracts.mkdir()
+    housing = "uprn,postcode,event_date,event_type\n"
+    (extracts / "housing.csv").write_text(housing + "1.00012E+11,SS16 4AA,2016-01-05,rent "
+                                          "arrears\nx,SS16 4AA,2016-01-06,rent arrears\n")
+    with pytest.raises(SchemaError, match=r"housing.csv: all 2 rows were rejected, 1 of them "
+                                          r"for uprn: UPRN .*geo-risk pseudonymise"):
+        pseudonymise_folder(extracts, key, tmp_path / "out")
+    (extracts / "housing.csv").write_text(housing + "100012345678,SS16 4AA,2016-01-05,rent "
+                                          "arrears\nx,SS16 4AA,2016-01-06,rent arrears\n")
+    counts = pseudonymise_folder(extracts, key, tmp_path / "out")
+    assert counts[["read", "kept", "rejected"]].values.tolist() == [[2, 1, 1]]

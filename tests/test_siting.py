@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from geo_risk import columns as C
-from geo_risk._errors import SchemaError
+from geo_risk._errors import CRSError, SchemaError
 from geo_risk.cli import app
 from geo_risk.siting import Demand, baselines, read_sites, site_services
 
@@ -137,6 +137,16 @@ def test_sites_files_are_checked(tmp_path):
     nocoords.write_text("name,postcode\nHall,SS16 4AA\n")
     with pytest.raises(SchemaError, match="easting and northing"):
         read_sites(nocoords)
+    garbage = tmp_path / "sites.gpkg"
+    garbage.write_text("not a layer")
+    with pytest.raises(SchemaError, match=r"sites.gpkg: cannot be read as sites"):
+        read_sites(garbage)
+    metres = tmp_path / "sites.geojson"  # no 'crs' member, read as degrees, holding metres
+    metres.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", '
+                      '"properties": {"name": "Hall"}, "geometry": {"type": "Point", '
+                      '"coordinates": [570000, 185000, 12]}}]}')
+    with pytest.raises(CRSError, match="look like British National Grid metres"):
+        read_sites(metres)
     twice = tmp_path / "twice.csv"
     twice.write_text("name,easting,northing\nHall,1,2\nHall,3,4\n")
     with pytest.raises(SchemaError, match="'Hall' appears twice"):

@@ -25,7 +25,7 @@ import pandas as pd
 
 from geo_risk import __version__
 from geo_risk import columns as C
-from geo_risk._errors import BoundaryError, ConfigError, GeoRiskError, ModelError
+from geo_risk._errors import BoundaryError, ConfigError, GeoRiskError, ModelError, SchemaError
 from geo_risk.aggregate import SAFE, Disclosure, aggregate_areas, disclose
 from geo_risk.boundaries import BoundaryFiles, load_geography
 from geo_risk.escape import write_csv
@@ -55,7 +55,7 @@ from geo_risk.hotspots import (
     global_moran,
     local_moran,
 )
-from geo_risk.ingest import REJECT_COLUMNS
+from geo_risk.ingest import REASONS, REJECT_COLUMNS
 from geo_risk.link import HOUSEHOLD, Linked, link_sources
 from geo_risk.maps import MAP_FILE, MapContext, svg_preview, write_maps
 from geo_risk.model import (
@@ -122,7 +122,25 @@ def pseudonymise_folder(extracts: Path, key: Key, out: Path, *,
                        if p.suffix.lower() in {".csv", ".xlsx", ".parquet"})
         if found:
             jobs.append((found[0], source, Path(out) / f"{source}.parquet"))
-    return pd.DataFrame(pseudonymise_files(jobs, key, uprn_lookup=uprn_lookup))
+    counts = pd.DataFrame(pseudonymise_files(jobs, key, uprn_lookup=uprn_lookup))
+    for (path, _, parquet), row in zip(jobs, counts.itertuples(), strict=True):
+        if row.kept == 0 and row.rejected > 0:
+            _all_rejected(path, parquet.with_suffix(".rejects.csv"), row.rejected)
+    return counts
+
+
+def _all_rejected(path: Path, rejects: Path, n: int) -> None:
+    """An extract none of whose rows could be used has a fault of the whole file (a column
+    exported as a formula, a code the schema does not know): stop rather than run on as if
+    the partner had sent nothing."""
+    why = pd.read_csv(rejects, dtype=str, keep_default_na=False).value_counts(
+        ["column", "reason"])
+    (column, reason), most = why.index[0], why.iloc[0]
+    raise SchemaError(
+        f"{path}: all {n:,} rows were rejected, {most:,} of them for {column or 'the row'}: "
+        f"{REASONS.get(reason, reason)}. Fix the column and export the extract again (`geo-"
+        "risk pseudonymise` lists every row's reason), or take the file out of the extracts "
+        "folder to run without it.")
 
 
 def run_link(
