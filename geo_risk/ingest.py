@@ -17,7 +17,7 @@ import itertools
 import logging
 import unicodedata
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +30,7 @@ from geo_risk.identifiers import valid_nhs_numbers
 from geo_risk.schemas import SOURCES, Schema
 
 __all__ = ["CHUNK_ROWS", "REASONS", "REJECT_COLUMNS", "DuplicateRows", "Extract", "clean_extract",
-           "get_schema", "iter_extract", "read_extract", "read_table"]
+           "column_name", "get_schema", "iter_extract", "read_extract", "read_table"]
 
 log = logging.getLogger(__name__)
 
@@ -198,16 +198,17 @@ def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
         yield frame.astype(str).where(frame.notna(), "")
 
 
-def _open_table(path: Path, chunk_rows: int
+def _open_table(path: Path, chunk_rows: int, required: Iterable[str] = ()
                 ) -> tuple[list[str], Iterator[pd.DataFrame], str]:
     """A table file's header as written, its rows as text a part at a time, and its
-    encoding ("binary" for a workbook or Parquet). Raises ``EmptyDataError`` for an empty
-    file, and :class:`SchemaError` for one that cannot be read."""
+    encoding ("binary" for a workbook or Parquet; its sheet with the ``required`` columns).
+    Raises ``EmptyDataError`` for an empty file, and :class:`SchemaError` for one that
+    cannot be read."""
     if not path.is_file():
         raise SchemaError(f"{path}: file not found; check the path.")
     suffix = path.suffix.lower()
     if suffix in {".xlsx", ".xlsm"}:
-        whole = _read_workbook(path)
+        whole = _read_workbook(path, required)
         return (list(whole.columns), (whole.iloc[i:i + chunk_rows]
                                       for i in range(0, len(whole), chunk_rows)), "binary")
     if suffix == ".parquet":
@@ -227,7 +228,7 @@ def _header_row(path: Path, required: list[str], *, rows: int = 30) -> int | Non
     suffix = path.suffix.lower()
     try:
         if suffix in {".xlsx", ".xlsm"}:
-            sheet = _read_workbook(path)
+            sheet = _read_workbook(path, required)
             lines = [list(sheet.columns), *sheet.head(rows).to_numpy().tolist()]
         elif suffix == ".parquet":
             return None
@@ -240,7 +241,7 @@ def _header_row(path: Path, required: list[str], *, rows: int = 30) -> int | Non
         return None
     wanted = set(required)
     return next((number for number, cells in enumerate(lines[1:], start=2)
-                 if wanted <= {_column_name(c) for c in cells}), None)
+                 if wanted <= {column_name(c) for c in cells}), None)
 
 
 def read_table(path: Path, *, headers_as_written: bool = False) -> pd.DataFrame:
@@ -256,7 +257,7 @@ def read_table(path: Path, *, headers_as_written: bool = False) -> pd.DataFrame:
         parts = list(chunks)
     except pd.errors.EmptyDataError:
         raise SchemaError(f"{path}: the file is empty; it needs its header row.") from None
-    columns = [str(c).strip() if headers_as_written else _column_name(c) for c in header]
+    columns = [str(c).strip() if headers_as_written else column_name(c) for c in header]
     if not parts:
         return pd.DataFrame(columns=columns, dtype=str)
     table = pd.concat(parts, ignore_index=True).fillna("")
@@ -292,12 +293,12 @@ def iter_extract(path: Path, source: str, *, chunk_rows: int = CHUNK_ROWS
     schema = get_schema(source)
     path = Path(path)
     try:
-        header, chunks, encoding = _open_table(path, chunk_rows)
+        header, chunks, encoding = _open_table(path, chunk_rows, schema.required)
     except pd.errors.EmptyDataError:
         raise SchemaError(
             f"{path}: the file is empty; export the {source} extract again with its header row."
         ) from None
-    columns = [_column_name(c) for c in header]
+    columns = [column_name(c) for c in header]
     for name in schema.columns:
         at = [i for i, c in enumerate(columns, start=1) if c == name]
         if len(at) > 1:
@@ -340,12 +341,12 @@ def iter_extract(path: Path, source: str, *, chunk_rows: int = CHUNK_ROWS
     log.info("%s: read %d rows (%s)", path.name, read, encoding)
 
 
-def _column_name(header: object) -> str:
+def column_name(header: object) -> str:
     """A header as geo-risk names columns: lower case, words joined by underscores,
     without the invisible characters (zero-width spaces, direction marks) a copy and paste
     can leave.
 
-    >>> [_column_name(h) for h in ["UPRN", " Event Date ", "first-language", "uprn\u200b"]]
+    >>> [column_name(h) for h in ["UPRN", " Event Date ", "first-language", "uprn\u200b"]]
     ['uprn', 'event_date', 'first_language', 'uprn']
     """
     text = "".join(ch for ch in str(header) if unicodedata.category(ch) != "Cf")
@@ -359,13 +360,21 @@ def read_extract(path: Path, source: str) -> Extract:
     return Extract(source, Path(path), table, parts[0].encoding)
 
 
-def _read_workbook(path: Path) -> pd.DataFrame:
-    """The one sheet holding data; a workbook whose rows continue on other sheets is
+def _read_workbook(path: Path, required: Iterable[str] = ()) -> pd.DataFrame:
+    """The one sheet holding data, or the one with the ``required`` columns in its first
+    rows beside sheets of notes; a workbook whose rows continue on other sheets is
     refused, naming them (never read in part)."""
     sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False,
                            header=None)
     used = {name: sheet for name, sheet in sheets.items()
             if not sheet.replace("", np.nan).dropna(how="all").empty}
+    wanted = set(required)
+    table = {name: sheet for name, sheet in used.items() if wanted and any(
+        wanted <= {column_name(c) for c in cells} for cells in sheet.head(30).to_numpy())}
+    if len(used) > 1 and len(table) == 1:
+        log.info("%s: read from its sheet %r; the others hold no %s header", path,
+                 *table, "/".join(sorted(wanted)))
+        used = table
     if len(used) > 1:
         raise SchemaError(
             f"{path}: data on {len(used)} sheets ({', '.join(map(repr, used))}); geo-risk "

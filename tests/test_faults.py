@@ -314,3 +314,28 @@ def test_an_extract_whose_every_row_is_rejected_stops_the_run(tmp_path):
                                           "arrears\nx,SS16 4AA,2016-01-06,rent arrears\n")
     counts = pseudonymise_folder(extracts, key, tmp_path / "out")
     assert counts[["read", "kept", "rejected"]].values.tolist() == [[2, 1, 1]]
+
+
+def test_extracts_are_found_by_name_and_none_is_passed_over(tmp_path):
+    """An extract saved as "HOUSING.CSV", "Child Register.xlsx" or ".tsv" is read; a table
+    no source names, one compressed, or two for one source, once ran on without its rows."""
+    from geo_risk._errors import SchemaError
+    from geo_risk.run.pipeline import find_extracts
+
+    folder = tmp_path / "extracts"
+    folder.mkdir()
+    for name in ["HOUSING.CSV", "Child Register.xlsx", "police.tsv", "notes.txt",
+                 "~$Child Register.xlsx", ".housing.csv.swp"]:
+        (folder / name).write_text("x")
+    (folder / "old").mkdir()
+    assert {s: p.name for s, p in find_extracts(folder).items()} == {
+        "child_register": "Child Register.xlsx", "housing": "HOUSING.CSV",
+        "police": "police.tsv"}
+    for name, message in [("housing – copy (2).csv", "names no partner extract"),
+                          ("benefits.csv.gz", "reads extracts as CSV, XLSX or Parquet"),
+                          ("housing.parquet", "2 files for the housing extract "
+                                              "(HOUSING.CSV, housing.parquet)")]:
+        (folder / name).write_text("x")
+        with pytest.raises(SchemaError, match=re.escape(message)):
+            find_extracts(folder)
+        (folder / name).unlink()

@@ -223,3 +223,16 @@ def test_workbook_with_rows_on_two_sheets_is_refused(tmp_path):
         pd.DataFrame().to_excel(book, sheet_name="notes", index=False)
     with pytest.raises(SchemaError, match=r"data on 2 sheets \('2016', '2017'\)"):
         read_extract(path, "housing")
+
+
+def test_workbook_with_a_sheet_of_notes_reads_the_extract(tmp_path):
+    path = tmp_path / "housing.xlsx"
+    rows = {"UPRN": ["900000000001", "900000000002"], "Event Date": ["2016-01-01"] * 2,
+            "event_type": ["rent arrears"] * 2}
+    with pd.ExcelWriter(path) as book:
+        pd.DataFrame({"About": ["Housing register extract", "Run 02/01/2018"]}).to_excel(
+            book, sheet_name="Notes", index=False)
+        pd.DataFrame(rows).to_excel(book, sheet_name="Data", index=False)
+    extract = read_extract(path, "housing")
+    assert extract.table["uprn"].tolist() == rows["UPRN"]
+    assert extract.table["row"].tolist() == [2, 3]

@@ -55,7 +55,7 @@ from geo_risk.hotspots import (
     global_moran,
     local_moran,
 )
-from geo_risk.ingest import REASONS, REJECT_COLUMNS
+from geo_risk.ingest import REASONS, REJECT_COLUMNS, column_name
 from geo_risk.link import HOUSEHOLD, Linked, link_sources
 from geo_risk.maps import MAP_FILE, MapContext, svg_preview, write_maps
 from geo_risk.model import (
@@ -116,17 +116,52 @@ def pseudonymise_folder(extracts: Path, key: Key, out: Path, *,
     """Pseudonymise every ``<source>.csv`` (or .xlsx/.parquet) in a folder, as each partner
     would (the addresses with their OA from ``uprn_lookup``, when given); returns the
     reconciliation table (file, source, read, kept, rejected)."""
-    jobs = []
-    for source in SOURCES:
-        found = sorted(p for p in Path(extracts).glob(f"{source}.*")
-                       if p.suffix.lower() in {".csv", ".xlsx", ".parquet"})
-        if found:
-            jobs.append((found[0], source, Path(out) / f"{source}.parquet"))
+    jobs = [(path, source, Path(out) / f"{source}.parquet")
+            for source, path in find_extracts(extracts).items()]
     counts = pd.DataFrame(pseudonymise_files(jobs, key, uprn_lookup=uprn_lookup))
     for (path, _, parquet), row in zip(jobs, counts.itertuples(), strict=True):
         if row.kept == 0 and row.rejected > 0:
             _all_rejected(path, parquet.with_suffix(".rejects.csv"), row.rejected)
     return counts
+
+
+#: The formats an extract is read from, and those a partner may send that are not.
+EXTRACT_FORMATS = {".csv", ".tsv", ".xlsx", ".xlsm", ".parquet"}
+_UNREAD_FORMATS = {".xls", ".ods", ".gz", ".zip", ".7z", ".sav", ".dta", ".accdb",
+                   ".mdb"}
+
+
+def find_extracts(folder: Path) -> dict[str, Path]:
+    """Each partner's extract in ``folder``: a file named after its source, in any case and
+    with spaces for underscores (``Child Register.xlsx``). A table no source is named by,
+    one in a format geo-risk does not read, or two files for one source stop the run,
+    naming them, rather than running on without their rows; other files (notes, a
+    spreadsheet's lock file) are passed over, and logged."""
+    found: dict[str, list[Path]] = {}
+    for path in sorted(Path(folder).iterdir()):
+        suffix = "".join(path.suffixes[-2:]).lower() if path.suffix.lower() == ".gz" \
+            else path.suffix.lower()
+        source = column_name(path.name[:len(path.name) - len(suffix)])
+        tabular = suffix in EXTRACT_FORMATS or path.suffix.lower() in _UNREAD_FORMATS
+        if path.is_dir() or path.name.startswith((".", "~$")) or not tabular:
+            log.info("%s: not an extract, passed over", path)
+        elif source not in SOURCES:
+            raise SchemaError(
+                f"{path}: names no partner extract, so its rows would not be read. Name each "
+                f"extract after its source ({', '.join(SOURCES)}), or move the file out of "
+                "the extracts folder.")
+        elif suffix not in EXTRACT_FORMATS:
+            raise SchemaError(f"{path}: geo-risk reads extracts as CSV, XLSX or Parquet; save "
+                              "it as one of those (uncompressed).")
+        else:
+            found.setdefault(source, []).append(path)
+    for source, paths in found.items():
+        if len(paths) > 1:
+            raise SchemaError(
+                f"{folder}: {len(paths)} files for the {source} extract "
+                f"({', '.join(p.name for p in paths)}); keep one, so that no row is read twice "
+                "or left out.")
+    return {source: found[source][0] for source in SOURCES if source in found}
 
 
 def _all_rejected(path: Path, rejects: Path, n: int) -> None:
