@@ -142,14 +142,15 @@ def link_sources(
     if "addresses" not in tables:
         raise GeoRiskError("no addresses extract: households come from the address gazetteer "
                            "(uprn, easting, northing); pseudonymise and supply it.")
-    fingerprints = {meta.get("key_fingerprint") for _, meta in tables.values()}
-    warnings: list[str] = []
-    if len(fingerprints) > 1:
-        warnings.append(f"the extracts were pseudonymised with {len(fingerprints)} different "
-                        "keys; records under another key cannot link. Re-run "
-                        "'geo-risk pseudonymise' with the project key.")
-
     addresses, meta = tables["addresses"]
+    other = sorted(s for s, (_, m) in tables.items()
+                   if m.get("key_fingerprint") != meta.get("key_fingerprint"))
+    if other:
+        raise GeoRiskError(
+            f"{', '.join(other)}: pseudonymised with another key than the addresses extract, "
+            "so not one of their records could link to a household. Pseudonymise every "
+            "extract with the one project key ('geo-risk pseudonymise --key-file').")
+    warnings: list[str] = []
     file = meta.get("reconciliation", {}).get("file", "addresses")
     oa, placed = _place(addresses, oas)
     duplicate = addresses[HOUSEHOLD].duplicated(keep="first").to_numpy()

@@ -151,7 +151,7 @@ LEGEND_CSS = """
 _CSS = LEGEND_CSS + """
 .gr-title{position:absolute;top:10px;left:54px;z-index:1000;background:#fff;padding:6px 10px;
  border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);font:14px/1.3 system-ui,sans-serif;
- max-width:46%}
+ max-width:46%;max-height:30%;overflow:auto;overflow-wrap:anywhere}
 .gr-title h1{font-size:16px;margin:0 0 2px}
 .gr-title p{margin:0;color:#333;font-size:12px}
 .gr-marking{position:absolute;top:0;left:50%;transform:translateX(-50%);z-index:1001;

@@ -309,7 +309,9 @@ def pseudonymise_file(path: Path, source: str, key: Key, out: Path, *,
     a time: memory stays bounded whatever the size of the extract. With ``uprn_lookup``
     the addresses extract also carries each UPRN's OA code (see
     :mod:`geo_risk.uprn_lookup`). Returns the reconciliation (file, source, read, kept,
-    rejected)."""
+    rejected). ``out`` must be a ``.parquet`` path that is neither the extract itself nor
+    a file geo-risk did not write: a slip of the command line never overwrites raw data."""
+    _check_out(Path(path), Path(out))
     writer = _Writer(out, source, Path(path).name, key.fingerprint)
     if uprn_lookup is not None and source == "addresses":
         writer.extra = {"uprn_lookup": uprn_lookup.describe(),
@@ -319,6 +321,24 @@ def pseudonymise_file(path: Path, source: str, key: Key, out: Path, *,
         writer.write(table, rejects, encoding)
     writer.close()
     return writer.reconciliation
+
+
+def _check_out(path: Path, out: Path) -> None:
+    if out.suffix.lower() != ".parquet":
+        raise GeoRiskError(f"{out}: a pseudonymised extract is written as Parquet; name the "
+                           "output <source>.parquet.")
+    written = [out, out.with_suffix(".rejects.csv")]
+    if path.exists() and any(w.exists() and w.samefile(path) for w in written):
+        raise GeoRiskError(f"{out}: would overwrite the extract {path} itself; write the "
+                           "pseudonymised extract to another file.")
+    if out.exists():
+        try:
+            ours = b"geo_risk" in (pq.read_metadata(out).metadata or {})
+        except (OSError, pa.ArrowException):
+            ours = False
+        if not ours:
+            raise GeoRiskError(f"{out}: exists and was not written by geo-risk pseudonymise; "
+                               "geo-risk does not overwrite it. Choose another output path.")
 
 
 def pseudonymise_files(jobs: list[tuple[Path, str, Path]], key: Key, *,

@@ -18,6 +18,7 @@ from geo_risk.pseudonymise import (
     KeyFileError,
     make_key,
     pseudonymise_extract,
+    pseudonymise_file,
     pseudonymise_series,
     read_pseudonymised,
     write_pseudonymised,
@@ -167,3 +168,27 @@ def test_logs_carry_no_values(messy_dir, test_key, caplog, source):
     logged = " ".join(r.getMessage() for r in caplog.records)
     assert not set(_NUMBERS.findall(logged)) & raw
     assert test_key.secret.hex() not in logged
+
+
+def test_the_output_never_overwrites_raw_data(test_key, tmp_path):
+    """`geo-risk pseudonymise housing.csv housing.csv` once replaced the raw extract."""
+    from geo_risk._errors import GeoRiskError
+
+    raw = tmp_path / "housing.csv"
+    raw.write_text("uprn,event_date,event_type\n100012345678,2016-01-05,rent arrears\n")
+    before = raw.read_bytes()
+    other = tmp_path / "addresses.parquet"
+    pd.DataFrame({"uprn": ["100012345678"]}).to_parquet(other)
+    for out, message in [(raw, "is written as Parquet"),
+                         (other, "was not written by geo-risk pseudonymise")]:
+        with pytest.raises(GeoRiskError, match=message):
+            pseudonymise_file(raw, "housing", test_key, out)
+    same = tmp_path / "housing.parquet"
+    pd.DataFrame({"uprn": ["100012345678"], "event_date": ["2016-01-05"],
+                  "event_type": ["rent arrears"]}).to_parquet(same)
+    with pytest.raises(GeoRiskError, match="would overwrite the extract"):
+        pseudonymise_file(same, "housing", test_key, same)
+    assert raw.read_bytes() == before
+    done = pseudonymise_file(raw, "housing", test_key, tmp_path / "out.parquet")
+    assert done["kept"] == 1  # and again over its own output
+    assert pseudonymise_file(raw, "housing", test_key, tmp_path / "out.parquet") == done
