@@ -17,6 +17,7 @@ from pathlib import Path
 from geo_risk._errors import ConfigError
 from geo_risk.aggregate import Disclosure
 from geo_risk.boundaries import BoundaryFiles
+from geo_risk.ingest import read_text
 from geo_risk.model import Capacity
 from geo_risk.parallel import DaskSettings
 from geo_risk.run.pipeline import MIN_REFRESHES, RunSettings, quarterly_refreshes
@@ -169,7 +170,7 @@ def load_config(path: Path) -> RunConfig:
         raise ConfigError(f"{path}: configuration file not found; start from "
                           "'geo-risk run --example > run.toml'.")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(read_text(path))  # as Notepad saves it, with a mark or UTF-16
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML ({err}).") from None
     _renamed(path, raw)

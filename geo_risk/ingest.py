@@ -30,7 +30,7 @@ from geo_risk.identifiers import valid_nhs_numbers
 from geo_risk.schemas import SOURCES, Schema
 
 __all__ = ["CHUNK_ROWS", "REASONS", "REJECT_COLUMNS", "DuplicateRows", "Extract", "clean_extract",
-           "column_name", "get_schema", "iter_extract", "read_extract", "read_table"]
+           "column_name", "get_schema", "iter_extract", "read_extract", "read_table", "read_text"]
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +117,12 @@ def _encoding(path: Path) -> str:
     raise SchemaError(
         f"{path}: byte {where:,} cannot be read as UTF-8 or Windows-1252 text; "
         "export the file again as CSV UTF-8.")
+
+
+def read_text(path: Path) -> str:
+    """A small text file (a configuration) as a spreadsheet or Notepad saved it: UTF-8 with
+    or without a byte-order mark, UTF-16 or Windows-1252."""
+    return Path(path).read_text(encoding=_encoding(Path(path)))
 
 
 def _utf16(data: bytes) -> str | None:

@@ -339,3 +339,14 @@ def test_extracts_are_found_by_name_and_none_is_passed_over(tmp_path):
         with pytest.raises(SchemaError, match=re.escape(message)):
             find_extracts(folder)
         (folder / name).unlink()
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16"])
+def test_a_configuration_as_notepad_saves_it(tmp_path, encoding):
+    """With a byte-order mark or as "Unicode" (UTF-16): once 'not valid TOML' and a crash."""
+    from geo_risk.config import load_config
+
+    config = _config(tmp_path)
+    plain = load_config(config)
+    config.write_bytes(config.read_text().replace("\n", "\r\n").encode(encoding))
+    assert load_config(config) == plain
