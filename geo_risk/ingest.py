@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
 import difflib
 import itertools
 import logging
+import re
 import unicodedata
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import dateutil.parser
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
@@ -46,7 +49,8 @@ REASONS = {
     "nhs_invalid": "not a valid NHS number (10 digits with a modulus-11 check digit)",
     "id_missing": "identifier is empty",
     "value_missing": "a required value is empty",
-    "date_invalid": "not a date in the form YYYY-MM-DD or DD/MM/YYYY",
+    "date_invalid": "not a date (YYYY-MM-DD, DD/MM/YYYY, 31 Jan 2017 or an Excel day number); "
+                    "month-first dates are not read",
     "date_out_of_range": "the year is before 1900 or after 2100; check the date",
     "date_order": "the end date is before the start date",
     "category_unknown": "not one of the allowed values",
@@ -430,28 +434,66 @@ def _normalise_id(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """ISO (``2017-01-31``, time ignored) or UK day-first (``31/01/2017``) dates.
+    """Dates as partners' systems and spreadsheets write them: ISO (``2017-01-31``, time
+    ignored), UK day-first (``31/01/2017``, also with dots or hyphens, or a two-digit
+    year), year first with slashes or dots, ``20170131``, a month by name (``31 Jan 2017``,
+    ``31-January-2017``, ``Jan 31, 2017``) and Excel's day numbers (``42766``: a date
+    cell saved as a number). Month-first dates are not guessed: ``01/31/2017`` is
+    invalid, and ``01/05/2017`` is the 1st of May.
 
     Examples
     --------
     >>> d, why = parse_dates(pd.Series(["2017-01-31", "31/01/2017", "01/31/2017", "",
-    ...                                 "2300-01-01"]))
+    ...                                 "2300-01-01", "31.1.17", "31 Jan 2017", "42766"]))
     >>> [str(x.date()) if x == x else None for x in d]
-    ['2017-01-31', '2017-01-31', None, None, None]
+    ['2017-01-31', '2017-01-31', None, None, None, '2017-01-31', '2017-01-31', '2017-01-31']
     >>> why.tolist()
-    ['', '', 'date_invalid', '', 'date_out_of_range']
+    ['', '', 'date_invalid', '', 'date_out_of_range', '', '', '']
     """
     iso = pd.to_datetime(values.str[:10].where(values.str.match(r"^\d{4}-\d{2}-\d{2}")),
                          format="%Y-%m-%d", errors="coerce")
     uk = pd.to_datetime(values.where(values.str.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}")),
                         format="%d/%m/%Y", errors="coerce")
     dates = iso.fillna(uk)
+    rest = dates.isna().to_numpy() & (values != "").to_numpy()
+    if rest.any():  # the commonest forms above are vectorised; the rest, value by value
+        dates[rest] = _per_distinct(values[rest], _other_date).to_numpy()
+    dates = pd.to_datetime(dates)
     reason = pd.Series(np.where(dates.isna() & (values != ""), "date_invalid", ""),
                        index=values.index)
     year = dates.dt.year
     implausible = (year < _FIRST_YEAR) | (year > _LAST_YEAR)
     reason[implausible.to_numpy()] = "date_out_of_range"
     return dates.mask(implausible).astype("datetime64[ns]"), reason
+
+
+#: Forms of a date without a month name (value pattern, strptime format), day first.
+_DATE_FORMS = [(r"\d{1,2}([/.-])\d{1,2}\1\d{4}", "%d{0}%m{0}%Y"),
+               (r"\d{1,2}([/.-])\d{1,2}\1\d{2}", "%d{0}%m{0}%y"),
+               (r"\d{4}([/.-])\d{1,2}\1\d{1,2}", "%Y{0}%m{0}%d"),
+               (r"\d{8}", "%Y%m%d")]
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")  # day 1 is 1900-01-01 (Excel's leap-year slip)
+
+
+def _other_date(text: str) -> pd.Timestamp:
+    """One value in a form :func:`parse_dates` does not vectorise; NaT if none fits."""
+    text = text.split("T")[0].split(" ")[0] if re.match(r"\d{4}-", text) else text
+    for pattern, form in _DATE_FORMS:
+        if m := re.fullmatch(pattern, text):
+            sep = m.group(1) if m.groups() else ""
+            return pd.to_datetime(text, format=form.format(sep), errors="coerce")
+    if re.fullmatch(r"\d{5}(\.0+)?", text):
+        return _EXCEL_EPOCH + pd.Timedelta(days=int(float(text)))
+    if re.search(r"[A-Za-z]{3}", text):
+        try:  # a month by name; whole only if two defaults give the same day
+            read = [dateutil.parser.parse(text, dayfirst=True, default=d) for d in _DEFAULTS]
+        except (ValueError, OverflowError):
+            return pd.NaT
+        return pd.Timestamp(read[0].date()) if read[0] == read[1] else pd.NaT
+    return pd.NaT
+
+
+_DEFAULTS = [dt.datetime(2000, 1, 1), dt.datetime(2001, 2, 2)]
 
 
 def _per_distinct(values: pd.Series, fn: Callable[[str], str]) -> pd.Series:

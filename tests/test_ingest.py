@@ -185,10 +185,15 @@ def test_nhs_numbers():
 
 
 def test_dates_are_day_first_or_iso():
-    dates, why = parse_dates(pd.Series(["05/04/2016", "2016-04-05T10:00:00", "5/4/2016",
-                                        "2016/04/05", "31/02/2016"]))
-    assert dates[:3].dt.strftime("%Y-%m-%d").tolist() == ["2016-04-05"] * 3
-    assert why.tolist() == ["", "", "", "date_invalid", "date_invalid"]
+    """As partners' systems and spreadsheets write them; never month-first, never a date
+    made up from part of one (a weekday, a month without its day)."""
+    read = ["05/04/2016", "2016-04-05T10:00:00", "5/4/2016", "2016/04/05", "5.4.16",
+            "05-04-2016", "20160405", "5 Apr 2016", "05-April-2016", "April 5, 2016",
+            "42465", "42465.0", "2016-4-5", "5 Apr 2016 10:30"]
+    refused = ["31/02/2016", "04/31/2016", "Tuesday", "April 2016", "n/a", "4/5"]
+    dates, why = parse_dates(pd.Series(read + refused))
+    assert dates[:len(read)].dt.strftime("%Y-%m-%d").tolist() == ["2016-04-05"] * len(read)
+    assert why.tolist() == [""] * len(read) + ["date_invalid"] * len(refused)
 
 
 def test_utf16_is_recognised(tmp_path):
