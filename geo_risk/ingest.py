@@ -400,17 +400,19 @@ def _read_workbook(path: Path, required: Iterable[str] = ()) -> pd.DataFrame:
 def normalise_uprn(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Canonical UPRN digits (no leading zeros) and a reason code where it cannot be had.
 
-    ``100012345678.0`` is recovered; ``1.00012E+11`` has lost digits and is refused.
+    What a spreadsheet does to a long number is undone where nothing was lost
+    (:func:`_as_typed`); ``1.00012E+11`` has lost digits and is refused.
 
     Examples
     --------
-    >>> ok, why = normalise_uprn(pd.Series(["100012345678.0", "1.00012E+11", " 0042 ", ""]))
+    >>> ok, why = normalise_uprn(pd.Series(["100012345678.0", "1.00012E+11", " 0042 ", "",
+    ...                                     "100,012,345,678", "1.00012345678E+11"]))
     >>> ok.tolist(), why.tolist()
-    (['100012345678', '', '42', ''], ['', 'uprn_lost_digits', '', 'uprn_missing'])
+    (['100012345678', '', '42', '', '100012345678', '100012345678'], \
+['', 'uprn_lost_digits', '', 'uprn_missing', '', ''])
     """
-    v = values.str.strip()
-    body = v.str.replace(r"\.0*$", "", regex=True)  # a spreadsheet's "100012345678.0"
-    digits = body.where(body.str.fullmatch(r"[0-9]+"), "").str.lstrip("0")
+    v = _as_typed(values)
+    digits = v.where(v.str.fullmatch(r"[0-9]+"), "").str.lstrip("0")
     reason = pd.Series("", index=v.index)
     reason[digits == ""] = "uprn_invalid"
     reason[v.str.fullmatch(r"[+-]?[0-9]+(?:\.[0-9]*)?[eE][+-]?[0-9]+")] = "uprn_lost_digits"
@@ -419,9 +421,34 @@ def normalise_uprn(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return digits.where(reason == "", ""), reason
 
 
+def _as_typed(values: pd.Series) -> pd.Series:
+    """A long number as typed before a spreadsheet formatted it, where nothing was lost:
+    the text mark (``'100012345678``), a decimal tail (``100012345678.0``), digit groups
+    (``100,012,345,678``, ``100 012 345 678``) and scientific notation that kept every
+    digit (``1.00012345678E+11``); anything else as given, stripped."""
+    v = values.str.strip()
+    odd = ~v.str.fullmatch(r"\d*").to_numpy(dtype=bool)  # most are digits alone
+    if odd.any():
+        v = v.copy()
+        v[odd] = _per_distinct(v[odd], _number_as_typed).to_numpy()
+    return v
+
+
+def _number_as_typed(text: str) -> str:
+    text = text.removeprefix("'")
+    if re.fullmatch(r"\d{1,3}(?:[,\s]\d{3})+(?:\.0*)?", text):
+        text = re.sub(r"[,\s]", "", text)
+    if m := re.fullmatch(r"(\d+)\.0*", text):
+        return m.group(1)
+    if (m := re.fullmatch(r"(\d)\.(\d+)[eE]\+?(\d+)", text)) and len(m[2]) == int(m[3]):
+        return m[1] + m[2]
+    return text
+
+
 def normalise_nhs(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """NHS numbers as 10 digits (spaces and hyphens removed) and reason codes."""
-    v = values.str.replace(r"[\s-]", "", regex=True)
+    """NHS numbers as 10 digits (spaces and hyphens removed, a spreadsheet's changes
+    undone as for UPRNs) and reason codes."""
+    v = _as_typed(values).str.replace(r"[\s-]", "", regex=True)
     valid = valid_nhs_numbers(v)
     reason = pd.Series(np.where(valid, "", "nhs_invalid"), index=v.index)
     reason[v == ""] = "id_missing"

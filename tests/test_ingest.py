@@ -166,10 +166,16 @@ def test_end_before_start_and_police_location(tmp_path):
 
 
 @given(st.integers(1, 999_999_999_999), st.sampled_from(["{}", "{}.0", " {} ", "00{}",
-                                                         "{}.00"]))
+                                                         "{}.00", "'{}", "{:,}", "{:,}.0"]))
 def test_uprn_forms_normalise_to_one(uprn, form):
     ok, why = normalise_uprn(pd.Series([form.format(uprn)]))
     assert (ok[0], why[0]) == (str(uprn), "")
+
+
+@given(st.integers(100_000_000_000, 999_999_999_999))
+def test_scientific_uprns_with_every_digit_are_read(uprn):
+    ok, why = normalise_uprn(pd.Series([f"{uprn:.11E}", f"{uprn:,}".replace(",", " ")]))
+    assert ok.tolist() == [str(uprn)] * 2 and why.tolist() == ["", ""]
 
 
 @given(st.integers(100_000_000_000, 999_999_999_999))
@@ -179,9 +185,10 @@ def test_scientific_uprns_are_never_guessed(uprn):
 
 
 def test_nhs_numbers():
-    ok, why = normalise_nhs(pd.Series(["943 476 5919", "943-476-5919", "9434765918", ""]))
-    assert ok.tolist() == ["9434765919", "9434765919", "", ""]
-    assert why.tolist() == ["", "", "nhs_invalid", "id_missing"]
+    ok, why = normalise_nhs(pd.Series(["943 476 5919", "943-476-5919", "9434765918", "",
+                                       "9434765919.0", "'9434765919", "9.434765919E+09"]))
+    assert ok.tolist() == ["9434765919", "9434765919", "", ""] + ["9434765919"] * 3
+    assert why.tolist() == ["", "", "nhs_invalid", "id_missing", "", "", ""]
 
 
 def test_dates_are_day_first_or_iso():
