@@ -110,7 +110,8 @@ def read_layer(path: Path, what: str, wanted: Callable[[list[str]], bool]
     if layer.crs is None:
         raise CRSError(f"{path}: the layer has no coordinate reference system; save it with "
                        "its CRS (e.g. EPSG:27700 or EPSG:4326).")
-    layer = layer.set_geometry(layer.geometry.force_2d())
+    if layer.has_z.any():
+        layer = layer.set_geometry(layer.geometry.force_2d())
     _check_coordinates(layer, path)
     return layer
 
