@@ -120,7 +120,9 @@ def _number(path: Path, table: dict, key: str, kind: type, default, *, low=None,
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-        raise ConfigError(f"{path}: {key} must be a {kind.__name__}, not {value!r}.")
+        what = {int: "a whole number", float: "a number", bool: "true or false"}.get(
+            kind, kind.__name__)
+        raise ConfigError(f"{path}: {key} must be {what} (unquoted), not {value!r}.")
     if (low is not None and value < low) or (high is not None and value > high):
         raise ConfigError(f"{path}: {key} = {value!r} is outside {low} to {high}.")
     return value
