@@ -350,3 +350,11 @@ def test_a_configuration_as_notepad_saves_it(tmp_path, encoding):
     plain = load_config(config)
     config.write_bytes(config.read_text().replace("\n", "\r\n").encode(encoding))
     assert load_config(config) == plain
+
+
+def test_a_setting_of_the_wrong_type_says_what_it_must_be(tmp_path):
+    from geo_risk.config import load_config
+
+    with pytest.raises(ConfigError, match=r"refreshes must be a whole number \(unquoted\), "
+                                          r"not 'many'"):
+        load_config(_config(tmp_path, 'refreshes = "many"\n'))
