@@ -19,6 +19,7 @@ import logging
 import re
 import unicodedata
 import warnings
+import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from pathlib import Path
 import dateutil.parser
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from geo_risk._errors import SchemaError
@@ -208,6 +210,21 @@ def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
         yield frame.astype(str).where(frame.notna(), "")
 
 
+def _looks_like(path: Path) -> str:
+    """What a file whose name misleads holds, judged by its first bytes, as advice."""
+    with path.open("rb") as f:
+        head = f.read(8)
+    if head.startswith(b"PK\x03\x04"):
+        return "; it is an Excel workbook (or another zip file): rename it .xlsx"
+    if head.startswith(b"PAR1"):
+        return "; it is a Parquet file: rename it .parquet"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "; it is an old Excel (.xls) workbook: save it as .xlsx or CSV"
+    if head and b"\x00" not in head:
+        return "; it looks like text: if it is CSV, rename it .csv"
+    return ""
+
+
 def _open_table(path: Path, chunk_rows: int, required: Iterable[str] = ()
                 ) -> tuple[list[str], Iterator[pd.DataFrame], str]:
     """A table file's header as written, its rows as text a part at a time, and its
@@ -222,8 +239,14 @@ def _open_table(path: Path, chunk_rows: int, required: Iterable[str] = ()
         return (list(whole.columns), (whole.iloc[i:i + chunk_rows]
                                       for i in range(0, len(whole), chunk_rows)), "binary")
     if suffix == ".parquet":
-        return list(pq.ParquetFile(path).schema_arrow.names), _parquet_chunks(
-            path, chunk_rows), "binary"
+        try:
+            names = list(pq.ParquetFile(path).schema_arrow.names)
+        except (OSError, ValueError, pa.ArrowException):
+            raise SchemaError(f"{path}: cannot be read as Parquet{_looks_like(path)}."
+                              ) from None
+        return names, _parquet_chunks(path, chunk_rows), "binary"
+    if (hint := _looks_like(path)) and "looks like text" not in hint:
+        raise SchemaError(f"{path}: not a CSV file{hint}.")
     encoding = _encoding(path)
     sep = _separator(path, encoding)
     # the first line as written (pandas would rename a repeated name "x.1")
@@ -374,8 +397,12 @@ def _read_workbook(path: Path, required: Iterable[str] = ()) -> pd.DataFrame:
     """The one sheet holding data, or the one with the ``required`` columns in its first
     rows beside sheets of notes; a workbook whose rows continue on other sheets is
     refused, naming them (never read in part)."""
-    sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False,
-                           header=None)
+    try:
+        sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False,
+                               header=None)
+    except (ValueError, OSError, KeyError, zipfile.BadZipFile):
+        raise SchemaError(f"{path}: cannot be read as an Excel workbook{_looks_like(path)}."
+                          ) from None
     used = {name: sheet for name, sheet in sheets.items()
             if not sheet.replace("", np.nan).dropna(how="all").empty}
     wanted = set(required)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import re
+
 import pandas as pd
 import pytest
 from hypothesis import given
@@ -248,3 +251,20 @@ def test_workbook_with_a_sheet_of_notes_reads_the_extract(tmp_path):
     extract = read_extract(path, "housing")
     assert extract.table["uprn"].tolist() == rows["UPRN"]
     assert extract.table["row"].tolist() == [2, 3]
+
+
+def test_a_file_whose_name_misleads_says_what_it_holds(tmp_path):
+    text = HOUSING + "900000000001,SS1 1AA,2016-01-01,rent arrears\n"
+    for name, message in [("housing.xlsx", "cannot be read as an Excel workbook; it looks "
+                                           "like text: if it is CSV, rename it .csv"),
+                          ("housing.parquet", "cannot be read as Parquet; it looks like text")]:
+        with pytest.raises(SchemaError, match=re.escape(message)):
+            read_extract(_write(tmp_path, name, text), "housing")
+    book = tmp_path / "book.xlsx"
+    pd.read_csv(io.StringIO(text), dtype=str).to_excel(book, index=False)
+    named_csv = tmp_path / "housing.csv"
+    named_csv.write_bytes(book.read_bytes())
+    with pytest.raises(SchemaError, match=r"not a CSV file; it is an Excel workbook .* rename "
+                                          r"it \.xlsx"):
+        read_extract(named_csv, "housing")
+    assert read_extract(book, "housing").table["uprn"].tolist() == ["900000000001"]
