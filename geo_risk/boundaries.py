@@ -107,6 +107,11 @@ def read_layer(path: Path, what: str, wanted: Callable[[list[str]], bool]
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as e:
         raise SchemaError(f"{path}: cannot be read as {what} ({type(e).__name__}); save it "
                           "as a GeoPackage, GeoJSON or shapefile.") from None
+    if not isinstance(layer, gpd.GeoDataFrame) or layer.geometry.name not in layer:
+        raise SchemaError(f"{path}: a table without geometry, not a map layer; {what} are a "
+                          "GeoPackage, GeoJSON or shapefile.")
+    if layer.empty:
+        raise SchemaError(f"{path}: the layer holds no features; export {what} again.")
     if layer.crs is None:
         raise CRSError(f"{path}: the layer has no coordinate reference system; save it with "
                        "its CRS (e.g. EPSG:27700 or EPSG:4326).")
@@ -232,6 +237,9 @@ def read_reference_csv(path: Path, option: str) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise SchemaError(f"{path}: file not found; check the {option} path.")
+    if path.suffix.lower() in {".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb"}:
+        raise SchemaError(f"{path}: a map layer, not a table; {option} is a CSV or workbook "
+                          "(the boundaries go to --boundaries).")
     return read_table(path, headers_as_written=True).reset_index(drop=True)
 
 

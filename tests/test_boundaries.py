@@ -146,6 +146,13 @@ def test_a_file_no_driver_reads_and_heights(lattice, tmp_path):
     garbage.write_text("not a layer")
     with pytest.raises(SchemaError, match=r"oa.geojson: cannot be read as output area boundaries"):
         load_boundaries(replace(files, oa=garbage))
+    with pytest.raises(SchemaError, match=r"lookup.csv: a table without geometry"):
+        load_boundaries(replace(files, oa=files.lookup))
+    with pytest.raises(SchemaError, match=r"oa.gpkg: a map layer, not a table; --lookup"):
+        load_boundaries(replace(files, lookup=files.oa))
+    garbage.write_text('{"type": "FeatureCollection", "features": []}')
+    with pytest.raises(SchemaError, match=r"oa.geojson: the layer holds no features"):
+        load_boundaries(replace(files, oa=garbage))
     layer = gpd.read_file(files.oa)  # as some exports write it: PolygonZ
     layer.set_geometry(shapely.force_3d(layer.geometry.to_numpy())).to_file(files.oa)
     assert gpd.read_file(files.oa).has_z.all()
