@@ -332,6 +332,11 @@ def iter_extract(path: Path, source: str, *, chunk_rows: int = CHUNK_ROWS
             f"{path}: the file is empty; export the {source} extract again with its header row."
         ) from None
     columns = [column_name(c) for c in header]
+    for name, others in schema.aliases.items():
+        found = [i for i, c in enumerate(columns) if c in others]
+        if name not in columns and len(found) == 1:
+            log.info("%s: column %s read as %s", path.name, columns[found[0]], name)
+            columns[found[0]] = name
     for name in schema.columns:
         at = [i for i, c in enumerate(columns, start=1) if c == name]
         if len(at) > 1:

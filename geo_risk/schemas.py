@@ -12,7 +12,8 @@ Kinds
 ``reference`` a record reference such as a police incident number, pseudonymised
 ``name``      a person's name: dropped at source, never read further
 ``month``     date of birth: coarsened to the first day of its month
-``date``      ISO ``2017-01-31`` or UK ``31/01/2017`` (never US month-first)
+``date``      ISO ``2017-01-31``, UK ``31/01/2017``, ``31 Jan 2017``, an Excel day number
+              (never US month-first: :func:`geo_risk.ingest.parse_dates`)
 ``coord``     British National Grid easting or northing in metres
 ``postcode``  used only to explain a missing UPRN, then dropped
 ``flag``      Y/N (also Yes/No, True/False, 1/0)
@@ -22,7 +23,7 @@ Kinds
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = ["PSEUDONYM_COLUMNS", "SOURCES", "Column", "Schema"]
 
@@ -41,6 +42,9 @@ class Schema:
     #: Names of groups of columns of which at least one must be present in a row.
     one_of: tuple[tuple[str, ...], ...] = ()
     description: str = ""
+    #: Other names a column has in the product a partner exports it from, read as the
+    #: column when it is not there itself (AddressBase's X_COORDINATE is the easting).
+    aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def required(self) -> list[str]:
@@ -68,7 +72,9 @@ SOURCES: dict[str, Schema] = {s.name: s for s in [
     Schema("addresses", {
         "uprn": Column("uprn"), "easting": Column("coord"), "northing": Column("coord"),
         "postcode": Column("postcode", False)},
-        description="the address gazetteer: every UPRN with its British National Grid point"),
+        description="the address gazetteer: every UPRN with its British National Grid point",
+        aliases={"easting": ("x_coordinate",), "northing": ("y_coordinate",),
+                 "postcode": ("postcode_locator",)}),
     Schema("social_care", {
         "person_id": Column("person"), "uprn": Column("uprn"), "start_date": Column("date"),
         "end_date": Column("date", False),

@@ -268,3 +268,11 @@ def test_a_file_whose_name_misleads_says_what_it_holds(tmp_path):
                                           r"it \.xlsx"):
         read_extract(named_csv, "housing")
     assert read_extract(book, "housing").table["uprn"].tolist() == ["900000000001"]
+
+
+def test_an_addressbase_export_is_read_as_the_gazetteer(tmp_path):
+    text = ("UPRN,X_COORDINATE,Y_COORDINATE,LATITUDE,LONGITUDE,POSTCODE_LOCATOR\n"
+            "100012345678,570000.5,188000.25,51.57,0.47,SS16 4AA\n")
+    table = read_extract(_write(tmp_path, "addresses.csv", text), "addresses").table
+    assert table[["uprn", "easting", "northing", "postcode"]].values.tolist() == [
+        ["100012345678", "570000.5", "188000.25", "SS16 4AA"]]
