@@ -427,7 +427,7 @@ body{font-family:system-ui,sans-serif;max-width:62rem;margin:0 auto;padding:0 1r
 h1{margin:1.2rem 0 .2rem}.sub{color:#555;margin-top:0}
 .headline{font-size:1.35rem;background:#fff5e6;border-left:6px solid #e66101;padding:.6rem 1rem}
 table{border-collapse:collapse;margin:.6rem 0;font-size:.95rem}
-td,th{border:1px solid #bbb;padding:.25rem .5rem;text-align:left;overflow-wrap:anywhere}
+td,th{border:1px solid #bbb;padding:.25rem .5rem;text-align:left}
 th{background:#eee}
 .gr-preview{margin:0}.gr-preview svg{width:100%;height:auto;border:1px solid #bbb}
 .gr-preview figcaption{font-size:.85rem;columns:2}
