@@ -532,6 +532,8 @@ _DATE_FORMS = [(r"\d{1,2}([/.-])\d{1,2}\1\d{4}", "%d{0}%m{0}%Y"),
                (r"\d{4}([/.-])\d{1,2}\1\d{1,2}", "%Y{0}%m{0}%d"),
                (r"\d{8}", "%Y%m%d")]
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")  # day 1 is 1900-01-01 (Excel's leap-year slip)
+#: Two defaults for the parts a date by name leaves out: it is whole when both agree.
+_DEFAULTS = [dt.datetime(2000, 1, 1), dt.datetime(2001, 2, 2)]
 
 
 def _other_date(text: str) -> pd.Timestamp:
@@ -544,15 +546,12 @@ def _other_date(text: str) -> pd.Timestamp:
     if re.fullmatch(r"\d{5}(\.0+)?", text):
         return _EXCEL_EPOCH + pd.Timedelta(days=int(float(text)))
     if re.search(r"[A-Za-z]{3}", text):
-        try:  # a month by name; whole only if two defaults give the same day
+        try:  # a month by name
             read = [dateutil.parser.parse(text, dayfirst=True, default=d) for d in _DEFAULTS]
         except (ValueError, OverflowError):
             return pd.NaT
         return pd.Timestamp(read[0].date()) if read[0] == read[1] else pd.NaT
     return pd.NaT
-
-
-_DEFAULTS = [dt.datetime(2000, 1, 1), dt.datetime(2001, 2, 2)]
 
 
 def _per_distinct(values: pd.Series, fn: Callable[[str], str]) -> pd.Series:
