@@ -359,6 +359,9 @@ def iter_extract(path: Path, source: str, *, chunk_rows: int = CHUNK_ROWS
             "rename the columns (case, spaces and hyphens do not matter) or check --source."
         )
     keep = [c for c in schema.columns if c in columns]
+    absent = [c for c in schema.columns if c not in columns]  # optional: read as blank
+    if absent:
+        log.info("%s: no column %s (optional): read as blank", path.name, ", ".join(absent))
     first_row, read = 2, 0  # the header is row 1, as in a spreadsheet
     for table in chunks:
         table = table.fillna("")
@@ -368,7 +371,8 @@ def iter_extract(path: Path, source: str, *, chunk_rows: int = CHUNK_ROWS
         table = table.apply(lambda s: s.astype(str).str.strip())
         # a blank line or an empty sheet row is no record: counted in the numbering only
         blank = (table == "").all(axis=1).to_numpy()
-        table = table.loc[~blank, keep].reset_index(drop=True)
+        table = table.loc[~blank, keep].reset_index(drop=True).reindex(
+            columns=list(schema.columns), fill_value="")
         table.insert(0, "row", rows[~blank])
         read += len(table)
         if len(table):

@@ -7,6 +7,7 @@ import pytest
 
 from geo_risk import columns as C
 from geo_risk._errors import GeoRiskError
+from geo_risk.ingest import read_extract
 from geo_risk.link import link_sources
 from geo_risk.pseudonymise import Key, pseudonymise_extract, read_pseudonymised
 
@@ -150,3 +151,35 @@ def test_addresses_nowhere_near_the_boundaries_are_one_error(lattice):
     with pytest.raises(GeoRiskError, match=r"addresses.csv: none of its 2 addresses lies "
                                            r"inside the output areas \(addresses from \(52, 0\)"):
         link_sources({"addresses": (addresses, meta)}, lattice)
+
+
+def test_extracts_without_their_optional_columns_link_and_describe(messy_dir, test_key,
+                                                                   tmp_path):
+    """A police extract located by grid reference alone (no uprn column), social care
+    without end dates or needs, benefits without end, lone-parent or income columns:
+    each once stopped the run on an unexpected KeyError."""
+    import shutil
+
+    from geo_risk.boundaries import load_boundaries
+    from geo_risk.features import build_feature_tables
+    from geo_risk.run.pipeline import pseudonymise_folder
+
+    extracts = tmp_path / "extracts"
+    shutil.copytree(messy_dir / "extracts", extracts)
+    drop = {"police": ["uprn"], "social_care": ["end_date", "primary_need"],
+            "benefits": ["claim_end", "lone_parent", "income_band"]}
+    for source, columns in drop.items():
+        path = next(extracts.glob(f"{source}.*"))
+        table = read_extract(path, source).table.drop(columns=["row", *columns])
+        path.unlink()
+        table.to_csv(extracts / f"{source}.csv", index=False)
+    recon = pseudonymise_folder(extracts, test_key, tmp_path / "pseudonymised")
+    assert (recon["read"] == recon["kept"] + recon["rejected"]).all()
+    tables = {p.stem: read_pseudonymised(p)
+              for p in sorted((tmp_path / "pseudonymised").glob("*.parquet"))}
+    linked = link_sources(tables, load_boundaries())
+    police = linked.report.set_index("source").loc["police"]
+    assert police["linked"] == 0 and police["area_only"] > 0  # by grid reference alone
+    households = build_feature_tables(linked, "2016-12-31").households
+    assert households["sc_open"].any() and households["bn_open"].any()
+    assert not households["bn_lone_parent"].any() and not households["bn_low_income"].any()
