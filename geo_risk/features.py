@@ -31,7 +31,8 @@ default 12, 24):
 - ``hh_children``, ``hh_under5``: registered children in the household born by the date;
 - ``area_housing_12m``, ``area_ta_12m``, ``area_da_12m``: housing events, temporary
   accommodation placements and domestic abuse incidents in the household's output area in
-  the last 12 months, per household there (how the neighbourhood is changing);
+  the last 12 months, per household there (how the neighbourhood is changing), records
+  placed in the area by grid reference alone included;
 - ``area_not_gld_3y``: the share of the output area's children who did not reach GLD in
   the last three academic years' published results, shrunk towards the district's share
   as much while the first years come in as later (what the area's own outcomes say that
@@ -209,9 +210,16 @@ def _pair_features(part: tuple[Linked, pd.DataFrame], windows: tuple[int, ...]
 
     homes = _Homes.of(linked)
     for name, source, date, keep in _AREA_RATES:
-        table = ev.get(source)
-        if table is not None:
-            f[name] = _area_rate(homes, pairs, table[keep(table)], date)
+        table, placed = ev.get(source), linked.area_events.get(source)
+        if table is None:
+            continue
+        table = table[keep(table)]
+        rows, days = [homes.rows(table[HOUSEHOLD])], [table[date]]
+        if placed is not None and len(placed):  # located by grid reference alone
+            placed = placed[keep(placed)]
+            rows.append(homes.area_rows(placed[C.OA]))
+            days.append(placed[date])
+        f[name] = _area_rate(homes, pairs, np.concatenate(rows), pd.concat(days))
 
     results = ev.get("school_readiness")
     if results is not None:
@@ -247,6 +255,7 @@ class _Homes:
     row: np.ndarray
     per_area: np.ndarray
     district: np.ndarray
+    codes: pd.Index  # the output area of each row number
 
     @classmethod
     def of(cls, linked: Linked) -> _Homes:
@@ -255,7 +264,13 @@ class _Homes:
         district = np.zeros(len(codes), dtype=int)
         if C.LAD in homes:
             district[rows] = pd.factorize(homes[C.LAD].fillna("").to_numpy(), sort=True)[0]
-        return cls(homes[HOUSEHOLD], rows, np.bincount(rows, minlength=len(codes)), district)
+        return cls(homes[HOUSEHOLD], rows, np.bincount(rows, minlength=len(codes)), district,
+                   pd.Index(codes))
+
+    def area_rows(self, oa: pd.Series) -> np.ndarray:
+        """The row number of each output area code; NaN for an area without households."""
+        at = self.codes.get_indexer(oa.to_numpy())
+        return np.where(at >= 0, at, np.nan)
 
     def rows(self, keys: pd.Series) -> np.ndarray:
         """The area row of each household key; floats with NaN where a key is of no
@@ -264,23 +279,25 @@ class _Homes:
         return self.row[at] if (at >= 0).all() else np.where(at >= 0, self.row[at], np.nan)
 
 
-def _area_rate(homes: _Homes, pairs: pd.DataFrame, events: pd.DataFrame, date: str
-               ) -> np.ndarray:
+def _area_rate(homes: _Homes, pairs: pd.DataFrame, event_rows: np.ndarray,
+               event_dates: pd.Series) -> np.ndarray:
     """Events in each pair's output area in the 365 days up to its as-of date (the day
-    itself and the 364 before), per household living there.
+    itself and the 364 before), per household living there; an event is in the area of
+    its row (:meth:`_Homes.rows` of its household, or :meth:`_Homes.area_rows` of the
+    area it was placed in; NaN: none with households).
 
     Each event is a key (its area's row, then its day), sorted once; a pair's count is
     the number of keys between two of its own, so every window is exact to the day and
     nothing after the as-of date is counted.
     """
-    events = events[events[date].notna()]
-    if events.empty or pairs.empty:
+    known = event_dates.notna().to_numpy() & ~np.isnan(event_rows)
+    if not known.any() or pairs.empty:
         return np.zeros(len(pairs))
-    ev_day = events[date].to_numpy("datetime64[D]").astype(np.int64)
+    ev_day = event_dates[known].to_numpy("datetime64[D]").astype(np.int64)
     day = pairs["as_of"].to_numpy("datetime64[D]").astype(np.int64)
     first = min(ev_day.min(), day.min()) - 365
     span = max(ev_day.max(), day.max()) - first + 1
-    keys = np.sort(homes.rows(events[HOUSEHOLD]).astype(np.int64) * span + (ev_day - first))
+    keys = np.sort(event_rows[known].astype(np.int64) * span + (ev_day - first))
     oa = homes.rows(pairs[HOUSEHOLD])
     end = oa.astype(np.int64) * span + (day - first)
     in_window = (np.searchsorted(keys, end, side="right")

@@ -30,6 +30,7 @@ from itertools import pairwise
 import numpy as np
 import pandas as pd
 
+from geo_risk import columns as C
 from geo_risk._errors import GeoRiskError
 from geo_risk.cores import HERE, Executor, this_machine
 from geo_risk.link import HOUSEHOLD, Linked, key_positions
@@ -120,11 +121,12 @@ def by_district(linked: Linked) -> tuple[list[Linked], pd.Series] | None:
     list, indexed by household key); None when the households lie in fewer than two
     districts or carry no district code.
 
-    Each part holds its district's households and their records, every source present
-    even when the district has none of its records, so each part computes the same
-    columns. (A child on the register at homes in two districts is an under-five of
-    each; in one process it would be counted once, at its first registration. The
-    synthetic worlds have none; a partner's register has one home per child.)
+    Each part holds its district's households and their records (and the records
+    placed only in one of its output areas), every source present even when the district
+    has none of its records, so each part computes the same columns. (A child on the
+    register at homes in two districts is an under-five of each; in one process it
+    would be counted once, at its first registration. The synthetic worlds have none; a
+    partner's register has one home per child.)
     """
     if linked.districts is None:
         return None
@@ -140,8 +142,15 @@ def by_district(linked: Linked) -> tuple[list[Linked], pd.Series] | None:
     households = split(homes, home_district)
     events = {source: split(table, record_district[source])
               for source, table in linked.events.items()}
-    parts = [Linked(households[d], {s: events[s][d] for s in events}, {}, pd.DataFrame(),
-                    pd.DataFrame()) for d in range(len(codes))]
+    # records placed only in an output area go with the district of its households
+    area_district = pd.Series(home_district, index=homes[C.OA].to_numpy())
+    area_district = area_district[~area_district.index.duplicated()]
+    placed = {source: split(table, area_district.reindex(table[C.OA].to_numpy())
+                            .fillna(-1).to_numpy(dtype=int))
+              for source, table in linked.area_events.items()}
+    parts = [Linked(households[d], {s: events[s][d] for s in events},
+                    {s: placed[s][d] for s in placed}, pd.DataFrame(), pd.DataFrame())
+             for d in range(len(codes))]
     return parts, district_of
 
 

@@ -49,6 +49,32 @@ def test_hand_built_household():
     assert h2["hs_24m"] == 0 and h2["sc_60m"] == 0 and np.isnan(h2["hs_months_since"])
 
 
+def test_area_rates_count_incidents_placed_by_grid_reference_alone(monkeypatch):
+    """A domestic abuse incident with a grid reference and no UPRN happened in its output
+    area as much as one at a home there (once left out of the area's rate)."""
+    d = pd.Timestamp
+    households = pd.DataFrame({"household_key": ["h1", "h2", "h3"],
+                               C.OA: ["E00900001", "E00900001", "E00900002"],
+                               C.LAD: ["E07900001", "E07900001", "E07900002"]})
+    police = pd.DataFrame({"household_key": ["h1"], "row": [2], "incident_date": [d("2017-05-01")],
+                           "category": ["domestic abuse"]})
+    placed = pd.DataFrame({"household_key": [""] * 4, "row": [3, 4, 5, 6],
+                           C.OA: ["E00900001", "E00900001", "E00900002", "E00900099"],
+                           "incident_date": [d("2017-06-01"), d("2017-07-01"),
+                                             d("2016-01-01"), d("2017-06-01")],
+                           "category": ["domestic abuse", "other", "domestic abuse",
+                                        "domestic abuse"]})
+    linked = Linked(households, {"police": police}, {"police": placed}, pd.DataFrame(),
+                    pd.DataFrame())
+    pairs = pd.DataFrame({"household_key": ["h1", "h2", "h3"], "as_of": [d("2017-12-31")] * 3})
+    whole = household_features(linked, pairs)
+    assert whole["area_da_12m"].tolist() == [1.0, 1.0, 0.0]  # 2 incidents / 2 homes; too old
+    monkeypatch.setattr(Linked, "districts", property(lambda self: (
+        np.array(["E07900001", "E07900002"]), np.array([0, 0, 1]),
+        {"police": np.zeros(len(self.events["police"]), dtype=int)})))
+    assert household_features(linked, pairs)["area_da_12m"].tolist() == [1.0, 1.0, 0.0]
+
+
 def _knowable_at(events: dict[str, pd.DataFrame], ref: pd.Timestamp) -> dict[str, pd.DataFrame]:
     """What the partners' systems held on the reference date."""
     out = {}
