@@ -80,6 +80,13 @@ def demand_points(households: pd.DataFrame, children: pd.DataFrame,
     return Demand(points)
 
 
+#: Coordinate columns a sites table may have, and their CRS, in the order looked for.
+_COORDINATES = [(("easting", "northing"), "EPSG:27700"),
+                (("x_coordinate", "y_coordinate"), "EPSG:27700"),
+                (("longitude", "latitude"), "EPSG:4326"), (("lon", "lat"), "EPSG:4326"),
+                (("lng", "lat"), "EPSG:4326")]
+
+
 def read_sites(path: Path, *, crs: str = "EPSG:27700") -> gpd.GeoDataFrame:
     """Sites from a GeoPackage / any vector file (points) or a CSV with ``name`` and
     ``easting``/``northing`` (British National Grid) or ``longitude``/``latitude``."""
@@ -88,11 +95,9 @@ def read_sites(path: Path, *, crs: str = "EPSG:27700") -> gpd.GeoDataFrame:
         raise GeoRiskError(f"{path}: sites file not found.")
     if path.suffix.lower() in {".csv", ".xlsx", ".xlsm"}:
         table = read_table(path)  # any encoding and separator, or a workbook's sheet
-        if {"easting", "northing"} <= set(table):
-            xy, source_crs = ("easting", "northing"), "EPSG:27700"
-        elif {"longitude", "latitude"} <= set(table):
-            xy, source_crs = ("longitude", "latitude"), "EPSG:4326"
-        else:
+        xy, source_crs = next(((xy, crs) for xy, crs in _COORDINATES if set(xy) <= set(table)),
+                              (None, None))
+        if xy is None:
             raise SchemaError(f"{path}: needs columns easting and northing (British National "
                               "Grid metres) or longitude and latitude.")
         x, y = (pd.to_numeric(table[c], errors="coerce") for c in xy)
@@ -101,6 +106,15 @@ def read_sites(path: Path, *, crs: str = "EPSG:27700") -> gpd.GeoDataFrame:
             row = int(table.index[bad.to_numpy()][0]) + 2
             raise SchemaError(f"{path}: row {row}: {xy[0]}/{xy[1]} is not a number; fix or "
                               "remove the row.")
+        degrees = source_crs == "EPSG:4326"
+        far = ~(x.abs() <= 180) | ~(y.abs() <= 90) if degrees else \
+            ~x.between(0, 700_000) | ~y.between(0, 1_300_000)
+        if far.any():
+            row = int(table.index[far.to_numpy()][0]) + 2
+            raise SchemaError(
+                f"{path}: row {row}: {xy[0]}/{xy[1]} cannot be "
+                f"{'degrees' if degrees else 'British National Grid metres'}; put metres in "
+                "easting and northing, degrees in longitude and latitude.")
         sites = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(x, y),
                                  crs=source_crs).to_crs(crs).reset_index(drop=True)
     else:

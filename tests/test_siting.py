@@ -147,6 +147,13 @@ def test_sites_files_are_checked(tmp_path):
                       '"coordinates": [570000, 185000, 12]}}]}')
     with pytest.raises(CRSError, match="look like British National Grid metres"):
         read_sites(metres)
+    degrees = tmp_path / "degrees.csv"
+    degrees.write_text("name,lat,lon\nHall,51.57,0.47\n")
+    assert read_sites(degrees).geometry.x.round(-3).tolist() == [571000.0]
+    swapped = tmp_path / "swapped.csv"  # metres where degrees belong
+    swapped.write_text("name,longitude,latitude\nHall,570000,188000\n")
+    with pytest.raises(SchemaError, match="row 2: longitude/latitude cannot be degrees"):
+        read_sites(swapped)
     twice = tmp_path / "twice.csv"
     twice.write_text("name,easting,northing\nHall,1,2\nHall,3,4\n")
     with pytest.raises(SchemaError, match="'Hall' appears twice"):
