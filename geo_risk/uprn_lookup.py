@@ -65,8 +65,12 @@ def read_uprn_lookup(path: Path) -> UprnLookup:
     path = Path(path)
     if not path.is_file():
         raise SchemaError(f"{path}: file not found; check the [boundaries] uprn_lookup path.")
-    with open(path, encoding="utf-8-sig") as handle:
-        header = handle.readline().strip().split(",")
+    try:
+        with open(path, encoding="utf-8-sig") as handle:
+            header = handle.readline().strip().split(",")
+    except UnicodeDecodeError:
+        raise SchemaError(f"{path}: not a UTF-8 CSV; a UPRN lookup is ONSUD's or NSUL's CSV "
+                          "as published.") from None
     header = [h.strip().strip('"') for h in header]
     uprn = next((h for h in header if h.lower() == "uprn"), None)
     codes = read_code_columns(header)
@@ -75,13 +79,20 @@ def read_uprn_lookup(path: Path) -> UprnLookup:
             f"{path}: a UPRN lookup needs a UPRN column and an output area column (OA21CD or "
             f"OA11CD), as ONSUD and NSUL have; found {', '.join(header[:12])}.")
     oa, census = codes[C.OA]
-    table = pv.read_csv(path, read_options=pv.ReadOptions(encoding="utf-8-sig"),
-                        convert_options=pv.ConvertOptions(
-                            include_columns=[uprn, oa],
-                            column_types={uprn: pa.string(), oa: pa.string()}))
+    try:
+        table = pv.read_csv(path, read_options=pv.ReadOptions(encoding="utf-8-sig"),
+                            convert_options=pv.ConvertOptions(
+                                include_columns=[uprn, oa],
+                                column_types={uprn: pa.string(), oa: pa.string()}))
+    except (pa.ArrowInvalid, UnicodeDecodeError) as error:
+        where = re.search(r"[Rr]ow #?(\d+)", str(error))  # Arrow's message may quote data
+        raise SchemaError(f"{path}: cannot be read as a CSV"
+                          f"{f' (row {where.group(1)})' if where else ''}; a UPRN lookup is "
+                          "ONSUD's or NSUL's CSV as published.") from None
     frame = table.to_pandas()
     keys, reason = normalise_uprn(frame[uprn].fillna(""))
     ok = (reason == "") & frame[oa].notna()
-    area = pd.Series(frame.loc[ok, oa].str.strip().to_numpy(), index=keys[ok].to_numpy())
+    area = pd.Series(frame.loc[ok, oa].str.strip().str.upper().to_numpy(),
+                     index=keys[ok].to_numpy())
     area = area[~area.index.duplicated(keep="first")]
     return UprnLookup(path.name, oa, census, _release(path.name), area)

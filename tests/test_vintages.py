@@ -388,3 +388,19 @@ def test_a_history_across_the_2021_change_runs_end_to_end(town_run, run_with_his
              *reviews["decisions"].values()]
     assert all(v == "c" or int(v.replace(",", "")) % 5 == 0 for v in shown), shown
     assert 0.5 < reviews["share_reviewed"] < 0.7  # 60% simulated
+
+
+def test_a_uprn_lookup_that_cannot_be_read_is_one_error(tmp_path):
+    from geo_risk.uprn_lookup import read_uprn_lookup
+
+    ragged = tmp_path / "ONSUD_NOV_2025_EE.csv"
+    ragged.write_text("UPRN,OA21CD\n100012345678,e00000001\n100012345679,E00000002,x\n")
+    with pytest.raises(SchemaError, match="cannot be read as a CSV") as err:
+        read_uprn_lookup(ragged)
+    assert "100012345679" not in str(err.value)  # the row's values are never quoted
+    ragged.write_text("UPRN,OA21CD\n100012345678,e00000001 \n")
+    assert read_uprn_lookup(ragged).area.to_dict() == {"100012345678": "E00000001"}
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(b"\xff\xfeU\x00P\x00")
+    with pytest.raises(SchemaError, match="not a UTF-8 CSV"):
+        read_uprn_lookup(binary)
