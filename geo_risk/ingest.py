@@ -415,12 +415,13 @@ def _read_workbook(path: Path, required: Iterable[str] = ()) -> pd.DataFrame:
     used = {name: sheet for name, sheet in sheets.items()
             if not sheet.replace("", np.nan).dropna(how="all").empty}
     wanted = set(required)
-    table = {name: sheet for name, sheet in used.items() if wanted and any(
-        wanted <= {column_name(c) for c in cells} for cells in sheet.head(30).to_numpy())}
-    if len(used) > 1 and len(table) == 1:
-        log.info("%s: read from its sheet %r; the others hold no %s header", path,
-                 *table, "/".join(sorted(wanted)))
-        used = table
+    if len(used) > 1 and wanted:  # beside sheets of notes, the one with the header
+        table = {name: sheet for name, sheet in used.items() if any(
+            wanted <= {column_name(c) for c in cells} for cells in sheet.head(30).to_numpy())}
+        if len(table) == 1:
+            log.info("%s: read from its sheet %r; the others hold no %s header", path,
+                     *table, "/".join(sorted(wanted)))
+            used = table
     if len(used) > 1:
         raise SchemaError(
             f"{path}: data on {len(used)} sheets ({', '.join(map(repr, used))}); geo-risk "

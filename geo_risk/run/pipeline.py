@@ -139,10 +139,8 @@ def find_extracts(folder: Path) -> dict[str, Path]:
     spreadsheet's lock file) are passed over, and logged."""
     found: dict[str, list[Path]] = {}
     for path in sorted(Path(folder).iterdir()):
-        suffix = "".join(path.suffixes[-2:]).lower() if path.suffix.lower() == ".gz" \
-            else path.suffix.lower()
-        source = column_name(path.name[:len(path.name) - len(suffix)])
-        tabular = suffix in EXTRACT_FORMATS or path.suffix.lower() in _UNREAD_FORMATS
+        suffix, source = path.suffix.lower(), column_name(path.name.split(".")[0])
+        tabular = suffix in EXTRACT_FORMATS | _UNREAD_FORMATS
         if path.is_dir() or path.name.startswith((".", "~$")) or not tabular:
             log.info("%s: not an extract, passed over", path)
         elif source not in SOURCES:
