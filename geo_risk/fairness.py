@@ -25,10 +25,10 @@ log = logging.getLogger(__name__)
 
 
 def _groups(test: pd.DataFrame) -> dict[str, pd.Series]:
-    groups = {
-        "sex": pd.Series(np.where(test["male"], "boys", "girls"), index=test.index),
-        "first language": pd.Series(np.where(test["eal"], "other than English", "English"),
-                                    index=test.index),
+    groups = {  # a child whose sex or language is not recorded is in neither group
+        "sex": test["male"].astype(float).map({1.0: "boys", 0.0: "girls"}),
+        "first language": test["eal"].astype(float).map({1.0: "other than English",
+                                                         0.0: "English"}),
         "term of birth": pd.cut(test["months_young"], [-1, 3, 7, 11],
                                 labels=["autumn", "spring", "summer"]).astype(str),
     }
@@ -57,7 +57,7 @@ def audit(test: pd.DataFrame, *, k: int, max_gap: float = 0.10
     flagged[np.argsort(-test["p"].to_numpy(), kind="stable")[:k]] = True
     rows = []
     for attribute, labels in _groups(test).items():
-        for group in sorted(labels.unique()):
+        for group in sorted(labels.dropna().unique()):
             g = (labels == group).to_numpy()
             pos, neg = y[g], ~y[g]
             rows.append({

@@ -400,6 +400,23 @@ def _current(register: pd.DataFrame, ref: pd.Timestamp) -> pd.DataFrame:
     return register[age < 60].assign(role="current", as_of=ref)
 
 
+#: Sex -> the ``male`` feature; a sex not recorded is missing (NaN), never either.
+_MALE = {"m": 1.0, "f": 0.0}
+#: First language: English as registers and the school census write it (ENG; ENB,
+#: believed English), and what says it is not known (NOT, not obtained; REF, refused).
+_ENGLISH = {"english", "eng", "enb", "english believed"}
+_LANGUAGE_NOT_KNOWN = {"", "not", "ref", "nk", "not known", "unknown", "not obtained",
+                       "refused", "information not obtained", "information refused"}
+
+
+def _other_language(language: pd.Series) -> pd.Series:
+    """The ``eal`` feature: 1 for a first language other than English, 0 for English,
+    missing (NaN) where it is not known."""
+    words = language.str.lower().str.replace(r"[^a-z]+", " ", regex=True).str.strip()
+    return pd.Series(np.where(words.isin(_LANGUAGE_NOT_KNOWN), np.nan,
+                              (~words.isin(_ENGLISH)).astype(float)), index=language.index)
+
+
 def dates_without_under_fives(linked: Linked, dates: list[str]) -> list[str]:
     """Those of ``dates`` at which the child register holds no child aged 0-4."""
     register = _register(linked)
@@ -410,11 +427,11 @@ def _describe(linked: Linked, children: pd.DataFrame, windows: tuple[int, ...],
               run: Executor) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Children with their own columns, their household's features as of their ``as_of``
     date and their area; and the features of each (household, as-of date) pair."""
+    blank = pd.Series("", index=children.index)
     children = children.assign(
-        male=children["sex"] == "m",
+        male=children.get("sex", blank).map(_MALE),
         months_young=(children["date_of_birth"].dt.month - 9) % 12,
-        eal=~children.get("first_language", pd.Series("", index=children.index))
-        .str.strip().str.lower().isin(["english", ""]),
+        eal=_other_language(children.get("first_language", blank)),
         age_months=_age_months(children["date_of_birth"], children["as_of"]))
     pairs = children[[HOUSEHOLD, "as_of"]].drop_duplicates().reset_index(drop=True)
     feats = household_features(linked, pairs, windows=windows, run=run)

@@ -22,6 +22,7 @@ import warnings
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import dateutil.parser
@@ -559,6 +560,22 @@ def _other_date(text: str) -> pd.Timestamp:
     return pd.NaT
 
 
+def _category(spec, text: str) -> str | None:
+    """The value of category column ``spec`` that ``text`` names, whatever its case,
+    spacing or punctuation, or under one of the column's synonyms; "" for a value not
+    recorded; None for a value it does not know.
+
+    >>> from geo_risk.schemas import SOURCES
+    >>> [_category(SOURCES["social_care"].columns["episode_type"], t)
+    ...  for t in ["Child-in-Need", "CLA", "Early Help", "adopted"]]
+    ['child in need', 'looked after', 'early help', None]
+    """
+    words = " ".join(re.sub(r"[^0-9a-z]+", " ", text.lower()).split())
+    value = spec.synonyms.get(words, words)
+    known = value in spec.values or text == "" or (value == "" and words != "")
+    return value if known else None
+
+
 def _per_distinct(values: pd.Series, fn: Callable[[str], str]) -> pd.Series:
     """``fn`` of each value, computed once per distinct value (a category column holds a
     handful in a million rows)."""
@@ -641,10 +658,10 @@ def clean_extract(extract: Extract, *, seen: DuplicateRows | None = None
                             index=v.index)
             out[name] = low.isin(_TRUE).where(v != "")
         elif spec.kind == "category":
-            low = _per_distinct(v, lambda text: " ".join(text.lower().split()))
-            why = pd.Series(np.where(~low.isin(spec.values) & (v != ""), "category_unknown", ""),
-                            index=v.index)
-            out[name] = low
+            value = _per_distinct(v, partial(_category, spec))
+            why = pd.Series(np.where(value.isna(), "category_unknown", ""), index=v.index)
+            out[name] = value.fillna("")
+            v = v.where(value.isna(), value)  # a value "not recorded" is blank from here
         elif spec.kind in {"text", "postcode"}:
             out[name] = v
         # names are read only so that they can be dropped

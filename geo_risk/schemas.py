@@ -17,7 +17,10 @@ Kinds
 ``coord``     British National Grid easting or northing in metres
 ``postcode``  used only to explain a missing UPRN, then dropped
 ``flag``      Y/N (also Yes/No, True/False, 1/0)
-``category``  one of a fixed set of values (case and spacing ignored)
+``category``  one of a fixed set of values, read whatever the case, spacing or punctuation
+              (``Child-in-Need``), or under a name a partner's system uses for it (``CIN``,
+              ``Children Looked After``, ``Council Tax Support``, ``Male``): the
+              column's ``synonyms``
 ``text``      kept as given (trimmed)
 """
 
@@ -33,6 +36,8 @@ class Column:
     kind: str
     required: bool = True
     values: tuple[str, ...] = ()  # allowed values of a category
+    #: Other names of a category's values -> the value ("" = not recorded, read as blank).
+    synonyms: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -62,11 +67,55 @@ _HOUSING = ("homelessness application", "temporary accommodation", "rent arrears
 _BENEFITS = ("housing benefit", "council tax reduction", "universal credit")
 _POLICE = ("domestic abuse", "violence", "drugs", "asb", "other")
 
+
+def _names(**values: tuple[str, ...]) -> dict[str, str]:
+    """Synonyms as written below (``value=("name", ...)``) -> {name: value}; a value
+    written with underscores is the value with spaces."""
+    return {name: value.replace("_", " ") for value, names in values.items() for name in names}
+
+
+#: The names children's social care systems and the CIN and CLA census give the episodes.
+_EPISODE_NAMES = _names(
+    early_help=("eh", "early help assessment", "family support", "early help episode"),
+    child_in_need=("cin", "children in need", "child in need plan", "cin plan"),
+    child_protection=("cp", "cpp", "child protection plan", "cp plan"),
+    looked_after=("lac", "cla", "looked after child", "looked after children",
+                  "child looked after", "children looked after", "in care"))
+#: The CIN census's names of the primary needs, with or without their codes (N1 ... N9).
+_NEED_NAMES = {name: f"n{i}" for i, need in enumerate(
+    ["abuse or neglect", "child s disability or illness", "parental disability or illness",
+     "family in acute stress", "family dysfunction", "socially unacceptable behaviour",
+     "low income", "absent parenting", "cases other than children in need"], start=1)
+    for name in (need, f"n{i} {need}")}
+_HOUSING_NAMES = _names(
+    homelessness_application=("homeless application", "homelessness", "homeless"),
+    temporary_accommodation=("ta", "temp accommodation"),
+    rent_arrears=("arrears",),
+    overcrowding=("overcrowded",),
+    asb_complaint=("anti social behaviour complaint", "antisocial behaviour complaint",
+                   "asb", "anti social behaviour", "antisocial behaviour"))
+_BENEFIT_NAMES = _names(
+    housing_benefit=("hb",),
+    council_tax_reduction=("ctr", "council tax support", "cts", "local council tax support",
+                           "lcts"),
+    universal_credit=("uc",))
+_POLICE_NAMES = _names(
+    domestic_abuse=("domestic", "da", "domestic violence", "domestic incident"),
+    violence=("violence against the person", "vap", "violent crime"),
+    drugs=("drug offences", "drug offence", "drugs offences"),
+    asb=("anti social behaviour", "antisocial behaviour"))
+#: Sex as registers write it; 1 and 2 as the school and CIN censuses code it; a sex not
+#: known or not stated is read as not recorded, so the child is still scored.
+_SEX_NAMES = {**_names(m=("male", "boy", "1"), f=("female", "girl", "2")),
+              **dict.fromkeys(("u", "unknown", "not known", "not stated", "unspecified",
+                               "indeterminate", "x", "0", "9"), "")}
+
+
 SOURCES: dict[str, Schema] = {s.name: s for s in [
     Schema("child_register", {
         "child_id": Column("nhs"), "forename": Column("name", False),
         "surname": Column("name", False), "date_of_birth": Column("month"),
-        "sex": Column("category", values=("m", "f")), "uprn": Column("uprn"),
+        "sex": Column("category", False, ("m", "f"), _SEX_NAMES), "uprn": Column("uprn"),
         "first_language": Column("text", False)},
         description="children by NHS number with month of birth, sex, address, language"),
     Schema("addresses", {
@@ -78,8 +127,8 @@ SOURCES: dict[str, Schema] = {s.name: s for s in [
     Schema("social_care", {
         "person_id": Column("person"), "uprn": Column("uprn"), "start_date": Column("date"),
         "end_date": Column("date", False),
-        "episode_type": Column("category", values=_EPISODES),
-        "primary_need": Column("category", False, _NEEDS)},
+        "episode_type": Column("category", values=_EPISODES, synonyms=_EPISODE_NAMES),
+        "primary_need": Column("category", False, _NEEDS, _NEED_NAMES)},
         description="children's social care and early help episodes"),
     Schema("school_readiness", {
         "child_id": Column("nhs"), "uprn": Column("uprn"), "academic_year": Column("text"),
@@ -95,18 +144,20 @@ SOURCES: dict[str, Schema] = {s.name: s for s in [
         description="drug and alcohol service referrals"),
     Schema("housing", {
         "uprn": Column("uprn"), "postcode": Column("postcode", False),
-        "event_date": Column("date"), "event_type": Column("category", values=_HOUSING)},
+        "event_date": Column("date"),
+        "event_type": Column("category", values=_HOUSING, synonyms=_HOUSING_NAMES)},
         description="housing register events"),
     Schema("benefits", {
         "uprn": Column("uprn"), "postcode": Column("postcode", False),
         "claim_start": Column("date"), "claim_end": Column("date", False),
-        "benefit": Column("category", values=_BENEFITS),
+        "benefit": Column("category", values=_BENEFITS, synonyms=_BENEFIT_NAMES),
         "lone_parent": Column("flag", False), "income_band": Column("text", False)},
         description="housing benefit, council tax reduction and universal credit claims"),
     Schema("police", {
         "incident_id": Column("reference"), "incident_date": Column("date"),
         "uprn": Column("uprn", False), "easting": Column("coord", False),
-        "northing": Column("coord", False), "category": Column("category", values=_POLICE),
+        "northing": Column("coord", False),
+        "category": Column("category", values=_POLICE, synonyms=_POLICE_NAMES),
         "role": Column("text", False)},
         one_of=(("uprn", "easting"),),
         description="police incidents at a UPRN or a grid location"),

@@ -259,3 +259,12 @@ def test_every_refresh_described_in_one_pass_as_each_alone(messy_linked):
     together = together.sort_values(key).reset_index(drop=True)
     alone = alone.sort_values(key).reset_index(drop=True)[together.columns]
     pd.testing.assert_frame_equal(together, alone, check_dtype=False)
+
+
+def test_sex_and_language_as_registers_and_the_school_census_write_them():
+    from geo_risk.features import _MALE, _other_language
+
+    language = pd.Series(["English", "ENG", "ENB", "Polish", "OTB", "NOT", "REF", "", "Urdu"])
+    eal = _other_language(language)
+    assert eal.fillna(-1).tolist() == [0, 0, 0, 1, 1, -1, -1, -1, 1]
+    assert pd.Series(["m", "f", ""]).map(_MALE).fillna(-1).tolist() == [1, 0, -1]

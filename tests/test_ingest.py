@@ -276,3 +276,34 @@ def test_an_addressbase_export_is_read_as_the_gazetteer(tmp_path):
     table = read_extract(_write(tmp_path, "addresses.csv", text), "addresses").table
     assert table[["uprn", "easting", "northing", "postcode"]].values.tolist() == [
         ["100012345678", "570000.5", "188000.25", "SS16 4AA"]]
+
+
+def test_categories_read_under_the_names_partner_systems_give_them(tmp_path):
+    text = ("person_id,uprn,start_date,end_date,episode_type,primary_need\n"
+            "P1,900000000001,2016-01-01,,CIN,N1 - Abuse or neglect\n"
+            "P2,900000000001,2016-01-01,,Child-in-Need,Family in acute stress\n"
+            "P3,900000000001,2016-01-01,,Children Looked After,n7\n"
+            "P4,900000000001,2016-01-01,,CP Plan,\n"
+            "P5,900000000001,2016-01-01,,adopted,N1\n"             # no such episode
+            "P6,900000000001,2016-01-01,,-,N1\n"                   # not an episode either
+            "P7,900000000001,2016-01-01,,,N1\n")                   # none given
+    kept, rejects = clean_extract(read_extract(_write(tmp_path, "sc.csv", text), "social_care"))
+    assert kept["episode_type"].tolist() == ["child in need", "child in need", "looked after",
+                                             "child protection"]
+    assert kept["primary_need"].tolist() == ["n1", "n4", "n7", ""]
+    assert rejects[["row", "column", "reason"]].values.tolist() == [
+        [6, "episode_type", "category_unknown"], [7, "episode_type", "category_unknown"],
+        [8, "episode_type", "value_missing"]]
+
+
+def test_a_child_whose_sex_is_not_recorded_is_kept(tmp_path):
+    rows = ["Male", "F", "2", "Not Known", "U", "", "Unicorn"]
+    text = "child_id,date_of_birth,sex,uprn\n" + "".join(
+        f"{nhs},2015-03-01,{sex},900000000001\n"
+        for nhs, sex in zip(["9434765919", "9434765870", "9434765862", "9434765854",
+                             "9434765846", "9434765838", "9434765811"], rows, strict=True))
+    kept, rejects = clean_extract(read_extract(_write(tmp_path, "r.csv", text),
+                                               "child_register"))
+    assert kept["sex"].tolist() == ["m", "f", "f", "", "", ""]
+    assert rejects[["row", "column", "reason"]].values.tolist() == [
+        [8, "sex", "category_unknown"]]

@@ -146,6 +146,20 @@ def test_fairness_warns_on_a_gap():
                                        "deprivation quintile"}
 
 
+def test_children_whose_sex_or_language_is_not_recorded_are_in_no_fairness_group():
+    rng = np.random.default_rng(3)
+    n = 2000
+    test = pd.DataFrame({"male": np.where(rng.random(n) < 0.05, np.nan, rng.random(n) < 0.5),
+                         "eal": np.where(rng.random(n) < 0.05, np.nan, rng.random(n) < 0.2),
+                         "months_young": rng.integers(0, 12, n), "p": rng.random(n),
+                         "not_gld": rng.random(n) < 0.3})
+    table, _ = audit(test, k=200)
+    sizes = table.set_index(["attribute", "group"])["children"]
+    assert sizes["sex"].to_dict() == {"boys": int((test["male"] == 1).sum()),
+                                      "girls": int((test["male"] == 0).sum())}
+    assert sizes["first language"].sum() == test["eal"].notna().sum() < n
+
+
 def test_model_acceptance_on_the_default_world(demo):
     out, summary = demo
     m = {**summary["model"], **summary["evaluation"]["model"]}
