@@ -56,6 +56,7 @@ REASONS = {
                     "month-first dates are not read",
     "date_out_of_range": "the year is before 1900 or after 2100; check the date",
     "date_order": "the end date is before the start date",
+    "year_invalid": "not an academic year (2016/17, 2016-17, 2016/2017 or 201617)",
     "category_unknown": "not one of the allowed values",
     "flag_invalid": "not Y or N",
     "coord_invalid": "not a number of metres on the British National Grid",
@@ -560,6 +561,28 @@ def _other_date(text: str) -> pd.Timestamp:
     return pd.NaT
 
 
+_ACADEMIC_YEAR = re.compile(r"(\d{4})\s*(?:/|-|–|to)?\s*(\d{4}|\d{2})|(\d{2})\s*[/-]\s*(\d{2})")
+
+
+def _academic_year(text: str) -> str:
+    """An academic year as ``2016/17``, from ``2016/17``, ``2016-17``, ``2016/2017``,
+    ``2016 to 2017``, DfE's ``201617`` or ``16/17``; "" when ``text`` is none of these or
+    its second year does not follow its first.
+
+    >>> [_academic_year(t) for t in ["2016/17", "201617", "2016 - 2017", "16/17", "2016/18",
+    ...                              "2017", "1899/00"]]
+    ['2016/17', '2016/17', '2016/17', '2016/17', '', '', '']
+    """
+    match = _ACADEMIC_YEAR.fullmatch(text.strip())
+    if not match:
+        return ""
+    first, second = (match[1], match[2]) if match[1] else ("20" + match[3], match[4])
+    start = int(first)
+    follows = int(second) == (start + 1 if len(second) == 4 else (start + 1) % 100)
+    return f"{start}/{(start + 1) % 100:02d}" if follows and _FIRST_YEAR <= start < _LAST_YEAR \
+        else ""
+
+
 def _category(spec, text: str) -> str | None:
     """The value of category column ``spec`` that ``text`` names, whatever its case,
     spacing or punctuation, or under one of the column's synonyms; "" for a value not
@@ -662,6 +685,10 @@ def clean_extract(extract: Extract, *, seen: DuplicateRows | None = None
             why = pd.Series(np.where(value.isna(), "category_unknown", ""), index=v.index)
             out[name] = value.fillna("")
             v = v.where(value.isna(), value)  # a value "not recorded" is blank from here
+        elif spec.kind == "year":
+            out[name] = _per_distinct(v, _academic_year)
+            why = pd.Series(np.where((out[name] == "") & (v != ""), "year_invalid", ""),
+                            index=v.index)
         elif spec.kind in {"text", "postcode"}:
             out[name] = v
         # names are read only so that they can be dropped

@@ -16,6 +16,8 @@ Kinds
               (never US month-first: :func:`geo_risk.ingest.parse_dates`)
 ``coord``     British National Grid easting or northing in metres
 ``postcode``  used only to explain a missing UPRN, then dropped
+``year``      an academic year, read as ``2016/17`` from ``2016-17``, ``2016/2017``, DfE's
+              ``201617`` or ``16/17``
 ``flag``      Y/N (also Yes/No, True/False, 1/0)
 ``category``  one of a fixed set of values, read whatever the case, spacing or punctuation
               (``Child-in-Need``), or under a name a partner's system uses for it (``CIN``,
@@ -131,7 +133,7 @@ SOURCES: dict[str, Schema] = {s.name: s for s in [
         "primary_need": Column("category", False, _NEEDS, _NEED_NAMES)},
         description="children's social care and early help episodes"),
     Schema("school_readiness", {
-        "child_id": Column("nhs"), "uprn": Column("uprn"), "academic_year": Column("text"),
+        "child_id": Column("nhs"), "uprn": Column("uprn"), "academic_year": Column("year"),
         "gld": Column("flag")},
         description="EYFS profile results: Good Level of Development (Y/N) by reception year"),
     Schema("youth_offending", {

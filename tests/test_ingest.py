@@ -307,3 +307,16 @@ def test_a_child_whose_sex_is_not_recorded_is_kept(tmp_path):
     assert kept["sex"].tolist() == ["m", "f", "f", "", "", ""]
     assert rejects[["row", "column", "reason"]].values.tolist() == [
         [8, "sex", "category_unknown"]]
+
+
+def test_academic_years_written_any_common_way_are_one_cohort(tmp_path):
+    years = ["2016/17", "2016-17", "2016/2017", "201617", "16/17", "2016/18", "Reception"]
+    text = "child_id,uprn,academic_year,gld\n" + "".join(
+        f"{nhs},900000000001,{year},Y\n"
+        for nhs, year in zip(["9434765919", "9434765870", "9434765862", "9434765854",
+                              "9434765846", "9434765838", "9434765811"], years, strict=True))
+    kept, rejects = clean_extract(read_extract(_write(tmp_path, "s.csv", text),
+                                               "school_readiness"))
+    assert kept["academic_year"].tolist() == ["2016/17"] * 5  # once five cohorts of one
+    assert rejects[["row", "column", "reason"]].values.tolist() == [
+        [7, "academic_year", "year_invalid"], [8, "academic_year", "year_invalid"]]
