@@ -6,7 +6,9 @@ traceback, and exit with status 2.
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import re
 import traceback
 from pathlib import Path
@@ -89,17 +91,48 @@ def entry() -> None:
     except GeoRiskError as err:  # raised outside a command's own handler
         _error(str(err))
         raise SystemExit(2) from None
+    except OSError as err:
+        if (message := _machine_error(err)) is None:
+            _unexpected(err)
+        _error(message)
+        raise SystemExit(2) from None
     except Exception as err:
-        if logging.getLogger().isEnabledFor(logging.DEBUG):
-            raise
-        frame = traceback.extract_tb(err.__traceback__)[-1]
-        console.print(
-            f"[bold red]error:[/] geo-risk stopped on an unexpected {type(err).__name__} in "
-            f"{escape(Path(frame.filename).name)} line {frame.lineno}. This is a bug; its "
-            "message is withheld because it may quote your data. Run again with --verbose "
-            "for the traceback and report it.", highlight=False, soft_wrap=True)
-        raise SystemExit(1) from None
+        _unexpected(err)
     raise SystemExit(status if isinstance(status, int) else 0)
+
+
+#: What the machine refused -> what the user can do about it.
+_MACHINE = {errno.ENOSPC: "free some space or write the run elsewhere (--out)",
+            errno.EDQUOT: "free some of your quota or write the run elsewhere (--out)",
+            errno.EACCES: "check who may read and write it, or write the run elsewhere",
+            errno.EPERM: "check who may read and write it, or write the run elsewhere",
+            errno.EROFS: "write the run elsewhere (--out)",
+            errno.EMFILE: "raise the limit on open files (ulimit -n)"}
+
+
+def _machine_error(err: OSError) -> str | None:
+    """The error line for a refusal by the machine rather than a fault in geo-risk (a full
+    disk, a folder the user may not write): its reason and the file, which is a path the
+    user gave or geo-risk made, never a value from the data. None for any other OSError."""
+    code = err.errno if err.errno in _MACHINE else next(  # pyarrow's say it in words only
+        (c for c in _MACHINE if err.errno is None and os.strerror(c) in str(err)), None)
+    if code is None:
+        return None
+    where = f" ({err.filename})" if err.filename and code == err.errno else ""
+    return f"{os.strerror(code).lower()}{where}; {_MACHINE[code]}."
+
+
+def _unexpected(err: Exception) -> None:
+    """A bug, in one line: where it happened, not its message."""
+    if logging.getLogger().isEnabledFor(logging.DEBUG):
+        raise err
+    frame = traceback.extract_tb(err.__traceback__)[-1]
+    console.print(
+        f"[bold red]error:[/] geo-risk stopped on an unexpected {type(err).__name__} in "
+        f"{escape(Path(frame.filename).name)} line {frame.lineno}. This is a bug; its "
+        "message is withheld because it may quote your data. Run again with --verbose "
+        "for the traceback and report it.", highlight=False, soft_wrap=True)
+    raise SystemExit(1) from None
 
 
 def _version(value: bool) -> None:

@@ -4,6 +4,7 @@ row), never a traceback, and no run is left half-finished."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -214,6 +215,31 @@ def test_an_unexpected_failure_is_one_line_without_the_data(monkeypatch, capsys)
     err = capsys.readouterr().err
     assert err.count("error:") == 1 and "unexpected KeyError" in err and "bug" in err
     assert "100012345678" not in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("raised", "said"), [
+    (OSError(errno.ENOSPC, "No space left on device", "/runs/out/.staging/oa.parquet"),
+     "error: no space left on device (/runs/out/.staging/oa.parquet); free some space or "
+     "write the run elsewhere (--out)."),
+    (PermissionError(errno.EACCES, "Permission denied", "/runs/out"),
+     "error: permission denied (/runs/out); check who may read and write it, or write the "
+     "run elsewhere."),
+    (OSError("Failed to write: No space left on device"),  # as pyarrow says it
+     "error: no space left on device; free some space or write the run elsewhere (--out)."),
+])
+def test_a_full_disk_or_a_folder_not_writable_is_one_line_not_a_bug(monkeypatch, capsys,
+                                                                     raised, said):
+    from geo_risk import cli
+
+    def refused(*args, **kwargs):
+        raise raised
+
+    monkeypatch.setattr("geo_risk.synth.world.make_world", refused)
+    monkeypatch.setattr(sys, "argv", ["geo-risk", "synth", "--out", "/tmp/never"])
+    with pytest.raises(SystemExit) as done:
+        cli.entry()
+    assert done.value.code == 2
+    assert capsys.readouterr().err.strip() == said
 
 
 @pytest.mark.parametrize(("argv", "message"), [
