@@ -500,12 +500,13 @@ def _normalise_id(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Dates as partners' systems and spreadsheets write them: ISO (``2017-01-31``, time
-    ignored), UK day-first (``31/01/2017``, also with dots or hyphens, or a two-digit
-    year), year first with slashes or dots, ``20170131``, a month by name (``31 Jan 2017``,
-    ``31-January-2017``, ``Jan 31, 2017``) and Excel's day numbers (``42766``: a date
-    cell saved as a number). Month-first dates are not guessed: ``01/31/2017`` is
-    invalid, and ``01/05/2017`` is the 1st of May.
+    """Dates as partners' systems and spreadsheets write them: ISO (``2017-01-31``), UK
+    day-first (``31/01/2017``, also with dots or hyphens, or a two-digit year), year first
+    with slashes or dots, ``20170131``, a month by name (``31 Jan 2017``,
+    ``31-January-2017``, ``Jan 31, 2017``) and Excel's day numbers (``42766``: a date cell
+    saved as a number), each with or without a time of day after it, which is left out
+    (``31/01/2017 00:00`` is how a spreadsheet exports a date cell). Month-first dates are
+    not guessed: ``01/31/2017`` is invalid, and ``01/05/2017`` is the 1st of May.
 
     Examples
     --------
@@ -516,6 +517,8 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     >>> why.tolist()
     ['', '', 'date_invalid', '', 'date_out_of_range', '', '', '']
     """
+    if values.str.contains(":", regex=False).any():  # a time of day after the date
+        values = values.str.replace(_TIME_OF_DAY, "", regex=True)
     iso = pd.to_datetime(values.str[:10].where(values.str.match(r"^\d{4}-\d{2}-\d{2}")),
                          format="%Y-%m-%d", errors="coerce")
     uk = pd.to_datetime(values.where(values.str.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}")),
@@ -533,6 +536,10 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return dates.mask(implausible).astype("datetime64[ns]"), reason
 
 
+#: A time of day after a date (``31/01/2017 00:00``, ``2017-01-31T10:30:00Z``,
+#: ``31/01/2017 10:30:00 AM``), as a spreadsheet or a database writes it: left out.
+_TIME_OF_DAY = re.compile(r"(?:\s+|T)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*"
+                          r"(?:[AaPp]\.?[Mm]\.?)?\s*(?:Z|[+-]\d{2}:?\d{2})?\s*$")
 #: Forms of a date without a month name (value pattern, strptime format), day first.
 _DATE_FORMS = [(r"\d{1,2}([/.-])\d{1,2}\1\d{4}", "%d{0}%m{0}%Y"),
                (r"\d{1,2}([/.-])\d{1,2}\1\d{2}", "%d{0}%m{0}%y"),
@@ -545,7 +552,6 @@ _DEFAULTS = [dt.datetime(2000, 1, 1), dt.datetime(2001, 2, 2)]
 
 def _other_date(text: str) -> pd.Timestamp:
     """One value in a form :func:`parse_dates` does not vectorise; NaT if none fits."""
-    text = text.split("T")[0].split(" ")[0] if re.match(r"\d{4}-", text) else text
     for pattern, form in _DATE_FORMS:
         if m := re.fullmatch(pattern, text):
             sep = m.group(1) if m.groups() else ""

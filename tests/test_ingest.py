@@ -199,7 +199,8 @@ def test_dates_are_day_first_or_iso():
     made up from part of one (a weekday, a month without its day)."""
     read = ["05/04/2016", "2016-04-05T10:00:00", "5/4/2016", "2016/04/05", "5.4.16",
             "05-04-2016", "20160405", "5 Apr 2016", "05-April-2016", "April 5, 2016",
-            "42465", "42465.0", "2016-4-5", "5 Apr 2016 10:30"]
+            "42465", "42465.0", "2016-4-5", "5 Apr 2016 10:30", "05/04/2016 00:00",
+            "05/04/2016 10:30:00 PM", "2016-04-05T10:00:00Z", "5.4.16 09:15"]
     refused = ["31/02/2016", "04/31/2016", "Tuesday", "April 2016", "n/a", "4/5"]
     dates, why = parse_dates(pd.Series(read + refused))
     assert dates[:len(read)].dt.strftime("%Y-%m-%d").tolist() == ["2016-04-05"] * len(read)
