@@ -115,6 +115,22 @@ def test_a_failed_run_leaves_the_previous_run(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
 
+def test_a_second_run_into_the_same_folder_stops_while_the_first_writes(tmp_path):
+    """Two runs into one folder (a scheduled refresh and an analyst's) once shared one
+    staging folder, each deleting and mixing the other's files."""
+    out = tmp_path / "run"
+    with staged(out) as first:
+        with pytest.raises(OutputError, match="another geo-risk run is writing"), \
+                staged(out):
+            pass
+        assert first.root.is_dir()  # the first run's staging folder is untouched
+        first.summary.write_text('{"complete": true}')
+    assert json.loads(RunFolder(out).summary.read_text()) == {"complete": True}
+    with staged(out) as again:  # and once it has finished, the next run goes ahead
+        again.summary.write_text("{}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
 def test_killing_a_rerun_leaves_the_finished_run_intact(demo, tmp_path):
     """SIGKILL in the middle of 'geo-risk hotspots' on a finished run: the run is as it
     was, and what the killed run left is a hidden '.incomplete' folder that the next run

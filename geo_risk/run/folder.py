@@ -21,13 +21,18 @@
 A run is built in a staging folder beside ``OUT`` (``.OUT.incomplete``) and moved into
 place only when complete (:func:`staged`): a killed run leaves the previous run as it
 was and nothing that looks finished, and a new run replaces the whole previous one, so
-nothing stale survives. ``publish/run.json`` records ``"complete": true``.
+nothing stale survives. ``publish/run.json`` records ``"complete": true``. One run at a
+time builds a folder: a second run (or ``hotspots``, ``site``) into the same ``OUT`` stops
+with an error while the first holds ``.OUT.lock``, so two runs never write one staging
+folder; the operating system releases the lock with its process, so a killed run
+never blocks the next.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -206,6 +211,29 @@ def _check_target(out: Path) -> None:
 
 
 @contextmanager
+def _only_run(out: Path) -> Iterator[None]:
+    """Hold ``.OUT.lock`` beside ``out`` for the block, or stop if another run holds it.
+    The operating system's lock is released when its process ends, however it ends."""
+    lock = out.parent / f".{out.name}.lock"
+    with open(lock, "a+b") as handle:
+        try:
+            if sys.platform == "win32":  # pragma: no cover
+                import msvcrt
+                msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise OutputError(
+                f"--out {out}: another geo-risk run is writing this folder now; wait for it "
+                "to finish, or give another folder.") from None
+        try:
+            yield
+        finally:  # removed while still held: a run that opened it before waits no more
+            lock.unlink(missing_ok=True)
+
+
+@contextmanager
 def staged(out: Path, *, start_from_current: bool = False) -> Iterator[RunFolder]:
     """Build a run in ``.OUT.incomplete`` beside ``out`` and move it into place when the
     block finishes; on an error the staging folder is removed and ``out`` is untouched.
@@ -216,17 +244,18 @@ def staged(out: Path, *, start_from_current: bool = False) -> Iterator[RunFolder
     _check_target(out)
     stage = out.parent / f".{out.name}.incomplete"
     previous = out.parent / f".{out.name}.previous"
-    for stale in [stage, previous]:  # left by a killed run
-        if stale.exists():
-            shutil.rmtree(stale)
-    if start_from_current:
-        shutil.copytree(out, stage, symlinks=True)
-    try:
-        yield RunFolder(stage).make()
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
-    if out.exists():
-        out.rename(previous)
-    stage.rename(out)
-    shutil.rmtree(previous, ignore_errors=True)
+    with _only_run(out):
+        for stale in [stage, previous]:  # left by a killed run
+            if stale.exists():
+                shutil.rmtree(stale)
+        if start_from_current:
+            shutil.copytree(out, stage, symlinks=True)
+        try:
+            yield RunFolder(stage).make()
+        except BaseException:
+            shutil.rmtree(stage, ignore_errors=True)
+            raise
+        if out.exists():
+            out.rename(previous)
+        stage.rename(out)
+        shutil.rmtree(previous, ignore_errors=True)
