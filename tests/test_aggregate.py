@@ -168,3 +168,13 @@ def test_hotspots_command_on_a_finished_run(demo, tmp_path):
     assert "Service sites" in (run / "publish/maps/map.html").read_text()
     missing = CliRunner().invoke(app, ["hotspots", "--in", str(tmp_path)])
     assert missing.exit_code == 2 and "not a finished geo-risk run" in missing.output
+    # a file damaged since the run (each once an unexpected error): named, and the run
+    # left as it was
+    for damaged in ["work/oa_risk_by_refresh.parquet", "restricted/run.json"]:
+        kept = (run / damaged).read_bytes()
+        (run / damaged).write_text("garbage")
+        result = CliRunner().invoke(app, ["hotspots", "--in", str(run)])
+        assert result.exit_code == 2, result.output
+        assert f"{damaged} cannot be read (damaged" in " ".join(result.output.split())
+        assert (run / damaged).read_text() == "garbage"
+        (run / damaged).write_bytes(kept)

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from geo_risk._errors import GeoRiskError
 from geo_risk.aggregate import LEVELS, Disclosure
@@ -127,16 +129,41 @@ def _plan(folder: RunFolder, settings: SitingSettings, oas, area_results: AreaRe
 
 
 def _check_finished(out: Path, *, published_only: bool = False) -> None:
-    """A clear error before anything is copied when ``out`` is not a finished run."""
+    """A clear error before anything is copied when ``out`` is not a finished run, or when
+    a file a later stage reads is damaged (or was changed since the run)."""
     folder = RunFolder(out)
-    if not published_only:
-        read_area_results(folder)
-        return
     needed = [folder.summary, folder.areas / "ward.csv", folder.areas / "oa_hotspots.csv"]
+    if not published_only:
+        needed += [folder.state, folder.record, folder.risk_by_refresh,
+                   folder.children_by_refresh, folder.current_risk, folder.demand,
+                   folder.link / "linkage_report.csv",
+                   *(folder.areas / f"{name}.csv" for name in
+                     ["oa", "lsoa", "district", "release_log"])]
     missing = [folder.relative(p) for p in needed if not p.is_file()]
     if missing:
         raise GeoRiskError(f"{out}: not a finished geo-risk run (no {', '.join(missing)}); "
-                           "pass the --out folder of an earlier 'geo-risk run'.")
+                           "pass the --out folder of 'geo-risk run' or 'geo-risk demo'.")
+    optional = [p for p in [folder.risk_se_by_refresh] if p.is_file()]
+    damaged = [folder.relative(p) for p in needed + optional if not _readable(p)]
+    if damaged:
+        raise GeoRiskError(f"{out}: {', '.join(damaged)} cannot be read (damaged, or changed "
+                           "since the run); run 'geo-risk run' again to rebuild the folder.")
+
+
+def _readable(path: Path) -> bool:
+    """Whether a file of a finished run reads as what it should be: JSON parses, Parquet
+    has its footer, a CSV's header is text."""
+    try:
+        if path.suffix == ".json":
+            json.loads(path.read_text(encoding="utf-8"))
+        elif path.suffix == ".parquet":
+            pq.read_metadata(path)
+        else:
+            with path.open(encoding="utf-8-sig") as text:
+                text.readline()
+    except (OSError, ValueError, pa.ArrowException):  # a JSON or Unicode error is a ValueError
+        return False
+    return True
 
 
 def run_siting(out: Path, settings: SitingSettings) -> dict:
