@@ -42,6 +42,12 @@ log = logging.getLogger(__name__)
 
 REJECT_COLUMNS = ["file", "row", "column", "reason", "detail"]
 
+#: A point inside no output area but within this many metres of one is placed in the
+#: nearest (:mod:`geo_risk.link`): a point on a shared edge lies inside neither, and
+#: boundaries generalised to 20 m (ONS's BGC files) or clipped at the coast leave some
+#: homes just outside.
+NEAREST_WITHIN_M = 20.0
+
 #: Reason code -> what it means and how the partner fixes it.
 REASONS = {
     "duplicate_row": "an exact copy of an earlier row",
@@ -61,9 +67,10 @@ REASONS = {
     "flag_invalid": "not Y or N",
     "coord_invalid": "not a number of metres on the British National Grid",
     "location_missing": "neither a UPRN nor a grid location",
-    "outside_area": "the address point lies outside every output area",
+    "outside_area": f"the point lies more than {NEAREST_WITHIN_M:g} m outside every output area",
     "uprn_not_in_gazetteer": "the UPRN is not in the addresses extract",
-    "address_outside_area": "the UPRN's address lies outside every output area",
+    "address_outside_area": f"the UPRN's address lies more than {NEAREST_WITHIN_M:g} m "
+                            "outside every output area",
     "duplicate_uprn": "the UPRN already appears in an earlier row of the addresses extract",
 }
 

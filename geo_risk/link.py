@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 
 from geo_risk import columns as C
 from geo_risk._errors import GeoRiskError
-from geo_risk.ingest import REASONS, REJECT_COLUMNS
+from geo_risk.ingest import NEAREST_WITHIN_M, REASONS, REJECT_COLUMNS
 
 __all__ = ["LINK_REPORT_COLUMNS", "Linked", "key_positions", "link_sources"]
 
@@ -68,13 +68,21 @@ class Linked:
 
 
 def _locate(x: np.ndarray, y: np.ndarray, oas: gpd.GeoDataFrame) -> np.ndarray:
-    """OA code of the polygon containing each point ('' outside every OA)."""
+    """OA code of the polygon containing each point, else of the nearest polygon within
+    :data:`NEAREST_WITHIN_M` ('' farther than that from every OA)."""
     points = gpd.GeoSeries(gpd.points_from_xy(x, y), crs=C.BNG)
     ok = np.isfinite(x) & np.isfinite(y)
     hit_point, hit_oa = oas.geometry.sindex.query(points[ok], predicate="within")
     codes = np.full(len(x), "", dtype=object)
     located = np.flatnonzero(ok)[hit_point]
     codes[located] = oas.index.to_numpy()[hit_oa]
+    near = ok & (codes == "")
+    if near.any():
+        hit_point, hit_oa = oas.geometry.sindex.nearest(
+            points[near], max_distance=NEAREST_WITHIN_M, return_all=False)
+        codes[np.flatnonzero(near)[hit_point]] = oas.index.to_numpy()[hit_oa]
+        log.info("%d point(s) in no output area placed in the nearest, within %g m",
+                 len(hit_point), NEAREST_WITHIN_M)
     return codes
 
 

@@ -140,6 +140,22 @@ def test_linkage_report_accounts_for_every_record(lattice):
     assert row["match_rate"] == pytest.approx(1 / 3, abs=1e-4)  # of the three with a UPRN
 
 
+def test_a_home_on_an_edge_or_just_outside_the_boundaries_is_placed_in_the_nearest(lattice):
+    """A point on the edge two OAs share lies inside neither, and boundaries generalised
+    to 20 m or clipped at the coast leave homes just outside: each was rejected as
+    outside every OA. Within 20 m it goes to the nearest; farther, it is still outside."""
+    meta = {"key_fingerprint": "k"}
+    addresses = pd.DataFrame({
+        "row": [2, 3, 4, 5, 6], "household_key": ["h1", "h2", "h3", "h4", "h5"],
+        "easting": [500_100.0, 500_050.0, 499_990.0, 499_900.0, 500_150.0],
+        "northing": [180_050.0, 180_050.0, 180_150.0, 180_150.0, 180_315.0]})
+    linked = link_sources({"addresses": (addresses, meta)}, lattice)
+    placed = linked.households.set_index("household_key")[C.OA]
+    assert placed.to_dict() == {"h1": "E00900001", "h2": "E00900001", "h3": "E00900004",
+                                "h5": "E00900008"}  # on an edge; inside; 10 m and 15 m out
+    assert linked.rejects[["row", "reason"]].values.tolist() == [[5, "outside_area"]]
+
+
 def test_addresses_nowhere_near_the_boundaries_are_one_error(lattice):
     """Every address outside every output area (another district's boundaries, or
     coordinates in the wrong units) once ran on to an empty model; it is named at once."""
