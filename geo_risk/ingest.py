@@ -543,6 +543,42 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return dates.mask(implausible).astype("datetime64[ns]"), reason
 
 
+def parse_months(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Dates as :func:`parse_dates` reads them, and the months of dates given only to the
+    month (a register that shares a month and year of birth): ``2015-03``, ``03/2015``,
+    ``Mar 2015``, ``March 2015`` and ``Mar-15`` (Excel's "mmm-yy") are 1 March 2015.
+
+    >>> d, why = parse_months(pd.Series(["2015-03-17", "2015-03", "3/2015", "Mar-15",
+    ...                                  "March 2015", "13/2015", "Mar"]))
+    >>> [str(x.date()) if x == x else None for x in d]
+    ['2015-03-17', '2015-03-01', '2015-03-01', '2015-03-01', '2015-03-01', None, None]
+    >>> why.tolist()
+    ['', '', '', '', '', 'date_invalid', 'date_invalid']
+    """
+    dates, why = parse_dates(values)
+    rest = (why == "date_invalid").to_numpy()
+    if rest.any():
+        months = pd.to_datetime(_per_distinct(values[rest], _month_of), errors="coerce")
+        dates[rest] = months.to_numpy()
+        why[rest] = np.where(months.isna(), "date_invalid", "")
+    return dates, why
+
+
+_MONTH_FORMS = [(r"(\d{4})[-/.](\d{1,2})", "{0}-{1}"), (r"(\d{1,2})[-/.](\d{4})", "{1}-{0}"),
+                (r"([A-Za-z]{3,9})[-\s/.']*(\d{4})", "{0} {1}"),
+                (r"([A-Za-z]{3,9})[-\s/.']*(\d{2})", "{0} 20{1}")]
+
+
+def _month_of(text: str) -> str:
+    """The first day of the month a month-and-year names (ISO), or "" when it names none."""
+    for pattern, form in _MONTH_FORMS:
+        if m := re.fullmatch(pattern, text.strip()):
+            when = pd.to_datetime(form.format(*m.groups()), format="mixed", dayfirst=True,
+                                  errors="coerce")
+            return "" if pd.isna(when) else when.strftime("%Y-%m-01")
+    return ""
+
+
 #: A time of day after a date (``31/01/2017 00:00``, ``2017-01-31T10:30:00Z``,
 #: ``31/01/2017 10:30:00 AM``), as a spreadsheet or a database writes it: left out.
 _TIME_OF_DAY = re.compile(r"(?:\s+|T)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*"
@@ -682,7 +718,7 @@ def clean_extract(extract: Extract, *, seen: DuplicateRows | None = None
         elif spec.kind in {"person", "reference"}:
             out[name], why = _normalise_id(v)
         elif spec.kind in {"date", "month"}:
-            dates, why = parse_dates(v)
+            dates, why = parse_dates(v) if spec.kind == "date" else parse_months(v)
             out[name] = dates.dt.to_period("M").dt.start_time if spec.kind == "month" else dates
         elif spec.kind == "coord":
             num = pd.to_numeric(v.where(v != ""), errors="coerce")

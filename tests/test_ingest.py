@@ -321,3 +321,18 @@ def test_academic_years_written_any_common_way_are_one_cohort(tmp_path):
     assert kept["academic_year"].tolist() == ["2016/17"] * 5  # once five cohorts of one
     assert rejects[["row", "column", "reason"]].values.tolist() == [
         [7, "academic_year", "year_invalid"], [8, "academic_year", "year_invalid"]]
+
+
+def test_a_register_sharing_only_the_month_of_birth_is_read(tmp_path):
+    """A register that shares month and year of birth (all geo-risk keeps) was rejected
+    row by row as incomplete dates, and the run stopped."""
+    births = ["2015-03", "03/2015", "Mar-15", "March 2015", "17/03/2015", "2015"]
+    text = "child_id,date_of_birth,sex,uprn\n" + "".join(
+        f"{nhs},{born},F,900000000001\n"
+        for nhs, born in zip(["9434765919", "9434765870", "9434765862", "9434765854",
+                              "9434765846", "9434765838"], births, strict=True))
+    kept, rejects = clean_extract(read_extract(_write(tmp_path, "r.csv", text),
+                                               "child_register"))
+    assert kept["date_of_birth"].dt.strftime("%Y-%m-%d").tolist() == ["2015-03-01"] * 5
+    assert rejects[["row", "column", "reason"]].values.tolist() == [
+        [7, "date_of_birth", "date_invalid"]]
