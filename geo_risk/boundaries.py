@@ -53,6 +53,24 @@ class BoundaryFiles:
     measure: str = "imd"  # the deprivation measure used from the imd file: "imd" or "idaci"
     uprn_lookup: Path | None = None  # ONSUD/NSUL: addresses placed by UPRN, not by point
     repair: bool = True  # repair invalid rings (ONS's files have a few); False: refuse
+    #: The districts the run covers (codes or names as the lookup has them), taken from
+    #: boundaries of a wider area (England and Wales as ONS publishes them); () for all.
+    districts: tuple[str, ...] = ()
+
+    def state(self) -> dict:
+        """As a finished run records it (``work/run_state.json``)."""
+        return {k: str(v) if isinstance(v, Path) else list(v) if isinstance(v, tuple) else v
+                for k, v in vars(self).items()}
+
+    @classmethod
+    def from_state(cls, state: dict) -> BoundaryFiles:
+        """The inverse of :meth:`state` (runs before ``districts`` recorded paths and
+        settings alike as text)."""
+        files = dict(state)
+        settings = {"measure": files.pop("measure", "imd"),
+                    "repair": files.pop("repair", True) not in {False, "False"},
+                    "districts": tuple(files.pop("districts", ()) or ())}
+        return cls(**{k: Path(v) if v else None for k, v in files.items()}, **settings)
 
 
 #: The embedded synthetic town (written by ``scripts/make_boundaries.py``).
@@ -192,6 +210,9 @@ def load_geography(files: BoundaryFiles = DEFAULT_BOUNDARIES
                       lad=lookup_codes.get(C.LAD, (None, ward_year))[1], ward_level=ward_level,
                       deprivation=None, measure=files.measure)
 
+    if files.districts:
+        lookup = _in_districts(lookup, files)
+        oas = oas[oas[C.OA].isin(lookup[C.OA])]
     oas = oas[[C.OA, "geometry"]]
     problems = [_repeated(oas[C.OA], files.oa), _repeated(lookup[C.OA], files.lookup)]
     lookup, unmapped = _lookup_for_layer(lookup, oas, files)
@@ -316,6 +337,28 @@ def _lookup_by_lsoa(oas: gpd.GeoDataFrame, lookup: pd.DataFrame, files: Boundary
             f"{files.lookup} has no ward for {len(unplaced)} LSOA(s) of {files.oa}, e.g. "
             f"{', '.join(unplaced[:3])}. Use a lookup that covers every LSOA of the area.")
     return table
+
+
+def _in_districts(lookup: pd.DataFrame, files: BoundaryFiles) -> pd.DataFrame:
+    """The lookup's rows of the districts ``[boundaries] districts`` names, by code or by
+    name (case and spacing aside); one error naming any district the lookup lacks."""
+    if not lookup[C.LAD].astype(bool).any():
+        raise SchemaError(f"{files.lookup}: [boundaries] districts needs the districts' codes "
+                          "in the lookup (LADyyCD, LADyyNM, as ONS's lookups have them).")
+    def tidy(values):
+        return pd.Series(values, dtype=str).str.split().str.join(" ").str.casefold()
+    codes, names, wanted = tidy(lookup[C.LAD]), tidy(lookup[C.LAD_NAME]), tidy(files.districts)
+    keep = (codes.isin(wanted) | names.isin(wanted)).to_numpy()
+    unknown = [d for d, w in zip(files.districts, wanted, strict=True)
+               if w not in set(codes[keep]) | set(names[keep])]
+    if unknown:
+        examples = lookup.drop_duplicates(C.LAD).head(3)
+        raise SchemaError(
+            f"{files.lookup}: [boundaries] districts names {', '.join(map(repr, unknown))}, "
+            "which the lookup does not hold; give ONS district codes or names as the lookup "
+            "has them (e.g. " + ", ".join(f"{c} {n}".strip() for c, n in zip(
+                examples[C.LAD], examples[C.LAD_NAME], strict=True)) + ").")
+    return lookup[keep]
 
 
 def _lookup_for_layer(lookup: pd.DataFrame, oas: gpd.GeoDataFrame, files: BoundaryFiles

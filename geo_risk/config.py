@@ -32,7 +32,8 @@ EXAMPLE = Path(__file__).with_name("example_run.toml")
 _TOP = {"area_name", "reference_date", "refreshes", "key_file", "extracts", "marking",
         "attribution", "random_state", "background_tiles", "boundaries", "capacity", "disclosure",
         "linkage", "siting", "history", "retention", "transparency", "review", "dask"}
-_TABLES = {"boundaries": {"oa", "lookup", "imd", "measure", "uprn_lookup", "repair"},
+_TABLES = {"boundaries": {"oa", "lookup", "imd", "measure", "uprn_lookup", "repair",
+                          "districts"},
            "capacity": {"share", "number", "min_score", "known_within_months"},
            "disclosure": {"withhold_up_to", "rounding", "reason"}, "linkage": {"min_match_rate"},
            "history": {"runs", "exact_fit", "previous"}, "retention": {"period"},
@@ -105,6 +106,15 @@ def _retention(path: Path, table: dict) -> str:
     except ConfigError as err:
         raise ConfigError(f"{path}: [retention] {err}") from None
     return period
+
+
+def _districts(path: Path, value) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(f"{path}: [boundaries] districts must be a list of district codes "
+                          'or names, e.g. districts = ["E07000066", "Castle Point"].')
+    return tuple(v.strip() for v in value)
 
 
 def _choice(path: Path, table: dict, key: str, allowed: list[str], default: str) -> str:
@@ -198,7 +208,8 @@ def load_config(path: Path) -> RunConfig:
         measure=_choice(path, bounds, "measure", ["imd", "idaci"], "imd"),
         uprn_lookup=_file(path, config_dir, bounds["uprn_lookup"], "[boundaries] uprn_lookup")
         if "uprn_lookup" in bounds else None,
-        repair=_number(path, bounds, "repair", bool, True))
+        repair=_number(path, bounds, "repair", bool, True),
+        districts=_districts(path, bounds.get("districts", [])))
 
     reference = raw["reference_date"]
     if isinstance(reference, str):

@@ -271,3 +271,45 @@ def test_boundary_problems_are_collected(lattice, tmp_path):
     message = str(err.value)
     assert message.startswith("4 problems: (1) ") and message.count("appear more than once") == 2
     assert "disagree" in message and "overlap" in message
+
+
+def test_boundaries_of_a_wider_area_are_cut_to_the_districts_named(lattice, tmp_path):
+    """England's OA file with '[boundaries] districts': the run covers those districts'
+    output areas alone, named by code or by name; a district the lookup lacks is named."""
+    districts = lattice.assign(lad11cd=["E07000001"] * 6 + ["E07000002"] * 3,
+                               lad11nm=["North Town"] * 6 + ["Southville"] * 3)
+    files = _write(districts, tmp_path)
+    assert len(load_boundaries(files)) == 9
+    south = load_boundaries(replace(files, districts=("southville",)))
+    assert list(south.index) == list(lattice.index[6:])
+    both = load_boundaries(replace(files, districts=("e07000001", " Southville ")))
+    assert len(both) == 9
+    with pytest.raises(SchemaError, match=r"districts names 'Basildon', which the lookup does "
+                                          r"not hold; .* \(e.g. E07000001 North Town, "
+                                          r"E07000002 Southville\)"):
+        load_boundaries(replace(files, districts=("Southville", "Basildon")))
+    (tmp_path / "plain").mkdir()
+    no_districts = _write(lattice, tmp_path / "plain")  # a lookup without LAD columns
+    with pytest.raises(SchemaError, match=r"districts needs the districts' codes"):
+        load_boundaries(replace(no_districts, districts=("Southville",)))
+    recorded = replace(files, districts=("Southville",), repair=False)
+    assert BoundaryFiles.from_state(json.loads(json.dumps(recorded.state()))) == recorded
+
+
+def test_districts_without_a_household_are_pointed_out(lattice, caplog):
+    """Boundaries of a wider area without '[boundaries] districts' fill the maps with empty
+    districts: the run says so, and how to leave them out."""
+    from types import SimpleNamespace
+
+    from geo_risk.run.pipeline import _empty_districts
+
+    oas = lattice.assign(lad_code=["E07000001"] * 6 + ["E07000002"] * 3)
+    linked = SimpleNamespace(households=pd.DataFrame({C.LAD: ["E07000001"]}), warnings=[])
+    _empty_districts(linked, oas, BoundaryFiles("england_oa.gpkg", "lookup.csv"))
+    assert linked.warnings == [
+        "england_oa.gpkg: 1 of the 2 districts the boundaries cover hold no household (e.g. "
+        "E07000002); name the run's districts in [boundaries] districts to leave them out."]
+    linked.households = pd.DataFrame({C.LAD: ["E07000001", "E07000002"]})
+    linked.warnings = []
+    _empty_districts(linked, oas, BoundaryFiles("england_oa.gpkg", "lookup.csv"))
+    assert linked.warnings == []

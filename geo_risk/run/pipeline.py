@@ -203,6 +203,7 @@ def run_link(
             f"areas ({tables['addresses'][1]['uprn_lookup']}) but {files.oa} holds "
             f"{vintage.census} output areas; use a lookup and boundaries of one census.")
     linked = link_sources(tables, oas, min_match_rate=min_match_rate)
+    _empty_districts(linked, oas, files)
     _check_reference_date(linked, reference_date)
     features = build_feature_tables(linked, reference_date, run=run)
     features.households.to_parquet(out / "households.parquet", index=False)
@@ -213,6 +214,20 @@ def run_link(
     rejects = pd.concat([*at_source, linked.rejects.astype(str)], ignore_index=True)
     write_csv(rejects.reindex(columns=REJECT_COLUMNS), out / "rejects.csv", index=False)
     return features, linked
+
+
+def _empty_districts(linked: Linked, oas, files: BoundaryFiles) -> None:
+    """Warn when the boundaries cover districts without a single household: boundaries of
+    a wider area (England's), whose empty districts would fill the maps and the tables."""
+    if C.LAD not in oas or C.LAD not in linked.households or oas[C.LAD].nunique() < 2:
+        return
+    empty = sorted(set(oas[C.LAD]) - set(linked.households[C.LAD]))
+    if empty:
+        message = (f"{files.oa}: {len(empty)} of the {oas[C.LAD].nunique()} districts the "
+                   f"boundaries cover hold no household (e.g. {', '.join(empty[:3])}); name "
+                   "the run's districts in [boundaries] districts to leave them out.")
+        log.warning(message)
+        linked.warnings.append(message)
 
 
 #: How long after the newest record the reference date may lie: an extract is taken a
@@ -880,7 +895,7 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
         "attribution": s.attribution,
         "marking": s.marking,
     }
-    state = {"files": {k: str(v) if v else None for k, v in vars(s.files).items()},
+    state = {"files": s.files.state(),
              "ctx": vars(ctx), "run_info": run_info, "synthetic": s.synthetic,
              "disclosure": vars(s.disclosure), "vintage": vars(vintage),
              "transparency": s.transparency,

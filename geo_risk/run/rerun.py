@@ -93,10 +93,7 @@ def _republish(folder: RunFolder, area_results: AreaResults, record: dict, state
 
 def boundary_files(state: dict) -> BoundaryFiles:
     """The boundary files a finished run used, from its ``run_state.json``."""
-    files = dict(state["files"])
-    measure = files.pop("measure", "imd")
-    return BoundaryFiles(**{k: Path(v) if v else None for k, v in files.items()},
-                         measure=measure)
+    return BoundaryFiles.from_state(state["files"])
 
 
 def vintage_of(state: dict) -> Vintage:
