@@ -297,27 +297,36 @@ def test_categories_read_under_the_names_partner_systems_give_them(tmp_path):
         [8, "episode_type", "value_missing"]]
 
 
+#: Valid NHS numbers (modulus 11), one for each child of a hand-written extract.
+_NHS = ["9434765919", "9434765870", "9434765862", "9434765854", "9434765846", "9434765838",
+        "9434765811"]
+
+
+def _children(tmp_path, source: str, column: str, values: list[str]):
+    """``clean_extract`` of a ``source`` extract (child register or school results) of one
+    child per value of ``column``, every other column valid."""
+    other = {"child_register": {"date_of_birth": "2015-03-01", "sex": "F",
+                                "uprn": "900000000001"},
+             "school_readiness": {"uprn": "900000000001", "academic_year": "2016/17",
+                                  "gld": "Y"}}[source]
+    table = pd.DataFrame({"child_id": _NHS[:len(values)], **other, column: values})
+    path = tmp_path / f"{source}.csv"
+    table.to_csv(path, index=False)
+    return clean_extract(read_extract(path, source))
+
+
 def test_a_child_whose_sex_is_not_recorded_is_kept(tmp_path):
-    rows = ["Male", "F", "2", "Not Known", "U", "", "Unicorn"]
-    text = "child_id,date_of_birth,sex,uprn\n" + "".join(
-        f"{nhs},2015-03-01,{sex},900000000001\n"
-        for nhs, sex in zip(["9434765919", "9434765870", "9434765862", "9434765854",
-                             "9434765846", "9434765838", "9434765811"], rows, strict=True))
-    kept, rejects = clean_extract(read_extract(_write(tmp_path, "r.csv", text),
-                                               "child_register"))
+    kept, rejects = _children(tmp_path, "child_register", "sex",
+                              ["Male", "F", "2", "Not Known", "U", "", "Unicorn"])
     assert kept["sex"].tolist() == ["m", "f", "f", "", "", ""]
     assert rejects[["row", "column", "reason"]].values.tolist() == [
         [8, "sex", "category_unknown"]]
 
 
 def test_academic_years_written_any_common_way_are_one_cohort(tmp_path):
-    years = ["2016/17", "2016-17", "2016/2017", "201617", "16/17", "2016/18", "Reception"]
-    text = "child_id,uprn,academic_year,gld\n" + "".join(
-        f"{nhs},900000000001,{year},Y\n"
-        for nhs, year in zip(["9434765919", "9434765870", "9434765862", "9434765854",
-                              "9434765846", "9434765838", "9434765811"], years, strict=True))
-    kept, rejects = clean_extract(read_extract(_write(tmp_path, "s.csv", text),
-                                               "school_readiness"))
+    kept, rejects = _children(
+        tmp_path, "school_readiness", "academic_year",
+        ["2016/17", "2016-17", "2016/2017", "201617", "16/17", "2016/18", "Reception"])
     assert kept["academic_year"].tolist() == ["2016/17"] * 5  # once five cohorts of one
     assert rejects[["row", "column", "reason"]].values.tolist() == [
         [7, "academic_year", "year_invalid"], [8, "academic_year", "year_invalid"]]
@@ -326,13 +335,9 @@ def test_academic_years_written_any_common_way_are_one_cohort(tmp_path):
 def test_a_register_sharing_only_the_month_of_birth_is_read(tmp_path):
     """A register that shares month and year of birth (all geo-risk keeps) was rejected
     row by row as incomplete dates, and the run stopped."""
-    births = ["2015-03", "03/2015", "Mar-15", "March 2015", "17/03/2015", "2015"]
-    text = "child_id,date_of_birth,sex,uprn\n" + "".join(
-        f"{nhs},{born},F,900000000001\n"
-        for nhs, born in zip(["9434765919", "9434765870", "9434765862", "9434765854",
-                              "9434765846", "9434765838"], births, strict=True))
-    kept, rejects = clean_extract(read_extract(_write(tmp_path, "r.csv", text),
-                                               "child_register"))
+    kept, rejects = _children(tmp_path, "child_register", "date_of_birth",
+                              ["2015-03", "03/2015", "Mar-15", "March 2015", "17/03/2015",
+                               "2015"])
     assert kept["date_of_birth"].dt.strftime("%Y-%m-%d").tolist() == ["2015-03-01"] * 5
     assert rejects[["row", "column", "reason"]].values.tolist() == [
         [7, "date_of_birth", "date_invalid"]]
