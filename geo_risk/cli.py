@@ -471,7 +471,7 @@ def link(
 ) -> None:
     """Link pseudonymised extracts by household, geocode them to output areas and build the
     household and child tables as of the reference date."""
-    from geo_risk.run.pipeline import run_link
+    from geo_risk.run.inputs import run_link
 
     try:
         when = _date(reference_date)

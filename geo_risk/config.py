@@ -20,7 +20,8 @@ from geo_risk.boundaries import BoundaryFiles
 from geo_risk.ingest import read_text
 from geo_risk.model import Capacity
 from geo_risk.parallel import DaskSettings
-from geo_risk.run.pipeline import MIN_REFRESHES, RunSettings, quarterly_refreshes
+from geo_risk.run.inputs import MIN_REFRESHES
+from geo_risk.run.pipeline import RunSettings, quarterly_refreshes
 from geo_risk.siting import SitingSettings
 
 __all__ = ["EXAMPLE", "RENAMED", "ConfigError", "RunConfig", "load_config"]

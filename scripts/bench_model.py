@@ -23,7 +23,8 @@ from pathlib import Path
 
 from geo_risk.boundaries import DEFAULT_BOUNDARIES
 from geo_risk.run.folder import RunFolder
-from geo_risk.run.pipeline import pseudonymise_folder, run_link, run_model
+from geo_risk.run.inputs import pseudonymise_folder, run_link
+from geo_risk.run.pipeline import run_model
 from geo_risk.synth.demo import demo_key
 from geo_risk.synth.world import make_world, write_world
 

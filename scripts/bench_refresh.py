@@ -29,12 +29,8 @@ from geo_risk import columns as C
 from geo_risk.boundaries import DEFAULT_BOUNDARIES, BoundaryFiles
 from geo_risk.features import build_feature_tables
 from geo_risk.model import RiskModel, feature_columns
-from geo_risk.run.pipeline import (
-    pseudonymise_folder,
-    quarterly_refreshes,
-    risk_by_refresh,
-    run_link,
-)
+from geo_risk.run.inputs import pseudonymise_folder, run_link
+from geo_risk.run.pipeline import quarterly_refreshes, risk_by_refresh
 from geo_risk.synth.demo import demo_key
 from geo_risk.synth.world import make_world, write_world
 

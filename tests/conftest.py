@@ -85,7 +85,7 @@ def test_key():
 @pytest.fixture(scope="session")
 def messy_pseudonymised(messy_dir, test_key, tmp_path_factory):
     """The messy world's extracts pseudonymised at source, and the reconciliation."""
-    from geo_risk.run.pipeline import pseudonymise_folder
+    from geo_risk.run.inputs import pseudonymise_folder
 
     out = tmp_path_factory.mktemp("pseudonymised")
     recon = pseudonymise_folder(messy_dir / "extracts", test_key, out)

@@ -301,7 +301,7 @@ def test_districts_without_a_household_are_pointed_out(lattice, caplog):
     districts: the run says so, and how to leave them out."""
     from types import SimpleNamespace
 
-    from geo_risk.run.pipeline import _empty_districts
+    from geo_risk.run.inputs import _empty_districts
 
     oas = lattice.assign(lad_code=["E07000001"] * 6 + ["E07000002"] * 3)
     linked = SimpleNamespace(households=pd.DataFrame({C.LAD: ["E07000001"]}), warnings=[])

@@ -180,7 +180,8 @@ def test_dates_the_records_cannot_describe_are_clear_errors(demo, tmp_path):
     """A reference date years after the extracts, or refreshes reaching back before the
     register's first births, once ended on NaN inside the hot spot regression."""
     from geo_risk._errors import GeoRiskError
-    from geo_risk.run.pipeline import _check_refreshes, quarterly_refreshes, run_link
+    from geo_risk.run.inputs import check_refreshes, run_link
+    from geo_risk.run.pipeline import quarterly_refreshes
 
     out, _ = demo
     pseudonymised = out / "restricted/pseudonymised"
@@ -191,14 +192,14 @@ def test_dates_the_records_cannot_describe_are_clear_errors(demo, tmp_path):
                          files=TOWN)
     with pytest.raises(ConfigError, match=r"refreshes = 80 reach back to 1998-03-31, but on "
                                           r"\d+ of them .* Set refreshes = (\d+) or fewer") as err:
-        _check_refreshes(linked, quarterly_refreshes("2017-12-31", 80))
+        check_refreshes(linked, quarterly_refreshes("2017-12-31", 80))
     fit = int(re.search(r"Set refreshes = (\d+)", str(err.value)).group(1))
     assert 16 <= fit < 80
-    _check_refreshes(linked, quarterly_refreshes("2017-12-31", fit))  # each has under-fives
+    check_refreshes(linked, quarterly_refreshes("2017-12-31", fit))  # each has under-fives
     with pytest.raises(GeoRiskError, match="on 2000-12-31 no child aged 0-4 in the child "
                                            "register lives at an address in the output areas, "
                                            "so the reference date has no risk to map"):
-        _check_refreshes(linked, quarterly_refreshes("2000-12-31", 4))
+        check_refreshes(linked, quarterly_refreshes("2000-12-31", 4))
 
 
 def test_synth_on_two_wards_is_a_clear_error(tmp_path):
@@ -340,7 +341,7 @@ def test_an_extract_whose_every_row_is_rejected_stops_the_run(tmp_path):
     """A whole column exported wrongly once left a run going on without the extract."""
     from geo_risk._errors import SchemaError
     from geo_risk.pseudonymise import Key, make_key
-    from geo_risk.run.pipeline import pseudonymise_folder
+    from geo_risk.run.inputs import pseudonymise_folder
 
     make_key(tmp_path / "project.key")
     key = Key.load(tmp_path / "project.key")
@@ -362,7 +363,7 @@ def test_extracts_are_found_by_name_and_none_is_passed_over(tmp_path):
     """An extract saved as "HOUSING.CSV", "Child Register.xlsx" or ".tsv" is read; a table
     no source names, one compressed, or two for one source, once ran on without its rows."""
     from geo_risk._errors import SchemaError
-    from geo_risk.run.pipeline import find_extracts
+    from geo_risk.run.inputs import find_extracts
 
     folder = tmp_path / "extracts"
     folder.mkdir()

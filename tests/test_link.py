@@ -178,7 +178,7 @@ def test_extracts_without_their_optional_columns_link_and_describe(messy_dir, te
 
     from geo_risk.boundaries import load_boundaries
     from geo_risk.features import build_feature_tables
-    from geo_risk.run.pipeline import pseudonymise_folder
+    from geo_risk.run.inputs import pseudonymise_folder
 
     extracts = tmp_path / "extracts"
     shutil.copytree(messy_dir / "extracts", extracts)
