@@ -404,3 +404,26 @@ def test_a_uprn_lookup_that_cannot_be_read_is_one_error(tmp_path):
     binary.write_bytes(b"\xff\xfeU\x00P\x00")
     with pytest.raises(SchemaError, match="not a UTF-8 CSV"):
         read_uprn_lookup(binary)
+
+
+def test_england_s_2021_files_cut_to_the_districts_named(town, town_2021, tmp_path):
+    """The 2021 OA file of a wider area and an LSOA best-fit lookup of England: the run's
+    district named in the configuration gives the town alone, as its own files do."""
+    from dataclasses import replace
+
+    oas = gpd.read_file(town_2021.oa)
+    elsewhere = oas.assign(OA21CD=oas["OA21CD"].str.replace("E0097", "E0098"),
+                           LSOA21CD=oas["LSOA21CD"].str.replace("E0197", "E0198"),
+                           geometry=oas.translate(50_000))
+    wider = tmp_path / "oa_england.gpkg"
+    pd.concat([oas, elsewhere]).pipe(gpd.GeoDataFrame, crs=oas.crs).to_file(wider)
+    lookup = pd.read_csv(town_2021.lookup, dtype=str)
+    other = lookup.assign(LSOA21CD=lookup["LSOA21CD"].str.replace("E0197", "E0198"),
+                          WD25CD="E05989999", WD25NM="Elsewhere", LAD25CD="E07989999",
+                          LAD25NM="Otherton")
+    england = tmp_path / "lookup_england.csv"
+    pd.concat([lookup, other]).to_csv(england, index=False)
+    files = replace(town_2021, oa=wider, lookup=england, imd=None)
+    cut, vintage = load_geography(replace(files, districts=(lookup["LAD25NM"].iat[0],)))
+    assert list(cut.index) == list(load_geography(replace(town_2021, imd=None))[0].index)
+    assert vintage.ward_level == "lsoa" and len(load_geography(files)[0]) == 2 * len(cut)
