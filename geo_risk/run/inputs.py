@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 
 from geo_risk import columns as C
@@ -17,6 +18,7 @@ from geo_risk._errors import BoundaryError, ConfigError, GeoRiskError, SchemaErr
 from geo_risk.boundaries import BoundaryFiles, load_geography
 from geo_risk.escape import write_csv
 from geo_risk.features import FeatureTables, build_feature_tables, dates_without_under_fives
+from geo_risk.geography import Vintage
 from geo_risk.ingest import REASONS, REJECT_COLUMNS, column_name
 from geo_risk.link import Linked, link_sources
 from geo_risk.parallel import HERE, Executor
@@ -103,18 +105,20 @@ def run_link(
     files: BoundaryFiles,
     min_match_rate: float = 0.9,
     run: Executor = HERE,
+    geography: tuple[gpd.GeoDataFrame, Vintage] | None = None,
 ) -> tuple[FeatureTables, Linked]:
     """Link pseudonymised extracts and build the feature tables; write them under ``out``.
 
     Writes ``households.parquet``, ``children.parquet``, ``linkage_report.csv`` and
     ``rejects.csv`` (rows rejected at source, read from each ``*.rejects.csv``, and rows
     that could not be linked). Returns the tables and the linked records (with the
-    linkage report).
+    linkage report). ``geography`` is ``files`` already loaded (by
+    :func:`~geo_risk.boundaries.load_geography`), which a run does once.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     tables = {p.stem: read_pseudonymised(p) for p in sorted(Path(pseudonymised).glob("*.parquet"))}
-    oas, vintage = load_geography(files)
+    oas, vintage = geography or load_geography(files)
     census = tables.get("addresses", (None, {}))[1].get("uprn_lookup_census")
     if census is not None and census != vintage.census:
         raise BoundaryError(

@@ -627,7 +627,8 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
     with executor(s.dask) as run:
         features, linked = run_link(folder.pseudonymised, folder.link,
                                     reference_date=s.reference_date, files=s.files,
-                                    min_match_rate=s.min_match_rate, run=run)
+                                    min_match_rate=s.min_match_rate, run=run,
+                                    geography=(oas, vintage))
         check_refreshes(linked, s.refresh_dates)
         lap("link")
         model_run = run_model(features, folder, capacity=s.capacity,
