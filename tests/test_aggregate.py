@@ -178,3 +178,9 @@ def test_hotspots_command_on_a_finished_run(demo, tmp_path):
         assert f"{damaged} cannot be read (damaged" in " ".join(result.output.split())
         assert (run / damaged).read_text() == "garbage"
         (run / damaged).write_bytes(kept)
+    state = json.loads((run / "work/run_state.json").read_text())
+    state["files"]["lookup"] = str(tmp_path / "moved/lookup.csv")  # moved since the run
+    (run / "work/run_state.json").write_text(json.dumps(state))
+    result = CliRunner().invoke(app, ["hotspots", "--in", str(run)])
+    assert result.exit_code == 2 and "moved/lookup.csv are no longer there" in " ".join(
+        result.output.split())

@@ -145,6 +145,14 @@ def _check_finished(out: Path, *, published_only: bool = False) -> None:
     if damaged:
         raise GeoRiskError(f"{out}: {', '.join(damaged)} cannot be read (damaged, or changed "
                            "since the run); run 'geo-risk run' again to rebuild the folder.")
+    if not published_only:  # the boundary files the run read, where it read them
+        files = boundary_files(json.loads(folder.state.read_text(encoding="utf-8")))
+        gone = [str(f) for f in [files.oa, files.lookup, files.imd] if f and not f.is_file()]
+        if gone:
+            raise GeoRiskError(
+                f"{out}: the run's boundary file(s) {', '.join(gone)} are no longer there "
+                "(moved or deleted since the run); put them back, or run 'geo-risk run' "
+                "again with their new place.")
 
 
 def _readable(path: Path) -> bool:
