@@ -583,6 +583,7 @@ def _month_of(text: str) -> str:
 #: ``31/01/2017 10:30:00 AM``), as a spreadsheet or a database writes it: left out.
 _TIME_OF_DAY = re.compile(r"(?:\s+|T)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*"
                           r"(?:[AaPp]\.?[Mm]\.?)?\s*(?:Z|[+-]\d{2}:?\d{2})?\s*$")
+
 #: Forms of a date without a month name (value pattern, strptime format), day first.
 _DATE_FORMS = [(r"\d{1,2}([/.-])\d{1,2}\1\d{4}", "%d{0}%m{0}%Y"),
                (r"\d{1,2}([/.-])\d{1,2}\1\d{2}", "%d{0}%m{0}%y"),
