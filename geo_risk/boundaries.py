@@ -81,14 +81,22 @@ DEFAULT_BOUNDARIES = BoundaryFiles(
 )
 
 
-def _read_oa_layer(path: Path) -> tuple[gpd.GeoDataFrame, dict[str, tuple[str, int]]]:
+def _read_oa_layer(path: Path, within: tuple[str, set[str]] | None = None
+                   ) -> tuple[gpd.GeoDataFrame, dict[str, tuple[str, int]]]:
     """The OA polygons with their code (and LSOA, when the file carries it, as ONS's 2021
-    OA files do), and the code columns found: internal name -> (header, year)."""
+    OA files do), and the code columns found: internal name -> (header, year).
+    ``within`` (an area column and its codes) reads those areas' polygons alone."""
     path = Path(path)
-    if not path.is_file():
-        raise SchemaError(f"{path}: file not found; check the --boundaries path.")
+
+    def keep(attributes: pd.DataFrame) -> pd.Series | None:
+        column, codes = within
+        header = read_code_columns(attributes.columns).get(column, (None,))[0]
+        return None if header is None else _tidy_codes(
+            attributes[[header]].set_axis([column], axis=1))[column].isin(codes)
+
     layer = read_layer(path, "output area boundaries",
-                       lambda fields: C.OA in read_code_columns(fields))
+                       lambda fields: C.OA in read_code_columns(fields),
+                       keep if within else None)
     codes = read_code_columns(c for c in layer.columns if c != layer.geometry.name)
     if C.OA not in codes:
         raise SchemaError(
@@ -104,12 +112,17 @@ def _read_oa_layer(path: Path) -> tuple[gpd.GeoDataFrame, dict[str, tuple[str, i
     return layer.to_crs(C.BNG), codes
 
 
-def read_layer(path: Path, what: str, wanted: Callable[[list[str]], bool]
+def read_layer(path: Path, what: str, wanted: Callable[[list[str]], bool],
+               keep: Callable[[pd.DataFrame], pd.Series | None] | None = None
                ) -> gpd.GeoDataFrame:
     """The layer of a vector file whose fields are ``wanted`` (a GeoPackage can hold
     several), flat (heights dropped: a PolygonZ export says nothing more here), in the CRS
     it declares, which its coordinates must fit. A file no driver reads, without a CRS, or
-    with no layer or several layers of such fields is one error naming it."""
+    with no layer or several layers of such fields is one error naming it.
+
+    ``keep``, given the layer's attributes, says which features to read (None: all); only
+    those features' geometries are read, so a few districts come out of England's file
+    without reading the rest."""
     try:
         names = [str(name) for name, _ in pyogrio.list_layers(path)]
         if len(names) > 1:
@@ -121,7 +134,15 @@ def read_layer(path: Path, what: str, wanted: Callable[[list[str]], bool]
                     f"layer of {what} on its own.")
             log.info("%s: %s read from its layer %s", path, what, fit[0])
             names = fit
-        layer = gpd.read_file(path, engine="pyogrio", layer=names[0] if names else None)
+        name = names[0] if names else None
+        fids = None
+        if keep is not None:
+            attributes = pyogrio.read_dataframe(path, layer=name, read_geometry=False,
+                                                fid_as_index=True)
+            chosen = keep(attributes)
+            if chosen is not None and chosen.any():  # none: the checks below say why
+                fids = attributes.index[chosen.to_numpy()].to_numpy()
+        layer = gpd.read_file(path, engine="pyogrio", layer=name, fids=fids)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as e:
         raise SchemaError(f"{path}: cannot be read as {what} ({type(e).__name__}); save it "
                           "as a GeoPackage, GeoJSON or shapefile.") from None
@@ -196,10 +217,17 @@ def load_geography(files: BoundaryFiles = DEFAULT_BOUNDARIES
         With the file, the offending codes or columns and the fix; boundary problems are
         collected and reported together.
     """
-    oas, layer_codes = _read_oa_layer(files.oa)
+    if not Path(files.oa).is_file():
+        raise SchemaError(f"{files.oa}: file not found; check the --boundaries path.")
     lookup, lookup_codes = _read_lookup(files.lookup)
-    census = _census(files, layer_codes, lookup_codes)
     ward_level = "oa" if C.OA in lookup_codes else "lsoa"
+    within = None
+    if files.districts:  # of England's boundaries, these districts' polygons alone are read
+        lookup = _in_districts(lookup, files)
+        area = C.OA if ward_level == "oa" else C.LSOA
+        within = (area, set(lookup[area]))
+    oas, layer_codes = _read_oa_layer(files.oa, within)
+    census = _census(files, layer_codes, lookup_codes)
     if ward_level == "lsoa":
         lookup = _lookup_by_lsoa(oas, lookup, files)
     for column, default in [(C.LSOA_NAME, C.LSOA), (C.LAD, None), (C.LAD_NAME, None)]:
@@ -210,8 +238,7 @@ def load_geography(files: BoundaryFiles = DEFAULT_BOUNDARIES
                       lad=lookup_codes.get(C.LAD, (None, ward_year))[1], ward_level=ward_level,
                       deprivation=None, measure=files.measure)
 
-    if files.districts:
-        lookup = _in_districts(lookup, files)
+    if files.districts:  # a file that cannot be read in part was read whole
         oas = oas[oas[C.OA].isin(lookup[C.OA])]
     oas = oas[[C.OA, "geometry"]]
     problems = [_repeated(oas[C.OA], files.oa), _repeated(lookup[C.OA], files.lookup)]
@@ -342,11 +369,12 @@ def _lookup_by_lsoa(oas: gpd.GeoDataFrame, lookup: pd.DataFrame, files: Boundary
 def _in_districts(lookup: pd.DataFrame, files: BoundaryFiles) -> pd.DataFrame:
     """The lookup's rows of the districts ``[boundaries] districts`` names, by code or by
     name (case and spacing aside); one error naming any district the lookup lacks."""
-    if not lookup[C.LAD].astype(bool).any():
+    if C.LAD not in lookup or not lookup[C.LAD].astype(bool).any():
         raise SchemaError(f"{files.lookup}: [boundaries] districts needs the districts' codes "
                           "in the lookup (LADyyCD, LADyyNM, as ONS's lookups have them).")
     def tidy(values):
         return pd.Series(values, dtype=str).str.split().str.join(" ").str.casefold()
+    lookup = lookup.assign(**{C.LAD_NAME: lookup.get(C.LAD_NAME, lookup[C.LAD])})
     codes, names, wanted = tidy(lookup[C.LAD]), tidy(lookup[C.LAD_NAME]), tidy(files.districts)
     keep = (codes.isin(wanted) | names.isin(wanted)).to_numpy()
     unknown = [d for d, w in zip(files.districts, wanted, strict=True)

@@ -273,15 +273,21 @@ def test_boundary_problems_are_collected(lattice, tmp_path):
     assert "disagree" in message and "overlap" in message
 
 
-def test_boundaries_of_a_wider_area_are_cut_to_the_districts_named(lattice, tmp_path):
+def test_boundaries_of_a_wider_area_are_cut_to_the_districts_named(lattice, tmp_path,
+                                                                   monkeypatch):
     """England's OA file with '[boundaries] districts': the run covers those districts'
-    output areas alone, named by code or by name; a district the lookup lacks is named."""
+    output areas alone, named by code or by name, and reads no other polygon; a district
+    the lookup lacks is named."""
     districts = lattice.assign(lad11cd=["E07000001"] * 6 + ["E07000002"] * 3,
                                lad11nm=["North Town"] * 6 + ["Southville"] * 3)
     files = _write(districts, tmp_path)
     assert len(load_boundaries(files)) == 9
+    read, read_file = [], gpd.read_file
+    monkeypatch.setattr(gpd, "read_file", lambda *a, **k: read.append(k.get("fids"))
+                        or read_file(*a, **k))
     south = load_boundaries(replace(files, districts=("southville",)))
     assert list(south.index) == list(lattice.index[6:])
+    assert len(read[-1]) == 3  # the features of Southville's three output areas alone
     both = load_boundaries(replace(files, districts=("e07000001", " Southville ")))
     assert len(both) == 9
     with pytest.raises(SchemaError, match=r"districts names 'Basildon', which the lookup does "
