@@ -213,8 +213,17 @@ def _check_target(out: Path) -> None:
 @contextmanager
 def _only_run(out: Path) -> Iterator[None]:
     """Hold ``.OUT.lock`` beside ``out`` for the block, or stop if another run holds it.
-    The operating system's lock is released when its process ends, however it ends."""
+
+    The lock is a POSIX record lock (``lockf``): it belongs to this process alone, not to
+    the workers it forks (which an ``flock`` would pass on, so a killed run's workers could
+    block the next run while they wound down), and the system releases it when the
+    process ends, however it ends. A record lock does not keep one process from itself,
+    so a second block in this process is refused by :data:`_HELD`."""
     lock = out.parent / f".{out.name}.lock"
+    busy = OutputError(f"--out {out}: another geo-risk run is writing this folder now; "
+                       "wait for it to finish, or give another folder.")
+    if lock.resolve() in _HELD:
+        raise busy
     with open(lock, "a+b") as handle:
         try:
             if sys.platform == "win32":  # pragma: no cover
@@ -222,15 +231,19 @@ def _only_run(out: Path) -> Iterator[None]:
                 msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
             else:
                 import fcntl
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            raise OutputError(
-                f"--out {out}: another geo-risk run is writing this folder now; wait for it "
-                "to finish, or give another folder.") from None
+            raise busy from None
+        _HELD.add(held := lock.resolve())
         try:
             yield
         finally:  # removed while still held: a run that opened it before waits no more
+            _HELD.discard(held)
             lock.unlink(missing_ok=True)
+
+
+#: The lock files this process holds.
+_HELD: set[Path] = set()
 
 
 @contextmanager
