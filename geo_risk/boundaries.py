@@ -374,18 +374,19 @@ def _in_districts(lookup: pd.DataFrame, files: BoundaryFiles) -> pd.DataFrame:
                           "in the lookup (LADyyCD, LADyyNM, as ONS's lookups have them).")
     def tidy(values):
         return pd.Series(values, dtype=str).str.split().str.join(" ").str.casefold()
-    lookup = lookup.assign(**{C.LAD_NAME: lookup.get(C.LAD_NAME, lookup[C.LAD])})
-    codes, names, wanted = tidy(lookup[C.LAD]), tidy(lookup[C.LAD_NAME]), tidy(files.districts)
+    named = lookup.get(C.LAD_NAME, pd.Series("", index=lookup.index))  # names optional
+    codes, names, wanted = tidy(lookup[C.LAD]), tidy(named), tidy(files.districts)
     keep = (codes.isin(wanted) | names.isin(wanted)).to_numpy()
     unknown = [d for d, w in zip(files.districts, wanted, strict=True)
                if w not in set(codes[keep]) | set(names[keep])]
     if unknown:
-        examples = lookup.drop_duplicates(C.LAD).head(3)
+        first = ~lookup[C.LAD].duplicated().to_numpy()
+        examples = [f"{c} {n}".strip() for c, n in zip(lookup[C.LAD][first][:3],
+                                                         named[first][:3], strict=True)]
         raise SchemaError(
             f"{files.lookup}: [boundaries] districts names {', '.join(map(repr, unknown))}, "
             "which the lookup does not hold; give ONS district codes or names as the lookup "
-            "has them (e.g. " + ", ".join(f"{c} {n}".strip() for c, n in zip(
-                examples[C.LAD], examples[C.LAD_NAME], strict=True)) + ").")
+            f"has them (e.g. {', '.join(examples)}).")
     return lookup[keep]
 
 
