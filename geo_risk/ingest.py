@@ -64,7 +64,7 @@ REASONS = {
     "date_order": "the end date is before the start date",
     "year_invalid": "not an academic year (2016/17, 2016-17, 2016/2017 or 201617)",
     "category_unknown": "not one of the allowed values",
-    "flag_invalid": "not Y or N",
+    "flag_invalid": "not a yes or no (Y/N, 1/0, Achieved/Not achieved)",
     "coord_invalid": "not a number of metres on the British National Grid",
     "location_missing": "neither a UPRN nor a grid location",
     "outside_area": f"the point lies more than {NEAREST_WITHIN_M:g} m outside every output area",
@@ -75,8 +75,11 @@ REASONS = {
 }
 
 _FIRST_YEAR, _LAST_YEAR = 1900, 2100  # a record dated outside these is a typo
-_TRUE = {"y", "yes", "true", "1", "t"}
-_FALSE = {"n", "no", "false", "0", "f"}
+#: What a yes/no column may say (case, spacing and punctuation aside): Y/N as the schemas
+#: ask, and as school information systems export a Good Level of Development.
+_TRUE = {"y", "yes", "true", "1", "t", "achieved", "achieved gld", "gld achieved", "met"}
+_FALSE = {"n", "no", "false", "0", "f", "not achieved", "not achieved gld",
+          "gld not achieved", "not met"}
 _START_END = {"end_date": "start_date", "discharge_date": "referral_date",
               "claim_end": "claim_start"}
 
@@ -633,6 +636,13 @@ def _academic_year(text: str) -> str:
         else ""
 
 
+def _flag_words(text: str) -> str:
+    """A yes/no cell as :data:`_TRUE` and :data:`_FALSE` spell it: ``1.0`` (a spreadsheet's
+    number) as ``1``, ``Not Achieved`` as ``not achieved``."""
+    words = " ".join(re.sub(r"[^0-9a-z.]+", " ", text.lower()).split())
+    return re.sub(r"^([01])\.0*$", r"\1", words)
+
+
 def _category(spec, text: str) -> str | None:
     """The value of category column ``spec`` that ``text`` names, whatever its case,
     spacing or punctuation, or under one of the column's synonyms; "" for a value not
@@ -726,7 +736,7 @@ def clean_extract(extract: Extract, *, seen: DuplicateRows | None = None
             why = pd.Series(np.where(num.isna() & (v != ""), "coord_invalid", ""), index=v.index)
             out[name] = num
         elif spec.kind == "flag":
-            low = v.str.lower()
+            low = _per_distinct(v, _flag_words)
             why = pd.Series(np.where(~low.isin(_TRUE | _FALSE) & (v != ""), "flag_invalid", ""),
                             index=v.index)
             out[name] = low.isin(_TRUE).where(v != "")

@@ -217,6 +217,25 @@ def test_overlapping_polygons_are_refused_with_codes_and_area(lattice, tmp_path)
         load_boundaries(_write(shifted, tmp_path))
 
 
+def test_a_sliver_shared_along_an_edge_is_noise_and_a_band_is_not(lattice, tmp_path, caplog):
+    """Edges digitised 30 cm apart along a whole side share 30 m², more than the 1 m²
+    tolerance but a sliver (ONS-style files drawn or generalised apart): loaded and said.
+    The same side 3 m into the neighbour is an overlap."""
+    for reach, refused in [(0.3, False), (3.0, True)]:
+        shifted = lattice.copy()
+        shifted.loc["E00900001", "geometry"] = shapely.box(500_000, 180_000,
+                                                           500_100 + reach, 180_100)
+        (tmp_path / str(reach)).mkdir()
+        files = _write(shifted, tmp_path / str(reach))
+        if refused:
+            with pytest.raises(BoundaryError, match=r"E00900001 and E00900002 \(300 m²\)"):
+                load_boundaries(files)
+        else:
+            assert len(load_boundaries(files)) == len(lattice)
+            assert "1 pair(s) of output areas share a sliver narrower than 1 m (30 m² in all)" \
+                in caplog.text
+
+
 def test_self_intersecting_rings_are_repaired_and_said(lattice, tmp_path, caplog):
     bowtie = lattice.copy()  # ONS's own files have a few rings like this
     bowtie.loc["E00900001", "geometry"] = shapely.Polygon(

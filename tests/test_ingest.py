@@ -315,6 +315,13 @@ def _children(tmp_path, source: str, column: str, values: list[str]):
     return clean_extract(read_extract(path, source))
 
 
+def test_good_level_of_development_read_as_school_systems_export_it(tmp_path):
+    kept, rejects = _children(tmp_path, "school_readiness", "gld",
+                              ["Achieved", "Not Achieved", "1.0", "0", "yes", "N", "Emerging"])
+    assert kept["gld"].tolist() == [True, False, True, False, True, False]
+    assert rejects[["row", "column", "reason"]].values.tolist() == [[8, "gld", "flag_invalid"]]
+
+
 def test_a_child_whose_sex_is_not_recorded_is_kept(tmp_path):
     kept, rejects = _children(tmp_path, "child_register", "sex",
                               ["Male", "F", "2", "Not Known", "U", "", "Unicorn"])
