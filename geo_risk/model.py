@@ -307,7 +307,7 @@ class Validation:
     n_test: int
     k_test: int
     metrics: pd.DataFrame  # rows: model; columns: metric
-    test: pd.DataFrame  # the test cohort's children with ``p`` (model) for audit and oracle
+    test: pd.DataFrame  # the test cohort's children with ``p`` (model), ``p_logistic``
 
 
 def validate(children: pd.DataFrame, *, flag_share: float = 0.05,
@@ -332,9 +332,9 @@ def validate(children: pd.DataFrame, *, flag_share: float = 0.05,
     logistic = make_pipeline(SimpleImputer(strategy="median", add_indicator=True),
                              StandardScaler(), LogisticRegression(max_iter=2000))
     logistic.fit(_matrix(train, features), y_train)
+    p_logistic = logistic.predict_proba(_matrix(test, features))[:, 1]
     rows = {"gradient boosting (calibrated)": outcome_metrics(y_test, p_model, k),
-            "logistic regression": outcome_metrics(
-                y_test, logistic.predict_proba(_matrix(test, features))[:, 1], k)}
+            "logistic regression": outcome_metrics(y_test, p_logistic, k)}
     area = [c for c in AREA_FEATURES if c in children]
     if area:
         area_model = LogisticRegression().fit(_matrix(train, area), y_train)
@@ -344,7 +344,7 @@ def validate(children: pd.DataFrame, *, flag_share: float = 0.05,
     log.info("validation on %s: AUC %.3f (%d children)", cohorts[-1],
              metrics.iloc[0]["auc"], len(test))
     return Validation(cohorts[:-1], cohorts[-1], len(train), len(test), k, metrics,
-                      test.assign(p=p_model))
+                      test.assign(p=p_model, p_logistic=p_logistic))
 
 
 @dataclass(frozen=True)

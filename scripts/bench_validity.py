@@ -10,7 +10,9 @@ with each seed on the embedded town, and on Basildon's real output areas from
 row per world:
 
 - the model on the latest labelled cohort: AUC beside the records ceiling's, the
-  oracle's (the true probabilities) and logistic regression's; calibration slope beside
+  oracle's (the true probabilities) and logistic regression's, and the share of bootstrap
+  resamples of the hold-out cohort in which it ranks below logistic regression (how sure
+  a gap between the two is on a cohort of this size); calibration slope beside
   the oracle's own 90% bootstrap band on that cohort, ECE beside the oracle's; hold-out
   children;
 - the flagged households: expected precision at k as a share of the records ceiling's
@@ -49,7 +51,7 @@ BASILDON = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "bas
 
 COLUMNS = [
     ("world", "{:<26}"), ("auc", "{:.3f}"), ("ceil", "{:.3f}"), ("oracle", "{:.3f}"),
-    ("logit", "{:.3f}"),
+    ("logit", "{:.3f}"), ("p_below", "{:.2f}"),
     ("slope", "{:.2f}"), ("band", "{:<9}"), ("ece", "{:.3f}"), ("o_ece", "{:.3f}"),
     ("n_test", "{:>5}"), ("prec/c", "{:.2f}"), ("prec/o", "{:.2f}"), ("unknown", "{:.2f}"),
     ("em_rec", "{:.2f}"), ("em_n", "{:>4}"), ("em_out", "{:.2f}"), ("em_ceil", "{:.2f}"),
@@ -83,7 +85,7 @@ def one_world(scenario: str, seed: int, basildon: bool, keep: Path | None = None
     return {
         "world": world,
         "auc": m["holdout_auc"], "ceil": ceiling["auc"], "oracle": o["oracle_auc"],
-        "logit": m["logistic_auc"],
+        "logit": m["logistic_auc"], "p_below": o["auc_below_logistic_share"],
         "slope": m["calibration_slope"], "band": f"{band[0]:.2f}-{band[1]:.2f}",
         "slope_in_band": band[0] <= m["calibration_slope"] <= band[1],
         "ece": m["ece"], "o_ece": o["oracle_ece"], "n_test": m["holdout_children"],
@@ -162,7 +164,7 @@ def summarise(rows: list[dict]) -> None:
     for name in numeric:
         values = [r[name] for r in rows]
         worst = min(rows, key=lambda r: r[name]) if name not in {"em_out", "pe_out", "ece",
-                                                                  "secs"} else \
+                                                                  "secs", "p_below"} else \
             max(rows, key=lambda r: r[name])
         print(f"  {name:<8} median {statistics.median(values):.3f}  worst {worst[name]:.3f} "
               f"({worst['world']})")
@@ -178,6 +180,9 @@ def summarise(rows: list[dict]) -> None:
     print(f"  AUC below logistic regression's on {len(below)} of {n} worlds"
           + (f" (by at most {max(r['logit'] - r['auc'] for r in below):.3f})" if below else "")
           + failing(below))
+    if below:
+        print("    below it in these shares of the hold-out cohort's resamples: "
+              + ", ".join(f"{r['world']} {r['p_below']:.2f}" for r in below))
     large = [r for r in rows if r["n_test"] >= 2000]
     steep = [r for r in large if not 0.85 <= r["slope"] <= 1.15]
     loose = [r for r in large if r["ece"] > r["o_ece"] + 0.015]

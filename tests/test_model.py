@@ -184,6 +184,27 @@ def test_model_acceptance_on_the_default_world(demo):
         assert key in evaluation, key
 
 
+def test_the_gap_to_logistic_regression_carries_its_cohort_noise(demo):
+    """The evaluation says how sure the hold-out cohort is of the model's gap to logistic
+    regression: the gap lies inside its own 90% bootstrap band, and the share of resamples
+    ranking the model below it agrees with the gap's sign; a model against itself, or
+    against noise, gives the band it must."""
+    from geo_risk.synth.checks import _auc_gap_band
+
+    _, summary = demo
+    m, e = summary["model"], summary["evaluation"]["model"]
+    low, high = e["auc_minus_logistic_band_90"]
+    gap = m["holdout_auc"] - m["logistic_auc"]
+    assert low <= gap <= high and low < high
+    assert (e["auc_below_logistic_share"] < 0.5) == (gap > 0)
+    rng = np.random.default_rng(0)
+    y = rng.random(2000) < 0.3
+    p = np.where(y, 0.6, 0.4) + rng.normal(0, 0.2, 2000)
+    assert _auc_gap_band(y, p, p, seed=1) == ([0.0, 0.0], 0.0)
+    band, below = _auc_gap_band(y, p, rng.random(2000), seed=1)
+    assert band[0] > 0.1 and below == 0.0
+
+
 def test_records_ceiling_sits_between_the_model_and_the_oracle(demo):
     """The records ceiling (the true probability regressed on the run's own features) is
     at least the model's hold-out AUC and expected precision, up to chance, and below the

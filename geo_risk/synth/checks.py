@@ -122,11 +122,15 @@ def oracle_figures(world: World, key, model_run) -> dict:
     oracle = float(hh_true.nlargest(k).mean())
     scored = model_run.children
     slope_band = _slope_band(y.to_numpy(), p_true, seed=world.seed)
+    gap_band, below = _auc_gap_band(y.to_numpy(), test["p"].to_numpy(),
+                                    test["p_logistic"].to_numpy(), seed=world.seed)
     return {
         "oracle_auc": round(float(roc_auc_score(y, p_true)), 4),
         "oracle_calibration_slope": round(calibration(y, p_true)[0], 4),
         "oracle_slope_band_90": slope_band,
         "oracle_ece": round(expected_calibration_error(y, p_true), 4),
+        "auc_minus_logistic_band_90": gap_band,
+        "auc_below_logistic_share": below,
         "auc_ratio_to_oracle": round(float(roc_auc_score(y, test["p"])
                                            / roc_auc_score(y, p_true)), 4),
         "expected_precision_at_k": round(expected, 4),
@@ -150,6 +154,20 @@ def _slope_band(y: np.ndarray, p: np.ndarray, *, seed: int, draws: int = 200
     slopes = [calibration_slope(y[i], p[i])
               for i in (rng.integers(0, len(y), len(y)) for _ in range(draws))]
     return [round(float(q), 4) for q in np.percentile(slopes, [5, 95])]
+
+
+def _auc_gap_band(y: np.ndarray, p: np.ndarray, q: np.ndarray, *, seed: int,
+                  draws: int = 200) -> tuple[list[float], float]:
+    """The 5th and 95th percentiles of AUC(p) - AUC(q) over bootstrap resamples of the
+    cohort (both scored on each), and the share of resamples in which p ranks below q: how
+    much of a gap between two models one cohort of this size can show."""
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(seed)
+    gaps = np.array([roc_auc_score(y[i], p[i]) - roc_auc_score(y[i], q[i])
+                     for i in (rng.integers(0, len(y), len(y)) for _ in range(draws))])
+    band = [round(float(g), 4) for g in np.percentile(gaps, [5, 95])]
+    return band, round(float((gaps < 0).mean()), 3)
 
 
 def recovery_on_series(world: World, oas, series: pd.DataFrame, *, time_lag: int = 1,
