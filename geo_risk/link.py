@@ -86,6 +86,19 @@ def _locate(x: np.ndarray, y: np.ndarray, oas: gpd.GeoDataFrame) -> np.ndarray:
     return codes
 
 
+def _likely_cause(x: pd.Series, y: pd.Series, bounds) -> str:
+    """What addresses that miss every output area most likely hold: degrees, or the two
+    columns the wrong way round."""
+    x0, y0, x1, y1 = bounds
+    if x.abs().max() <= 180 and y.abs().max() <= 90:
+        return "These look like longitude and latitude in degrees. "
+    inside = (y >= x0) & (y <= x1) & (x >= y0) & (x <= y1)
+    if inside.mean() > 0.5:
+        return "With easting and northing the other way round they fall inside: the two " \
+               "columns look swapped. "
+    return ""
+
+
 def _place(addresses: pd.DataFrame, oas: gpd.GeoDataFrame) -> tuple[np.ndarray, dict]:
     """Each address's OA code: from the UPRN lookup joined at source when the
     pseudonymised gazetteer carries one (a code outside ``oas`` means outside the area),
@@ -173,8 +186,9 @@ def link_sources(
             f"{file}: none of its {len(addresses):,} addresses lies inside the output areas "
             f"(addresses from ({x.min():,.0f}, {y.min():,.0f}) to ({x.max():,.0f}, "
             f"{y.max():,.0f}); output areas from ({x0:,.0f}, {y0:,.0f}) to ({x1:,.0f}, "
-            f"{y1:,.0f})). The addresses and the boundaries must cover the same area, the "
-            "addresses as British National Grid eastings and northings in metres.")
+            f"{y1:,.0f})). {_likely_cause(x, y, oas.total_bounds)}The addresses and the "
+            "boundaries must cover the same area, the addresses as British National Grid "
+            "eastings and northings in metres.")
     households = addresses.loc[keep, [HOUSEHOLD, "easting", "northing"]].copy()
     households[C.OA] = oa[keep]
     area_cols = [c for c in [C.LSOA, C.WARD, C.LAD, C.DEPRIVATION, C.DEPRIVATION_DECILE]

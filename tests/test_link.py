@@ -167,6 +167,13 @@ def test_addresses_nowhere_near_the_boundaries_are_one_error(lattice):
     with pytest.raises(GeoRiskError, match=r"addresses.csv: none of its 2 addresses lies "
                                            r"inside the output areas \(addresses from \(52, 0\)"):
         link_sources({"addresses": (addresses, meta)}, lattice)
+    for easting, northing, cause in [
+            ([0.45, 0.46], [51.5, 51.6], "These look like longitude and latitude in degrees"),
+            ([180_050.0, 180_150.0], [500_050.0, 500_150.0], "the two columns look swapped"),
+            ([400_000.0, 400_100.0], [100_000.0, 100_100.0], r"\)\)\. The addresses")]:
+        with pytest.raises(GeoRiskError, match=cause):
+            link_sources({"addresses": (addresses.assign(easting=easting, northing=northing),
+                                        meta)}, lattice)
 
 
 def test_extracts_without_their_optional_columns_link_and_describe(messy_dir, test_key,
