@@ -636,6 +636,20 @@ def _academic_year(text: str) -> str:
         else ""
 
 
+def _metres(values: pd.Series) -> pd.Series:
+    """Coordinates as a spreadsheet may format them, as plain numbers: thousands separated
+    (``568,850.7``, Excel's number format) or a decimal comma (``568850,7``, a European
+    locale's export).
+
+    >>> _metres(pd.Series(["568,850.7", "568850,7", "568850.7", "1,2,3"])).tolist()
+    ['568850.7', '568850.7', '568850.7', '1,2,3']
+    """
+    thousands = values.str.fullmatch(r"-?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
+    decimal = values.str.fullmatch(r"-?\d+,\d+") & ~thousands
+    return values.mask(thousands, values.str.replace(",", "", regex=False)).mask(
+        decimal, values.str.replace(",", ".", regex=False))
+
+
 def _flag_words(text: str) -> str:
     """A yes/no cell as :data:`_TRUE` and :data:`_FALSE` spell it: ``1.0`` (a spreadsheet's
     number) as ``1``, ``Not Achieved`` as ``not achieved``."""
@@ -732,7 +746,7 @@ def clean_extract(extract: Extract, *, seen: DuplicateRows | None = None
             dates, why = parse_dates(v) if spec.kind == "date" else parse_months(v)
             out[name] = dates.dt.to_period("M").dt.start_time if spec.kind == "month" else dates
         elif spec.kind == "coord":
-            num = pd.to_numeric(v.where(v != ""), errors="coerce")
+            num = pd.to_numeric(_metres(v).where(v != ""), errors="coerce")
             why = pd.Series(np.where(num.isna() & (v != ""), "coord_invalid", ""), index=v.index)
             out[name] = num
         elif spec.kind == "flag":

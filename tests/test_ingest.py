@@ -279,6 +279,22 @@ def test_an_addressbase_export_is_read_as_the_gazetteer(tmp_path):
         ["100012345678", "570000.5", "188000.25", "SS16 4AA"]]
 
 
+def test_coordinates_formatted_by_a_spreadsheet_are_read(tmp_path):
+    """Thousands separators (Excel's number format) and a decimal comma (a European
+    locale's semicolon-separated export) were rejected as not a number, every row."""
+    text = ("uprn;easting;northing\n"
+            '100000000001;"570,000.5";"188,000"\n'
+            "100000000002;570000,5;188000,25\n"
+            "100000000003;570000.5;188000\n"
+            "100000000004;5,70,000;188000\n")
+    kept, rejects = clean_extract(read_extract(_write(tmp_path, "addresses.csv", text),
+                                               "addresses"))
+    assert kept[["easting", "northing"]].values.tolist() == [
+        [570000.5, 188000.0], [570000.5, 188000.25], [570000.5, 188000.0]]
+    assert rejects[["row", "column", "reason"]].values.tolist() == [
+        [5, "easting", "coord_invalid"]]
+
+
 def test_categories_read_under_the_names_partner_systems_give_them(tmp_path):
     text = ("person_id,uprn,start_date,end_date,episode_type,primary_need\n"
             "P1,900000000001,2016-01-01,,CIN,N1 - Abuse or neglect\n"
