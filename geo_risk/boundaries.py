@@ -152,8 +152,11 @@ def read_layer(path: Path, what: str, wanted: Callable[[list[str]], bool],
     if layer.empty:
         raise SchemaError(f"{path}: the layer holds no features; export {what} again.")
     if layer.crs is None:
-        raise CRSError(f"{path}: the layer has no coordinate reference system; save it with "
-                       "its CRS (e.g. EPSG:27700 or EPSG:4326).")
+        prj = (f" (a shapefile keeps it in {Path(path).with_suffix('.prj').name} beside it, "
+               "which is missing: copy it with the other parts)"
+               if str(path).lower().endswith(".shp") else "")
+        raise CRSError(f"{path}: the layer has no coordinate reference system{prj}; save it "
+                       "with its CRS (e.g. EPSG:27700 or EPSG:4326).")
     if layer.has_z.any():
         layer = layer.set_geometry(layer.geometry.force_2d())
     _check_coordinates(layer, path)

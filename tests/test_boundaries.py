@@ -106,8 +106,13 @@ def test_a_lookup_for_all_england_serves_a_district(lattice, tmp_path):
 
 def test_layer_without_crs(lattice, tmp_path):
     files = _write(lattice, tmp_path, crs=False)
-    with pytest.raises(CRSError, match="no coordinate reference system"):
+    with pytest.raises(CRSError, match="no coordinate reference system; save it"):
         load_boundaries(files)
+    shapefile = tmp_path / "oa.shp"  # ONS's shapefiles keep the CRS in oa.prj beside it
+    gpd.read_file(files.oa).set_crs(C.BNG).to_file(shapefile, engine="pyogrio")
+    shapefile.with_suffix(".prj").unlink(missing_ok=True)
+    with pytest.raises(CRSError, match=r"a shapefile keeps it in oa\.prj beside it"):
+        load_boundaries(replace(files, oa=shapefile))
 
 
 def test_imd_must_cover_every_lsoa(lattice, tmp_path):
