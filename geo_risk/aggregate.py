@@ -131,6 +131,11 @@ class Disclosure:
         shown = self.value(n)
         return shown if shown == "c" else f"{shown:,}"
 
+    def rates_among(self, n: float) -> bool:
+        """Whether rates among ``n`` people may be published: among a handful (1 to
+        ``withhold_up_to``) a rate is a count (100% of three children is three)."""
+        return not 1 <= round(float(n)) <= self.withhold_up_to
+
     @property
     def weaker(self) -> bool:
         return self.withhold_up_to < self.SAFE_WITHHOLD or self.rounding < self.SAFE_ROUNDING

@@ -362,7 +362,11 @@ class Capacity:
             return int((scores >= self.min_score).sum())
         return math.ceil((self.share or 0.0) * len(scores))
 
-    def describe(self) -> str:
+    def describe(self, withhold_up_to: int = 0) -> str:
+        """The capacity in words; a number of ``withhold_up_to`` or fewer households is
+        not given (it is the count flagged)."""
+        if self.number is not None and self.number <= withhold_up_to:
+            return f"the few highest-scoring households (fewer than {withhold_up_to + 1})"
         if self.number is not None:
             return f"the {self.number:,} highest-scoring households"
         if self.min_score is not None:

@@ -91,6 +91,9 @@ def write_model_card(folder: Path, tables, validation, fairness, fairness_warnin
 
     folder.mkdir(parents=True, exist_ok=True)
     metrics = validation.metrics.round(3).reset_index(names="model")
+    few = not disclosure.rates_among(validation.k_test)
+    if few:  # precision among a handful of children is a count of them
+        metrics[["precision_at_k", "recall_at_k"]] = np.nan
     write_csv(metrics, folder / "validation.csv", index=False)
     small = fairness["children"] <= disclosure.withhold_up_to
     fair = fairness.round(3).astype(object)
@@ -126,8 +129,10 @@ def write_model_card(folder: Path, tables, validation, fairness, fairness_warnin
         ("Performance on the later cohort, with baselines", [
             metrics,
             f"Precision and recall at k: the top {count(validation.k_test)} children of the test "
-            "cohort, the same share as the households flagged. ECE over ten equal-count "
-            "bins; calibration intercept with the slope fixed at 1."]),
+            "cohort, the same share as the households flagged"
+            + (" (withheld: rates among so few children are counts of them)" if few else "")
+            + ". ECE over ten equal-count bins; calibration intercept with the slope fixed "
+            "at 1."]),
         ("Fairness", [fair, *(fairness_warnings or ["No gap above the bound."])]),
         ("Reasons", ["Each flagged household's reasons come from occlusion: its features, "
                      "group by group, are replaced by a typical household's and the drop in "

@@ -323,10 +323,15 @@ def _sections(r: ReportInputs) -> list[tuple[str, str]]:
         f"({pub(m['holdout_children'])} children): it ranks a child who does not reach a "
         f"good level of development above one who does {m['holdout_auc']:.0%} of the "
         f"time (AUC {m['holdout_auc']:.2f}; deprivation alone: "
-        f"{m.get('area_only_auc', float('nan')):.2f}). In that cohort, "
-        f"{m['precision_at_k']:.0%} of the children it would have flagged did not reach "
-        f"a good level of development, and it found {m['recall_at_k']:.0%} of all who did "
-        f"not: most children who struggle are not in the highest-risk few. Predicted "
+        f"{m.get('area_only_auc', float('nan')):.2f}). "
+        + (f"In that cohort, {m['precision_at_k']:.0%} of the children it would have flagged "
+           f"did not reach a good level of development, and it found {m['recall_at_k']:.0%} "
+           "of all who did not: most children who struggle are not in the highest-risk few. "
+           if rules.rates_among(m.get("holdout_k", 0)) else
+           "At this capacity it would have flagged too few children of that cohort to say "
+           "how many of them reached a good level of development (a rate among so few is "
+           "a count of them). ")
+        + "Predicted "
         f"probabilities match observed rates to within {m['ece']:.1%} on average "
         f"(calibration).</p>"
         + ("<p>Fairness checks raised: " + "; ".join(_e(w) for w in m["fairness_warnings"])

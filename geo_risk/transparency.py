@@ -89,8 +89,10 @@ def _record(published: dict, run_info: dict, settings: dict) -> dict:
         f"{m['holdout_auc']:.3f} (logistic regression {m['logistic_auc']:.3f}"
         + (f", deprivation of the area alone {m['area_only_auc']:.3f}" if "area_only_auc" in m
            else "") + f"); calibration slope {m['calibration_slope']:.2f}, expected "
-        f"calibration error {m['ece']:.3f}; precision at the flagged share "
-        f"{m['precision_at_k']:.2f}, recall {m['recall_at_k']:.2f}.")
+        f"calibration error {m['ece']:.3f}"
+        + (f"; precision at the flagged share {m['precision_at_k']:.2f}, recall "
+           f"{m['recall_at_k']:.2f}." if m["precision_at_k"] != "c" else
+           "; precision and recall at the flagged share withheld (too few children)."))
     return {
         "metadata": {"title": f"geo-risk: {run_info.get('reference_date', '')} run",
                      "standard_version": "ATRS 3.0 (shape)",

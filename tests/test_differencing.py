@@ -88,3 +88,34 @@ def test_one_household_apart_publishes_nothing_that_reveals_it(two_runs):
                 assert _differ_safely(x, y), (level, column, x, y)
                 compared += 1
     assert compared > 3000
+
+
+def test_a_capacity_of_a_handful_publishes_no_count_and_no_rate_of_them(demo, tmp_path):
+    """``[capacity] number = 3``: the capacity's words would have published the count
+    flagged ("the 3 highest-scoring households"), and precision at k among one child of
+    the hold-out cohort ("100% of the children it would have flagged") is that child's
+    outcome. Both are withheld in everything published; the restricted record keeps them."""
+    from conftest import run_config, write_config
+
+    out, _ = demo
+    run = run_config(write_config(tmp_path, out / "synth/extracts",
+                                  tables="[capacity]\nnumber = 3\n"), tmp_path / "few")
+    exact = json.loads((run / "restricted/run.json").read_text())["model"]
+    assert exact["households_flagged"] == 3 and 1 <= exact["holdout_k"] <= 7
+    assert isinstance(exact["precision_at_k"], float)
+    published = json.loads((run / "publish/run.json").read_text())
+    model = published["model"]
+    assert model["households_flagged"] == model["holdout_k"] == "c"
+    assert model["precision_at_k"] == model["recall_at_k"] == "c"
+    assert "3" not in model["capacity"] and "3" not in published["headline"]["flagged"]
+    validation = pd.read_csv(run / "publish/model/validation.csv")
+    assert validation[["precision_at_k", "recall_at_k"]].isna().all().all()
+    assert validation["auc"].notna().all()
+    report = (run / "publish/index.html").read_text()
+    assert "too few children of that cohort" in report
+    assert "the 3 highest" not in report and "of the children it would have flagged did" \
+        not in report
+    card = (run / "publish/model/model_card.md").read_text()
+    assert "withheld: rates among so few children" in card and "the 3 highest" not in card
+    atrs = (run / "publish/transparency/atrs.json").read_text()
+    assert "withheld (too few children)" in atrs

@@ -189,7 +189,7 @@ def run_model(
         "recall_at_k": round(gb["recall_at_k"], 4),
         "logistic_auc": round(metrics.loc["logistic regression", "auc"], 4),
         "k": k,
-        "capacity": capacity.describe(),
+        "capacity": capacity.describe(disclosure.withhold_up_to),
         "households_scored": len(flags),
         "children_scored": len(child_p),
         "households_flagged": k,
@@ -567,6 +567,8 @@ def published_summary(record: dict, rules: Disclosure) -> dict:
     out["linkage"] = _rounded(record["linkage"], rules)
     out["model"] = {k: v if k in _MODEL_SETTINGS else _rounded(v, rules)
                     for k, v in record["model"].items()}
+    if not rules.rates_among(record["model"].get("holdout_k", 0)):
+        out["model"].update(precision_at_k="c", recall_at_k="c")
     out["disclosure"] = {"withhold_up_to": rules.withhold_up_to, "rounding": rules.rounding}
     return out
 
