@@ -333,8 +333,8 @@ def _children(tmp_path, source: str, column: str, values: list[str]):
 
 def test_good_level_of_development_read_as_school_systems_export_it(tmp_path):
     kept, rejects = _children(tmp_path, "school_readiness", "gld",
-                              ["Achieved", "Not Achieved", "1.0", "0", "yes", "N", "Emerging"])
-    assert kept["gld"].tolist() == [True, False, True, False, True, False]
+                              ["Achieved", "Not Achieved", "1.0", "0", "-1", "N", "Emerging"])
+    assert kept["gld"].tolist() == [True, False, True, False, True, False]  # -1: Access's True
     assert rejects[["row", "column", "reason"]].values.tolist() == [[8, "gld", "flag_invalid"]]
 
 
