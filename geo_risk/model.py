@@ -371,7 +371,7 @@ class Capacity:
             return f"the {self.number:,} highest-scoring households"
         if self.min_score is not None:
             return f"households scoring at least {self.min_score:.0%}"
-        return f"the top {self.share:.0%} of households with under-fives"
+        return f"the top {(self.share or 0.0) * 100:.3g}% of households with under-fives"
 
 
 #: Flag the top 5% of households with under-fives.

@@ -82,6 +82,9 @@ def test_capacity():
     assert Capacity(number=10).k(scores) == 10
     assert Capacity(min_score=0.9).k(scores) == 11
     assert "511" in Capacity(number=511).describe()
+    assert Capacity(number=3).describe(7) == "the few highest-scoring households (fewer than 8)"
+    assert Capacity(share=0.0005).describe() == "the top 0.05% of households with under-fives"
+    assert Capacity(share=0.125).describe().startswith("the top 12.5% ")  # not 0% or 12%
 
 
 class _Fixed:
