@@ -192,6 +192,13 @@ def summarise(rows: list[dict]) -> None:
           f"worlds{failing(loose)}")
     outside = [r for r in rows if not r["slope_in_band"]]
     print(f"  slope inside the oracle's 90% band on {n - len(outside)} of {n}{failing(outside)}")
+    print("  the two lines read against the cohort's own noise (for the issue's owners):")
+    sure = [r for r in rows if r["p_below"] >= 0.95]
+    print(f"    below logistic regression in >= 95% of the cohort's resamples on {len(sure)} "
+          f"of {n}{failing(sure)}")
+    either = [r for r in large if not (0.85 <= r["slope"] <= 1.15 or r["slope_in_band"])]
+    print(f"    slope inside 0.85-1.15 or the oracle's band on {len(large) - len(either)} of "
+          f"{len(large)}{failing(either)}")
     print("  " + share("expected precision at k / records ceiling's", [r["prec/c"] for r in rows]))
     ok = [r for r in rows if r["em_rec"] >= 0.8 * r["em_ceil"] and r["em_out"] <= 0.2]
     print(f"  emerging recall >= 0.8 x the method on the records ceiling, <= 20% outside: "
