@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -237,3 +238,20 @@ def run_config(config: Path, out: Path) -> Path:
     result = CliRunner().invoke(app, ["run", "--config", str(config), "--out", str(out)])
     assert result.exit_code == 0, result.output
     return out
+
+
+def people_counts(obj, path=""):
+    """Integer values in run.json under keys that count people, households or records
+    (not output areas, which are not people)."""
+    people = re.compile(r"household|children|child|flagged|known|unknown|records|rows|read"
+                        r"|rejected|linked|under_five|^k$|labelled|registered")
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            if isinstance(value, (dict, list)):
+                yield from people_counts(value, f"{path}.{key}")
+            elif (isinstance(value, int) and not isinstance(value, bool)
+                  and people.search(key) and not re.search(r"months|oas$|areas", key)):
+                yield f"{path}.{key}", value
+    elif isinstance(obj, list):
+        for i, value in enumerate(obj):
+            yield from people_counts(value, f"{path}[{i}]")

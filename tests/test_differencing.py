@@ -95,7 +95,7 @@ def test_a_capacity_of_a_handful_publishes_no_count_and_no_rate_of_them(demo, tm
     flagged ("the 3 highest-scoring households"), and precision at k among one child of
     the hold-out cohort ("100% of the children it would have flagged") is that child's
     outcome. Both are withheld in everything published; the restricted record keeps them."""
-    from conftest import run_config, write_config
+    from conftest import people_counts, run_config, write_config
 
     out, _ = demo
     run = run_config(write_config(tmp_path, out / "synth/extracts",
@@ -108,6 +108,7 @@ def test_a_capacity_of_a_handful_publishes_no_count_and_no_rate_of_them(demo, tm
     assert model["households_flagged"] == model["holdout_k"] == "c"
     assert model["precision_at_k"] == model["recall_at_k"] == "c"
     assert "3" not in model["capacity"] and "3" not in published["headline"]["flagged"]
+    assert not [(k, v) for k, v in people_counts(published) if 1 <= v <= 7 or v % 5]
     validation = pd.read_csv(run / "publish/model/validation.csv")
     assert validation[["precision_at_k", "recall_at_k"]].isna().all().all()
     assert validation["auc"].notna().all()

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
+from conftest import people_counts
 from typer.testing import CliRunner
 
 from geo_risk.aggregate import COUNT_COLUMNS
@@ -157,23 +158,6 @@ def test_geopackage_for_gis_teams(demo):
         assert (counts % 5 == 0).all(), layer
 
 
-def _people_counts(obj, path=""):
-    """Integer values in run.json under keys that count people, households or records
-    (not output areas, which are not people)."""
-    people = re.compile(r"household|children|child|flagged|known|unknown|records|rows|read"
-                        r"|rejected|linked|under_five|^k$|labelled|registered")
-    if isinstance(obj, dict):
-        for key, value in obj.items():
-            if isinstance(value, (dict, list)):
-                yield from _people_counts(value, f"{path}.{key}")
-            elif (isinstance(value, int) and not isinstance(value, bool)
-                  and people.search(key) and not re.search(r"months|oas$|areas", key)):
-                yield f"{path}.{key}", value
-    elif isinstance(obj, list):
-        for i, value in enumerate(obj):
-            yield from _people_counts(value, f"{path}[{i}]")
-
-
 def _published_counts(out):
     """Every count a reader sees: report table cells and headline, map tooltips."""
     report = (out / "publish/index.html").read_text(encoding="utf-8")
@@ -204,7 +188,7 @@ def test_nothing_published_shows_a_small_count_an_identifier_or_the_key(demo):
     assert all(n % 5 == 0 for n in numbers)
     assert "c" in counts  # and withheld values show as c
     published_run = json.loads((out / "publish/run.json").read_text())
-    people = list(_people_counts(published_run))
+    people = list(people_counts(published_run))
     assert len(people) > 20 and published_run["complete"]
     assert not [(k, v) for k, v in people if 1 <= v <= 7 or v % 5]
 

@@ -143,29 +143,33 @@ def oracle_figures(world: World, key, model_run) -> dict:
     }
 
 
-def _slope_band(y: np.ndarray, p: np.ndarray, *, seed: int, draws: int = 200
-                ) -> list[float]:
+def _resampled(statistic, y: np.ndarray, *scores: np.ndarray, seed: int,
+               draws: int = 200) -> np.ndarray:
+    """``statistic(y, *scores)`` on each of ``draws`` bootstrap resamples of the cohort."""
+    rng = np.random.default_rng(seed)
+    return np.array([statistic(y[i], *(s[i] for s in scores))
+                     for i in (rng.integers(0, len(y), len(y)) for _ in range(draws))])
+
+
+def _slope_band(y: np.ndarray, p: np.ndarray, *, seed: int) -> list[float]:
     """The 5th and 95th percentiles of the true probabilities' own calibration slope over
     bootstrap resamples of the cohort: how far a perfect model's slope wanders on a cohort
     of this size."""
     from geo_risk.model import calibration_slope
 
-    rng = np.random.default_rng(seed)
-    slopes = [calibration_slope(y[i], p[i])
-              for i in (rng.integers(0, len(y), len(y)) for _ in range(draws))]
+    slopes = _resampled(calibration_slope, y, p, seed=seed)
     return [round(float(q), 4) for q in np.percentile(slopes, [5, 95])]
 
 
-def _auc_gap_band(y: np.ndarray, p: np.ndarray, q: np.ndarray, *, seed: int,
-                  draws: int = 200) -> tuple[list[float], float]:
+def _auc_gap_band(y: np.ndarray, p: np.ndarray, q: np.ndarray, *, seed: int
+                  ) -> tuple[list[float], float]:
     """The 5th and 95th percentiles of AUC(p) - AUC(q) over bootstrap resamples of the
     cohort (both scored on each), and the share of resamples in which p ranks below q: how
     much of a gap between two models one cohort of this size can show."""
     from sklearn.metrics import roc_auc_score
 
-    rng = np.random.default_rng(seed)
-    gaps = np.array([roc_auc_score(y[i], p[i]) - roc_auc_score(y[i], q[i])
-                     for i in (rng.integers(0, len(y), len(y)) for _ in range(draws))])
+    gaps = _resampled(lambda y, p, q: roc_auc_score(y, p) - roc_auc_score(y, q), y, p, q,
+                      seed=seed)
     band = [round(float(g), 4) for g in np.percentile(gaps, [5, 95])]
     return band, round(float((gaps < 0).mean()), 3)
 
