@@ -36,7 +36,7 @@ __all__ = [
 
 def __getattr__(name: str):
     if name in {"BoundaryFiles", "load_boundaries"}:
-        from geo_risk import boundaries
+        from geo_risk.geography import boundaries
 
         return getattr(boundaries, name)
     raise AttributeError(f"module 'geo_risk' has no attribute {name!r}")

@@ -2,7 +2,7 @@
 
 Area columns have vintage-free names inside geo-risk; what a run publishes names them as
 the ONS does for the vintage it was given (``oa11cd``, ``wd25nm``: see
-:mod:`geo_risk.geography`). A run uses one vintage throughout.
+:mod:`geo_risk.geography.vintage`). A run uses one vintage throughout.
 """
 
 from __future__ import annotations
@@ -27,3 +27,6 @@ DEPRIVATION = "deprivation"
 
 #: British National Grid, for every distance and area.
 BNG = "EPSG:27700"
+
+#: The pseudonymised household key every stage joins on (a keyed hash of the UPRN).
+HOUSEHOLD = "household_key"

@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from geo_risk._errors import ConfigError
-from geo_risk.aggregate import Disclosure
-from geo_risk.boundaries import BoundaryFiles
-from geo_risk.ingest import read_text
-from geo_risk.model import Capacity
-from geo_risk.parallel import DaskSettings
+from geo_risk.areas.disclosure import Disclosure
+from geo_risk.geography.boundaries import BoundaryFiles
+from geo_risk.inputs.parallel import DaskSettings
+from geo_risk.io.read import read_text
+from geo_risk.model.estimator import Capacity
 from geo_risk.run.inputs import MIN_REFRESHES
 from geo_risk.run.pipeline import RunSettings, quarterly_refreshes
-from geo_risk.siting import SitingSettings
+from geo_risk.siting.plan import SitingSettings
 
 __all__ = ["EXAMPLE", "RENAMED", "ConfigError", "RunConfig", "load_config"]
 

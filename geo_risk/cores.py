@@ -3,7 +3,7 @@
 A forked process inherits everything its parent holds, so a task needs only an index
 sent to it, and only its result comes back: the household stages' districts, the
 partners' extracts and the hot spot resamples run this way, a core each. Kept apart from
-:mod:`geo_risk.parallel` (Dask, districts) so that pseudonymising imports nothing heavy.
+:mod:`geo_risk.inputs.parallel` (Dask, districts) so that pseudonymising imports nothing heavy.
 """
 
 from __future__ import annotations

@@ -28,8 +28,7 @@ import shapely
 from libpysal.graph import Graph
 
 from geo_risk import columns as C
-from geo_risk.boundaries import BoundaryFiles
-from geo_risk.hotspots import (
+from geo_risk.areas.hotspots import (
     beyond_deprivation,
     build_weights,
     emerging_hotspots,
@@ -37,6 +36,7 @@ from geo_risk.hotspots import (
     global_moran,
     local_moran,
 )
+from geo_risk.geography.boundaries import BoundaryFiles
 from geo_risk.synth.world import make_world
 
 BASILDON = Path(__file__).resolve().parents[2] / "shared/data/basildon"

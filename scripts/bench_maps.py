@@ -40,7 +40,7 @@ def main() -> None:
 
     out = args.source
     if out is None:
-        from geo_risk.boundaries import DEFAULT_BOUNDARIES, BoundaryFiles
+        from geo_risk.geography.boundaries import DEFAULT_BOUNDARIES, BoundaryFiles
         from geo_risk.synth.demo import run_demo
 
         files = DEFAULT_BOUNDARIES

@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from geo_risk.boundaries import DEFAULT_BOUNDARIES
+from geo_risk.geography.boundaries import DEFAULT_BOUNDARIES
 from geo_risk.run.folder import RunFolder
 from geo_risk.run.inputs import pseudonymise_folder, run_link
 from geo_risk.run.pipeline import run_model
@@ -64,9 +64,9 @@ def main() -> None:
 
 
 def _fit_forever(tables) -> None:
-    from geo_risk.features import LABEL
-    from geo_risk.link import HOUSEHOLD
-    from geo_risk.model import RiskModel, feature_columns
+    from geo_risk.columns import HOUSEHOLD
+    from geo_risk.model.estimator import RiskModel, feature_columns
+    from geo_risk.model.features import LABEL
 
     labelled = tables.children[tables.children["role"] == "labelled"]
     features = feature_columns(tables.children)

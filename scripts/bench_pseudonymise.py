@@ -17,7 +17,7 @@ import time
 
 import pandas as pd
 
-from geo_risk.pseudonymise import Key, pseudonymise_series
+from geo_risk.inputs.pseudonymise import Key, pseudonymise_series
 
 
 def main() -> None:
@@ -28,7 +28,7 @@ def main() -> None:
     args = parser.parse_args()
     key = Key(secrets.token_bytes(32))
     uprns = pd.Series([str(900_000_000_000 + 7 * i) for i in range(args.n)])
-    import geo_risk.pseudonymise as p
+    import geo_risk.inputs.pseudonymise as p
 
     for workers in sorted({1, args.workers}):
         for i in range(args.repeat):
@@ -40,7 +40,7 @@ def main() -> None:
             print(f"workers={workers} run {i + 1}: {args.n:,} distinct UPRNs in {seconds:.2f} s "
                   f"= {args.n / seconds:,.0f} identifiers/s")
 
-    from geo_risk.schemas import SOURCES
+    from geo_risk.inputs.schemas import SOURCES
     from geo_risk.synth.world import make_world
 
     world = make_world(seed=1)

@@ -26,9 +26,9 @@ import numpy as np
 import pandas as pd
 
 from geo_risk import columns as C
-from geo_risk.boundaries import DEFAULT_BOUNDARIES, BoundaryFiles
-from geo_risk.features import build_feature_tables
-from geo_risk.model import RiskModel, feature_columns
+from geo_risk.geography.boundaries import DEFAULT_BOUNDARIES, BoundaryFiles
+from geo_risk.model.estimator import RiskModel, feature_columns
+from geo_risk.model.features import build_feature_tables
 from geo_risk.run.inputs import pseudonymise_folder, run_link
 from geo_risk.run.pipeline import quarterly_refreshes, risk_by_refresh
 from geo_risk.synth.demo import demo_key

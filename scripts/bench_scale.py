@@ -30,9 +30,9 @@ _ONE = """
 import json, resource, sys
 from pathlib import Path
 from geo_risk import columns as C
-from geo_risk.geography import Vintage
+from geo_risk.geography.vintage import Vintage
 from geo_risk.synth.demo import run_demo
-from geo_risk.parallel import DaskSettings
+from geo_risk.inputs.parallel import DaskSettings
 from geo_risk.synth.town import make_town, with_districts
 from geo_risk.synth.vintages import write_geography
 

@@ -26,7 +26,7 @@ import numpy as np
 import pulp
 from spopt.locate import MCLP
 
-from geo_risk.siting import (
+from geo_risk.siting.plan import (
     Demand,
     _quiet_pulp,
     baselines,

@@ -64,7 +64,7 @@ COLUMNS = [
 def one_world(scenario: str, seed: int, basildon: bool, keep: Path | None = None) -> dict:
     """Run the demo on one world in a temporary folder (or in a folder of ``keep``, kept);
     return its row."""
-    from geo_risk.boundaries import DEFAULT_BOUNDARIES, BoundaryFiles
+    from geo_risk.geography.boundaries import DEFAULT_BOUNDARIES, BoundaryFiles
     from geo_risk.synth.demo import run_demo
 
     logging.basicConfig(level=logging.ERROR)

@@ -1,4 +1,4 @@
-"""Write the embedded synthetic town to boundaries/ (OA polygons, lookup, synthetic IMD).
+"""Write the embedded synthetic town to geo_risk/geography/data/ (OA polygons, lookup, synthetic IMD).
 
     python scripts/make_boundaries.py [--seed 1]
     python scripts/make_boundaries.py --vintage 2021 --out DIR
@@ -17,8 +17,8 @@ import argparse
 from pathlib import Path
 
 from geo_risk import columns as C
-from geo_risk.boundaries import DEFAULT_BOUNDARIES, load_boundaries
-from geo_risk.geography import Vintage
+from geo_risk.geography.boundaries import DEFAULT_BOUNDARIES, load_boundaries
+from geo_risk.geography.vintage import Vintage
 from geo_risk.synth.town import make_town
 from geo_risk.synth.vintages import as_2021, write_geography
 
@@ -31,7 +31,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.vintage == 2021:
         if args.out is None:
-            parser.error("--vintage 2021 writes into --out DIR (boundaries/ stays 2011)")
+            parser.error("--vintage 2021 writes into --out DIR (the embedded town stays 2011)")
         oas, vintage = as_2021(load_boundaries())
         files = write_geography(oas, args.out, vintage, ward_level="lsoa", published=True)
         print(f"wrote {len(oas)} OAs as 2021 geography: {files.oa}, {files.lookup}, "

@@ -20,7 +20,7 @@ from geo_risk import columns as C
 # removed when the test process ends
 os.environ["GEO_RISK_AUDIT_LOG"] = str(Path(tempfile.mkdtemp(prefix="geo-risk-audit-"))
                                        / "audit.jsonl")
-from geo_risk.boundaries import BoundaryFiles
+from geo_risk.geography.boundaries import BoundaryFiles
 from geo_risk.synth.world import make_world
 
 atexit.register(shutil.rmtree, Path(os.environ["GEO_RISK_AUDIT_LOG"]).parent,
@@ -78,7 +78,7 @@ def messy_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def test_key():
-    from geo_risk.pseudonymise import Key
+    from geo_risk.inputs.pseudonymise import Key
 
     return Key(bytes(range(7, 39)))
 
@@ -95,9 +95,9 @@ def messy_pseudonymised(messy_dir, test_key, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def messy_linked(messy_pseudonymised):
-    from geo_risk.boundaries import load_boundaries
-    from geo_risk.link import link_sources
-    from geo_risk.pseudonymise import read_pseudonymised
+    from geo_risk.geography.boundaries import load_boundaries
+    from geo_risk.inputs.link import link_sources
+    from geo_risk.inputs.pseudonymise import read_pseudonymised
 
     folder, _ = messy_pseudonymised
     tables = {p.stem: read_pseudonymised(p) for p in sorted(folder.glob("*.parquet"))}
@@ -209,7 +209,7 @@ def write_config(folder: Path, extracts: Path, *, settings: str = "", tables: st
     geography (or ``boundaries``) with three refreshes; ``settings`` adds top-level lines
     (``area_name`` defaults to Synthtown), ``tables`` adds tables. Returns the
     configuration's path."""
-    from geo_risk.boundaries import DEFAULT_BOUNDARIES
+    from geo_risk.geography.boundaries import DEFAULT_BOUNDARIES
 
     town = boundaries or DEFAULT_BOUNDARIES
 

@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geo_risk import columns as C
-from geo_risk.aggregate import COUNT_COLUMNS, _secondary, aggregate_areas, disclose
-from geo_risk.boundaries import load_boundaries
-from geo_risk.hotspots import EHSA_BEYOND, build_weights
+from geo_risk.areas.disclosure import COUNT_COLUMNS, _secondary, aggregate_areas, disclose
+from geo_risk.areas.hotspots import EHSA_BEYOND, build_weights
+from geo_risk.geography.boundaries import load_boundaries
 from geo_risk.synth.checks import hotspot_recovery
 
 

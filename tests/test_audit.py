@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from geo_risk.cli import app
-from geo_risk.pseudonymise import Key
+from geo_risk.inputs.pseudonymise import Key
 
 runner = CliRunner()
 
@@ -96,7 +96,7 @@ def test_purge_deletes_old_restricted_material_keeps_published_and_says_so(tmp_p
 def test_review_form_imports_reconciles_and_rejects_with_row_numbers(town_run, tmp_path):
     import pandas as pd
 
-    from geo_risk.review import read_ledger
+    from geo_risk.governance.review import read_ledger
     from geo_risk.synth.reviews import simulate_reviews
 
     form = pd.read_csv(town_run / "restricted/review_form.csv", dtype=str,
@@ -145,7 +145,7 @@ def test_a_review_form_saved_by_a_spreadsheet_imports(town_run, tmp_path, saved_
     each once stopped the import on an unexpected error."""
     import pandas as pd
 
-    from geo_risk.review import read_ledger
+    from geo_risk.governance.review import read_ledger
     from geo_risk.synth.reviews import simulate_reviews
 
     form = pd.read_csv(town_run / "restricted/review_form.csv", dtype=str,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from geo_risk import columns as C
-from geo_risk.boundaries import load_boundaries
+from geo_risk.geography.boundaries import load_boundaries
 from geo_risk.synth.checks import describe_world
 from geo_risk.synth.world import make_world
 
@@ -67,7 +67,7 @@ def test_district_maps_on_real_boundaries_are_small_and_offline(basildon_files, 
     import numpy as np
     import pandas as pd
 
-    from geo_risk.maps import MapContext, external_references, write_maps
+    from geo_risk.publish.maps import MapContext, external_references, write_maps
 
     oas = load_boundaries(basildon_files)
     rng = np.random.default_rng(0)
@@ -88,7 +88,7 @@ def test_district_maps_on_real_boundaries_are_small_and_offline(basildon_files, 
     # generalised to 20 m, have almost nothing left to remove at 5 m)
     import shapely
 
-    from geo_risk.maps import _display
+    from geo_risk.publish.maps import _display
 
     shown, coverage = _display(oas.geometry)
     shown = shown.to_numpy()

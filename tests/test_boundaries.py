@@ -13,13 +13,13 @@ import shapely
 
 from geo_risk import columns as C
 from geo_risk._errors import BoundaryError, CRSError, SchemaError
-from geo_risk.boundaries import (
+from geo_risk.geography.boundaries import (
     BoundaryFiles,
     coverage_problems,
     dissolve_areas,
     load_boundaries,
 )
-from geo_risk.geography import VINTAGE_2011
+from geo_risk.geography.vintage import VINTAGE_2011
 
 ONS_NAMES = {k: v.upper() for k, v in VINTAGE_2011.fields.items()}
 

@@ -59,7 +59,7 @@ def test_each_view_opens_the_map_on_its_layers(browser, demo, view):
     """The report links into the one map by fragment (map.html#hotspots): the page opens
     with that view's layers, and only those, switched on; following another link
     switches over."""
-    from geo_risk.maps import SITES_VIEW, VIEWS
+    from geo_risk.publish.maps import SITES_VIEW, VIEWS
 
     out, _ = demo
     page, errors, external = _open(browser, out / "publish/maps/map.html", view)
@@ -98,7 +98,7 @@ def test_transparency_record_and_dpia_annex_are_written_and_read(browser, demo):
     of everything published found nothing; both read in Chromium."""
     import json
 
-    from geo_risk.transparency import ATRS_FIELDS, TO_COMPLETE
+    from geo_risk.publish.transparency import ATRS_FIELDS, TO_COMPLETE
 
     out, _ = demo
     folder = out / "publish/transparency"

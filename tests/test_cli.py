@@ -8,8 +8,8 @@ import re
 import pytest
 from typer.testing import CliRunner
 
-from geo_risk.boundaries import DEFAULT_BOUNDARIES
 from geo_risk.cli import app
+from geo_risk.geography.boundaries import DEFAULT_BOUNDARIES
 
 runner = CliRunner()
 
@@ -122,7 +122,7 @@ def test_model_command_capacity_options(demo, tmp_path):
     assert len(pd.read_csv(tmp_path / "n/restricted/flagged_households.csv")) == 20
     # --min-score flags every household scoring at least that (the capacity it makes, on
     # the scores just written; the option itself is parsed before any model is fitted)
-    from geo_risk.model import Capacity
+    from geo_risk.model.estimator import Capacity
 
     scores = pd.read_parquet(tmp_path / "n/restricted/household_scores.parquet")["score"]
     assert Capacity(share=None, min_score=0.95).k(scores) == (scores >= 0.95).sum() > 0

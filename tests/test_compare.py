@@ -19,9 +19,9 @@ from sklearn.metrics import roc_auc_score
 from typer.testing import CliRunner
 
 from geo_risk.cli import app
-from geo_risk.pseudonymise import Key, pseudonymise_series
+from geo_risk.inputs.pseudonymise import Key, pseudonymise_series
+from geo_risk.publish.transparency import privacy_scan
 from geo_risk.run.compare import population_stability
-from geo_risk.transparency import privacy_scan
 
 
 @pytest.fixture(scope="module")

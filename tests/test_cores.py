@@ -13,8 +13,8 @@ from scipy.special import expit, logit
 from sklearn.linear_model import LogisticRegression
 
 from geo_risk.cores import local_map
-from geo_risk.link import key_positions
-from geo_risk.model import calibration_slope
+from geo_risk.inputs.link import key_positions
+from geo_risk.model.estimator import calibration_slope
 from geo_risk.synth import extracts
 from geo_risk.synth.population import ByArea
 from geo_risk.synth.world import make_world
@@ -77,7 +77,7 @@ def test_the_world_is_the_same_drawn_in_one_process(monkeypatch):
 
 
 def test_hmac_of_a_large_batch_is_the_same_on_the_cores():
-    from geo_risk.pseudonymise import Key, hmac_hex
+    from geo_risk.inputs.pseudonymise import Key, hmac_hex
 
     key = Key(bytes(range(32)))
     values = [str(100_000_000_000 + 7 * i) for i in range(400_003)]

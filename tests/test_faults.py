@@ -19,15 +19,15 @@ import pytest
 from typer.testing import CliRunner
 
 from geo_risk._errors import ConfigError, ModelError, OutputError
-from geo_risk.boundaries import DEFAULT_BOUNDARIES as TOWN
 from geo_risk.cli import app
+from geo_risk.geography.boundaries import DEFAULT_BOUNDARIES as TOWN
 from geo_risk.run.folder import MARKER, RunFolder, staged
 
 runner = CliRunner()
 
 
 def _config(tmp_path: Path, extra: str = "", **tables: str) -> Path:
-    from geo_risk.pseudonymise import make_key
+    from geo_risk.inputs.pseudonymise import make_key
 
     key = tmp_path / "project.key"
     if not key.exists():
@@ -329,7 +329,7 @@ def test_dask_workers_zero_runs_here(tmp_path):
 
 def test_an_unreachable_scheduler_is_one_error():
     from geo_risk._errors import GeoRiskError
-    from geo_risk.parallel import DaskSettings, executor
+    from geo_risk.inputs.parallel import DaskSettings, executor
 
     with pytest.raises(GeoRiskError, match=r"\[dask\] scheduler = 'tcp://127.0.0.1:9': "
                                            "cannot reach it"), \
@@ -340,7 +340,7 @@ def test_an_unreachable_scheduler_is_one_error():
 def test_an_extract_whose_every_row_is_rejected_stops_the_run(tmp_path):
     """A whole column exported wrongly once left a run going on without the extract."""
     from geo_risk._errors import SchemaError
-    from geo_risk.pseudonymise import Key, make_key
+    from geo_risk.inputs.pseudonymise import Key, make_key
     from geo_risk.run.inputs import pseudonymise_folder
 
     make_key(tmp_path / "project.key")

@@ -8,8 +8,8 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from geo_risk import columns as C
-from geo_risk.features import build_feature_tables, household_features
-from geo_risk.link import Linked
+from geo_risk.inputs.link import Linked
+from geo_risk.model.features import build_feature_tables, household_features
 
 MAIN_DATE = {"social_care": "start_date", "housing": "event_date", "benefits": "claim_start",
              "police": "incident_date", "youth_offending": "offence_date",
@@ -143,7 +143,7 @@ def test_area_results_use_only_published_years_shrunk_to_the_district():
     output area, shrunk towards the district with 20 children's weight for three years'
     results (a third of that for each year the window holds); nothing published after
     the as-of date; NaN before anything is published."""
-    from geo_risk.features import _area_results, _Homes
+    from geo_risk.model.features import _area_results, _Homes
 
     households = pd.DataFrame({"household_key": ["a1", "a2", "b1"],
                                C.OA: ["E1", "E1", "E2"]})
@@ -171,7 +171,7 @@ def test_an_area_with_the_same_results_every_year_is_described_alike_from_the_fi
     """While the first results come in, an area's share is shrunk as much as later: an
     area whose results are the same every year has the same share after one year as after
     three, so a model's risk in a steadily different area does not drift with them."""
-    from geo_risk.features import _area_results, _Homes
+    from geo_risk.model.features import _area_results, _Homes
 
     households = pd.DataFrame({"household_key": ["a", "b"], C.OA: ["E1", "E2"]})
     rows = []
@@ -191,7 +191,7 @@ def test_an_area_with_the_same_results_every_year_is_described_alike_from_the_fi
 
 
 def test_risk_by_refresh_scores_every_refresh_with_one_model(messy_linked):
-    from geo_risk.model import RiskModel, feature_columns
+    from geo_risk.model.estimator import RiskModel, feature_columns
     from geo_risk.run.pipeline import risk_by_refresh
 
     tables = build_feature_tables(messy_linked, "2014-12-31")
@@ -213,7 +213,7 @@ def test_risk_by_refresh_scores_every_refresh_with_one_model(messy_linked):
 
 def test_risk_by_refresh_is_the_same_in_pieces(messy_linked, monkeypatch):
     import geo_risk.run.pipeline as pipeline
-    from geo_risk.model import RiskModel, feature_columns
+    from geo_risk.model.estimator import RiskModel, feature_columns
 
     tables = build_feature_tables(messy_linked, "2014-12-31")
     labelled = tables.children[tables.children["role"] == "labelled"]
@@ -248,7 +248,7 @@ def test_refresh_risk_by_group_weights_by_children():
 def test_every_refresh_described_in_one_pass_as_each_alone(messy_linked):
     """The refreshes' under-fives described together (as the hotspot series is) are the
     rows each refresh's own feature tables give, value for value."""
-    from geo_risk.features import current_children
+    from geo_risk.model.features import current_children
 
     dates = ["2016-12-31", "2017-06-30", "2017-12-31"]
     together = current_children(messy_linked, dates)
@@ -262,7 +262,7 @@ def test_every_refresh_described_in_one_pass_as_each_alone(messy_linked):
 
 
 def test_sex_and_language_as_registers_and_the_school_census_write_them():
-    from geo_risk.features import _MALE, _other_language
+    from geo_risk.model.features import _MALE, _other_language
 
     language = pd.Series(["English", "ENG", "ENB", "Polish", "OTB", "NOT", "REF", "", "Urdu"])
     eal = _other_language(language)

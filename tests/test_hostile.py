@@ -19,8 +19,8 @@ import pandas as pd
 import pytest
 from conftest import open_page, run_config, write_config
 
-from geo_risk.boundaries import DEFAULT_BOUNDARIES as TOWN
-from geo_risk.escape import FORMULA_STARTS
+from geo_risk.geography.boundaries import DEFAULT_BOUNDARIES as TOWN
+from geo_risk.io.escape import FORMULA_STARTS
 
 #: Markup and script that must show as text; formulae a spreadsheet must not run.
 MARKUP = ['"><img src=x onerror="window.__pwned=1">',

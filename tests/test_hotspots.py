@@ -11,7 +11,7 @@ import pytest
 import shapely
 
 from geo_risk import columns as C
-from geo_risk.hotspots import (
+from geo_risk.areas.hotspots import (
     EHSA_BEYOND,
     EHSA_CATEGORIES,
     benjamini_hochberg,
@@ -212,7 +212,7 @@ def test_bagged_categories_tell_a_strong_signal_from_noise():
     areas of a block heating strongly keep their category; noise that happened to be
     classified does not, and most of it is no longer classed emerging; with no sampling
     error every category is the point estimate's, and certain."""
-    from geo_risk.hotspots import EMERGING, bagged_categories
+    from geo_risk.areas.hotspots import EMERGING, bagged_categories
 
     weights, values, heating, _ = _heating_lattice(steady=False)
     found = emerging_hotspots(values, weights)["ehsa_category"]
@@ -233,7 +233,7 @@ def test_bagged_categories_tell_a_strong_signal_from_noise():
 
 
 def test_areas_of_concern_known_and_new():
-    from geo_risk.hotspots import areas_of_concern
+    from geo_risk.areas.hotspots import areas_of_concern
 
     areas = _grid(12)
     weights = build_weights(areas)
@@ -265,7 +265,7 @@ def test_a_constant_hot_block_is_persistent_not_intensifying():
 
 
 def test_concern_outlines_dissolve_adjacent_areas_only():
-    from geo_risk.hotspots import concern_outlines
+    from geo_risk.areas.hotspots import concern_outlines
 
     areas = _grid(6).assign(**{C.WARD_NAME: lambda g: np.where(
         g.geometry.centroid.x < 300, "West", "East")})
@@ -284,7 +284,7 @@ def test_a_run_measures_emerging_hot_spots_beyond_deprivation_when_it_has_imd(tm
     """With deprivation, a deprived block that is hot throughout is not an emerging or
     persistent hot spot; a block rising beyond it is. Without deprivation the run says it
     measured risk itself, and the deprived block is persistent."""
-    from geo_risk.hotspots import EHSA_RISK
+    from geo_risk.areas.hotspots import EHSA_RISK
     from geo_risk.run.pipeline import find_hotspots
 
     areas = _grid(12).assign(**{C.WARD_NAME: lambda g: np.where(g.geometry.centroid.x < 600,
@@ -313,7 +313,7 @@ def test_a_run_measures_emerging_hot_spots_beyond_deprivation_when_it_has_imd(tm
 def test_every_concern_outline_names_its_output_areas(lattice):
     """A multipart OA's detached piece makes an outline of its own: it still counts its
     OA and names its ward (it was counted by one representative point, so 0 and none)."""
-    from geo_risk.hotspots import concern_outlines
+    from geo_risk.areas.hotspots import concern_outlines
 
     areas = lattice.copy()
     island = shapely.box(501_000, 181_000, 501_050, 181_050)

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from geo_risk.identifiers import is_valid_nhs_number
+from geo_risk.inputs.identifiers import is_valid_nhs_number
 from geo_risk.synth.extracts import nhs_numbers
 
 

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from geo_risk._errors import SchemaError
-from geo_risk.ingest import (
+from geo_risk.inputs.ingest import (
     clean_extract,
     normalise_nhs,
     normalise_uprn,

@@ -7,9 +7,9 @@ import pytest
 
 from geo_risk import columns as C
 from geo_risk._errors import GeoRiskError
-from geo_risk.ingest import read_extract
-from geo_risk.link import link_sources
-from geo_risk.pseudonymise import Key, pseudonymise_extract, read_pseudonymised
+from geo_risk.inputs.ingest import read_extract
+from geo_risk.inputs.link import link_sources
+from geo_risk.inputs.pseudonymise import Key, pseudonymise_extract, read_pseudonymised
 
 #: Planted defect -> the reason a correct ingest rejects it with.
 EXPECTED_REASON = {
@@ -88,7 +88,7 @@ def test_a_partner_with_another_key_is_an_error(messy_dir, messy_pseudonymised):
                                  Key(bytes(range(100, 132))))
     tables["housing"] = (other.table, {"key_fingerprint": other.key_fingerprint,
                                        "reconciliation": other.reconciliation})
-    from geo_risk.boundaries import load_boundaries
+    from geo_risk.geography.boundaries import load_boundaries
 
     with pytest.raises(GeoRiskError, match="housing: pseudonymised with another key than "
                                            "the addresses extract"):
@@ -102,7 +102,7 @@ def test_a_partner_whose_records_mostly_do_not_link_is_loud(messy_pseudonymised,
     half = housing.index % 2 == 0  # as if UPRNs were normalised another way
     housing = housing.assign(household_key=housing["household_key"].where(~half, "elsewhere"))
     tables["housing"] = (housing, meta)
-    from geo_risk.boundaries import load_boundaries
+    from geo_risk.geography.boundaries import load_boundaries
 
     linked = link_sources(tables, load_boundaries())
     rate = linked.report.set_index("source").loc["housing", "match_rate"]
@@ -183,8 +183,8 @@ def test_extracts_without_their_optional_columns_link_and_describe(messy_dir, te
     each once stopped the run on an unexpected KeyError."""
     import shutil
 
-    from geo_risk.boundaries import load_boundaries
-    from geo_risk.features import build_feature_tables
+    from geo_risk.geography.boundaries import load_boundaries
+    from geo_risk.model.features import build_feature_tables
     from geo_risk.run.inputs import pseudonymise_folder
 
     extracts = tmp_path / "extracts"

@@ -7,7 +7,7 @@ import re
 import pandas as pd
 import pytest
 
-from geo_risk.identifiers import is_valid_nhs_number
+from geo_risk.inputs.identifiers import is_valid_nhs_number
 from geo_risk.synth.extracts import EXTRACTS
 
 _ENCODING = {"child_register.csv": "cp1252", "benefits.csv": "cp1252",

@@ -10,9 +10,8 @@ import pytest
 
 from geo_risk import columns as C
 from geo_risk._errors import ModelError
-from geo_risk.aggregate import SAFE
-from geo_risk.fairness import audit
-from geo_risk.model import (
+from geo_risk.areas.disclosure import SAFE
+from geo_risk.model.estimator import (
     Capacity,
     RiskModel,
     calibration,
@@ -20,7 +19,8 @@ from geo_risk.model import (
     flag_households,
     score_households,
 )
-from geo_risk.reasons import explain_households
+from geo_risk.model.fairness import audit_fairness
+from geo_risk.model.reasons import explain_households
 
 
 def _toy(n: int = 3000, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -124,7 +124,7 @@ def test_household_score_flags_and_known():
 
 
 def test_neighbourhood_reasons_name_the_area_facts():
-    from geo_risk.reasons import _words
+    from geo_risk.model.reasons import _words
 
     row = pd.Series({"deprivation": 0.9, "area_ta_12m": 0.0, "area_not_gld_3y": 0.5})
     assert _words("neighbourhood", row) == (
@@ -141,7 +141,7 @@ def test_fairness_warns_on_a_gap():
                          "months_young": rng.integers(0, 12, n), "deprivation": rng.random(n)})
     test["not_gld"] = rng.random(n) < 0.3
     test["p"] = np.where(test["not_gld"] & test["male"], 0.9, 0.2) + rng.random(n) * 0.01
-    table, warnings = audit(test, k=600)
+    table, warnings = audit_fairness(test, k=600)
     boys = table[(table.attribute == "sex") & (table.group == "boys")].iloc[0]
     assert boys["tpr"] > 0.8 and boys["precision"] > 0.99
     assert any(w.startswith("sex: TPR differs") for w in warnings)
@@ -156,7 +156,7 @@ def test_children_whose_sex_or_language_is_not_recorded_are_in_no_fairness_group
                          "eal": np.where(rng.random(n) < 0.05, np.nan, rng.random(n) < 0.2),
                          "months_young": rng.integers(0, 12, n), "p": rng.random(n),
                          "not_gld": rng.random(n) < 0.3})
-    table, _ = audit(test, k=200)
+    table, _ = audit_fairness(test, k=200)
     sizes = table.set_index(["attribute", "group"])["children"]
     assert sizes["sex"].to_dict() == {"boys": int((test["male"] == 1).sum()),
                                       "girls": int((test["male"] == 0).sum())}
@@ -228,7 +228,7 @@ def test_the_records_ceilings_risk_series_is_kept_to_score_again(demo):
     dated as the run's own series, and scoring it again gives the evaluation's figures."""
     from types import SimpleNamespace
 
-    from geo_risk.boundaries import load_boundaries
+    from geo_risk.geography.boundaries import load_boundaries
     from geo_risk.synth.checks import recovery_on_series
 
     out, summary = demo
@@ -296,7 +296,7 @@ def test_stumps_are_scored_as_their_step_functions():
         assert np.abs(model.predict_proba(rows)[:, 1] - theirs).max() < 1e-12
     assert RiskModel(max_depth=2, max_iter=20).fit(X, y).steps_ is None
     # trees in a form not read here (another scikit-learn) are scored by scikit-learn
-    from geo_risk.model import _Steps
+    from geo_risk.model.estimator import _Steps
 
     model.calibrated_.calibrated_classifiers_[0].estimator._predictors = [[None]]
     assert _Steps.of(model.calibrated_) is None

@@ -14,11 +14,11 @@ import pytest
 from conftest import people_counts
 from typer.testing import CliRunner
 
-from geo_risk.aggregate import COUNT_COLUMNS
+from geo_risk.areas.disclosure import COUNT_COLUMNS
 from geo_risk.cli import app
-from geo_risk.gpkg import GPKG_LAYERS
-from geo_risk.maps import MAP_FILE, SITES_VIEW, VIEWS, external_references, self_contained
-from geo_risk.symbology import risk_classes
+from geo_risk.publish.gpkg import GPKG_LAYERS
+from geo_risk.publish.maps import MAP_FILE, SITES_VIEW, VIEWS, external_references, self_contained
+from geo_risk.publish.symbology import risk_classes
 from geo_risk.synth.demo import demo_key
 
 MAP_FILES = [f"maps/{MAP_FILE}"]
@@ -82,7 +82,7 @@ def test_self_contained_refuses_what_it_cannot_inline():
 
 def _published_tables(out):
     """The published area tables read back, with geo-risk's own column names."""
-    from geo_risk.geography import VINTAGE_2011
+    from geo_risk.geography.vintage import VINTAGE_2011
 
     areas = out / "publish/areas"
     tables = {lvl: VINTAGE_2011.internal(pd.read_csv(areas / f"{lvl}.csv", index_col=0))
@@ -92,8 +92,8 @@ def _published_tables(out):
 
 
 def test_maps_are_deterministic(demo, tmp_path):
-    from geo_risk.boundaries import load_boundaries
-    from geo_risk.maps import MapContext, write_maps
+    from geo_risk.geography.boundaries import load_boundaries
+    from geo_risk.publish.maps import MapContext, write_maps
 
     out, _ = demo
     oas = load_boundaries()
@@ -105,8 +105,8 @@ def test_maps_are_deterministic(demo, tmp_path):
 
 
 def test_background_tiles_are_optional_and_labelled(demo, tmp_path):
-    from geo_risk.boundaries import load_boundaries
-    from geo_risk.maps import MapContext, write_maps
+    from geo_risk.geography.boundaries import load_boundaries
+    from geo_risk.publish.maps import MapContext, write_maps
 
     out, _ = demo
     tables, hotspots = _published_tables(out)
@@ -309,8 +309,8 @@ def test_display_simplification_keeps_a_coverage_and_every_area():
     dropped."""
     import shapely
 
-    from geo_risk.boundaries import load_boundaries
-    from geo_risk.maps import _display
+    from geo_risk.geography.boundaries import load_boundaries
+    from geo_risk.publish.maps import _display
 
     oas = load_boundaries()
     shown, coverage = _display(oas.geometry)
@@ -334,8 +334,8 @@ def test_edges_that_do_not_quite_meet_still_give_ward_outlines():
     import shapely
 
     from geo_risk import columns as C
-    from geo_risk.boundaries import load_boundaries
-    from geo_risk.maps import _display, _outlines
+    from geo_risk.geography.boundaries import load_boundaries
+    from geo_risk.publish.maps import _display, _outlines
 
     oas = load_boundaries()
 

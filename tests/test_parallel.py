@@ -13,15 +13,15 @@ import pytest
 from conftest import run_config, write_config
 
 from geo_risk import columns as C
-from geo_risk.boundaries import DEFAULT_BOUNDARIES as TOWN
-from geo_risk.features import (
+from geo_risk.geography.boundaries import DEFAULT_BOUNDARIES as TOWN
+from geo_risk.inputs.link import Linked
+from geo_risk.model.features import (
     _area_results,
     _Homes,
     _pair_features,
     build_feature_tables,
     household_features,
 )
-from geo_risk.link import Linked
 
 
 class Districts:

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from geo_risk.pseudonymise import (
+from geo_risk.inputs.pseudonymise import (
     Key,
     KeyFileError,
     make_key,
@@ -65,7 +65,7 @@ def test_a_column_held_in_pieces_is_pseudonymised_whole(test_key):
 
 
 def test_empty_stays_empty_and_large_batches_match(test_key):
-    import geo_risk.pseudonymise as p
+    import geo_risk.inputs.pseudonymise as p
 
     values = pd.Series([str(900_000_000_000 + i) for i in range(3000)] + [""])
     serial = pseudonymise_series(values, test_key, "uprn")

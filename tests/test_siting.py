@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from geo_risk import columns as C
 from geo_risk._errors import CRSError, SchemaError
 from geo_risk.cli import app
-from geo_risk.siting import Demand, baselines, read_sites, site_services
+from geo_risk.siting.plan import Demand, baselines, read_sites, site_services
 
 
 def _line(xs, weights, index=None):
@@ -65,7 +65,7 @@ def test_the_sparse_covering_model_matches_spopts_mclp(seed):
     import pulp
     from spopt.locate import MCLP
 
-    from geo_risk.siting import Covering
+    from geo_risk.siting.plan import Covering
 
     rng = np.random.default_rng(seed)
     points, sites = rng.uniform(0, 3000, (300, 2)), rng.uniform(0, 3000, (40, 2))
@@ -241,7 +241,7 @@ def test_a_site_list_given_from_another_folder_serves_later_commands(demo, tmp_p
 
 
 def test_demand_sits_at_the_population_weighted_centre():
-    from geo_risk.siting import demand_points
+    from geo_risk.siting.plan import demand_points
 
     oas = gpd.GeoDataFrame(index=pd.Index(["O1", "O2"], name="oa11cd"),
                            geometry=gpd.GeoSeries.from_wkt(

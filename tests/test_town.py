@@ -11,7 +11,7 @@ import shapely
 from geopandas.testing import assert_geodataframe_equal
 
 from geo_risk import columns as C
-from geo_risk.boundaries import DEFAULT_BOUNDARIES, coverage_problems, load_boundaries
+from geo_risk.geography.boundaries import DEFAULT_BOUNDARIES, coverage_problems, load_boundaries
 from geo_risk.synth.town import WARDS, make_town
 
 
@@ -61,7 +61,7 @@ def test_same_seed_same_town_other_seed_other_town(town):
 
 
 def test_committed_boundaries_match_the_generator(town):
-    """boundaries/ is what scripts/make_boundaries.py writes; it must not drift."""
+    """geo_risk/geography/data/ is what scripts/make_boundaries.py writes; it must not drift."""
     oas, imd = town
     loaded = load_boundaries(DEFAULT_BOUNDARIES)
     assert list(loaded.index) == list(oas[C.OA])

@@ -11,8 +11,8 @@ import pytest
 
 from geo_risk import columns as C
 from geo_risk._errors import BoundaryError, SchemaError
-from geo_risk.boundaries import DEFAULT_BOUNDARIES, BoundaryFiles, load_geography
-from geo_risk.geography import VINTAGE_2011
+from geo_risk.geography.boundaries import DEFAULT_BOUNDARIES, BoundaryFiles, load_geography
+from geo_risk.geography.vintage import VINTAGE_2011
 from geo_risk.synth.vintages import IDACI_RANK, as_2021, write_geography
 
 
@@ -167,7 +167,7 @@ def run_by_uprn(demo, town_run, town, tmp_path_factory):
     one home of under-fives listed in a different OA than its point's (the lookup wins)."""
     from conftest import run_config, write_config
 
-    from geo_risk.ingest import normalise_uprn
+    from geo_risk.inputs.ingest import normalise_uprn
 
     out, _ = demo
     tmp = tmp_path_factory.mktemp("by_uprn")
@@ -204,7 +204,7 @@ def run_by_uprn(demo, town_run, town, tmp_path_factory):
 def test_a_uprn_lookup_places_households_as_point_in_polygon_does(town_run, run_by_uprn):
     import json
 
-    from geo_risk.pseudonymise import Key, pseudonymise_series
+    from geo_risk.inputs.pseudonymise import Key, pseudonymise_series
 
     run, moved_uprn, listed = run_by_uprn
     old = pd.read_parquet(town_run / "restricted/link/households.parquet")
@@ -327,7 +327,7 @@ def run_with_history(demo, town_run, town, tmp_path_factory):
     baseline run as its history and the generated exact-fit lookup."""
     from conftest import run_config, write_config
 
-    from geo_risk.geography import Vintage
+    from geo_risk.geography.vintage import Vintage
 
     out, _ = demo
     tmp = tmp_path_factory.mktemp("history")
@@ -338,7 +338,7 @@ def run_with_history(demo, town_run, town, tmp_path_factory):
     fit = fit[["OA11CD", "CHNGIND", "OA21CD"]]
     fit.to_csv(tmp / "OA11_OA21_EW_LU.csv", index=False)
     # practitioners reviewed the earlier run's flags; the later run's report says how
-    from geo_risk.review import import_reviews
+    from geo_risk.governance.review import import_reviews
     from geo_risk.synth.reviews import simulate_reviews
 
     form = pd.read_csv(town_run / "restricted/review_form.csv", dtype=str,
@@ -391,7 +391,7 @@ def test_a_history_across_the_2021_change_runs_end_to_end(town_run, run_with_his
 
 
 def test_a_uprn_lookup_that_cannot_be_read_is_one_error(tmp_path):
-    from geo_risk.uprn_lookup import read_uprn_lookup
+    from geo_risk.inputs.uprn_lookup import read_uprn_lookup
 
     ragged = tmp_path / "ONSUD_NOV_2025_EE.csv"
     ragged.write_text("UPRN,OA21CD\n100012345678,e00000001\n100012345679,E00000002,x\n")

@@ -13,7 +13,7 @@ from scipy.stats import kendalltau
 from sklearn.linear_model import LogisticRegression
 
 from geo_risk import columns as C
-from geo_risk.identifiers import is_valid_nhs_number
+from geo_risk.inputs.identifiers import is_valid_nhs_number
 from geo_risk.synth.checks import describe_world, household_risk
 from geo_risk.synth.extracts import EXTRACTS
 from geo_risk.synth.world import make_world, write_world

@@ -1,7 +1,7 @@
 """The run: settings, the folder layout, the stages wired in order, and the re-runs.
 
-Nothing here imports :mod:`geo_risk.synth`; the demo (:mod:`geo_risk.synth.demo`) uses
-the run.
+Nothing here imports :mod:`geo_risk.synth`; the demo (:mod:`geo_risk.synth.demo`) uses the
+run.
 """
 
 from geo_risk.run.folder import RunFolder, staged

@@ -15,16 +15,17 @@ import pandas as pd
 
 from geo_risk import columns as C
 from geo_risk._errors import BoundaryError, ConfigError, GeoRiskError, SchemaError
-from geo_risk.boundaries import BoundaryFiles, load_geography
-from geo_risk.escape import write_csv
-from geo_risk.features import FeatureTables, build_feature_tables, dates_without_under_fives
-from geo_risk.geography import Vintage
-from geo_risk.ingest import REASONS, REJECT_COLUMNS, column_name
-from geo_risk.link import Linked, link_sources
-from geo_risk.parallel import HERE, Executor
-from geo_risk.pseudonymise import Key, pseudonymise_files, read_pseudonymised
-from geo_risk.schemas import SOURCES
-from geo_risk.uprn_lookup import UprnLookup
+from geo_risk.geography.boundaries import BoundaryFiles, load_geography
+from geo_risk.geography.vintage import Vintage
+from geo_risk.inputs.ingest import REASONS, REJECT_COLUMNS
+from geo_risk.inputs.link import Linked, link_sources
+from geo_risk.inputs.parallel import HERE, Executor
+from geo_risk.inputs.pseudonymise import Key, pseudonymise_files, read_pseudonymised
+from geo_risk.inputs.schemas import SOURCES
+from geo_risk.inputs.uprn_lookup import UprnLookup
+from geo_risk.io.escape import write_csv
+from geo_risk.io.read import column_name
+from geo_risk.model.features import FeatureTables, build_feature_tables, dates_without_under_fives
 
 __all__ = ["EXTRACT_FORMATS", "MIN_REFRESHES", "check_refreshes", "find_extracts",
            "pseudonymise_folder", "run_link"]
@@ -113,7 +114,7 @@ def run_link(
     ``rejects.csv`` (rows rejected at source, read from each ``*.rejects.csv``, and rows
     that could not be linked). Returns the tables and the linked records (with the
     linkage report). ``geography`` is ``files`` already loaded (by
-    :func:`~geo_risk.boundaries.load_geography`), which a run does once.
+    :func:`~geo_risk.geography.boundaries.load_geography`), which a run does once.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -26,18 +26,8 @@ import pandas as pd
 from geo_risk import __version__
 from geo_risk import columns as C
 from geo_risk._errors import BoundaryError, GeoRiskError, ModelError
-from geo_risk.aggregate import SAFE, Disclosure, aggregate_areas, disclose
-from geo_risk.boundaries import BoundaryFiles, load_geography
-from geo_risk.escape import write_csv
-from geo_risk.fairness import audit
-from geo_risk.features import (
-    LABEL,
-    FeatureTables,
-    current_children,
-)
-from geo_risk.geography import MEASURES, VINTAGE_2011, Vintage
-from geo_risk.gpkg import site_layers, write_geopackage
-from geo_risk.hotspots import (
+from geo_risk.areas.disclosure import SAFE, Disclosure, aggregate_areas, disclose
+from geo_risk.areas.hotspots import (
     EHSA_BEYOND,
     EHSA_CATEGORIES,
     EHSA_RISK,
@@ -53,9 +43,17 @@ from geo_risk.hotspots import (
     global_moran,
     local_moran,
 )
-from geo_risk.link import HOUSEHOLD, Linked
-from geo_risk.maps import MAP_FILE, MapContext, svg_preview, write_maps
-from geo_risk.model import (
+from geo_risk.columns import HOUSEHOLD
+from geo_risk.geography.boundaries import BoundaryFiles, load_geography
+from geo_risk.geography.vintage import MEASURES, VINTAGE_2011, Vintage
+from geo_risk.governance.review import latest_summary, write_form
+from geo_risk.inputs.link import Linked
+from geo_risk.inputs.parallel import HERE, DaskSettings, Executor, districts, executor
+from geo_risk.inputs.pseudonymise import Key
+from geo_risk.inputs.schemas import SOURCES
+from geo_risk.inputs.uprn_lookup import read_uprn_lookup
+from geo_risk.io.escape import write_csv
+from geo_risk.model.estimator import (
     DEFAULT_CAPACITY,
     Capacity,
     RiskModel,
@@ -65,27 +63,30 @@ from geo_risk.model import (
     score_households,
     validate,
 )
-from geo_risk.model_card import write_model_card
-from geo_risk.parallel import HERE, DaskSettings, Executor, districts, executor
-from geo_risk.pseudonymise import Key
-from geo_risk.reasons import explain_households
-from geo_risk.report import ReportInputs, write_report
-from geo_risk.review import latest_summary, write_form
+from geo_risk.model.fairness import audit_fairness
+from geo_risk.model.features import (
+    LABEL,
+    FeatureTables,
+    current_children,
+)
+from geo_risk.model.reasons import explain_households
+from geo_risk.publish.gpkg import site_layers, write_geopackage
+from geo_risk.publish.maps import MAP_FILE, MapContext, svg_preview, write_maps
+from geo_risk.publish.model_card import write_model_card
+from geo_risk.publish.report import ReportInputs, write_report
+from geo_risk.publish.transparency import write_transparency
 from geo_risk.run.compare import compare_runs, write_comparison
 from geo_risk.run.folder import RunFolder, staged
 from geo_risk.run.history import extend_history, read_exact_fit
 from geo_risk.run.inputs import check_refreshes, pseudonymise_folder, run_link
 from geo_risk.run.retention import months
-from geo_risk.schemas import SOURCES
-from geo_risk.siting import (
+from geo_risk.siting.plan import (
     SitingOutputs,
     SitingSettings,
     demand_points,
     plan_sites,
     write_siting_tables,
 )
-from geo_risk.transparency import write_transparency
-from geo_risk.uprn_lookup import read_uprn_lookup
 
 __all__ = [
     "AreaResults",
@@ -155,7 +156,7 @@ def run_model(
     k = int(flags["flagged"].sum())
     share = k / max(len(flags), 1)
     validation = validate(children, flag_share=share, random_state=random_state)
-    fairness, fairness_warnings = audit(validation.test, k=validation.k_test,
+    fairness, fairness_warnings = audit_fairness(validation.test, k=validation.k_test,
                                         max_gap=max_fairness_gap)
     flagged = flags[flags["flagged"]]
     reasons = explain_households(model, children[children["role"] == "current"],
@@ -258,7 +259,7 @@ def risk_by_refresh(linked, refresh_dates: list[str], model: RiskModel, *,
     in its families' recorded circumstances, not a model refitted on a new cohort. (Models
     refitted each year moved areas' risk by as much as the planted hotspots did.) The
     children are described and scored a district (and for a large one, a few refreshes)
-    at a time, on ``run`` (:mod:`geo_risk.parallel`), so a county's memory is a
+    at a time, on ``run`` (:mod:`geo_risk.inputs.parallel`), so a county's memory is a
     district's.
     """
     work = []

@@ -20,10 +20,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from geo_risk._errors import GeoRiskError
-from geo_risk.aggregate import LEVELS, Disclosure
-from geo_risk.boundaries import BoundaryFiles, load_boundaries
-from geo_risk.geography import VINTAGE_2011, Vintage
-from geo_risk.maps import MapContext
+from geo_risk.areas.disclosure import LEVELS, Disclosure
+from geo_risk.geography.boundaries import BoundaryFiles, load_boundaries
+from geo_risk.geography.vintage import VINTAGE_2011, Vintage
+from geo_risk.publish.maps import MapContext
 from geo_risk.run.compare import compare_runs, write_comparison
 from geo_risk.run.folder import RunFolder, staged
 from geo_risk.run.pipeline import (
@@ -34,7 +34,7 @@ from geo_risk.run.pipeline import (
     siting_state,
     write_summaries,
 )
-from geo_risk.siting import (
+from geo_risk.siting.plan import (
     Demand,
     SitingOutputs,
     SitingSettings,

@@ -19,13 +19,13 @@ from pathlib import Path
 import pandas as pd
 
 from geo_risk import columns as C
-from geo_risk.boundaries import DEFAULT_BOUNDARIES, BoundaryFiles
 from geo_risk.cores import give_back_memory
-from geo_risk.parallel import DaskSettings
-from geo_risk.pseudonymise import Key
+from geo_risk.geography.boundaries import DEFAULT_BOUNDARIES, BoundaryFiles
+from geo_risk.inputs.parallel import DaskSettings
+from geo_risk.inputs.pseudonymise import Key
 from geo_risk.run.folder import RunFolder, staged
 from geo_risk.run.pipeline import RunSettings, read_feature_tables, run_into
-from geo_risk.siting import SitingSettings
+from geo_risk.siting.plan import SitingSettings
 from geo_risk.synth.checks import (
     describe_world,
     oracle_figures,
@@ -83,7 +83,7 @@ def run_demo(out: Path, *, seed: int = 1, periods: int | None = None,
     """The whole job on a synthetic world (``geo-risk demo``): the embedded town, or
     synthetic households on real boundaries given by ``files``; ``scenario`` names the
     world of the family (:data:`~geo_risk.synth.scenarios.SCENARIOS`); ``dask`` runs the
-    household stages on Dask workers (:mod:`geo_risk.parallel`); ``ceiling`` adds the
+    household stages on Dask workers (:mod:`geo_risk.inputs.parallel`); ``ceiling`` adds the
     records ceiling to the evaluation (:func:`~geo_risk.synth.checks.records_ceiling`,
     as long again as the run at county size, so asked for by the validity benchmark).
 
@@ -143,7 +143,7 @@ def run_demo(out: Path, *, seed: int = 1, periods: int | None = None,
 def rescore(out: Path) -> dict | None:
     """After ``geo-risk hotspots`` on a demo run: score the planted hotspots' recovery
     again and update ``synth/evaluation.json``. None for a run without a synthetic world."""
-    from geo_risk.boundaries import load_boundaries
+    from geo_risk.geography.boundaries import load_boundaries
     from geo_risk.run.rerun import boundary_files
 
     folder = RunFolder(out)

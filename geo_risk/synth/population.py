@@ -318,7 +318,7 @@ def make_population(
     Parameters
     ----------
     oas
-        Output areas from :func:`geo_risk.boundaries.load_boundaries`, with a
+        Output areas from :func:`geo_risk.geography.boundaries.load_boundaries`, with a
         ``deprivation`` column (see :func:`geo_risk.synth.world.make_world`).
     seed
         Seed of every random draw.

@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from geo_risk import columns as C
-from geo_risk.boundaries import BoundaryFiles
-from geo_risk.geography import DEPRIVATION_EDITIONS, VINTAGE_2011, Vintage
+from geo_risk.geography.boundaries import BoundaryFiles
+from geo_risk.geography.vintage import DEPRIVATION_EDITIONS, VINTAGE_2011, Vintage
 
 __all__ = ["IDACI_RANK", "as_2021", "write_geography"]
 

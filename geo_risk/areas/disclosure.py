@@ -32,7 +32,7 @@ from esda.smoothing import Empirical_Bayes
 
 from geo_risk import columns as C
 from geo_risk._errors import ConfigError
-from geo_risk.link import HOUSEHOLD
+from geo_risk.columns import HOUSEHOLD
 
 __all__ = ["COUNT_COLUMNS", "LEVELS", "Disclosure", "aggregate_areas", "disclose"]
 

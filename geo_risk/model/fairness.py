@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 
 from geo_risk import columns as C
-from geo_risk.features import LABEL
-from geo_risk.model import expected_calibration_error
+from geo_risk.model.estimator import expected_calibration_error
+from geo_risk.model.features import LABEL
 
-__all__ = ["audit"]
+__all__ = ["audit_fairness"]
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def _groups(test: pd.DataFrame) -> dict[str, pd.Series]:
     return groups
 
 
-def audit(test: pd.DataFrame, *, k: int, max_gap: float = 0.10
+def audit_fairness(test: pd.DataFrame, *, k: int, max_gap: float = 0.10
           ) -> tuple[pd.DataFrame, list[str]]:
     """Per-group flag rate, TPR, FPR, precision and ECE; warnings for large gaps.
 

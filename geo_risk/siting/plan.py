@@ -37,11 +37,11 @@ from spopt.locate import LSCP, PMedian
 
 from geo_risk import columns as C
 from geo_risk._errors import GeoRiskError, SchemaError
-from geo_risk.aggregate import SAFE, Disclosure
-from geo_risk.boundaries import read_layer
-from geo_risk.escape import write_csv
-from geo_risk.geography import VINTAGE_2011, Vintage, read_code_columns
-from geo_risk.ingest import read_table
+from geo_risk.areas.disclosure import SAFE, Disclosure
+from geo_risk.geography.boundaries import read_layer
+from geo_risk.geography.vintage import VINTAGE_2011, Vintage, read_code_columns
+from geo_risk.io.escape import write_csv
+from geo_risk.io.read import read_table
 
 __all__ = ["Covering", "Demand", "SitingOutputs", "SitingResult", "SitingSettings", "baselines",
            "demand_points", "distance_matrix", "plan_sites", "read_sites", "site_services",

@@ -21,8 +21,8 @@ import json
 import re
 from pathlib import Path
 
-from geo_risk.model_card import INTENDED_USE, LIMITATIONS
-from geo_risk.schemas import SOURCES
+from geo_risk.inputs.schemas import SOURCES
+from geo_risk.publish.model_card import INTENDED_USE, LIMITATIONS
 
 __all__ = ["ATRS_FIELDS", "TO_COMPLETE", "missing_fields", "privacy_scan",
            "write_transparency"]

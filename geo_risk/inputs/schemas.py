@@ -13,7 +13,7 @@ Kinds
 ``name``      a person's name: dropped at source, never read further
 ``month``     date of birth: coarsened to the first day of its month
 ``date``      ISO ``2017-01-31``, UK ``31/01/2017``, ``31 Jan 2017``, an Excel day number
-              (never US month-first: :func:`geo_risk.ingest.parse_dates`)
+              (never US month-first: :func:`geo_risk.inputs.ingest.parse_dates`)
 ``coord``     British National Grid easting or northing in metres
 ``postcode``  used only to explain a missing UPRN, then dropped
 ``year``      an academic year, read as ``2016/17`` from ``2016-17``, ``2016/2017``, DfE's

@@ -21,9 +21,10 @@ from pathlib import Path
 import pandas as pd
 
 from geo_risk._errors import SchemaError
-from geo_risk.escape import write_csv
-from geo_risk.ingest import parse_dates, read_table
-from geo_risk.link import HOUSEHOLD
+from geo_risk.columns import HOUSEHOLD
+from geo_risk.inputs.ingest import parse_dates
+from geo_risk.io.escape import write_csv
+from geo_risk.io.read import read_table
 
 __all__ = ["DECISIONS", "FORM_COLUMNS", "import_reviews", "read_ledger", "write_form"]
 

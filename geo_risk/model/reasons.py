@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from geo_risk.link import HOUSEHOLD
+from geo_risk.columns import HOUSEHOLD
 
 __all__ = ["FACTORS", "explain_households"]
 

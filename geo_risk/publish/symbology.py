@@ -1,7 +1,7 @@
 """How published layers look: classes, colours and plain-English legend labels.
 
-One definition serves the HTML maps (:mod:`geo_risk.maps`) and the QGIS styles stored in
-the GeoPackage (:mod:`geo_risk.gpkg`), so a GIS team sees what the board sees.
+One definition serves the HTML maps (:mod:`geo_risk.publish.maps`) and the QGIS styles stored in
+the GeoPackage (:mod:`geo_risk.publish.gpkg`), so a GIS team sees what the board sees.
 
 Risk is classed into five natural-breaks classes (Fisher-Jenks, mapclassify) with the
 boundaries rounded to whole percentages, coloured with ColorBrewer's YlOrRd, a sequential

@@ -54,8 +54,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from geo_risk import columns as C
 from geo_risk._errors import ModelError
-from geo_risk.features import LABEL
-from geo_risk.link import HOUSEHOLD
+from geo_risk.columns import HOUSEHOLD
+from geo_risk.model.features import LABEL
 
 __all__ = [
     "DEFAULT_CAPACITY",

@@ -54,8 +54,9 @@ import pandas as pd
 
 from geo_risk import columns as C
 from geo_risk._errors import SchemaError
-from geo_risk.link import HOUSEHOLD, Linked, key_positions
-from geo_risk.parallel import HERE, Executor, in_districts
+from geo_risk.columns import HOUSEHOLD
+from geo_risk.inputs.link import Linked, key_positions
+from geo_risk.inputs.parallel import HERE, Executor, in_districts
 
 __all__ = ["LABEL", "FeatureTables", "build_feature_tables", "current_children",
            "dates_without_under_fives", "household_features"]
@@ -111,14 +112,14 @@ def household_features(
     Parameters
     ----------
     linked
-        Linked records from :func:`geo_risk.link.link_sources`.
+        Linked records from :func:`geo_risk.inputs.link.link_sources`.
     pairs
         ``household_key`` and ``as_of`` (datetime) columns.
     windows
         Look-back windows in months.
     run
         Where the districts' pairs are described, one district at a time
-        (:mod:`geo_risk.parallel`): here, or on a Dask cluster.
+        (:mod:`geo_risk.inputs.parallel`): here, or on a Dask cluster.
 
     Returns
     -------
@@ -471,13 +472,13 @@ def build_feature_tables(
     Parameters
     ----------
     linked
-        Linked records from :func:`geo_risk.link.link_sources`.
+        Linked records from :func:`geo_risk.inputs.link.link_sources`.
     reference_date
         Nothing dated after it is used.
     windows
         Look-back windows in months.
     run
-        Where the households' features are computed (:mod:`geo_risk.parallel`).
+        Where the households' features are computed (:mod:`geo_risk.inputs.parallel`).
 
     Returns
     -------

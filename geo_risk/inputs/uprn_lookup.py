@@ -22,8 +22,8 @@ import pyarrow.csv as pv
 
 from geo_risk import columns as C
 from geo_risk._errors import SchemaError
-from geo_risk.geography import read_code_columns
-from geo_risk.ingest import normalise_uprn
+from geo_risk.geography.vintage import read_code_columns
+from geo_risk.inputs.ingest import normalise_uprn
 
 __all__ = ["UprnLookup", "read_uprn_lookup"]
 

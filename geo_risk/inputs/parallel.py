@@ -32,8 +32,9 @@ import pandas as pd
 
 from geo_risk import columns as C
 from geo_risk._errors import GeoRiskError
+from geo_risk.columns import HOUSEHOLD
 from geo_risk.cores import HERE, Executor, this_machine
-from geo_risk.link import HOUSEHOLD, Linked, key_positions
+from geo_risk.inputs.link import Linked, key_positions
 
 __all__ = ["HERE", "DaskSettings", "Executor", "by_district", "districts", "executor",
            "in_districts"]

@@ -8,7 +8,7 @@ that context:
 - HTML text and attributes: :func:`html.escape` (report, model card, map titles, legends);
 - JSON inside a ``<script>`` element: :func:`script_json`, so no string closes the script;
 - map tooltips: built in the browser from text nodes, never ``innerHTML``
-  (:mod:`geo_risk.maps`);
+  (:mod:`geo_risk.publish.maps`);
 - CSV cells: :func:`csv_cell`, OWASP's rule against formula injection, applied to every
   CSV geo-risk writes by :func:`write_csv`.
 """

@@ -24,13 +24,13 @@ import pyarrow.compute as pc
 
 from geo_risk import columns as C
 from geo_risk._errors import GeoRiskError
-from geo_risk.ingest import NEAREST_WITHIN_M, REASONS, REJECT_COLUMNS
+from geo_risk.columns import HOUSEHOLD
+from geo_risk.inputs.ingest import NEAREST_WITHIN_M, REASONS, REJECT_COLUMNS
 
 __all__ = ["LINK_REPORT_COLUMNS", "Linked", "key_positions", "link_sources"]
 
 log = logging.getLogger(__name__)
 
-HOUSEHOLD = "household_key"
 LINK_REPORT_COLUMNS = [
     "source", "file", "read", "rejected_at_source", "records", "linked",
     "uprn_not_in_gazetteer", "address_outside_area", "area_only", "match_rate",
@@ -149,9 +149,9 @@ def link_sources(
     ----------
     tables
         Source name -> (pseudonymised table, its metadata) as read by
-        :func:`geo_risk.pseudonymise.read_pseudonymised`. ``addresses`` is required.
+        :func:`geo_risk.inputs.pseudonymise.read_pseudonymised`. ``addresses`` is required.
     oas
-        Output areas from :func:`geo_risk.boundaries.load_boundaries`.
+        Output areas from :func:`geo_risk.geography.boundaries.load_boundaries`.
     min_match_rate
         A source linking fewer of its records than this gets a loud warning: that is how
         a partner who normalised UPRNs differently, or used another key, shows up.

@@ -8,7 +8,7 @@ and the ``withheld`` field names the withheld columns (the styles label them ``c
 
 Every layer gets a default QGIS style in ``layer_styles`` (QGIS's own table:
 ``f_table_schema`` empty, ``f_geometry_column`` = ``geom``, ``useAsDefault`` = 1) drawn
-from :mod:`geo_risk.symbology`, so QGIS shows what the HTML maps show. ``run_info`` is an
+from :mod:`geo_risk.publish.symbology`, so QGIS shows what the HTML maps show. ``run_info`` is an
 attribute table of what produced the file: run date, version, inputs, reference date,
 model metrics, disclosure rules, licence and attribution.
 """
@@ -24,10 +24,10 @@ import pandas as pd
 import pyogrio
 
 from geo_risk import columns as C
-from geo_risk.aggregate import COUNT_COLUMNS
-from geo_risk.geography import VINTAGE_2011, Vintage
-from geo_risk.hotspots import concern_outlines
-from geo_risk.symbology import (
+from geo_risk.areas.disclosure import COUNT_COLUMNS
+from geo_risk.areas.hotspots import concern_outlines
+from geo_risk.geography.vintage import VINTAGE_2011, Vintage
+from geo_risk.publish.symbology import (
     CONCERN_STYLES,
     EHSA_COLOURS,
     LISA_COLOURS,

@@ -16,12 +16,12 @@ from pathlib import Path
 import pandas as pd
 
 from geo_risk import columns as C
-from geo_risk.aggregate import SAFE, Disclosure
-from geo_risk.hotspots import EMERGING, STABLE
-from geo_risk.maps import LEGEND_CSS, MapContext
-from geo_risk.model_card import INTENDED_USE, LIMITATIONS
-from geo_risk.siting import SitingOutputs
-from geo_risk.symbology import WITHHELD, WITHHELD_NOTE, show_count
+from geo_risk.areas.disclosure import SAFE, Disclosure
+from geo_risk.areas.hotspots import EMERGING, STABLE
+from geo_risk.publish.maps import LEGEND_CSS, MapContext
+from geo_risk.publish.model_card import INTENDED_USE, LIMITATIONS
+from geo_risk.publish.symbology import WITHHELD, WITHHELD_NOTE, show_count
+from geo_risk.siting.plan import SitingOutputs
 
 __all__ = ["ReportInputs", "write_report"]
 

@@ -25,8 +25,8 @@ import shapely
 
 from geo_risk import columns as C
 from geo_risk._errors import BoundaryError, ConfigError, CRSError, SchemaError
-from geo_risk.geography import DEPRIVATION_EDITIONS, MEASURES, Vintage, read_code_columns
-from geo_risk.ingest import read_table
+from geo_risk.geography.vintage import DEPRIVATION_EDITIONS, MEASURES, Vintage, read_code_columns
+from geo_risk.io.read import read_table
 
 __all__ = [
     "DEFAULT_BOUNDARIES",
@@ -39,7 +39,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_REPO_BOUNDARIES = Path(__file__).resolve().parents[1] / "boundaries"
+#: The embedded town ships inside the package, so an installed wheel runs the demo.
+_TOWN = Path(__file__).resolve().parent / "data"
 
 
 @dataclass(frozen=True)
@@ -75,9 +76,9 @@ class BoundaryFiles:
 
 #: The embedded synthetic town (written by ``scripts/make_boundaries.py``).
 DEFAULT_BOUNDARIES = BoundaryFiles(
-    oa=_REPO_BOUNDARIES / "synthtown_oa.geojson",
-    lookup=_REPO_BOUNDARIES / "synthtown_lookup.csv",
-    imd=_REPO_BOUNDARIES / "synthtown_imd.csv",
+    oa=_TOWN / "synthtown_oa.geojson",
+    lookup=_TOWN / "synthtown_lookup.csv",
+    imd=_TOWN / "synthtown_imd.csv",
 )
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geo_risk.aggregate import Disclosure
-from geo_risk.escape import write_csv
+from geo_risk.areas.disclosure import Disclosure
+from geo_risk.io.escape import write_csv
 
 __all__ = ["INTENDED_USE", "LIMITATIONS", "render_model_card", "write_model_card"]
 
@@ -87,7 +87,7 @@ def write_model_card(folder: Path, tables, validation, fairness, fairness_warnin
     ``disclosure`` rules, and a fairness group of ``withhold_up_to`` children or fewer
     shows no rates.
     """
-    from geo_risk.reasons import FACTORS
+    from geo_risk.model.reasons import FACTORS
 
     folder.mkdir(parents=True, exist_ok=True)
     metrics = validation.metrics.round(3).reset_index(names="model")
@@ -136,7 +136,7 @@ def write_model_card(folder: Path, tables, validation, fairness, fairness_warnin
         ("Fairness", [fair, *(fairness_warnings or ["No gap above the bound."])]),
         ("Reasons", ["Each flagged household's reasons come from occlusion: its features, "
                      "group by group, are replaced by a typical household's and the drop in "
-                     "its score is the factor's contribution (see geo_risk/reasons.py)."]),
+                     "its score is the factor's contribution (see geo_risk/model/reasons.py)."]),
         ("Limitations", list(LIMITATIONS)),
     ]
     md, page = render_model_card(sections, "geo-risk school-readiness model card")

@@ -11,7 +11,7 @@ The file holds every layer: risk by output area, risk by ward, clusters (LISA), 
 hot spots, known and newly identified areas of concern, and service sites when there are
 any. A URL fragment opens it on one view (``map.html#hotspots``, :data:`VIEWS`), so the
 report links into the one file. Values are the published ones, after disclosure control
-(:mod:`geo_risk.aggregate`); no household point is ever drawn.
+(:mod:`geo_risk.areas.disclosure`); no household point is ever drawn.
 
 Small at county size: each shape set (output areas, wards, districts, areas of concern,
 sites) is written once, however many layers draw it; output areas are simplified for
@@ -46,9 +46,9 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from geo_risk import columns as C
-from geo_risk.escape import script_json
-from geo_risk.hotspots import STABLE, concern_outlines
-from geo_risk.symbology import (
+from geo_risk.areas.hotspots import STABLE, concern_outlines
+from geo_risk.io.escape import script_json
+from geo_risk.publish.symbology import (
     CONCERN_STYLES,
     EHSA_COLOURS,
     LISA_COLOURS,
@@ -341,111 +341,7 @@ def _column(values) -> list:
 #: The page's JavaScript (after the map and the layer groups exist): decodes the shape
 #: sets once, builds every layer from them, binds text-node tooltips, keeps the legend
 #: in step with the layers shown and switches to the layers a URL fragment names.
-_PAGE_JS = """
-(function() {
-  var map = __MAP__, data = __DATA__, groups = __GROUPS__;
-  var origin = data.origin, unit = data.precision;
-  function ring(steps) {
-    var out = [], x = 0, y = 0;
-    for (var i = 0; i < steps.length; i += 2) {
-      x += steps[i]; y += steps[i + 1];
-      out.push([origin[0] + x * unit, origin[1] + y * unit]);
-    }
-    if (out.length) out.push(out[0]);
-    return out;
-  }
-  function geometry(g) {
-    if (typeof g[0] === 'number') {
-      return {type: 'Point', coordinates: [origin[0] + g[0] * unit, origin[1] + g[1] * unit]};
-    }
-    return {type: 'MultiPolygon', coordinates: g.map(function(p) { return p.map(ring); })};
-  }
-  var shapes = {};
-  Object.keys(data.shapes).forEach(function(k) { shapes[k] = data.shapes[k].map(geometry); });
-  function collection(set, props) {
-    var keys = Object.keys(props);
-    return {type: 'FeatureCollection', features: shapes[set].map(function(g, i) {
-      var p = {};
-      keys.forEach(function(k) { p[k] = props[k][i]; });
-      return {type: 'Feature', geometry: g, properties: p};
-    })};
-  }
-  // tooltips are text nodes: a name from the inputs is shown, never parsed as HTML
-  function tooltip(fields) {
-    return function(layer) {
-      var box = document.createElement('div');
-      fields.forEach(function(f) {
-        var value = layer.feature.properties[f];
-        if (value === null || value === undefined || value === '') return;
-        var row = document.createElement('div');
-        var label = document.createElement('b');
-        label.textContent = f + ': ';
-        row.appendChild(label);
-        row.appendChild(document.createTextNode(String(value)));
-        box.appendChild(row);
-      });
-      return box;
-    };
-  }
-  data.outlines.forEach(function(o) {
-    L.geoJSON(collection(o.shapes, {}), {style: o.style, interactive: false}).addTo(map);
-  });
-  var layers = {}, counts = {};
-  data.layers.forEach(function(d) {
-    var group = groups[d.name], s = d.style, props = Object.assign({}, d.props);
-    if (d.fill) props._fill = d.fill;
-    var style = s.kind === 'concern' ?
-      function(f) { return s.styles[f.properties._kind]; } :
-      function(f) { return {fillColor: f.properties._fill, fillOpacity: s.fill_opacity || 0.8,
-                            color: s.color, weight: s.weight}; };
-    if (s.catchments) {
-      L.geoJSON(collection(s.catchments, {}), {interactive: false, style: {
-        color: '#1b7837', weight: 2, dashArray: '2 4', fill: false}}).addTo(group);
-    }
-    var options = {style: style, smoothFactor: 0.5};
-    if (d.pane) options.pane = d.pane;
-    if (s.kind === 'sites') {
-      options.pointToLayer = function(f, latlng) {
-        return L.circleMarker(latlng, Object.assign({radius: 7, fill: true}, style(f)));
-      };
-    }
-    var layer = L.geoJSON(collection(d.shapes, props), options);
-    layer.eachLayer(function(l) {
-      l.bindTooltip(tooltip(d.tooltip), {sticky: true});
-      l.on('mouseover', function() { l.setStyle({weight: 3, color: '#000'}); });
-      l.on('mouseout', function() { layer.resetStyle(l); });
-    });
-    layer.addTo(group);
-    layers[d.name] = layer;
-    counts[d.name] = shapes[d.shapes].length;
-  });
-  window.GEO_RISK_MAP = map;
-  window.GEO_RISK_LAYERS = layers;
-  window.GEO_RISK_COUNTS = counts;
-  window.GEO_RISK_OUTLINES = data.outlines.map(function(o) { return o.name; });
-  map.attributionControl.setPrefix(false);
-  map.attributionControl.addAttribution(data.attribution);
-  function sync() {
-    document.querySelectorAll('.gr-legend section').forEach(function(s) {
-      var g = groups[s.getAttribute('data-layer')];
-      s.style.display = (g && map.hasLayer(g)) ? '' : 'none';
-    });
-  }
-  // a fragment (map.html#hotspots) opens the map on the layers it names
-  function follow() {
-    var wanted = data.views[location.hash.slice(1)] || data.views[data.start];
-    Object.keys(groups).forEach(function(name) {
-      var on = wanted.indexOf(name) >= 0;
-      if (on && !map.hasLayer(groups[name])) map.addLayer(groups[name]);
-      if (!on && map.hasLayer(groups[name])) map.removeLayer(groups[name]);
-    });
-    sync();
-  }
-  map.on('overlayadd overlayremove', sync);
-  window.addEventListener('hashchange', follow);
-  follow();
-})();
-"""
+_PAGE_JS = "\n" + Path(__file__).with_name("map_page.js").read_text(encoding="utf-8")
 
 
 def _build(shapes, outlines, layers: list[_Layer], views: dict[str, tuple[str, ...]],
@@ -522,7 +418,7 @@ def write_maps(folder: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFra
     hotspots
         Per OA: ``lisa_quadrant``, ``ehsa_category`` and ``concern``.
     sites
-        Optional service sites and their catchments (:mod:`geo_risk.siting`): sites
+        Optional service sites and their catchments (:mod:`geo_risk.siting.plan`): sites
         with ``name``, ``kind``, ``status``, ``newly_covered``, ``cumulative_coverage``.
     ehsa_measure
         What the emerging hot spots measure, for their legend.

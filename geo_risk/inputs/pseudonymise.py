@@ -1,6 +1,6 @@
 """Keyed pseudonymisation at source: the step each partner runs before sharing.
 
-Identifiers are normalised to one canonical form (see :mod:`geo_risk.ingest`) and
+Identifiers are normalised to one canonical form (see :mod:`geo_risk.inputs.ingest`) and
 replaced by HMAC-SHA256 under a secret key held by the data controller, one key per
 project. A plain hash would not do: the space of UPRNs or NHS numbers (10^9 to 10^12)
 can be enumerated in hours. Pseudonyms are the first 128 bits of the HMAC in hex, with
@@ -36,17 +36,17 @@ import pyarrow.parquet as pq
 from geo_risk import columns as C
 from geo_risk._errors import GeoRiskError, KeyFileError
 from geo_risk.cores import local_map
-from geo_risk.escape import write_csv
-from geo_risk.ingest import (
-    CHUNK_ROWS,
+from geo_risk.inputs.ingest import (
     REJECT_COLUMNS,
     DuplicateRows,
     clean_extract,
     get_schema,
     iter_extract,
 )
-from geo_risk.schemas import PSEUDONYM_COLUMNS, SOURCES
-from geo_risk.uprn_lookup import UprnLookup
+from geo_risk.inputs.schemas import PSEUDONYM_COLUMNS, SOURCES
+from geo_risk.inputs.uprn_lookup import UprnLookup
+from geo_risk.io.escape import write_csv
+from geo_risk.io.read import CHUNK_ROWS
 
 __all__ = ["KEY_BYTES", "Key", "make_key", "pseudonymise_extract", "pseudonymise_file",
            "pseudonymise_files", "write_pseudonymised"]
@@ -228,7 +228,7 @@ def pseudonymise_extract(path: Path, source: str, key: Key, *,
     path
         The partner's raw extract (CSV, XLSX or Parquet).
     source
-        Which extract it is (:data:`geo_risk.schemas.SOURCES`).
+        Which extract it is (:data:`geo_risk.inputs.schemas.SOURCES`).
     key
         The project key (:meth:`Key.load`).
 
@@ -308,7 +308,7 @@ def pseudonymise_file(path: Path, source: str, key: Key, out: Path, *,
     fingerprint and reconciliation in its metadata) and ``<out>.rejects.csv``, a part at
     a time: memory stays bounded whatever the size of the extract. With ``uprn_lookup``
     the addresses extract also carries each UPRN's OA code (see
-    :mod:`geo_risk.uprn_lookup`). Returns the reconciliation (file, source, read, kept,
+    :mod:`geo_risk.inputs.uprn_lookup`). Returns the reconciliation (file, source, read, kept,
     rejected). ``out`` must be a ``.parquet`` path that is neither the extract itself nor
     a file geo-risk did not write: a slip of the command line never overwrites raw data."""
     _check_out(Path(path), Path(out))

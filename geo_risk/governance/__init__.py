@@ -1,0 +1,30 @@
+"""Who ran what, and what practitioners said: the audit trail and the review ledger.
+"""
+
+from geo_risk.governance.audit import (
+    GENESIS,
+    append,
+    default_log,
+    file_digest,
+    verify,
+)
+from geo_risk.governance.review import (
+    DECISIONS,
+    FORM_COLUMNS,
+    import_reviews,
+    read_ledger,
+    write_form,
+)
+
+__all__ = [
+    "DECISIONS",
+    "FORM_COLUMNS",
+    "GENESIS",
+    "append",
+    "default_log",
+    "file_digest",
+    "import_reviews",
+    "read_ledger",
+    "verify",
+    "write_form",
+]

@@ -1,0 +1,60 @@
+"""Households to risk: features as of a date, the estimator and its validation, the reasons
+behind each flag, and the fairness audit.
+
+A model saved before these modules became a package (``geo_risk.model.RiskModel``) loads:
+the estimator is re-exported here.
+"""
+
+from geo_risk.model.estimator import (
+    DEFAULT_CAPACITY,
+    Capacity,
+    RiskModel,
+    calibration,
+    calibration_slope,
+    expected_calibration_error,
+    feature_columns,
+    flag_households,
+    household_folds,
+    outcome_metrics,
+    score_households,
+    validate,
+)
+from geo_risk.model.fairness import (
+    audit_fairness,
+)
+from geo_risk.model.features import (
+    LABEL,
+    FeatureTables,
+    build_feature_tables,
+    current_children,
+    dates_without_under_fives,
+    household_features,
+)
+from geo_risk.model.reasons import (
+    FACTORS,
+    explain_households,
+)
+
+__all__ = [
+    "DEFAULT_CAPACITY",
+    "FACTORS",
+    "LABEL",
+    "Capacity",
+    "FeatureTables",
+    "RiskModel",
+    "audit_fairness",
+    "build_feature_tables",
+    "calibration",
+    "calibration_slope",
+    "current_children",
+    "dates_without_under_fives",
+    "expected_calibration_error",
+    "explain_households",
+    "feature_columns",
+    "flag_households",
+    "household_features",
+    "household_folds",
+    "outcome_metrics",
+    "score_households",
+    "validate",
+]

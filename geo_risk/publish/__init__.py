@@ -1,0 +1,87 @@
+"""What people read: symbology, the offline maps, the GeoPackage, the partnership-board
+report, the model card and the transparency record.
+"""
+
+from geo_risk.publish.gpkg import (
+    GPKG_LAYERS,
+    site_layers,
+    write_geopackage,
+)
+from geo_risk.publish.maps import (
+    CANVAS_ABOVE,
+    LEGEND_CSS,
+    MAP_FILE,
+    VIEWS,
+    MapContext,
+    external_references,
+    self_contained,
+    svg_preview,
+    write_maps,
+)
+from geo_risk.publish.model_card import (
+    INTENDED_USE,
+    LIMITATIONS,
+    render_model_card,
+    write_model_card,
+)
+from geo_risk.publish.report import (
+    ReportInputs,
+    write_report,
+)
+from geo_risk.publish.symbology import (
+    CONCERN_STYLES,
+    EHSA_COLOURS,
+    LISA_COLOURS,
+    NO_DATA_COLOUR,
+    SITE_COLOURS,
+    WITHHELD,
+    WITHHELD_COLOUR,
+    WITHHELD_NOTE,
+    Classes,
+    risk_classes,
+    show_count,
+)
+from geo_risk.publish.transparency import (
+    ATRS_FIELDS,
+    TO_COMPLETE,
+    missing_fields,
+    privacy_scan,
+    write_transparency,
+)
+
+__all__ = [
+    "ATRS_FIELDS",
+    "CANVAS_ABOVE",
+    "CONCERN_STYLES",
+    "EHSA_COLOURS",
+    "GPKG_LAYERS",
+    "INTENDED_USE",
+    "LEGEND_CSS",
+    "LIMITATIONS",
+    "LISA_COLOURS",
+    "MAP_FILE",
+    "NO_DATA_COLOUR",
+    "SITE_COLOURS",
+    "TO_COMPLETE",
+    "VIEWS",
+    "WITHHELD",
+    "WITHHELD_COLOUR",
+    "WITHHELD_NOTE",
+    "Classes",
+    "MapContext",
+    "ReportInputs",
+    "external_references",
+    "missing_fields",
+    "privacy_scan",
+    "render_model_card",
+    "risk_classes",
+    "self_contained",
+    "show_count",
+    "site_layers",
+    "svg_preview",
+    "write_geopackage",
+    "write_maps",
+    "write_model_card",
+    "write_report",
+    "write_transparency",
+]

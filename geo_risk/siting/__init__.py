@@ -1,0 +1,32 @@
+"""Where to site services: coverage models (PySAL ``spopt``) on the predicted demand.
+"""
+
+from geo_risk.siting.plan import (
+    Covering,
+    Demand,
+    SitingOutputs,
+    SitingResult,
+    SitingSettings,
+    baselines,
+    demand_points,
+    distance_matrix,
+    plan_sites,
+    read_sites,
+    site_services,
+    write_siting_tables,
+)
+
+__all__ = [
+    "Covering",
+    "Demand",
+    "SitingOutputs",
+    "SitingResult",
+    "SitingSettings",
+    "baselines",
+    "demand_points",
+    "distance_matrix",
+    "plan_sites",
+    "read_sites",
+    "site_services",
+    "write_siting_tables",
+]
