@@ -6,6 +6,7 @@ traceback, and exit with status 2.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import logging
 import os
@@ -256,7 +257,7 @@ def purge(
     """Delete the restricted and working material (restricted/, work/) of runs finished
     longer ago than the retention period; publish/ and the audit log are kept, and each
     purged run gets PURGED.txt saying what went."""
-    from geo_risk.run.retention import months
+    from geo_risk.config import months
     from geo_risk.run.retention import purge as purge_runs
 
     try:
@@ -673,11 +674,11 @@ def run(
         _fail(GeoRiskError("give --config CONFIG.toml (start from 'geo-risk run --example')."))
     try:
         cfg = load_config(config)
-        if previous is not None:
-            cfg.settings.previous = previous
+        settings = (cfg.settings if previous is None
+                    else dataclasses.replace(cfg.settings, previous=previous))
         key = Key.load(cfg.key_file)
         with console.status("running"):
-            summary, _ = run_pipeline(cfg.extracts, key, out, cfg.settings)
+            summary, _ = run_pipeline(cfg.extracts, key, out, settings)
     except GeoRiskError as err:
         _fail(err)
     m = summary["model"]
@@ -810,13 +811,11 @@ def hotspots(
     also run inside 'run' and 'demo'). Rewrites IN/publish/areas/oa_hotspots.csv, the maps,
     GeoPackage, report and the hotspots section of both run.json."""
     from geo_risk.run.rerun import run_hotspots
-    from geo_risk.synth.demo import rescore
 
     try:
         with console.status("finding hotspots"):
             summary = run_hotspots(in_dir, time_lag=time_lag, alpha=alpha,
                                    min_trend=min_trend, permutations=permutations)
-        rescore(in_dir)  # a demo run: the planted hotspots' recovery, again
     except GeoRiskError as err:
         _fail(err)
     h = summary["hotspots"]

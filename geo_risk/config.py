@@ -10,21 +10,23 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import logging
+import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from geo_risk._errors import ConfigError
-from geo_risk.areas.disclosure import Disclosure
-from geo_risk.geography.boundaries import BoundaryFiles
-from geo_risk.inputs.parallel import DaskSettings
-from geo_risk.io.read import read_text
-from geo_risk.model.estimator import Capacity
-from geo_risk.run.inputs import MIN_REFRESHES
-from geo_risk.run.pipeline import RunSettings, quarterly_refreshes
-from geo_risk.siting.plan import SitingSettings
+import pandas as pd
 
-__all__ = ["EXAMPLE", "RENAMED", "ConfigError", "RunConfig", "load_config"]
+from geo_risk._errors import ConfigError
+from geo_risk.areas import MIN_REFRESHES, SAFE, Disclosure
+from geo_risk.geography import BoundaryFiles
+from geo_risk.inputs import DaskSettings
+from geo_risk.io import read_text
+from geo_risk.model import DEFAULT_CAPACITY, Capacity
+from geo_risk.siting import SitingSettings
+
+__all__ = ["EXAMPLE", "RENAMED", "ConfigError", "RunConfig", "RunSettings", "load_config", "months",
+           "quarterly_refreshes"]
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,61 @@ _TABLES = {"boundaries": {"oa", "lookup", "imd", "measure", "uprn_lookup", "repa
            "siting": {"candidates", "existing", "distance", "matrix", "p", "coverage",
                       "model"}}
 _REQUIRED = ["area_name", "reference_date", "key_file", "extracts", "boundaries"]
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """What a whole run needs besides the extracts and the key."""
+
+    reference_date: str
+    refresh_dates: list[str]
+    area_name: str
+    attribution: str
+    files: BoundaryFiles
+    capacity: Capacity = DEFAULT_CAPACITY
+    known_within_months: float = 24.0
+    disclosure: Disclosure = SAFE
+    marking: str = "OFFICIAL-SENSITIVE"
+    background_tiles: bool = False  # OpenStreetMap under the maps: needs internet
+    synthetic: bool = False
+    min_match_rate: float = 0.9
+    random_state: int = 0
+    siting: SitingSettings | None = None
+    retention: str = "18m"  # restricted and working material kept this long (purge)
+    transparency: dict = field(default_factory=dict)  # [transparency]: who owns the tool
+    review_ledger: Path | None = None  # practitioners' reviews of earlier runs' flags
+    history: tuple[Path, ...] = ()  # earlier runs whose refreshes extend the series
+    exact_fit: Path | None = None  # OA exact-fit lookup, for history across a census
+    previous: Path | None = None  # the last run: the report says what changed since
+    dask: DaskSettings | None = None  # household stages on Dask, district by district
+
+
+def quarterly_refreshes(reference_date: str, periods: int) -> list[str]:
+    """``periods`` refresh dates three months apart, ending at the reference date.
+
+    >>> quarterly_refreshes("2017-12-31", 3)
+    ['2017-06-30', '2017-09-30', '2017-12-31']
+    """
+    end = pd.Timestamp(reference_date)
+    month_end = end == end + pd.offsets.MonthEnd(0)
+    dates = [end - pd.DateOffset(months=3 * i) for i in range(periods)][::-1]
+    if month_end:
+        dates = [d + pd.offsets.MonthEnd(0) for d in dates]
+    return [str(d.date()) for d in dates]
+
+
+def months(text: str) -> float:
+    """A retention period as months: ``18m``, ``2y``, ``90d`` (a month = 30.4375 days).
+
+    >>> months("18m"), months("2y"), round(months("90d"), 2)
+    (18.0, 24.0, 2.96)
+    """
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([dmy])\s*", str(text).lower())
+    if not match:
+        raise ConfigError(f"retention period {text!r}: give a number and a unit, e.g. 18m "
+                          "(months), 2y (years) or 90d (days).")
+    value, unit = float(match[1]), match[2]
+    return {"d": value / 30.4375, "m": value, "y": value * 12}[unit]
 
 
 @dataclass(frozen=True)
@@ -99,8 +156,6 @@ def _file(path: Path, config_dir: Path, value, key: str, *, folder: bool = False
 
 
 def _retention(path: Path, table: dict) -> str:
-    from geo_risk.run.retention import months
-
     period = str(table.get("period", "18m"))
     try:
         months(period)

@@ -113,7 +113,7 @@ def run(oas: gpd.GeoDataFrame, risk: pd.DataFrame, repeat: int, *, contiguity: b
         global_moran(last, weights)
         times["moran"] = time.perf_counter() - t
         t = time.perf_counter()
-        local_moran(last, weights, permutations=9999, seed=1)
+        local_moran(last, weights, permutations=9999, random_state=1)
         times["lisa (9,999 permutations)"] = time.perf_counter() - t
         t = time.perf_counter()
         getis_ord_star(last, weights)

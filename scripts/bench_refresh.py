@@ -5,7 +5,7 @@
 Builds the default world (or Basildon's, from ../shared), pseudonymises, links and fits
 the model once (not timed), then times, for the run's quarterly refreshes:
 
-- ``one pass``: :func:`geo_risk.run.pipeline.risk_by_refresh` as a run does it, every
+- ``one pass``: :func:`geo_risk.areas.risk_by_refresh` as a run does it, every
   refresh's children described together (``features.current_children``);
 - ``per refresh``: the earlier way, the whole feature tables (labelled children
   included) rebuilt for each refresh and their current children scored.
@@ -26,11 +26,12 @@ import numpy as np
 import pandas as pd
 
 from geo_risk import columns as C
+from geo_risk.areas import risk_by_refresh
+from geo_risk.config import quarterly_refreshes
 from geo_risk.geography.boundaries import DEFAULT_BOUNDARIES, BoundaryFiles
 from geo_risk.model.estimator import RiskModel, feature_columns
 from geo_risk.model.features import build_feature_tables
 from geo_risk.run.inputs import pseudonymise_folder, run_link
-from geo_risk.run.pipeline import quarterly_refreshes, risk_by_refresh
 from geo_risk.synth.demo import demo_key
 from geo_risk.synth.world import make_world, write_world
 

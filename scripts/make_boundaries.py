@@ -1,4 +1,4 @@
-"""Write the embedded synthetic town to geo_risk/geography/data/ (OA polygons, lookup, synthetic IMD).
+"""Write the embedded synthetic town to geo_risk/geography/data/ (OAs, lookup, synthetic IMD).
 
     python scripts/make_boundaries.py [--seed 1]
     python scripts/make_boundaries.py --vintage 2021 --out DIR

@@ -180,8 +180,8 @@ def test_dates_the_records_cannot_describe_are_clear_errors(demo, tmp_path):
     """A reference date years after the extracts, or refreshes reaching back before the
     register's first births, once ended on NaN inside the hot spot regression."""
     from geo_risk._errors import GeoRiskError
+    from geo_risk.config import quarterly_refreshes
     from geo_risk.run.inputs import check_refreshes, run_link
-    from geo_risk.run.pipeline import quarterly_refreshes
 
     out, _ = demo
     pseudonymised = out / "restricted/pseudonymised"

@@ -191,8 +191,8 @@ def test_an_area_with_the_same_results_every_year_is_described_alike_from_the_fi
 
 
 def test_risk_by_refresh_scores_every_refresh_with_one_model(messy_linked):
+    from geo_risk.areas import risk_by_refresh
     from geo_risk.model.estimator import RiskModel, feature_columns
-    from geo_risk.run.pipeline import risk_by_refresh
 
     tables = build_feature_tables(messy_linked, "2014-12-31")
     labelled = tables.children[tables.children["role"] == "labelled"]
@@ -212,7 +212,7 @@ def test_risk_by_refresh_scores_every_refresh_with_one_model(messy_linked):
 
 
 def test_risk_by_refresh_is_the_same_in_pieces(messy_linked, monkeypatch):
-    import geo_risk.run.pipeline as pipeline
+    import geo_risk.areas.refresh as pipeline
     from geo_risk.model.estimator import RiskModel, feature_columns
 
     tables = build_feature_tables(messy_linked, "2014-12-31")
@@ -231,7 +231,7 @@ def test_risk_by_refresh_is_the_same_in_pieces(messy_linked, monkeypatch):
 
 
 def test_refresh_risk_by_group_weights_by_children():
-    from geo_risk.run.pipeline import RefreshRisk
+    from geo_risk.areas import RefreshRisk
 
     mean = pd.DataFrame({"2017-09-30": [0.2, 0.6, 0.9], "2017-12-31": [0.4, 0.6, None]},
                         index=["A", "B", "C"])

@@ -94,8 +94,8 @@ def test_lisa_finds_a_planted_cluster_and_is_seeded():
     y = pd.Series(rng.normal(0, 1, len(areas)), index=areas.index)
     block = [f"A{j * 12 + i:03d}" for j in range(3) for i in range(3)]
     y[block] += 4
-    a = local_moran(y, weights, permutations=999, seed=3)
-    b = local_moran(y, weights, permutations=999, seed=3)
+    a = local_moran(y, weights, permutations=999, random_state=3)
+    b = local_moran(y, weights, permutations=999, random_state=3)
     pd.testing.assert_frame_equal(a, b)
     assert (a.loc[block, "lisa_quadrant"] == "high-high").mean() >= 0.6
     assert (a.drop(index=block)["lisa_quadrant"] == "high-high").sum() <= 5
@@ -220,7 +220,7 @@ def test_bagged_categories_tell_a_strong_signal_from_noise():
                               draws=5)
     assert (exact["stability"] == 1.0).all() and exact["category"].equals(found)
     bagged = bagged_categories(values, values * 0.0 + 1.0, weights, found,
-                               transform=lambda v: v, draws=40, seed=2)
+                               transform=lambda v: v, draws=40, random_state=2)
     emerging = found.isin(EMERGING)
     block = bagged["stability"][heating][emerging[heating]]
     chance = emerging & ~found.index.isin(heating)
@@ -229,7 +229,7 @@ def test_bagged_categories_tell_a_strong_signal_from_noise():
     outside = bagged["category"].isin(EMERGING) & ~bagged.index.isin(heating)
     assert chance.sum() >= 3 and outside.sum() <= chance.sum() / 2
     assert bagged_categories(values, values * 0.0 + 1.0, weights, found,
-                             transform=lambda v: v, draws=40, seed=2).equals(bagged)
+                             transform=lambda v: v, draws=40, random_state=2).equals(bagged)
 
 
 def test_areas_of_concern_known_and_new():
@@ -280,12 +280,12 @@ def test_concern_outlines_dissolve_adjacent_areas_only():
     assert (parts.geom_type == "Polygon").all()
 
 
-def test_a_run_measures_emerging_hot_spots_beyond_deprivation_when_it_has_imd(tmp_path):
+def test_a_run_measures_emerging_hot_spots_beyond_deprivation_when_it_has_imd():
     """With deprivation, a deprived block that is hot throughout is not an emerging or
     persistent hot spot; a block rising beyond it is. Without deprivation the run says it
     measured risk itself, and the deprived block is persistent."""
+    from geo_risk.areas import find_hotspots
     from geo_risk.areas.hotspots import EHSA_RISK
-    from geo_risk.run.pipeline import find_hotspots
 
     areas = _grid(12).assign(**{C.WARD_NAME: lambda g: np.where(g.geometry.centroid.x < 600,
                                                                  "W", "E")})
@@ -300,12 +300,14 @@ def test_a_run_measures_emerging_hot_spots_beyond_deprivation_when_it_has_imd(tm
     risk.loc[rising] += np.linspace(0, 0.15, periods)
     current = pd.DataFrame({"mean_risk": risk.iloc[:, -1], "known_share": 0.1})
     emerging = {"new hot spot", "consecutive hot spot", "intensifying hot spot"}
-    table, summary = find_hotspots(tmp_path, areas, current, risk, permutations=99)
+    found = find_hotspots(areas, current, risk, permutations=99)
+    table, summary = found.table, found.summary
+    assert found.by_ward.columns.tolist() == ["known", "newly identified"]
     assert summary["emerging_measure"] == EHSA_BEYOND
     assert table.loc[rising, "ehsa_category"].isin(emerging).mean() >= 0.8
     assert table.loc[deprived, "ehsa_category"].eq("no pattern").mean() >= 0.8
-    table, summary = find_hotspots(tmp_path, areas.drop(columns="deprivation"), current, risk,
-                                   permutations=99)
+    found = find_hotspots(areas.drop(columns="deprivation"), current, risk, permutations=99)
+    table, summary = found.table, found.summary
     assert summary["emerging_measure"] == EHSA_RISK
     assert table.loc[deprived, "ehsa_category"].eq("persistent hot spot").mean() >= 0.8
 

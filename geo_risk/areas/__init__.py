@@ -3,18 +3,25 @@ refresh, and where risk concentrates (Moran's I, LISA, Gi*, emerging hot spots, 
 concern).
 """
 
+from geo_risk.areas.analysis import (
+    FoundHotspots,
+    find_hotspots,
+)
 from geo_risk.areas.disclosure import (
     COUNT_COLUMNS,
     LEVELS,
+    SAFE,
     Disclosure,
     aggregate_areas,
     disclose,
+    published_summary,
 )
 from geo_risk.areas.hotspots import (
     EHSA_BEYOND,
     EHSA_CATEGORIES,
     EHSA_RISK,
     EMERGING,
+    MIN_REFRESHES,
     STABILITY_DRAWS,
     STABLE,
     Weights,
@@ -32,6 +39,10 @@ from geo_risk.areas.hotspots import (
     mann_kendall,
     sen_change,
 )
+from geo_risk.areas.refresh import (
+    RefreshRisk,
+    risk_by_refresh,
+)
 
 __all__ = [
     "COUNT_COLUMNS",
@@ -40,9 +51,13 @@ __all__ = [
     "EHSA_RISK",
     "EMERGING",
     "LEVELS",
+    "MIN_REFRESHES",
+    "SAFE",
     "STABILITY_DRAWS",
     "STABLE",
     "Disclosure",
+    "FoundHotspots",
+    "RefreshRisk",
     "Weights",
     "aggregate_areas",
     "areas_of_concern",
@@ -54,9 +69,12 @@ __all__ = [
     "concern_outlines",
     "disclose",
     "emerging_hotspots",
+    "find_hotspots",
     "getis_ord_star",
     "global_moran",
     "local_moran",
     "mann_kendall",
+    "published_summary",
+    "risk_by_refresh",
     "sen_change",
 ]

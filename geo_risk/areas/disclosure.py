@@ -34,7 +34,8 @@ from geo_risk import columns as C
 from geo_risk._errors import ConfigError
 from geo_risk.columns import HOUSEHOLD
 
-__all__ = ["COUNT_COLUMNS", "LEVELS", "Disclosure", "aggregate_areas", "disclose"]
+__all__ = ["COUNT_COLUMNS", "LEVELS", "SAFE", "Disclosure", "aggregate_areas", "disclose",
+           "published_summary"]
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +165,28 @@ class Disclosure:
             f">= {self.SAFE_ROUNDING}, or give [disclosure] reason = \"...\" (printed in the "
             "report and run_info).")
 
+    @property
+    def withheld_range(self) -> str:
+        """The counts withheld, in words: ``"1 to 7"``."""
+        return f"1 to {self.withhold_up_to}"
+
+    def fewer_than(self, what: str) -> str:
+        """Why a figure among few is withheld: ``"fewer than 8 under-fives"``."""
+        return f"fewer than {self.withhold_up_to + 1} {what}"
+
+    def note(self) -> str:
+        """What ``c`` means, for every legend and table.
+
+        >>> Disclosure(10, 5).note()
+        'c = withheld to protect privacy (a count from 1 to 10, or a count that would reveal one)'
+        """
+        return (f"c = withheld to protect privacy (a count from {self.withheld_range}, or a "
+                "count that would reveal one)")
+
+    def rule(self) -> str:
+        """The rules in a clause: ``"counts rounded to 5, 1 to 7 withheld (c)"``."""
+        return f"counts rounded to {self.rounding}, {self.withheld_range} withheld (c)"
+
     def describe(self) -> str:
         """The rules in words, for ``run_info`` and the report."""
         text = (f"counts 1-{self.withhold_up_to} withheld (NULL, shown as c) with secondary "
@@ -230,3 +253,37 @@ def disclose(tables: dict[str, pd.DataFrame], oas: pd.DataFrame, rules: Disclosu
         safe[level] = out
     release = pd.DataFrame(log_rows, columns=["level", "area", "column", "reason"])
     return safe, release
+
+
+def _rounded(obj, rules: Disclosure):
+    """Every whole number in ``obj`` (a count) as ``rules`` publish it.
+
+    >>> _rounded({"sources": [{"rejected": 3, "read": 122, "rate": 0.5}], "n": 0}, SAFE)
+    {'sources': [{'rejected': 'c', 'read': 120, 'rate': 0.5}], 'n': 0}
+    """
+    if isinstance(obj, dict):
+        return {k: _rounded(v, rules) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_rounded(v, rules) for v in obj]
+    if isinstance(obj, int | np.integer) and not isinstance(obj, bool):
+        return rules.value(obj)
+    return obj
+
+
+#: Whole numbers in the model section that are not counts of people.
+_MODEL_SETTINGS = {"known_within_months"}
+
+
+def published_summary(record: dict, rules: Disclosure) -> dict:
+    """The published ``run.json`` from the exact record: every count of records, people
+    or households (the linkage and model sections, and the siting's demand) is
+    disclosure-controlled; counts of output areas and the settings stay as they are."""
+    out = {k: v for k, v in record.items() if k not in {"linkage", "model", "workers"}}
+    out["linkage"] = _rounded(record["linkage"], rules)
+    out["model"] = {k: v if k in _MODEL_SETTINGS else _rounded(v, rules)
+                    for k, v in record["model"].items()}
+    if not rules.rates_among(record["model"].get("holdout_k", 0)):
+        out["model"].update(precision_at_k="c", recall_at_k="c")
+    out["disclosure"] = {"withhold_up_to": rules.withhold_up_to, "rounding": rules.rounding}
+    return out
+

@@ -90,6 +90,7 @@ __all__ = [
     "EHSA_CATEGORIES",
     "EHSA_RISK",
     "EMERGING",
+    "MIN_REFRESHES",
     "STABILITY_DRAWS",
     "STABLE",
     "Weights",
@@ -124,6 +125,9 @@ EMERGING = ("new hot spot", "consecutive hot spot", "intensifying hot spot")
 #: Resamples drawn for each area's category stability, and the share of them giving the
 #: same category above which a category is called stable (and named in the report).
 STABILITY_DRAWS, STABLE = 100, 0.8
+
+#: The fewest refreshes an emerging hot spot trend can be read from.
+MIN_REFRESHES = 3
 _DRAWS_AT_ONCE = 25  # resamples' noise held at once (England's: 0.5 GB)
 
 
@@ -273,7 +277,7 @@ def global_moran(values: pd.Series, weights: Weights) -> dict[str, float]:
 
 
 def local_moran(values: pd.Series, weights: Weights, *, permutations: int = 9999,
-                alpha: float = 0.05, seed: int = 0) -> pd.DataFrame:
+                alpha: float = 0.05, random_state: int = 0) -> pd.DataFrame:
     """LISA quadrants with two-sided permutation p-values and Benjamini-Hochberg.
 
     Returns ``lisa_i``, ``p_sim`` (two-sided), ``lisa_significant`` and ``lisa_quadrant``
@@ -290,7 +294,7 @@ def local_moran(values: pd.Series, weights: Weights, *, permutations: int = 9999
         # the simulated values are not kept: at England's 171,372 areas they would take
         # 12.8 GiB for 9,999 permutations (p-values need only the counts)
         lisa = esda.Moran_Local(y, graph.transform("r"), permutations=permutations,
-                                seed=seed, n_jobs=1, keep_simulations=False)
+                                seed=random_state, n_jobs=1, keep_simulations=False)
     p = np.minimum(1.0, 2 * lisa.p_sim)
     sig = benjamini_hochberg(p, alpha)
     names = {1: "high-high", 2: "low-high", 3: "low-low", 4: "high-low"}
@@ -473,7 +477,7 @@ def emerging_hotspots(values: pd.DataFrame, weights: Weights, *, time_lag: int =
 
 def bagged_categories(values: pd.DataFrame, se: pd.DataFrame, weights: Weights,
                       categories: pd.Series, *, transform, draws: int = STABILITY_DRAWS,
-                      seed: int = 0, **settings) -> pd.DataFrame:
+                      random_state: int = 0, **settings) -> pd.DataFrame:
     """Each area's emerging hot spot category over resamples of households, and how sure
     it is: ``category`` (the one most resamples give; the point estimate's ``categories``
     where it ties) and ``stability`` (the share of ``draws`` resamples giving it).
@@ -487,7 +491,7 @@ def bagged_categories(values: pd.DataFrame, se: pd.DataFrame, weights: Weights,
     a category that sampling noise alone made: on the family of synthetic worlds, most
     emerging hot spots outside the planted ones were unstable.
     """
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(random_state)
     x = values.reindex(weights.ids)
     s = se.reindex(index=weights.ids, columns=x.columns).fillna(0.0).to_numpy()
     code = {c: i for i, c in enumerate(EHSA_CATEGORIES)}

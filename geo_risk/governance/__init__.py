@@ -12,6 +12,7 @@ from geo_risk.governance.review import (
     DECISIONS,
     FORM_COLUMNS,
     import_reviews,
+    latest_summary,
     read_ledger,
     write_form,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "default_log",
     "file_digest",
     "import_reviews",
+    "latest_summary",
     "read_ledger",
     "verify",
     "write_form",

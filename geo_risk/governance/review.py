@@ -26,7 +26,14 @@ from geo_risk.inputs.ingest import parse_dates
 from geo_risk.io.escape import write_csv
 from geo_risk.io.read import read_table
 
-__all__ = ["DECISIONS", "FORM_COLUMNS", "import_reviews", "read_ledger", "write_form"]
+__all__ = [
+    "DECISIONS",
+    "FORM_COLUMNS",
+    "import_reviews",
+    "latest_summary",
+    "read_ledger",
+    "write_form",
+]
 
 DECISIONS = ("offered support", "already supported", "not appropriate", "could not contact")
 FORM_COLUMNS = [HOUSEHOLD, "rank", "review_date", "role", "decision", "reason", "overridden"]

@@ -61,6 +61,7 @@ __all__ = [
     "DEFAULT_CAPACITY",
     "Capacity",
     "RiskModel",
+    "Validation",
     "calibration",
     "calibration_slope",
     "expected_calibration_error",

@@ -46,6 +46,7 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from geo_risk import columns as C
+from geo_risk.areas.disclosure import SAFE, Disclosure
 from geo_risk.areas.hotspots import STABLE, concern_outlines
 from geo_risk.io.escape import script_json
 from geo_risk.publish.symbology import (
@@ -56,7 +57,6 @@ from geo_risk.publish.symbology import (
     SITE_COLOURS,
     WITHHELD,
     WITHHELD_COLOUR,
-    WITHHELD_NOTE,
     Classes,
     risk_classes,
     show_count,
@@ -209,7 +209,8 @@ def _outlines(shown: gpd.GeoDataFrame, by: str, coverage: bool) -> gpd.GeoSeries
 
 
 def _layers(oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame], hotspots: pd.DataFrame,
-            sites: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame] | None, ehsa_measure: str = ""):
+            sites: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame] | None, ehsa_measure: str = "",
+            disclosure: Disclosure = SAFE):
     """The shape sets (name -> geometries in EPSG:27700), the outlines drawn for context
     (wards, and districts when there are several) as (name, shape set, style), and the
     layers."""
@@ -227,7 +228,7 @@ def _layers(oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame], hotspots: pd
     layers = [_Layer(RISK_OA, "oa", oa.drop(columns="_fill"), fill, _legend_rows(
         [(c, lab, "fill") for c, lab in zip(oa_classes.colours, oa_classes.labels,
                                             strict=True)]
-        + [(WITHHELD_COLOUR, "withheld (c): fewer than 8 under-fives", "fill"),
+        + [(WITHHELD_COLOUR, f"withheld (c): {disclosure.fewer_than('under-fives')}", "fill"),
            (NO_DATA_COLOUR, "no under-fives scored", "fill")]), oa["_fill"].to_numpy())]
 
     ward_table = tables["ward"].reindex(wards.index)
@@ -345,7 +346,7 @@ _PAGE_JS = "\n" + Path(__file__).with_name("map_page.js").read_text(encoding="ut
 
 
 def _build(shapes, outlines, layers: list[_Layer], views: dict[str, tuple[str, ...]],
-           ctx: MapContext, bounds) -> folium.Map:
+           ctx: MapContext, bounds, disclosure: Disclosure = SAFE) -> folium.Map:
     """The one page: Leaflet map, layer groups in the layer control, the data (every shape
     set once), title, marking and legend."""
     features = sum(len(shapes[layer.shapes]) for layer in layers)
@@ -388,7 +389,7 @@ def _build(shapes, outlines, layers: list[_Layer], views: dict[str, tuple[str, .
     marking = (f'<div class="gr-marking">{html.escape(ctx.marking)}</div>'
                if ctx.marking else "")
     legend_html = (f'<div class="gr-legend">{"".join(legend)}'
-                   f'<div class="gr-note">{html.escape(WITHHELD_NOTE)}. Predicted risk is '
+                   f'<div class="gr-note">{html.escape(disclosure.note())}. Predicted risk is '
                    "the mean of the under-fives' predicted probabilities of not reaching a "
                    "good level of development at the end of reception.</div></div>")
     root = m.get_root()
@@ -405,7 +406,7 @@ def _build(shapes, outlines, layers: list[_Layer], views: dict[str, tuple[str, .
 def write_maps(folder: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame],
                hotspots: pd.DataFrame, ctx: MapContext, *,
                sites: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame] | None = None,
-               ehsa_measure: str = "") -> dict[str, str]:
+               ehsa_measure: str = "", disclosure: Disclosure = SAFE) -> dict[str, str]:
     """Write the offline map, ``folder/map.html``; returns view name -> link
     (``map.html#hotspots``...: the fragment opens the map on that view's layers).
 
@@ -422,14 +423,17 @@ def write_maps(folder: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFra
         with ``name``, ``kind``, ``status``, ``newly_covered``, ``cumulative_coverage``.
     ehsa_measure
         What the emerging hot spots measure, for their legend.
+    disclosure
+        The rules the tables were published under, for the legend's words.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    shapes, outlines, layers = _layers(oas, tables, hotspots, sites, ehsa_measure)
+    shapes, outlines, layers = _layers(oas, tables, hotspots, sites, ehsa_measure,
+                                       disclosure)
     views = {**VIEWS, **(SITES_VIEW if sites is not None and len(sites[0]) else {})}
     x0, y0, x1, y1 = oas.to_crs(4326).total_bounds
     page = self_contained(_build(shapes, outlines, layers, views, ctx,
-                                 [[y0, x0], [y1, x1]]).get_root().render())
+                                 [[y0, x0], [y1, x1]], disclosure).get_root().render())
     (folder / MAP_FILE).write_text(page, encoding="utf-8")
     return {view: f"{MAP_FILE}#{view}" for view in views}
 

@@ -3,7 +3,7 @@
 Written for a board member reading it once: the headline with its denominators, where
 risk is highest, the known and newly identified areas of concern, what changed since the
 previous refresh, links to the maps, what the model can and cannot do, and how the
-figures were made. Every count is a published one (rounded to 5, 1-7 withheld as ``c``);
+figures were made. Every count is a published one (under the run's disclosure rules);
 nothing comes from ``restricted/``. No external resource is loaded.
 """
 
@@ -20,7 +20,7 @@ from geo_risk.areas.disclosure import SAFE, Disclosure
 from geo_risk.areas.hotspots import EMERGING, STABLE
 from geo_risk.publish.maps import LEGEND_CSS, MapContext
 from geo_risk.publish.model_card import INTENDED_USE, LIMITATIONS
-from geo_risk.publish.symbology import WITHHELD, WITHHELD_NOTE, show_count
+from geo_risk.publish.symbology import WITHHELD, show_count
 from geo_risk.siting.plan import SitingOutputs
 
 __all__ = ["ReportInputs", "write_report"]
@@ -67,7 +67,7 @@ def _pct(value) -> str:
     return WITHHELD if pd.isna(value) else f"{value:.0%}"
 
 
-def _reviews(v: dict) -> str:
+def _reviews(v: dict, rules: Disclosure) -> str:
     """The published summary of the review ledger (counts already disclosure-controlled)."""
     share = (f" ({v['share_reviewed']:.0%})" if v.get("share_reviewed") is not None else "")
     rows = pd.DataFrame({"Decision": list(v["decisions"]),
@@ -75,12 +75,12 @@ def _reviews(v: dict) -> str:
     text = (f"<p>Of the {_e(v['flags'])} households flagged at the run of "
             f"{_e(v['reference_date'])}, practitioners recorded a review of "
             f"{_e(v['reviewed'])}{share}; they set the flag aside for {_e(v['overridden'])}. "
-            "Counts are rounded to 5 and counts from 1 to 7 withheld (c). Nothing from the "
-            "reviews feeds the model.</p>" + _table(rows))
+            f"Counts are rounded to {rules.rounding} and counts from {rules.withheld_range} "
+            "withheld (c). Nothing from the reviews feeds the model.</p>" + _table(rows))
     rates = v.get("override_rate_by_deprivation_quintile")
     if rates:
         text += ("<p>Share of reviewed flags set aside, by deprivation quintile of the "
-                 "household's area (c: fewer than 8 reviews):</p>"
+                 f"household's area (c: {rules.fewer_than('reviews')}):</p>"
                  + _table(pd.DataFrame({"Quintile": list(rates), "Set aside": [
                      r if r == "c" else f"{r:.0%}" for r in rates.values()]})))
     return text
@@ -157,13 +157,13 @@ def _names(names) -> str:
     return ", ".join(_e(n) for n in names) if names else "none"
 
 
-def _since(v: dict) -> str:
+def _since(v: dict, rules: Disclosure) -> str:
     """What changed since the last run (:mod:`geo_risk.compare`, already published)."""
     rows = pd.DataFrame(v["headline"]).fillna("").rename(columns={
         "figure": "", "previous": v["previous_reference_date"],
         "latest": v["reference_date"]})
     text = (f"<p>Compared with the last run (reference date "
-            f"{_e(v['previous_reference_date'])}); counts rounded to 5, 1 to 7 withheld (c).</p>"
+            f"{_e(v['previous_reference_date'])}); {rules.rule()}.</p>"
             + _table(rows)
             + "<p>Largest rises in predicted risk: " + (", ".join(
                 f"{_e(r['ward'])} ({r['previous']:.1%} to {r['latest']:.1%})"
@@ -262,7 +262,7 @@ def _sections(r: ReportInputs) -> list[tuple[str, str]]:
         "of which unknown to services": wards["flagged_unknown"].map(show_count).to_numpy(),
         "Newly identified output areas": newly.to_numpy(),
     }).head(8)
-    where = (f"<p>The eight wards with the highest predicted risk. {_e(WITHHELD_NOTE)}.</p>"
+    where = (f"<p>The eight wards with the highest predicted risk. {_e(rules.note())}.</p>"
              + _table(top))
 
     known_n, new_n = h["known_concern_oas"], h["new_concern_oas"]
@@ -379,9 +379,10 @@ def _sections(r: ReportInputs) -> list[tuple[str, str]]:
     if r.oa_districts is not None and r.oa_districts.nunique() > 1:
         sections.append(("By district", _by_district(r)))
     if r.since:
-        sections.append(("Since the last run", _since(r.since)))
+        sections.append(("Since the last run", _since(r.since, r.disclosure)))
     if r.reviews:
-        sections.append(("Practitioners' reviews of the last run's flags", _reviews(r.reviews)))
+        sections.append(("Practitioners' reviews of the last run's flags",
+                         _reviews(r.reviews, r.disclosure)))
     if r.siting is not None:
         sections.append(("Where to site services", _siting(r.siting)))
     return [*sections, ("Maps", maps), ("The model and its limits", model),

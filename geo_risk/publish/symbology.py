@@ -29,16 +29,14 @@ __all__ = [
     "SITE_COLOURS",
     "WITHHELD",
     "WITHHELD_COLOUR",
-    "WITHHELD_NOTE",
     "Classes",
     "risk_classes",
     "show_count",
 ]
 
-#: Shown instead of a withheld value, with :data:`WITHHELD_NOTE` in every legend.
+#: Shown instead of a withheld value; what it means comes from the run's rules
+#: (:meth:`geo_risk.areas.Disclosure.note`).
 WITHHELD = "c"
-WITHHELD_NOTE = ("c = withheld to protect privacy (a count from 1 to 7, or a count that "
-                 "would reveal one)")
 NO_DATA_COLOUR = "#f0f0f0"
 WITHHELD_COLOUR = "#969696"
 #: ColorBrewer YlOrRd, 5 classes (colour-blind safe, print friendly).

@@ -21,6 +21,7 @@ import json
 import re
 from pathlib import Path
 
+from geo_risk.areas.disclosure import SAFE, Disclosure
 from geo_risk.inputs.schemas import SOURCES
 from geo_risk.publish.model_card import INTENDED_USE, LIMITATIONS
 
@@ -51,15 +52,16 @@ ATRS_FIELDS = {
 }
 
 _PSEUDONYM = re.compile(r"\b[0-9a-f]{32}\b")
-_SMALL_COUNT = re.compile(r"(?:^|,)([1-7])(?:,|$)")
 
 
-def privacy_scan(publish: Path) -> dict:
+def privacy_scan(publish: Path, rules: Disclosure = SAFE) -> dict:
     """What a scan of every published text file finds: pseudonym-shaped tokens (32 hex
-    characters) anywhere, and counts from 1 to 7 in the area tables. Both should be 0."""
+    characters) anywhere, and counts the ``rules`` withhold (1 to ``withhold_up_to``) in
+    the area tables. Both should be 0."""
     files = sorted(p for p in Path(publish).rglob("*")
                    if p.is_file() and p.suffix in {".csv", ".html", ".json", ".md"})
     tokens = small = 0
+    withheld = {str(n) for n in range(1, rules.withhold_up_to + 1)}
     count_columns = {"children_under5", "households", "expected_not_ready",
                      "flagged_households", "flagged_unknown", "known_households"}
     for path in files:
@@ -71,10 +73,9 @@ def privacy_scan(publish: Path) -> dict:
             counted = [i for i, h in enumerate(header) if h in count_columns]
             for line in lines[1:]:
                 cells = line.split(",")
-                small += sum(1 for i in counted if i < len(cells) and cells[i] in
-                             {"1", "2", "3", "4", "5", "6", "7"})
+                small += sum(1 for i in counted if i < len(cells) and cells[i] in withheld)
     return {"files_scanned": len(files), "pseudonym_like_tokens": tokens,
-            "area_counts_1_to_7": small}
+            "withheld_area_counts": small}
 
 
 def _record(published: dict, run_info: dict, settings: dict) -> dict:
@@ -226,7 +227,8 @@ def write_transparency(publish: Path, published: dict, run_info: dict, settings:
     sections = [(s, list(record[s].items())) for s in ATRS_FIELDS]
     (folder / "atrs.html").write_text(_html("Algorithmic transparency record: geo-risk",
                                             sections))
-    scan = privacy_scan(publish)
+    rules = Disclosure(**published.get("disclosure", {}))
+    scan = privacy_scan(publish, rules)
     flows = [(name, f"{schema.description}. Kept after pseudonymisation: "
                     + ", ".join(c for c, spec in schema.columns.items()
                                 if spec.kind not in {"name", "postcode"}))
@@ -242,7 +244,7 @@ def write_transparency(publish: Path, published: dict, run_info: dict, settings:
             ("rules", run_info.get("disclosure_control", "")),
             ("privacy scan of publish/", f"{scan['files_scanned']} files scanned: "
              f"{scan['pseudonym_like_tokens']} pseudonym-shaped tokens, "
-             f"{scan['area_counts_1_to_7']} area counts from 1 to 7")]),
+             f"{scan['withheld_area_counts']} area counts from {rules.withheld_range}")]),
         ("fairness", [("gaps above the bound",
                        "; ".join(published["model"].get("fairness_warnings") or ["none"]))]),
         ("retention", [("period", run_info.get("retention", ""))]),

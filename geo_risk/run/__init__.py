@@ -5,6 +5,6 @@ run.
 """
 
 from geo_risk.run.folder import RunFolder, staged
-from geo_risk.run.pipeline import RunSettings, run_pipeline
+from geo_risk.run.pipeline import run_pipeline
 
-__all__ = ["RunFolder", "RunSettings", "run_pipeline", "staged"]
+__all__ = ["RunFolder", "run_pipeline", "staged"]

@@ -15,6 +15,7 @@ import pandas as pd
 
 from geo_risk import columns as C
 from geo_risk._errors import BoundaryError, ConfigError, GeoRiskError, SchemaError
+from geo_risk.areas import MIN_REFRESHES
 from geo_risk.geography.boundaries import BoundaryFiles, load_geography
 from geo_risk.geography.vintage import Vintage
 from geo_risk.inputs.ingest import REASONS, REJECT_COLUMNS
@@ -27,7 +28,7 @@ from geo_risk.io.escape import write_csv
 from geo_risk.io.read import column_name
 from geo_risk.model.features import FeatureTables, build_feature_tables, dates_without_under_fives
 
-__all__ = ["EXTRACT_FORMATS", "MIN_REFRESHES", "check_refreshes", "find_extracts",
+__all__ = ["EXTRACT_FORMATS", "check_refreshes", "find_extracts",
            "pseudonymise_folder", "run_link"]
 
 log = logging.getLogger(__name__)
@@ -177,10 +178,6 @@ def _check_reference_date(linked: Linked, reference_date: str) -> None:
             "as of the reference date would read the time since as a time without events. "
             "Set reference_date to the day the extracts were taken, or use extracts that "
             "reach it.")
-
-
-#: The fewest refreshes an emerging hot spot trend can be read from.
-MIN_REFRESHES = 3
 
 
 def check_refreshes(linked: Linked, refresh_dates: list[str]) -> None:

@@ -15,8 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass, field
-from functools import partial
+from dataclasses import dataclass
 from pathlib import Path
 
 import joblib
@@ -26,61 +25,54 @@ import pandas as pd
 from geo_risk import __version__
 from geo_risk import columns as C
 from geo_risk._errors import BoundaryError, GeoRiskError, ModelError
-from geo_risk.areas.disclosure import SAFE, Disclosure, aggregate_areas, disclose
-from geo_risk.areas.hotspots import (
-    EHSA_BEYOND,
-    EHSA_CATEGORIES,
-    EHSA_RISK,
-    EMERGING,
-    STABILITY_DRAWS,
-    STABLE,
-    areas_of_concern,
-    bagged_categories,
-    beyond_deprivation,
-    build_weights,
-    emerging_hotspots,
-    getis_ord_star,
-    global_moran,
-    local_moran,
+from geo_risk.areas import (
+    SAFE,
+    Disclosure,
+    FoundHotspots,
+    RefreshRisk,
+    aggregate_areas,
+    disclose,
+    find_hotspots,
+    published_summary,
+    risk_by_refresh,
 )
 from geo_risk.columns import HOUSEHOLD
-from geo_risk.geography.boundaries import BoundaryFiles, load_geography
-from geo_risk.geography.vintage import MEASURES, VINTAGE_2011, Vintage
-from geo_risk.governance.review import latest_summary, write_form
-from geo_risk.inputs.link import Linked
-from geo_risk.inputs.parallel import HERE, DaskSettings, Executor, districts, executor
-from geo_risk.inputs.pseudonymise import Key
-from geo_risk.inputs.schemas import SOURCES
-from geo_risk.inputs.uprn_lookup import read_uprn_lookup
-from geo_risk.io.escape import write_csv
-from geo_risk.model.estimator import (
+from geo_risk.config import RunSettings, months
+from geo_risk.geography import MEASURES, VINTAGE_2011, Vintage, load_geography
+from geo_risk.governance import latest_summary, write_form
+from geo_risk.inputs import HERE, SOURCES, Executor, Key, Linked, executor, read_uprn_lookup
+from geo_risk.io import write_csv
+from geo_risk.model import (
     DEFAULT_CAPACITY,
+    LABEL,
     Capacity,
+    FeatureTables,
     RiskModel,
     Validation,
+    audit_fairness,
+    explain_households,
     feature_columns,
     flag_households,
     score_households,
     validate,
 )
-from geo_risk.model.fairness import audit_fairness
-from geo_risk.model.features import (
-    LABEL,
-    FeatureTables,
-    current_children,
+from geo_risk.publish import (
+    MAP_FILE,
+    MapContext,
+    ReportInputs,
+    site_layers,
+    svg_preview,
+    write_geopackage,
+    write_maps,
+    write_model_card,
+    write_report,
+    write_transparency,
 )
-from geo_risk.model.reasons import explain_households
-from geo_risk.publish.gpkg import site_layers, write_geopackage
-from geo_risk.publish.maps import MAP_FILE, MapContext, svg_preview, write_maps
-from geo_risk.publish.model_card import write_model_card
-from geo_risk.publish.report import ReportInputs, write_report
-from geo_risk.publish.transparency import write_transparency
 from geo_risk.run.compare import compare_runs, write_comparison
 from geo_risk.run.folder import RunFolder, staged
 from geo_risk.run.history import extend_history, read_exact_fit
 from geo_risk.run.inputs import check_refreshes, pseudonymise_folder, run_link
-from geo_risk.run.retention import months
-from geo_risk.siting.plan import (
+from geo_risk.siting import (
     SitingOutputs,
     SitingSettings,
     demand_points,
@@ -91,18 +83,13 @@ from geo_risk.siting.plan import (
 __all__ = [
     "AreaResults",
     "ModelRun",
-    "RefreshRisk",
-    "RunSettings",
-    "find_hotspots",
-    "published_summary",
-    "quarterly_refreshes",
     "read_feature_tables",
-    "risk_by_refresh",
     "run_areas",
     "run_into",
     "run_model",
     "run_pipeline",
     "run_publish",
+    "write_hotspots",
 ]
 
 log = logging.getLogger(__name__)
@@ -235,76 +222,6 @@ def _check_labels(labelled: pd.DataFrame, reference_date) -> None:
 
 
 @dataclass
-class RefreshRisk:
-    """Mean predicted risk and the number of under-fives of each OA (rows) at each
-    refresh (columns, ISO dates); an OA with no under-fives at a refresh has no mean."""
-
-    mean: pd.DataFrame
-    children: pd.DataFrame
-    se: pd.DataFrame | None = None  # standard error of each mean, households resampled
-
-    def by(self, groups: pd.Series) -> pd.DataFrame:
-        """Mean risk of groups of OAs (``groups``: OA -> group), weighted by children."""
-        weight = self.children.reindex(groups.index).fillna(0)
-        total = (self.mean.reindex(groups.index).fillna(0) * weight).groupby(groups).sum()
-        return total / weight.groupby(groups).sum().where(lambda n: n > 0)
-
-
-def risk_by_refresh(linked, refresh_dates: list[str], model: RiskModel, *,
-                    run: Executor = HERE) -> RefreshRisk:
-    """Mean predicted risk of the under-fives of each output area at each refresh.
-
-    One model (the run's final one) scores every refresh's children aged 0-4, with
-    features as of that refresh's date: one instrument, so a change in an area is a change
-    in its families' recorded circumstances, not a model refitted on a new cohort. (Models
-    refitted each year moved areas' risk by as much as the planted hotspots did.) The
-    children are described and scored a district (and for a large one, a few refreshes)
-    at a time, on ``run`` (:mod:`geo_risk.inputs.parallel`), so a county's memory is a
-    district's.
-    """
-    work = []
-    for part in districts(linked):
-        step = max(1, _CHILD_DATES_AT_ONCE // max(len(part.events["child_register"]), 1))
-        work += [(part, refresh_dates[i:i + step]) for i in range(0, len(refresh_dates), step)]
-    homes = pd.concat(run.map(partial(_scored_homes, model=model), work), ignore_index=True)
-    by = homes.groupby(["date", "oa"])
-    table = pd.DataFrame({"total": by["sum"].sum(), "n": by["size"].sum(),
-                          "homes": by.size()})
-    table["mean"] = table["total"] / table["n"]
-    # the mean's standard error when households are resampled (a ratio estimator, one
-    # household's children together): what the stability of a category is drawn from
-    ratio = table["mean"].reindex(pd.MultiIndex.from_frame(homes[["date", "oa"]])).to_numpy()
-    resid = (homes["sum"] - ratio * homes["size"]) ** 2
-    spread = resid.groupby([homes["date"], homes["oa"]]).sum()
-    m = table["homes"]
-    table["se"] = np.sqrt(m / (m - 1).where(m > 1) * spread / table["n"] ** 2).fillna(0.0)
-    order = [str(pd.Timestamp(d).date()) for d in refresh_dates]
-
-    def wide(column):
-        return table[column].unstack(0).reindex(columns=order)
-
-    return RefreshRisk(wide("mean"), wide("n").fillna(0).astype(int), wide("se"))
-
-
-#: Registered children x refreshes described at once: a county of one district, its 16
-#: refreshes at once, took 1.3 GB more; in a county of 12 districts, two districts' 16
-#: refreshes at once (1,000,000) took the run's processes to 3.09 GiB, and 250,000 (four
-#: or five refreshes a piece) to 2.81 GiB, in the same time.
-_CHILD_DATES_AT_ONCE = 250_000
-
-
-def _scored_homes(work: tuple[Linked, list[str]], *, model: RiskModel) -> pd.DataFrame:
-    """Each household's under-fives at each of some refreshes (``date``, ``oa``,
-    ``home``): their summed risk (``sum``) and how many (``size``), in one pass."""
-    linked, dates = work
-    children = current_children(linked, dates)
-    homes = pd.DataFrame({"date": children["as_of"].dt.date.astype(str).to_numpy(),
-                          "oa": children[C.OA].to_numpy(), "home": children[HOUSEHOLD].to_numpy(),
-                          "p": model.predict_proba(children)[:, 1]})
-    return homes.groupby(["date", "oa", "home"])["p"].agg(["sum", "size"]).reset_index()
-
-
-@dataclass
 class AreaResults:
     """What the areas stage produced (published tables are disclosure-controlled)."""
 
@@ -370,85 +287,19 @@ def run_areas(
     refreshes.children.to_parquet(folder.children_by_refresh)
     refreshes.se.to_parquet(folder.risk_se_by_refresh)
     current.to_parquet(folder.current_risk)
-    hotspots, summary = find_hotspots(folder.areas, oas, current, refreshes.mean,
-                                      random_state=random_state, vintage=vintage,
-                                      se=refreshes.se)
-    summary["withheld_cells"] = len(release)
+    found = find_hotspots(oas, current, refreshes.mean, random_state=random_state,
+                          se=refreshes.se)
+    write_hotspots(folder, found, vintage)
+    summary = {**found.summary, "withheld_cells": len(release)}
     if notes is not None:
         summary["history"] = notes
-    return AreaResults(safe, release, hotspots, refreshes, summary)
+    return AreaResults(safe, release, found.table, refreshes, summary)
 
 
-def find_hotspots(folder: Path, oas, current: pd.DataFrame, by_refresh: pd.DataFrame, *,
-                  time_lag: int = 1, alpha: float = 0.05, min_trend: float = 1.96,
-                  permutations: int = 9999, random_state: int = 0,
-                  vintage: Vintage = VINTAGE_2011, se: pd.DataFrame | None = None,
-                  draws: int = STABILITY_DRAWS) -> tuple[pd.DataFrame, dict]:
-    """Moran's I, LISA, Gi*, emerging hot spots and areas of concern; write
-    ``oa_hotspots.csv`` and ``ward_concern.csv`` into ``folder``.
-
-    ``current``: per OA ``mean_risk`` and ``known_share`` at the reference date;
-    ``by_refresh``: mean risk per OA (rows) per refresh (columns, in order). Emerging hot
-    spots are found in risk beyond what deprivation predicts when ``oas`` has deprivation
-    (the deprived areas are hot spots of risk throughout, which the LISA and Gi* of the
-    current risk already show; what changes beyond them is what an emerging hot spot
-    analysis is for), otherwise in risk itself, centred each refresh. Returns the per-OA
-    table and the ``hotspots`` section of ``run.json``.
-    """
-    weights = build_weights(oas)
-    risk = current["mean_risk"].fillna(current["mean_risk"].mean())
-    moran = global_moran(risk, weights)
-    lisa = local_moran(risk, weights, permutations=permutations, alpha=alpha,
-                       seed=random_state)
-    gi_z, gi_sig = getis_ord_star(risk, weights, alpha=alpha)
-    series = by_refresh.reindex(weights.ids)
-    series = series.fillna(series.mean())
-    if C.DEPRIVATION in oas:
-        def transform(x):
-            return beyond_deprivation(x, oas[C.DEPRIVATION])
-        measure = EHSA_BEYOND
-    else:
-        def transform(x):
-            return x - x.median()
-        measure = EHSA_RISK
-    settings = {"time_lag": time_lag, "alpha": alpha, "min_trend": min_trend}
-    ehsa = emerging_hotspots(transform(series), weights, **settings)
-    bagged = bagged_categories(
-        series, se if se is not None else series * 0.0, weights, ehsa["ehsa_category"],
-        transform=transform, draws=draws, seed=random_state, **settings)
-    ehsa["ehsa_category"], stability = bagged["category"], bagged["stability"]
-    concern = areas_of_concern(risk, current["known_share"].fillna(0.0), weights, alpha=alpha)
-    hotspots = lisa[["lisa_quadrant", "p_sim"]].assign(
-        gi_z=gi_z, gi_significant=gi_sig, ehsa_category=ehsa["ehsa_category"],
-        trend_tau=ehsa["trend_tau"], trend_p=ehsa["trend_p"],
-        trend_change=ehsa["trend_change"], ehsa_stability=stability.round(2),
-        concern=concern["concern"]).rename_axis(C.OA)
-    write_csv(vintage.publish(hotspots.round(4)), Path(folder) / "oa_hotspots.csv")
-    ward_of = oas[C.WARD_NAME].reindex(concern.index)
-    by_ward = pd.crosstab(ward_of, concern["concern"]).reindex(
-        columns=["known", "newly identified"], fill_value=0)
-    write_csv(vintage.publish(by_ward), Path(folder) / "ward_concern.csv")
-    counts = ehsa["ehsa_category"].value_counts()
-    summary = {
-        **{k: round(v, 6) for k, v in moran.items()},
-        "lisa": lisa["lisa_quadrant"].value_counts().to_dict(),
-        "gi_star_hot": int((gi_sig & (gi_z > 0)).sum()),
-        "gi_star_cold": int((gi_sig & (gi_z < 0)).sum()),
-        "emerging_hot_spots": {c: int(counts.get(c, 0)) for c in EHSA_CATEGORIES},
-        "refreshes": by_refresh.shape[1],
-        "emerging_measure": measure,
-        "time_lag": time_lag, "alpha": alpha, "min_trend": min_trend,
-        "stability_draws": draws, "stable_share": STABLE,
-        "emerging_stable": int(((stability >= STABLE) & ehsa["ehsa_category"].isin(
-            EMERGING)).sum()),
-        "permutations": permutations,
-        **weights.report(),
-        "known_concern_oas": int((concern["concern"] == "known").sum()),
-        "new_concern_oas": int((concern["concern"] == "newly identified").sum()),
-        "wards_most_newly_identified": by_ward["newly identified"].sort_values(
-            ascending=False).head(3).index.tolist(),
-    }
-    return hotspots, summary
+def write_hotspots(folder: RunFolder, found: FoundHotspots, vintage: Vintage) -> None:
+    """``oa_hotspots.csv`` and ``ward_concern.csv`` into the published areas."""
+    write_csv(vintage.publish(found.table.round(4)), folder.areas / "oa_hotspots.csv")
+    write_csv(vintage.publish(found.by_ward), folder.areas / "ward_concern.csv")
 
 
 def read_feature_tables(folder: Path) -> FeatureTables:
@@ -479,7 +330,8 @@ def run_publish(folder: RunFolder, oas, area_results: AreaResults, summary: dict
     sites = (siting.sites, siting.catchments) if siting is not None else None
     tables, hotspots = area_results.tables, area_results.hotspots
     maps = write_maps(folder.maps, oas, tables, hotspots, ctx, sites=sites,
-                      ehsa_measure=summary["hotspots"].get("emerging_measure", ""))
+                      ehsa_measure=summary["hotspots"].get("emerging_measure", ""),
+                      disclosure=disclosure)
     gpkg = write_geopackage(folder.geopackage, oas, tables, hotspots, run_info,
                             extra_layers=site_layers(*sites) if sites else None,
                             vintage=vintage)
@@ -512,80 +364,6 @@ def run_publish(folder: RunFolder, oas, area_results: AreaResults, summary: dict
 def _long_date(iso: str) -> str:
     d = pd.Timestamp(iso)
     return f"{d.day} {d:%B %Y}"
-
-
-@dataclass
-class RunSettings:
-    """What a whole run needs besides the extracts and the key."""
-
-    reference_date: str
-    refresh_dates: list[str]
-    area_name: str
-    attribution: str
-    files: BoundaryFiles
-    capacity: Capacity = DEFAULT_CAPACITY
-    known_within_months: float = 24.0
-    disclosure: Disclosure = SAFE
-    marking: str = "OFFICIAL-SENSITIVE"
-    background_tiles: bool = False  # OpenStreetMap under the maps: needs internet
-    synthetic: bool = False
-    min_match_rate: float = 0.9
-    random_state: int = 0
-    siting: SitingSettings | None = None
-    retention: str = "18m"  # restricted and working material kept this long (purge)
-    transparency: dict = field(default_factory=dict)  # [transparency]: who owns the tool
-    review_ledger: Path | None = None  # practitioners' reviews of earlier runs' flags
-    history: tuple[Path, ...] = ()  # earlier runs whose refreshes extend the series
-    exact_fit: Path | None = None  # OA exact-fit lookup, for history across a census
-    previous: Path | None = None  # the last run: the report says what changed since
-    dask: DaskSettings | None = None  # household stages on Dask, district by district
-
-
-def _rounded(obj, rules: Disclosure):
-    """Every whole number in ``obj`` (a count) as ``rules`` publish it.
-
-    >>> _rounded({"sources": [{"rejected": 3, "read": 122, "rate": 0.5}], "n": 0}, SAFE)
-    {'sources': [{'rejected': 'c', 'read': 120, 'rate': 0.5}], 'n': 0}
-    """
-    if isinstance(obj, dict):
-        return {k: _rounded(v, rules) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_rounded(v, rules) for v in obj]
-    if isinstance(obj, int | np.integer) and not isinstance(obj, bool):
-        return rules.value(obj)
-    return obj
-
-
-#: Whole numbers in the model section that are not counts of people.
-_MODEL_SETTINGS = {"known_within_months"}
-
-
-def published_summary(record: dict, rules: Disclosure) -> dict:
-    """The published ``run.json`` from the exact record: every count of records, people
-    or households (the linkage and model sections, and the siting's demand) is
-    disclosure-controlled; counts of output areas and the settings stay as they are."""
-    out = {k: v for k, v in record.items() if k not in {"linkage", "model", "workers"}}
-    out["linkage"] = _rounded(record["linkage"], rules)
-    out["model"] = {k: v if k in _MODEL_SETTINGS else _rounded(v, rules)
-                    for k, v in record["model"].items()}
-    if not rules.rates_among(record["model"].get("holdout_k", 0)):
-        out["model"].update(precision_at_k="c", recall_at_k="c")
-    out["disclosure"] = {"withhold_up_to": rules.withhold_up_to, "rounding": rules.rounding}
-    return out
-
-
-def quarterly_refreshes(reference_date: str, periods: int) -> list[str]:
-    """``periods`` refresh dates three months apart, ending at the reference date.
-
-    >>> quarterly_refreshes("2017-12-31", 3)
-    ['2017-06-30', '2017-09-30', '2017-12-31']
-    """
-    end = pd.Timestamp(reference_date)
-    month_end = end == end + pd.offsets.MonthEnd(0)
-    dates = [end - pd.DateOffset(months=3 * i) for i in range(periods)][::-1]
-    if month_end:
-        dates = [d + pd.offsets.MonthEnd(0) for d in dates]
-    return [str(d.date()) for d in dates]
 
 
 def run_pipeline(extracts: Path, key: Key, out: Path, settings: RunSettings

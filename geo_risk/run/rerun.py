@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from geo_risk._errors import GeoRiskError
-from geo_risk.areas.disclosure import LEVELS, Disclosure
+from geo_risk.areas import LEVELS, Disclosure, RefreshRisk, find_hotspots
 from geo_risk.geography.boundaries import BoundaryFiles, load_boundaries
 from geo_risk.geography.vintage import VINTAGE_2011, Vintage
 from geo_risk.publish.maps import MapContext
@@ -28,10 +28,9 @@ from geo_risk.run.compare import compare_runs, write_comparison
 from geo_risk.run.folder import RunFolder, staged
 from geo_risk.run.pipeline import (
     AreaResults,
-    RefreshRisk,
-    find_hotspots,
     run_publish,
     siting_state,
+    write_hotspots,
     write_summaries,
 )
 from geo_risk.siting.plan import (
@@ -194,15 +193,14 @@ def run_hotspots(out: Path, *, time_lag: int = 1, alpha: float = 0.05,
     with staged(out, start_from_current=True) as folder:
         area_results, state, record, oas = _finished_run(folder)
         current = pd.read_parquet(folder.current_risk)
-        hotspots, found = find_hotspots(folder.areas, oas, current, area_results.refreshes.mean,
-                                        time_lag=time_lag, alpha=alpha, min_trend=min_trend,
-                                        permutations=permutations,
-                                        random_state=state.get("random_state", 0),
-                                        vintage=vintage_of(state),
-                                        se=area_results.refreshes.se)
-        found["withheld_cells"] = len(area_results.release_log)
-        area_results = dataclasses.replace(area_results, hotspots=hotspots, summary=found)
-        record["hotspots"] = found
+        found = find_hotspots(oas, current, area_results.refreshes.mean, time_lag=time_lag,
+                              alpha=alpha, min_trend=min_trend, permutations=permutations,
+                              random_state=state.get("random_state", 0),
+                              se=area_results.refreshes.se)
+        write_hotspots(folder, found, vintage_of(state))
+        summary = {**found.summary, "withheld_cells": len(area_results.release_log)}
+        area_results = dataclasses.replace(area_results, hotspots=found.table, summary=summary)
+        record["hotspots"] = summary
         siting = _replan(folder, state, oas, area_results, record)
         return _republish(folder, area_results, record, state, oas, siting)
 

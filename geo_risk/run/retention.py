@@ -12,29 +12,13 @@ command's audit record lists the same.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from geo_risk._errors import ConfigError
 from geo_risk.run.folder import MARKER, RunFolder
 
-__all__ = ["Purged", "months", "purge"]
-
-
-def months(text: str) -> float:
-    """A retention period as months: ``18m``, ``2y``, ``90d`` (a month = 30.4375 days).
-
-    >>> months("18m"), months("2y"), round(months("90d"), 2)
-    (18.0, 24.0, 2.96)
-    """
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([dmy])\s*", str(text).lower())
-    if not match:
-        raise ConfigError(f"retention period {text!r}: give a number and a unit, e.g. 18m "
-                          "(months), 2y (years) or 90d (days).")
-    value, unit = float(match[1]), match[2]
-    return {"d": value / 30.4375, "m": value, "y": value * 12}[unit]
+__all__ = ["Purged", "purge"]
 
 
 @dataclass(frozen=True)

@@ -19,12 +19,13 @@ from pathlib import Path
 import pandas as pd
 
 from geo_risk import columns as C
+from geo_risk.config import RunSettings
 from geo_risk.cores import give_back_memory
 from geo_risk.geography.boundaries import DEFAULT_BOUNDARIES, BoundaryFiles
 from geo_risk.inputs.parallel import DaskSettings
 from geo_risk.inputs.pseudonymise import Key
 from geo_risk.run.folder import RunFolder, staged
-from geo_risk.run.pipeline import RunSettings, read_feature_tables, run_into
+from geo_risk.run.pipeline import read_feature_tables, run_into
 from geo_risk.siting.plan import SitingSettings
 from geo_risk.synth.checks import (
     describe_world,
@@ -35,7 +36,7 @@ from geo_risk.synth.checks import (
 )
 from geo_risk.synth.world import make_world, write_world
 
-__all__ = ["REAL_BOUNDARY_ATTRIBUTION", "SYNTHETIC_ATTRIBUTION", "demo_key", "rescore",
+__all__ = ["REAL_BOUNDARY_ATTRIBUTION", "SYNTHETIC_ATTRIBUTION", "demo_key",
            "run_demo"]
 
 log = logging.getLogger(__name__)
@@ -138,22 +139,3 @@ def run_demo(out: Path, *, seed: int = 1, periods: int | None = None,
         evaluation_path(folder).write_text(json.dumps(evaluation, indent=2) + "\n")
     log.info("demo finished in %.1f s", evaluation["seconds"])
     return {**record, "evaluation": evaluation}
-
-
-def rescore(out: Path) -> dict | None:
-    """After ``geo-risk hotspots`` on a demo run: score the planted hotspots' recovery
-    again and update ``synth/evaluation.json``. None for a run without a synthetic world."""
-    from geo_risk.geography.boundaries import load_boundaries
-    from geo_risk.run.rerun import boundary_files
-
-    folder = RunFolder(out)
-    path = evaluation_path(folder)
-    if not path.is_file():
-        return None
-    state = json.loads(folder.state.read_text())
-    found = pd.read_csv(folder.areas / "oa_hotspots.csv", index_col=0)["ehsa_category"]
-    evaluation = json.loads(path.read_text())
-    evaluation["planted_recovery"] = planted_recovery(
-        folder.synth, load_boundaries(boundary_files(state)), found)
-    path.write_text(json.dumps(evaluation, indent=2) + "\n")
-    return evaluation

@@ -1,0 +1,135 @@
+"""The areas stage's statistics on one run's risk: where it concentrates now, where it
+is emerging over the refreshes, and which clusters services already know.
+
+:func:`find_hotspots` returns data; the run layer writes ``oa_hotspots.csv`` and
+``ward_concern.csv``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import pandas as pd
+
+from geo_risk import columns as C
+from geo_risk.areas.hotspots import (
+    EHSA_BEYOND,
+    EHSA_CATEGORIES,
+    EHSA_RISK,
+    EMERGING,
+    STABILITY_DRAWS,
+    STABLE,
+    areas_of_concern,
+    bagged_categories,
+    beyond_deprivation,
+    build_weights,
+    emerging_hotspots,
+    getis_ord_star,
+    global_moran,
+    local_moran,
+)
+
+__all__ = ["FoundHotspots", "find_hotspots"]
+
+
+@dataclass(frozen=True)
+class FoundHotspots:
+    """What :func:`find_hotspots` found."""
+
+    table: pd.DataFrame  # per OA: LISA, Gi*, emerging category and stability, concern
+    by_ward: pd.DataFrame  # OAs of known and of newly identified concern, per ward name
+    summary: dict  # the hotspots section of run.json
+
+
+def find_hotspots(oas: gpd.GeoDataFrame, current: pd.DataFrame, by_refresh: pd.DataFrame,
+                  *, time_lag: int = 1, alpha: float = 0.05, min_trend: float = 1.96,
+                  permutations: int = 9999, random_state: int = 0,
+                  se: pd.DataFrame | None = None, draws: int = STABILITY_DRAWS
+                  ) -> FoundHotspots:
+    """Moran's I, LISA, Gi*, emerging hot spots and areas of concern on one run's risk.
+
+    Emerging hot spots are found in risk beyond what deprivation predicts when ``oas`` has
+    deprivation (the deprived areas are hot spots of risk throughout, which the LISA and
+    Gi* of the current risk already show; what changes beyond them is what an emerging
+    hot spot analysis is for), otherwise in risk itself, centred each refresh.
+
+    Parameters
+    ----------
+    oas : GeoDataFrame
+        Output areas in EPSG:27700, indexed by OA code, with ward names and (optionally)
+        ``deprivation``.
+    current : DataFrame
+        Per OA, ``mean_risk`` and ``known_share`` at the reference date.
+    by_refresh : DataFrame
+        Mean risk per OA (rows) per refresh (columns, in date order).
+    time_lag, alpha, min_trend
+        The emerging hot spot settings (see :func:`~geo_risk.areas.hotspots.emerging_hotspots`).
+    permutations : int
+        LISA permutations.
+    random_state : int
+        Seed of the LISA permutations and the stability draws.
+    se : DataFrame, optional
+        Standard error of each refresh's mean (households resampled); none: no spread.
+    draws : int
+        Stability draws of each area's category.
+
+    Returns
+    -------
+    FoundHotspots
+        The per-OA table, OAs of each kind of concern per ward, and the ``hotspots``
+        section of ``run.json``.
+    """
+    weights = build_weights(oas)
+    risk = current["mean_risk"].fillna(current["mean_risk"].mean())
+    moran = global_moran(risk, weights)
+    lisa = local_moran(risk, weights, permutations=permutations, alpha=alpha,
+                       random_state=random_state)
+    gi_z, gi_sig = getis_ord_star(risk, weights, alpha=alpha)
+    series = by_refresh.reindex(weights.ids)
+    series = series.fillna(series.mean())
+    if C.DEPRIVATION in oas:
+        def transform(x):
+            return beyond_deprivation(x, oas[C.DEPRIVATION])
+        measure = EHSA_BEYOND
+    else:
+        def transform(x):
+            return x - x.median()
+        measure = EHSA_RISK
+    settings = {"time_lag": time_lag, "alpha": alpha, "min_trend": min_trend}
+    ehsa = emerging_hotspots(transform(series), weights, **settings)
+    bagged = bagged_categories(
+        series, se if se is not None else series * 0.0, weights, ehsa["ehsa_category"],
+        transform=transform, draws=draws, random_state=random_state, **settings)
+    ehsa["ehsa_category"], stability = bagged["category"], bagged["stability"]
+    concern = areas_of_concern(risk, current["known_share"].fillna(0.0), weights, alpha=alpha)
+    hotspots = lisa[["lisa_quadrant", "p_sim"]].assign(
+        gi_z=gi_z, gi_significant=gi_sig, ehsa_category=ehsa["ehsa_category"],
+        trend_tau=ehsa["trend_tau"], trend_p=ehsa["trend_p"],
+        trend_change=ehsa["trend_change"], ehsa_stability=stability.round(2),
+        concern=concern["concern"]).rename_axis(C.OA)
+    ward_of = oas[C.WARD_NAME].reindex(concern.index)
+    by_ward = pd.crosstab(ward_of, concern["concern"]).reindex(
+        columns=["known", "newly identified"], fill_value=0)
+    counts = ehsa["ehsa_category"].value_counts()
+    summary = {
+        **{k: round(v, 6) for k, v in moran.items()},
+        "lisa": lisa["lisa_quadrant"].value_counts().to_dict(),
+        "gi_star_hot": int((gi_sig & (gi_z > 0)).sum()),
+        "gi_star_cold": int((gi_sig & (gi_z < 0)).sum()),
+        "emerging_hot_spots": {c: int(counts.get(c, 0)) for c in EHSA_CATEGORIES},
+        "refreshes": by_refresh.shape[1],
+        "emerging_measure": measure,
+        "time_lag": time_lag, "alpha": alpha, "min_trend": min_trend,
+        "stability_draws": draws, "stable_share": STABLE,
+        "emerging_stable": int(((stability >= STABLE) & ehsa["ehsa_category"].isin(
+            EMERGING)).sum()),
+        "permutations": permutations,
+        **weights.report(),
+        "known_concern_oas": int((concern["concern"] == "known").sum()),
+        "new_concern_oas": int((concern["concern"] == "newly identified").sum()),
+        "wards_most_newly_identified": by_ward["newly identified"].sort_values(
+            ascending=False).head(3).index.tolist(),
+    }
+    return FoundHotspots(hotspots, by_ward, summary)
+
