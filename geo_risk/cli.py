@@ -22,11 +22,11 @@ from rich.markup import escape
 
 from geo_risk import __version__
 from geo_risk._errors import GeoRiskError
-from geo_risk.inputs.schemas import SOURCES
+from geo_risk.inputs import SOURCES
 from geo_risk.synth.scenarios import SCENARIOS
 
 if TYPE_CHECKING:
-    from geo_risk.geography.boundaries import BoundaryFiles
+    from geo_risk.geography import BoundaryFiles
 
 app = typer.Typer(
     help="geo-risk: school-readiness risk from linked public-service data, by area.",
@@ -153,7 +153,7 @@ def main(
              "~/.local/share/geo-risk/audit.jsonl).")] = None,
 ) -> None:
     """Predict, map and act on the risk of children not being school ready at five."""
-    from geo_risk.governance.audit import default_log
+    from geo_risk.governance import default_log
 
     _setup_logging(verbose)
     _AUDIT["log"] = audit_log or default_log()
@@ -166,8 +166,8 @@ _AUDIT: dict = {"log": None}  # and "outputs" a command adds (e.g. what purge de
 def _inputs(kwargs: dict) -> tuple[list[dict], str | None]:
     """Every input file a command was given (a folder: the files in it), with SHA-256, and
     the project key's fingerprint; for 'run', the files its configuration names."""
-    from geo_risk.governance.audit import file_digest
-    from geo_risk.inputs.pseudonymise import Key
+    from geo_risk.governance import file_digest
+    from geo_risk.inputs import Key
 
     paths: list[Path] = []
     key_file = kwargs.get("key_file")
@@ -223,7 +223,7 @@ def _audited(command):
 
 
 def _record(command: str, kwargs: dict, outcome: str) -> None:
-    from geo_risk.governance.audit import append
+    from geo_risk.governance import append
 
     out = kwargs.get("out") or kwargs.get("out_file")
     outputs = []
@@ -294,7 +294,7 @@ def review_import(
     ledger; rows that cannot be used go to FORM's .rejects.csv with row, column, reason."""
     import json
 
-    from geo_risk.governance.review import import_reviews
+    from geo_risk.governance import import_reviews
     from geo_risk.run.folder import RunFolder
 
     run = RunFolder(run_dir)
@@ -316,7 +316,7 @@ def review_import(
 @_audited
 def review_summary(ledger: Ledger) -> None:
     """Reviews per run: flags, reviewed, decisions, overridden (exact: restricted)."""
-    from geo_risk.governance.review import read_ledger
+    from geo_risk.governance import read_ledger
 
     try:
         reviews, runs = read_ledger(ledger)
@@ -338,7 +338,7 @@ app.add_typer(audit_app, name="audit")
 def audit_verify() -> None:
     """Check the audit log's chain of hashes: one line saying how many records hold, or
     one error naming the first record that was removed, reordered or edited."""
-    from geo_risk.governance.audit import verify
+    from geo_risk.governance import verify
 
     try:
         n = verify(_AUDIT["log"])
@@ -408,7 +408,7 @@ def keygen(
 ) -> None:
     """Create a project key: 32 random bytes, readable only by you. Keep it with the data
     controller; never share it, commit it or send it with data."""
-    from geo_risk.inputs.pseudonymise import make_key
+    from geo_risk.inputs import make_key
 
     try:
         key = make_key(key_file)
@@ -439,8 +439,7 @@ def pseudonymise(
     postcodes are dropped; dates of birth keep only the month. Rows that cannot be used go
     to OUT's .rejects.csv with row, column and reason (never the value).
     """
-    from geo_risk.inputs.pseudonymise import Key, pseudonymise_file
-    from geo_risk.inputs.uprn_lookup import read_uprn_lookup
+    from geo_risk.inputs import Key, pseudonymise_file, read_uprn_lookup
 
     try:
         key = Key.load(key_file)
@@ -511,7 +510,7 @@ def model(
     """Train and validate the risk model on past cohorts, score today's under-fives, flag
     households and explain why. Writes OUT/publish/model (model card, validation, fairness) and the
     restricted list OUT/restricted/flagged_households.csv."""
-    from geo_risk.model.estimator import Capacity
+    from geo_risk.model import Capacity
     from geo_risk.run.folder import RunFolder
     from geo_risk.run.pipeline import read_feature_tables, run_model
 
@@ -553,7 +552,7 @@ def _date(text: str) -> str:
 def _real_boundary_files(boundaries: Path | None, lookup: Path | None, imd: Path | None
                          ) -> BoundaryFiles:
     """Boundaries for a command on real extracts: never the synthetic town."""
-    from geo_risk.geography.boundaries import BoundaryFiles
+    from geo_risk.geography import BoundaryFiles
 
     if boundaries is None or lookup is None:
         missing = " and ".join(o for o, v in [("--boundaries", boundaries),
@@ -566,7 +565,7 @@ def _real_boundary_files(boundaries: Path | None, lookup: Path | None, imd: Path
 
 def _boundary_files(boundaries: Path | None, lookup: Path | None, imd: Path | None
                     ) -> BoundaryFiles:
-    from geo_risk.geography.boundaries import DEFAULT_BOUNDARIES, BoundaryFiles
+    from geo_risk.geography import DEFAULT_BOUNDARIES, BoundaryFiles
 
     if (boundaries is None) != (lookup is None):
         raise GeoRiskError("--boundaries and --lookup go together: give both, or neither "
@@ -590,7 +589,7 @@ def demo(out: Out = Path("out/demo"), seed: Seed = 1, scenario: ScenarioName = "
     real boundaries (--boundaries, --lookup, --imd). Writes OUT/publish/ (the board report
     index.html, maps/, geo_risk.gpkg, run.json), OUT/restricted/, OUT/work/ and OUT/synth/
     (the world and synth/evaluation.json, the run scored against its truth)."""
-    from geo_risk.inputs.parallel import DaskSettings
+    from geo_risk.inputs import DaskSettings
     from geo_risk.synth.demo import run_demo
 
     try:
@@ -664,7 +663,7 @@ def run(
     areas and hotspots, then the board report (OUT/index.html), offline maps (OUT/maps/),
     the GeoPackage (OUT/geo_risk.gpkg), the restricted flagged list and OUT/run.json."""
     from geo_risk.config import EXAMPLE, load_config
-    from geo_risk.inputs.pseudonymise import Key
+    from geo_risk.inputs import Key
     from geo_risk.run.pipeline import run_pipeline
 
     if example:
@@ -716,7 +715,7 @@ def site(
     within reach (PySAL spopt, CBC). Writes IN/siting/, the sites map and GeoPackage layers,
     and a section of the board report."""
     from geo_risk.run.rerun import run_siting
-    from geo_risk.siting.plan import SitingSettings
+    from geo_risk.siting import SitingSettings
 
     if (p is None) == (coverage is None):
         _fail(GeoRiskError("give --p N (new sites) or --coverage SHARE (e.g. 0.8), not both."))

@@ -9,6 +9,7 @@ from geo_risk.geography.boundaries import (
     dissolve_areas,
     load_boundaries,
     load_geography,
+    read_reference_csv,
 )
 from geo_risk.geography.vintage import (
     DEPRIVATION_EDITIONS,
@@ -30,4 +31,5 @@ __all__ = [
     "load_boundaries",
     "load_geography",
     "read_code_columns",
+    "read_reference_csv",
 ]

@@ -35,6 +35,7 @@ __all__ = [
     "dissolve_areas",
     "load_boundaries",
     "load_geography",
+    "read_reference_csv",
 ]
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from geo_risk.governance.review import (
     import_reviews,
     latest_summary,
     read_ledger,
-    write_form,
+    review_form,
 )
 
 __all__ = [
@@ -27,6 +27,6 @@ __all__ = [
     "import_reviews",
     "latest_summary",
     "read_ledger",
+    "review_form",
     "verify",
-    "write_form",
 ]

@@ -32,7 +32,7 @@ __all__ = [
     "import_reviews",
     "latest_summary",
     "read_ledger",
-    "write_form",
+    "review_form",
 ]
 
 DECISIONS = ("offered support", "already supported", "not appropriate", "could not contact")
@@ -46,13 +46,13 @@ _SCHEMA = """CREATE TABLE IF NOT EXISTS reviews (
 CREATE TABLE IF NOT EXISTS runs (reference_date TEXT PRIMARY KEY, flags INTEGER NOT NULL)"""
 
 
-def write_form(flagged: pd.DataFrame, path: Path) -> Path:
-    """The review form for a run's flagged households (restricted, like the list)."""
+def review_form(flagged: pd.DataFrame) -> pd.DataFrame:
+    """The review form for a run's flagged households (restricted, like the list): each
+    household's key and rank, with the columns practitioners fill in left empty."""
     form = flagged[[HOUSEHOLD, "rank"]].copy()
     for column in FORM_COLUMNS[2:]:
         form[column] = ""
-    write_csv(form, path, index=False)
-    return path
+    return form
 
 
 def import_reviews(ledger: Path, form: Path, flagged: Path, reference_date: str

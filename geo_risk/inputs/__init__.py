@@ -35,6 +35,8 @@ _WHERE = {
     "pseudonymise_extract": "pseudonymise",
     "pseudonymise_file": "pseudonymise",
     "pseudonymise_files": "pseudonymise",
+    "pseudonymise_series": "pseudonymise",
+    "read_pseudonymised": "pseudonymise",
     "write_pseudonymised": "pseudonymise",
     "LINK_REPORT_COLUMNS": "link",
     "Linked": "link",

@@ -48,8 +48,17 @@ from geo_risk.inputs.uprn_lookup import UprnLookup
 from geo_risk.io.escape import write_csv
 from geo_risk.io.read import CHUNK_ROWS
 
-__all__ = ["KEY_BYTES", "Key", "make_key", "pseudonymise_extract", "pseudonymise_file",
-           "pseudonymise_files", "write_pseudonymised"]
+__all__ = [
+    "KEY_BYTES",
+    "Key",
+    "make_key",
+    "pseudonymise_extract",
+    "pseudonymise_file",
+    "pseudonymise_files",
+    "pseudonymise_series",
+    "read_pseudonymised",
+    "write_pseudonymised",
+]
 
 log = logging.getLogger(__name__)
 

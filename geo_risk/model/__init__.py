@@ -30,6 +30,7 @@ from geo_risk.model.features import (
     current_children,
     dates_without_under_fives,
     household_features,
+    published_on,
 )
 from geo_risk.model.reasons import (
     FACTORS,
@@ -57,6 +58,7 @@ __all__ = [
     "household_features",
     "household_folds",
     "outcome_metrics",
+    "published_on",
     "score_households",
     "validate",
 ]

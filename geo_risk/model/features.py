@@ -58,8 +58,15 @@ from geo_risk.columns import HOUSEHOLD
 from geo_risk.inputs.link import Linked, key_positions
 from geo_risk.inputs.parallel import HERE, Executor, in_districts
 
-__all__ = ["LABEL", "FeatureTables", "build_feature_tables", "current_children",
-           "dates_without_under_fives", "household_features"]
+__all__ = [
+    "LABEL",
+    "FeatureTables",
+    "build_feature_tables",
+    "current_children",
+    "dates_without_under_fives",
+    "household_features",
+    "published_on",
+]
 
 log = logging.getLogger(__name__)
 

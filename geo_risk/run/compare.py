@@ -39,15 +39,13 @@ import pandas as pd
 
 from geo_risk import columns as C
 from geo_risk._errors import GeoRiskError
-from geo_risk.areas.disclosure import Disclosure
-from geo_risk.areas.hotspots import EMERGING, STABLE
+from geo_risk.areas import EMERGING, STABLE, Disclosure
 from geo_risk.columns import HOUSEHOLD
-from geo_risk.geography.vintage import read_code_columns
-from geo_risk.inputs.pseudonymise import read_pseudonymised
-from geo_risk.io.escape import write_csv
-from geo_risk.model.estimator import feature_columns, outcome_metrics
-from geo_risk.model.features import LABEL, published_on
-from geo_risk.publish.symbology import risk_classes
+from geo_risk.geography import read_code_columns
+from geo_risk.inputs import read_pseudonymised
+from geo_risk.io import write_csv
+from geo_risk.model import LABEL, feature_columns, outcome_metrics, published_on
+from geo_risk.publish import risk_classes
 from geo_risk.run.folder import RunFolder
 
 __all__ = ["PSI_MODERATE", "PSI_WARNING", "Comparison", "compare_runs",

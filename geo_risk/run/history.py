@@ -30,8 +30,7 @@ import pandas as pd
 
 from geo_risk import columns as C
 from geo_risk._errors import ConfigError, SchemaError
-from geo_risk.geography.boundaries import read_reference_csv
-from geo_risk.geography.vintage import read_code_columns
+from geo_risk.geography import read_code_columns, read_reference_csv
 
 __all__ = ["ExactFit", "read_exact_fit", "translate_counts"]
 

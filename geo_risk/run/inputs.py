@@ -16,17 +16,22 @@ import pandas as pd
 from geo_risk import columns as C
 from geo_risk._errors import BoundaryError, ConfigError, GeoRiskError, SchemaError
 from geo_risk.areas import MIN_REFRESHES
-from geo_risk.geography.boundaries import BoundaryFiles, load_geography
-from geo_risk.geography.vintage import Vintage
-from geo_risk.inputs.ingest import REASONS, REJECT_COLUMNS
-from geo_risk.inputs.link import Linked, link_sources
-from geo_risk.inputs.parallel import HERE, Executor
-from geo_risk.inputs.pseudonymise import Key, pseudonymise_files, read_pseudonymised
-from geo_risk.inputs.schemas import SOURCES
-from geo_risk.inputs.uprn_lookup import UprnLookup
-from geo_risk.io.escape import write_csv
-from geo_risk.io.read import column_name
-from geo_risk.model.features import FeatureTables, build_feature_tables, dates_without_under_fives
+from geo_risk.geography import BoundaryFiles, Vintage, load_geography
+from geo_risk.inputs import (
+    HERE,
+    REASONS,
+    REJECT_COLUMNS,
+    SOURCES,
+    Executor,
+    Key,
+    Linked,
+    UprnLookup,
+    link_sources,
+    pseudonymise_files,
+    read_pseudonymised,
+)
+from geo_risk.io import column_name, write_csv
+from geo_risk.model import FeatureTables, build_feature_tables, dates_without_under_fives
 
 __all__ = ["EXTRACT_FORMATS", "check_refreshes", "find_extracts",
            "pseudonymise_folder", "run_link"]

@@ -39,7 +39,7 @@ from geo_risk.areas import (
 from geo_risk.columns import HOUSEHOLD
 from geo_risk.config import RunSettings, months
 from geo_risk.geography import MEASURES, VINTAGE_2011, Vintage, load_geography
-from geo_risk.governance import latest_summary, write_form
+from geo_risk.governance import latest_summary, review_form
 from geo_risk.inputs import HERE, SOURCES, Executor, Key, Linked, executor, read_uprn_lookup
 from geo_risk.io import write_csv
 from geo_risk.model import (
@@ -77,7 +77,7 @@ from geo_risk.siting import (
     SitingSettings,
     demand_points,
     plan_sites,
-    write_siting_tables,
+    site_table,
 )
 
 __all__ = [
@@ -90,6 +90,7 @@ __all__ = [
     "run_pipeline",
     "run_publish",
     "write_hotspots",
+    "write_siting_tables",
 ]
 
 log = logging.getLogger(__name__)
@@ -154,7 +155,7 @@ def run_model(
     folder.flagged.parent.mkdir(parents=True, exist_ok=True)
     write_csv(restricted[[HOUSEHOLD, "rank", "score", "children", "status", "reasons",
                           "contributions"]].round({"score": 4}), folder.flagged, index=False)
-    write_form(restricted.sort_values("rank"), folder.review_form)
+    write_csv(review_form(restricted.sort_values("rank")), folder.review_form, index=False)
     joblib.dump(model, folder.fitted_model)  # the next run scores the results that arrive
     oa_of = tables.households.set_index(HOUSEHOLD)[C.OA]
     flags[[HOUSEHOLD, "rank", "score", "children", "flagged", "known"]].assign(
@@ -521,6 +522,14 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
         record["workers"] = {"where": s.dask.describe(), "peak_gib": workers}
     write_summaries(folder, record, s.disclosure)
     return record, model_run, linked
+
+
+def write_siting_tables(folder: Path, outputs: SitingOutputs, vintage: Vintage) -> None:
+    """``sites.csv`` (chosen and existing, ranked) and ``coverage_by_ward.csv`` into
+    ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    write_csv(site_table(outputs), folder / "sites.csv", index=False)
+    write_csv(vintage.publish(outputs.by_ward), folder / "coverage_by_ward.csv")
 
 
 def write_summaries(folder: RunFolder, record: dict, rules: Disclosure) -> None:

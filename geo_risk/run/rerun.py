@@ -21,9 +21,8 @@ import pyarrow.parquet as pq
 
 from geo_risk._errors import GeoRiskError
 from geo_risk.areas import LEVELS, Disclosure, RefreshRisk, find_hotspots
-from geo_risk.geography.boundaries import BoundaryFiles, load_boundaries
-from geo_risk.geography.vintage import VINTAGE_2011, Vintage
-from geo_risk.publish.maps import MapContext
+from geo_risk.geography import VINTAGE_2011, BoundaryFiles, Vintage, load_boundaries
+from geo_risk.publish import MapContext
 from geo_risk.run.compare import compare_runs, write_comparison
 from geo_risk.run.folder import RunFolder, staged
 from geo_risk.run.pipeline import (
@@ -31,15 +30,10 @@ from geo_risk.run.pipeline import (
     run_publish,
     siting_state,
     write_hotspots,
+    write_siting_tables,
     write_summaries,
 )
-from geo_risk.siting.plan import (
-    Demand,
-    SitingOutputs,
-    SitingSettings,
-    plan_sites,
-    write_siting_tables,
-)
+from geo_risk.siting import Demand, SitingOutputs, SitingSettings, plan_sites
 
 __all__ = ["boundary_files", "read_area_results", "run_compare", "run_hotspots",
            "run_siting"]

@@ -13,7 +13,7 @@ from geo_risk.siting.plan import (
     plan_sites,
     read_sites,
     site_services,
-    write_siting_tables,
+    site_table,
 )
 
 __all__ = [
@@ -28,5 +28,5 @@ __all__ = [
     "plan_sites",
     "read_sites",
     "site_services",
-    "write_siting_tables",
+    "site_table",
 ]

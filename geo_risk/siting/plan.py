@@ -39,13 +39,12 @@ from geo_risk import columns as C
 from geo_risk._errors import GeoRiskError, SchemaError
 from geo_risk.areas.disclosure import SAFE, Disclosure
 from geo_risk.geography.boundaries import read_layer
-from geo_risk.geography.vintage import VINTAGE_2011, Vintage, read_code_columns
-from geo_risk.io.escape import write_csv
+from geo_risk.geography.vintage import read_code_columns
 from geo_risk.io.read import read_table
 
 __all__ = ["Covering", "Demand", "SitingOutputs", "SitingResult", "SitingSettings", "baselines",
            "demand_points", "distance_matrix", "plan_sites", "read_sites", "site_services",
-           "write_siting_tables"]
+           "site_table"]
 
 DEFAULT_DISTANCE = 800.0
 
@@ -543,12 +542,8 @@ def plan_sites(demand: Demand, settings: SitingSettings, oas: gpd.GeoDataFrame,
     return SitingOutputs(result, sites, catchments, published, summary)
 
 
-def write_siting_tables(folder: Path, outputs: SitingOutputs, vintage: Vintage = VINTAGE_2011
-                        ) -> None:
-    """``sites.csv`` (chosen and existing, ranked) and ``coverage_by_ward.csv``."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    sites = outputs.sites.drop(columns="geometry").assign(
+def site_table(outputs: SitingOutputs) -> pd.DataFrame:
+    """The sites, chosen and existing, ranked, with their grid reference (``easting``,
+    ``northing`` to 0.1 m) instead of a geometry: what ``sites.csv`` publishes."""
+    return outputs.sites.drop(columns="geometry").assign(
         easting=outputs.sites.geometry.x.round(1), northing=outputs.sites.geometry.y.round(1))
-    write_csv(sites, folder / "sites.csv", index=False)
-    write_csv(vintage.publish(outputs.by_ward), folder / "coverage_by_ward.csv")

@@ -27,7 +27,7 @@ def household_risk(child_risk: pd.DataFrame, refresh: int) -> pd.Series:
 
 def true_child_risk(world: World, key) -> pd.Series:
     """Each labelled child's true risk at four, indexed by pseudonymised child key."""
-    from geo_risk.inputs.pseudonymise import pseudonymise_series
+    from geo_risk.inputs import pseudonymise_series
 
     truth = world.children[world.children["labelled"]]
     return pd.Series(truth["p_not_gld_at_4"].to_numpy(),
@@ -36,7 +36,7 @@ def true_child_risk(world: World, key) -> pd.Series:
 
 def true_household_risk(world: World, key) -> pd.Series:
     """:func:`household_risk` at the last refresh, indexed by pseudonymised household key."""
-    from geo_risk.inputs.pseudonymise import pseudonymise_series
+    from geo_risk.inputs import pseudonymise_series
 
     last = int(world.child_risk["refresh"].max())
     now = world.child_risk[world.child_risk["refresh"] == last]
@@ -102,8 +102,8 @@ def oracle_figures(world: World, key, model_run) -> dict:
     and the mean absolute error of the scored children's probabilities."""
     from sklearn.metrics import roc_auc_score
 
-    from geo_risk.inputs.pseudonymise import pseudonymise_series
-    from geo_risk.model.estimator import calibration, expected_calibration_error
+    from geo_risk.inputs import pseudonymise_series
+    from geo_risk.model import calibration, expected_calibration_error
 
     true_p = true_child_risk(world, key)
     test = model_run.validation.test
@@ -155,7 +155,7 @@ def _slope_band(y: np.ndarray, p: np.ndarray, *, seed: int) -> list[float]:
     """The 5th and 95th percentiles of the true probabilities' own calibration slope over
     bootstrap resamples of the cohort: how far a perfect model's slope wanders on a cohort
     of this size."""
-    from geo_risk.model.estimator import calibration_slope
+    from geo_risk.model import calibration_slope
 
     slopes = _resampled(calibration_slope, y, p, seed=seed)
     return [round(float(q), 4) for q in np.percentile(slopes, [5, 95])]
@@ -180,7 +180,7 @@ def recovery_on_series(world: World, oas, series: pd.DataFrame, *, time_lag: int
     risk series (mean risk per OA (rows) per refresh (columns, in order)): what the method
     finds on the truth or on the records ceiling (the measure, beyond deprivation or
     centred, as the run)."""
-    from geo_risk.areas.hotspots import beyond_deprivation, build_weights, emerging_hotspots
+    from geo_risk.areas import beyond_deprivation, build_weights, emerging_hotspots
 
     weights = build_weights(oas)
     series = series.reindex(weights.ids)
@@ -226,8 +226,7 @@ def records_ceiling(world: World, key, tables, linked, refresh_dates: list[str],
     from sklearn.ensemble import HistGradientBoostingRegressor
     from sklearn.metrics import roc_auc_score
 
-    from geo_risk.model.estimator import expected_calibration_error, household_folds
-    from geo_risk.model.features import current_children
+    from geo_risk.model import current_children, expected_calibration_error, household_folds
 
     true_p = true_child_risk(world, key)
     children = tables.children
@@ -312,7 +311,7 @@ def hotspot_recovery(planted: pd.DataFrame, categories: pd.Series, weights) -> d
 def planted_recovery(synth: Path, oas, categories: pd.Series) -> dict | None:
     """:func:`hotspot_recovery` of a run whose world was written to ``synth`` (as
     ``geo-risk demo`` does); None for a world without a recorded truth."""
-    from geo_risk.areas.hotspots import build_weights
+    from geo_risk.areas import build_weights
 
     path = Path(synth) / "truth/planted_hotspots.csv"
     if not path.is_file():

@@ -21,12 +21,11 @@ import pandas as pd
 from geo_risk import columns as C
 from geo_risk.config import RunSettings
 from geo_risk.cores import give_back_memory
-from geo_risk.geography.boundaries import DEFAULT_BOUNDARIES, BoundaryFiles
-from geo_risk.inputs.parallel import DaskSettings
-from geo_risk.inputs.pseudonymise import Key
+from geo_risk.geography import DEFAULT_BOUNDARIES, BoundaryFiles
+from geo_risk.inputs import DaskSettings, Key
 from geo_risk.run.folder import RunFolder, staged
 from geo_risk.run.pipeline import read_feature_tables, run_into
-from geo_risk.siting.plan import SitingSettings
+from geo_risk.siting import SitingSettings
 from geo_risk.synth.checks import (
     describe_world,
     oracle_figures,

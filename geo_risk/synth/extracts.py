@@ -19,7 +19,7 @@ from scipy.special import expit
 
 from geo_risk import columns as C
 from geo_risk.cores import local_map
-from geo_risk.inputs.identifiers import nhs_check_digit
+from geo_risk.inputs import nhs_check_digit
 from geo_risk.synth.population import Population, assessment_dates, labelled_children
 
 __all__ = ["EXTRACTS", "make_extracts"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from geo_risk.governance.review import DECISIONS
+from geo_risk.governance import DECISIONS
 
 __all__ = ["simulate_reviews"]
 

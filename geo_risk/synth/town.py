@@ -28,7 +28,7 @@ from scipy.sparse.csgraph import connected_components
 from sklearn.cluster import KMeans
 
 from geo_risk import columns as C
-from geo_risk.geography.vintage import DEPRIVATION_EDITIONS
+from geo_risk.geography import DEPRIVATION_EDITIONS
 
 __all__ = ["WARDS", "make_town", "with_districts"]
 

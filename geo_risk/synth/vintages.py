@@ -20,8 +20,7 @@ import numpy as np
 import pandas as pd
 
 from geo_risk import columns as C
-from geo_risk.geography.boundaries import BoundaryFiles
-from geo_risk.geography.vintage import DEPRIVATION_EDITIONS, VINTAGE_2011, Vintage
+from geo_risk.geography import DEPRIVATION_EDITIONS, VINTAGE_2011, BoundaryFiles, Vintage
 
 __all__ = ["IDACI_RANK", "as_2021", "write_geography"]
 

@@ -34,7 +34,7 @@ from geo_risk import __version__
 from geo_risk import columns as C
 from geo_risk._errors import BoundaryError, GeoRiskError
 from geo_risk.cores import local_map
-from geo_risk.geography.boundaries import DEFAULT_BOUNDARIES, BoundaryFiles, load_boundaries
+from geo_risk.geography import DEFAULT_BOUNDARIES, BoundaryFiles, load_boundaries
 from geo_risk.synth.extracts import make_extracts
 from geo_risk.synth.messy import DEFECT_COLUMNS, FileFormat, clean_formats, make_messy
 from geo_risk.synth.population import Population, Timeline, make_population, plant_hotspots
