@@ -494,39 +494,37 @@ def link(
 def model(
     in_dir: Annotated[Path, typer.Option("--in", help="The folder 'geo-risk link' wrote.")],
     out: Out,
-    capacity: Annotated[float, typer.Option(
+    capacity: Annotated[float | None, typer.Option(
         "--capacity", min=0.0,
-        help="Households to flag: a share below 1 (0.05 = top 5%) or a number (e.g. 511).")
-    ] = 0.05,
+        help="Households to flag: a share below 1 (0.05 = top 5%) or a number (e.g. 511); "
+             "default: as run.toml's [capacity].")] = None,
     min_score: Annotated[float | None, typer.Option(
         "--min-score", "--threshold", min=0.0, max=1.0,
         help="Flag every household scoring at least this instead of --capacity "
              "(--threshold is the old name).")] = None,
-    known_within: Annotated[float, typer.Option(
+    known_within: Annotated[float | None, typer.Option(
         "--known-within-months", min=0.0,
-        help="Known to services: an episode open, or ended within this many months.")] = 24.0,
+        help="Known to services: an episode open, or ended within this many months; "
+             "default: as run.toml's [capacity].")] = None,
     seed: Seed = 1,
 ) -> None:
     """Train and validate the risk model on past cohorts, score today's under-fives, flag
     households and explain why. Writes OUT/publish/model (model card, validation, fairness) and the
     restricted list OUT/restricted/flagged_households.csv."""
-    from geo_risk.model import Capacity
+    from geo_risk.config import parse_capacity
+    from geo_risk.model import KNOWN_WITHIN_MONTHS
     from geo_risk.run.folder import RunFolder
     from geo_risk.run.pipeline import read_feature_tables, run_model
 
-    if min_score is None and capacity == 0:
-        _fail(GeoRiskError("--capacity 0 flags no household; give a share above 0 (0.05 = "
-                           "the top 5%) or a number."))
-    if min_score is not None:
-        cap = Capacity(share=None, min_score=min_score)
-    elif capacity >= 1:
-        cap = Capacity(share=None, number=int(capacity))
-    else:
-        cap = Capacity(share=capacity)
     try:
+        cap = (parse_capacity(min_score=min_score) if min_score is not None
+               else parse_capacity() if capacity is None
+               else parse_capacity(number=int(capacity)) if capacity >= 1
+               else parse_capacity(share=capacity, zero_share="--capacity 0"))
         tables = read_feature_tables(in_dir)
         result = run_model(tables, RunFolder(out), capacity=cap,
-                           known_within_months=known_within, random_state=seed)
+                           known_within_months=KNOWN_WITHIN_MONTHS if known_within is None
+                           else known_within, random_state=seed)
     except GeoRiskError as err:
         _fail(err)
     m = result.summary
@@ -662,12 +660,13 @@ def run(
     """The whole job from the partners' extracts: pseudonymise at source, link, model,
     areas and hotspots, then the board report (OUT/index.html), offline maps (OUT/maps/),
     the GeoPackage (OUT/geo_risk.gpkg), the restricted flagged list and OUT/run.json."""
-    from geo_risk.config import EXAMPLE, load_config
+    from geo_risk.config import example as example_text
+    from geo_risk.config import load_config
     from geo_risk.inputs import Key
     from geo_risk.run.pipeline import run_pipeline
 
     if example:
-        typer.echo(EXAMPLE.read_text(encoding="utf-8"), nl=False)
+        typer.echo(example_text(), nl=False)
         return
     if config is None:
         _fail(GeoRiskError("give --config CONFIG.toml (start from 'geo-risk run --example')."))

@@ -172,7 +172,7 @@ def test_too_few_labelled_cohorts_is_a_clear_error(demo):
                                | (children["academic_year"] == latest)]
     with pytest.raises(ModelError, match=r"1 labelled cohort\(s\) of school-readiness "
                                          r"results .* at least two"):
-        run_model(tables, RunFolder(out / "never"))
+        run_model(tables, RunFolder(out / "never"), random_state=1)
     assert not (out / "never").exists()
 
 
@@ -401,3 +401,14 @@ def test_a_setting_of_the_wrong_type_says_what_it_must_be(tmp_path):
     with pytest.raises(ConfigError, match=r"refreshes must be a whole number \(unquoted\), "
                                           r"not 'many'"):
         load_config(_config(tmp_path, 'refreshes = "many"\n'))
+
+
+def test_a_configuration_with_three_mistakes_names_all_three(tmp_path):
+    """Every problem is found before one is reported, so a council analyst fixes them in
+    one pass, not three runs."""
+    config = _config(tmp_path, 'refreshes = "many"\nrandom_stat = 2\n',
+                     disclosure="rounding = 0")
+    result = runner.invoke(app, ["run", "--config", str(config)])
+    _one_error(result, "3 problems", "refreshes must be a whole number",
+               "unknown setting 'random_stat'. Did you mean 'random_state'?",
+               "rounding = 0 is outside 1 to None")

@@ -7,6 +7,7 @@ the estimator is re-exported here.
 
 from geo_risk.model.estimator import (
     DEFAULT_CAPACITY,
+    KNOWN_WITHIN_MONTHS,
     Capacity,
     RiskModel,
     Validation,
@@ -40,6 +41,7 @@ from geo_risk.model.reasons import (
 __all__ = [
     "DEFAULT_CAPACITY",
     "FACTORS",
+    "KNOWN_WITHIN_MONTHS",
     "LABEL",
     "Capacity",
     "FeatureTables",

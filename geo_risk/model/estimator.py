@@ -59,6 +59,7 @@ from geo_risk.model.features import LABEL
 
 __all__ = [
     "DEFAULT_CAPACITY",
+    "KNOWN_WITHIN_MONTHS",
     "Capacity",
     "RiskModel",
     "Validation",
@@ -377,6 +378,8 @@ class Capacity:
 
 #: Flag the top 5% of households with under-fives.
 DEFAULT_CAPACITY = Capacity()
+#: "Known" to children's services: an episode open, or ended within this many months.
+KNOWN_WITHIN_MONTHS = 24.0
 
 
 def score_households(model: RiskModel, children: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
@@ -399,7 +402,8 @@ def score_households(model: RiskModel, children: pd.DataFrame) -> tuple[pd.Serie
 
 
 def flag_households(households: pd.DataFrame, tables_households: pd.DataFrame, *,
-                    capacity: Capacity = DEFAULT_CAPACITY, known_within_months: float = 24.0
+                    capacity: Capacity = DEFAULT_CAPACITY,
+                    known_within_months: float = KNOWN_WITHIN_MONTHS
                     ) -> pd.DataFrame:
     """Flag the top ``k`` households and mark which are known to children's services.
 

@@ -44,6 +44,7 @@ from geo_risk.inputs import HERE, SOURCES, Executor, Key, Linked, executor, read
 from geo_risk.io import write_csv
 from geo_risk.model import (
     DEFAULT_CAPACITY,
+    KNOWN_WITHIN_MONTHS,
     LABEL,
     Capacity,
     FeatureTables,
@@ -112,11 +113,11 @@ def run_model(
     tables: FeatureTables,
     folder: RunFolder,
     *,
+    random_state: int,
     capacity: Capacity = DEFAULT_CAPACITY,
-    known_within_months: float = 24.0,
+    known_within_months: float = KNOWN_WITHIN_MONTHS,
     max_fairness_gap: float = 0.10,
     disclosure: Disclosure = SAFE,
-    random_state: int = 0,
 ) -> ModelRun:
     """Validate, fit, score, flag, explain and audit; write the model card and the
     restricted flagged-household list.
@@ -240,8 +241,8 @@ def run_areas(
     folder: RunFolder,
     *,
     refresh_dates: list[str],
+    random_state: int,
     disclosure: Disclosure = SAFE,
-    random_state: int = 0,
     vintage: Vintage = VINTAGE_2011,
     history: tuple[Path, ...] = (),
     exact_fit: Path | None = None,
