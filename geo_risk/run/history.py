@@ -21,7 +21,6 @@ beyond deprivation per refresh), so a level shift between models does not read a
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,6 +101,7 @@ def translate_counts(counts: dict[str, pd.DataFrame], fit: ExactFit, weight: pd.
 def earlier_run(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     """An earlier finished run's per-OA risk and children by refresh, and its census."""
     from geo_risk.run.folder import RunFolder
+    from geo_risk.run.state import RunState
 
     run = RunFolder(Path(folder))
     needed = [run.risk_by_refresh, run.children_by_refresh, run.state]
@@ -110,8 +110,7 @@ def earlier_run(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, int]:
         raise ConfigError(f"[history] {folder}: not a finished geo-risk run with its work/ "
                           f"tables (no {', '.join(missing)}); list the --out folders of "
                           "earlier runs.")
-    state = json.loads(run.state.read_text())
-    census = state.get("vintage", {}).get("census", 2011)
+    census = RunState.census_of(run)
     return (pd.read_parquet(run.risk_by_refresh), pd.read_parquet(run.children_by_refresh),
             census)
 

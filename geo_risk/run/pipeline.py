@@ -73,9 +73,9 @@ from geo_risk.run.compare import compare_runs, write_comparison
 from geo_risk.run.folder import RunFolder, staged
 from geo_risk.run.history import extend_history, read_exact_fit
 from geo_risk.run.inputs import check_refreshes, pseudonymise_folder, run_link
+from geo_risk.run.state import RunState
 from geo_risk.siting import (
     SitingOutputs,
-    SitingSettings,
     demand_points,
     plan_sites,
     site_table,
@@ -506,12 +506,10 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
         "attribution": s.attribution,
         "marking": s.marking,
     }
-    state = {"files": s.files.state(),
-             "ctx": vars(ctx), "run_info": run_info, "synthetic": s.synthetic,
-             "disclosure": vars(s.disclosure), "vintage": vars(vintage),
-             "transparency": s.transparency,
-             "random_state": s.random_state, "siting": siting_state(s.siting, folder)}
-    folder.state.write_text(json.dumps(state, indent=2) + "\n")
+    state = RunState(files=s.files, ctx=ctx, run_info=run_info, synthetic=s.synthetic,
+                     disclosure=s.disclosure, vintage=vintage, random_state=s.random_state,
+                     transparency=s.transparency).with_siting(s.siting, folder)
+    state.write(folder)
     record["outputs"] = run_publish(folder, oas, area_results, record, ctx=ctx,
                                     linkage_report=linked.report, run_info=run_info,
                                     synthetic=s.synthetic, disclosure=s.disclosure,
@@ -521,7 +519,7 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
     record["stage_seconds"] = laps
     if s.dask is not None:  # where the household stages ran: restricted/run.json only
         record["workers"] = {"where": s.dask.describe(), "peak_gib": workers}
-    write_summaries(folder, record, s.disclosure)
+    write_summaries(folder, record, state)
     return record, model_run, linked
 
 
@@ -533,21 +531,11 @@ def write_siting_tables(folder: Path, outputs: SitingOutputs, vintage: Vintage) 
     write_csv(vintage.publish(outputs.by_ward), folder / "coverage_by_ward.csv")
 
 
-def write_summaries(folder: RunFolder, record: dict, rules: Disclosure) -> None:
+def write_summaries(folder: RunFolder, record: dict, state: RunState) -> None:
     """The exact record in ``restricted/run.json``; the published one, marked complete,
-    in ``publish/run.json``."""
+    in ``publish/run.json``; the transparency record from the published one."""
     record = {**record, "complete": True}
     folder.record.write_text(json.dumps(record, indent=2) + "\n")
-    published = published_summary(record, rules)
+    published = published_summary(record, state.disclosure)
     folder.summary.write_text(json.dumps(published, indent=2) + "\n")
-    state = json.loads(folder.state.read_text()) if folder.state.is_file() else {}
-    write_transparency(folder.publish, published, state.get("run_info", {}),
-                       state.get("transparency", {}))
-
-
-def siting_state(settings: SitingSettings | None, folder: RunFolder) -> dict | None:
-    """The siting settings as JSON, paths inside the run relative to it."""
-    if settings is None:
-        return None
-    return {k: folder.relative(v) if isinstance(v, Path) else v
-            for k, v in vars(settings).items()}
+    write_transparency(folder.publish, published, state.run_info, state.transparency)

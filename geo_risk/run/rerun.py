@@ -20,22 +20,21 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from geo_risk._errors import GeoRiskError
-from geo_risk.areas import LEVELS, Disclosure, RefreshRisk, find_hotspots
-from geo_risk.geography import VINTAGE_2011, BoundaryFiles, Vintage, load_boundaries
-from geo_risk.publish import MapContext
+from geo_risk.areas import LEVELS, RefreshRisk, find_hotspots
+from geo_risk.geography import VINTAGE_2011, Vintage, load_boundaries
 from geo_risk.run.compare import compare_runs, write_comparison
 from geo_risk.run.folder import RunFolder, staged
 from geo_risk.run.pipeline import (
     AreaResults,
     run_publish,
-    siting_state,
     write_hotspots,
     write_siting_tables,
     write_summaries,
 )
+from geo_risk.run.state import RunState
 from geo_risk.siting import Demand, SitingOutputs, SitingSettings, plan_sites
 
-__all__ = ["boundary_files", "read_area_results", "run_compare", "run_hotspots",
+__all__ = ["read_area_results", "run_compare", "run_hotspots",
            "run_siting"]
 
 
@@ -64,45 +63,31 @@ def read_area_results(folder: RunFolder, vintage: Vintage = VINTAGE_2011) -> Are
     return AreaResults(tables, release, hotspots, refreshes, summary["hotspots"])
 
 
-def _republish(folder: RunFolder, area_results: AreaResults, record: dict, state: dict, oas,
+def _republish(folder: RunFolder, area_results: AreaResults, record: dict, state: RunState,
+               oas,
                siting: SitingOutputs | None) -> dict:
     """Publish a finished run again after a later stage changed; rewrite both run.json."""
     for stale in [folder.maps, folder.siting]:  # rewritten below when still wanted
         for path in sorted(stale.glob("*")) if stale.is_dir() else []:
             path.unlink()
     if siting is not None:
-        write_siting_tables(folder.siting, siting, vintage_of(state))
+        write_siting_tables(folder.siting, siting, state.vintage)
     else:
         record.pop("siting", None)
     record["outputs"] = run_publish(
-        folder, oas, area_results, record, ctx=MapContext(**state["ctx"]),
+        folder, oas, area_results, record, ctx=state.ctx,
         linkage_report=pd.read_csv(folder.link / "linkage_report.csv"),
-        run_info=state["run_info"], synthetic=state["synthetic"],
-        disclosure=disclosure_of(state), vintage=vintage_of(state), siting=siting)
-    folder.state.write_text(json.dumps(state, indent=2) + "\n")
-    write_summaries(folder, record, disclosure_of(state))
+        run_info=state.run_info, synthetic=state.synthetic,
+        disclosure=state.disclosure, vintage=state.vintage, siting=siting)
+    state.write(folder)
+    write_summaries(folder, record, state)
     return record
 
 
-def boundary_files(state: dict) -> BoundaryFiles:
-    """The boundary files a finished run used, from its ``run_state.json``."""
-    return BoundaryFiles.from_state(state["files"])
-
-
-def vintage_of(state: dict) -> Vintage:
-    """The geography a finished run was published in."""
-    return Vintage(**state["vintage"])
-
-
-def disclosure_of(state: dict) -> Disclosure:
-    """The disclosure rules a finished run was published under."""
-    return Disclosure(**state["disclosure"])
-
-
-def _finished_run(folder: RunFolder) -> tuple[AreaResults, dict, dict, object]:
-    state = json.loads(folder.state.read_text())
-    oas = load_boundaries(boundary_files(state))
-    area_results = read_area_results(folder, vintage_of(state))
+def _finished_run(folder: RunFolder) -> tuple[AreaResults, RunState, dict, gpd.GeoDataFrame]:
+    state = RunState.read(folder)
+    oas = load_boundaries(state.files)
+    area_results = read_area_results(folder, state.vintage)
     # names as the lookup has them (the published CSVs neutralise a leading '=')
     for level, (code, name, _) in LEVELS.items():
         if name and name in oas and level in area_results.tables:
@@ -112,10 +97,10 @@ def _finished_run(folder: RunFolder) -> tuple[AreaResults, dict, dict, object]:
     return area_results, state, json.loads(folder.record.read_text()), oas
 
 
-def _plan(folder: RunFolder, settings: SitingSettings, oas, area_results: AreaResults, state: dict
-          ) -> SitingOutputs:
+def _plan(folder: RunFolder, settings: SitingSettings, oas: gpd.GeoDataFrame,
+          area_results: AreaResults, state: RunState) -> SitingOutputs:
     demand = Demand(gpd.read_parquet(folder.demand))
-    return plan_sites(demand, settings, oas, area_results.hotspots, disclosure_of(state))
+    return plan_sites(demand, settings, oas, area_results.hotspots, state.disclosure)
 
 
 def _check_finished(out: Path, *, published_only: bool = False) -> None:
@@ -139,7 +124,7 @@ def _check_finished(out: Path, *, published_only: bool = False) -> None:
         raise GeoRiskError(f"{out}: {', '.join(damaged)} cannot be read (damaged, or changed "
                            "since the run); run 'geo-risk run' again to rebuild the folder.")
     if not published_only:  # the boundary files the run read, where it read them
-        files = boundary_files(json.loads(folder.state.read_text(encoding="utf-8")))
+        files = RunState.read(folder).files
         gone = [str(f) for f in [files.oa, files.lookup, files.imd] if f and not f.is_file()]
         if gone:
             raise GeoRiskError(
@@ -173,7 +158,7 @@ def run_siting(out: Path, settings: SitingSettings) -> dict:
         area_results, state, record, oas = _finished_run(folder)
         siting = _plan(folder, settings, oas, area_results, state)
         record["siting"] = siting.summary
-        state["siting"] = siting_state(settings, folder)
+        state = state.with_siting(settings, folder)
         return _republish(folder, area_results, record, state, oas, siting)
 
 
@@ -189,9 +174,9 @@ def run_hotspots(out: Path, *, time_lag: int = 1, alpha: float = 0.05,
         current = pd.read_parquet(folder.current_risk)
         found = find_hotspots(oas, current, area_results.refreshes.mean, time_lag=time_lag,
                               alpha=alpha, min_trend=min_trend, permutations=permutations,
-                              random_state=state.get("random_state", 0),
+                              random_state=state.random_state,
                               se=area_results.refreshes.se)
-        write_hotspots(folder, found, vintage_of(state))
+        write_hotspots(folder, found, state.vintage)
         summary = {**found.summary, "withheld_cells": len(area_results.release_log)}
         area_results = dataclasses.replace(area_results, hotspots=found.table, summary=summary)
         record["hotspots"] = summary
@@ -199,14 +184,12 @@ def run_hotspots(out: Path, *, time_lag: int = 1, alpha: float = 0.05,
         return _republish(folder, area_results, record, state, oas, siting)
 
 
-def _replan(folder: RunFolder, state: dict, oas, area_results: AreaResults, record: dict
-            ) -> SitingOutputs | None:
+def _replan(folder: RunFolder, state: RunState, oas: gpd.GeoDataFrame,
+            area_results: AreaResults, record: dict) -> SitingOutputs | None:
     """The run's siting done again (on new areas of concern), when it had one."""
-    if not state.get("siting"):
+    settings = state.siting_settings(folder)
+    if settings is None:
         return None
-    settings = SitingSettings(**{
-        k: folder.resolve(v) if k in {"candidates", "existing", "matrix"} and v
-        else v for k, v in state["siting"].items()})
     siting = _plan(folder, settings, oas, area_results, state)
     record["siting"] = siting.summary
     return siting
@@ -221,7 +204,7 @@ def run_compare(old: Path, new: Path) -> dict:
     _check_finished(old, published_only=True)
     with staged(new, start_from_current=True) as folder:
         area_results, state, record, oas = _finished_run(folder)
-        comparison = compare_runs(old, folder.root, rules=disclosure_of(state),
+        comparison = compare_runs(old, folder.root, rules=state.disclosure,
                                   oas=oas)
         write_comparison(comparison, folder)
         record["since_last_run"] = comparison.summary
