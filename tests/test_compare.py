@@ -152,3 +152,30 @@ def test_population_stability_index():
     assert population_stability(a, np.full(4000, 2)) > 1
     with_missing = np.where(rng.random(4000) < 0.5, np.nan, 1.0)
     assert population_stability(np.ones(4000), with_missing) > 0.25
+
+
+def test_a_model_saved_before_the_stages_became_packages_is_scored(earlier_run, town_run,
+                                                                    tmp_path):
+    """Runs saved by geo-risk 0.1.0 before ``geo_risk/model.py`` became the ``model``
+    package pickled ``geo_risk.model.RiskModel``; 'geo-risk compare' still loads and scores
+    their model. tests/data/model_0.1.0.joblib was written by that code (three features,
+    20 stumps) and is kept as it was."""
+    import warnings
+    import zlib
+    from pathlib import Path
+
+    from sklearn.exceptions import InconsistentVersionWarning
+
+    stored = Path(__file__).parent / "data/model_0.1.0.joblib"
+    pickled = zlib.decompressobj().decompress(stored.read_bytes())  # joblib's compress=3
+    assert b"geo_risk.model\x94\x8c\tRiskModel" in pickled  # the old module path
+    old, new = tmp_path / "old", tmp_path / "new"
+    shutil.copytree(earlier_run, old, symlinks=True)
+    shutil.copytree(town_run, new, symlinks=True)
+    shutil.copy(stored, old / "restricted/model.joblib")
+    with warnings.catch_warnings():  # a scikit-learn newer than the one that saved it
+        warnings.simplefilter("ignore", InconsistentVersionWarning)
+        result = CliRunner().invoke(app, ["compare", str(old), str(new)])
+    assert result.exit_code == 0, result.output
+    m = json.loads((new / "restricted/since_last_run/summary.json").read_text())["monitoring"]
+    assert m["children"] > 1000 and 0.5 < m["auc"] < 1 and "note" not in m

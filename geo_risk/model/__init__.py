@@ -64,3 +64,14 @@ __all__ = [
     "score_households",
     "validate",
 ]
+
+
+def __getattr__(name: str):
+    """What a model pickled before this package existed names at ``geo_risk.model`` (the
+    estimator's private steps among them) is the estimator module's."""
+    from geo_risk.model import estimator
+
+    try:
+        return getattr(estimator, name)
+    except AttributeError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
