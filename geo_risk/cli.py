@@ -13,7 +13,7 @@ import os
 import re
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -60,7 +60,7 @@ def _error(message: str) -> None:
     console.print(f"[bold red]error:[/] {escape(text)}", highlight=False, soft_wrap=True)
 
 
-def _fail(err: GeoRiskError) -> None:
+def _fail(err: GeoRiskError) -> NoReturn:
     _error(str(err))
     raise typer.Exit(2)
 
@@ -68,7 +68,7 @@ def _fail(err: GeoRiskError) -> None:
 try:  # the command line framework's usage errors (newer typer carries its own click)
     from typer._click.exceptions import UsageError
 except ImportError:  # pragma: no cover
-    from click.exceptions import UsageError
+    from click.exceptions import UsageError  # type: ignore[assignment]
 
 
 def entry() -> None:
@@ -80,9 +80,10 @@ def entry() -> None:
     except UsageError as err:  # an option's value, a missing option, an unknown command
         if type(err).__name__ == "NoArgsIsHelpError":  # the framework showed the help
             raise SystemExit(2) from None
-        names, ctx = [], err.ctx
+        names: list[str] = []
+        ctx = err.ctx
         while ctx is not None and ctx.parent is not None:  # the subcommands, outermost first
-            names, ctx = [ctx.info_name, *names], ctx.parent
+            names, ctx = [str(ctx.info_name), *names], ctx.parent
         where = " ".join(["geo-risk", *names])
         _error(f"{err.format_message().rstrip('.')}; see '{where} --help'.")
         raise SystemExit(2) from None
@@ -123,7 +124,7 @@ def _machine_error(err: OSError) -> str | None:
     return f"{os.strerror(code).lower()}{where}; {_MACHINE[code]}."
 
 
-def _unexpected(err: Exception) -> None:
+def _unexpected(err: Exception) -> NoReturn:
     """A bug, in one line: where it happened, not its message."""
     if logging.getLogger().isEnabledFor(logging.DEBUG):
         raise err
@@ -571,7 +572,9 @@ def _boundary_files(boundaries: Path | None, lookup: Path | None, imd: Path | No
     if boundaries is None and imd is not None:
         raise GeoRiskError("--imd needs --boundaries and --lookup; the embedded town has its "
                            "own synthetic IMD.")
-    return DEFAULT_BOUNDARIES if boundaries is None else BoundaryFiles(boundaries, lookup, imd)
+    if boundaries is None or lookup is None:
+        return DEFAULT_BOUNDARIES
+    return BoundaryFiles(boundaries, lookup, imd)
 
 
 @app.command()

@@ -18,7 +18,7 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import pandas as pd
 
@@ -314,7 +314,8 @@ class _Reader:
                                        "bool": "true or false"}
 
     def __init__(self, path: Path, raw: dict) -> None:
-        self.path, self.raw, self.problems = path, raw, []
+        self.path, self.raw = path, raw
+        self.problems: list[str] = []
         self.folder = path.parent
 
     def problem(self, text: str) -> None:
@@ -343,14 +344,16 @@ class _Reader:
             self.problem(str(err))
             return None
 
-    def _number(self, spec: Setting, value: Any, kind: type) -> Any:
-        if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
+    def _number(self, spec: Setting, given: Any, kind: type) -> Any:
+        value: Any = given
+        if kind is float and isinstance(given, int) and not isinstance(given, bool):
+            value = float(given)
         if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
             raise ConfigError(f"{spec.key} must be {self._WHAT[spec.kind]} (unquoted), not "
                               f"{value!r}.")
-        if ((spec.low is not None and value < spec.low)
-                or (spec.high is not None and value > spec.high)):
+        number = cast(float, value)
+        if ((spec.low is not None and number < spec.low)
+                or (spec.high is not None and number > spec.high)):
             raise ConfigError(f"{spec.key} = {value!r} is outside {spec.low} to {spec.high}.")
         return value
 

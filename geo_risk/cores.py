@@ -49,6 +49,7 @@ _TASK: tuple[Callable, Sequence] | None = None
 def _task(i: int):
     from threadpoolctl import threadpool_limits
 
+    assert _TASK is not None, "a forked worker's task is set before the fork"
     fn, items = _TASK
     with threadpool_limits(1):  # the processes share the cores; OpenMP stays serial
         return fn(items[i])

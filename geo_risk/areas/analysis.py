@@ -8,6 +8,7 @@ is emerging over the refreshes, and which clusters services already know.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -96,7 +97,7 @@ def find_hotspots(oas: gpd.GeoDataFrame, current: pd.DataFrame, by_refresh: pd.D
         def transform(x):
             return x - x.median()
         measure = EHSA_RISK
-    settings = {"time_lag": time_lag, "alpha": alpha, "min_trend": min_trend}
+    settings: dict[str, Any] = {"time_lag": time_lag, "alpha": alpha, "min_trend": min_trend}
     ehsa = emerging_hotspots(transform(series), weights, **settings)
     bagged = bagged_categories(
         series, se if se is not None else series * 0.0, weights, ehsa["ehsa_category"],

@@ -266,7 +266,7 @@ def _rounded(obj, rules: Disclosure):
     if isinstance(obj, list):
         return [_rounded(v, rules) for v in obj]
     if isinstance(obj, int | np.integer) and not isinstance(obj, bool):
-        return rules.value(obj)
+        return rules.value(int(obj))
     return obj
 
 

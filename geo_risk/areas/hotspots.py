@@ -506,7 +506,7 @@ def bagged_categories(values: pd.DataFrame, se: pd.DataFrame, weights: Weights,
     for first in range(0, draws, _DRAWS_AT_ONCE):
         # a block's draws in one call: the same stream as one draw after another
         noise = rng.standard_normal((min(_DRAWS_AT_ONCE, draws - first), *x.shape))
-        for codes in local_map(category_codes, noise):
+        for codes in local_map(category_codes, list(noise)):
             counts[rows, codes] += 1
     modal = np.argmax(counts + 0.5 * (np.arange(counts.shape[1]) == point[:, None]), axis=1)
     return pd.DataFrame({"category": np.asarray(EHSA_CATEGORIES, dtype=object)[modal],

@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -68,11 +69,12 @@ class BoundaryFiles:
     def from_state(cls, state: dict) -> BoundaryFiles:
         """The inverse of :meth:`state` (runs before ``districts`` recorded paths and
         settings alike as text)."""
-        files = dict(state)
-        settings = {"measure": files.pop("measure", "imd"),
+        files: dict[str, Any] = dict(state)
+        settings: dict[str, Any] = {"measure": files.pop("measure", "imd"),
                     "repair": files.pop("repair", True) not in {False, "False"},
                     "districts": tuple(files.pop("districts", ()) or ())}
-        return cls(**{k: Path(v) if v else None for k, v in files.items()}, **settings)
+        paths: dict[str, Any] = {k: Path(v) if v else None for k, v in files.items()}
+        return cls(**paths, **settings)
 
 
 #: The embedded synthetic town (written by ``scripts/make_boundaries.py``).
@@ -91,6 +93,7 @@ def _read_oa_layer(path: Path, within: tuple[str, set[str]] | None = None
     path = Path(path)
 
     def keep(attributes: pd.DataFrame) -> pd.Series | None:
+        assert within is not None, "only asked for with an area to keep"
         column, codes = within
         header = read_code_columns(attributes.columns).get(column, (None,))[0]
         return None if header is None else _tidy_codes(
@@ -105,9 +108,9 @@ def _read_oa_layer(path: Path, within: tuple[str, set[str]] | None = None
             f"{path}: no output area code column (OA11CD or OA21CD); found "
             f"{', '.join(c for c in layer.columns if c != layer.geometry.name)}. Each output "
             "area needs its GSS code in a column named after its census, e.g. OA21CD.")
-    keep = {header: column for column, (header, _) in codes.items()
-            if column in {C.OA, C.LSOA, C.LSOA_NAME}}
-    layer = layer[[*keep, layer.geometry.name]].rename(columns=keep)
+    names = {header: column for column, (header, _) in codes.items()
+             if column in {C.OA, C.LSOA, C.LSOA_NAME}}
+    layer = layer[[*names, layer.geometry.name]].rename(columns=names)
     if layer.geometry.name != "geometry":
         layer = layer.rename_geometry("geometry")
     layer = _tidy_codes(layer)
@@ -265,11 +268,11 @@ def load_geography(files: BoundaryFiles = DEFAULT_BOUNDARIES
             f"{', '.join(repaired[:3])}, and [boundaries] repair = false. Repair them (QGIS: "
             "Fix geometries) or let geo-risk repair them (repair = true, the default).")
     problems.append(_overlaps(oas, files.oa))
-    problems = [p for p in problems if p]
-    if problems:
-        raise BoundaryError(" ".join(problems) if len(problems) == 1 else
-                            f"{len(problems)} problems: " + " ".join(
-                                f"({i}) {p}" for i, p in enumerate(problems, start=1)))
+    found = [p for p in problems if p]
+    if found:
+        raise BoundaryError(" ".join(found) if len(found) == 1 else
+                            f"{len(found)} problems: " + " ".join(
+                                f"({i}) {p}" for i, p in enumerate(found, start=1)))
 
     oas = oas.merge(lookup[C.LOOKUP_COLUMNS], on=C.OA, how="left")
     if files.imd is not None:

@@ -415,7 +415,7 @@ def _category(spec, text: str) -> str | None:
     return value if known else None
 
 
-def _per_distinct(values: pd.Series, fn: Callable[[str], str]) -> pd.Series:
+def _per_distinct(values: pd.Series, fn: Callable[[str], str | None]) -> pd.Series:
     """``fn`` of each value, computed once per distinct value (a category column holds a
     handful in a million rows)."""
     codes, distinct = pd.factorize(values)

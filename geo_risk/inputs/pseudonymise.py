@@ -303,6 +303,7 @@ class _Writer:
         meta = {"source": self.source, "key_fingerprint": self.fingerprint,
                 "encoding": self.encoding, "reconciliation": self.reconciliation,
                 **self.extra}
+        assert self.writer is not None, "close() after at least one write()"
         self.writer.add_key_value_metadata({"geo_risk": json.dumps(meta)})
         self.writer.close()
         self.partial.replace(self.out)

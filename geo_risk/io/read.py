@@ -93,7 +93,7 @@ def _separator(path: Path, encoding: str) -> str:
     if "," in first:
         return ","
     counts = {sep: first.count(sep) for sep in [";", "\t", "|"]}
-    best = max(counts, key=counts.get)
+    best = max(counts, key=lambda sep: counts[sep])
     return best if counts[best] else ","
 
 

@@ -46,6 +46,7 @@ default 12, 24):
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -98,7 +99,7 @@ class FeatureTables:
 
 
 def _pairs_with(pairs: pd.DataFrame, events: pd.DataFrame, date: str,
-                extra: list[str] = ()) -> pd.DataFrame:
+                extra: Sequence[str] = ()) -> pd.DataFrame:
     """Events of each pair's household dated on or before its as-of date, with their age."""
     m = pairs[["pair", HOUSEHOLD, "as_of"]].merge(
         events[[HOUSEHOLD, date, *extra]], on=HOUSEHOLD)

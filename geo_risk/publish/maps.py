@@ -36,13 +36,14 @@ import html
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement
+from branca.element import Figure, MacroElement
 from jinja2 import Template
 
 from geo_risk import columns as C
@@ -392,7 +393,7 @@ def _build(shapes, outlines, layers: list[_Layer], views: dict[str, tuple[str, .
                    f'<div class="gr-note">{html.escape(disclosure.note())}. Predicted risk is '
                    "the mean of the under-fives' predicted probabilities of not reaching a "
                    "good level of development at the end of reception.</div></div>")
-    root = m.get_root()
+    root = cast(Figure, m.get_root())
     root.header.add_child(folium.Element(f"<style>{_CSS}</style>"))
     root.html.add_child(folium.Element(marking + title + legend_html))
     code = (_PAGE_JS.replace("__MAP__", m.get_name())

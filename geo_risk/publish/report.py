@@ -122,6 +122,7 @@ def _by_district(r: ReportInputs) -> str:
     """A part per district of a county run: its published figures, its wards of highest
     predicted risk, and its areas of concern and stable emerging hot spots (output areas
     counted, wards named): what each district's own board reads."""
+    assert r.oa_districts is not None, "a part per district needs the OAs' districts"
     districts = r.oa_districts.reindex(r.oa_hotspots.index)
     ward_district = r.oa_districts.groupby(r.oa_wards.reindex(r.oa_districts.index)
                                            .to_numpy()).agg(lambda d: d.mode().iat[0])

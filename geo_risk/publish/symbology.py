@@ -16,6 +16,7 @@ import math
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import mapclassify
 import numpy as np
@@ -67,7 +68,7 @@ EHSA_COLOURS = ({f"{k} hot spot": c for k, c in _HOT.items()}
 SITE_COLOURS = {"new": "#1b7837", "existing": "#762a83"}
 
 #: Area of concern -> Leaflet path style and legend label.
-CONCERN_STYLES = {
+CONCERN_STYLES: dict[str, tuple[dict[str, Any], str]] = {
     "known": ({"color": "#2166ac", "weight": 3, "dashArray": None},
               "Known area of concern: services already work here (solid blue line)"),
     "newly identified": ({"color": "#e66101", "weight": 3, "dashArray": "8 6"},

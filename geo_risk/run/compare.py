@@ -32,6 +32,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import joblib
 import numpy as np
@@ -201,8 +202,9 @@ def _areas(old: RunFolder, new: RunFolder, ward_of: pd.Series) -> tuple[pd.DataF
         previous_concern=before["concern"], latest_concern=after["concern"],
         concern=_status(before["concern"], after["concern"]))
     table.insert(0, C.WARD_NAME, ward_of.reindex(common).fillna("").to_numpy())
-    counts = {kind: {s: int((table[kind] == s).sum()) for s in ["new", "continuing", "ended"]}
-              for kind in ["emerging", "concern"]}
+    counts: dict[str, Any] = {
+        kind: {s: int((table[kind] == s).sum()) for s in ["new", "continuing", "ended"]}
+        for kind in ["emerging", "concern"]}
     counts["band"] = {s: int((table["band_change"] == s).sum()) for s in ["up", "down"]}
     new_emerging = table[(table["emerging"] == "new")
                          & (table["latest_stability"] >= STABLE)]
@@ -323,7 +325,7 @@ def compare_runs(old: Path, new: Path, *, rules: Disclosure, oas: pd.DataFrame,
                if not f.is_file()]
     if missing:
         summary["restricted"] = (f"the previous run's restricted material is gone "
-                                 f"({', '.join(old_f.relative(p) for p in missing)}; deleted "
+                                 f"({', '.join(map(old_f.relative, missing))}; deleted "
                                  "by 'geo-risk purge' or never written), so flag changes, "
                                  "monitoring and drift are not compared")
         return comparison

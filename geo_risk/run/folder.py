@@ -37,6 +37,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import overload
 
 from geo_risk._errors import OutputError
 
@@ -176,6 +177,12 @@ class RunFolder:
         (self.work / "NOT_FOR_PUBLICATION.txt").write_text(_NOT_FOR_PUBLICATION.format(
             what="unrounded tables passed between the stages of the run"))
         return self
+
+    @overload
+    def relative(self, path: Path) -> str: ...
+
+    @overload
+    def relative(self, path: None) -> None: ...
 
     def relative(self, path: Path | None) -> str | None:
         """``path`` relative to the root when inside it (so a run can move), else absolute

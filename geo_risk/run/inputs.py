@@ -174,7 +174,7 @@ def _check_reference_date(linked: Linked, reference_date: str) -> None:
     newest = {source: when for source, when in newest.items() if pd.notna(when)}
     if not newest:
         return
-    source = max(newest, key=newest.get)
+    source = max(newest, key=lambda s: newest[s])
     when, reference = newest[source], pd.Timestamp(reference_date)
     if reference > when + STALE_AFTER:
         raise GeoRiskError(

@@ -17,6 +17,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import joblib
 import numpy as np
@@ -278,12 +279,14 @@ def run_areas(
             refreshes.mean, refreshes.children, list(history), census=vintage.census, fit=fit,
             weight=oa["children_under5"], area=oas.geometry.area)
         # earlier runs' refreshes carry no standard error: they are not resampled
+        assert refreshes.se is not None, "this run's refreshes are resampled"
         refreshes = RefreshRisk(mean, children, refreshes.se.reindex(
             index=mean.index, columns=mean.columns))
     current = pd.DataFrame({
         "mean_risk": oa["mean_risk"],  # already a model estimate: no further smoothing
         "known_share": (oa["known_households"] / oa["households"].where(oa["households"] > 0)
                         ).fillna(0.0)})
+    assert refreshes.se is not None, "this run's refreshes are resampled"
     folder.work.mkdir(parents=True, exist_ok=True)
     refreshes.mean.to_parquet(folder.risk_by_refresh)
     refreshes.children.to_parquet(folder.children_by_refresh)
@@ -427,7 +430,7 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
         lap("areas")
         workers = run.peak_memory()
     m = model_run.summary
-    record = {
+    record: dict[str, Any] = {
         "geo_risk": __version__,
         "reference_date": s.reference_date,
         "headline": {

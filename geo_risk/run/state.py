@@ -12,6 +12,7 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from geo_risk.areas import Disclosure
 from geo_risk.geography import BoundaryFiles, Vintage
@@ -43,8 +44,9 @@ class RunState:
         """The siting the run was asked for, its files where they are now."""
         if not self.siting:
             return None
-        return SitingSettings(**{k: folder.resolve(v) if k in _SITING_FILES and v else v
-                                 for k, v in self.siting.items()})
+        recorded: dict[str, Any] = {k: folder.resolve(v) if k in _SITING_FILES and v else v
+                                    for k, v in self.siting.items()}
+        return SitingSettings(**recorded)
 
     def with_siting(self, settings: SitingSettings | None, folder: RunFolder) -> RunState:
         """This state with ``settings`` as its siting (paths inside the run relative)."""

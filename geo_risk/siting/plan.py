@@ -228,7 +228,7 @@ def site_services(demand: Demand, candidates: gpd.GeoDataFrame, *,
     cover = cost <= service_distance
     fixed = np.zeros(len(sites), dtype=int)
     fixed[:n_fixed] = 1
-    already = cover[:, :n_fixed].any(axis=1)
+    already = np.asarray(cover[:, :n_fixed].any(axis=1), dtype=bool)
     total = float(weights.sum())
     started = time.perf_counter()
     with _quiet_pulp():
@@ -534,7 +534,7 @@ def plan_sites(demand: Demand, settings: SitingSettings, oas: gpd.GeoDataFrame,
         simple = baselines(demand, candidates, p=settings.p,
                            service_distance=settings.service_distance,
                            distance=cost[:, len(existing):],
-                           already=existing_cover.any(axis=1))
+                           already=np.asarray(existing_cover.any(axis=1)))
         summary["baselines"] = {k: round(v, 4) for k, v in simple.items()}
         summary["margin_over_highest_local_demand"] = round(
             result.coverage - simple["highest_local_demand"], 4)

@@ -15,6 +15,7 @@ import json
 import logging
 import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -119,7 +120,7 @@ def run_demo(out: Path, *, seed: int = 1, periods: int | None = None,
         world.child_risk = pd.read_parquet(folder.synth / "truth/child_risk.parquet").astype(
             risk_types)
         found = pd.read_csv(folder.areas / "oa_hotspots.csv", index_col=0)["ehsa_category"]
-        evaluation = {
+        evaluation: dict[str, Any] = {
             "seed": seed,
             "scenario": scenario,
             "synth": describe_world(world),

@@ -28,7 +28,7 @@ def make_sites(oas: gpd.GeoDataFrame, planted: pd.DataFrame, *, seed: int
                ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """(candidates, existing) with ``name``, ``kind``, ``easting``, ``northing``."""
     rng = np.random.default_rng([seed, 0x517E])
-    rows = []
+    rows: list[tuple] = []
     for ward, members in oas.groupby(C.WARD_NAME, sort=True):
         n = max(1, members[C.LSOA].nunique())
         picks = rng.choice(len(members), size=n, replace=n > len(members))
