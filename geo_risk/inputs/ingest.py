@@ -25,7 +25,7 @@ import pandas as pd
 
 from geo_risk._errors import SchemaError
 from geo_risk.inputs.identifiers import valid_nhs_numbers
-from geo_risk.inputs.schemas import SOURCES, Schema
+from geo_risk.inputs.schemas import SOURCES, Column, Schema
 from geo_risk.io.read import CHUNK_ROWS, column_name, header_row, open_table
 
 __all__ = ["REASONS", "REJECT_COLUMNS", "DuplicateRows", "Extract", "clean_extract",
@@ -451,6 +451,75 @@ class DuplicateRows:
         return before | ~first_here, first
 
 
+def _no_reason(v: pd.Series) -> pd.Series:
+    return pd.Series("", index=v.index)
+
+
+def _reason_where(bad: pd.Series | np.ndarray, code: str, v: pd.Series) -> pd.Series:
+    return pd.Series(np.where(bad, code, ""), index=v.index)
+
+
+# Each kind of column's normaliser: (typed values, reason code per row or "", the values as
+# they count when checking that a required one is present).
+_Normalised = tuple[pd.Series, pd.Series, pd.Series]
+
+
+def _as_uprn(spec: Column, v: pd.Series) -> _Normalised:
+    return (*normalise_uprn(v), v)
+
+
+def _as_nhs(spec: Column, v: pd.Series) -> _Normalised:
+    return (*normalise_nhs(v), v)
+
+
+def _as_id(spec: Column, v: pd.Series) -> _Normalised:
+    return (*_normalise_id(v), v)
+
+
+def _as_date(spec: Column, v: pd.Series) -> _Normalised:
+    return (*parse_dates(v), v)
+
+
+def _as_month(spec: Column, v: pd.Series) -> _Normalised:
+    dates, why = parse_months(v)
+    return dates.dt.to_period("M").dt.start_time, why, v
+
+
+def _as_coord(spec: Column, v: pd.Series) -> _Normalised:
+    num = pd.to_numeric(_metres(v).where(v != ""), errors="coerce")
+    return num, _reason_where(num.isna() & (v != ""), "coord_invalid", v), v
+
+
+def _as_flag(spec: Column, v: pd.Series) -> _Normalised:
+    low = _per_distinct(v, _flag_words)
+    why = _reason_where(~low.isin(_TRUE | _FALSE) & (v != ""), "flag_invalid", v)
+    return low.isin(_TRUE).where(v != ""), why, v
+
+
+def _as_category(spec: Column, v: pd.Series) -> _Normalised:
+    value = _per_distinct(v, partial(_category, spec))
+    why = _reason_where(value.isna(), "category_unknown", v)
+    # a value "not recorded" is blank from here
+    return value.fillna(""), why, v.where(value.isna(), value)
+
+
+def _as_year(spec: Column, v: pd.Series) -> _Normalised:
+    years = _per_distinct(v, _academic_year)
+    return years, _reason_where((years == "") & (v != ""), "year_invalid", v), v
+
+
+def _as_text(spec: Column, v: pd.Series) -> _Normalised:
+    return v, _no_reason(v), v
+
+
+#: Column kind -> its normaliser (a kind not here, a name, is read only to be dropped).
+_NORMALISE: dict[str, Callable[[Column, pd.Series], _Normalised]] = {
+    "uprn": _as_uprn, "nhs": _as_nhs, "person": _as_id, "reference": _as_id,
+    "date": _as_date, "month": _as_month, "coord": _as_coord, "flag": _as_flag,
+    "category": _as_category, "year": _as_year, "text": _as_text, "postcode": _as_text,
+}
+
+
 def clean_extract(extract: Extract, *, seen: DuplicateRows | None = None
                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Check and normalise every value; split the rows into kept and rejected.
@@ -477,37 +546,11 @@ def clean_extract(extract: Extract, *, seen: DuplicateRows | None = None
         if name not in raw:
             continue
         v = raw[name]
-        why = pd.Series("", index=raw.index)
-        if spec.kind == "uprn":
-            out[name], why = normalise_uprn(v)
-        elif spec.kind == "nhs":
-            out[name], why = normalise_nhs(v)
-        elif spec.kind in {"person", "reference"}:
-            out[name], why = _normalise_id(v)
-        elif spec.kind in {"date", "month"}:
-            dates, why = parse_dates(v) if spec.kind == "date" else parse_months(v)
-            out[name] = dates.dt.to_period("M").dt.start_time if spec.kind == "month" else dates
-        elif spec.kind == "coord":
-            num = pd.to_numeric(_metres(v).where(v != ""), errors="coerce")
-            why = pd.Series(np.where(num.isna() & (v != ""), "coord_invalid", ""), index=v.index)
-            out[name] = num
-        elif spec.kind == "flag":
-            low = _per_distinct(v, _flag_words)
-            why = pd.Series(np.where(~low.isin(_TRUE | _FALSE) & (v != ""), "flag_invalid", ""),
-                            index=v.index)
-            out[name] = low.isin(_TRUE).where(v != "")
-        elif spec.kind == "category":
-            value = _per_distinct(v, partial(_category, spec))
-            why = pd.Series(np.where(value.isna(), "category_unknown", ""), index=v.index)
-            out[name] = value.fillna("")
-            v = v.where(value.isna(), value)  # a value "not recorded" is blank from here
-        elif spec.kind == "year":
-            out[name] = _per_distinct(v, _academic_year)
-            why = pd.Series(np.where((out[name] == "") & (v != ""), "year_invalid", ""),
-                            index=v.index)
-        elif spec.kind in {"text", "postcode"}:
-            out[name] = v
-        # names are read only so that they can be dropped
+        normalise = _NORMALISE.get(spec.kind)
+        if normalise is None:  # names are read only so that they can be dropped
+            why = pd.Series("", index=raw.index)
+        else:
+            out[name], why, v = normalise(spec, v)
         if spec.required and spec.kind not in {"uprn", "nhs", "person", "reference"}:
             why = why.where(v != "", "value_missing")
         if not spec.required and spec.kind == "uprn":

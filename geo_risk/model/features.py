@@ -46,7 +46,7 @@ default 12, 24):
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -139,87 +139,19 @@ def household_features(
 
 def _pair_features(part: tuple[Linked, pd.DataFrame], windows: tuple[int, ...]
                    ) -> pd.DataFrame:
-    """:func:`household_features` of one district's pairs (or of every pair)."""
+    """:func:`household_features` of one district's pairs (or of every pair): each
+    source's features in turn (:data:`_BY_SOURCE`), then the area context."""
     linked, pairs = part
     pairs = pairs.assign(pair=np.arange(len(pairs)))
-    f = pd.DataFrame(index=pairs["pair"])
-    ev = linked.events
-
-    def count(m: pd.DataFrame, mask: pd.Series | None = None) -> pd.Series:
-        s = m["pair"][mask] if mask is not None else m["pair"]
-        return s.value_counts().reindex(f.index, fill_value=0)
-
-    def latest(m: pd.DataFrame) -> pd.Series:
-        recent = m[m["months"] < HISTORY_MONTHS]
-        return recent.groupby("pair")["months"].min().reindex(f.index)
-
-    sc = ev.get("social_care")
-    if sc is not None:
-        m = _pairs_with(pairs, sc, "start_date", ["end_date", "episode_type"])
-        is_open = _open_at(m, "end_date")
-        f["sc_open"] = count(m, is_open) > 0
-        for w in windows:
-            f[f"sc_{w}m"] = count(m, m["months"] < w)
-        f["sc_60m"] = count(m, m["months"] < HISTORY_MONTHS)
-        level = m["episode_type"].map(_LEVEL).where(is_open | (m["months"] < 24), 0)
-        f["sc_level"] = level.groupby(m["pair"]).max().reindex(f.index, fill_value=0)
-        f["sc_months_since"] = latest(m)
-        since_end = ((m["as_of"] - m["end_date"]).dt.days / MONTH_DAYS).where(~is_open, 0.0)
-        f["sc_months_since_end"] = since_end.groupby(m["pair"]).min().reindex(f.index)
-
-    hs = ev.get("housing")
-    if hs is not None:
-        m = _pairs_with(pairs, hs, "event_date", ["event_type"])
-        for w in windows:
-            f[f"hs_{w}m"] = count(m, m["months"] < w)
-        for name, kind, w in [("hs_ta_24m", "temporary accommodation", 24),
-                              ("hs_homeless_24m", "homelessness application", 24),
-                              ("hs_arrears_12m", "rent arrears", 12),
-                              ("hs_overcrowding_24m", "overcrowding", 24),
-                              ("hs_asb_24m", "asb complaint", 24)]:
-            f[name] = count(m, (m["event_type"] == kind) & (m["months"] < w))
-        f["hs_months_since"] = latest(m)
-
-    bn = ev.get("benefits")
-    if bn is not None:
-        extra = [c for c in ["claim_end", "benefit", "lone_parent", "income_band"] if c in bn]
-        m = _pairs_with(pairs, bn, "claim_start", extra)
-        is_open = _open_at(m, "claim_end")
-        f["bn_open"] = count(m, is_open) > 0
-        lone = m["lone_parent"].fillna(False).astype(bool) if "lone_parent" in m else False
-        f["bn_lone_parent"] = count(m, is_open & lone) > 0
-        band_floor = pd.to_numeric(
-            m.get("income_band", pd.Series("", index=m.index)).str.replace(",", "")
-            .str.extract(r"(\d+)", expand=False), errors="coerce")
-        f["bn_low_income"] = count(m, is_open & (band_floor < 15_000)) > 0
-        f["bn_universal_credit"] = count(m, is_open & (m["benefit"] == "universal credit")) > 0
-        f["bn_claims_24m"] = count(m, m["months"] < 24)
-
-    po = ev.get("police")
-    if po is not None:
-        m = _pairs_with(pairs, po, "incident_date", ["category"])
-        da = m["category"] == "domestic abuse"
-        for w in windows:
-            f[f"po_da_{w}m"] = count(m, da & (m["months"] < w))
-        f["po_other_24m"] = count(m, ~da & (m["months"] < 24))
-        f["po_months_since_da"] = latest(m[da])
-
-    yo = ev.get("youth_offending")
-    if yo is not None:
-        m = _pairs_with(pairs, yo, "offence_date")
-        f["yo_24m"] = count(m, m["months"] < 24)
-        f["yo_60m"] = count(m, m["months"] < HISTORY_MONTHS)
-
-    dl = ev.get("drugs_alcohol")
-    if dl is not None:
-        m = _pairs_with(pairs, dl, "referral_date", ["discharge_date"])
-        f["dl_open"] = count(m, _open_at(m, "discharge_date")) > 0
-        f["dl_24m"] = count(m, m["months"] < 24)
-        f["dl_60m"] = count(m, m["months"] < HISTORY_MONTHS)
-
+    d = _Pairs(pairs, pd.DataFrame(index=pairs["pair"]), windows)
+    for source, describe in _BY_SOURCE.items():
+        events = linked.events.get(source)
+        if events is not None:
+            describe(d, events)
+    f = d.features
     homes = _Homes.of(linked)
     for name, source, date, keep in _AREA_RATES:
-        table, placed = ev.get(source), linked.area_events.get(source)
+        table, placed = linked.events.get(source), linked.area_events.get(source)
         if table is None:
             continue
         table = table[keep(table)]
@@ -230,18 +162,113 @@ def _pair_features(part: tuple[Linked, pd.DataFrame], windows: tuple[int, ...]
             days.append(placed[date])
         f[name] = _area_rate(homes, pairs, np.concatenate(rows), pd.concat(days))
 
-    results = ev.get("school_readiness")
+    results = linked.events.get("school_readiness")
     if results is not None:
         f["area_not_gld_3y"] = _area_results(homes, pairs, results)
 
-    kids = ev.get("child_register")
+    kids = linked.events.get("child_register")
     if kids is not None:
         m = _pairs_with(pairs, kids, "date_of_birth")
-        f["hh_children"] = count(m)
-        f["hh_under5"] = count(m, m["months"] < 60)
+        f["hh_children"] = d.count(m)
+        f["hh_under5"] = d.count(m, m["months"] < 60)
 
     f.index = pairs.index
     return f
+
+
+@dataclass
+class _Pairs:
+    """The (household, date) pairs being described and their features so far."""
+
+    pairs: pd.DataFrame  # household_key, as_of, pair (its row number)
+    features: pd.DataFrame  # one row per pair, indexed by pair
+    windows: tuple[int, ...]
+
+    def count(self, m: pd.DataFrame, mask: pd.Series | None = None) -> pd.Series:
+        """Events per pair (of those ``mask`` keeps)."""
+        s = m["pair"][mask] if mask is not None else m["pair"]
+        return s.value_counts().reindex(self.features.index, fill_value=0)
+
+    def latest(self, m: pd.DataFrame) -> pd.Series:
+        """Months since each pair's latest event within the history; NaN for none."""
+        recent = m[m["months"] < HISTORY_MONTHS]
+        return recent.groupby("pair")["months"].min().reindex(self.features.index)
+
+
+def _social_care(d: _Pairs, events: pd.DataFrame) -> None:
+    f = d.features
+    m = _pairs_with(d.pairs, events, "start_date", ["end_date", "episode_type"])
+    is_open = _open_at(m, "end_date")
+    f["sc_open"] = d.count(m, is_open) > 0
+    for w in d.windows:
+        f[f"sc_{w}m"] = d.count(m, m["months"] < w)
+    f["sc_60m"] = d.count(m, m["months"] < HISTORY_MONTHS)
+    level = m["episode_type"].map(_LEVEL).where(is_open | (m["months"] < 24), 0)
+    f["sc_level"] = level.groupby(m["pair"]).max().reindex(f.index, fill_value=0)
+    f["sc_months_since"] = d.latest(m)
+    since_end = ((m["as_of"] - m["end_date"]).dt.days / MONTH_DAYS).where(~is_open, 0.0)
+    f["sc_months_since_end"] = since_end.groupby(m["pair"]).min().reindex(f.index)
+
+
+def _housing(d: _Pairs, events: pd.DataFrame) -> None:
+    f = d.features
+    m = _pairs_with(d.pairs, events, "event_date", ["event_type"])
+    for w in d.windows:
+        f[f"hs_{w}m"] = d.count(m, m["months"] < w)
+    for name, kind, w in [("hs_ta_24m", "temporary accommodation", 24),
+                          ("hs_homeless_24m", "homelessness application", 24),
+                          ("hs_arrears_12m", "rent arrears", 12),
+                          ("hs_overcrowding_24m", "overcrowding", 24),
+                          ("hs_asb_24m", "asb complaint", 24)]:
+        f[name] = d.count(m, (m["event_type"] == kind) & (m["months"] < w))
+    f["hs_months_since"] = d.latest(m)
+
+
+def _benefits(d: _Pairs, events: pd.DataFrame) -> None:
+    f = d.features
+    extra = [c for c in ["claim_end", "benefit", "lone_parent", "income_band"] if c in events]
+    m = _pairs_with(d.pairs, events, "claim_start", extra)
+    is_open = _open_at(m, "claim_end")
+    f["bn_open"] = d.count(m, is_open) > 0
+    lone = m["lone_parent"].fillna(False).astype(bool) if "lone_parent" in m else False
+    f["bn_lone_parent"] = d.count(m, is_open & lone) > 0
+    band_floor = pd.to_numeric(
+        m.get("income_band", pd.Series("", index=m.index)).str.replace(",", "")
+        .str.extract(r"(\d+)", expand=False), errors="coerce")
+    f["bn_low_income"] = d.count(m, is_open & (band_floor < 15_000)) > 0
+    f["bn_universal_credit"] = d.count(m, is_open & (m["benefit"] == "universal credit")) > 0
+    f["bn_claims_24m"] = d.count(m, m["months"] < 24)
+
+
+def _police(d: _Pairs, events: pd.DataFrame) -> None:
+    f = d.features
+    m = _pairs_with(d.pairs, events, "incident_date", ["category"])
+    da = m["category"] == "domestic abuse"
+    for w in d.windows:
+        f[f"po_da_{w}m"] = d.count(m, da & (m["months"] < w))
+    f["po_other_24m"] = d.count(m, ~da & (m["months"] < 24))
+    f["po_months_since_da"] = d.latest(m[da])
+
+
+def _youth_offending(d: _Pairs, events: pd.DataFrame) -> None:
+    m = _pairs_with(d.pairs, events, "offence_date")
+    d.features["yo_24m"] = d.count(m, m["months"] < 24)
+    d.features["yo_60m"] = d.count(m, m["months"] < HISTORY_MONTHS)
+
+
+def _drugs_alcohol(d: _Pairs, events: pd.DataFrame) -> None:
+    f = d.features
+    m = _pairs_with(d.pairs, events, "referral_date", ["discharge_date"])
+    f["dl_open"] = d.count(m, _open_at(m, "discharge_date")) > 0
+    f["dl_24m"] = d.count(m, m["months"] < 24)
+    f["dl_60m"] = d.count(m, m["months"] < HISTORY_MONTHS)
+
+
+#: Each partner source's household features, in the order the feature table has them.
+_BY_SOURCE: dict[str, Callable[[_Pairs, pd.DataFrame], None]] = {
+    "social_care": _social_care, "housing": _housing, "benefits": _benefits,
+    "police": _police, "youth_offending": _youth_offending, "drugs_alcohol": _drugs_alcohol,
+}
 
 
 #: Area context: events in the household's output area in the last 12 months, per

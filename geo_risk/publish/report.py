@@ -233,8 +233,25 @@ def _history(notes: dict | None) -> str:
 
 
 def _sections(r: ReportInputs) -> list[tuple[str, str]]:
-    m, h = r.model, r.hotspots_summary
-    rules = r.disclosure
+    """The report's sections in order, as (title, HTML): one function each."""
+    sections = [("Headline", _headline(r)), ("Where risk is highest", _where(r)),
+                ("Known and newly identified areas of concern", _concern(r)),
+                ("What changed since the previous refresh", _changed(r))]
+    if r.oa_districts is not None and r.oa_districts.nunique() > 1:
+        sections.append(("By district", _by_district(r)))
+    if r.since:
+        sections.append(("Since the last run", _since(r.since, r.disclosure)))
+    if r.reviews:
+        sections.append(("Practitioners' reviews of the last run's flags",
+                         _reviews(r.reviews, r.disclosure)))
+    if r.siting is not None:
+        sections.append(("Where to site services", _siting(r.siting)))
+    return [*sections, ("Maps", _maps(r)), ("The model and its limits", _model(r)),
+            ("Method and data", _method(r))]
+
+
+def _headline(r: ReportInputs) -> str:
+    m, rules = r.model, r.disclosure
     pub = rules.count
     flagged, unknown = pub(m["households_flagged"]), pub(m["flagged_unknown"])
     scored = pub(m["households_scored"])
@@ -249,11 +266,21 @@ def _sections(r: ReportInputs) -> list[tuple[str, str]]:
         f"{rules.rounding}.</p>")
     headline += _across(r.district)
 
-    wards = r.ward.sort_values("mean_risk", ascending=False)
+    return headline
+
+
+def _newly_identified(r: ReportInputs, wards: pd.Series) -> pd.Series:
+    """Output areas newly identified as of concern, per ward of ``wards`` (names)."""
     concern = pd.crosstab(r.oa_wards.reindex(r.oa_hotspots.index),
                           r.oa_hotspots["concern"].fillna(""))
-    newly = concern.get("newly identified", pd.Series(dtype=int)).reindex(
-        wards[C.WARD_NAME]).fillna(0).astype(int)
+    return concern.get("newly identified", pd.Series(dtype=int)).reindex(
+        wards).fillna(0).astype(int)
+
+
+def _where(r: ReportInputs) -> str:
+    rules = r.disclosure
+    wards = r.ward.sort_values("mean_risk", ascending=False)
+    newly = _newly_identified(r, wards[C.WARD_NAME])
     top = pd.DataFrame({
         "Ward": wards[C.WARD_NAME].to_numpy(),
         "Under-fives": wards["children_under5"].map(show_count).to_numpy(),
@@ -266,6 +293,13 @@ def _sections(r: ReportInputs) -> list[tuple[str, str]]:
     where = (f"<p>The eight wards with the highest predicted risk. {_e(rules.note())}.</p>"
              + _table(top))
 
+    return where
+
+
+def _concern(r: ReportInputs) -> str:
+    h = r.hotspots_summary
+    wards = r.ward.sort_values("mean_risk", ascending=False)  # ties as the ward table has them
+    newly = _newly_identified(r, wards[C.WARD_NAME])
     known_n, new_n = h["known_concern_oas"], h["new_concern_oas"]
     new_wards = newly[newly > 0].sort_values(ascending=False)
     concern_text = (
@@ -278,6 +312,11 @@ def _sections(r: ReportInputs) -> list[tuple[str, str]]:
         + ". These are places to look at with local partners: services are not yet "
         "present where risk is concentrating.</p>")
 
+    return concern_text
+
+
+def _changed(r: ReportInputs) -> str:
+    h = r.hotspots_summary
     change = r.ward_change.assign(change=lambda t: t["latest"] - t["previous"])
     change = change.sort_values("change", ascending=False)
     change_table = pd.DataFrame({
@@ -310,6 +349,10 @@ def _sections(r: ReportInputs) -> list[tuple[str, str]]:
                                ["persistent hot spot", "diminishing hot spot"])
         + ".</p>")
 
+    return changed
+
+
+def _maps(r: ReportInputs) -> str:
     links = "".join(f'<li><a href="{_e(href)}">{_e(title)}</a></li>'
                     for title, href in r.maps.items())
     maps = ("<p>Predicted risk by output area, with the known (solid blue) and newly "
@@ -318,6 +361,12 @@ def _sections(r: ReportInputs) -> list[tuple[str, str]]:
             "below opens it on one view. Switch layers on and off at the top right; hover "
             f"over an area for its figures.</p><ul>{links}</ul>")
 
+    return maps
+
+
+def _model(r: ReportInputs) -> str:
+    m, rules = r.model, r.disclosure
+    pub = rules.count
     model = (
         f"<p>{_e(INTENDED_USE)}</p><p>A gradient-boosted model, calibrated, trained on "
         f"earlier cohorts and tested on the later {_e(m['holdout_cohort'])} cohort "
@@ -343,6 +392,11 @@ def _sections(r: ReportInputs) -> list[tuple[str, str]]:
         + "<p>Limitations:</p><ul>" + "".join(f"<li>{_e(t)}</li>" for t in LIMITATIONS)
         + '</ul><p>The full model card: <a href="model/model_card.html">model card</a>.</p>')
 
+    return model
+
+
+def _method(r: ReportInputs) -> str:
+    h, rules = r.hotspots_summary, r.disclosure
     low, high = r.linkage_match
     moran_p = "&lt; 0.001" if h["moran_p"] < 0.001 else f"= {h['moran_p']:.3f}"
     notes = (
@@ -374,20 +428,7 @@ def _sections(r: ReportInputs) -> list[tuple[str, str]]:
            "by geo-risk with a known truth; no real household is described.</li>"
            if r.synthetic else "")
         + "</ul>")
-    sections = [("Headline", headline), ("Where risk is highest", where),
-                ("Known and newly identified areas of concern", concern_text),
-                ("What changed since the previous refresh", changed)]
-    if r.oa_districts is not None and r.oa_districts.nunique() > 1:
-        sections.append(("By district", _by_district(r)))
-    if r.since:
-        sections.append(("Since the last run", _since(r.since, r.disclosure)))
-    if r.reviews:
-        sections.append(("Practitioners' reviews of the last run's flags",
-                         _reviews(r.reviews, r.disclosure)))
-    if r.siting is not None:
-        sections.append(("Where to site services", _siting(r.siting)))
-    return [*sections, ("Maps", maps), ("The model and its limits", model),
-            ("Method and data", notes)]
+    return notes
 
 
 def _siting(siting: SitingOutputs) -> str:

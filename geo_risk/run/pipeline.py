@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import joblib
 import numpy as np
 import pandas as pd
@@ -39,9 +40,18 @@ from geo_risk.areas import (
 )
 from geo_risk.columns import HOUSEHOLD
 from geo_risk.config import RunSettings, months
-from geo_risk.geography import MEASURES, VINTAGE_2011, Vintage, load_geography
+from geo_risk.geography import MEASURES, VINTAGE_2011, BoundaryFiles, Vintage, load_geography
 from geo_risk.governance import latest_summary, review_form
-from geo_risk.inputs import HERE, SOURCES, Executor, Key, Linked, executor, read_uprn_lookup
+from geo_risk.inputs import (
+    HERE,
+    SOURCES,
+    Executor,
+    Key,
+    Linked,
+    UprnLookup,
+    executor,
+    read_uprn_lookup,
+)
 from geo_risk.io import write_csv
 from geo_risk.model import (
     DEFAULT_CAPACITY,
@@ -396,13 +406,7 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
 
     s = settings
     s.disclosure.check("the run settings")
-    oas, vintage = load_geography(s.files)
-    uprn_lookup = read_uprn_lookup(s.files.uprn_lookup) if s.files.uprn_lookup else None
-    if uprn_lookup is not None and uprn_lookup.census != vintage.census:
-        raise BoundaryError(
-            f"{s.files.uprn_lookup} has {uprn_lookup.header} ({uprn_lookup.census} output "
-            f"areas) but {s.files.oa} holds {vintage.census} output areas; use a UPRN lookup "
-            "of the boundaries' census (ONSUD and NSUL carry OA21CD).")
+    oas, vintage, uprn_lookup = _geography(s.files)
     lap("geography")
     recon = pseudonymise_folder(extracts, key, folder.pseudonymised, uprn_lookup=uprn_lookup)
     lap("pseudonymise")
@@ -429,28 +433,8 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
                                  run=run)
         lap("areas")
         workers = run.peak_memory()
-    m = model_run.summary
-    record: dict[str, Any] = {
-        "geo_risk": __version__,
-        "reference_date": s.reference_date,
-        "headline": {
-            "households_at_risk": s.disclosure.count(m["households_flagged"]),
-            "previously_unknown": s.disclosure.count(m["flagged_unknown"]),
-            "households_scored": s.disclosure.count(m["households_scored"]),
-            "flagged": m["capacity"],
-        },
-        "linkage": {
-            "sources": linked.report.drop(columns="file").to_dict(orient="records"),
-            "rows_read": int(recon["read"].sum()),
-            "rows_rejected_at_source": int(recon["rejected"].sum()),
-            "addresses_placed": linked.placed,
-            **counts,
-        },
-        "model": m,
-        "hotspots": area_results.summary,
-        "boundaries": {"geography": vintage.describe(),
-                       "polygons_repaired": list(oas.attrs.get("repaired", []))},
-    }
+    record = _record(s, model_run.summary, recon, linked, counts, area_results, oas,
+                     vintage)
     if s.review_ledger is not None:
         deprivation = (linked.households.set_index(HOUSEHOLD)[C.DEPRIVATION]
                        if C.DEPRIVATION in linked.households else None)
@@ -474,7 +458,70 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
     ctx = MapContext(area_name=s.area_name, reference_date=_long_date(s.reference_date),
                      attribution=s.attribution, marking=s.marking, tiles=s.background_tiles,
                      vintage=vintage.describe())
-    run_info = {
+    run_info = _run_info(s, model_run.summary, recon, linked, oas, vintage, uprn_lookup)
+    state = RunState(files=s.files, ctx=ctx, run_info=run_info, synthetic=s.synthetic,
+                     disclosure=s.disclosure, vintage=vintage, random_state=s.random_state,
+                     transparency=s.transparency).with_siting(s.siting, folder)
+    state.write(folder)
+    record["outputs"] = run_publish(folder, oas, area_results, record, ctx=ctx,
+                                    linkage_report=linked.report, run_info=run_info,
+                                    synthetic=s.synthetic, disclosure=s.disclosure,
+                                    vintage=vintage, siting=siting)
+    lap("publish")
+    record["seconds"] = round(time.perf_counter() - started, 1)
+    record["stage_seconds"] = laps
+    if s.dask is not None:  # where the household stages ran: restricted/run.json only
+        record["workers"] = {"where": s.dask.describe(), "peak_gib": workers}
+    write_summaries(folder, record, state)
+    return record, model_run, linked
+
+
+
+def _geography(files: BoundaryFiles) -> tuple[gpd.GeoDataFrame, Vintage, UprnLookup | None]:
+    """The run's output areas, their vintage, and the UPRN lookup of the same census."""
+    oas, vintage = load_geography(files)
+    uprn_lookup = read_uprn_lookup(files.uprn_lookup) if files.uprn_lookup else None
+    if uprn_lookup is not None and uprn_lookup.census != vintage.census:
+        raise BoundaryError(
+            f"{files.uprn_lookup} has {uprn_lookup.header} ({uprn_lookup.census} output "
+            f"areas) but {files.oa} holds {vintage.census} output areas; use a UPRN lookup "
+            "of the boundaries' census (ONSUD and NSUL carry OA21CD).")
+    return oas, vintage, uprn_lookup
+
+
+def _record(s: RunSettings, m: dict, recon: pd.DataFrame, linked: Linked, counts: dict,
+            area_results: AreaResults, oas: gpd.GeoDataFrame, vintage: Vintage
+            ) -> dict[str, Any]:
+    """The exact run record (``restricted/run.json``) as the stages left it."""
+    return {
+        "geo_risk": __version__,
+        "reference_date": s.reference_date,
+        "headline": {
+            "households_at_risk": s.disclosure.count(m["households_flagged"]),
+            "previously_unknown": s.disclosure.count(m["flagged_unknown"]),
+            "households_scored": s.disclosure.count(m["households_scored"]),
+            "flagged": m["capacity"],
+        },
+        "linkage": {
+            "sources": linked.report.drop(columns="file").to_dict(orient="records"),
+            "rows_read": int(recon["read"].sum()),
+            "rows_rejected_at_source": int(recon["rejected"].sum()),
+            "addresses_placed": linked.placed,
+            **counts,
+        },
+        "model": m,
+        "hotspots": area_results.summary,
+        "boundaries": {"geography": vintage.describe(),
+                       "polygons_repaired": list(oas.attrs.get("repaired", []))},
+    }
+
+
+def _run_info(s: RunSettings, m: dict, recon: pd.DataFrame, linked: Linked,
+              oas: gpd.GeoDataFrame, vintage: Vintage, uprn_lookup: UprnLookup | None
+              ) -> dict[str, str]:
+    """How the run was made, in words: the GeoPackage's ``run_info`` layer, the
+    transparency record and the report's method section read it."""
+    return {
         "run_date": str(pd.Timestamp.now().date()), "geo_risk_version": __version__,
         "reference_date": s.reference_date, "refreshes": ", ".join(s.refresh_dates),
         "boundaries": f"{s.files.oa.name}; lookup {s.files.lookup.name}"
@@ -509,21 +556,6 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
         "attribution": s.attribution,
         "marking": s.marking,
     }
-    state = RunState(files=s.files, ctx=ctx, run_info=run_info, synthetic=s.synthetic,
-                     disclosure=s.disclosure, vintage=vintage, random_state=s.random_state,
-                     transparency=s.transparency).with_siting(s.siting, folder)
-    state.write(folder)
-    record["outputs"] = run_publish(folder, oas, area_results, record, ctx=ctx,
-                                    linkage_report=linked.report, run_info=run_info,
-                                    synthetic=s.synthetic, disclosure=s.disclosure,
-                                    vintage=vintage, siting=siting)
-    lap("publish")
-    record["seconds"] = round(time.perf_counter() - started, 1)
-    record["stage_seconds"] = laps
-    if s.dask is not None:  # where the household stages ran: restricted/run.json only
-        record["workers"] = {"where": s.dask.describe(), "peak_gib": workers}
-    write_summaries(folder, record, state)
-    return record, model_run, linked
 
 
 def write_siting_tables(folder: Path, outputs: SitingOutputs, vintage: Vintage) -> None:
