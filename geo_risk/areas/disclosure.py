@@ -64,6 +64,12 @@ def aggregate_areas(children: pd.DataFrame, households: pd.DataFrame,
     oas
         Output areas indexed by ``oa11cd`` with the lookup columns (every OA is kept,
         with zeros where nobody was scored).
+
+    Returns
+    -------
+    dict of str to DataFrame
+        ``oa``, ``lsoa``, ``ward`` and ``district`` tables, indexed by area code: exact
+        counts (children, households, flagged, known, expected not ready) and rates.
     """
     homes = households.set_index(HOUSEHOLD)
     kids = children.assign(oa=homes[C.OA].reindex(children[HOUSEHOLD]).to_numpy())
@@ -225,6 +231,23 @@ def disclose(tables: dict[str, pd.DataFrame], oas: pd.DataFrame, rules: Disclosu
     Counts are published as nullable integers (missing = withheld); rates as floats
     (missing where the count of children was withheld or zero). The release log has
     ``level``, ``area``, ``column`` and ``reason`` (``primary`` or ``secondary``).
+
+    Parameters
+    ----------
+    tables : dict of str to DataFrame
+        The exact tables of :func:`aggregate_areas`.
+    oas : DataFrame
+        Output areas with the lookup columns (each area's parents, for secondary
+        suppression).
+    rules : Disclosure
+        What is withheld and how counts are rounded.
+
+    Returns
+    -------
+    tables : dict of str to DataFrame
+        The publishable tables, level by level.
+    release_log : DataFrame
+        Every withheld cell and why.
     """
     lookup = oas.drop(columns="geometry", errors="ignore")
     log_rows = []
@@ -277,7 +300,20 @@ _MODEL_SETTINGS = {"known_within_months"}
 def published_summary(record: dict, rules: Disclosure) -> dict:
     """The published ``run.json`` from the exact record: every count of records, people
     or households (the linkage and model sections, and the siting's demand) is
-    disclosure-controlled; counts of output areas and the settings stay as they are."""
+    disclosure-controlled; counts of output areas and the settings stay as they are.
+
+    Parameters
+    ----------
+    record : dict
+        The exact run record (``restricted/run.json``).
+    rules : Disclosure
+        The run's disclosure rules.
+
+    Returns
+    -------
+    dict
+        The record to publish, with the rules it was published under.
+    """
     out = {k: v for k, v in record.items() if k not in {"linkage", "model", "workers"}}
     out["linkage"] = _rounded(record["linkage"], rules)
     out["model"] = {k: v if k in _MODEL_SETTINGS else _rounded(v, rules)

@@ -50,6 +50,23 @@ def risk_by_refresh(linked: Linked, refresh_dates: list[str], model: RiskModel, 
     children are described and scored a district (and for a large one, a few refreshes)
     at a time, on ``run`` (:mod:`geo_risk.inputs.parallel`), so a county's memory is a
     district's.
+
+    Parameters
+    ----------
+    linked : Linked
+        The run's linked records.
+    refresh_dates : list of str
+        ISO dates, oldest first; the last is the reference date.
+    model : RiskModel
+        The fitted model that scores every refresh.
+    run : Executor
+        Where the districts are described and scored (this process by default).
+
+    Returns
+    -------
+    RefreshRisk
+        Each OA's mean risk, its number of under-fives and the mean's standard error (a
+        ratio estimator with households resampled), OAs by refreshes.
     """
     work = []
     for part in districts(linked):

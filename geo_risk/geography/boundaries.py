@@ -188,6 +188,16 @@ def _check_coordinates(layer: gpd.GeoDataFrame, path: Path) -> None:
 
 def load_boundaries(files: BoundaryFiles = DEFAULT_BOUNDARIES) -> gpd.GeoDataFrame:
     """:func:`load_geography` without the vintage.
+    Parameters
+    ----------
+    files : BoundaryFiles
+        The boundary, lookup and deprivation files (the embedded town by default).
+
+    Returns
+    -------
+    GeoDataFrame
+        Output areas in EPSG:27700 indexed by OA code, with their lookup columns.
+
 
     >>> oas = load_boundaries()
     >>> oas.crs.to_epsg(), oas.index.name
@@ -289,7 +299,20 @@ def load_geography(files: BoundaryFiles = DEFAULT_BOUNDARIES
 def read_reference_csv(path: Path, option: str) -> pd.DataFrame:
     """A reference table (lookup, deprivation) as text, or one clear error naming
     ``option``: CSV in any encoding and separator, or a workbook (as published or as saved
-    by a spreadsheet); blank rows left out."""
+    by a spreadsheet); blank rows left out.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    option : str
+        The setting or option that named it, for the error.
+
+    Returns
+    -------
+    DataFrame
+        Every value as text.
+    """
     path = Path(path)
     if not path.is_file():
         raise SchemaError(f"{path}: file not found; check the {option} path.")

@@ -16,6 +16,7 @@ the LSOAs of its own edition, never of a fixed number.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -42,8 +43,18 @@ def _year(two_digits: str) -> int:
     return 2000 + int(two_digits)
 
 
-def read_code_columns(columns) -> dict[str, tuple[str, int]]:
+def read_code_columns(columns: Iterable[str]) -> dict[str, tuple[str, int]]:
     """The ONS area-code columns among ``columns``: internal name -> (header, year).
+    Parameters
+    ----------
+    columns : iterable of str
+        Column headers as a file has them.
+
+    Returns
+    -------
+    dict of str to (str, int)
+        Internal area column -> (the header, the year of its codes).
+
 
     >>> read_code_columns(["OA21CD", "LSOA21CD", "WD25CD", "WD25NM", "other"])
     {'oa_code': ('OA21CD', 2021), 'lsoa_code': ('LSOA21CD', 2021), 'ward_code': ('WD25CD', 2025), 'ward_name': ('WD25NM', 2025)}

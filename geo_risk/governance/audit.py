@@ -31,7 +31,14 @@ GENESIS = "0" * 64
 
 
 def default_log() -> Path:
-    """Where the log is when neither ``--audit-log`` nor ``GEO_RISK_AUDIT_LOG`` says."""
+    """Where the log is when neither ``--audit-log`` nor ``GEO_RISK_AUDIT_LOG`` says.
+
+    Returns
+    -------
+    Path
+        ``$GEO_RISK_AUDIT_LOG``, else ``geo-risk/audit.jsonl`` under ``$XDG_DATA_HOME``
+    (``~/.local/share``).
+    """
     if os.environ.get("GEO_RISK_AUDIT_LOG"):
         return Path(os.environ["GEO_RISK_AUDIT_LOG"])
     base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local/share"
@@ -39,7 +46,18 @@ def default_log() -> Path:
 
 
 def file_digest(path: Path) -> dict:
-    """A file's name, size and SHA-256, read in 1 MiB blocks."""
+    """A file's name, size and SHA-256, read in 1 MiB blocks.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    dict
+        ``file``, ``bytes`` and ``sha256``.
+    """
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -68,7 +86,25 @@ def append(log: Path, *, command: str, settings: dict, inputs: list[dict],
            outputs: list[str], outcome: str, key_fingerprint: str | None,
            version: str) -> dict:
     """Append one record to ``log`` (made if absent, readable only by its owner) and
-    return it."""
+    return it.
+
+    Parameters
+    ----------
+    log : Path
+        The audit log (JSON lines, each chained to the one before by its SHA-256).
+    command, settings, inputs, outputs, outcome
+        What ran, with which settings, reading which files (their digests), writing what,
+        and how it ended.
+    key_fingerprint : str or None
+        The project key's fingerprint, never the key.
+    version : str
+        geo-risk's version.
+
+    Returns
+    -------
+    dict
+        The record as written.
+    """
     log = Path(log)
     log.parent.mkdir(parents=True, exist_ok=True)
     record = {
@@ -86,6 +122,16 @@ def append(log: Path, *, command: str, settings: dict, inputs: list[dict],
 
 def verify(log: Path) -> int:
     """Check the chain; return the number of records.
+    Parameters
+    ----------
+    log : Path
+        The audit log.
+
+    Returns
+    -------
+    int
+        How many records the intact chain holds.
+
 
     Raises
     ------

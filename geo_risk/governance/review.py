@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -48,7 +49,18 @@ CREATE TABLE IF NOT EXISTS runs (reference_date TEXT PRIMARY KEY, flags INTEGER 
 
 def review_form(flagged: pd.DataFrame) -> pd.DataFrame:
     """The review form for a run's flagged households (restricted, like the list): each
-    household's key and rank, with the columns practitioners fill in left empty."""
+    household's key and rank, with the columns practitioners fill in left empty.
+
+    Parameters
+    ----------
+    flagged : DataFrame
+        The flagged households: ``household_key`` and ``rank``.
+
+    Returns
+    -------
+    DataFrame
+        :data:`FORM_COLUMNS`, in the order of ``flagged``.
+    """
     form = flagged[[HOUSEHOLD, "rank"]].copy()
     for column in FORM_COLUMNS[2:]:
         form[column] = ""
@@ -60,7 +72,24 @@ def import_reviews(ledger: Path, form: Path, flagged: Path, reference_date: str
     """Check a filled review form against the run's flagged list and add it to the
     ledger (a later review of the same flag replaces the earlier one). Returns counts:
     ``rows``, ``imported``, ``not_reviewed`` (left blank), ``rejected`` (in
-    ``<form>.rejects.csv``)."""
+    ``<form>.rejects.csv``).
+
+    Parameters
+    ----------
+    ledger : Path
+        The review ledger (SQLite; made if absent).
+    form : Path
+        The filled review form (CSV or workbook, as saved).
+    flagged : Path
+        The run's restricted list of flagged households.
+    reference_date : str
+        The run's reference date (ISO).
+
+    Returns
+    -------
+    dict of str to int
+        ``rows``, ``imported``, ``not_reviewed`` and ``rejected``.
+    """
     form, flagged = Path(form), Path(flagged)
     if not form.is_file():
         raise SchemaError(f"{form}: file not found; pass the filled review form.")
@@ -117,7 +146,20 @@ def import_reviews(ledger: Path, form: Path, flagged: Path, reference_date: str
 
 
 def read_ledger(ledger: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every review in the ledger, and each reviewed run's number of flags."""
+    """Every review in the ledger, and each reviewed run's number of flags.
+
+    Parameters
+    ----------
+    ledger : Path
+        The review ledger.
+
+    Returns
+    -------
+    reviews : DataFrame
+        One row per reviewed flag.
+    runs : DataFrame
+        ``reference_date`` and ``flags`` of each run with reviews.
+    """
     if not Path(ledger).is_file():
         raise SchemaError(f"{ledger}: no review ledger here; 'geo-risk review import' makes "
                           "it.")
@@ -126,8 +168,25 @@ def read_ledger(ledger: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
                 pd.read_sql_query("SELECT * FROM runs", db))
 
 
-def latest_summary(ledger: Path, deprivation: pd.Series | None, count) -> dict | None:
-    """:func:`summarise` for the latest run the ledger has reviews of (None if none)."""
+def latest_summary(ledger: Path, deprivation: pd.Series | None,
+                   count: Callable[[float], str]) -> dict | None:
+    """:func:`summarise` for the latest run the ledger has reviews of (None if none).
+
+    Parameters
+    ----------
+    ledger : Path
+        The review ledger.
+    deprivation : Series or None
+        Each household's deprivation (household key -> share), for the override rate by
+        quintile.
+    count : callable
+        How a count is published (:meth:`geo_risk.areas.Disclosure.count`).
+
+    Returns
+    -------
+    dict or None
+        The published summary of the latest reviewed run's flags.
+    """
     if not Path(ledger).is_file():
         return None
     reviews, runs = read_ledger(ledger)

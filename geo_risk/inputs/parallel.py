@@ -92,7 +92,18 @@ def _peak_gib() -> float:
 def executor(settings: DaskSettings | None) -> Iterator[Executor]:
     """A Dask client for the run's duration; without ``settings``, this machine: its
     cores (up to four) each take a district at a time in a forked process, or, without
-    ``fork``, this process does everything."""
+    ``fork``, this process does everything.
+
+    Parameters
+    ----------
+    settings : DaskSettings or None
+        Where the household stages run.
+
+    Yields
+    ------
+    Executor
+        Maps a function over items, results in the items' order.
+    """
     if settings is None:
         yield this_machine()
         return

@@ -107,7 +107,23 @@ class Key:
 
 
 def make_key(path: Path) -> Key:
-    """Write a new random key (32 bytes as hex, file mode 600); never overwrites a key."""
+    """Write a new random key (32 bytes as hex, file mode 600); never overwrites a key.
+
+    Parameters
+    ----------
+    path : Path
+        Where to write the key; nothing may be there yet.
+
+    Returns
+    -------
+    Key
+        The new key.
+
+    Raises
+    ------
+    KeyFileError
+        ``path`` exists already.
+    """
     path = Path(path)
     if path.exists():
         raise KeyFileError(f"{path}: already exists; a key is never overwritten (pseudonyms "
@@ -320,7 +336,28 @@ def pseudonymise_file(path: Path, source: str, key: Key, out: Path, *,
     the addresses extract also carries each UPRN's OA code (see
     :mod:`geo_risk.inputs.uprn_lookup`). Returns the reconciliation (file, source, read, kept,
     rejected). ``out`` must be a ``.parquet`` path that is neither the extract itself nor
-    a file geo-risk did not write: a slip of the command line never overwrites raw data."""
+    a file geo-risk did not write: a slip of the command line never overwrites raw data.
+
+    Parameters
+    ----------
+    path : Path
+        The partner's raw extract (CSV, XLSX or Parquet).
+    source : str
+        Which extract it is (:data:`~geo_risk.inputs.schemas.SOURCES`).
+    key : Key
+        The project key.
+    out : Path
+        The pseudonymised Parquet file to write.
+    chunk_rows : int
+        Rows read, checked and written at a time.
+    uprn_lookup : UprnLookup, optional
+        ONSUD or NSUL, to place the addresses extract's UPRNs in output areas.
+
+    Returns
+    -------
+    dict
+        The reconciliation: ``file``, ``source``, ``read``, ``kept``, ``rejected``.
+    """
     _check_out(Path(path), Path(out))
     writer = _Writer(out, source, Path(path).name, key.fingerprint)
     if uprn_lookup is not None and source == "addresses":
@@ -356,7 +393,22 @@ def pseudonymise_files(jobs: list[tuple[Path, str, Path]], key: Key, *,
     """:func:`pseudonymise_file` for each ``(path, source, out)``, as the partners would
     each run it: several at a time on this machine's cores, the largest first (the key
     reaches the other processes as forked memory, never through a pipe). Returns the
-    reconciliations in the order of ``jobs``."""
+    reconciliations in the order of ``jobs``.
+
+    Parameters
+    ----------
+    jobs : list of (Path, str, Path)
+        Each extract, its source and its output.
+    key : Key
+        The project key.
+    uprn_lookup : UprnLookup, optional
+        As for :func:`pseudonymise_file`.
+
+    Returns
+    -------
+    list of dict
+        Each job's reconciliation, in the order of ``jobs``.
+    """
     largest = sorted(range(len(jobs)), key=lambda i: -Path(jobs[i][0]).stat().st_size)
 
     def one(i: int) -> dict[str, int | str]:
@@ -376,7 +428,20 @@ def write_pseudonymised(result: Pseudonymised, out: Path) -> Path:
 
 
 def read_pseudonymised(path: Path) -> tuple[pd.DataFrame, dict]:
-    """Read a pseudonymised extract and its metadata (source, key fingerprint, counts)."""
+    """Read a pseudonymised extract and its metadata (source, key fingerprint, counts).
+
+    Parameters
+    ----------
+    path : Path
+        A file :func:`pseudonymise_file` wrote.
+
+    Returns
+    -------
+    table : DataFrame
+        The pseudonymised records.
+    meta : dict
+        Its source, key fingerprint, encoding and reconciliation.
+    """
     table = pq.read_table(path)
     meta = json.loads((pq.read_metadata(path).metadata or {}).get(b"geo_risk", b"{}"))
     if "source" not in meta:

@@ -56,6 +56,16 @@ def _release(name: str) -> str:
 
 def read_uprn_lookup(path: Path) -> UprnLookup:
     """Read the UPRN and OA columns of an ONSUD or NSUL CSV (any case), nothing else.
+    Parameters
+    ----------
+    path : Path
+        The ONSUD or NSUL CSV.
+
+    Returns
+    -------
+    UprnLookup
+        Each UPRN's output area, and the census of those areas.
+
 
     Raises
     ------

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -67,8 +68,23 @@ def _neutralise(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_csv(frame: pd.DataFrame, path: Path, **kwargs) -> Path:
+def write_csv(frame: pd.DataFrame, path: Path, **kwargs: Any) -> Path:
     """``frame.to_csv(path, **kwargs)`` with every text cell, index label and heading
-    passed through :func:`csv_cell`; returns ``path``."""
+    passed through :func:`csv_cell`; returns ``path``.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table.
+    path : Path
+        Where to write it.
+    **kwargs
+        As :meth:`pandas.DataFrame.to_csv` takes them.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     _neutralise(frame).to_csv(path, **kwargs)
     return Path(path)

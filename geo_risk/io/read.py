@@ -68,7 +68,23 @@ def _encoding(path: Path) -> str:
 
 def read_text(path: Path) -> str:
     """A small text file (a configuration) as a spreadsheet or Notepad saved it: UTF-8 with
-    or without a byte-order mark, UTF-16 or Windows-1252."""
+    or without a byte-order mark, UTF-16 or Windows-1252.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    str
+        Its text.
+
+    Raises
+    ------
+    SchemaError
+        A byte that none of those encodings reads.
+    """
     return Path(path).read_text(encoding=_encoding(Path(path)))
 
 
@@ -244,6 +260,16 @@ def column_name(header: object) -> str:
     """A header as geo-risk names columns: lower case, words joined by underscores,
     without the invisible characters (zero-width spaces, direction marks) a copy and paste
     can leave.
+    Parameters
+    ----------
+    header : object
+        A header as written.
+
+    Returns
+    -------
+    str
+        The column's name.
+
 
     >>> [column_name(h) for h in ["UPRN", " Event Date ", "first-language", "uprn\u200b"]]
     ['uprn', 'event_date', 'first_language', 'uprn']

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy.optimize import brentq
 from scipy.special import expit, logit
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -83,7 +84,18 @@ AREA_FEATURES = [C.DEPRIVATION]
 
 
 def feature_columns(children: pd.DataFrame) -> list[str]:
-    """The model's features: every child-table column that is not an id, label or area code."""
+    """The model's features: every child-table column that is not an id, label or area code.
+
+    Parameters
+    ----------
+    children : DataFrame
+        The child feature table.
+
+    Returns
+    -------
+    list of str
+        Its feature columns, in its order.
+    """
     return [c for c in children.columns if c not in _NOT_FEATURES]
 
 
@@ -281,9 +293,25 @@ def calibration(y, p) -> tuple[float, float]:
     return calibration_slope(y, p), float(intercept)
 
 
-def outcome_metrics(y, p, k: int) -> dict[str, float]:
+def outcome_metrics(y: ArrayLike, p: ArrayLike, k: int) -> dict[str, float]:
     """Ranking, calibration and precision among the top ``k`` of scores ``p`` against
-    outcomes ``y`` (True = not school ready)."""
+    outcomes ``y`` (True = not school ready).
+
+    Parameters
+    ----------
+    y : array-like of bool
+        Outcomes.
+    p : array-like of float
+        Predicted probabilities.
+    k : int
+        How many are flagged.
+
+    Returns
+    -------
+    dict of str to float
+        ``auc``, ``average_precision``, ``brier``, ``calibration_slope``,
+        ``calibration_intercept``, ``ece``, ``precision_at_k`` and ``recall_at_k``.
+    """
     y = np.asarray(y, dtype=bool)
     top = np.argsort(-np.asarray(p), kind="stable")[:k]
     slope, intercept = calibration(y, p)
@@ -317,6 +345,20 @@ def validate(children: pd.DataFrame, *, flag_share: float = 0.05,
     """Train on earlier labelled cohorts, test on the latest; the two baselines beside.
 
     ``flag_share`` sets the capacity on the test cohort (the share of its children flagged).
+
+    Parameters
+    ----------
+    children : DataFrame
+        The child feature table with its labelled cohorts.
+    flag_share : float
+        The share of the test cohort flagged, as at capacity.
+    random_state : int
+        Seed of the model and the bootstrap of the hold-out cohort.
+
+    Returns
+    -------
+    Validation
+        The metrics of the model and both baselines, and the scored test cohort.
     """
     labelled = children[children["role"] == "labelled"]
     cohorts = sorted(labelled["academic_year"].unique())
@@ -387,6 +429,20 @@ def score_households(model: RiskModel, children: pd.DataFrame) -> tuple[pd.Serie
 
     The household frame has ``household_key``, ``score`` (probability that at least one
     under-five does not reach GLD), ``children`` and the area codes, ordered by score.
+
+    Parameters
+    ----------
+    model : RiskModel
+        The fitted model.
+    children : DataFrame
+        The child feature table (its ``current`` children are scored).
+
+    Returns
+    -------
+    p : Series
+        Each current child's probability.
+    households : DataFrame
+        One row per household.
     """
     current = children[children["role"] == "current"]
     p = pd.Series(model.predict_proba(current)[:, 1], index=current.index, name="p")
@@ -409,6 +465,22 @@ def flag_households(households: pd.DataFrame, tables_households: pd.DataFrame, *
 
     ``tables_households`` is the household feature table at the reference date (for the
     social care history). Adds ``rank``, ``flagged`` and ``known``.
+
+    Parameters
+    ----------
+    households : DataFrame
+        Scored households (:func:`score_households`).
+    tables_households : DataFrame
+        The household feature table.
+    capacity : Capacity
+        How many to flag.
+    known_within_months : float
+        An episode ended this recently still counts as known.
+
+    Returns
+    -------
+    DataFrame
+        ``households`` with ``rank``, ``flagged`` and ``known``.
     """
     k = capacity.k(households["score"])
     since_end = tables_households.set_index(HOUSEHOLD).get("sc_months_since_end")

@@ -51,6 +51,13 @@ def audit_fairness(test: pd.DataFrame, *, k: int, max_gap: float = 0.10
         Children flagged (the top ``k`` by ``p``), as at capacity.
     max_gap
         Largest acceptable difference between groups in TPR, FPR or ECE.
+
+    Returns
+    -------
+    table : DataFrame
+        One row per group of each characteristic: its size and rates.
+    warnings : list of str
+        The gaps above ``max_gap``, in words.
     """
     y = test[LABEL].astype(bool).to_numpy()
     flagged = np.zeros(len(test), dtype=bool)

@@ -342,7 +342,18 @@ def _area_rate(homes: _Homes, pairs: pd.DataFrame, event_rows: np.ndarray,
 
 
 def published_on(academic_year: pd.Series) -> pd.Series:
-    """When an academic year's results are published (``RESULTS_PUBLISHED`` after its end)."""
+    """When an academic year's results are published (``RESULTS_PUBLISHED`` after its end).
+
+    Parameters
+    ----------
+    academic_year : Series of str
+        Academic years as ``2016/17``.
+
+    Returns
+    -------
+    Series of Timestamp
+        The day each year's results count as published.
+    """
     year_end = pd.to_numeric(academic_year.astype(str).str[:4], errors="coerce") + 1
     return pd.to_datetime({"year": year_end, "month": RESULTS_PUBLISHED[0],
                            "day": RESULTS_PUBLISHED[1]}, errors="coerce")
@@ -454,7 +465,20 @@ def _other_language(language: pd.Series) -> pd.Series:
 
 
 def dates_without_under_fives(linked: Linked, dates: list[str]) -> list[str]:
-    """Those of ``dates`` at which the child register holds no child aged 0-4."""
+    """Those of ``dates`` at which the child register holds no child aged 0-4.
+
+    Parameters
+    ----------
+    linked : Linked
+        The linked records.
+    dates : list of str
+        ISO dates.
+
+    Returns
+    -------
+    list of str
+        The dates with no under-five, in the order given.
+    """
     register = _register(linked)
     return [d for d in dates if _current(register, pd.Timestamp(d)).empty]
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from sklearn.base import ClassifierMixin
 
 from geo_risk.columns import HOUSEHOLD
 
@@ -95,7 +96,8 @@ def _words(factor: str, row: dict) -> str:
     return f"{_count(row.get('hh_under5', 0), 'child')} under five"
 
 
-def explain_households(model, children: pd.DataFrame, households: list[str], *,
+def explain_households(model: ClassifierMixin, children: pd.DataFrame, households: list[str],
+                       *,
                        top: int = 3) -> pd.DataFrame:
     """Top contributing factors of each household, by occlusion (see module docstring).
 

@@ -72,7 +72,20 @@ def _marker_symbol(name: str, colour: str) -> str:
 
 def site_layers(sites: gpd.GeoDataFrame, catchments: gpd.GeoDataFrame
                 ) -> dict[str, tuple[gpd.GeoDataFrame, str]]:
-    """``service_sites`` and ``site_catchments`` with their styles (as the HTML maps)."""
+    """``service_sites`` and ``site_catchments`` with their styles (as the HTML maps).
+
+    Parameters
+    ----------
+    sites : GeoDataFrame
+        The chosen and existing sites.
+    catchments : GeoDataFrame
+        Each site's catchment.
+
+    Returns
+    -------
+    dict of str to (GeoDataFrame, str)
+        Layer name -> (frame, QML style).
+    """
     statuses = list(dict.fromkeys(sites["status"]))
     cats = "".join(f'<category render="true" symbol="{i}" value={quoteattr(v)} '
                    f"label={quoteattr(v)}/>" for i, v in enumerate(statuses))
@@ -168,6 +181,11 @@ def write_geopackage(path: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.Dat
         More layers (e.g. service sites) as name -> (frame in EPSG:27700, QML style).
     vintage
         The run's geography: area fields are named as it publishes them (``oa21cd``, ...).
+
+    Returns
+    -------
+    Path
+        ``path``.
     """
     path = Path(path)
     path.unlink(missing_ok=True)

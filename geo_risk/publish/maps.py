@@ -413,12 +413,16 @@ def write_maps(folder: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFra
 
     Parameters
     ----------
+    folder
+        Where the page goes (``publish/maps/``).
     oas
         Output areas (EPSG:27700) indexed by OA code with the lookup columns.
     tables
         The published (disclosure-controlled) area tables, at least ``oa`` and ``ward``.
     hotspots
         Per OA: ``lisa_quadrant``, ``ehsa_category`` and ``concern``.
+    ctx
+        What the map says about itself: place, date, geography, marking, credits.
     sites
         Optional service sites and their catchments (:mod:`geo_risk.siting.plan`): sites
         with ``name``, ``kind``, ``status``, ``newly_covered``, ``cumulative_coverage``.
@@ -426,6 +430,11 @@ def write_maps(folder: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFra
         What the emerging hot spots measure, for their legend.
     disclosure
         The rules the tables were published under, for the legend's words.
+
+    Returns
+    -------
+    dict of str to str
+        View name -> link into the page.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -444,7 +453,24 @@ def svg_preview(oas: gpd.GeoDataFrame, oa_table: pd.DataFrame, hotspots: pd.Data
     """A static SVG of risk by output area with the areas of concern outlined: the map a
     printed or e-mailed report still shows. Returns an ``<svg>`` element and its legend.
     Shapes are simplified to half a pixel of the drawing (a county's pixel is about 100 m):
-    full-resolution boundaries drawn vertex by vertex made a county's report 8.7 MB."""
+    full-resolution boundaries drawn vertex by vertex made a county's report 8.7 MB.
+
+    Parameters
+    ----------
+    oas : GeoDataFrame
+        Output areas in EPSG:27700.
+    oa_table : DataFrame
+        The published OA table (``mean_risk``).
+    hotspots : DataFrame
+        Per OA: ``concern``.
+    width : int
+        The drawing's width in pixels.
+
+    Returns
+    -------
+    str
+        The ``<svg>`` element and its legend, as HTML.
+    """
     x0, y0, x1, y1 = oas.total_bounds
     scale = width / (x1 - x0)
     height = int(np.ceil((y1 - y0) * scale))

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from geo_risk.areas.disclosure import Disclosure
 from geo_risk.io.escape import write_csv
+
+if TYPE_CHECKING:
+    from geo_risk.model import FeatureTables, Validation
 
 __all__ = ["INTENDED_USE", "LIMITATIONS", "render_model_card", "write_model_card"]
 
@@ -78,14 +82,34 @@ def render_model_card(sections: list[tuple[str, list[str | pd.DataFrame]]],
     return "\n".join(md), page
 
 
-def write_model_card(folder: Path, tables, validation, fairness, fairness_warnings, summary,
-                     features, disclosure: Disclosure) -> None:
+def write_model_card(folder: Path, tables: FeatureTables, validation: Validation,
+                     fairness: pd.DataFrame, fairness_warnings: list[str], summary: dict,
+                     features: list[str], disclosure: Disclosure) -> None:
     """Write the model card (Markdown and HTML), the validation metrics and the fairness
     table for a model run into ``folder``.
 
     The card is published: every count of children or households goes through the
     ``disclosure`` rules, and a fairness group of ``withhold_up_to`` children or fewer
     shows no rates.
+
+    Parameters
+    ----------
+    folder : Path
+        ``publish/model/``.
+    tables : FeatureTables
+        The run's feature tables (for the counts described).
+    validation : Validation
+        The validation of the model and the baselines.
+    fairness : DataFrame
+        :func:`~geo_risk.model.audit_fairness`'s table.
+    fairness_warnings : list of str
+        Its warnings.
+    summary : dict
+        The model section of the run record.
+    features : list of str
+        The model's features.
+    disclosure : Disclosure
+        The run's disclosure rules.
     """
     from geo_risk.model.reasons import FACTORS
 

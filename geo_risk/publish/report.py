@@ -483,7 +483,20 @@ th{background:#eee}
 
 
 def write_report(path: Path, inputs: ReportInputs) -> Path:
-    """Write the board report to ``path`` (normally ``OUT/index.html``)."""
+    """Write the board report to ``path`` (normally ``OUT/index.html``).
+
+    Parameters
+    ----------
+    path : Path
+        The page to write.
+    inputs : ReportInputs
+        Everything the report says, all of it published already.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     ctx = inputs.ctx
     body = "".join(f"<h2>{_e(title)}</h2>{content}"
                    for title, content in _sections(inputs))

@@ -21,6 +21,7 @@ from typing import Any
 import mapclassify
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 __all__ = [
     "CONCERN_STYLES",
@@ -129,8 +130,20 @@ def _natural_breaks(values: tuple[float, ...], k: int) -> np.ndarray:
         return mapclassify.FisherJenks(np.asarray(values), k=k).bins
 
 
-def risk_classes(values, k: int = 5) -> Classes:
+def risk_classes(values: ArrayLike, k: int = 5) -> Classes:
     """Natural-breaks classes of a rate in [0, 1], boundaries rounded to whole percent.
+    Parameters
+    ----------
+    values : array-like of float
+        The rates (missing ones are left out).
+    k : int
+        How many classes.
+
+    Returns
+    -------
+    Classes
+        The breaks, labels and colours.
+
 
     >>> c = risk_classes([0.1, 0.12, 0.3, 0.31, 0.5, 0.52, 0.7], k=3)
     >>> c.labels

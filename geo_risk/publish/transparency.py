@@ -218,7 +218,24 @@ def _html(title: str, sections: list[tuple[str, list[tuple[str, str]]]]) -> str:
 def write_transparency(publish: Path, published: dict, run_info: dict, settings: dict
                        ) -> Path:
     """Write ``atrs.json``, ``atrs.html`` and ``dpia_annex.html`` into
-    ``publish/transparency/``; returns the folder."""
+    ``publish/transparency/``; returns the folder.
+
+    Parameters
+    ----------
+    publish : Path
+        The run's ``publish/`` folder (scanned for privacy).
+    published : dict
+        The published run record.
+    run_info : dict
+        How the run was made, in words.
+    settings : dict
+        The ``[transparency]`` settings: who answers for the tool.
+
+    Returns
+    -------
+    Path
+        ``publish/transparency/``.
+    """
     folder = Path(publish) / "transparency"
     folder.mkdir(parents=True, exist_ok=True)
     record = _record(published, run_info, settings)

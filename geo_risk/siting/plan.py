@@ -64,7 +64,24 @@ def demand_points(households: pd.DataFrame, children: pd.DataFrame,
                   oas: gpd.GeoDataFrame) -> Demand:
     """Demand per OA from scored children (``household_key``, ``p``) and households
     (``household_key``, ``easting``, ``northing``, ``oa11cd``); an OA without under-fives
-    has no demand point."""
+    has no demand point.
+
+    Parameters
+    ----------
+    households : DataFrame
+        The linked households with their grid reference and OA.
+    children : DataFrame
+        Scored children.
+    oas : GeoDataFrame
+        Output areas in EPSG:27700.
+
+    Returns
+    -------
+    Demand
+        One point per OA with under-fives, at the centre of its households weighted by
+        their under-fives, carrying the expected number not school ready (the sum of
+        their risks).
+    """
     kids = children.groupby("household_key").agg(n=("p", "size"), demand=("p", "sum"))
     homes = households.set_index("household_key")[["easting", "northing", C.OA]].join(
         kids, how="inner")
@@ -452,7 +469,29 @@ def plan_sites(demand: Demand, settings: SitingSettings, oas: gpd.GeoDataFrame,
                hotspots: pd.DataFrame, disclosure: Disclosure = SAFE, *,
                candidates: gpd.GeoDataFrame | None = None,
                existing: gpd.GeoDataFrame | None = None) -> SitingOutputs:
-    """Choose sites, compare with simpler choices, and tabulate what the choice reaches."""
+    """Choose sites, compare with simpler choices, and tabulate what the choice reaches.
+
+    Parameters
+    ----------
+    demand : Demand
+        :func:`demand_points`.
+    settings : SitingSettings
+        The sites to choose from, the distance and how many.
+    oas : GeoDataFrame
+        Output areas in EPSG:27700, with ward names.
+    hotspots : DataFrame
+        Per OA: ``concern``.
+    disclosure : Disclosure
+        The rules the published tables follow.
+    candidates, existing : GeoDataFrame, optional
+        The sites already read (else read from ``settings``).
+
+    Returns
+    -------
+    SitingOutputs
+        The choice, the sites and catchments, the published coverage by ward and the
+        summary for ``run.json``.
+    """
     candidates = read_sites(settings.candidates) if candidates is None else candidates
     if existing is None and settings.existing is not None:
         existing = read_sites(settings.existing)
@@ -544,6 +583,17 @@ def plan_sites(demand: Demand, settings: SitingSettings, oas: gpd.GeoDataFrame,
 
 def site_table(outputs: SitingOutputs) -> pd.DataFrame:
     """The sites, chosen and existing, ranked, with their grid reference (``easting``,
-    ``northing`` to 0.1 m) instead of a geometry: what ``sites.csv`` publishes."""
+    ``northing`` to 0.1 m) instead of a geometry: what ``sites.csv`` publishes.
+
+    Parameters
+    ----------
+    outputs : SitingOutputs
+        :func:`plan_sites`.
+
+    Returns
+    -------
+    DataFrame
+        One row per site.
+    """
     return outputs.sites.drop(columns="geometry").assign(
         easting=outputs.sites.geometry.x.round(1), northing=outputs.sites.geometry.y.round(1))
