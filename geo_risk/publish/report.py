@@ -47,7 +47,7 @@ class ReportInputs:
     disclosure: Disclosure = SAFE
     retention: str = ""  # how long restricted material is kept (run_info's words)
     reviews: dict | None = None  # the last run's flags as practitioners reviewed them
-    since: dict | None = None  # what changed since the last run (geo_risk.compare, published)
+    since: dict | None = None  # what changed since the last run (geo_risk.run.compare, published)
     synthetic: bool = False  # True only for a run on the synthetic generator's households
     oa_districts: pd.Series | None = None  # OA -> district name, for a run over several
 
@@ -159,7 +159,7 @@ def _names(names) -> str:
 
 
 def _since(v: dict, rules: Disclosure) -> str:
-    """What changed since the last run (:mod:`geo_risk.compare`, already published)."""
+    """What changed since the last run (:mod:`geo_risk.run.compare`, already published)."""
     rows = pd.DataFrame(v["headline"]).fillna("").rename(columns={
         "figure": "", "previous": v["previous_reference_date"],
         "latest": v["reference_date"]})

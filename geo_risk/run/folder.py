@@ -116,7 +116,7 @@ class RunFolder:
     @property
     def fitted_model(self) -> Path:
         """The fitted model (restricted): a later run scores the results that arrive with
-        it (:mod:`geo_risk.compare`). A pickle: load only a run folder you made."""
+        it (:mod:`geo_risk.run.compare`). A pickle: load only a run folder you made."""
         return self.restricted / "model.joblib"
 
     @property

@@ -197,7 +197,7 @@ def _replan(folder: RunFolder, state: RunState, oas: gpd.GeoDataFrame,
 
 def run_compare(old: Path, new: Path) -> dict:
     """``geo-risk compare OLD NEW``: what changed between two runs of one partnership
-    (:mod:`geo_risk.compare`), written into ``new`` (``publish/since_last_run/``,
+    (:mod:`geo_risk.run.compare`), written into ``new`` (``publish/since_last_run/``,
     ``restricted/since_last_run/``) with a "Since the last run" section in its report.
     Returns the exact run record of ``new``."""
     _check_finished(new)
