@@ -361,3 +361,22 @@ def test_edges_that_do_not_quite_meet_still_give_ward_outlines():
     wards = _outlines(oas[[C.WARD]].set_geometry(shown), C.WARD, coverage)
     assert len(wards) == oas[C.WARD].nunique() and shapely.is_valid(wards.to_numpy()).all()
     assert abs(wards.area.sum() / oas.area.sum() - 1) < 0.001
+
+
+def test_no_withheld_area_carries_what_its_own_value_decides(demo):
+    """A withheld area's LISA quadrant says whether its withheld risk is above or below
+    the mean; it is withheld with the risk, in the CSV, the GeoPackage and the map."""
+    import pyogrio
+
+    out, summary = demo
+    oa = pd.read_csv(out / "publish/areas/oa.csv", index_col=0)
+    hot = pd.read_csv(out / "publish/areas/oa_hotspots.csv", index_col=0)
+    withheld = oa.index[oa["mean_risk"].isna() & oa["children_under5"].isna()]
+    assert len(withheld) > 5  # the demo's town has small areas
+    assert (hot.loc[withheld, "lisa_quadrant"] == "withheld").all()
+    assert hot.loc[withheld, "p_sim"].isna().all()
+    assert (hot.drop(withheld)["lisa_quadrant"] != "withheld").all()
+    layer = pyogrio.read_dataframe(out / "publish/geo_risk.gpkg", layer="lisa")
+    shown = layer.set_index(layer.columns[0]).loc[withheld, "lisa_quadrant"]
+    assert (shown == "withheld").all()
+    assert summary["hotspots"]["lisa"]["withheld"] == len(withheld)

@@ -10,10 +10,12 @@ from geo_risk.areas.analysis import (
 from geo_risk.areas.disclosure import (
     COUNT_COLUMNS,
     LEVELS,
+    OWN_VALUE_FIELDS,
     SAFE,
     Disclosure,
     aggregate_areas,
     disclose,
+    disclose_hotspots,
     published_summary,
 )
 from geo_risk.areas.hotspots import (
@@ -52,6 +54,7 @@ __all__ = [
     "EMERGING",
     "LEVELS",
     "MIN_REFRESHES",
+    "OWN_VALUE_FIELDS",
     "SAFE",
     "STABILITY_DRAWS",
     "STABLE",
@@ -68,6 +71,7 @@ __all__ = [
     "classify_emerging",
     "concern_outlines",
     "disclose",
+    "disclose_hotspots",
     "emerging_hotspots",
     "find_hotspots",
     "getis_ord_star",

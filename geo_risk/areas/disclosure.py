@@ -34,8 +34,8 @@ from geo_risk import columns as C
 from geo_risk._errors import ConfigError
 from geo_risk.columns import HOUSEHOLD
 
-__all__ = ["COUNT_COLUMNS", "LEVELS", "SAFE", "Disclosure", "aggregate_areas", "disclose",
-           "published_summary"]
+__all__ = ["COUNT_COLUMNS", "LEVELS", "OWN_VALUE_FIELDS", "SAFE", "Disclosure",
+           "aggregate_areas", "disclose", "disclose_hotspots", "published_summary"]
 
 log = logging.getLogger(__name__)
 
@@ -323,3 +323,42 @@ def published_summary(record: dict, rules: Disclosure) -> dict:
     out["disclosure"] = {"withhold_up_to": rules.withhold_up_to, "rounding": rules.rounding}
     return out
 
+
+#: Per-OA hotspot fields that an area's own value decides (its LISA quadrant says whether
+#: its risk is above or below the mean), with what a withheld area shows instead.
+OWN_VALUE_FIELDS = {"lisa_quadrant": "withheld", "p_sim": np.nan}
+
+
+def disclose_hotspots(hotspots: pd.DataFrame, published_oa: pd.DataFrame) -> pd.DataFrame:
+    """The per-OA hotspot table with :data:`OWN_VALUE_FIELDS` withheld wherever the
+    published OA table withholds the area's risk, so that no layer tells whether a
+    withheld risk is high or low.
+
+    Parameters
+    ----------
+    hotspots : DataFrame
+        Per OA (index): ``lisa_quadrant``, ``p_sim`` and the other statistics.
+    published_oa : DataFrame
+        The disclosure-controlled OA table: ``children_under5`` and ``mean_risk``.
+
+    Returns
+    -------
+    DataFrame
+        A copy of ``hotspots``, those fields withheld.
+
+    Examples
+    --------
+    >>> hot = pd.DataFrame({"lisa_quadrant": ["high-high", "low-low"], "p_sim": [0.01, 0.02]},
+    ...                    index=["A", "B"])
+    >>> oa = pd.DataFrame({"children_under5": [pd.NA, 40], "mean_risk": [None, 0.2]},
+    ...                   index=["A", "B"])
+    >>> disclose_hotspots(hot, oa)["lisa_quadrant"].tolist()
+    ['withheld', 'low-low']
+    """
+    oa = published_oa.reindex(hotspots.index)
+    withheld = (oa["mean_risk"].isna() & oa["children_under5"].isna()).to_numpy()
+    out = hotspots.copy()
+    for column, shown in OWN_VALUE_FIELDS.items():
+        if column in out:
+            out[column] = out[column].where(~withheld, shown)
+    return out

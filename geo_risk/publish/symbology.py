@@ -52,6 +52,7 @@ LISA_COLOURS = {
     "low-high": ("#abd9e9", "Low risk among high-risk neighbours (low-high)"),
     "not significant": ("#f7f7f7", "No significant cluster"),
     "no neighbours": (NO_DATA_COLOUR, "No neighbouring area: not tested"),
+    "withheld": (WITHHELD_COLOUR, "Withheld (c): too few under-fives to publish its risk"),
 }
 
 _HOT = {"new": "#fee08b", "consecutive": "#fdae61", "intensifying": "#d73027",

@@ -12,6 +12,7 @@ run.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -34,6 +35,7 @@ from geo_risk.areas import (
     RefreshRisk,
     aggregate_areas,
     disclose,
+    disclose_hotspots,
     find_hotspots,
     published_summary,
     risk_by_refresh,
@@ -95,6 +97,7 @@ from geo_risk.siting import (
 __all__ = [
     "AreaResults",
     "ModelRun",
+    "published_hotspots",
     "read_feature_tables",
     "run_areas",
     "run_into",
@@ -304,11 +307,20 @@ def run_areas(
     current.to_parquet(folder.current_risk)
     found = find_hotspots(oas, current, refreshes.mean, random_state=random_state,
                           se=refreshes.se)
+    found = published_hotspots(found, safe["oa"])
     write_hotspots(folder, found, vintage)
     summary = {**found.summary, "withheld_cells": len(release)}
     if notes is not None:
         summary["history"] = notes
     return AreaResults(safe, release, found.table, refreshes, summary)
+
+
+def published_hotspots(found: FoundHotspots, published_oa: pd.DataFrame) -> FoundHotspots:
+    """``found`` as it may be published: what a withheld area's own value decides is
+    withheld (:func:`~geo_risk.areas.disclose_hotspots`), and counted as such."""
+    table = disclose_hotspots(found.table, published_oa)
+    lisa = table["lisa_quadrant"].value_counts().to_dict()
+    return dataclasses.replace(found, table=table, summary={**found.summary, "lisa": lisa})
 
 
 def write_hotspots(folder: RunFolder, found: FoundHotspots, vintage: Vintage) -> None:

@@ -26,6 +26,7 @@ from geo_risk.run.compare import compare_runs, write_comparison
 from geo_risk.run.folder import RunFolder, staged
 from geo_risk.run.pipeline import (
     AreaResults,
+    published_hotspots,
     run_publish,
     write_hotspots,
     write_siting_tables,
@@ -176,6 +177,7 @@ def run_hotspots(out: Path, *, time_lag: int = 1, alpha: float = 0.05,
                               alpha=alpha, min_trend=min_trend, permutations=permutations,
                               random_state=state.random_state,
                               se=area_results.refreshes.se)
+        found = published_hotspots(found, area_results.tables["oa"])
         write_hotspots(folder, found, state.vintage)
         summary = {**found.summary, "withheld_cells": len(area_results.release_log)}
         area_results = dataclasses.replace(area_results, hotspots=found.table, summary=summary)
