@@ -143,6 +143,26 @@ class Disclosure:
         ``withhold_up_to``) a rate is a count (100% of three children is three)."""
         return not 1 <= round(float(n)) <= self.withhold_up_to
 
+    def reveals(self, *counts: float) -> bool:
+        """Whether any of ``counts`` is one the rules withhold (1 to ``withhold_up_to``):
+        a rate published beside the denominator it came from gives that count back."""
+        return any(1 <= round(float(n)) <= self.withhold_up_to for n in counts)
+
+    def rates_of_flagged(self, k: float, precision: float) -> bool:
+        """Whether precision and recall among ``k`` flagged people may be published: not
+        among a handful, and neither the flagged who had the outcome (``precision * k``)
+        nor those who did not is a withheld count.
+
+        >>> SAFE.rates_of_flagged(3, 1.0), SAFE.rates_of_flagged(100, 0.97)
+        (False, False)
+        >>> SAFE.rates_of_flagged(100, 0.85)
+        True
+        """
+        if not self.rates_among(k):
+            return False
+        found = round(float(precision) * float(k)) if precision == precision else 0
+        return not self.reveals(found, float(k) - found)
+
     @property
     def weaker(self) -> bool:
         return self.withhold_up_to < self.SAFE_WITHHOLD or self.rounding < self.SAFE_ROUNDING
@@ -318,7 +338,8 @@ def published_summary(record: dict, rules: Disclosure) -> dict:
     out["linkage"] = _rounded(record["linkage"], rules)
     out["model"] = {k: v if k in _MODEL_SETTINGS else _rounded(v, rules)
                     for k, v in record["model"].items()}
-    if not rules.rates_among(record["model"].get("holdout_k", 0)):
+    model = record["model"]
+    if not rules.rates_of_flagged(model.get("holdout_k", 0), model.get("precision_at_k", 0.0)):
         out["model"].update(precision_at_k="c", recall_at_k="c")
     out["disclosure"] = {"withhold_up_to": rules.withhold_up_to, "rounding": rules.rounding}
     return out

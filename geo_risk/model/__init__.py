@@ -22,6 +22,7 @@ from geo_risk.model.estimator import (
     validate,
 )
 from geo_risk.model.fairness import (
+    FAIRNESS_COUNTS,
     audit_fairness,
 )
 from geo_risk.model.features import (
@@ -41,6 +42,7 @@ from geo_risk.model.reasons import (
 __all__ = [
     "DEFAULT_CAPACITY",
     "FACTORS",
+    "FAIRNESS_COUNTS",
     "KNOWN_WITHIN_MONTHS",
     "LABEL",
     "Capacity",

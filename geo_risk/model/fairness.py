@@ -19,7 +19,11 @@ from geo_risk import columns as C
 from geo_risk.model.estimator import expected_calibration_error
 from geo_risk.model.features import LABEL
 
-__all__ = ["audit_fairness"]
+__all__ = ["FAIRNESS_COUNTS", "audit_fairness"]
+
+#: Each group's counts behind its rates (exact: for disclosure control, never published).
+FAIRNESS_COUNTS = ("flagged", "true_positives", "false_positives", "false_negatives",
+                   "true_negatives")
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +59,8 @@ def audit_fairness(test: pd.DataFrame, *, k: int, max_gap: float = 0.10
     Returns
     -------
     table : DataFrame
-        One row per group of each characteristic: its size and rates.
+        One row per group of each characteristic: its size, rates and the exact counts
+        behind them (:data:`FAIRNESS_COUNTS`).
     warnings : list of str
         The gaps above ``max_gap``, in words.
     """
@@ -75,6 +80,10 @@ def audit_fairness(test: pd.DataFrame, *, k: int, max_gap: float = 0.10
                 "precision": y[g][flagged[g]].mean() if flagged[g].any() else np.nan,
                 "ece": expected_calibration_error(y[g], test["p"].to_numpy()[g],
                                                   bins=max(1, min(10, int(g.sum()) // 100))),
+                **dict(zip(FAIRNESS_COUNTS, [
+                    int(flagged[g].sum()), int((flagged[g] & pos).sum()),
+                    int((flagged[g] & neg).sum()), int((~flagged[g] & pos).sum()),
+                    int((~flagged[g] & neg).sum())], strict=True)),
             })
     table = pd.DataFrame(rows)
     warnings = []

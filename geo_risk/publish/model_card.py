@@ -11,6 +11,7 @@ import pandas as pd
 
 from geo_risk.areas.disclosure import Disclosure
 from geo_risk.io.escape import write_csv
+from geo_risk.model.fairness import FAIRNESS_COUNTS
 
 if TYPE_CHECKING:
     from geo_risk.model import FeatureTables, Validation
@@ -115,13 +116,21 @@ def write_model_card(folder: Path, tables: FeatureTables, validation: Validation
 
     folder.mkdir(parents=True, exist_ok=True)
     metrics = validation.metrics.round(3).reset_index(names="model")
-    few = not disclosure.rates_among(validation.k_test)
-    if few:  # precision among a handful of children is a count of them
-        metrics[["precision_at_k", "recall_at_k"]] = np.nan
+    # precision among a handful of children, or beside k when it gives back a handful of
+    # them, is a count of them
+    hidden = ~metrics["precision_at_k"].map(
+        lambda p: disclosure.rates_of_flagged(validation.k_test, p)).to_numpy()
+    metrics.loc[hidden, ["precision_at_k", "recall_at_k"]] = np.nan
+    few = bool(hidden[0])
     write_csv(metrics, folder / "validation.csv", index=False)
-    small = fairness["children"] <= disclosure.withhold_up_to
-    fair = fairness.round(3).astype(object)
-    fair.loc[small.to_numpy(), ["flag_rate", "tpr", "fpr", "precision", "ece"]] = np.nan
+    small = (fairness["children"] <= disclosure.withhold_up_to).to_numpy()
+    # a group's rates of flagged children give back its counts (flagged, and of them
+    # with and without the outcome; of the rest too): withheld where one is a handful
+    reveal = fairness[list(FAIRNESS_COUNTS)].apply(
+        lambda row: disclosure.reveals(*row), axis=1).to_numpy()
+    fair = fairness.drop(columns=list(FAIRNESS_COUNTS)).round(3).astype(object)
+    fair.loc[small | reveal, ["flag_rate", "tpr", "fpr", "precision"]] = np.nan
+    fair.loc[small, "ece"] = np.nan
     count = disclosure.count
     fair["children"] = fairness["children"].map(count)
     write_csv(fair, folder / "fairness.csv", index=False)
@@ -154,7 +163,8 @@ def write_model_card(folder: Path, tables: FeatureTables, validation: Validation
             metrics,
             f"Precision and recall at k: the top {count(validation.k_test)} children of the test "
             "cohort, the same share as the households flagged"
-            + (" (withheld: rates among so few children are counts of them)" if few else "")
+            + (" (withheld: among so few children, or beside their number, a rate gives back "
+               "a count of them)" if few else "")
             + ". ECE over ten equal-count bins; calibration intercept with the slope fixed "
             "at 1."]),
         ("Fairness", [fair, *(fairness_warnings or ["No gap above the bound."])]),

@@ -377,7 +377,7 @@ def _model(r: ReportInputs) -> str:
         + (f"In that cohort, {m['precision_at_k']:.0%} of the children it would have flagged "
            f"did not reach a good level of development, and it found {m['recall_at_k']:.0%} "
            "of all who did not: most children who struggle are not in the highest-risk few. "
-           if rules.rates_among(m.get("holdout_k", 0)) else
+           if rules.rates_of_flagged(m.get("holdout_k", 0), m["precision_at_k"]) else
            "At this capacity it would have flagged too few children of that cohort to say "
            "how many of them reached a good level of development (a rate among so few is "
            "a count of them). ")

@@ -16,6 +16,7 @@ applied and the result of a scan of everything published, the fairness gaps, ret
 
 from __future__ import annotations
 
+import csv
 import html
 import json
 import re
@@ -56,8 +57,23 @@ _PSEUDONYM = re.compile(r"\b[0-9a-f]{32}\b")
 
 def privacy_scan(publish: Path, rules: Disclosure = SAFE) -> dict:
     """What a scan of every published text file finds: pseudonym-shaped tokens (32 hex
-    characters) anywhere, and counts the ``rules`` withhold (1 to ``withhold_up_to``) in
-    the area tables. Both should be 0."""
+    characters) anywhere, counts the ``rules`` withhold (1 to ``withhold_up_to``) in the
+    area tables, and rates of flagged people that, multiplied by the denominator published
+    beside them, give back such a count. All should be 0.
+
+    Parameters
+    ----------
+    publish : Path
+        A run's ``publish/`` folder.
+    rules : Disclosure
+        The rules the run published under.
+
+    Returns
+    -------
+    dict
+        ``files_scanned``, ``pseudonym_like_tokens``, ``withheld_area_counts`` and
+        ``counts_from_rates``.
+    """
     files = sorted(p for p in Path(publish).rglob("*")
                    if p.is_file() and p.suffix in {".csv", ".html", ".json", ".md"})
     tokens = small = 0
@@ -74,8 +90,38 @@ def privacy_scan(publish: Path, rules: Disclosure = SAFE) -> dict:
             for line in lines[1:]:
                 cells = line.split(",")
                 small += sum(1 for i in counted if i < len(cells) and cells[i] in withheld)
+    from_rates = sum(_counts_from_rates(p, rules) for p in files if p.suffix == ".csv")
     return {"files_scanned": len(files), "pseudonym_like_tokens": tokens,
-            "withheld_area_counts": small}
+            "withheld_area_counts": small, "counts_from_rates": from_rates}
+
+
+#: A published rate of flagged people -> the count column it is a share of.
+_RATE_OF = {"flag_rate": "children"}
+
+
+def _counts_from_rates(path: Path, rules: Disclosure) -> int:
+    """Rows of a published CSV where a rate of flagged people times its published
+    denominator gives back a withheld count: the flagged, or of them those with and
+    without the outcome (``precision``)."""
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    found = 0
+    for row in rows:
+        for rate, of in _RATE_OF.items():
+            flagged = _product(row.get(rate), row.get(of))
+            if flagged is None:
+                continue
+            precise = _product(row.get("precision"), str(flagged))
+            found += rules.reveals(flagged) or (
+                precise is not None and rules.reveals(precise, flagged - precise))
+    return found
+
+
+def _product(rate: str | None, count: str | None) -> float | None:
+    try:
+        return float(rate or "") * float((count or "").replace(",", ""))
+    except ValueError:  # blank (withheld), "c", or not in this table
+        return None
 
 
 def _record(published: dict, run_info: dict, settings: dict) -> dict:
@@ -261,7 +307,8 @@ def write_transparency(publish: Path, published: dict, run_info: dict, settings:
             ("rules", run_info.get("disclosure_control", "")),
             ("privacy scan of publish/", f"{scan['files_scanned']} files scanned: "
              f"{scan['pseudonym_like_tokens']} pseudonym-shaped tokens, "
-             f"{scan['withheld_area_counts']} area counts from {rules.withheld_range}")]),
+             f"{scan['withheld_area_counts']} area counts from {rules.withheld_range}, "
+             f"{scan['counts_from_rates']} rates that give one back")]),
         ("fairness", [("gaps above the bound",
                        "; ".join(published["model"].get("fairness_warnings") or ["none"]))]),
         ("retention", [("period", run_info.get("retention", ""))]),
