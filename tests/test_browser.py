@@ -125,3 +125,73 @@ def test_transparency_record_and_dpia_annex_are_written_and_read(browser, demo):
         page.screenshot(path=shots / f"{name}.png", full_page=True)
         assert (shots / f"{name}.png").stat().st_size > 20_000
         page.close()
+
+
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+def _offline(browser, path: Path, width: int = 1400, height: int = 900):
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:"))
+               else r.abort())
+    page.goto(path.as_uri())
+    return page
+
+
+def test_every_published_page_passes_axe(browser, demo):
+    """axe-core (the engine behind most accessibility audits) finds nothing against WCAG
+    2.2 AA on any published page: the report, the map, its tables, the model card and the
+    transparency record."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    out, _ = demo
+    pages = sorted((out / "publish").rglob("*.html"))
+    assert len(pages) >= 6
+    for path in pages:
+        page = _offline(browser, path)
+        page.wait_for_timeout(300)
+        found = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG}})
+        violations = [(v["id"], [n["target"] for n in v["nodes"][:3]])
+                      for v in found.response["violations"]]
+        assert violations == [], (path.name, violations)
+        assert page.locator("main").count() == 1 and page.title()
+        assert page.evaluate("document.documentElement.lang") == "en"
+        page.close()
+
+
+def test_a_keyboard_reaches_the_skip_link_and_the_controls_first(browser, demo):
+    out, _ = demo
+    page = _offline(browser, out / "publish/maps/map.html")
+    page.wait_for_function("window.GEO_RISK_LAYERS !== undefined")
+    stops = []
+    for _ in range(5):
+        page.keyboard.press("Tab")
+        stops.append(page.evaluate("document.activeElement.className || "
+                                   "document.activeElement.tagName"))
+    assert "gr-skip" in stops[0]
+    assert "leaflet-control-zoom-in" in stops[1] and "leaflet-control-zoom-out" in stops[2]
+    assert all("leaflet-control-layers-selector" in s for s in stops[3:])
+    assert page.locator("path.leaflet-interactive:not([tabindex='-1'])").count() == 0
+    # a tooltip opened by the pointer closes with Escape
+    x, y = page.evaluate("""() => {
+        const map = GEO_RISK_MAP, size = map.getSize();
+        let best = null, dist = Infinity;
+        GEO_RISK_LAYERS['Risk by output area'].eachLayer(l => {
+            const p = map.latLngToContainerPoint(l.getCenter());
+            const d = Math.hypot(p.x - size.x / 2, p.y - size.y / 2);
+            if (d < dist) { dist = d; best = [p.x, p.y]; }
+        });
+        return best; }""")
+    page.mouse.move(x, y)
+    page.locator(".leaflet-tooltip").wait_for(state="visible", timeout=5_000)
+    page.keyboard.press("Escape")
+    page.locator(".leaflet-tooltip").wait_for(state="detached", timeout=5_000)
+    page.close()
+
+
+def test_the_report_reflows_at_320_pixels(browser, demo):
+    out, _ = demo
+    for name in ["index.html", "maps/tables.html", "model/model_card.html"]:
+        page = _offline(browser, out / "publish" / name, width=320, height=800)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320, name
+        page.close()

@@ -380,3 +380,134 @@ def test_no_withheld_area_carries_what_its_own_value_decides(demo):
     shown = layer.set_index(layer.columns[0]).loc[withheld, "lisa_quadrant"]
     assert (shown == "withheld").all()
     assert summary["hotspots"]["lisa"]["withheld"] == len(withheld)
+
+
+def _html_tables(path) -> dict[str, pd.DataFrame]:
+    """The tables of a page by caption, every cell as its text."""
+    from html.parser import HTMLParser
+
+    class Tables(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.tables, self.cell, self.row, self.caption = {}, None, None, None
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "caption":
+                self.caption, self.cell = "", ""
+            elif tag == "tr":
+                self.row = []
+            elif tag in {"td", "th"}:
+                self.cell = ""
+
+        def handle_endtag(self, tag):
+            if tag == "caption":
+                self.tables[self.cell], self.caption, self.cell = [], self.cell, None
+            elif tag in {"td", "th"} and self.row is not None:
+                self.row.append(self.cell)
+                self.cell = None
+            elif tag == "tr":
+                self.tables[self.caption].append(self.row)
+                self.row = None
+
+        def handle_data(self, data):
+            if self.cell is not None:
+                self.cell += data
+
+    parser = Tables()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return {name: pd.DataFrame(rows[1:], columns=rows[0]) for name, rows in parser.tables.items()}
+
+
+def test_every_map_layer_is_a_table_with_the_geopackage_values(demo):
+    """The table view lists every area of each layer with the figures and categories the
+    GeoPackage holds: what a screen-reader or keyboard user reads instead of the map."""
+    import pyogrio
+
+    from geo_risk.publish.symbology import LISA_COLOURS
+
+    out, _ = demo
+    tables = _html_tables(out / "publish/maps/tables.html")
+    gpkg = out / "publish/geo_risk.gpkg"
+
+    def layer(name, key):
+        return pyogrio.read_dataframe(gpkg, layer=name, read_geometry=False).set_index(key)
+
+    oa = layer("oa_risk", "oa11cd")
+    shown = tables["Risk by output area"].set_index("code")
+    assert set(shown.index) == set(oa.index) and len(shown) == len(oa)
+    expected = [("c" if pd.isna(c) else "no under-fives scored") if pd.isna(r)
+                else f"{r:.0%}" for r, c in zip(oa["mean_risk"], oa["children_under5"],
+                                                  strict=True)]
+    assert shown.loc[oa.index, "Predicted risk"].tolist() == expected
+    children = ["c" if pd.isna(c) else f"{int(c):,}" for c in oa["children_under5"]]
+    assert shown.loc[oa.index, "Children under five"].tolist() == children
+    ward = layer("ward_risk", "wd13cd")
+    assert set(tables["Risk by ward"]["code"]) == set(ward.index)
+    lisa = layer("lisa", "oa11cd")
+    clusters = tables["Clusters of high and low risk (LISA)"].set_index("code")
+    assert clusters.loc[lisa.index, "Cluster"].tolist() == [
+        LISA_COLOURS[q][1] for q in lisa["lisa_quadrant"]]
+    ehsa = layer("emerging_hotspots", "oa11cd")
+    categories = tables["Emerging hot spots"].set_index("code")
+    assert (categories.loc[ehsa.index, "Category"].str.lower()
+            == ehsa["ehsa_category"].str.lower()).all()
+    sites = layer("service_sites", "name")
+    assert set(tables["Service sites"]["Site"]) == set(sites.index)
+
+
+def _contrast(a: str, b: str) -> float:
+    """WCAG 2.2's contrast ratio of two colours (#rrggbb)."""
+    def luminance(colour):
+        rgb = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        lin = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in rgb]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    high, low = sorted([luminance(a), luminance(b)], reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_outlines_and_withheld_areas_stand_out_from_every_fill():
+    """WCAG 1.4.11 (3:1 for what a reader must see): each area-of-concern outline, a dark
+    line on a light casing, against every fill it can cross; withheld areas against the
+    lowest risk class and against 'no under-fives'."""
+    from geo_risk.publish.symbology import (
+        CASING,
+        CONCERN_STYLES,
+        NO_DATA_COLOUR,
+        RISK_COLOURS,
+        WITHHELD_COLOUR,
+    )
+
+    fills = [*RISK_COLOURS, WITHHELD_COLOUR, NO_DATA_COLOUR]
+    for style, _ in CONCERN_STYLES.values():
+        for fill in fills:
+            assert max(_contrast(style["color"], fill),
+                       _contrast(CASING["color"], fill)) >= 3, (style["color"], fill)
+        assert _contrast(style["color"], CASING["color"]) >= 3
+    assert _contrast(WITHHELD_COLOUR, RISK_COLOURS[0]) >= 3
+    assert _contrast(WITHHELD_COLOUR, NO_DATA_COLOUR) >= 3
+
+
+def test_the_geopackage_styles_draw_withheld_areas_grey(demo):
+    """QGIS draws each risk layer by its default style: every withheld area falls in its
+    grey category (a graduated style on the NULL risk left them unfilled)."""
+    import sqlite3
+
+    import pyogrio
+
+    from geo_risk.publish.symbology import WITHHELD_COLOUR
+
+    out, _ = demo
+    gpkg = out / "publish/geo_risk.gpkg"
+    with sqlite3.connect(gpkg) as db:
+        styles = dict(db.execute("select f_table_name, styleQML from layer_styles "
+                                 "where useAsDefault"))
+    grey = ",".join(str(int(WITHHELD_COLOUR[i:i + 2], 16)) for i in (1, 3, 5))
+    for name in ["oa_risk", "lsoa_risk", "ward_risk"]:
+        qml = styles[name]
+        assert 'attr="risk_band"' in qml and 'value="withheld (c)"' in qml
+        assert grey in qml
+        layer = pyogrio.read_dataframe(gpkg, layer=name, read_geometry=False)
+        withheld = layer["mean_risk"].isna() & layer["children_under5"].isna()
+        assert (layer.loc[withheld, "risk_band"] == "withheld (c)").all()
+    assert (pyogrio.read_dataframe(gpkg, layer="oa_risk", read_geometry=False)["risk_band"]
+            == "withheld (c)").sum() > 5

@@ -40,6 +40,11 @@ from geo_risk.publish.symbology import (
     risk_classes,
     show_count,
 )
+from geo_risk.publish.tables import (
+    TABLES_FILE,
+    layer_id,
+    table_page,
+)
 from geo_risk.publish.transparency import (
     ATRS_FIELDS,
     TO_COMPLETE,
@@ -61,6 +66,7 @@ __all__ = [
     "MAP_FILE",
     "NO_DATA_COLOUR",
     "SITE_COLOURS",
+    "TABLES_FILE",
     "TO_COMPLETE",
     "VIEWS",
     "WITHHELD",
@@ -69,6 +75,7 @@ __all__ = [
     "MapContext",
     "ReportInputs",
     "external_references",
+    "layer_id",
     "missing_fields",
     "privacy_scan",
     "render_model_card",
@@ -77,6 +84,7 @@ __all__ = [
     "show_count",
     "site_layers",
     "svg_preview",
+    "table_page",
     "write_geopackage",
     "write_maps",
     "write_model_card",

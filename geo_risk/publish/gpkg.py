@@ -31,7 +31,9 @@ from geo_risk.publish.symbology import (
     CONCERN_STYLES,
     EHSA_COLOURS,
     LISA_COLOURS,
+    NO_DATA_COLOUR,
     SITE_COLOURS,
+    WITHHELD_COLOUR,
     Classes,
     risk_classes,
 )
@@ -106,20 +108,16 @@ def _qml(renderer: str) -> str:
     return f'<qgis version="3.22.0" styleCategories="Symbology">{renderer}</qgis>'
 
 
-def _graduated(field: str, classes: Classes) -> str:
-    lows = (classes.lower, *classes.uppers[:-1])
-    ranges, symbols = [], []
-    for i, (lo, hi, colour, label) in enumerate(zip(lows, classes.uppers, classes.colours,
-                                                    classes.labels, strict=True)):
-        ranges.append(f'<range render="true" symbol="{i}" lower="{lo:.4f}" upper="{hi:.4f}" '
-                      f"label={quoteattr(label)}/>")
-        symbols.append(_fill_symbol(str(i), colour))
-    # areas whose rate is withheld or absent fall outside every range: QGIS leaves them
-    # unfilled, and the layer's 'withheld' field says why
-    return _qml(f'<renderer-v2 type="graduatedSymbol" attr="{field}" '
-                f'graduatedMethod="GraduatedColor" symbollevels="0" enableorderby="0" '
-                f'forceraster="0"><ranges>{"".join(ranges)}</ranges>'
-                f'<symbols>{"".join(symbols)}</symbols></renderer-v2>')
+def _risk_style(classes: Classes) -> str:
+    """The risk layers' style: a category per class of ``risk_band``, as the maps draw it,
+    and the withheld areas grey (their risk is NULL: a graduated style on ``mean_risk``
+    left them unfilled, so they vanished); the empty category, QGIS's 'all other values',
+    is an area with no under-fives."""
+    return _categorised("risk_band", [
+        *((label, colour, label) for label, colour in zip(classes.labels, classes.colours,
+                                                          strict=True)),
+        ("withheld (c)", WITHHELD_COLOUR, "withheld (c): too few under-fives to publish"),
+        ("", NO_DATA_COLOUR, "no under-fives scored")])
 
 
 def _categorised(field: str, categories: list[tuple[str, str, str]], *,
@@ -194,7 +192,7 @@ def write_geopackage(path: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.Dat
     oa_shapes = oas[[C.LSOA, C.WARD, C.WARD_NAME, "geometry"]]
     classes = risk_classes(tables["oa"]["mean_risk"])
     layers["oa_risk"] = (_area_layer(oa_shapes, tables["oa"], classes),
-                         _graduated("mean_risk", classes))
+                         _risk_style(classes))
     several = C.LAD in oas and oas[C.LAD].nunique() > 1  # a county: its districts too
     for level, code in [("lsoa", C.LSOA), ("ward", C.WARD)] + ([("district", C.LAD)]
                                                                  if several else []):
@@ -203,7 +201,7 @@ def write_geopackage(path: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.Dat
         shapes = oas[[code, "geometry"]].dissolve(code)
         classes = risk_classes(tables[level]["mean_risk"])
         layers[f"{level}_risk"] = (_area_layer(shapes, tables[level], classes),
-                                   _graduated("mean_risk", classes))
+                                   _risk_style(classes))
 
     h = hotspots.reindex(oas.index)
     if "ehsa_stability" not in h:  # a run from before stability was measured

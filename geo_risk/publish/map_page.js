@@ -65,8 +65,17 @@
         return L.circleMarker(latlng, Object.assign({radius: 7, fill: true}, style(f)));
       };
     }
+    if (s.kind === 'concern') {  // a light casing under each outline: it shows on any fill
+      L.geoJSON(collection(d.shapes, props), {interactive: false, pane: d.pane,
+        style: function(f) { var o = s.styles[f.properties._kind];
+          return {color: s.casing.color, weight: o.weight + s.casing.extra_weight,
+                  opacity: 1, fill: false}; }}).addTo(group);
+    }
     var layer = L.geoJSON(collection(d.shapes, props), options);
     layer.eachLayer(function(l) {
+      // the areas are not Tab stops one by one: the table page holds their figures
+      l.on('add', function() { var e = l.getElement && l.getElement();
+                               if (e) e.setAttribute('tabindex', '-1'); });
       l.bindTooltip(tooltip(d.tooltip), {sticky: true});
       l.on('mouseover', function() { l.setStyle({weight: 3, color: '#000'}); });
       l.on('mouseout', function() { layer.resetStyle(l); });
@@ -98,6 +107,14 @@
     sync();
   }
   map.on('overlayadd overlayremove', sync);
+  // the skip link and the controls come first; Escape closes any tooltip
+  map.getContainer().setAttribute('tabindex', '-1');
+  document.addEventListener('keydown', function(e) {
+    if (e.key !== 'Escape') return;
+    Object.keys(layers).forEach(function(name) {
+      layers[name].eachLayer(function(l) { if (l.isTooltipOpen()) l.closeTooltip(); });
+    });
+  });
   window.addEventListener('hashchange', follow);
   follow();
 })();

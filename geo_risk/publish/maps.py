@@ -51,6 +51,7 @@ from geo_risk.areas.disclosure import SAFE, Disclosure
 from geo_risk.areas.hotspots import STABLE, concern_outlines
 from geo_risk.io.escape import script_json
 from geo_risk.publish.symbology import (
+    CASING,
     CONCERN_STYLES,
     EHSA_COLOURS,
     LISA_COLOURS,
@@ -62,6 +63,7 @@ from geo_risk.publish.symbology import (
     risk_classes,
     show_count,
 )
+from geo_risk.publish.tables import TABLES_FILE, table_page
 
 __all__ = ["CANVAS_ABOVE", "LEGEND_CSS", "MAP_FILE", "VIEWS", "MapContext",
            "external_references", "self_contained", "svg_preview", "write_maps"]
@@ -80,7 +82,7 @@ SITES = "Service sites"
 MAP_FILE = "map.html"
 #: Views (``map.html#<view>``) -> the layers they switch on; the first is the default.
 VIEWS = {"oa_risk": (RISK_OA,), "ward_risk": (RISK_WARD,), "hotspots": (EHSA,),
-         "areas_of_concern": (CONCERN, RISK_OA)}
+         "clusters": (LISA,), "areas_of_concern": (CONCERN, RISK_OA)}
 #: when a siting was run; the risk by output area shows beneath the sites
 SITES_VIEW = {"service_sites": (SITES, RISK_OA)}
 #: Metres of display simplification (the GeoPackage keeps full geometry).
@@ -164,6 +166,11 @@ _CSS = LEGEND_CSS + """
 .gr-legend h2{font-size:13px;margin:4px 0 2px}
 .leaflet-control-attribution{max-width:50vw;white-space:normal;line-height:1.3}
 .gr-note{color:#444;font-size:11px;margin-top:4px}
+.gr-skip{position:absolute;left:-999px;top:0;z-index:2000;background:#fd0;color:#0b0c0c;
+ padding:6px 10px;font:14px system-ui,sans-serif}
+.gr-skip:focus{left:54px}
+#gr-main{position:absolute;inset:0}
+:focus-visible{outline:3px solid #0b0c0c;outline-offset:2px;box-shadow:0 0 0 5px #fd0}
 """
 
 
@@ -269,8 +276,8 @@ def _layers(oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame], hotspots: pd
             "Area of concern": concern["concern"].map(
                 lambda c: CONCERN_STYLES[c][1].split(" (")[0]),
             "Output areas": concern["output_areas"], "_kind": concern["concern"]}),
-        {"kind": "concern", "styles": {k: {**s, "fill": False} for k, (s, _) in
-                                       CONCERN_STYLES.items()}},
+        {"kind": "concern", "casing": CASING,
+         "styles": {k: {**s, "fill": False} for k, (s, _) in CONCERN_STYLES.items()}},
         _legend_rows([(f"border-top:{s['weight']}px "
                        f"{'dashed' if s['dashArray'] else 'solid'} {s['color']}", label,
                        "line") for s, label in CONCERN_STYLES.values()]), pane="outlines"))
@@ -444,8 +451,34 @@ def write_maps(folder: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFra
     x0, y0, x1, y1 = oas.to_crs(4326).total_bounds
     page = self_contained(_build(shapes, outlines, layers, views, ctx,
                                  [[y0, x0], [y1, x1]], disclosure).get_root().render())
-    (folder / MAP_FILE).write_text(page, encoding="utf-8")
+    (folder / MAP_FILE).write_text(_accessible(page, _title(ctx)), encoding="utf-8")
+    note = (f"{disclosure.note()}. Predicted risk is the mean of the under-fives' "
+            "predicted probabilities of not reaching a good level of development")
+    (folder / TABLES_FILE).write_text(table_page(
+        [(layer.name, layer.props) for layer in layers], title=_title(ctx),
+        marking=ctx.marking, note=note), encoding="utf-8")
     return {view: f"{MAP_FILE}#{view}" for view in views}
+
+
+def _title(ctx: MapContext) -> str:
+    return f"{ctx.area_name}: children at risk of not being school ready"
+
+
+_VIEWPORT = re.compile(r'<meta name="viewport"[^>]*>')
+
+
+def _accessible(page: str, title: str) -> str:
+    """The rendered page with what folium leaves out: its language, a title, a viewport
+    that lets the reader zoom, a ``main`` landmark and a skip link past the map to the
+    same figures as tables."""
+    page = page.replace("<html>", '<html lang="en">', 1)
+    page = _VIEWPORT.sub('<meta name="viewport" content="width=device-width, '
+                         'initial-scale=1">', page, count=1)
+    page = page.replace("<head>", f"<head>\n    <title>{html.escape(title)}: map</title>", 1)
+    skip = (f'<a class="gr-skip" href="{TABLES_FILE}">Skip the map: every layer as a '
+            "table</a>")
+    page = page.replace("<body>", f'<body>\n    {skip}<main id="gr-main">', 1)
+    return page.replace("\n</body>", "\n</main></body>", 1)
 
 
 def svg_preview(oas: gpd.GeoDataFrame, oa_table: pd.DataFrame, hotspots: pd.DataFrame, *,
@@ -497,8 +530,8 @@ def svg_preview(oas: gpd.GeoDataFrame, oa_table: pd.DataFrame, hotspots: pd.Data
         style = CONCERN_STYLES[row["concern"]][0]
         dash = f' stroke-dasharray="{style["dashArray"]}"' if style["dashArray"] else ""
         path = d(row.geometry.simplify(half_pixel))
-        shapes.append(f'<path d="{path}" fill="none" stroke="#fff" '
-                      f'stroke-width="{style["weight"] + 2}"/>')  # a halo for contrast
+        shapes.append(f'<path d="{path}" fill="none" stroke="{CASING["color"]}" '
+                      f'stroke-width="{style["weight"] + CASING["extra_weight"]}"/>')
         shapes.append(f'<path d="{path}" fill="none" stroke="{style["color"]}" '
                       f'stroke-width="{style["weight"]}"{dash}/>')
     svg = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '

@@ -12,6 +12,7 @@ import pandas as pd
 from geo_risk.areas.disclosure import Disclosure
 from geo_risk.io.escape import write_csv
 from geo_risk.model.fairness import FAIRNESS_COUNTS
+from geo_risk.publish.tables import TABLE_CSS, html_table
 
 if TYPE_CHECKING:
     from geo_risk.model import FeatureTables, Validation
@@ -39,13 +40,6 @@ def _table_md(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def _table_html(frame: pd.DataFrame) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
-                   for row in frame.to_numpy())
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
 _HEADINGS = {"auc": "AUC", "average_precision": "average precision", "brier": "Brier",
              "calibration_slope": "calibration slope",
              "calibration_intercept": "calibration intercept", "ece": "ECE",
@@ -62,24 +56,29 @@ def render_model_card(sections: list[tuple[str, list[str | pd.DataFrame]]],
                       title: str) -> tuple[str, str]:
     """Render sections (heading, paragraphs and tables) as Markdown and as one HTML page."""
     md = [f"# {title}", ""]
-    body = [f"<h1>{html.escape(title)}</h1>"]
+    body = ['<a class="gr-skip" href="#gr-main">Skip to the model card</a><main id="gr-main">'
+            f"<h1>{html.escape(title)}</h1>"]
     for heading, parts in sections:
         md += [f"## {heading}", ""]
         body.append(f"<h2>{html.escape(heading)}</h2>")
         for part in parts:
             if isinstance(part, pd.DataFrame):
                 md += [_table_md(part), ""]
-                body.append(_table_html(part))
+                body.append(html_table(part, heading))
             else:
                 md += [part, ""]
                 body.append(f"<p>{html.escape(part)}</p>")
     style = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;"
              "padding:0 1rem;color:#222}table{border-collapse:collapse;margin:1rem 0}"
              "td,th{border:1px solid #bbb;padding:.25rem .5rem;text-align:left}"
-             "th{background:#eee}")
+             "th{background:#eee}"
+             ".gr-skip{position:absolute;left:-999px;top:0;background:#fd0;padding:.5rem}"
+             ".gr-skip:focus{left:.5rem}:focus-visible{outline:3px solid #0b0c0c;"
+             "outline-offset:2px;box-shadow:0 0 0 5px #fd0}" + TABLE_CSS)
     page = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
             f"<title>{html.escape(title)}</title><style>{style}</style></head>"
-            f"<body>{''.join(body)}</body></html>\n")
+            f"<body>{''.join(body)}</main></body></html>\n")
     return "\n".join(md), page
 
 

@@ -21,6 +21,7 @@ from geo_risk.areas.hotspots import EMERGING, STABLE
 from geo_risk.publish.maps import LEGEND_CSS, MapContext
 from geo_risk.publish.model_card import INTENDED_USE, LIMITATIONS
 from geo_risk.publish.symbology import WITHHELD, show_count
+from geo_risk.publish.tables import TABLE_CSS, html_table
 from geo_risk.siting.plan import SitingOutputs
 
 __all__ = ["ReportInputs", "write_report"]
@@ -56,11 +57,8 @@ def _e(text) -> str:
     return html.escape(str(text))
 
 
-def _table(frame: pd.DataFrame) -> str:
-    head = "".join(f"<th>{_e(c)}</th>" for c in frame.columns)
-    rows = "".join("<tr>" + "".join(f"<td>{_e(v)}</td>" for v in row) + "</tr>"
-                   for row in frame.to_numpy())
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+def _table(frame: pd.DataFrame, caption: str) -> str:
+    return html_table(frame, caption)
 
 
 def _pct(value) -> str:
@@ -76,13 +74,15 @@ def _reviews(v: dict, rules: Disclosure) -> str:
             f"{_e(v['reference_date'])}, practitioners recorded a review of "
             f"{_e(v['reviewed'])}{share}; they set the flag aside for {_e(v['overridden'])}. "
             f"Counts are rounded to {rules.rounding} and counts from {rules.withheld_range} "
-            "withheld (c). Nothing from the reviews feeds the model.</p>" + _table(rows))
+            "withheld (c). Nothing from the reviews feeds the model.</p>"
+            + _table(rows, "Reviews of the last run's flags, by decision"))
     rates = v.get("override_rate_by_deprivation_quintile")
     if rates:
         text += ("<p>Share of reviewed flags set aside, by deprivation quintile of the "
                  f"household's area (c: {rules.fewer_than('reviews')}):</p>"
                  + _table(pd.DataFrame({"Quintile": list(rates), "Set aside": [
-                     r if r == "c" else f"{r:.0%}" for r in rates.values()]})))
+                     r if r == "c" else f"{r:.0%}" for r in rates.values()]}),
+                     "Reviewed flags set aside, by deprivation quintile"))
     return text
 
 
@@ -100,11 +100,12 @@ def _across(district: pd.DataFrame) -> str:
     expected, children = counts.sum(min_count=len(counts)).to_numpy()
     if pd.isna(expected + children):  # a district's count withheld: no total
         return "<p>By district (no total: a district's count is withheld):</p>" + _table(
-            _district_table(district))
+            _district_table(district), "Districts")
     return (f"<p>Across the {len(district)} districts an expected {show_count(expected)} of "
             f"{show_count(children)} children under five ({_pct(expected / children)}) would "
             "not reach a good level of development if nothing changes (the sum of the "
-            "districts' rounded counts). By district:</p>" + _table(_district_table(district)))
+            "districts' rounded counts). By district:</p>"
+            + _table(_district_table(district), "Districts"))
 
 
 def _district_table(district: pd.DataFrame) -> pd.DataFrame:
@@ -165,7 +166,7 @@ def _since(v: dict, rules: Disclosure) -> str:
         "latest": v["reference_date"]})
     text = (f"<p>Compared with the last run (reference date "
             f"{_e(v['previous_reference_date'])}); {rules.rule()}.</p>"
-            + _table(rows)
+            + _table(rows, "What changed since the last run")
             + "<p>Largest rises in predicted risk: " + (", ".join(
                 f"{_e(r['ward'])} ({r['previous']:.1%} to {r['latest']:.1%})"
                 for r in v.get("wards_largest_rise", [])) or "none")
@@ -291,7 +292,7 @@ def _where(r: ReportInputs) -> str:
         "Newly identified output areas": newly.to_numpy(),
     }).head(8)
     where = (f"<p>The eight wards with the highest predicted risk. {_e(rules.note())}.</p>"
-             + _table(top))
+             + _table(top, "The eight wards with the highest predicted risk"))
 
     return where
 
@@ -333,7 +334,8 @@ def _changed(r: ReportInputs) -> str:
     emerging_wards = r.oa_wards.reindex(stable.index).value_counts()
     changed = (
         f"<p>Wards whose predicted risk rose most since the previous refresh "
-        f"({_e(r.previous_date)}):</p>" + _table(change_table)
+        f"({_e(r.previous_date)}):</p>"
+        + _table(change_table, "Wards whose predicted risk rose most")
         + f"<p>Over all {h['refreshes']} refreshes, <strong>{len(emerging)}</strong> output "
         "areas are new, consecutive or intensifying hot spots (emerging hot spot analysis"
         + (f" of {_e(h['emerging_measure'])}" if h.get("emerging_measure") else "") + ")"
@@ -356,7 +358,7 @@ def _maps(r: ReportInputs) -> str:
     links = "".join(f'<li><a href="{_e(href)}">{_e(title)}</a></li>'
                     for title, href in r.maps.items())
     maps = ("<p>Predicted risk by output area, with the known (solid blue) and newly "
-            "identified (dashed orange) areas of concern:</p>" + r.preview
+            "identified (dashed purple) areas of concern:</p>" + r.preview
             + "<p>The interactive map is one file that works without internet; each link "
             "below opens it on one view. Switch layers on and off at the top right; hover "
             f"over an area for its figures.</p><ul>{links}</ul>")
@@ -463,8 +465,9 @@ def _siting(siting: SitingOutputs) -> str:
         C.WARD_NAME: "Ward", "expected_not_ready": "Expected not school ready",
         "within_reach": "Within reach", "share_within_reach": "Share within reach"}).head(8)
     notes = "".join(f"<p>Note: {_e(n)}.</p>" for n in s["notes"])
-    return text + notes + _table(sites) + "<p>Coverage in the wards with most demand:</p>" \
-        + _table(wards)
+    return (text + notes + _table(sites, "Sites chosen and existing, in order")
+            + "<p>Coverage in the wards with most demand:</p>"
+            + _table(wards, "Coverage in the wards with most demand"))
 
 
 _STYLE = """
@@ -479,7 +482,12 @@ td,th{border:1px solid #bbb;padding:.25rem .5rem;text-align:left}
 th{background:#eee}
 .gr-preview{margin:0}.gr-preview svg{width:100%;height:auto;border:1px solid #bbb}
 .gr-preview figcaption{font-size:.85rem;columns:2}
-""" + LEGEND_CSS
+.gr-skip{position:absolute;left:-999px;top:0;background:#fd0;color:#0b0c0c;padding:.5rem}
+.gr-skip:focus{left:.5rem}
+:focus-visible{outline:3px solid #0b0c0c;outline-offset:2px;box-shadow:0 0 0 5px #fd0}
+svg{max-width:100%;height:auto}
+@media (max-width:30rem){.gr-preview figcaption{columns:1}}
+""" + LEGEND_CSS + TABLE_CSS
 
 
 def write_report(path: Path, inputs: ReportInputs) -> Path:
@@ -505,10 +513,12 @@ def write_report(path: Path, inputs: ReportInputs) -> Path:
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{_e(ctx.area_name)}: school readiness risk, {_e(ctx.reference_date)}</title>"
-        f"<style>{_STYLE}</style></head><body>{marking}"
+        f"<style>{_STYLE}</style></head><body>"
+        '<a class="gr-skip" href="#gr-main">Skip to the report</a>'
+        f'{marking}<main id="gr-main">'
         f"<h1>{_e(ctx.area_name)}: children at risk of not being school ready</h1>"
         f'<p class="sub">Partnership board report · reference date '
-        f"{_e(ctx.reference_date)} · {_e(ctx.vintage)}</p>{body}{marking}</body></html>")
+        f"{_e(ctx.reference_date)} · {_e(ctx.vintage)}</p>{body}</main>{marking}</body></html>")
     path = Path(path)
     path.write_text(page, encoding="utf-8")
     return path

@@ -24,6 +24,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 __all__ = [
+    "CASING",
     "CONCERN_STYLES",
     "EHSA_COLOURS",
     "LISA_COLOURS",
@@ -40,7 +41,7 @@ __all__ = [
 #: (:meth:`geo_risk.areas.Disclosure.note`).
 WITHHELD = "c"
 NO_DATA_COLOUR = "#f0f0f0"
-WITHHELD_COLOUR = "#969696"
+WITHHELD_COLOUR = "#858585"  # 3.5:1 against the lowest risk class and no data
 #: ColorBrewer YlOrRd, 5 classes (colour-blind safe, print friendly).
 RISK_COLOURS = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
 
@@ -55,27 +56,34 @@ LISA_COLOURS = {
     "withheld": (WITHHELD_COLOUR, "Withheld (c): too few under-fives to publish its risk"),
 }
 
-_HOT = {"new": "#fee08b", "consecutive": "#fdae61", "intensifying": "#d73027",
-        "persistent": "#a50026", "diminishing": "#f46d43", "sporadic": "#fdd0a2",
-        "oscillating": "#c994c7", "historical": "#bcaaa4"}
-_COLD = {"new": "#e0f3f8", "consecutive": "#abd9e9", "intensifying": "#4575b4",
-         "persistent": "#313695", "diminishing": "#74add1", "sporadic": "#d1e5f0",
-         "oscillating": "#a6dba0", "historical": "#b0bec5"}
+#: Emerging hot spots draw the eye first (the reason the map exists: new, consecutive and
+#: intensifying, dark to darkest), persistent ones next; diminishing, sporadic and the
+#: rest are pale, so an improving area never looks worst.
+_HOT = {"new": "#e31a1c", "consecutive": "#a50f15", "intensifying": "#67000d",
+        "persistent": "#fd8d3c", "diminishing": "#fdd0a2", "sporadic": "#fee6ce",
+        "oscillating": "#dadaeb", "historical": "#d9d9d9"}
+_COLD = {"new": "#2171b5", "consecutive": "#08519c", "intensifying": "#08306b",
+         "persistent": "#6baed6", "diminishing": "#c6dbef", "sporadic": "#deebf7",
+         "oscillating": "#c7e9c0", "historical": "#e5e5e5"}
 #: Emerging hot spot category -> colour (hot spots warm, cold spots cool).
 EHSA_COLOURS = ({f"{k} hot spot": c for k, c in _HOT.items()}
                 | {f"{k} cold spot": c for k, c in _COLD.items()}
                 | {"no pattern": "#ffffff"})
 
+#: The light line under every outline of an area of concern, this much wider.
+CASING = {"color": "#ffffff", "extra_weight": 3}
+
 #: Service sites: chosen new sites and existing ones.
 SITE_COLOURS = {"new": "#1b7837", "existing": "#762a83"}
 
-#: Area of concern -> Leaflet path style and legend label.
+#: Area of concern -> Leaflet path style and legend label. Both lines are dark and drawn
+#: over a white casing (:data:`CASING`), so each stands out from every fill beneath it.
 CONCERN_STYLES: dict[str, tuple[dict[str, Any], str]] = {
-    "known": ({"color": "#2166ac", "weight": 3, "dashArray": None},
+    "known": ({"color": "#08306b", "weight": 3, "dashArray": None},
               "Known area of concern: services already work here (solid blue line)"),
-    "newly identified": ({"color": "#e66101", "weight": 3, "dashArray": "8 6"},
+    "newly identified": ({"color": "#3f007d", "weight": 3, "dashArray": "8 6"},
                          "Newly identified: risk concentrates, services are not present "
-                         "(dashed orange line)"),
+                         "(dashed purple line)"),
 }
 
 

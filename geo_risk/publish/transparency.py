@@ -254,11 +254,15 @@ def _html(title: str, sections: list[tuple[str, list[tuple[str, str]]]]) -> str:
         + "".join(f"<dt>{html.escape(k.replace('_', ' ').capitalize())}</dt>"
                   f"<dd>{html.escape(str(v))}</dd>" for k, v in rows) + "</dl>"
         for name, rows in sections)
-    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>'
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1"><title>'
             f"{html.escape(title)}</title><style>body{{font-family:sans-serif;max-width:"
-            "60em;margin:2em auto;line-height:1.4}dt{font-weight:bold;margin-top:.6em}"
-            f"dd{{margin-left:1.5em}}</style></head><body><h1>{html.escape(title)}</h1>"
-            f"{body}</body></html>")
+            "60em;margin:2em auto;padding:0 1rem;line-height:1.4;overflow-wrap:anywhere}"
+            "dt{font-weight:bold;margin-top:.6em}dd{margin-left:1.5em}"
+            ".gr-skip{position:absolute;left:-999px;top:0;background:#fd0;padding:.5rem}"
+            ".gr-skip:focus{left:.5rem}</style></head><body>"
+            '<a class="gr-skip" href="#gr-main">Skip to the record</a><main id="gr-main">'
+            f"<h1>{html.escape(title)}</h1>{body}</main></body></html>")
 
 
 def write_transparency(publish: Path, published: dict, run_info: dict, settings: dict

@@ -72,6 +72,7 @@ from geo_risk.model import (
 )
 from geo_risk.publish import (
     MAP_FILE,
+    TABLES_FILE,
     MapContext,
     ReportInputs,
     site_layers,
@@ -365,7 +366,8 @@ def run_publish(folder: RunFolder, oas, area_results: AreaResults, summary: dict
     by_ward = area_results.refreshes.by(oas[C.WARD_NAME])
     previous, latest = by_ward.columns[-2:] if by_ward.shape[1] > 1 else by_ward.columns[[0, 0]]
     titles = {"oa_risk": "Risk by output area", "ward_risk": "Risk by ward",
-              "hotspots": "Emerging hot spots and clusters",
+              "hotspots": "Emerging hot spots",
+              "clusters": "Clusters of high and low risk (LISA)",
               "areas_of_concern": "Known and newly identified areas of concern",
               "service_sites": "Where to site services"}
     inputs = ReportInputs(
@@ -375,7 +377,8 @@ def run_publish(folder: RunFolder, oas, area_results: AreaResults, summary: dict
         oa_districts=oas[C.LAD_NAME] if C.LAD_NAME in oas else None,
         ward_change=pd.DataFrame({"previous": by_ward[previous], "latest": by_ward[latest]}),
         previous_date=_long_date(previous),
-        maps={titles[view]: f"maps/{link}" for view, link in maps.items()},
+        maps={**{titles[view]: f"maps/{link}" for view, link in maps.items()},
+              "Every map layer as a table": f"maps/{TABLES_FILE}"},
         linkage_match=(float(linkage_report["match_rate"].min()),
                        float(linkage_report["match_rate"].max())),
         preview=svg_preview(oas, area_results.tables["oa"], area_results.hotspots),
@@ -384,7 +387,7 @@ def run_publish(folder: RunFolder, oas, area_results: AreaResults, summary: dict
         retention=run_info.get("retention", ""), reviews=summary.get("reviews"),
         since=summary.get("since_last_run"))
     report = write_report(folder.report, inputs)
-    return {"report": report.name, "maps": [f"maps/{MAP_FILE}"],
+    return {"report": report.name, "maps": [f"maps/{MAP_FILE}", f"maps/{TABLES_FILE}"],
             "geopackage": gpkg.name}
 
 
