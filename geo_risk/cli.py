@@ -661,8 +661,9 @@ def run(
         "says what changed since ([history] previous).")] = None,
 ) -> None:
     """The whole job from the partners' extracts: pseudonymise at source, link, model,
-    areas and hotspots, then the board report (OUT/index.html), offline maps (OUT/maps/),
-    the GeoPackage (OUT/geo_risk.gpkg), the restricted flagged list and OUT/run.json."""
+    areas and hotspots, then what may be published in OUT/publish/ (the board report
+    index.html, offline maps maps/, the GeoPackage geo_risk.gpkg, run.json) and what may not
+    in OUT/restricted/ (the flagged list)."""
     from geo_risk.config import example as example_text
     from geo_risk.config import load_config
     from geo_risk.inputs import Key

@@ -179,3 +179,8 @@ def test_a_model_saved_before_the_stages_became_packages_is_scored(earlier_run, 
     assert result.exit_code == 0, result.output
     m = json.loads((new / "restricted/since_last_run/summary.json").read_text())["monitoring"]
     assert m["children"] > 1000 and 0.5 < m["auc"] < 1 and "note" not in m
+
+
+def test_a_run_compared_with_itself_is_refused(town_run):
+    result = CliRunner().invoke(app, ["compare", str(town_run), str(town_run / ".")])
+    assert result.exit_code == 2 and "OLD and NEW are the same run" in result.output

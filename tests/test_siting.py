@@ -254,3 +254,17 @@ def test_demand_sits_at_the_population_weighted_centre():
     assert demand.points.index.tolist() == ["O1"]  # O2 has no under-fives: no demand point
     assert demand.points.geometry.x.iloc[0] == pytest.approx((10 + 3 * 90) / 4)
     assert demand.weights.tolist() == pytest.approx([1.1])
+
+
+def test_the_sites_layer_holds_numbers_a_gis_can_use(demo):
+    """What each site reaches and the share reached so far are numbers in the GeoPackage
+    and the CSV (they were text, '90' and '3%'); a withheld count is NULL."""
+    import pyogrio
+
+    out, _ = demo
+    sites = pyogrio.read_dataframe(out / "publish/geo_risk.gpkg", layer="service_sites")
+    assert pd.api.types.is_numeric_dtype(sites["newly_covered"])
+    assert pd.api.types.is_float_dtype(sites["cumulative_coverage"])
+    assert sites["cumulative_coverage"].between(0, 1).all()
+    table = pd.read_csv(out / "publish/siting/sites.csv")
+    assert pd.api.types.is_float_dtype(table["cumulative_coverage"])

@@ -15,6 +15,7 @@ from geo_risk.publish.maps import (
     MapContext,
     external_references,
     self_contained,
+    site_rows,
     svg_preview,
     write_maps,
 )
@@ -29,11 +30,13 @@ from geo_risk.publish.report import (
     write_report,
 )
 from geo_risk.publish.symbology import (
+    CASING,
     CONCERN_STYLES,
     EHSA_COLOURS,
     LISA_COLOURS,
     NO_DATA_COLOUR,
     SITE_COLOURS,
+    SITE_FIELDS,
     WITHHELD,
     WITHHELD_COLOUR,
     Classes,
@@ -41,7 +44,9 @@ from geo_risk.publish.symbology import (
     show_count,
 )
 from geo_risk.publish.tables import (
+    TABLE_CSS,
     TABLES_FILE,
+    html_table,
     layer_id,
     table_page,
 )
@@ -56,6 +61,7 @@ from geo_risk.publish.transparency import (
 __all__ = [
     "ATRS_FIELDS",
     "CANVAS_ABOVE",
+    "CASING",
     "CONCERN_STYLES",
     "EHSA_COLOURS",
     "GPKG_LAYERS",
@@ -66,7 +72,9 @@ __all__ = [
     "MAP_FILE",
     "NO_DATA_COLOUR",
     "SITE_COLOURS",
+    "SITE_FIELDS",
     "TABLES_FILE",
+    "TABLE_CSS",
     "TO_COMPLETE",
     "VIEWS",
     "WITHHELD",
@@ -75,6 +83,7 @@ __all__ = [
     "MapContext",
     "ReportInputs",
     "external_references",
+    "html_table",
     "layer_id",
     "missing_fields",
     "privacy_scan",
@@ -83,6 +92,7 @@ __all__ = [
     "self_contained",
     "show_count",
     "site_layers",
+    "site_rows",
     "svg_preview",
     "table_page",
     "write_geopackage",

@@ -57,6 +57,7 @@ from geo_risk.publish.symbology import (
     LISA_COLOURS,
     NO_DATA_COLOUR,
     SITE_COLOURS,
+    SITE_FIELDS,
     WITHHELD,
     WITHHELD_COLOUR,
     Classes,
@@ -65,8 +66,18 @@ from geo_risk.publish.symbology import (
 )
 from geo_risk.publish.tables import TABLES_FILE, table_page
 
-__all__ = ["CANVAS_ABOVE", "LEGEND_CSS", "MAP_FILE", "VIEWS", "MapContext",
-           "external_references", "self_contained", "svg_preview", "write_maps"]
+__all__ = [
+    "CANVAS_ABOVE",
+    "LEGEND_CSS",
+    "MAP_FILE",
+    "VIEWS",
+    "MapContext",
+    "external_references",
+    "self_contained",
+    "site_rows",
+    "svg_preview",
+    "write_maps",
+]
 
 CANVAS_ABOVE = 3000
 _PRECISION = 1e-5  # degrees, about 1 m
@@ -131,6 +142,15 @@ def _risk_table(index: pd.Index, table: pd.DataFrame, classes: Classes,
     out["Band"] = np.where(withheld, "withheld (c)", band)
     out["_fill"] = np.where(withheld, WITHHELD_COLOUR, fill)
     return out
+
+
+def site_rows(sites: pd.DataFrame) -> pd.DataFrame:
+    """The service sites as their tooltips, tables and the report show them."""
+    rows = sites[list(SITE_FIELDS)].reset_index(drop=True)
+    rows["newly_covered"] = rows["newly_covered"].map(show_count)
+    rows["cumulative_coverage"] = rows["cumulative_coverage"].map(
+        lambda v: "" if pd.isna(v) else f"{v:.0%}")
+    return rows.rename(columns=SITE_FIELDS)
 
 
 def _legend_rows(items: list[tuple[str, str, str]]) -> str:
@@ -284,17 +304,14 @@ def _layers(oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame], hotspots: pd
     if sites is not None and len(sites[0]):
         points, catchments = sites
         shapes["sites"], shapes["catchments"] = points.geometry, catchments.geometry
-        fields = {"name": "Site", "kind": "Kind", "status": "Status",
-                  "newly_covered": "Expected children not school ready newly within reach",
-                  "cumulative_coverage": "Share of all within reach"}
-        props = points[list(fields)].rename(columns=fields).reset_index(drop=True)
+        props = site_rows(points)
         layers.append(_Layer(
             SITES, "sites", props, {"kind": "sites", "color": "#222", "weight": 1,
                                     "fill_opacity": 1.0, "catchments": "catchments"},
             _legend_rows([(SITE_COLOURS["new"], "New site (chosen)", "fill"),
                           (SITE_COLOURS["existing"], "Existing site", "fill"),
-                          ("border-top:2px dotted #1b7837", "Walking distance "
-                           "(service area)", "line")]),
+                          ("border-top:2px dotted #1b7837", "Reach of each site (the "
+                           "siting's distance)", "line")]),
             np.where(props["Status"] == "existing", SITE_COLOURS["existing"],
                      SITE_COLOURS["new"])))
     outlines = [("Ward boundaries", "ward",

@@ -18,7 +18,7 @@ import pandas as pd
 from geo_risk import columns as C
 from geo_risk.areas.disclosure import SAFE, Disclosure
 from geo_risk.areas.hotspots import EMERGING, STABLE
-from geo_risk.publish.maps import LEGEND_CSS, MapContext
+from geo_risk.publish.maps import LEGEND_CSS, MapContext, site_rows
 from geo_risk.publish.model_card import INTENDED_USE, LIMITATIONS
 from geo_risk.publish.symbology import WITHHELD, show_count
 from geo_risk.publish.tables import TABLE_CSS, html_table
@@ -403,6 +403,10 @@ def _method(r: ReportInputs) -> str:
     moran_p = "&lt; 0.001" if h["moran_p"] < 0.001 else f"= {h['moran_p']:.3f}"
     notes = (
         "<ul>"
+        '<li>Accountability: the <a href="transparency/atrs.html">algorithmic transparency '
+        'record</a> (also as <a href="transparency/atrs.json">JSON</a>), the <a '
+        'href="transparency/dpia_annex.html">DPIA evidence annex</a> and the <a '
+        'href="model/model_card.html">model card</a>.</li>'
         "<li>Each partner pseudonymised its extract before sharing it (keyed HMAC-SHA256); "
         "records were linked by household (UPRN). Linkage rates by source: "
         f"{low:.1%} to {high:.1%}.</li>"
@@ -457,10 +461,7 @@ def _siting(siting: SitingOutputs) -> str:
     text += ("<p>Output areas of concern within reach: "
              + "; ".join(f"{v['oas_reached']} of {v['oas']} {k}" for k, v in reach.items())
              + ".</p>")
-    sites = siting.sites.drop(columns="geometry").rename(columns={
-        "name": "Site", "kind": "Kind", "status": "Status",
-        "newly_covered": "Expected children not school ready newly within reach",
-        "cumulative_coverage": "Share of all within reach"})
+    sites = site_rows(siting.sites)
     wards = siting.by_ward.reset_index().rename(columns={
         C.WARD_NAME: "Ward", "expected_not_ready": "Expected not school ready",
         "within_reach": "Within reach", "share_within_reach": "Share within reach"}).head(8)

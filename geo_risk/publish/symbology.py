@@ -30,6 +30,7 @@ __all__ = [
     "LISA_COLOURS",
     "NO_DATA_COLOUR",
     "SITE_COLOURS",
+    "SITE_FIELDS",
     "WITHHELD",
     "WITHHELD_COLOUR",
     "Classes",
@@ -72,6 +73,13 @@ EHSA_COLOURS = ({f"{k} hot spot": c for k, c in _HOT.items()}
 
 #: The light line under every outline of an area of concern, this much wider.
 CASING = {"color": "#ffffff", "extra_weight": 3}
+
+#: The service sites' published fields in words (map, tables, report).
+SITE_FIELDS = {"name": "Site", "kind": "Kind", "status": "Status",
+               "newly_covered": "Expected children not school ready it reaches (a new "
+                                "site: those no site above it reaches)",
+               "cumulative_coverage": "Share of all reached, with the sites above it "
+                                      "(cumulative)"}
 
 #: Service sites: chosen new sites and existing ones.
 SITE_COLOURS = {"new": "#1b7837", "existing": "#762a83"}

@@ -248,7 +248,8 @@ def missing_fields(record: dict) -> list[str]:
             or record[section][name] == TO_COMPLETE]
 
 
-def _html(title: str, sections: list[tuple[str, list[tuple[str, str]]]]) -> str:
+def _html(title: str, sections: list[tuple[str, list[tuple[str, str]]]], marking: str = ""
+          ) -> str:
     body = "".join(
         f"<h2>{html.escape(name.replace('_', ' ').capitalize())}</h2><dl>"
         + "".join(f"<dt>{html.escape(k.replace('_', ' ').capitalize())}</dt>"
@@ -261,8 +262,10 @@ def _html(title: str, sections: list[tuple[str, list[tuple[str, str]]]]) -> str:
             "dt{font-weight:bold;margin-top:.6em}dd{margin-left:1.5em}"
             ".gr-skip{position:absolute;left:-999px;top:0;background:#fd0;padding:.5rem}"
             ".gr-skip:focus{left:.5rem}</style></head><body>"
-            '<a class="gr-skip" href="#gr-main">Skip to the record</a><main id="gr-main">'
-            f"<h1>{html.escape(title)}</h1>{body}</main></body></html>")
+            '<a class="gr-skip" href="#gr-main">Skip to the record</a>'
+            + (f'<p class="marking"><strong>{html.escape(marking)}</strong></p>' if marking
+               else "")
+            + f'<main id="gr-main"><h1>{html.escape(title)}</h1>{body}</main></body></html>')
 
 
 def write_transparency(publish: Path, published: dict, run_info: dict, settings: dict
@@ -292,8 +295,9 @@ def write_transparency(publish: Path, published: dict, run_info: dict, settings:
     record["fields_to_complete"] = missing_fields(record)
     (folder / "atrs.json").write_text(json.dumps(record, indent=2) + "\n")
     sections = [(s, list(record[s].items())) for s in ATRS_FIELDS]
+    marking = run_info.get("marking", "")
     (folder / "atrs.html").write_text(_html("Algorithmic transparency record: geo-risk",
-                                            sections))
+                                            sections, marking))
     rules = Disclosure(**published.get("disclosure", {}))
     scan = privacy_scan(publish, rules)
     flows = [(name, f"{schema.description}. Kept after pseudonymisation: "
@@ -317,5 +321,6 @@ def write_transparency(publish: Path, published: dict, run_info: dict, settings:
                        "; ".join(published["model"].get("fairness_warnings") or ["none"]))]),
         ("retention", [("period", run_info.get("retention", ""))]),
     ]
-    (folder / "dpia_annex.html").write_text(_html("DPIA evidence annex: geo-risk run", annex))
+    (folder / "dpia_annex.html").write_text(_html("DPIA evidence annex: geo-risk run", annex,
+                                                  marking))
     return folder

@@ -202,6 +202,9 @@ def run_compare(old: Path, new: Path) -> dict:
     (:mod:`geo_risk.run.compare`), written into ``new`` (``publish/since_last_run/``,
     ``restricted/since_last_run/``) with a "Since the last run" section in its report.
     Returns the exact run record of ``new``."""
+    if Path(old).resolve() == Path(new).resolve():
+        raise GeoRiskError(f"{old}: OLD and NEW are the same run; compare a run with the "
+                           "partnership's run before it (its --out folder).")
     _check_finished(new)
     _check_finished(old, published_only=True)
     with staged(new, start_from_current=True) as folder:

@@ -506,13 +506,15 @@ def plan_sites(demand: Demand, settings: SitingSettings, oas: gpd.GeoDataFrame,
     result = site_services(demand, candidates, existing=existing, distance=cost,
                            service_distance=settings.service_distance, p=settings.p,
                            coverage=settings.coverage, model=settings.model)
-    pub = disclosure.count
+    def pub(n: float) -> float:  # a count as published; withheld is missing, not "c"
+        shown = disclosure.value(n)
+        return np.nan if shown == "c" else float(shown)
 
     chosen = result.chosen.reset_index(drop=True)
     new = every.set_index("name").loc[chosen["site"]].reset_index()
     new["status"] = [f"new site {i + 1}" for i in range(len(new))]
     new["newly_covered"] = chosen["newly_covered"].map(pub).to_numpy()
-    new["cumulative_coverage"] = chosen["cumulative_share"].map(lambda v: f"{v:.0%}").to_numpy()
+    new["cumulative_coverage"] = chosen["cumulative_share"].round(3).to_numpy()
     old = existing.copy()
     old["status"] = "existing"
     existing_cover = cost[:, :len(existing)] <= settings.service_distance  # each alone
@@ -520,12 +522,14 @@ def plan_sites(demand: Demand, settings: SitingSettings, oas: gpd.GeoDataFrame,
                             for j in range(len(old))]
     existing_share = (result.existing_covered_demand / result.total_demand
                       if result.total_demand else 0.0)
-    old["cumulative_coverage"] = f"{existing_share:.0%}"
+    old["cumulative_coverage"] = round(existing_share, 3)
     columns = ["name", "kind", "status", "newly_covered", "cumulative_coverage", "geometry"]
     sites = gpd.GeoDataFrame(pd.concat([old.reindex(columns=columns),
                                         new.reindex(columns=columns)], ignore_index=True),
                              crs=candidates.crs)
     sites["kind"] = sites["kind"].astype(object).fillna("")  # a list without kinds: blank
+    sites["newly_covered"] = sites["newly_covered"].astype("Int64")  # numbers, NULL withheld
+    sites["cumulative_coverage"] = sites["cumulative_coverage"].astype(float)
     if settings.matrix is None:
         outlines = sites.geometry.buffer(settings.service_distance, quad_segs=16)
     else:  # catchment: the output areas each site covers, as one outline
