@@ -119,7 +119,10 @@ def test_maps_show_hostile_names_as_text_in_chromium(hostile_run, browser):
     """Every feature's tooltip in every layer of every map is opened (as hovering does):
     the names show as text, no element is added, no script runs, no dialog opens."""
     maps = sorted((hostile_run / "publish/maps").glob("*.html"))
-    assert [p.name for p in maps] == ["map.html"]
+    assert [p.name for p in maps] == ["map.html", "tables.html"]
+    tables = maps[1].read_text(encoding="utf-8")  # the table view: names as text too
+    for payload in MARKUP:
+        assert payload not in tables and html.escape(payload) in tables
     for path, view in [(maps[0], ""), (maps[0], "ward_risk")]:
         page, errors, external = open_page(browser, path, view)
         dialogs = []

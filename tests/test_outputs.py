@@ -21,7 +21,7 @@ from geo_risk.publish.maps import MAP_FILE, SITES_VIEW, VIEWS, external_referenc
 from geo_risk.publish.symbology import risk_classes
 from geo_risk.synth.demo import demo_key
 
-MAP_FILES = [f"maps/{MAP_FILE}"]
+MAP_FILES = [f"maps/{MAP_FILE}", "maps/tables.html"]
 MAP_VIEWS = [f"maps/{MAP_FILE}#{view}" for view in {**VIEWS, **SITES_VIEW}]  # demo sites too
 
 
@@ -50,7 +50,8 @@ def test_demo_writes_every_output(demo):
 
 def test_maps_work_offline_and_are_small(demo):
     out, _ = demo
-    for path in MAP_FILES:
+    assert external_references((out / "publish/maps/tables.html").read_text()) == []
+    for path in MAP_FILES[:1]:
         page = (out / "publish" / path).read_text(encoding="utf-8")
         assert external_references(page) == [], path
         assert "Leaflet 1.9" in page and "BSD 2-Clause" in page  # licence notice kept
@@ -141,8 +142,8 @@ def test_geopackage_for_gis_teams(demo):
     qml = ET.fromstring(styles.set_index("f_table_name").loc["oa_risk", "styleQML"])
     oa = pyogrio.read_dataframe(path, layer="oa_risk")
     classes = risk_classes(pd.read_csv(out / "publish/areas/oa.csv", index_col=0)["mean_risk"])
-    uppers = [float(r.get("upper")) for r in qml.iter("range")]
-    assert uppers == pytest.approx(list(classes.uppers))
+    bands = [c.get("value") for c in qml.iter("category")]
+    assert bands == [*classes.labels, "withheld (c)", ""]
     colours = [o.get("value") for o in qml.iter("Option") if o.get("name") == "color"]
     assert colours[0] == ",".join(str(int(classes.colours[0][i:i + 2], 16))
                                   for i in (1, 3, 5)) + ",255"
@@ -164,14 +165,13 @@ def _published_counts(out):
     headline = re.search(r'<p class="headline">(.*?)</p>', report).group(1)
     counts = re.findall(r"<strong>([\d,]+)</strong>", headline)
     assert len(counts) == 2
-    for table in re.findall(r"<table>(.*?)</table>", report):
-        heads = re.findall(r"<th>(.*?)</th>", table)
-        for row in re.findall(r"<tr>(.*?)</tr>", table)[1:]:
-            cells = re.findall(r"<td>(.*?)</td>", row)
-            counts += [c for h, c in zip(heads, cells, strict=True) if h in {
-                "Under-fives", "Expected not school ready", "Households flagged",
-                "of which unknown to services"}]
-    for path in MAP_FILES:
+    tables = [*_html_tables(out / "publish/index.html").values(),
+              *_html_tables(out / "publish/maps/tables.html").values()]
+    for table in tables:
+        counts += [c for h in table.columns if h in {
+            "Under-fives", "Expected not school ready", "Households flagged",
+            "of which unknown to services", "Children under five"} for c in table[h]]
+    for path in MAP_FILES[:1]:  # the map's tooltips (the table page was read above)
         page = (out / "publish" / path).read_text(encoding="utf-8")
         for layer in map_data(page)["layers"]:
             counts += [v for values in layer["props"].values() for v in values
@@ -228,7 +228,8 @@ def test_report_reads_as_a_board_member_needs(demo):
                     "What changed since the previous refresh", "The model and its limits",
                     "Method and data", "Limitations"]:
         assert section in text, section
-    top = re.findall(r"<tbody><tr><td>([^<]+)</td>", page)[0]
+    top = _html_tables(out / "publish/index.html")[
+        "The eight wards with the highest predicted risk"]["Ward"].iloc[0]
     assert top == "Vange"  # the planted emerging hotspot has the highest predicted risk
     assert "30 September 2017" in text  # the previous refresh
     assert ("emerging hot spot analysis of mean predicted risk beyond what deprivation "

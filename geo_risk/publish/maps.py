@@ -473,7 +473,8 @@ def write_maps(folder: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFra
             "predicted probabilities of not reaching a good level of development")
     (folder / TABLES_FILE).write_text(table_page(
         [(layer.name, layer.props) for layer in layers], title=_title(ctx),
-        marking=ctx.marking, note=note), encoding="utf-8")
+        subtitle=f"Reference date {ctx.reference_date} · {ctx.vintage}", marking=ctx.marking,
+        note=note), encoding="utf-8")
     return {view: f"{MAP_FILE}#{view}" for view in views}
 
 

@@ -462,7 +462,10 @@ def _siting(siting: SitingOutputs) -> str:
              + "; ".join(f"{v['oas_reached']} of {v['oas']} {k}" for k, v in reach.items())
              + ".</p>")
     sites = site_rows(siting.sites)
-    wards = siting.by_ward.reset_index().rename(columns={
+    wards = siting.by_ward.reset_index()
+    for column in ["expected_not_ready", "within_reach"]:
+        wards[column] = wards[column].map(show_count)
+    wards = wards.rename(columns={
         C.WARD_NAME: "Ward", "expected_not_ready": "Expected not school ready",
         "within_reach": "Within reach", "share_within_reach": "Share within reach"}).head(8)
     notes = "".join(f"<p>Note: {_e(n)}.</p>" for n in s["notes"])

@@ -67,8 +67,8 @@ def layer_id(name: str) -> str:
     return "layer-" + "-".join("".join(c if c.isalnum() else " " for c in name.lower()).split())
 
 
-def table_page(layers: list[tuple[str, pd.DataFrame]], *, title: str, marking: str,
-               note: str) -> str:
+def table_page(layers: list[tuple[str, pd.DataFrame]], *, title: str, subtitle: str,
+               marking: str, note: str) -> str:
     """The page of every layer's table.
 
     Parameters
@@ -78,6 +78,8 @@ def table_page(layers: list[tuple[str, pd.DataFrame]], *, title: str, marking: s
         columns starting with ``_`` are the map's own and left out).
     title : str
         The map's title (place and subject).
+    subtitle : str
+        Its reference date and geography.
     marking : str
         The handling marking ("" for none).
     note : str
@@ -100,6 +102,7 @@ def table_page(layers: list[tuple[str, pd.DataFrame]], *, title: str, marking: s
         f"<style>{TABLE_CSS}{_CSS}</style></head>"
         '<body><a class="gr-skip" href="#gr-main">Skip to the tables</a>'
         f'<main id="gr-main">{mark}<h1>{e(title)}: every map layer as a table</h1>'
+        f"<p>{e(subtitle)}</p>"
         f'<p>The same areas and figures as the map (<a href="map.html">back to the map</a>)'
         f". {e(note)}. Sort a table by any column with the button in its header.</p>"
         f'<nav aria-label="Layers"><ul>{contents}</ul></nav>{tables}</main>'
@@ -141,7 +144,7 @@ def html_table(frame: pd.DataFrame, caption: str, *, sortable: bool = False) -> 
     Examples
     --------
     >>> html_table(pd.DataFrame({"Ward": ["<b>Vange</b>"], "Risk": ["73%"]}), "Wards")[:60]
-    '<div class="gr-wrap" role="region" aria-label="Wards" tabinde'
+    '<div class="gr-wrap" role="region" aria-label="Wards" tabind'
     """
     e = html.escape
     columns = [c for c in frame.columns if not str(c).startswith("_")]
