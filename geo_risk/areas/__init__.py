@@ -45,6 +45,13 @@ from geo_risk.areas.refresh import (
     RefreshRisk,
     risk_by_refresh,
 )
+from geo_risk.areas.uncertainty import (
+    LEVELS_OF_CONFIDENCE,
+    compare_with,
+    mean_interval,
+    ratio_se,
+    wilson_interval,
+)
 
 __all__ = [
     "COUNT_COLUMNS",
@@ -53,6 +60,7 @@ __all__ = [
     "EHSA_RISK",
     "EMERGING",
     "LEVELS",
+    "LEVELS_OF_CONFIDENCE",
     "MIN_REFRESHES",
     "OWN_VALUE_FIELDS",
     "SAFE",
@@ -69,6 +77,7 @@ __all__ = [
     "beyond_deprivation",
     "build_weights",
     "classify_emerging",
+    "compare_with",
     "concern_outlines",
     "disclose",
     "disclose_hotspots",
@@ -78,7 +87,10 @@ __all__ = [
     "global_moran",
     "local_moran",
     "mann_kendall",
+    "mean_interval",
     "published_summary",
+    "ratio_se",
     "risk_by_refresh",
     "sen_change",
+    "wilson_interval",
 ]

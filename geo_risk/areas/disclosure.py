@@ -32,6 +32,12 @@ from esda.smoothing import Empirical_Bayes
 
 from geo_risk import columns as C
 from geo_risk._errors import ConfigError
+from geo_risk.areas.uncertainty import (
+    LEVELS_OF_CONFIDENCE,
+    compare_with,
+    mean_interval,
+    ratio_se,
+)
 from geo_risk.columns import HOUSEHOLD
 
 __all__ = ["COUNT_COLUMNS", "LEVELS", "OWN_VALUE_FIELDS", "SAFE", "Disclosure",
@@ -41,7 +47,14 @@ log = logging.getLogger(__name__)
 
 COUNT_COLUMNS = ["children_under5", "households", "expected_not_ready", "flagged_households",
                  "flagged_unknown", "known_households"]
-RATE_COLUMNS = ["mean_risk", "eb_risk"]
+#: Each area's predicted risk with its 95% and 99.8% intervals (households resampled:
+#: :mod:`geo_risk.areas.uncertainty`), and the empirical-Bayes rate for comparison.
+INTERVAL_COLUMNS = [f"mean_risk_{end}{level}" for level in LEVELS_OF_CONFIDENCE
+                    for end in ["low", "high"]]
+RATE_COLUMNS = ["mean_risk", *INTERVAL_COLUMNS, "eb_risk"]
+#: Higher, similar or lower than the district (a district: than the whole area), by
+#: whether the benchmark lies outside the area's 95% interval.
+COMPARED = "vs_district"
 #: Level -> (area code column, name column, parent level used for secondary suppression).
 LEVELS = {
     "oa": (C.OA, None, "lsoa"),
@@ -83,6 +96,8 @@ def aggregate_areas(children: pd.DataFrame, households: pd.DataFrame,
     per_oa["known_households"] = by_oa["known"].sum()
     per_oa = per_oa.fillna(0.0)[COUNT_COLUMNS]
     lookup = oas.drop(columns="geometry", errors="ignore")
+    # each household's under-fives: their summed risk and how many, and its output area
+    per_home = kids.groupby(HOUSEHOLD).agg(s=("p", "sum"), n=("p", "size"), oa=("oa", "first"))
 
     out = {}
     for level, (code, name, _) in LEVELS.items():
@@ -98,6 +113,12 @@ def aggregate_areas(children: pd.DataFrame, households: pd.DataFrame,
                 table.insert(0, name, lookup.groupby(code)[name].first())
         table["mean_risk"] = table["expected_not_ready"] / table["children_under5"].where(
             table["children_under5"] > 0)
+        area_of = (per_home["oa"] if level == "oa" else
+                   lookup[code].reindex(per_home["oa"].to_numpy()).set_axis(per_home.index))
+        se = ratio_se(per_home["s"], per_home["n"], area_of).reindex(table.index)
+        for label, confidence in LEVELS_OF_CONFIDENCE.items():
+            low, high = mean_interval(table["mean_risk"], se, confidence)
+            table[f"mean_risk_low{label}"], table[f"mean_risk_high{label}"] = low, high
         populated = (table["children_under5"] > 0).to_numpy()
         table["eb_risk"] = table["mean_risk"]
         if populated.sum() > 1:
@@ -105,7 +126,25 @@ def aggregate_areas(children: pd.DataFrame, households: pd.DataFrame,
                                  table["children_under5"].to_numpy()[populated, None])
             table.loc[populated, "eb_risk"] = np.asarray(eb.r).ravel()
         out[level] = table
+    _compare_with_districts(out, lookup)
     return out
+
+
+def _compare_with_districts(tables: dict[str, pd.DataFrame], lookup: pd.DataFrame) -> None:
+    """Each area's :data:`COMPARED`: against its district's predicted risk, or (without
+    districts, and for the districts themselves) against the whole area's."""
+    whole = tables["oa"]["expected_not_ready"].sum() / max(
+        tables["oa"]["children_under5"].sum(), 1)
+    district = tables.get("district")
+    for level, table in tables.items():
+        code = LEVELS[level][0]
+        if district is None or level == "district" or C.LAD not in lookup:
+            benchmark = np.full(len(table), whole)
+        else:
+            lad = (lookup[C.LAD] if level == "oa" else lookup.groupby(code)[C.LAD].first())
+            benchmark = district["mean_risk"].reindex(lad.reindex(table.index)).to_numpy()
+        table[COMPARED] = compare_with(benchmark, table["mean_risk_low95"],
+                                       table["mean_risk_high95"])
 
 
 @dataclass(frozen=True)
@@ -293,6 +332,7 @@ def disclose(tables: dict[str, pd.DataFrame], oas: pd.DataFrame, rules: Disclosu
         hidden = out["children_under5"].isna() | (out["children_under5"] == 0)
         for column in RATE_COLUMNS:
             out[column] = table[column].mask(hidden.to_numpy()).round(3)
+        out[COMPARED] = table[COMPARED].mask(hidden.to_numpy(), "")
         safe[level] = out
     release = pd.DataFrame(log_rows, columns=["level", "area", "column", "reason"])
     return safe, release

@@ -38,6 +38,16 @@ class RefreshRisk:
         total = (self.mean.reindex(groups.index).fillna(0) * weight).groupby(groups).sum()
         return total / weight.groupby(groups).sum().where(lambda n: n > 0)
 
+    def se_by(self, groups: pd.Series) -> pd.DataFrame:
+        """The standard error of :meth:`by` (output areas are independent samples of
+        households: ``sqrt(sum(n**2 * se**2)) / sum(n)``); missing without ``se``."""
+        weight = self.children.reindex(groups.index).fillna(0)
+        if self.se is None:
+            return pd.DataFrame(np.nan, index=weight.groupby(groups).sum().index,
+                                columns=self.mean.columns)
+        var = (weight ** 2 * self.se.reindex(groups.index).fillna(0) ** 2).groupby(groups).sum()
+        return np.sqrt(var) / weight.groupby(groups).sum().where(lambda n: n > 0)
+
 
 def risk_by_refresh(linked: Linked, refresh_dates: list[str], model: RiskModel, *,
                     run: Executor = HERE) -> RefreshRisk:

@@ -73,6 +73,7 @@ __all__ = [
     "VIEWS",
     "MapContext",
     "external_references",
+    "interval_text",
     "self_contained",
     "site_rows",
     "svg_preview",
@@ -136,12 +137,25 @@ def _risk_table(index: pd.Index, table: pd.DataFrame, classes: Classes,
     out["Expected not school ready"] = t["expected_not_ready"].map(show_count).to_numpy()
     out["Predicted risk"] = [_fmt_rate(v, c) for v, c in
                              zip(t["mean_risk"], t["children_under5"], strict=True)]
+    out["95% interval"] = interval_text(t)
+    if "vs_district" in t:
+        out["Compared with the district"] = t["vs_district"].fillna("").to_numpy()
     band = classes.label(t["mean_risk"].to_numpy()).to_numpy()
     fill = classes.colour(t["mean_risk"].to_numpy()).to_numpy()
     withheld = t["mean_risk"].isna().to_numpy() & t["children_under5"].isna().to_numpy()
     out["Band"] = np.where(withheld, "withheld (c)", band)
     out["_fill"] = np.where(withheld, WITHHELD_COLOUR, fill)
     return out
+
+
+def interval_text(table: pd.DataFrame) -> np.ndarray:
+    """Each area's 95% interval of predicted risk in words ("70% to 76%"); blank where
+    it is withheld or was not measured."""
+    if "mean_risk_low95" not in table:
+        return np.full(len(table), "", dtype=object)
+    return np.array(["" if pd.isna(lo) or pd.isna(hi) else f"{lo:.0%} to {hi:.0%}"
+                     for lo, hi in zip(table["mean_risk_low95"], table["mean_risk_high95"],
+                                       strict=True)], dtype=object)
 
 
 def site_rows(sites: pd.DataFrame) -> pd.DataFrame:

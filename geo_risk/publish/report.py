@@ -13,12 +13,13 @@ import html
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from geo_risk import columns as C
 from geo_risk.areas.disclosure import SAFE, Disclosure
 from geo_risk.areas.hotspots import EMERGING, STABLE
-from geo_risk.publish.maps import LEGEND_CSS, MapContext, site_rows
+from geo_risk.publish.maps import LEGEND_CSS, MapContext, interval_text, site_rows
 from geo_risk.publish.model_card import INTENDED_USE, LIMITATIONS
 from geo_risk.publish.symbology import WITHHELD, show_count
 from geo_risk.publish.tables import TABLE_CSS, html_table
@@ -287,6 +288,9 @@ def _where(r: ReportInputs) -> str:
         "Under-fives": wards["children_under5"].map(show_count).to_numpy(),
         "Expected not school ready": wards["expected_not_ready"].map(show_count).to_numpy(),
         "Predicted risk": wards["mean_risk"].map(_pct).to_numpy(),
+        "95% interval": interval_text(wards),
+        "Compared with the district": wards.get(
+            "vs_district", pd.Series("", index=wards.index)).to_numpy(),
         "Households flagged": wards["flagged_households"].map(show_count).to_numpy(),
         "of which unknown to services": wards["flagged_unknown"].map(show_count).to_numpy(),
         "Newly identified output areas": newly.to_numpy(),
@@ -316,26 +320,51 @@ def _concern(r: ReportInputs) -> str:
     return concern_text
 
 
+def _significant_rises(change: pd.DataFrame, z: float = 1.96) -> pd.DataFrame:
+    """Wards whose risk rose by more than ``z`` standard errors of the change (the two
+    refreshes' errors combined as independent, which overstates the error of a change in
+    the same households: a rise called significant is one), largest first.
+
+    >>> t = pd.DataFrame({"previous": [0.30, 0.30, 0.30], "latest": [0.40, 0.31, 0.20],
+    ...                   "previous_se": [0.01] * 3, "latest_se": [0.01] * 3},
+    ...                  index=["A", "B", "C"])
+    >>> _significant_rises(t).index.tolist()
+    ['A']
+    """
+    out = change.assign(change=change["latest"] - change["previous"])
+    se = np.sqrt(change.get("previous_se", np.nan) ** 2 + change.get("latest_se", np.nan) ** 2)
+    out = out.assign(low=out["change"] - z * se, high=out["change"] + z * se)
+    return out[out["low"] > 0].sort_values("change", ascending=False)
+
+
 def _changed(r: ReportInputs) -> str:
     h = r.hotspots_summary
-    change = r.ward_change.assign(change=lambda t: t["latest"] - t["previous"])
-    change = change.sort_values("change", ascending=False)
+    change = _significant_rises(r.ward_change)
     change_table = pd.DataFrame({
         "Ward": change.index,
         f"Risk at {r.previous_date}": change["previous"].map(_pct).to_numpy(),
         f"Risk at {r.ctx.reference_date}": change["latest"].map(_pct).to_numpy(),
         "Change (percentage points)": change["change"].map(
             lambda v: f"{v * 100:+.1f}").to_numpy(),
+        "95% interval of the change": [
+            f"{lo * 100:+.1f} to {hi * 100:+.1f}" for lo, hi in
+            zip(change["low"], change["high"], strict=True)],
     }).head(5)
+    rises = (f"<p>Wards whose predicted risk rose since the previous refresh "
+             f"({_e(r.previous_date)}), where the rise is more than the households' "
+             "chance variation (95% level), largest first:</p>"
+             + _table(change_table, "Wards whose predicted risk rose significantly")
+             if len(change) else
+             "<p>No ward's predicted risk rose since the previous refresh "
+             f"({_e(r.previous_date)}) by more than the households' chance variation "
+             "(95% level).</p>")
     cats = r.oa_hotspots["ehsa_category"]
     emerging = cats[cats.isin(EMERGING)]
     stability = r.oa_hotspots.get("ehsa_stability", pd.Series(dtype=float))
     stable = emerging[stability.reindex(emerging.index) >= STABLE]
     emerging_wards = r.oa_wards.reindex(stable.index).value_counts()
     changed = (
-        f"<p>Wards whose predicted risk rose most since the previous refresh "
-        f"({_e(r.previous_date)}):</p>"
-        + _table(change_table, "Wards whose predicted risk rose most")
+        rises
         + f"<p>Over all {h['refreshes']} refreshes, <strong>{len(emerging)}</strong> output "
         "areas are new, consecutive or intensifying hot spots (emerging hot spot analysis"
         + (f" of {_e(h['emerging_measure'])}" if h.get("emerging_measure") else "") + ")"

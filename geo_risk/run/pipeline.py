@@ -364,6 +364,7 @@ def run_publish(folder: RunFolder, oas, area_results: AreaResults, summary: dict
                             extra_layers=site_layers(*sites) if sites else None,
                             vintage=vintage)
     by_ward = area_results.refreshes.by(oas[C.WARD_NAME])
+    se_by_ward = area_results.refreshes.se_by(oas[C.WARD_NAME])
     previous, latest = by_ward.columns[-2:] if by_ward.shape[1] > 1 else by_ward.columns[[0, 0]]
     titles = {"oa_risk": "Risk by output area", "ward_risk": "Risk by ward",
               "hotspots": "Emerging hot spots",
@@ -375,7 +376,9 @@ def run_publish(folder: RunFolder, oas, area_results: AreaResults, summary: dict
         ward=area_results.tables["ward"], district=area_results.tables["district"],
         oa_hotspots=area_results.hotspots, oa_wards=oas[C.WARD_NAME],
         oa_districts=oas[C.LAD_NAME] if C.LAD_NAME in oas else None,
-        ward_change=pd.DataFrame({"previous": by_ward[previous], "latest": by_ward[latest]}),
+        ward_change=pd.DataFrame({"previous": by_ward[previous], "latest": by_ward[latest],
+                                  "previous_se": se_by_ward[previous],
+                                  "latest_se": se_by_ward[latest]}),
         previous_date=_long_date(previous),
         maps={**{titles[view]: f"maps/{link}" for view, link in maps.items()},
               "Every map layer as a table": f"maps/{TABLES_FILE}"},
