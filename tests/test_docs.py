@@ -47,3 +47,40 @@ def test_each_stage_function_the_run_calls_is_documented(stage, name):
 
 def test_the_interface_is_found():
     assert len(_interface()) > 40
+
+
+def _slug(heading: str) -> str:
+    """A Markdown heading's anchor as GitHub makes it."""
+    import re
+
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def test_every_link_in_the_readme_and_docs_resolves():
+    """Each relative link names a file that exists, and each anchor a heading of it."""
+    import re
+
+    root = PACKAGE.parent
+    pages = [root / "README.md", *sorted((root / "docs").glob("*.md"))]
+    assert len(pages) > 5
+    broken = []
+    for page in pages:
+        for target in re.findall(r"\]\(([^)\s]+)\)", page.read_text(encoding="utf-8")):
+            if re.match(r"[a-z]+://", target):
+                continue
+            path, _, anchor = target.partition("#")
+            file = (page.parent / path).resolve() if path else page
+            if not file.exists():
+                broken.append(f"{page.name}: {target}")
+            elif anchor and file.suffix == ".md":
+                headings = re.findall(r"^#+ (.*)$", file.read_text(encoding="utf-8"), re.M)
+                if anchor not in {_slug(h) for h in headings}:
+                    broken.append(f"{page.name}: {target} (no such heading)")
+    assert not broken, broken
+
+
+def test_the_readme_is_a_user_guide():
+    text = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    assert len(text.splitlines()) <= 350
+    assert "scripts/demo" in text and "scripts/test" in text
