@@ -512,3 +512,25 @@ def test_the_geopackage_styles_draw_withheld_areas_grey(demo):
         assert (layer.loc[withheld, "risk_band"] == "withheld (c)").all()
     assert (pyogrio.read_dataframe(gpkg, layer="oa_risk", read_geometry=False)["risk_band"]
             == "withheld (c)").sum() > 5
+
+
+def test_every_geopackage_field_is_described(demo):
+    """A GIS team reads what each field is (GeoPackage schema extension, which GDAL and
+    ArcGIS read) and sees its alias in QGIS (each default style's aliases)."""
+    import sqlite3
+
+    out, _ = demo
+    with sqlite3.connect(out / "publish/geo_risk.gpkg") as db:
+        tables = [t for (t,) in db.execute("select table_name from gpkg_contents "
+                                           "where table_name != 'layer_styles'")]
+        documented = {(t, c): d for t, c, d in db.execute(
+            "select table_name, column_name, description from gpkg_data_columns")}
+        assert db.execute("select count(*) from gpkg_extensions where extension_name = "
+                          "'gpkg_schema'").fetchone()[0] >= 1
+        missing = [(t, c[1]) for t in tables
+                   for c in db.execute(f'pragma table_info("{t}")')
+                   if c[1] not in {"fid", "geom"} and not documented.get((t, c[1]))]
+        qml = dict(db.execute("select f_table_name, styleQML from layer_styles"))
+    assert len(tables) >= 8 and not missing, missing
+    assert '<alias field="mean_risk"' in qml["oa_risk"]
+    assert 'name="Predicted risk"' in qml["oa_risk"]

@@ -3,7 +3,9 @@ report, the model card and the transparency record.
 """
 
 from geo_risk.publish.gpkg import (
+    FIELDS,
     GPKG_LAYERS,
+    field_docs,
     site_layers,
     write_geopackage,
 )
@@ -65,6 +67,7 @@ __all__ = [
     "CASING",
     "CONCERN_STYLES",
     "EHSA_COLOURS",
+    "FIELDS",
     "GPKG_LAYERS",
     "INTENDED_USE",
     "LEGEND_CSS",
@@ -84,6 +87,7 @@ __all__ = [
     "MapContext",
     "ReportInputs",
     "external_references",
+    "field_docs",
     "html_table",
     "interval_text",
     "layer_id",

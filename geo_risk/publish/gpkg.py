@@ -38,7 +38,7 @@ from geo_risk.publish.symbology import (
     risk_classes,
 )
 
-__all__ = ["GPKG_LAYERS", "site_layers", "write_geopackage"]
+__all__ = ["FIELDS", "GPKG_LAYERS", "field_docs", "site_layers", "write_geopackage"]
 
 GPKG_LAYERS = ["oa_risk", "lsoa_risk", "ward_risk", "lisa", "emerging_hotspots",
                "areas_of_concern"]
@@ -102,6 +102,131 @@ def site_layers(sites: gpd.GeoDataFrame, catchments: gpd.GeoDataFrame
     area_qml = _qml(f'<renderer-v2 type="singleSymbol" symbollevels="0" enableorderby="0" '
                     f'forceraster="0"><symbols>{outline}</symbols></renderer-v2>')
     return {"service_sites": (sites, point_qml), "site_catchments": (catchments, area_qml)}
+
+
+#: Every published field: (alias, description), written to the GeoPackage schema extension
+#: (``gpkg_data_columns``, which GDAL and ArcGIS read) and as QGIS aliases in each style.
+FIELDS: dict[str, tuple[str, str]] = {
+    "children_under5": ("Children under five", "Children aged 0-4 scored at the reference "
+                        "date, rounded to 5; NULL where withheld (a count from 1 to the "
+                        "run's withhold_up_to, or one that would reveal it)"),
+    "households": ("Households", "Households with under-fives scored, rounded; NULL where "
+                   "withheld"),
+    "expected_not_ready": ("Expected not school ready", "The sum of the under-fives' "
+                           "predicted probabilities of not reaching a good level of "
+                           "development, rounded; NULL where withheld"),
+    "flagged_households": ("Households flagged", "Households in the flagged capacity, "
+                           "rounded; NULL where withheld"),
+    "flagged_unknown": ("Flagged, unknown to services", "Flagged households with no social "
+                        "care or early help episode open or recently ended; NULL where "
+                        "withheld"),
+    "known_households": ("Households known to services", "Households with an episode open "
+                         "or recently ended, rounded; NULL where withheld"),
+    "mean_risk": ("Predicted risk", "Mean predicted probability of not being school ready "
+                  "among the area's under-fives (0-1); NULL where withheld"),
+    "mean_risk_low95": ("Predicted risk, 95% interval, lower", "Lower end of the 95% "
+                        "interval of mean_risk, households resampled (not the model's own "
+                        "uncertainty)"),
+    "mean_risk_high95": ("Predicted risk, 95% interval, upper", "Upper end of the 95% "
+                         "interval of mean_risk"),
+    "mean_risk_low998": ("Predicted risk, 99.8% interval, lower", "Lower end of the 99.8% "
+                         "interval of mean_risk"),
+    "mean_risk_high998": ("Predicted risk, 99.8% interval, upper", "Upper end of the 99.8% "
+                          "interval of mean_risk"),
+    "vs_district": ("Compared with the district", "higher, similar or lower: whether the "
+                    "district's predicted risk (a district's: the whole area's) lies below, "
+                    "inside or above this area's 95% interval"),
+    "eb_risk": ("Smoothed rate (comparison only)", "Empirical-Bayes rate of expected not "
+                "ready over children, shrunk toward the overall rate where children are "
+                "few; mean_risk is the figure to use (a mean of model probabilities needs "
+                "no smoothing), so the two differ most in small areas"),
+    "risk_band": ("Risk band", "The class of mean_risk the maps draw; 'withheld (c)' where "
+                  "the risk is withheld"),
+    "withheld": ("Withheld", "The fields withheld for this area (disclosure control)"),
+    "lisa_quadrant": ("Cluster (LISA)", "Local Moran's I cluster of predicted risk: "
+                      "high-high, low-low, high-low, low-high, not significant (FDR 5%); "
+                      "'withheld' where the area's risk is withheld"),
+    "p_sim": ("Cluster p-value", "Pseudo p-value of the local Moran statistic "
+              "(conditional permutations); NULL where withheld"),
+    "ehsa_category": ("Emerging hot spot category", "Emerging hot spot analysis over the "
+                      "refreshes (Gi* each refresh, Mann-Kendall trend), as ArcGIS names "
+                      "the categories"),
+    "ehsa_stability": ("Category stability", "Share of household resamples giving the same "
+                       "category; 0.8 or more is stable"),
+    "trend_tau": ("Trend (Kendall's tau)", "Mann-Kendall tau of the area's Gi* z-score "
+                  "over the refreshes"),
+    "trend_p": ("Trend p-value", "Mann-Kendall p-value of that trend"),
+    "gi_z": ("Gi* z-score", "Getis-Ord Gi* z-score of predicted risk at the reference "
+             "date"),
+    "concern": ("Area of concern", "known: risk concentrates where services already work; "
+                "newly identified: where they do not"),
+    "output_areas": ("Output areas", "Output areas in this area of concern"),
+    "wards": ("Wards", "Wards the area of concern lies in"),
+    "name": ("Site", "The site's name as the list of sites gives it"),
+    "kind": ("Kind", "The kind of building"),
+    "status": ("Status", "existing, or new site n in the order chosen"),
+    "newly_covered": ("Reaches (expected not ready)", "Expected children not school ready "
+                      "the site reaches (a new site: those no site above it reaches), "
+                      "rounded; NULL where withheld"),
+    "cumulative_coverage": ("Share reached, cumulative", "Share of all expected children "
+                            "not school ready within reach of this site and those above "
+                            "it (0-1)"),
+    "key": ("Setting", "What the run records"),
+    "value": ("Value", "Its value"),
+}
+#: Area code and name fields, by internal column (named as the run's vintage publishes).
+_AREA_FIELDS = {C.OA: ("Output area code", "ONS output area code"),
+                C.LSOA: ("LSOA code", "ONS lower layer super output area code"),
+                C.LSOA_NAME: ("LSOA name", "ONS lower layer super output area name"),
+                C.WARD: ("Ward code", "ONS electoral ward code"),
+                C.WARD_NAME: ("Ward", "Electoral ward name"),
+                C.LAD: ("District code", "ONS local authority district code"),
+                C.LAD_NAME: ("District", "Local authority district name")}
+
+
+def field_docs(vintage: Vintage = VINTAGE_2011) -> dict[str, tuple[str, str]]:
+    """Every published field's alias and description, area fields named as ``vintage``
+    publishes them.
+
+    >>> field_docs()["wd13nm"]
+    ('Ward', 'Electoral ward name')
+    """
+    return {**FIELDS, **{vintage.fields[k]: v for k, v in _AREA_FIELDS.items()}}
+
+
+def _write_field_docs(path: Path, docs: dict[str, tuple[str, str]]) -> None:
+    """The GeoPackage schema extension's ``gpkg_data_columns``: a title (alias) and a
+    description for every field of every table."""
+    with sqlite3.connect(path) as db:
+        db.execute("""CREATE TABLE IF NOT EXISTS gpkg_data_columns (
+            table_name TEXT NOT NULL, column_name TEXT NOT NULL, name TEXT, title TEXT,
+            description TEXT, mime_type TEXT, constraint_name TEXT,
+            CONSTRAINT pk_gdc PRIMARY KEY (table_name, column_name),
+            CONSTRAINT gdc_tn UNIQUE (table_name, name))""")
+        db.execute("""CREATE TABLE IF NOT EXISTS gpkg_extensions (
+            table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL,
+            definition TEXT NOT NULL, scope TEXT NOT NULL,
+            CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))""")
+        tables = [t for (t,) in db.execute("SELECT table_name FROM gpkg_contents "
+                                           "WHERE table_name != 'layer_styles'")]
+        rows = []
+        for table in tables:
+            for column in [c[1] for c in db.execute(f'PRAGMA table_info("{table}")')]:
+                if column in docs:
+                    alias, description = docs[column]
+                    rows.append((table, column, alias, alias, description))
+        db.executemany("INSERT OR REPLACE INTO gpkg_data_columns (table_name, column_name, "
+                       "name, title, description) VALUES (?, ?, ?, ?, ?)", rows)
+        db.execute("INSERT OR IGNORE INTO gpkg_extensions VALUES ('gpkg_data_columns', NULL, "
+                   "'gpkg_schema', 'http://www.geopackage.org/spec121/#extension_schema', "
+                   "'read-write')")
+
+
+def _aliases(qml: str, docs: dict[str, tuple[str, str]], columns: list[str]) -> str:
+    """``qml`` with each field's alias, as QGIS reads them from a style."""
+    entries = "".join(f'<alias field={quoteattr(c)} index="{i}" name={quoteattr(docs[c][0])}/>'
+                      for i, c in enumerate(columns) if c in docs)
+    return qml.replace("</qgis>", f"<aliases>{entries}</aliases></qgis>")
 
 
 def _qml(renderer: str) -> str:
@@ -224,15 +349,19 @@ def write_geopackage(path: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.Dat
     layers.update(extra_layers or {})
 
     first = True
-    for name, (frame, _) in layers.items():
+    docs = field_docs(vintage)
+    styles = {}
+    for name, (frame, qml) in layers.items():
         frame = gpd.GeoDataFrame(vintage.publish(frame), geometry="geometry", crs=oas.crs)
+        styles[name] = _aliases(qml, docs, [c for c in frame.columns if c != "geometry"])
         pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG",
                                 layer_options=_LAYER_OPTIONS,
                                 dataset_options={"VERSION": "1.2"} if first else None)
         first = False
     info = pd.DataFrame({"key": list(run_info), "value": [str(v) for v in run_info.values()]})
     pyogrio.write_dataframe(info, path, layer="run_info", driver="GPKG")
-    _write_styles(path, {name: qml for name, (_, qml) in layers.items()})
+    _write_styles(path, styles)
+    _write_field_docs(path, docs)
     return path
 
 
