@@ -249,7 +249,7 @@ def _sections(r: ReportInputs) -> list[tuple[str, str]]:
     if r.siting is not None:
         sections.append(("Where to site services", _siting(r.siting)))
     return [*sections, ("Maps", _maps(r)), ("The model and its limits", _model(r)),
-            ("Method and data", _method(r))]
+            ("Method and data", _method(r)), ("Words used in this report", _glossary())]
 
 
 def _headline(r: ReportInputs) -> str:
@@ -309,7 +309,7 @@ def _concern(r: ReportInputs) -> str:
     new_wards = newly[newly > 0].sort_values(ascending=False)
     concern_text = (
         f"<p><strong>Known areas of concern</strong> are where households already open to "
-        f"social care or early help concentrate (a significant Getis-Ord Gi* hot spot): "
+        f"social care or early help concentrate (a cluster beyond chance): "
         f"{known_n} output areas. <strong>Newly identified areas</strong> are significant "
         f"concentrations of predicted risk outside them: {new_n} output areas"
         + (", most in " + ", ".join(f"{_e(w)} ({n})" for w, n in new_wards.head(3).items())
@@ -437,8 +437,11 @@ def _method(r: ReportInputs) -> str:
         'href="transparency/dpia_annex.html">DPIA evidence annex</a> and the <a '
         'href="model/model_card.html">model card</a>.</li>'
         "<li>Each partner pseudonymised its extract before sharing it (keyed HMAC-SHA256); "
-        "records were linked by household (UPRN). Linkage rates by source: "
-        f"{low:.1%} to {high:.1%}.</li>"
+        "records were linked by household (UPRN). "
+        + (f"Every source's records were linked to a household ({low:.1%})."
+           if round(low, 3) == round(high, 3) else
+           f"From {low:.1%} to {high:.1%} of each source's records were linked to a "
+           "household.") + "</li>"
         f"<li>Features use only what was known on the reference date, "
         f"{_e(r.ctx.reference_date)}.</li>"
         f"<li>Disclosure control: counts from 1 to {rules.withhold_up_to} are withheld (c), with "
@@ -453,8 +456,10 @@ def _method(r: ReportInputs) -> str:
         "queen contiguity, false discovery "
         "rate 5%; emerging hot spots from Gi* over each refresh and its predecessor, a "
         "trend being a Mann-Kendall trend that also moves the z-score by at least "
-        f"{h.get('min_trend', 0):.2f} ({h['components']} connected component(s), "
-        f"{h['isolates']} isolated area(s) not tested).</li>"
+        f"{h.get('min_trend', 0):.2f}. "
+        + _plural(h["components"], "group of areas", "groups of areas")
+        + " joined by shared boundaries; "
+        + _plural(h["isolates"], "area", "areas") + " with no neighbour, not tested.</li>"
         + _history(h.get("history"))
         + (f"<li>Retention: {_e(r.retention)}.</li>" if r.retention else "")
         + f"<li>Geography: {_e(r.ctx.vintage)}."
@@ -464,6 +469,48 @@ def _method(r: ReportInputs) -> str:
            if r.synthetic else "")
         + "</ul>")
     return notes
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    """``n`` things in words: "1 area", "3 areas", "no area".
+
+    >>> _plural(1, "area", "areas"), _plural(0, "area", "areas"), _plural(3, "area", "areas")
+    ('1 area', 'no area', '3 areas')
+    """
+    return f"no {one}" if n == 0 else f"{n:,} {one if n == 1 else many}"
+
+
+#: The report's technical words, each in one line.
+GLOSSARY = [
+    ("Predicted risk", "the average, over an area's children under five, of the model's "
+     "probability that a child will not reach a good level of development at the end of "
+     "reception."),
+    ("95% interval", "the range the area's predicted risk would fall in 95 times out of "
+     "100 had other households of the same kind lived there; higher, similar or lower than "
+     "the district means the district's figure lies below, inside or above it."),
+    ("Flagged", "among the households the partnership can reach (its capacity), those "
+     "with the highest predicted risk."),
+    ("Known / previously unknown", "whether a flagged household has a social care or "
+     "early help episode open, or ended recently."),
+    ("Area of concern", "output areas where predicted risk clusters beyond chance; known "
+     "where services already concentrate, newly identified where they do not."),
+    ("Emerging hot spot", "an area that has become (new), stayed (consecutive) or grown "
+     "into (intensifying) a cluster of high risk over the refreshes."),
+    ("Cluster (LISA)", "an area whose risk, with its neighbours', is higher or lower than "
+     "chance would put together (local Moran's I)."),
+    ("Getis-Ord Gi*", "the statistic that finds clusters of high or low values around "
+     "each area, the area included."),
+    ("Mann-Kendall test", "a test of whether a series keeps rising or falling over time."),
+    ("AUC", "how often the model ranks a child who does not reach a good level of "
+     "development above one who does (0.5 is chance, 1 is perfect)."),
+    ("Calibration", "whether predicted probabilities match how often it happens."),
+    ("c", "a count withheld to protect privacy."),
+]
+
+
+def _glossary() -> str:
+    return ("<dl>" + "".join(f"<dt>{_e(term)}</dt><dd>{_e(words)}</dd>"
+                             for term, words in GLOSSARY) + "</dl>")
 
 
 def _siting(siting: SitingOutputs) -> str:
