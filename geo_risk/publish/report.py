@@ -94,8 +94,10 @@ def _across(district: pd.DataFrame) -> str:
         d = district.iloc[0]
         return (f"<p>Across the district an expected {show_count(d['expected_not_ready'])} "
                 f"of {show_count(d['children_under5'])} children under five "
-                f"({_pct(d['mean_risk'])}) would not reach a good level of development if "
-                "nothing changes.</p>")
+                f"({_pct(d['mean_risk'])}"
+                + (f"; 95% interval {interval_text(district)[0]}"
+                   if interval_text(district)[0] else "")
+                + ") would not reach a good level of development if nothing changes.</p>")
     counts = district[["expected_not_ready", "children_under5"]].apply(
         pd.to_numeric, errors="coerce")
     expected, children = counts.sum(min_count=len(counts)).to_numpy()
