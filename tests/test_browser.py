@@ -195,3 +195,36 @@ def test_the_report_reflows_at_320_pixels(browser, demo):
         page = _offline(browser, out / "publish" / name, width=320, height=800)
         assert page.evaluate("document.documentElement.scrollWidth") <= 320, name
         page.close()
+
+
+@pytest.mark.parametrize(("width", "height"), [(1400, 900), (1024, 768), (320, 640)])
+def test_no_panel_covers_the_planted_emerging_area(browser, demo, width, height):
+    """The title, legend, marking, controls and credits leave the planted emerging
+    hotspot in view, on a desktop, a small laptop and a phone."""
+    out, _ = demo
+    planted = pd.read_csv(out / "synth/truth/planted_hotspots.csv")
+    codes = sorted(planted.loc[planted["hotspot"] == "emerging", "oa_code"])
+    page = _offline(browser, out / "publish/maps/map.html", width, height)
+    page.wait_for_function("window.GEO_RISK_LAYERS !== undefined")
+    page.wait_for_timeout(300)
+    box = page.evaluate("""(codes) => {
+        const map = GEO_RISK_MAP; let b = null;
+        GEO_RISK_LAYERS['Risk by output area'].eachLayer(l => {
+            if (codes.includes(l.feature.properties.code)) {
+                b = b ? b.extend(l.getBounds()) : L.latLngBounds(
+                    l.getBounds().getSouthWest(), l.getBounds().getNorthEast()); } });
+        const nw = map.latLngToContainerPoint(b.getNorthWest());
+        const se = map.latLngToContainerPoint(b.getSouthEast());
+        return [nw.x, nw.y, se.x, se.y]; }""", codes)
+    assert 0 <= box[0] < box[2] <= width and 0 <= box[1] < box[3] <= height
+    for selector in [".gr-title", ".gr-legend", ".gr-marking", ".leaflet-control-layers",
+                     ".leaflet-control-attribution", ".leaflet-control-zoom",
+                     ".leaflet-control-scale"]:
+        for panel in page.locator(selector).all():
+            b = panel.bounding_box() if panel.is_visible() else None
+            if b is None:
+                continue
+            apart = (b["x"] + b["width"] <= box[0] or b["x"] >= box[2]
+                     or b["y"] + b["height"] <= box[1] or b["y"] >= box[3])
+            assert apart, (selector, b, box)
+    page.close()

@@ -106,6 +106,25 @@
     });
     sync();
   }
+  // the layer control: expanded where there is room, a button on a narrow screen; the
+  // legend folds away there too
+  var narrow = window.innerWidth < 700;
+  L.control.layers(null, groups, {collapsed: narrow, position: 'topright'}).addTo(map);
+  var legend = document.querySelector('.gr-legend');
+  if (legend) map.getContainer().after(legend);  // Tab reaches the map's controls first
+  if (narrow && legend) legend.open = false;
+  // the data fills the space the panels leave: none covers an area on opening
+  function fit() {
+    var title = document.querySelector('.gr-title');
+    var attribution = document.querySelector('.leaflet-control-attribution');
+    var left = legend && legend.open ? legend.offsetWidth + 20 : 10;
+    var top = title ? title.offsetTop + title.offsetHeight + 10 : 10;
+    var bottom = (attribution ? attribution.offsetHeight : 0) + 30;
+    map.fitBounds(data.bounds, {paddingTopLeft: [left, top], paddingBottomRight: [10, bottom],
+                               animate: false});
+  }
+  fit();
+  if (legend) legend.addEventListener('toggle', fit);
   map.on('overlayadd overlayremove', sync);
   // the skip link and the controls come first; Escape closes any tooltip
   map.getContainer().setAttribute('tabindex', '-1');

@@ -186,7 +186,7 @@ LEGEND_CSS = """
 .gr-line{display:inline-block;width:26px;height:0;margin-right:6px;vertical-align:middle}
 """
 _CSS = LEGEND_CSS + """
-.gr-title{position:absolute;top:10px;left:54px;z-index:1000;background:#fff;padding:6px 10px;
+.gr-title{position:absolute;top:26px;left:54px;z-index:1000;background:#fff;padding:6px 10px;
  border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);font:14px/1.3 system-ui,sans-serif;
  max-width:46%;max-height:30%;overflow:auto;overflow-wrap:anywhere}
 .gr-title h1{font-size:16px;margin:0 0 2px}
@@ -197,6 +197,13 @@ _CSS = LEGEND_CSS + """
 .gr-legend{position:absolute;bottom:50px;left:10px;z-index:1000;background:#fff;
  padding:6px 10px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);
  font:12px/1.5 system-ui,sans-serif;max-width:320px;max-height:55%;overflow:auto}
+.gr-legend summary{font-weight:600;cursor:pointer}
+@media (max-width:700px){
+ .gr-title{left:48px;right:56px;max-width:none;padding:3px 6px}
+ .gr-title h1{font-size:13px}.gr-title p{font-size:11px}
+ .gr-legend{max-width:70vw;bottom:36px}
+ .leaflet-control-attribution{font-size:9px;max-width:60vw}
+ .gr-marking{font-size:10px;white-space:nowrap;padding:1px 8px}}
 .gr-legend h2{font-size:13px;margin:4px 0 2px}
 .leaflet-control-attribution{max-width:50vw;white-space:normal;line-height:1.3}
 .gr-note{color:#444;font-size:11px;margin-top:4px}
@@ -404,7 +411,8 @@ def _build(shapes, outlines, layers: list[_Layer], views: dict[str, tuple[str, .
         groups[layer.name] = group.get_name()
         legend.append(f'<section data-layer="{html.escape(layer.name)}"><h2>'
                       f"{html.escape(layer.name)}</h2>{layer.legend}</section>")
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    # the layer control is the page script's: expanded on a wide screen, a button on a
+    # narrow one (folium's is one or the other)
 
     origin = np.round(np.array([bounds[0][1], bounds[0][0]]) / _PRECISION) * _PRECISION
     data = {
@@ -421,16 +429,18 @@ def _build(shapes, outlines, layers: list[_Layer], views: dict[str, tuple[str, .
                    for layer in layers],
         "views": {k: list(v) for k, v in views.items()}, "start": default,
         "attribution": html.escape(ctx.attribution),
+        "bounds": [[float(v) for v in corner] for corner in bounds],
     }
     title = (f'<div class="gr-title"><h1>{html.escape(ctx.area_name)}: children at risk of '
              f"not being school ready</h1><p>Reference date {html.escape(ctx.reference_date)}"
              f" · {html.escape(ctx.vintage)}</p></div>")
     marking = (f'<div class="gr-marking">{html.escape(ctx.marking)}</div>'
                if ctx.marking else "")
-    legend_html = (f'<div class="gr-legend">{"".join(legend)}'
+    legend_html = (f'<details class="gr-legend" open><summary>Legend</summary>'
+                   f'{"".join(legend)}'
                    f'<div class="gr-note">{html.escape(disclosure.note())}. Predicted risk is '
                    "the mean of the under-fives' predicted probabilities of not reaching a "
-                   "good level of development at the end of reception.</div></div>")
+                   "good level of development at the end of reception.</div></details>")
     root = cast(Figure, m.get_root())
     root.header.add_child(folium.Element(f"<style>{_CSS}</style>"))
     root.html.add_child(folium.Element(marking + title + legend_html))
