@@ -1,0 +1,65 @@
+"""The GeoPackage opened as QGIS opens it (Debian's python3-qgis, run by the system Python
+in a subprocess; skips where it is not installed)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+
+SYSTEM_PYTHON = Path("/usr/bin/python3")
+
+_CHECK = textwrap.dedent("""
+    import json, sys
+    from qgis.core import QgsApplication, QgsRenderContext, QgsVectorLayer
+    app = QgsApplication([], False)
+    app.initQgis()
+    out = {}
+    for name, field in [("oa_risk", "risk_band"), ("lisa", "lisa_quadrant")]:
+        layer = QgsVectorLayer(sys.argv[1] + "|layername=" + name, name, "ogr")
+        layer.loadDefaultStyle()
+        renderer = layer.renderer()
+        context = QgsRenderContext()
+        renderer.startRender(context, layer.fields())
+        colours = []
+        for feature in layer.getFeatures():
+            if str(feature[field]).startswith("withheld"):
+                symbol = renderer.symbolForFeature(feature, context)
+                colours.append(symbol.color().name() if symbol else None)
+        renderer.stopRender(context)
+        alias = layer.attributeAlias(layer.fields().indexOf("mean_risk"))
+        out[name] = {"renderer": renderer.type(), "withheld": colours, "alias": alias}
+    print(json.dumps(out), flush=True)
+    import os
+    os._exit(0)  # QGIS 3.22 can crash on exitQgis(); the answer is out
+""")
+
+
+def _qgis() -> bool:
+    if not SYSTEM_PYTHON.is_file():
+        return False
+    found = subprocess.run([SYSTEM_PYTHON, "-c", "import qgis.core"], capture_output=True)
+    return found.returncode == 0
+
+
+@pytest.mark.skipif(not _qgis(), reason="QGIS's Python bindings are not installed "
+                    "(apt-get install python3-qgis)")
+def test_qgis_draws_every_withheld_area_grey_by_its_default_style(demo):
+    from geo_risk.publish.symbology import WITHHELD_COLOUR
+
+    out, _ = demo
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env.pop("PYTHONPATH", None)
+    run = subprocess.run([SYSTEM_PYTHON, "-c", _CHECK, str(out / "publish/geo_risk.gpkg")],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    found = json.loads(run.stdout.strip().splitlines()[-1])
+    for name in ["oa_risk", "lisa"]:
+        assert found[name]["renderer"] == "categorizedSymbol"
+        assert len(found[name]["withheld"]) > 5
+        assert set(found[name]["withheld"]) == {WITHHELD_COLOUR}, found[name]
+    assert found["oa_risk"]["alias"] == "Predicted risk"
