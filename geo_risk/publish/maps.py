@@ -399,9 +399,11 @@ def _build(shapes, outlines, layers: list[_Layer], views: dict[str, tuple[str, .
     m = folium.Map(tiles=None, prefer_canvas=features > CANVAS_ABOVE, control_scale=True,
                    zoom_snap=0.25)
     m.fit_bounds(bounds)
+    background = None
     if ctx.tiles:
-        folium.TileLayer("OpenStreetMap", name="Street map background (needs internet)",
-                         overlay=True, show=False).add_to(m)
+        background = folium.TileLayer("OpenStreetMap", overlay=True, show=False,
+                                      name="Street map background (needs internet)")
+        background.add_to(m)
     folium.map.CustomPane("outlines", z_index=450).add_to(m)
     groups, legend = {}, []
     default = next(iter(views))
@@ -411,6 +413,8 @@ def _build(shapes, outlines, layers: list[_Layer], views: dict[str, tuple[str, .
         groups[layer.name] = group.get_name()
         legend.append(f'<section data-layer="{html.escape(layer.name)}"><h2>'
                       f"{html.escape(layer.name)}</h2>{layer.legend}</section>")
+    if background is not None:  # in the layer control, off until asked for
+        groups[background.layer_name] = background.get_name()
     # the layer control is the page script's: expanded on a wide screen, a button on a
     # narrow one (folium's is one or the other)
 
