@@ -203,7 +203,9 @@ def summarise(reviews: pd.DataFrame, flagged: int, deprivation: pd.Series | None
     """What the reviews of one run's flags say, for publication: every count through
     ``count`` (disclosure control); a rate only where its denominator is published."""
     out = {"flags": count(flagged), "reviewed": count(len(reviews)),
-           "share_reviewed": round(len(reviews) / flagged, 2) if flagged > 7 else None,
+           # a share among a handful of flags is a count of them: the run's own rule
+           "share_reviewed": (round(len(reviews) / flagged, 2)
+                              if flagged > 0 and count(flagged) != "c" else None),
            "decisions": {d: count((reviews["decision"] == d).sum()) for d in DECISIONS},
            "overridden": count(reviews["overridden"].sum())}
     if deprivation is not None and len(reviews):
