@@ -300,3 +300,18 @@ def test_stumps_are_scored_as_their_step_functions():
 
     model.calibrated_.calibrated_classifiers_[0].estimator._predictors = [[None]]
     assert _Steps.of(model.calibrated_) is None
+
+
+def test_the_model_card_names_features_in_words(demo):
+    """A board member reads 'rent arrears in the last 12 months', not hs_arrears_12m."""
+    import re
+
+    from geo_risk.model import FEATURE_WORDS, feature_columns
+
+    out, _ = demo
+    children = pd.read_parquet(out / "restricted/link/children.parquet")
+    assert set(feature_columns(children)) <= set(FEATURE_WORDS)
+    card = (out / "publish/model/model_card.md").read_text()
+    section = card[card.index("## Features"):card.index("## Performance")]
+    assert not re.search(r"\b(hs|bn|po|sc|yo|dl|hh)_\w+", section), section
+    assert "rent arrears in the last 12 months" in section

@@ -36,13 +36,16 @@ from geo_risk.model.features import (
 )
 from geo_risk.model.reasons import (
     FACTORS,
+    FEATURE_WORDS,
     explain_households,
+    feature_words,
 )
 
 __all__ = [
     "DEFAULT_CAPACITY",
     "FACTORS",
     "FAIRNESS_COUNTS",
+    "FEATURE_WORDS",
     "KNOWN_WITHIN_MONTHS",
     "LABEL",
     "Capacity",
@@ -58,6 +61,7 @@ __all__ = [
     "expected_calibration_error",
     "explain_households",
     "feature_columns",
+    "feature_words",
     "flag_households",
     "household_features",
     "household_folds",

@@ -24,7 +24,7 @@ from sklearn.base import ClassifierMixin
 
 from geo_risk.columns import HOUSEHOLD
 
-__all__ = ["FACTORS", "explain_households"]
+__all__ = ["FACTORS", "FEATURE_WORDS", "explain_households", "feature_words"]
 
 
 def _logit(p: pd.Series) -> pd.Series:
@@ -47,6 +47,62 @@ FACTORS: dict[str, list[str]] = {
     "child": ["male", "months_young", "eal", "age_months"],
     "family size": ["hh_children", "hh_under5"],
 }
+
+
+#: Each feature in words, for the model card (the codes stay in the restricted tables).
+FEATURE_WORDS: dict[str, str] = {
+    "hs_12m": "housing events in the last 12 months",
+    "hs_24m": "housing events in the last 24 months",
+    "hs_ta_24m": "temporary accommodation in the last 24 months",
+    "hs_homeless_24m": "homelessness applications in the last 24 months",
+    "hs_arrears_12m": "rent arrears in the last 12 months",
+    "hs_overcrowding_24m": "overcrowding in the last 24 months",
+    "hs_asb_24m": "anti-social behaviour complaints in the last 24 months",
+    "hs_months_since": "months since the latest housing event",
+    "bn_open": "a benefit claim open",
+    "bn_lone_parent": "a lone-parent claim open",
+    "bn_low_income": "a low-income claim open",
+    "bn_universal_credit": "a Universal Credit claim open",
+    "bn_claims_24m": "benefit claims in the last 24 months",
+    "po_da_12m": "domestic abuse incidents at home in the last 12 months",
+    "po_da_24m": "domestic abuse incidents at home in the last 24 months",
+    "po_months_since_da": "months since the latest domestic abuse incident",
+    "po_other_24m": "other police incidents at home in the last 24 months",
+    "sc_open": "a social care or early help episode open",
+    "sc_12m": "social care or early help episodes in the last 12 months",
+    "sc_24m": "social care or early help episodes in the last 24 months",
+    "sc_60m": "social care or early help episodes in the last five years",
+    "sc_level": "the highest level of social care involvement",
+    "sc_months_since": "months since the latest social care or early help episode",
+    "yo_24m": "youth offending in the household in the last 24 months",
+    "yo_60m": "youth offending in the household in the last five years",
+    "dl_open": "drug or alcohol treatment open in the household",
+    "dl_24m": "drug or alcohol referrals in the last 24 months",
+    "dl_60m": "drug or alcohol referrals in the last five years",
+    "deprivation": "deprivation of the neighbourhood (LSOA)",
+    "area_housing_12m": "housing events per household in the output area, last 12 months",
+    "area_ta_12m": "temporary accommodation per household in the output area, last 12 "
+                   "months",
+    "area_da_12m": "domestic abuse incidents per household in the output area, last 12 "
+                   "months",
+    "area_not_gld_3y": "share of the output area's children not reaching a good level of "
+                       "development, last three cohorts",
+    "male": "the child is a boy",
+    "months_young": "how young the child is in the school year (summer-born)",
+    "eal": "English is an additional language",
+    "age_months": "the child's age in months",
+    "hh_children": "children in the household",
+    "hh_under5": "children under five in the household",
+}
+
+
+def feature_words(feature: str) -> str:
+    """A feature in words; one not listed keeps its name, with underscores as spaces.
+
+    >>> feature_words("po_da_12m"), feature_words("new_feature")
+    ('domestic abuse incidents at home in the last 12 months', 'new feature')
+    """
+    return FEATURE_WORDS.get(feature, feature.replace("_", " "))
 
 
 def _n(value: float) -> int:

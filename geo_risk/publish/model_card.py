@@ -111,7 +111,7 @@ def write_model_card(folder: Path, tables: FeatureTables, validation: Validation
     disclosure : Disclosure
         The run's disclosure rules.
     """
-    from geo_risk.model.reasons import FACTORS
+    from geo_risk.model.reasons import FACTORS, feature_words
 
     folder.mkdir(parents=True, exist_ok=True)
     metrics = validation.metrics.round(3).reset_index(names="model")
@@ -137,7 +137,8 @@ def write_model_card(folder: Path, tables: FeatureTables, validation: Validation
     labelled = tables.children[tables.children["role"] == "labelled"]
     cohorts = labelled["academic_year"].value_counts().sort_index().map(count)
     factor_rows = pd.DataFrame(
-        [(name, ", ".join(c for c in cols if c in features)) for name, cols in FACTORS.items()
+        [(name, "; ".join(feature_words(c) for c in cols if c in features))
+         for name, cols in FACTORS.items()
          if any(c in features for c in cols)], columns=["factor", "features"])
     sections = [
         ("Intended use", [INTENDED_USE, (
