@@ -72,7 +72,7 @@ def _reviews(v: dict, rules: Disclosure) -> str:
     rows = pd.DataFrame({"Decision": list(v["decisions"]),
                          "Households": list(v["decisions"].values())})
     text = (f"<p>Of the {_e(v['flags'])} households flagged at the run of "
-            f"{_e(v['reference_date'])}, practitioners recorded a review of "
+            f"{_e(_date(v['reference_date']))}, practitioners recorded a review of "
             f"{_e(v['reviewed'])}{share}; they set the flag aside for {_e(v['overridden'])}. "
             f"Counts are rounded to {rules.rounding} and counts from {rules.withheld_range} "
             "withheld (c). Nothing from the reviews feeds the model.</p>"
@@ -162,15 +162,28 @@ def _names(names) -> str:
     return ", ".join(_e(n) for n in names) if names else "none"
 
 
+def _date(iso: str) -> str:
+    """A date as the report writes every date: "31 December 2017".
+
+    >>> _date("2017-09-30")
+    '30 September 2017'
+    """
+    d = pd.Timestamp(iso)
+    return f"{d.day} {d:%B %Y}"
+
+
 def _since(v: dict, rules: Disclosure) -> str:
     """What changed since the last run (:mod:`geo_risk.run.compare`, already published)."""
     rows = pd.DataFrame(v["headline"]).fillna("").rename(columns={
-        "figure": "", "previous": v["previous_reference_date"],
-        "latest": v["reference_date"]})
+        "figure": "", "previous": _date(v["previous_reference_date"]),
+        "latest": _date(v["reference_date"])})
     text = (f"<p>Compared with the last run (reference date "
-            f"{_e(v['previous_reference_date'])}); {rules.rule()}.</p>"
+            f"{_e(_date(v['previous_reference_date']))}); {rules.rule()}. This compares "
+            "the two runs' published figures, each from the model its run fitted; 'What "
+            "changed since the previous refresh' above follows this run's one model across "
+            "its refreshes, so the two can differ.</p>"
             + _table(rows, "What changed since the last run")
-            + "<p>Largest rises in predicted risk: " + (", ".join(
+            + "<p>Largest changes upward in predicted risk between the two runs: " + (", ".join(
                 f"{_e(r['ward'])} ({r['previous']:.1%} to {r['latest']:.1%})"
                 for r in v.get("wards_largest_rise", [])) or "none")
             + f". Wards whose risk band rose: {_names(v['wards_band_up'])}; fell: "
