@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from geo_risk import columns as C
+from geo_risk.areas.uncertainty import ratio_se
 from geo_risk.columns import HOUSEHOLD
 from geo_risk.inputs.link import Linked
 from geo_risk.inputs.parallel import HERE, Executor, districts
@@ -84,16 +85,12 @@ def risk_by_refresh(linked: Linked, refresh_dates: list[str], model: RiskModel, 
         work += [(part, refresh_dates[i:i + step]) for i in range(0, len(refresh_dates), step)]
     homes = pd.concat(run.map(partial(_scored_homes, model=model), work), ignore_index=True)
     by = homes.groupby(["date", "oa"])
-    table = pd.DataFrame({"total": by["sum"].sum(), "n": by["size"].sum(),
-                          "homes": by.size()})
+    table = pd.DataFrame({"total": by["sum"].sum(), "n": by["size"].sum()})
     table["mean"] = table["total"] / table["n"]
     # the mean's standard error when households are resampled (a ratio estimator, one
     # household's children together): what the stability of a category is drawn from
-    ratio = table["mean"].reindex(pd.MultiIndex.from_frame(homes[["date", "oa"]])).to_numpy()
-    resid = (homes["sum"] - ratio * homes["size"]) ** 2
-    spread = resid.groupby([homes["date"], homes["oa"]]).sum()
-    m = table["homes"]
-    table["se"] = np.sqrt(m / (m - 1).where(m > 1) * spread / table["n"] ** 2).fillna(0.0)
+    table["se"] = ratio_se(homes["sum"], homes["size"],
+                           [homes["date"], homes["oa"]]).fillna(0.0)
     order = [str(pd.Timestamp(d).date()) for d in refresh_dates]
 
     def wide(column):

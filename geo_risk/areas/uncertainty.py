@@ -60,7 +60,8 @@ def wilson_interval(count: ArrayLike, n: ArrayLike, level: float = 0.95
     return centre - half, centre + half
 
 
-def ratio_se(sums: pd.Series, sizes: pd.Series, groups: pd.Series) -> pd.Series:
+def ratio_se(sums: pd.Series, sizes: pd.Series, groups: pd.Series | list[pd.Series]
+             ) -> pd.Series:
     """The standard error of each group's ratio ``sum(sums) / sum(sizes)`` when its
     clusters (households: ``sums`` of their children's risks, ``sizes`` children) are
     resampled; missing for a group of one cluster.
@@ -69,8 +70,8 @@ def ratio_se(sums: pd.Series, sizes: pd.Series, groups: pd.Series) -> pd.Series:
     ----------
     sums, sizes : Series
         Per cluster.
-    groups : Series
-        Each cluster's group (area code).
+    groups : Series or list of Series
+        Each cluster's group (area code), or several keys (refresh date and area code).
 
     Returns
     -------
@@ -84,13 +85,14 @@ def ratio_se(sums: pd.Series, sizes: pd.Series, groups: pd.Series) -> pd.Series:
     >>> round(float(se["A"]), 4), bool(np.isnan(se["B"]))
     (0.1111, True)
     """
-    s, n = sums.to_numpy(float), sizes.to_numpy(float)
-    g = groups.to_numpy()
-    total = pd.DataFrame({"s": s, "n": n}).groupby(g).agg(["sum", "size"])
-    ratio = (total[("s", "sum")] / total[("n", "sum")]).reindex(g).to_numpy()
-    spread = pd.Series((s - ratio * n) ** 2).groupby(g).sum()
-    m = total[("s", "size")]
-    return np.sqrt(m / (m - 1).where(m > 1) * spread / total[("n", "sum")] ** 2)
+    keys = ([g.to_numpy() for g in groups] if isinstance(groups, list)
+            else groups.to_numpy())
+    frame = pd.DataFrame({"s": sums.to_numpy(float), "n": sizes.to_numpy(float)})
+    by = frame.groupby(keys)
+    ratio = by["s"].transform("sum") / by["n"].transform("sum")
+    spread = ((frame["s"] - ratio * frame["n"]) ** 2).groupby(keys).sum()
+    m, n = by.size(), by["n"].sum()
+    return np.sqrt(m / (m - 1).where(m > 1) * spread / n ** 2)
 
 
 def mean_interval(mean: ArrayLike, se: ArrayLike, level: float = 0.95
