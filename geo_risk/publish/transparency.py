@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import html
+import io
 import json
 import re
 from pathlib import Path
@@ -76,13 +77,15 @@ def privacy_scan(publish: Path, rules: Disclosure = SAFE) -> dict:
     """
     files = sorted(p for p in Path(publish).rglob("*")
                    if p.is_file() and p.suffix in {".csv", ".html", ".json", ".md"})
-    tokens = small = 0
+    tokens = small = from_rates = 0
     withheld = {str(n) for n in range(1, rules.withhold_up_to + 1)}
     count_columns = {"children_under5", "households", "expected_not_ready",
                      "flagged_households", "flagged_unknown", "known_households"}
     for path in files:
         text = path.read_text(encoding="utf-8", errors="replace")
         tokens += len(_PSEUDONYM.findall(text))
+        if path.suffix == ".csv":
+            from_rates += _counts_from_rates(text, rules)
         if path.parent.name == "areas" and path.suffix == ".csv":
             lines = text.splitlines()
             header = lines[0].split(",") if lines else []
@@ -90,7 +93,6 @@ def privacy_scan(publish: Path, rules: Disclosure = SAFE) -> dict:
             for line in lines[1:]:
                 cells = line.split(",")
                 small += sum(1 for i in counted if i < len(cells) and cells[i] in withheld)
-    from_rates = sum(_counts_from_rates(p, rules) for p in files if p.suffix == ".csv")
     return {"files_scanned": len(files), "pseudonym_like_tokens": tokens,
             "withheld_area_counts": small, "counts_from_rates": from_rates}
 
@@ -99,28 +101,29 @@ def privacy_scan(publish: Path, rules: Disclosure = SAFE) -> dict:
 _RATE_OF = {"flag_rate": "children"}
 
 
-def _counts_from_rates(path: Path, rules: Disclosure) -> int:
+def _counts_from_rates(text: str, rules: Disclosure) -> int:
     """Rows of a published CSV where a rate of flagged people times its published
     denominator gives back a withheld count: the flagged, or of them those with and
     without the outcome (``precision``)."""
-    with path.open(encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f))
     found = 0
-    for row in rows:
+    for row in csv.DictReader(io.StringIO(text)):
         for rate, of in _RATE_OF.items():
-            flagged = _product(row.get(rate), row.get(of))
-            if flagged is None:
+            share, denominator = _number(row.get(rate)), _number(row.get(of))
+            if share is None or denominator is None:
                 continue
-            precise = _product(row.get("precision"), str(flagged))
+            flagged = share * denominator
+            precision = _number(row.get("precision"))
+            with_outcome = flagged * precision if precision is not None else None
             found += rules.reveals(flagged) or (
-                precise is not None and rules.reveals(precise, flagged - precise))
+                with_outcome is not None and rules.reveals(with_outcome, flagged - with_outcome))
     return found
 
 
-def _product(rate: str | None, count: str | None) -> float | None:
+def _number(cell: str | None) -> float | None:
+    """A published cell as a number; None when blank (withheld), "c" or absent."""
     try:
-        return float(rate or "") * float((count or "").replace(",", ""))
-    except ValueError:  # blank (withheld), "c", or not in this table
+        return float((cell or "").replace(",", ""))
+    except ValueError:
         return None
 
 
