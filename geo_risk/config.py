@@ -599,12 +599,8 @@ def _dask(r: _Reader) -> DaskSettings | None:
 def _siting(r: _Reader) -> SitingSettings | None:
     if r.given("siting", "p") == r.given("siting", "coverage"):
         r.problem("[siting] takes p (new sites) or coverage (a share), one of the two.")
-    model = r.table("siting").get("model", "mclp")
-    if model not in _BY_NAME[("siting", "model")].choices:
-        r.problem(f'[siting] model = {model!r}: use "mclp" (maximal covering) or "pmedian".')
-        return None
-    candidates = r.get("siting", "candidates")
-    if candidates is None:
+    model, candidates = r.get("siting", "model"), r.get("siting", "candidates")
+    if model is None or candidates is None:  # each problem noted by the reader
         return None
     return SitingSettings(
         candidates=candidates, existing=r.get("siting", "existing"),

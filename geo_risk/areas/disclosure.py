@@ -199,7 +199,7 @@ class Disclosure:
         """
         if not self.rates_among(k):
             return False
-        found = round(float(precision) * float(k)) if precision == precision else 0
+        found = round(float(precision) * float(k)) if pd.notna(precision) else 0
         return not self.reveals(found, float(k) - found)
 
     @property
