@@ -53,7 +53,7 @@ def test_oa_map_in_chromium(browser, demo):
     page.close()
 
 
-@pytest.mark.parametrize("view", ["ward_risk", "hotspots", "areas_of_concern",
+@pytest.mark.parametrize("view", ["ward_risk", "hotspots", "clusters", "areas_of_concern",
                                   "service_sites"])
 def test_each_view_opens_the_map_on_its_layers(browser, demo, view):
     """The report links into the one map by fragment (map.html#hotspots): the page opens

@@ -228,6 +228,8 @@ def test_report_reads_as_a_board_member_needs(demo):
                     "What changed since the previous refresh", "The model and its limits",
                     "Method and data", "Limitations"]:
         assert section in text, section
+    assert "Words used in this report" in text and "Mann-Kendall test" in text
+    assert "maps/map.html#clusters" in page  # the clusters have their own link
     top = _html_tables(out / "publish/index.html")[
         "The eight wards with the highest predicted risk"]["Ward"].iloc[0]
     assert top == "Vange"  # the planted emerging hotspot has the highest predicted risk
