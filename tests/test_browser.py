@@ -164,13 +164,15 @@ def test_a_keyboard_reaches_the_skip_link_and_the_controls_first(browser, demo):
     page = _offline(browser, out / "publish/maps/map.html")
     page.wait_for_function("window.GEO_RISK_LAYERS !== undefined")
     stops = []
-    for _ in range(5):
+    for _ in range(7):
         page.keyboard.press("Tab")
-        stops.append(page.evaluate("document.activeElement.className || "
+        stops.append(page.evaluate("document.activeElement.id || "
+                                   "document.activeElement.className || "
                                    "document.activeElement.tagName"))
     assert "gr-skip" in stops[0]
-    assert "leaflet-control-zoom-in" in stops[1] and "leaflet-control-zoom-out" in stops[2]
-    assert all("leaflet-control-layers-selector" in s for s in stops[3:])
+    assert stops[1:3] == ["gr-find", "BUTTON"]  # the find box in the title, then the map's
+    assert "leaflet-control-zoom-in" in stops[3] and "leaflet-control-zoom-out" in stops[4]
+    assert all("leaflet-control-layers-selector" in s for s in stops[5:])
     assert page.locator("path.leaflet-interactive:not([tabindex='-1'])").count() == 0
     # a tooltip opened by the pointer closes with Escape
     x, y = page.evaluate("""() => {
@@ -227,4 +229,58 @@ def test_no_panel_covers_the_planted_emerging_area(browser, demo, width, height)
             apart = (b["x"] + b["width"] <= box[0] or b["x"] >= box[2]
                      or b["y"] + b["height"] <= box[1] or b["y"] >= box[3])
             assert apart, (selector, b, box)
+    page.close()
+
+
+def test_the_map_names_its_wards_and_finds_a_ward_or_an_area(browser, demo):
+    """Ward names are drawn (for sight: hidden from screen readers, which have the table
+    page) and the find box zooms to a ward, an LSOA or an output area and says so; a name
+    from the inputs is text, never markup."""
+    out, _ = demo
+    wards = pd.read_csv(out / "publish/areas/ward.csv")
+    page = _offline(browser, out / "publish/maps/map.html")
+    page.wait_for_function("window.GEO_RISK_LAYERS !== undefined")
+    drawn = page.locator(".gr-label span").all_inner_texts()
+    assert len(drawn) >= len(wards) // 2 and set(drawn) <= set(wards["wd13nm"])
+    assert page.evaluate("document.querySelector('.leaflet-labels-pane')"
+                         ".getAttribute('aria-hidden')") == "true"
+    ward = wards.sort_values("mean_risk").iloc[0]["wd13nm"]
+    page.fill("#gr-find", ward.lower())
+    page.keyboard.press("Enter")
+    assert page.inner_text(".gr-found").startswith(f"Showing {ward} (ward")
+    centre = page.evaluate("GEO_RISK_MAP.getCenter()")
+    inside = page.evaluate("""([name, c]) => {
+        let hit = false;
+        GEO_RISK_LAYERS['Risk by ward'].eachLayer(l => {
+            if (l.feature.properties.Ward === name && l.getBounds().contains(c)) hit = true; });
+        return hit; }""", [ward, centre])
+    assert inside
+    page.fill("#gr-find", "<b>nowhere</b>")
+    page.keyboard.press("Enter")
+    assert page.inner_text(".gr-found").startswith('Nothing called "<b>nowhere</b>"')
+    oa = pd.read_csv(out / "publish/areas/oa.csv")["oa11cd"].iloc[0]
+    page.fill("#gr-find", oa)
+    page.keyboard.press("Enter")
+    assert page.inner_text(".gr-found").startswith(f"Showing {oa} (output area")
+    page.close()
+
+
+def test_an_unstable_category_looks_unstable(browser, demo):
+    """An emerging hot spot category most resamples of households do not give is drawn
+    paler with a dashed edge, and the legend says what that means."""
+    out, _ = demo
+    hot = pd.read_csv(out / "publish/areas/oa_hotspots.csv")
+    unstable = set(hot.loc[(hot["ehsa_category"] != "no pattern")
+                           & (hot["ehsa_stability"] < 0.8), "oa11cd"])
+    assert unstable  # the demo has some
+    page = _offline(browser, out / "publish/maps/map.html")
+    page.wait_for_function("window.GEO_RISK_LAYERS !== undefined")
+    styles = page.evaluate("""() => { const out = {};
+        GEO_RISK_LAYERS['Emerging hot spots'].eachLayer(l => {
+            out[l.feature.properties.code] = [l.options.dashArray || null,
+                                              l.options.fillOpacity]; });
+        return out; }""")
+    assert {c for c, (dash, _) in styles.items() if dash} == unstable
+    assert all(styles[c][1] < 0.8 for c in unstable)
+    assert "fewer than 80% of resamples" in page.text_content(".gr-legend")
     page.close()

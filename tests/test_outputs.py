@@ -26,8 +26,17 @@ MAP_VIEWS = [f"maps/{MAP_FILE}#{view}" for view in {**VIEWS, **SITES_VIEW}]  # d
 
 
 def map_data(page: str) -> dict:
-    """The data a map page holds (shape sets, layers and their properties)."""
-    return json.loads(re.search(r"data = (\{.*?\}), groups = \{", page).group(1))
+    """The data a map page holds (shape sets, layers and their properties, each layer's
+    columns decoded from the page's shared column store)."""
+    data = json.loads(re.search(r"data = (\{.*?\}), groups = \{", page).group(1))
+
+    def column(i: int) -> list:
+        c = data["columns"][i]
+        return c if isinstance(c, list) else [c["values"][k] for k in c["codes"]]
+
+    for layer in data["layers"]:
+        layer["props"] = {name: column(i) for name, i in layer["props"].items()}
+    return data
 
 
 def test_demo_writes_every_output(demo):
@@ -57,11 +66,21 @@ def test_maps_work_offline_and_are_small(demo):
         assert "Leaflet 1.9" in page and "BSD 2-Clause" in page  # licence notice kept
         assert "jquery" not in page.lower() and "bootstrap" not in page.lower()
         assert "OFFICIAL-SENSITIVE" in page and "Reference date 31 December 2017" in page
-        # no household point: the only points are the service sites
+        # no household point: the only points are the service sites and where each
+        # ward's name is drawn
         sites = pd.read_csv(out / "publish/siting/sites.csv")
-        shapes = map_data(page)["shapes"]
-        points = [g for set_ in shapes.values() for g in set_ if isinstance(g[0], int)]
-        assert len(points) == len(sites) == len(shapes["sites"]) and "L.marker(" not in page
+        wards = pd.read_csv(out / "publish/areas/ward.csv")
+        data = map_data(page)
+        shapes = data["shapes"]
+        points = {name: [g for g in set_ if isinstance(g[0], int)]
+                  for name, set_ in shapes.items()}
+        assert len(points.pop("sites")) == len(sites)
+        assert len(points.pop("ward_label")) == len(wards)
+        assert not any(points.values())
+        # a property column is held once: a ward's name is in the OAs' column (as one
+        # of its values), the wards' and the names drawn, not once per output area
+        assert page.count('"Vange"') <= 3
+        assert len(data["columns"]) < sum(len(layer["props"]) for layer in data["layers"])
         # one file, every shape set once: the five layers of the town in well under 1 MB
         assert len(shapes["oa"]) == len(pd.read_csv(out / "publish/areas/oa.csv"))
         assert (out / "publish" / path).stat().st_size <= 600_000
@@ -239,6 +258,19 @@ def test_report_reads_as_a_board_member_needs(demo):
     legend = (out / "publish/maps" / MAP_FILE).read_text(encoding="utf-8")
     assert "Trend in mean predicted risk beyond what deprivation predicts" in legend
     assert "<svg" in page and all(f'href="{p}"' in page for p in MAP_VIEWS)
+    svg = page[page.index("<svg"):page.index("</svg>")]
+    assert ">Vange</text>" in svg  # the static map names its wards
+    # who the flags fall on, in words, with nothing withheld in the table given back
+    fair = pd.read_csv(out / "publish/model/fairness.csv")
+    for attribute, groups in fair.groupby("attribute"):
+        line = re.search(f"By {attribute}: ([^.]*(?:\\.\\d[^.]*)*)\\.", text).group(1)
+        for group, rate in zip(groups["group"], groups["flag_rate"], strict=True):
+            assert (f"{group} withheld" if pd.isna(rate) else f"{group} {rate:.1%} flagged"
+                    ) in line
+    for path in ["index.html", "maps/map.html", "maps/tables.html"]:
+        assert "accessibility.html" in (out / "publish" / path).read_text(encoding="utf-8")
+    statement = (out / "publish/transparency/accessibility.html").read_text()
+    assert "WCAG" in statement and "table page" in statement
     restricted = pd.read_csv(out / "restricted/flagged_households.csv")
     assert not set(restricted["household_key"]) & set(re.findall(r"[0-9a-f]{16,}", page))
 

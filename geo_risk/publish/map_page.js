@@ -18,6 +18,15 @@
   }
   var shapes = {};
   Object.keys(data.shapes).forEach(function(k) { shapes[k] = data.shapes[k].map(geometry); });
+  // each property column is held once: a list, or its distinct values and a code each
+  var decoded = {};
+  function column(i) {
+    if (!(i in decoded)) {
+      var c = data.columns[i];
+      decoded[i] = Array.isArray(c) ? c : c.codes.map(function(k) { return c.values[k]; });
+    }
+    return decoded[i];
+  }
   function collection(set, props) {
     var keys = Object.keys(props);
     return {type: 'FeatureCollection', features: shapes[set].map(function(g, i) {
@@ -48,8 +57,9 @@
   });
   var layers = {}, counts = {};
   data.layers.forEach(function(d) {
-    var group = groups[d.name], s = d.style, props = Object.assign({}, d.props);
-    if (d.fill) props._fill = d.fill;
+    var group = groups[d.name], s = d.style, props = {};
+    Object.keys(d.props).forEach(function(k) { props[k] = column(d.props[k]); });
+    if (d.fill !== null) props._fill = column(d.fill);
     var style = s.kind === 'concern' ?
       function(f) { return s.styles[f.properties._kind]; } :
       function(f) { return {fillColor: f.properties._fill, fillOpacity: s.fill_opacity || 0.8,
@@ -57,6 +67,14 @@
     if (s.catchments) {
       L.geoJSON(collection(s.catchments, {}), {interactive: false, style: {
         color: '#1b7837', weight: 2, dashArray: '2 4', fill: false}}).addTo(group);
+    }
+    if (s.unstable) {  // an unstable category: paler, edged dashed
+      var plain = style;
+      style = function(f) {
+        return f.properties._unstable ? Object.assign(plain(f), {
+          color: s.unstable.color, dashArray: s.unstable.dashArray, weight: s.unstable.weight,
+          fillOpacity: s.unstable.fill_opacity}) : plain(f);
+      };
     }
     var options = {style: style, smoothFactor: 0.5};
     if (d.pane) options.pane = d.pane;
@@ -84,6 +102,85 @@
     layers[d.name] = layer;
     counts[d.name] = shapes[d.shapes].length;
   });
+  // ward names, drawn where few enough are in view to read (screen readers have the
+  // table page: the names here are hidden from them)
+  var labelPane = map.createPane('labels');
+  labelPane.style.zIndex = 460;
+  labelPane.style.pointerEvents = 'none';
+  labelPane.setAttribute('aria-hidden', 'true');
+  var labelNames = column(data.labels.names), labels = L.layerGroup().addTo(map);
+  var markers = shapes[data.labels.shapes].map(function(g, i) {
+    var text = document.createElement('span');
+    text.textContent = labelNames[i];
+    return L.marker([g.coordinates[1], g.coordinates[0]], {
+      icon: L.divIcon({className: 'gr-label', html: text, iconSize: null}),
+      interactive: false, keyboard: false, pane: 'labels'});
+  });
+  function showLabels() {
+    var view = map.getBounds();
+    var seen = markers.filter(function(m) { return view.contains(m.getLatLng()); });
+    labels.clearLayers();
+    if (seen.length > data.labels.most) return;
+    var placed = [];  // a name that would overlap one already drawn is left out
+    seen.forEach(function(m) {
+      labels.addLayer(m);
+      var box = m.getElement().firstChild.getBoundingClientRect();
+      var clash = placed.some(function(b) {
+        return box.left < b.right + 4 && b.left < box.right + 4 &&
+               box.top < b.bottom && b.top < box.bottom;
+      });
+      if (clash) labels.removeLayer(m); else placed.push(box);
+    });
+  }
+  map.on('moveend', showLabels);
+  // the find box: a ward, an LSOA or an output area by name or code
+  var places = {};
+  data.find.forEach(function(f) {
+    column(f.names).forEach(function(name, i) {
+      if (name === null || name === '') return;
+      var key = String(name).toLowerCase();
+      (places[key] = places[key] || {name: String(name), kinds: {}, shapes: []});
+      places[key].kinds[f.kind] = true;
+      places[key].shapes.push(shapes[f.shapes][i]);
+    });
+  });
+  var form = document.querySelector('.gr-find'), found = null;
+  if (form) {
+    var input = form.querySelector('input'), status = form.querySelector('.gr-found');
+    var list = document.getElementById('gr-places');
+    Object.keys(places).sort().forEach(function(key) {
+      var option = document.createElement('option');
+      option.value = places[key].name;
+      option.label = Object.keys(places[key].kinds).join(', ');
+      list.appendChild(option);
+    });
+    var go = function(e) {
+      if (e) e.preventDefault();
+      var text = input.value.trim().toLowerCase();
+      if (!text) return;
+      var place = places[text] || places[Object.keys(places).filter(function(k) {
+        return k.indexOf(text) >= 0; }).sort()[0]];
+      if (found) { map.removeLayer(found); found = null; }
+      if (!place) {
+        status.textContent = 'Nothing called "' + input.value.trim() + '": try a ward, ' +
+          'an LSOA or an output area code.';
+        return;
+      }
+      found = L.layerGroup([
+        L.geoJSON(place.shapes, {pane: 'outlines', interactive: false,
+                                  style: {color: '#ffdd00', weight: 7, fill: false}}),
+        L.geoJSON(place.shapes, {pane: 'outlines', interactive: false,
+                                  style: {color: '#0b0c0c', weight: 3, fill: false}})]);
+      found.addTo(map);
+      var box = L.geoJSON(place.shapes).getBounds();
+      map.fitBounds(box, {paddingTopLeft: padding().topLeft, maxZoom: 16,
+                          paddingBottomRight: padding().bottomRight, animate: false});
+      status.textContent = 'Showing ' + place.name + ' (' +
+        Object.keys(place.kinds).join(', ') + '), outlined in black on yellow.';
+    };
+    form.addEventListener('submit', go);
+    input.addEventListener('change', go);
+  }
   window.GEO_RISK_MAP = map;
   window.GEO_RISK_LAYERS = layers;
   window.GEO_RISK_COUNTS = counts;
@@ -114,16 +211,21 @@
   if (legend) map.getContainer().after(legend);  // Tab reaches the map's controls first
   if (narrow && legend) legend.open = false;
   // the data fills the space the panels leave: none covers an area on opening
-  function fit() {
+  function padding() {
     var title = document.querySelector('.gr-title');
     var attribution = document.querySelector('.leaflet-control-attribution');
     var left = legend && legend.open ? legend.offsetWidth + 20 : 10;
     var top = title ? title.offsetTop + title.offsetHeight + 10 : 10;
     var bottom = (attribution ? attribution.offsetHeight : 0) + 30;
-    map.fitBounds(data.bounds, {paddingTopLeft: [left, top], paddingBottomRight: [10, bottom],
+    return {topLeft: [left, top], bottomRight: [10, bottom]};
+  }
+  function fit() {
+    var p = padding();
+    map.fitBounds(data.bounds, {paddingTopLeft: p.topLeft, paddingBottomRight: p.bottomRight,
                                animate: false});
   }
   fit();
+  showLabels();
   if (legend) legend.addEventListener('toggle', fit);
   map.on('overlayadd overlayremove', sync);
   // the skip link and the controls come first; Escape closes any tooltip

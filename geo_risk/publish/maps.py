@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,17 +55,19 @@ from geo_risk.publish.symbology import (
     CASING,
     CONCERN_STYLES,
     EHSA_COLOURS,
+    EHSA_MEANINGS,
     LISA_COLOURS,
     NO_DATA_COLOUR,
     SITE_COLOURS,
     SITE_FIELDS,
+    UNSTABLE_STYLE,
     WITHHELD,
     WITHHELD_COLOUR,
     Classes,
     risk_classes,
     show_count,
 )
-from geo_risk.publish.tables import TABLES_FILE, table_page
+from geo_risk.publish.tables import STATEMENT, TABLES_FILE, table_page
 
 __all__ = [
     "CANVAS_ABOVE",
@@ -97,6 +100,9 @@ VIEWS = {"oa_risk": (RISK_OA,), "ward_risk": (RISK_WARD,), "hotspots": (EHSA,),
          "clusters": (LISA,), "areas_of_concern": (CONCERN, RISK_OA)}
 #: when a siting was run; the risk by output area shows beneath the sites
 SITES_VIEW = {"service_sites": (SITES, RISK_OA)}
+#: Ward names are drawn where at most this many are in view (a county's hundreds would
+#: cover its map; zoomed in, the names come).
+MOST_LABELS = 40
 #: Metres of display simplification (the GeoPackage keeps full geometry).
 DISPLAY_TOLERANCE = 5.0
 
@@ -201,7 +207,7 @@ _CSS = LEGEND_CSS + """
 @media (max-width:700px){
  .gr-title{left:48px;right:56px;max-width:none;padding:3px 6px}
  .gr-title h1{font-size:13px}.gr-title p{font-size:11px}
- .gr-legend{max-width:70vw;bottom:36px}
+ .gr-legend{max-width:70vw;bottom:58px}
  .leaflet-control-attribution{font-size:9px;max-width:60vw}
  .gr-marking{font-size:10px;white-space:nowrap;padding:1px 8px}}
 .gr-legend h2{font-size:13px;margin:4px 0 2px}
@@ -211,6 +217,16 @@ _CSS = LEGEND_CSS + """
  padding:6px 10px;font:14px system-ui,sans-serif}
 .gr-skip:focus{left:54px}
 #gr-main{position:absolute;inset:0}
+.gr-find{margin:4px 0 0;display:flex;flex-wrap:wrap;gap:2px 4px;align-items:center;
+ font-size:12px}
+.gr-find input{flex:1 1 9em;min-width:0;font:13px system-ui,sans-serif;padding:2px 4px;
+ border:1px solid #505a5f}
+.gr-find button{font:13px system-ui,sans-serif}
+.gr-found{flex-basis:100%;margin:0;color:#0b0c0c}
+.gr-found:empty{display:none}
+.gr-label span{position:absolute;transform:translate(-50%,-50%);white-space:nowrap;
+ font:600 12px system-ui,sans-serif;color:#0b0c0c;
+ text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 2px #fff,0 0 1px #fff}
 :focus-visible{outline:3px solid #0b0c0c;outline-offset:2px;box-shadow:0 0 0 5px #fd0}
 """
 
@@ -300,12 +316,20 @@ def _layers(oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame], hotspots: pd
         h["lisa_quadrant"].map(lambda q: LISA_COLOURS[q][0]).to_numpy()))
 
     order = [c for c in EHSA_COLOURS if (h["ehsa_category"] == c).any()]
+    stability = h.get("ehsa_stability", pd.Series(np.nan, index=h.index))
+    # a category most household resamples do not give looks unstable: paler, edged dashed
+    unstable = (h["ehsa_category"] != "no pattern") & (stability < STABLE)
     layers.append(_Layer(
         EHSA, "oa", base.assign(
             Category=h["ehsa_category"].to_numpy(),
-            Stability=h.get("ehsa_stability", pd.Series(np.nan, index=h.index))
-            .map(_stability).to_numpy()), fill,
-        _legend_rows([(EHSA_COLOURS[c], c[0].upper() + c[1:], "fill") for c in order])
+            Stability=stability.map(_stability).to_numpy(),
+            _unstable=unstable.to_numpy()), {**fill, "unstable": UNSTABLE_STYLE},
+        _legend_rows([(EHSA_COLOURS[c], f"{c[0].upper() + c[1:]}: {EHSA_MEANINGS[c]}",
+                       "fill") for c in order]
+                     + ([(f"border-top:2px dashed {UNSTABLE_STYLE['color']}",
+                          f"Dashed edge, paler: fewer than {STABLE:.0%} of resamples of "
+                          "households give this category (unstable)", "line")]
+                        if unstable.any() else []))
         + (f'<div style="font-size:11px;max-width:190px">Trend in '
            f'{html.escape(ehsa_measure)} over the refreshes</div>' if ehsa_measure else ""),
         h["ehsa_category"].map(EHSA_COLOURS).to_numpy()))
@@ -342,7 +366,18 @@ def _layers(oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame], hotspots: pd
                                        C.LAD, coverage)
         outlines.append(("District boundaries", "district",
                          {"color": "#222", "weight": 2.5, "fill": False}))
-    return shapes, outlines, layers
+    # what the find box finds (name -> the shapes it zooms to) and the names drawn
+    ward_names = (oas[[C.WARD, C.WARD_NAME]].drop_duplicates(C.WARD).set_index(C.WARD)
+                  [C.WARD_NAME].reindex(wards.index).fillna(pd.Series(wards.index,
+                                                                      index=wards.index)))
+    places = [("ward", "ward", ward_names.to_numpy()), ("output area", "oa", oas.index)]
+    if C.LSOA_NAME in oas:
+        places.append(("LSOA", "oa", oas[C.LSOA_NAME].to_numpy()))
+    # each ward's name inside it; where names would overlap, the higher-risk ward's is drawn
+    first = np.argsort(-ward_table["mean_risk"].fillna(-1).to_numpy(), kind="stable")
+    shapes["ward_label"] = gpd.GeoSeries(shapely.point_on_surface(wards.to_numpy()[first]),
+                                         crs=wards.crs)
+    return shapes, outlines, layers, places, ward_names.to_numpy()[first]
 
 
 def _encode(geoms: gpd.GeoSeries, origin: np.ndarray) -> list:
@@ -385,16 +420,42 @@ def _column(values) -> list:
             v.item() if isinstance(v, np.generic) else v for v in values]
 
 
+class _Columns:
+    """The page's property columns, each held once however many layers show it (the
+    output areas' names, codes and risk are in three layers), and a column of few distinct
+    values (a band, a category, a colour, a ward's name) as its values and a code per
+    feature: a county's map stays small."""
+
+    def __init__(self) -> None:
+        self.columns: list = []
+        self._seen: dict[str, int] = {}
+
+    def add(self, values) -> int:
+        """The index of ``values``' column, added if it is not there yet."""
+        plain = _column(values)
+        key = json.dumps(plain, separators=(",", ":"))
+        if key not in self._seen:
+            distinct = list(dict.fromkeys(plain))
+            if len(distinct) * 4 <= len(plain):
+                code = {json.dumps(v): i for i, v in enumerate(distinct)}
+                plain = {"values": distinct, "codes": [code[json.dumps(v)] for v in plain]}
+            self._seen[key] = len(self.columns)
+            self.columns.append(plain)
+        return self._seen[key]
+
+
 #: The page's JavaScript (after the map and the layer groups exist): decodes the shape
 #: sets once, builds every layer from them, binds text-node tooltips, keeps the legend
 #: in step with the layers shown and switches to the layers a URL fragment names.
 _PAGE_JS = "\n" + Path(__file__).with_name("map_page.js").read_text(encoding="utf-8")
 
 
-def _build(shapes, outlines, layers: list[_Layer], views: dict[str, tuple[str, ...]],
-           ctx: MapContext, bounds, disclosure: Disclosure = SAFE) -> folium.Map:
+def _build(shapes, outlines, layers: list[_Layer], places, labels,
+           views: dict[str, tuple[str, ...]], ctx: MapContext, bounds,
+           disclosure: Disclosure = SAFE) -> folium.Map:
     """The one page: Leaflet map, layer groups in the layer control, the data (every shape
-    set once), title, marking and legend."""
+    set once, the places the find box finds, the names drawn in the order of ``labels``),
+    title with the find box, marking and legend."""
     features = sum(len(shapes[layer.shapes]) for layer in layers)
     m = folium.Map(tiles=None, prefer_canvas=features > CANVAS_ABOVE, control_scale=True,
                    zoom_snap=0.25)
@@ -419,6 +480,7 @@ def _build(shapes, outlines, layers: list[_Layer], views: dict[str, tuple[str, .
     # narrow one (folium's is one or the other)
 
     origin = np.round(np.array([bounds[0][1], bounds[0][0]]) / _PRECISION) * _PRECISION
+    columns = _Columns()
     data = {
         "origin": origin.tolist(), "precision": _PRECISION,
         "shapes": {name: _encode(geoms, origin) for name, geoms in shapes.items()},
@@ -427,24 +489,34 @@ def _build(shapes, outlines, layers: list[_Layer], views: dict[str, tuple[str, .
         "layers": [{"name": layer.name, "shapes": layer.shapes, "style": layer.style,
                     "pane": layer.pane,
                     "tooltip": [c for c in layer.props.columns if not c.startswith("_")],
-                    "props": {c: _column(layer.props[c].to_numpy())
+                    "props": {c: columns.add(layer.props[c].to_numpy())
                               for c in layer.props.columns},
-                    "fill": None if layer.fill is None else _column(layer.fill)}
+                    "fill": None if layer.fill is None else columns.add(layer.fill)}
                    for layer in layers],
+        "columns": columns.columns,
+        "find": [{"kind": kind, "shapes": set_, "names": columns.add(names)}
+                 for kind, set_, names in places],
+        "labels": {"shapes": "ward_label", "names": columns.add(labels),
+                   "most": MOST_LABELS},
         "views": {k: list(v) for k, v in views.items()}, "start": default,
         "attribution": html.escape(ctx.attribution),
         "bounds": [[float(v) for v in corner] for corner in bounds],
     }
     title = (f'<div class="gr-title"><h1>{html.escape(ctx.area_name)}: children at risk of '
              f"not being school ready</h1><p>Reference date {html.escape(ctx.reference_date)}"
-             f" · {html.escape(ctx.vintage)}</p></div>")
+             f" · {html.escape(ctx.vintage)}</p>"
+             '<form class="gr-find" role="search"><label for="gr-find">Find a ward or area'
+             '</label><input id="gr-find" type="search" list="gr-places" autocomplete="off">'
+             '<datalist id="gr-places"></datalist><button type="submit">Find</button>'
+             '<p class="gr-found" role="status"></p></form></div>')
     marking = (f'<div class="gr-marking">{html.escape(ctx.marking)}</div>'
                if ctx.marking else "")
     legend_html = (f'<details class="gr-legend" open><summary>Legend</summary>'
                    f'{"".join(legend)}'
                    f'<div class="gr-note">{html.escape(disclosure.note())}. Predicted risk is '
                    "the mean of the under-fives' predicted probabilities of not reaching a "
-                   "good level of development at the end of reception.</div></details>")
+                   "good level of development at the end of reception. "
+                   f'<a href="{STATEMENT}">Accessibility statement</a>.</div></details>')
     root = cast(Figure, m.get_root())
     root.header.add_child(folium.Element(f"<style>{_CSS}</style>"))
     root.html.add_child(folium.Element(marking + title + legend_html))
@@ -490,11 +562,11 @@ def write_maps(folder: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFra
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    shapes, outlines, layers = _layers(oas, tables, hotspots, sites, ehsa_measure,
-                                       disclosure)
+    shapes, outlines, layers, places, labels = _layers(oas, tables, hotspots, sites,
+                                                       ehsa_measure, disclosure)
     views = {**VIEWS, **(SITES_VIEW if sites is not None and len(sites[0]) else {})}
     x0, y0, x1, y1 = oas.to_crs(4326).total_bounds
-    page = self_contained(_build(shapes, outlines, layers, views, ctx,
+    page = self_contained(_build(shapes, outlines, layers, places, labels, views, ctx,
                                  [[y0, x0], [y1, x1]], disclosure).get_root().render())
     (folder / MAP_FILE).write_text(_accessible(page, _title(ctx)), encoding="utf-8")
     note = (f"{disclosure.note()}. Predicted risk is the mean of the under-fives' "
@@ -555,6 +627,9 @@ def svg_preview(oas: gpd.GeoDataFrame, oa_table: pd.DataFrame, hotspots: pd.Data
     height = int(np.ceil((y1 - y0) * scale))
     half_pixel = 0.5 / scale
 
+    def to_px(x, y):
+        return (x - x0) * scale, (y1 - y) * scale
+
     def d(geom) -> str:
         parts = []
         for poly in getattr(geom, "geoms", [geom]):
@@ -583,13 +658,38 @@ def svg_preview(oas: gpd.GeoDataFrame, oa_table: pd.DataFrame, hotspots: pd.Data
     svg = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
            f'role="img" aria-label="Predicted risk by output area, with areas of concern">'
            f'<g stroke="#777" stroke-width="0.3" stroke-linejoin="round">{"".join(shapes)}'
-           f"</g></svg>")
+           f"</g>{_svg_names(oas, t['mean_risk'], to_px)}</svg>")
     legend = _legend_rows(
         [(c, lab, "fill") for c, lab in zip(classes.colours, classes.labels, strict=True)]
         + [(WITHHELD_COLOUR, "withheld (c)", "fill")]
         + [(f"border-top:{s['weight']}px {'dashed' if s['dashArray'] else 'solid'} "
             f"{s['color']}", label, "line") for s, label in CONCERN_STYLES.values()])
     return f'<figure class="gr-preview">{svg}<figcaption>{legend}</figcaption></figure>'
+
+
+def _svg_names(oas: gpd.GeoDataFrame, risk: pd.Series, to_px, size: float = 11) -> str:
+    """The wards' names (a county's districts' when it has more than
+    :data:`MOST_LABELS` wards) as SVG text on a white halo, each inside its area; where
+    two would overlap, the higher-risk area's is kept."""
+    by = C.WARD if oas[C.WARD].nunique() <= MOST_LABELS or C.LAD_NAME not in oas else C.LAD
+    name = C.WARD_NAME if by == C.WARD else C.LAD_NAME
+    areas = oas[[by, name, "geometry"]].assign(risk=risk.reindex(oas.index).to_numpy())
+    groups = areas.dissolve(by, aggfunc={name: "first", "risk": "mean"})
+    groups = groups.sort_values("risk", ascending=False, na_position="last", kind="stable")
+    texts, placed = [], []
+    for label, point in zip(groups[name].astype(str),
+                            shapely.point_on_surface(groups.geometry.to_numpy()), strict=True):
+        x, y = to_px(point.x, point.y)
+        half_w, half_h = 0.3 * size * len(label), 0.6 * size
+        box = (x - half_w, y - half_h, x + half_w, y + half_h)
+        if any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3]
+               for b in placed):
+            continue
+        placed.append(box)
+        texts.append(f'<text x="{x:.1f}" y="{y:.1f}">{html.escape(label)}</text>')
+    return (f'<g font-family="system-ui,sans-serif" font-size="{size}" font-weight="600" '
+            'text-anchor="middle" dominant-baseline="middle" fill="#0b0c0c" stroke="#fff" '
+            f'stroke-width="3" paint-order="stroke" aria-hidden="true">{"".join(texts)}</g>')
 
 
 # --- self-contained pages ---------------------------------------------------------------

@@ -17,7 +17,8 @@ from geo_risk.publish.tables import TABLE_CSS, html_table
 if TYPE_CHECKING:
     from geo_risk.model import FeatureTables, Validation
 
-__all__ = ["INTENDED_USE", "LIMITATIONS", "render_model_card", "write_model_card"]
+__all__ = ["FAIRNESS_WORDS", "INTENDED_USE", "LIMITATIONS", "fairness_in_words",
+           "render_model_card", "write_model_card"]
 
 INTENDED_USE = ("Decision support for planning and early help; not for eligibility or "
                 "enforcement decisions.")
@@ -82,9 +83,36 @@ def render_model_card(sections: list[tuple[str, list[str | pd.DataFrame]]],
     return "\n".join(md), page
 
 
+def fairness_in_words(fair: pd.DataFrame) -> list[str]:
+    """The published fairness table as one line per attribute: each group's share flagged
+    and, of its children who did not reach a good level of development, the share the
+    flags found (:data:`FAIRNESS_WORDS` says so once); a withheld group says so.
+
+    >>> fair = pd.DataFrame({"attribute": ["sex", "sex"], "group": ["boys", "girls"],
+    ...                      "flag_rate": [0.077, float("nan")], "tpr": [0.17, float("nan")]})
+    >>> fairness_in_words(fair)[0]
+    'By sex: boys 7.7% flagged, 17% found; girls withheld.'
+    """
+    lines = []
+    for attribute, groups in fair.groupby("attribute", sort=False):
+        parts = [f"{group} withheld" if pd.isna(flag) else
+                 f"{group} {flag:.1%} flagged" + ("" if pd.isna(found) else f", {found:.0%} found")
+                 for group, flag, found in groups[["group", "flag_rate", "tpr"]].itertuples(
+                     index=False, name=None)]
+        lines.append(f"By {attribute}: " + "; ".join(parts) + ".")
+    return lines
+
+
+#: What :func:`fairness_in_words`' lines say.
+FAIRNESS_WORDS = ("For each group of the tested cohort: the share of its children the model "
+                  "would have flagged, and the share it found of those who did not reach a "
+                  "good level of development. Withheld: so few flagged that a share would "
+                  "give back a count of them.")
+
+
 def write_model_card(folder: Path, tables: FeatureTables, validation: Validation,
                      fairness: pd.DataFrame, fairness_warnings: list[str], summary: dict,
-                     features: list[str], disclosure: Disclosure) -> None:
+                     features: list[str], disclosure: Disclosure) -> list[str]:
     """Write the model card (Markdown and HTML), the validation metrics and the fairness
     table for a model run into ``folder``.
 
@@ -110,6 +138,11 @@ def write_model_card(folder: Path, tables: FeatureTables, validation: Validation
         The model's features.
     disclosure : Disclosure
         The run's disclosure rules.
+
+    Returns
+    -------
+    list of str
+        The published fairness table in words (:func:`fairness_in_words`).
     """
     from geo_risk.model.reasons import FACTORS, feature_words
 
@@ -133,6 +166,7 @@ def write_model_card(folder: Path, tables: FeatureTables, validation: Validation
     count = disclosure.count
     fair["children"] = fairness["children"].map(count)
     write_csv(fair, folder / "fairness.csv", index=False)
+    in_words = fairness_in_words(fair)
     metrics, fair = _readable(metrics), _readable(fair)
     labelled = tables.children[tables.children["role"] == "labelled"]
     cohorts = labelled["academic_year"].value_counts().sort_index().map(count)
@@ -167,7 +201,8 @@ def write_model_card(folder: Path, tables: FeatureTables, validation: Validation
                "a count of them)" if few else "")
             + ". ECE over ten equal-count bins; calibration intercept with the slope fixed "
             "at 1."]),
-        ("Fairness", [fair, *(fairness_warnings or ["No gap above the bound."])]),
+        ("Fairness", [FAIRNESS_WORDS, *in_words, fair,
+                      *(fairness_warnings or ["No gap above the bound."])]),
         ("Reasons", ["Each flagged household's reasons come from occlusion: its features, "
                      "group by group, are replaced by a typical household's and the drop in "
                      "its score is the factor's contribution (see geo_risk/model/reasons.py)."]),
@@ -176,3 +211,4 @@ def write_model_card(folder: Path, tables: FeatureTables, validation: Validation
     md, page = render_model_card(sections, "geo-risk school-readiness model card")
     (folder / "model_card.md").write_text(md)
     (folder / "model_card.html").write_text(page)
+    return in_words

@@ -20,7 +20,7 @@ from geo_risk import columns as C
 from geo_risk.areas.disclosure import SAFE, Disclosure
 from geo_risk.areas.hotspots import EMERGING, STABLE
 from geo_risk.publish.maps import LEGEND_CSS, MapContext, interval_text, site_rows
-from geo_risk.publish.model_card import INTENDED_USE, LIMITATIONS
+from geo_risk.publish.model_card import FAIRNESS_WORDS, INTENDED_USE, LIMITATIONS
 from geo_risk.publish.symbology import WITHHELD, show_count
 from geo_risk.publish.tables import TABLE_CSS, html_table
 from geo_risk.siting.plan import SitingOutputs
@@ -430,11 +430,12 @@ def _model(r: ReportInputs) -> str:
         + "Predicted "
         f"probabilities match observed rates to within {m['ece']:.1%} on average "
         f"(calibration).</p>"
+        + (f"<p>Who the flags fall on. {_e(FAIRNESS_WORDS)}</p><ul>"
+           + "".join(f"<li>{_e(t)}</li>" for t in m["fairness_by_group"]) + "</ul>"
+           if m.get("fairness_by_group") else "")
         + ("<p>Fairness checks raised: " + "; ".join(_e(w) for w in m["fairness_warnings"])
-           + ". A gap in the true-positive rate (TPR) means the model finds a larger share "
-           "of the children who will struggle in one group than in another; the model card "
-           "gives the rates for every group so the partnership can watch them.</p>"
-           if m.get("fairness_warnings") else "")
+           + ". The model card gives every group's rates so the partnership can watch "
+           "them.</p>" if m.get("fairness_warnings") else "")
         + "<p>Limitations:</p><ul>" + "".join(f"<li>{_e(t)}</li>" for t in LIMITATIONS)
         + '</ul><p>The full model card: <a href="model/model_card.html">model card</a>.</p>')
 
@@ -449,8 +450,9 @@ def _method(r: ReportInputs) -> str:
         "<ul>"
         '<li>Accountability: the <a href="transparency/atrs.html">algorithmic transparency '
         'record</a> (also as <a href="transparency/atrs.json">JSON</a>), the <a '
-        'href="transparency/dpia_annex.html">DPIA evidence annex</a> and the <a '
-        'href="model/model_card.html">model card</a>.</li>'
+        'href="transparency/dpia_annex.html">DPIA evidence annex</a>, the <a '
+        'href="model/model_card.html">model card</a> and the <a '
+        'href="transparency/accessibility.html">accessibility statement</a>.</li>'
         "<li>Each partner pseudonymised its extract before sharing it (keyed HMAC-SHA256); "
         "records were linked by household (UPRN). "
         + (f"Every source's records were linked to a household ({low:.1%})."

@@ -27,10 +27,12 @@ __all__ = [
     "CASING",
     "CONCERN_STYLES",
     "EHSA_COLOURS",
+    "EHSA_MEANINGS",
     "LISA_COLOURS",
     "NO_DATA_COLOUR",
     "SITE_COLOURS",
     "SITE_FIELDS",
+    "UNSTABLE_STYLE",
     "WITHHELD",
     "WITHHELD_COLOUR",
     "Classes",
@@ -70,6 +72,23 @@ _COLD = {"new": "#2171b5", "consecutive": "#08519c", "intensifying": "#08306b",
 EHSA_COLOURS = ({f"{k} hot spot": c for k, c in _HOT.items()}
                 | {f"{k} cold spot": c for k, c in _COLD.items()}
                 | {"no pattern": "#ffffff"})
+
+_MEANS = {"new": "{a} {spot} now, for the first time",
+          "consecutive": "{a} {spot} in the latest periods in a row, never before",
+          "intensifying": "{a} {spot} almost throughout, growing stronger",
+          "persistent": "{a} {spot} almost throughout, steady",
+          "diminishing": "{a} {spot} almost throughout, growing weaker",
+          "sporadic": "{a} {spot} now, on and off before",
+          "oscillating": "{a} {spot} now, the opposite earlier",
+          "historical": "{a} {spot} almost throughout, but not now"}
+#: Emerging hot spot category -> one plain line for the legend.
+EHSA_MEANINGS = ({f"{k} hot spot": m.format(a="a", spot="hot spot") for k, m in _MEANS.items()}
+                 | {f"{k} cold spot": m.format(a="a", spot="cold spot")
+                    for k, m in _MEANS.items()}
+                 | {"no pattern": "none of these"})
+#: How an area whose category most household resamples do not give is drawn: paler,
+#: edged with a dashed line (it looks unstable).
+UNSTABLE_STYLE = {"color": "#0b0c0c", "dashArray": "3 3", "weight": 1.2, "fill_opacity": 0.4}
 
 #: The light line under every outline of an area of concern, this much wider.
 CASING = {"color": "#ffffff", "extra_weight": 3}

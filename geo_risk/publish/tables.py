@@ -67,6 +67,10 @@ def layer_id(name: str) -> str:
     return "layer-" + "-".join("".join(c if c.isalnum() else " " for c in name.lower()).split())
 
 
+#: The accessibility statement, from ``publish/maps/``.
+STATEMENT = "../transparency/accessibility.html"
+
+
 def table_page(layers: list[tuple[str, pd.DataFrame]], *, title: str, subtitle: str,
                marking: str, note: str) -> str:
     """The page of every layer's table.
@@ -104,7 +108,9 @@ def table_page(layers: list[tuple[str, pd.DataFrame]], *, title: str, subtitle: 
         f'<main id="gr-main">{mark}<h1>{e(title)}: every map layer as a table</h1>'
         f"<p>{e(subtitle)}</p>"
         f'<p>The same areas and figures as the map (<a href="map.html">back to the map</a>)'
-        f". {e(note)}. Sort a table by any column with the button in its header.</p>"
+        f". {e(note)}. Sort a table by any column with the button in its header. The "
+        f'<a href="{STATEMENT}">accessibility statement</a> says how these pages were '
+        "checked.</p>"
         f'<nav aria-label="Layers"><ul>{contents}</ul></nav>{tables}</main>'
         f"<script>{_SORT_JS}</script></body></html>\n")
 

@@ -273,8 +273,8 @@ def _html(title: str, sections: list[tuple[str, list[tuple[str, str]]]], marking
 
 def write_transparency(publish: Path, published: dict, run_info: dict, settings: dict
                        ) -> Path:
-    """Write ``atrs.json``, ``atrs.html`` and ``dpia_annex.html`` into
-    ``publish/transparency/``; returns the folder.
+    """Write ``atrs.json``, ``atrs.html``, ``dpia_annex.html`` and the accessibility
+    statement (``accessibility.html``) into ``publish/transparency/``; returns the folder.
 
     Parameters
     ----------
@@ -326,4 +326,51 @@ def write_transparency(publish: Path, published: dict, run_info: dict, settings:
     ]
     (folder / "dpia_annex.html").write_text(_html("DPIA evidence annex: geo-risk run", annex,
                                                   marking))
+    (folder / ACCESSIBILITY_FILE).write_text(_html(
+        "Accessibility statement: the published pages of this run",
+        _accessibility(run_info, settings), marking))
     return folder
+
+
+#: The accessibility statement (PSBAR 2018), beside the transparency record.
+ACCESSIBILITY_FILE = "accessibility.html"
+
+
+def _accessibility(run_info: dict, settings: dict) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The statement's sections, in the order of the GOV.UK model statement."""
+    who = settings.get("organisation") or "The partnership that published these pages"
+    contact = settings.get("contact_email")
+    return [
+        ("what it covers", [
+            ("pages", "The board report (index.html), the map (maps/map.html), every map "
+                      "layer as a table (maps/tables.html), the model card, the algorithmic "
+                      "transparency record and the DPIA evidence annex, as written by "
+                      f"geo-risk {run_info.get('geo_risk_version', '')} on "
+                      f"{run_info.get('run_date', '')}"),
+            ("publisher", who)]),
+        ("how accessible it is", [
+            ("standard", "Meant to meet the Web Content Accessibility Guidelines (WCAG) 2.2 "
+                         "at level AA, as the Public Sector Bodies Accessibility "
+                         "Regulations 2018 require"),
+            ("status", "Partially compliant: the map is a picture of the data, so its "
+                       "figures are also given as tables (below)"),
+            ("how it was checked", "Each page is checked when geo-risk is tested: axe-core "
+             "finds no failure of the WCAG 2.0, 2.1 and 2.2 A and AA rules; a keyboard "
+             "reaches the skip link and the map's controls first, Escape closes a map "
+             "tooltip, the report reflows at 320 pixels wide and no panel covers the map "
+             "at 1400, 1024 or 320 pixels wide. Automated checks do not find every "
+             "problem; the publisher should also test with the people who use the pages")]),
+        ("known limitations", [
+            ("the map", "Its areas cannot be reached one by one with a keyboard or read by a "
+                        "screen reader. Every area's figures and categories are in the "
+                        "table page, linked from the map's skip link and from the report, "
+                        "and in the CSV files and the GeoPackage"),
+            ("ward names on the map", "Drawn for sight only; the tables name every area"),
+            ("street map background", "Optional, off by default and from a third party: "
+                                      "not checked"),
+            ("data files", "CSV files and the GeoPackage are data, not documents")]),
+        ("another format or a problem", [
+            ("contact", contact or "Ask the publisher named above"),
+            ("enforcement", "If you are not happy with the reply, contact the Equality "
+                            "Advisory and Support Service (EASS)")]),
+    ]

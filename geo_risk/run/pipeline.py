@@ -212,8 +212,9 @@ def run_model(
     summary["headline"] = (
         f"{count(len(flags))} households with under-fives scored; {count(k)} flagged; "
         f"{count(summary['flagged_unknown'])} of them unknown to children's services")
-    write_model_card(folder.model, tables, validation, fairness, fairness_warnings, summary,
-                     features, disclosure)
+    summary["fairness_by_group"] = write_model_card(
+        folder.model, tables, validation, fairness, fairness_warnings, summary, features,
+        disclosure)
     log.info(summary["headline"])
     current = children.loc[child_p.index, ["child_key", HOUSEHOLD]].assign(p=child_p)
     return ModelRun(model, validation, current.reset_index(drop=True), flags, fairness,
