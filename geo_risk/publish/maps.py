@@ -435,12 +435,13 @@ class _Columns:
         plain = _column(values)
         key = json.dumps(plain, separators=(",", ":"))
         if key not in self._seen:
-            distinct = list(dict.fromkeys(plain))
-            if len(distinct) * 4 <= len(plain):
-                code = {json.dumps(v): i for i, v in enumerate(distinct)}
-                plain = {"values": distinct, "codes": [code[json.dumps(v)] for v in plain]}
+            keys = [json.dumps(v) for v in plain]  # 1, 1.0 and True stay apart
+            distinct = dict.fromkeys(keys)
+            code = {k: i for i, k in enumerate(distinct)}
             self._seen[key] = len(self.columns)
-            self.columns.append(plain)
+            self.columns.append(
+                {"values": [json.loads(k) for k in distinct], "codes": [code[k] for k in keys]}
+                if len(distinct) * 4 <= len(plain) else plain)
         return self._seen[key]
 
 
@@ -676,7 +677,8 @@ def _svg_names(oas: gpd.GeoDataFrame, risk: pd.Series, to_px, size: float = 11) 
     areas = oas[[by, name, "geometry"]].assign(risk=risk.reindex(oas.index).to_numpy())
     groups = areas.dissolve(by, aggfunc={name: "first", "risk": "mean"})
     groups = groups.sort_values("risk", ascending=False, na_position="last", kind="stable")
-    texts, placed = [], []
+    texts: list[str] = []
+    placed: list[tuple[float, float, float, float]] = []
     for label, point in zip(groups[name].astype(str),
                             shapely.point_on_surface(groups.geometry.to_numpy()), strict=True):
         x, y = to_px(point.x, point.y)
