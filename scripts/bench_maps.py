@@ -1,7 +1,7 @@
 """Benchmark: HTML map and report sizes, and the time to the first drawn feature in
 headless Chromium (offline, every network request blocked).
 
-    python scripts/bench_maps.py [--from OUT] [--basildon] [--repeat 3]
+    python scripts/bench_maps.py [--from OUT] [--basildon | --county OAS] [--repeat 3]
 
 Without --from it runs the demo first (the embedded town, or synthetic households on the
 real Basildon boundaries from ../shared with --basildon) into a temporary folder. The
@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import pandas as pd
+
 BASILDON = Path(__file__).resolve().parents[2] / "shared/data/basildon"
 OBSERVER = """
 window.__firstPath = null;
@@ -35,6 +37,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--from", dest="source", type=Path, help="an existing demo/run folder")
     parser.add_argument("--basildon", action="store_true")
+    parser.add_argument("--county", type=int, metavar="OAS",
+                        help="a generated county of this many output areas (Essex: about "
+                             "4,500), in districts of about 470")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
@@ -49,13 +54,28 @@ def main() -> None:
                                   BASILDON / "oa11_lookup_basildon.csv",
                                   BASILDON / "imd2019_lsoa11_basildon.csv")
         out = Path(tempfile.mkdtemp(prefix="bench_maps_"))
+        if args.county:
+            from geo_risk import columns as C
+            from geo_risk.geography.vintage import Vintage
+            from geo_risk.synth.town import make_town, with_districts
+            from geo_risk.synth.vintages import write_geography
+
+            n = args.county
+            oas, imd = make_town(seed=1, n_oas=n, n_lsoas=max(16, round(n / 5.2)))
+            oas = with_districts(oas, min(16, max(1, round(n / 470))))
+            oas = oas.set_index(C.OA).join(imd.set_index(C.LSOA), on=C.LSOA)
+            files = write_geography(oas, Path(tempfile.mkdtemp(prefix="bench_maps_geo_")),
+                                    Vintage(), published=True)
         started = time.perf_counter()
         run_demo(out, files=files)
         print(f"demo run: {time.perf_counter() - started:.1f} s -> {out}")
 
     pages = [out / "publish/index.html", *sorted((out / "publish/maps").glob("*.html"))]
+    n_oas = len(pd.read_csv(out / "publish/areas/oa.csv", usecols=[0]))
     for page in pages:
-        print(f"{page.relative_to(out)}: {page.stat().st_size / 1e6:.2f} MB")
+        size = page.stat().st_size
+        print(f"{page.relative_to(out)}: {size / 1e6:.2f} MB ({size / n_oas:,.0f} bytes per "
+              f"output area, {n_oas:,} output areas)")
 
     from playwright.sync_api import sync_playwright
 
@@ -64,7 +84,7 @@ def main() -> None:
         browser = p.chromium.launch(executable_path=chromium, headless=True,
                                     args=["--no-sandbox", "--disable-gpu",
                                           "--disable-background-networking"])
-        for page_path in pages[1:]:
+        for page_path in [p for p in pages if p.name == "map.html"]:  # the drawn map
             in_page, around = [], []
             for _ in range(args.repeat):
                 page = browser.new_page(viewport={"width": 1280, "height": 800})

@@ -323,9 +323,10 @@ def _youth_offending(r: np.random.Generator, w: _Households) -> pd.DataFrame:
 
 def _drugs_alcohol(r: np.random.Generator, w: _Households) -> pd.DataFrame:
     pop, tl = w.pop, w.pop.timeline
-    substance, unstable = w.trait["substance"], pop.unstable
-    h, q = _events(r, lambda b: (0.035 * substance[b])[:, None]
-                   + 0.02 * unstable[b] * substance[b, None] + 0.0015, len(w.uprn))
+    unstable = pop.unstable
+    treated = _recorded(pop.households, "substance", tl.n_quarters)  # reaching treatment
+    h, q = _events(r, lambda b: 0.035 * treated(b) + 0.02 * unstable[b] * treated(b)
+                   + 0.0015, len(w.uprn))
     referral = _dates_in_quarters(r, pop, q)
     discharge = referral + r.gamma(2.0, 100.0, len(h)).astype(int).astype("timedelta64[D]")
     discharge = np.where(discharge > tl.end, np.datetime64("NaT"), discharge)
@@ -420,6 +421,15 @@ def _benefits(r: np.random.Generator, w: _Households) -> pd.DataFrame:
         "income_band": band}), "claim_start")
 
 
+def _recorded(hh: pd.DataFrame, trait: str, quarters: int) -> Callable[[slice], np.ndarray]:
+    """A block of households' ``trait`` per quarter as services can see it: held then
+    (it may start during the timeline) and told to them (1.0 or 0.0)."""
+    start = hh[f"{trait}_from"].to_numpy()
+    told = hh[f"{trait}_told"].to_numpy()
+    q = np.arange(quarters)
+    return lambda b: ((start[b, None] <= q) & told[b, None]).astype(float)
+
+
 def _police(r: np.random.Generator, w: _Households) -> pd.DataFrame:
     pop, uprn, trait = w.pop, w.uprn, w.trait
     hh = pop.households
@@ -429,8 +439,9 @@ def _police(r: np.random.Generator, w: _Households) -> pd.DataFrame:
         return lambda b: np.broadcast_to(rate[b, None], (b.stop - b.start, n_q))
 
     da = trait["domestic_abuse"]
+    reported = _recorded(hh, "domestic_abuse", n_q)  # abuse that reaches the police
     rates = {
-        "domestic abuse": lambda b: (0.10 * da[b])[:, None] * (1 + 0.5 * pop.unstable[b]),
+        "domestic abuse": lambda b: 0.10 * reported(b) * (1 + 0.5 * pop.unstable[b]),
         "violence": per_household(0.004 + 0.02 * da),
         "drugs": per_household(0.002 + 0.03 * trait["substance"]),
         "ASB": per_household(0.006 + 0.02 * trait["youth_offending"]),

@@ -153,10 +153,12 @@ class Timeline:
     def end(self) -> np.datetime64:
         return self.refresh_dates[-1]
 
-    def ramp(self) -> np.ndarray:
-        """0 up to the first refresh, rising linearly to 1 at the last, per quarter."""
+    def ramp(self, rise_from: int = 0) -> np.ndarray:
+        """0 up to refresh ``rise_from`` (the first by default), rising linearly to 1 at the
+        last, per quarter."""
         q = np.arange(self.n_quarters)
-        return np.clip((q - self.first_refresh) / max(self.periods - 1, 1), 0.0, 1.0)
+        start = self.first_refresh + rise_from
+        return np.clip((q - start) / max(self.periods - 1 - rise_from, 1), 0.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,9 @@ class Population:
         g = self.area_effect[h, quarters]
         d = hh[C.DEPRIVATION].to_numpy()[h]
         sc = self.scenario
+        # domestic abuse and substance misuse as of each quarter (they can start)
+        da = (hh["domestic_abuse_from"].to_numpy()[h] <= quarters).astype(float)
+        sm = (hh["substance_from"].to_numpy()[h] <= quarters).astype(float)
         return (
             self.beta0
             + 0.67 * (ch["sex"].to_numpy()[child_rows] == "M")
@@ -210,11 +215,11 @@ class Population:
             + 0.25 * trait["lone_parent"]
             + 0.30 * sc.interaction * trait["low_income"] * trait["lone_parent"]
             + 0.9 * (1 - np.exp(-unstable_recent / 2))
-            + 0.55 * trait["domestic_abuse"]
-            + 0.55 * trait["substance"]
+            + 0.55 * da
+            + 0.55 * sm
             + 0.35 * trait["youth_offending"]
             + 0.70 * trait["complex_needs"]
-            + 0.35 * sc.interaction * trait["domestic_abuse"] * trait["substance"]
+            + 0.35 * sc.interaction * da * sm
             + (1.1 * d**2 if sc.deprivation == "convex" else 1.4 * (d >= 0.8))
             + sc.area_direct * g
             + hh["hidden"].to_numpy()[h]
@@ -270,13 +275,32 @@ def _touches(oas: gpd.GeoDataFrame, ward: str, used: set[str]) -> bool:
 def _area_effect(oas: gpd.GeoDataFrame, planted: pd.DataFrame, tl: Timeline,
                  scenario: Scenario) -> pd.DataFrame:
     """Planted effect g per OA (rows) and quarter (columns)."""
-    ramp = tl.ramp()
     g = pd.DataFrame(0.0, index=oas.index, columns=range(tl.n_quarters))
     effects = {**PLANTED_EFFECT, "emerging": (0.0, scenario.emerging_effect)}
     for kind, (first, last) in effects.items():
         members = planted.loc[planted["hotspot"] == kind, C.OA]
+        ramp = tl.ramp(scenario.rise_from if kind == "emerging" else 0)
         g.loc[members] = first + (last - first) * ramp
     return g
+
+
+def _onsets(rng: np.random.Generator, g: ByArea, has: np.ndarray, scenario: Scenario,
+            reported: float) -> tuple[np.ndarray, np.ndarray]:
+    """For a household trait that can start (domestic abuse, substance misuse): the
+    quarter it starts in each household (0: held throughout; the number of quarters:
+    never) and whether services will hear of it (always for one held throughout). Each
+    quarter a household without it starts it with chance ``emerging_onset * g /
+    emerging_effect`` (``g``: its area's planted effect per quarter, the emerging
+    hotspot's only)."""
+    n, quarters = len(has), g.values.shape[1]
+    start = np.where(has, 0, quarters)
+    if scenario.emerging_onset > 0:
+        chance = scenario.emerging_onset * g[:] / max(scenario.emerging_effect, 1e-9)
+        begins = rng.random((n, quarters)) < chance
+        first = np.where(begins.any(axis=1), np.argmax(begins, axis=1), quarters)
+        start = np.where(has, 0, first)
+    told = has | (rng.random(n) < reported)
+    return start, told
 
 
 def _bern(rng: np.random.Generator, logit: np.ndarray) -> np.ndarray:
@@ -366,6 +390,12 @@ def make_population(
         gap = np.sqrt(((xy[:, None, :] - np.asarray(service_points)[None, :, :]) ** 2).sum(2))
         reach = reach * (1.0 + SERVICE_BOOST * np.exp(-gap.min(axis=1) / SERVICE_RANGE))
     area_effect = ByArea(g_oa, oa_of)
+    # households that start domestic abuse or substance misuse in the emerging hotspot
+    # (scenario "unrecorded-onset"; by default nobody does and these draw nothing used)
+    rng_onset = np.random.default_rng(np.random.SeedSequence([seed, 0x0A5E7]))
+    g_emerging = ByArea(np.where(emerging[:, None], g_oa, 0.0), oa_of)
+    da_from, da_told = _onsets(rng_onset, g_emerging, da, scenario, scenario.onset_reported[0])
+    sm_from, sm_told = _onsets(rng_onset, g_emerging, sm, scenario, scenario.onset_reported[1])
 
     # housing instability chain
     unstable = np.zeros((n, tl.n_quarters), dtype=bool)
@@ -383,6 +413,8 @@ def make_population(
         C.DEPRIVATION: d, "family": family, "low_income": li,
         "lone_parent": lp, "domestic_abuse": da, "substance": sm, "youth_offending": yo,
         "complex_needs": cn, "eal": eal, "hidden": hidden, "reach": reach,
+        "domestic_abuse_from": da_from, "domestic_abuse_told": da_told,
+        "substance_from": sm_from, "substance_told": sm_told,
         "neighbourhood": _neighbourhood(oas, scenario, seed)[oa_of],
     })
     children = _make_children(rng_kids, households, tl)

@@ -51,6 +51,17 @@ class Scenario:
         housing instability (which housing records show).
     periods
         Quarterly refreshes from 2014Q1, so the reference date (16: 2017-12-31).
+    rise_from
+        The refresh (0-based) from which the emerging hotspot's ``g`` rises; flat at 0
+        before it. 0: rising from the first refresh.
+    emerging_onset
+        The quarterly chance, at the emerging hotspot's full ``g``, that a household there
+        without domestic abuse (and, separately, without substance misuse) starts it;
+        scaled by ``g`` before then. 0: none (traits fixed, as by default).
+    onset_reported
+        Of the households with such an onset, the shares whose domestic abuse reaches the
+        police and whose substance misuse reaches treatment services (the rest leave no
+        record of it).
     """
 
     name: str = "default"
@@ -64,6 +75,9 @@ class Scenario:
     area_direct: float = AREA_DIRECT
     area_on_housing: float = AREA_ON_HOUSING
     periods: int = 16
+    rise_from: int = 0
+    emerging_onset: float = 0.0
+    onset_reported: tuple[float, float] = (0.55, 0.35)
 
 
 #: The family of synthetic worlds a model or hotspot choice is judged on, name -> scenario.
@@ -87,4 +101,16 @@ SCENARIOS = {
     # (12 refreshes, ending 2016-12-31)
     "early-elsewhere": Scenario("early-elsewhere", emerging_ward="middle", emerging_oas=18,
                                 emerging_effect=2.0, periods=12),
+    # the emerging hotspot is already the most deprived, highest-risk ward (deprivation a
+    # step), and its rise comes late (over the last 8 of 16 refreshes) and mostly directly,
+    # through nothing recorded: a rise on top of a high baseline must still read as
+    # emerging, and the deprivation adjustment must not call it cold
+    "rise-in-deprived": Scenario("rise-in-deprived", deprivation="threshold",
+                                 emerging_effect=1.5, area_direct=1.0, area_on_housing=0.6,
+                                 rise_from=8),
+    # a rise mostly unrecorded whose recorded part is the onset of household episodes:
+    # new domestic abuse (55% reach the police) and substance misuse (35% reach
+    # treatment) among the area's households, and housing crises
+    "unrecorded-onset": Scenario("unrecorded-onset", emerging_effect=1.3, area_direct=0.9,
+                                 area_on_housing=0.8, rise_from=6, emerging_onset=0.03),
 }
