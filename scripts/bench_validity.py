@@ -2,7 +2,7 @@
 
     python scripts/bench_validity.py [--seeds 1 2 3] [--scenarios NAME ...] [--jobs 2]
                                      [--no-basildon] [--csv validity.csv] [--keep DIR]
-    python scripts/bench_validity.py --summary validity.csv   # summarise saved rows
+    python scripts/bench_validity.py --summary validity.csv [--record]  # saved rows
 
 Runs ``geo-risk demo`` on every scenario of :data:`geo_risk.synth.scenarios.SCENARIOS`
 with each seed on the embedded town, and on Basildon's real output areas from
@@ -20,14 +20,22 @@ row per world:
 - emerging and persistent hot spots: recall of the planted OAs, OAs so classed and the
   share of them outside the planted set and its neighbours, beside the same method's
   recall on the records ceiling's risk and on the true risk;
+- early warning, replayed as a partnership runs it (every refresh, on the refreshes up
+  to then alone: :func:`geo_risk.synth.checks.early_warning`): ``lead``, refreshes from the
+  start of the planted rise until half its OAs are classed emerging or lie in a newly
+  identified area of concern (``lead_e``: emerging alone; ``lead_c`` and ``lead_t``: the
+  same method on the records ceiling's and the truth's series; 99: never), and
+  ``alarms``, groups of OAs newly classed emerging outside the planted ones and their
+  neighbours per district per year (``al_c``, ``al_t``: the ceiling's, the truth's);
 - wall time.
 
 The records ceiling is estimated by the demo's evaluation
 (:func:`geo_risk.synth.checks.records_ceiling`: the true probability regressed on the
 run's own features, noiseless targets from every labelled cohort, cross-fitted by
 household). Then the median and the worst world of each figure, and each acceptance
-line of the validity issue. Not part of ``scripts/test``: the whole grid takes about 11
-minutes here with two jobs.
+line of the validity issues. ``--record`` keeps the early-warning figures with the
+package (``geo_risk/publish/validity.json``), which the report and model card quote. Not
+part of ``scripts/test``: the whole grid takes about 15 minutes here with two jobs.
 
 ``--keep DIR`` keeps each world's demo folder (``DIR/town-SCENARIO-SEED``,
 ``DIR/basildon-default-1``): its refresh series and their standard errors under
@@ -57,8 +65,12 @@ COLUMNS = [
     ("em_rec", "{:.2f}"), ("em_n", "{:>4}"), ("em_out", "{:.2f}"), ("em_ceil", "{:.2f}"),
     ("em_true", "{:.2f}"),
     ("pe_rec", "{:.2f}"), ("pe_out", "{:.2f}"), ("pe_ceil", "{:.2f}"), ("pe_true", "{:.2f}"),
-    ("di_rec", "{:.2f}"), ("secs", "{:>4.0f}"),
+    ("di_rec", "{:.2f}"),
+    ("lead", "{:>4}"), ("lead_e", "{:>6}"), ("lead_c", "{:>6}"), ("lead_t", "{:>6}"),
+    ("alarms", "{:.2f}"), ("al_c", "{:.2f}"), ("al_t", "{:.2f}"), ("secs", "{:>4.0f}"),
 ]
+#: A lead time never reached counts as this many refreshes in medians.
+NEVER = 99
 
 
 def one_world(scenario: str, seed: int, basildon: bool, keep: Path | None = None) -> dict:
@@ -99,8 +111,21 @@ def one_world(scenario: str, seed: int, basildon: bool, keep: Path | None = None
         "pe_ceil": ceiling["recovery"]["persistent"]["recall"],
         "pe_true": truth["persistent"]["recall"],
         "di_rec": found["diminishing"]["recall"],
+        **_early(e["early_warning"]),
         "secs": time.perf_counter() - started,
     }
+
+
+def _early(warning: dict) -> dict:
+    """The replay's lead times (refreshes; :data:`NEVER` when never) and false alarms."""
+    def lead(value):
+        return NEVER if value is None else value
+
+    run, ceiling, truth = warning["run"], warning["ceiling"], warning["truth"]
+    return {"lead": lead(run["lead"]), "lead_e": lead(run["lead_emerging"]),
+            "lead_c": lead(ceiling["lead"]), "lead_t": lead(truth["lead"]),
+            "alarms": run["false_alarms"], "al_c": ceiling["false_alarms"],
+            "al_t": truth["false_alarms"]}
 
 
 def _line(row: dict) -> str:
@@ -118,6 +143,10 @@ def main() -> None:
     parser.add_argument("--csv", type=Path)
     parser.add_argument("--keep", type=Path, help="keep each world's demo folder in KEEP")
     parser.add_argument("--summary", type=Path, help="summarise rows saved with --csv")
+    parser.add_argument("--record", action="store_true",
+                        help="keep the early-warning figures with the package "
+                             "(geo_risk/publish/validity.json), which the report and "
+                             "model card quote")
     args = parser.parse_args()
     if args.summary:
         import csv
@@ -127,6 +156,8 @@ def main() -> None:
                      v == "True" if v in {"True", "False"} else float(v)
                      for k, v in r.items()} for r in csv.DictReader(f)]
         summarise(rows)
+        if args.record:
+            record(rows)
         return
     worlds = [(s, seed, False) for s in args.scenarios for seed in args.seeds]
     if not args.no_basildon and (BASILDON / "oa11_basildon.geojson").is_file():
@@ -145,6 +176,8 @@ def main() -> None:
             print(_line(rows[-1]), flush=True)
     print(f"\n{len(rows)} worlds in {time.perf_counter() - started:.0f} s")
     summarise(rows)
+    if args.record:
+        record(rows)
     if args.csv:
         import csv
 
@@ -153,6 +186,25 @@ def main() -> None:
             writer.writeheader()
             writer.writerows(rows)
         print(f"  rows: {args.csv}")
+
+
+def record(rows: list[dict]) -> None:
+    """Write the grid's early-warning figures where the report and model card read them."""
+    import json
+
+    path = Path(__file__).resolve().parents[1] / "geo_risk/publish/validity.json"
+    worst = max(rows, key=lambda r: r["lead"])
+    figures = {
+        "worlds": len(rows),
+        "median_lead": statistics.median(r["lead"] for r in rows),
+        "worst_lead": ("not within the refreshes" if worst["lead"] == NEVER else
+                       f"{worst['lead']:g} refreshes") + f" ({worst['world']})",
+        "median_lead_emerging": statistics.median(r["lead_e"] for r in rows),
+        "median_false_alarms": round(statistics.median(r["alarms"] for r in rows), 3),
+        "measured": time.strftime("%Y-%m-%d"),
+    }
+    path.write_text(json.dumps(figures, indent=2) + "\n")
+    print(f"  recorded: {path}")
 
 
 def summarise(rows: list[dict]) -> None:
@@ -204,6 +256,27 @@ def summarise(rows: list[dict]) -> None:
     print(f"  emerging recall >= 0.8 x the method on the records ceiling, <= 20% outside: "
           f"{len(ok)} of {n} worlds ({len(ok) / n:.0%}); failing: "
           + ", ".join(r["world"] for r in rows if r not in ok))
+    scenarios: dict[str, list[bool]] = {}
+    for r in rows:
+        place, scenario, _ = r["world"].split("/")
+        scenarios.setdefault(f"{place}/{scenario}", []).append(r in ok)
+    short = [name for name, held in scenarios.items() if len(held) >= 3 and sum(held) < 2]
+    print(f"  ... on at least 2 of 3 seeds of every scenario: "
+          f"{'yes' if not short else 'no; short: ' + ', '.join(short)}")
+    for name, label in [("lead", "lead time, refreshes from the rise's start (emerging or "
+                                  "newly identified concern)"),
+                        ("lead_e", "lead time, emerging class alone"),
+                        ("lead_c", "the records ceiling's lead time"),
+                        ("lead_t", "the truth's lead time")]:
+        values = [r[name] for r in rows]
+        worst = max(rows, key=lambda r: r[name])
+        print(f"  {label}: median {statistics.median(values):g}, worst "
+              f"{'never' if worst[name] == NEVER else worst[name]} ({worst['world']})")
+    print("  false alarms (groups per district per year): median "
+          f"{statistics.median([r['alarms'] for r in rows]):.2f} (the records ceiling's "
+          f"{statistics.median([r['al_c'] for r in rows]):.2f}, the truth's "
+          f"{statistics.median([r['al_t'] for r in rows]):.2f}); worst "
+          f"{max(r['alarms'] for r in rows):.2f}")
     print("  " + share("persistent recall / the method on the records ceiling",
                        [r["pe_rec"] / r["pe_ceil"] for r in rows if r["pe_ceil"]]))
 

@@ -127,11 +127,46 @@ def test_demo_hotspots(demo):
     planted = pd.read_csv(out / "synth/truth/planted_hotspots.csv")
     vange = planted.loc[planted["hotspot"] == "emerging", C.OA]
     assert h["emerging_measure"] == EHSA_BEYOND
-    recovery = hotspot_recovery(planted, table["ehsa_category"], build_weights(load_boundaries()))
+    recovery = hotspot_recovery(planted, table, build_weights(load_boundaries()))
     assert recovery == summary["evaluation"]["planted_recovery"]
     for kind, found in recovery.items():  # the issue's acceptance, on the default world
         assert found["recall"] >= 0.8 and found["outside_share"] <= 0.15, (kind, found)
     assert (table.loc[vange, "lisa_quadrant"] == "high-high").mean() > 0.5
+
+
+def test_the_public_classifier_gives_the_runs_emerging_areas_again(demo):
+    """classify_series on a run's saved series, with the run's published settings, gives
+    back the emerging areas the run published: the function the held-back worlds are
+    scored with is the run's own method."""
+    import json
+
+    from geo_risk.areas import classify_series
+
+    out, _ = demo
+    series = pd.read_parquet(out / "work/oa_risk_by_refresh.parquet")
+    se = pd.read_parquet(out / "work/oa_risk_se_by_refresh.parquet")
+    settings = json.loads((out / "publish/run.json").read_text())["hotspots"]["settings"]
+    found = classify_series(series, load_boundaries(), se=se, **settings)
+    published = pd.read_csv(out / "publish/areas/oa_hotspots.csv", index_col=0)
+    assert found["emerging"].sum() >= 20
+    assert found["emerging"].equals(published["emerging"].reindex(found.index))
+    assert found["ehsa_category"].equals(published["ehsa_category"].reindex(found.index))
+
+
+def test_the_planted_rise_is_seen_early_and_few_false_alarms_are_raised(demo):
+    """The demo's replay of the run's method refresh by refresh: on the default world the
+    rise (from the first refresh) is seen within 4 refreshes, named emerging later, with
+    at most one group of false alarms per district per year; the truth and the records
+    ceiling are replayed alike."""
+    _, summary = demo
+    warning = summary["evaluation"]["early_warning"]
+    run = warning["run"]
+    assert run["refreshes_replayed"] == 14  # refreshes 3 to 16
+    assert run["lead"] is not None and run["lead"] <= 4
+    assert run["lead_emerging"] is not None and run["lead"] <= run["lead_emerging"] <= 8
+    assert run["false_alarms"] <= 1.0
+    assert set(warning) == {"run", "ceiling", "truth"}
+    assert warning["truth"]["lead"] is not None
 
 
 def test_hotspots_command_on_a_finished_run(demo, tmp_path):

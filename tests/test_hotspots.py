@@ -326,3 +326,68 @@ def test_every_concern_outline_names_its_output_areas(lattice):
     outlines = concern_outlines(areas, concern)
     assert len(outlines) == 2 and (outlines["output_areas"] >= 1).all()
     assert (outlines["wards"] != "").all()
+
+
+def _rising_lattice(seed: int = 3, *, periods: int = 12, late: float = 0.10,
+                    shift: float = 0.0) -> tuple:
+    """A 14 x 14 lattice of risks near 0.3 with standard errors 0.03: a 3 x 3 block that
+    is flat and then rises by ``late`` over the last four refreshes, and every area
+    shifted by ``shift`` over those refreshes: (areas, series, se, block)."""
+    areas = _grid(14)
+    rng = np.random.default_rng(seed)
+    se = np.full((len(areas), periods), 0.03)
+    x = 0.3 + rng.normal(0, 0.03, (len(areas), periods))
+    block = [f"A{j * 14 + i:03d}" for j in range(5, 8) for i in range(5, 8)]
+    ramp = np.clip(np.arange(periods) - (periods - 5), 0, 4) / 4
+    x += shift * ramp
+    pos = [areas.index.get_loc(k) for k in block]
+    x[pos] += late * ramp
+    cols = [f"2017-{m:02d}" for m in range(1, periods + 1)]
+    return (areas, pd.DataFrame(x, index=areas.index, columns=cols),
+            pd.DataFrame(se, index=areas.index, columns=cols), block)
+
+
+def test_a_late_rise_is_seen_and_a_district_wide_shift_is_not():
+    """The rise test reads a block's rise over the last year against its standard error:
+    a 10-point rise is seen in the block and hardly elsewhere; with no rise, or a rise of
+    the whole district, almost nothing is; a series shorter than a year is read from its
+    first refresh."""
+    from geo_risk.areas import rising_areas
+
+    areas, series, se, block = _rising_lattice()
+    weights = build_weights(areas)
+    found = rising_areas(series, se, weights)
+    assert found.loc[block, "rising"].mean() >= 0.8
+    assert found.drop(index=block)["rising"].sum() <= 8  # the block's neighbours at most
+    for flat in [_rising_lattice(late=0.0), _rising_lattice(late=0.0, shift=0.1)]:
+        assert rising_areas(flat[1], flat[2], weights)["rising"].sum() <= 2
+    short = rising_areas(series.iloc[:, -3:], se.iloc[:, -3:], weights)
+    assert short["rise"].notna().all() and short.loc[block, "rise"].mean() > 0.015
+    # without standard errors the spread of the areas' rises stands in
+    assert rising_areas(series, None, weights).loc[block, "rising"].mean() >= 0.5
+
+
+def test_classify_series_calls_a_rising_area_emerging_and_never_cold():
+    """The public classifier: an area rising over the last year is emerging whatever its
+    history's category, and a deprived area that rises is never a cold spot although
+    the deprivation adjustment puts it below what its deprivation predicts."""
+    from geo_risk.areas import classify_series
+
+    areas, series, se, block = _rising_lattice(late=0.15)
+    areas["deprivation"] = np.tile(np.linspace(0, 1, 14), 14)
+    areas.loc[block, "deprivation"] = 1.0
+    # the block starts well below what its deprivation predicts elsewhere
+    series = series.add(0.3 * areas["deprivation"] ** 2, axis=0)
+    series.loc[block] -= 0.25
+    found = classify_series(series, areas, se=se, draws=10, random_state=1)
+    assert list(found.columns) == ["ehsa_category", "trend_tau", "trend_p", "trend_change",
+                                   "ehsa_stability", "rise", "rise_z", "rising", "emerging"]
+    assert found.loc[block, "rising"].mean() >= 0.8
+    assert found.loc[block, "emerging"].mean() >= 0.8
+    cold = found["ehsa_category"].str.endswith("cold spot")
+    assert not (found["rising"] & cold).any()
+    unadjusted = emerging_hotspots(beyond_deprivation(series, areas["deprivation"]),
+                                   build_weights(areas))["ehsa_category"]
+    assert unadjusted[block].str.endswith("cold spot").any()  # what the rule prevents
+    again = classify_series(series, areas, se=se, draws=10, random_state=1)
+    assert again.equals(found)

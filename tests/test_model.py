@@ -239,7 +239,9 @@ def test_the_records_ceilings_risk_series_is_kept_to_score_again(demo):
     assert ((series > 0) & (series < 1)).all().all()
     world = SimpleNamespace(population=SimpleNamespace(
         planted=pd.read_csv(out / "synth/truth/planted_hotspots.csv")))
-    again = recovery_on_series(world, load_boundaries(), series)
+    settings = json.loads((out / "publish/run.json").read_text())["hotspots"]["settings"]
+    se = pd.read_parquet(out / "work/oa_risk_se_by_refresh.parquet")
+    again = recovery_on_series(world, load_boundaries(), series, se=se, **settings)
     assert again == summary["evaluation"]["records_ceiling"]["recovery"]
 
 

@@ -520,6 +520,12 @@ def test_outlines_and_withheld_areas_stand_out_from_every_fill():
         assert _contrast(style["color"], CASING["color"]) >= 3
     assert _contrast(WITHHELD_COLOUR, RISK_COLOURS[0]) >= 3
     assert _contrast(WITHHELD_COLOUR, NO_DATA_COLOUR) >= 3
+    # the emerging areas, rising ones included, stand out from "no pattern"
+    from geo_risk.areas import EMERGING
+    from geo_risk.publish.symbology import EHSA_COLOURS, RISING
+
+    for colour in [RISING[0], *(EHSA_COLOURS[c] for c in EMERGING)]:
+        assert _contrast(colour, EHSA_COLOURS["no pattern"]) >= 4.5, colour
 
 
 def test_the_geopackage_styles_draw_withheld_areas_grey(demo):

@@ -5,6 +5,7 @@ concern).
 
 from geo_risk.areas.analysis import (
     FoundHotspots,
+    classify_series,
     find_hotspots,
 )
 from geo_risk.areas.disclosure import (
@@ -24,6 +25,7 @@ from geo_risk.areas.hotspots import (
     EHSA_RISK,
     EMERGING,
     MIN_REFRESHES,
+    RISE_REFRESHES,
     STABILITY_DRAWS,
     STABLE,
     Weights,
@@ -39,6 +41,7 @@ from geo_risk.areas.hotspots import (
     global_moran,
     local_moran,
     mann_kendall,
+    rising_areas,
     sen_change,
 )
 from geo_risk.areas.refresh import (
@@ -63,6 +66,7 @@ __all__ = [
     "LEVELS_OF_CONFIDENCE",
     "MIN_REFRESHES",
     "OWN_VALUE_FIELDS",
+    "RISE_REFRESHES",
     "SAFE",
     "STABILITY_DRAWS",
     "STABLE",
@@ -77,6 +81,7 @@ __all__ = [
     "beyond_deprivation",
     "build_weights",
     "classify_emerging",
+    "classify_series",
     "compare_with",
     "concern_outlines",
     "disclose",
@@ -90,6 +95,7 @@ __all__ = [
     "mean_interval",
     "published_summary",
     "ratio_se",
+    "rising_areas",
     "risk_by_refresh",
     "sen_change",
     "wilson_interval",

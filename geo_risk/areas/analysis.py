@@ -19,8 +19,10 @@ from geo_risk.areas.hotspots import (
     EHSA_CATEGORIES,
     EHSA_RISK,
     EMERGING,
+    RISE_REFRESHES,
     STABILITY_DRAWS,
     STABLE,
+    Weights,
     areas_of_concern,
     bagged_categories,
     beyond_deprivation,
@@ -29,9 +31,10 @@ from geo_risk.areas.hotspots import (
     getis_ord_star,
     global_moran,
     local_moran,
+    rising_areas,
 )
 
-__all__ = ["FoundHotspots", "find_hotspots"]
+__all__ = ["FoundHotspots", "classify_series", "find_hotspots"]
 
 
 @dataclass(frozen=True)
@@ -43,11 +46,103 @@ class FoundHotspots:
     summary: dict  # the hotspots section of run.json
 
 
+def classify_series(series: pd.DataFrame, oas: gpd.GeoDataFrame, *,
+                    se: pd.DataFrame | None = None, time_lag: int = 1, alpha: float = 0.05,
+                    min_trend: float = 1.96, draws: int = STABILITY_DRAWS,
+                    random_state: int = 0, rise_refreshes: int = RISE_REFRESHES,
+                    weights: Weights | None = None) -> pd.DataFrame:
+    """Which output areas are emerging hot spots, from any risk series: the run's own
+    method, with the run's settings (``run.json``'s ``hotspots.settings``).
+
+    Two signals, either of which makes an area *emerging*:
+
+    - its emerging hot spot category (EHSA on the Gi* z-scores, in risk beyond what
+      deprivation predicts when ``oas`` has ``deprivation``, otherwise in risk centred
+      each refresh) is new, consecutive or intensifying, as most resamples of households
+      give it, and stably so (at least :data:`~geo_risk.areas.hotspots.STABLE` of the
+      ``draws`` resamples; :func:`~geo_risk.areas.hotspots.bagged_categories`, ``se``
+      redraws them): an unstable category flickers from one refresh to the next, and each
+      flicker would be a false alarm;
+    - its neighbourhood's risk rose significantly over the last ``rise_refreshes``
+      refreshes, beyond the district's change
+      (:func:`~geo_risk.areas.hotspots.rising_areas`). EHSA names an area by its history,
+      so one already high, or with a dip, reads "sporadic" or "oscillating" while it
+      rises; the rise test sees it.
+
+    An area rising significantly is never called a cold spot: its cold-spot category
+    (which only a deprivation adjustment that overshoots a deprived area can give it) is
+    replaced by "no pattern".
+
+    Parameters
+    ----------
+    series : DataFrame
+        Mean risk per output area (rows, codes as ``oas``' index) per refresh (columns,
+        in date order): the run's ``work/oa_risk_by_refresh.parquet``, or any other.
+    oas : GeoDataFrame
+        The output areas (EPSG:27700), with ``deprivation`` for the adjustment.
+    se : DataFrame, optional
+        Standard errors of ``series`` (``work/oa_risk_se_by_refresh.parquet``); without
+        them no resampling and the rise test's noise is the spread of all areas' rises.
+    time_lag, alpha, min_trend
+        The emerging hot spot settings (:func:`~geo_risk.areas.hotspots.emerging_hotspots`).
+    draws, random_state
+        Resamples of households for each category's stability, and their seed.
+    rise_refreshes : int
+        Refreshes over which a rise is read (4: a year).
+    weights : Weights, optional
+        The areas' contiguity, when already built.
+
+    Returns
+    -------
+    DataFrame
+        Per output area: ``ehsa_category``, ``trend_tau``, ``trend_p``, ``trend_change``,
+        ``ehsa_stability``, ``rise``, ``rise_z``, ``rising`` and ``emerging``.
+
+    Examples
+    --------
+    Scoring a saved run's series again (the held-back worlds are scored this way)::
+
+        series = pd.read_parquet("OUT/work/oa_risk_by_refresh.parquet")
+        se = pd.read_parquet("OUT/work/oa_risk_se_by_refresh.parquet")
+        settings = json.loads(Path("OUT/publish/run.json").read_text())["hotspots"]["settings"]
+        found = classify_series(series, load_boundaries(files), se=se, **settings)
+        found["emerging"]
+    """
+    weights = build_weights(oas) if weights is None else weights
+    series = series.reindex(weights.ids)
+    series = series.fillna(series.mean())
+    if C.DEPRIVATION in oas:
+        def transform(x):
+            return beyond_deprivation(x, oas[C.DEPRIVATION])
+    else:
+        def transform(x):
+            return x - x.median()
+    settings: dict[str, Any] = {"time_lag": time_lag, "alpha": alpha, "min_trend": min_trend}
+    ehsa = emerging_hotspots(transform(series), weights, **settings)
+    if draws:
+        bagged = bagged_categories(
+            series, se if se is not None else series * 0.0, weights, ehsa["ehsa_category"],
+            transform=transform, draws=draws, random_state=random_state, **settings)
+        category, stability = bagged["category"], bagged["stability"].round(2)
+    else:
+        category, stability = ehsa["ehsa_category"], pd.Series(float("nan"), ehsa.index)
+    rise = rising_areas(series, se, weights, refreshes=rise_refreshes, alpha=alpha)
+    category = category.where(~(rise["rising"] & category.str.endswith("cold spot")),
+                              "no pattern")
+    return pd.DataFrame({
+        "ehsa_category": category, "trend_tau": ehsa["trend_tau"],
+        "trend_p": ehsa["trend_p"], "trend_change": ehsa["trend_change"],
+        "ehsa_stability": stability, "rise": rise["rise"].round(4),
+        "rise_z": rise["rise_z"].round(3), "rising": rise["rising"],
+        "emerging": (category.isin(EMERGING) & ~(stability < STABLE)) | rise["rising"]},
+        index=weights.ids)
+
+
 def find_hotspots(oas: gpd.GeoDataFrame, current: pd.DataFrame, by_refresh: pd.DataFrame,
                   *, time_lag: int = 1, alpha: float = 0.05, min_trend: float = 1.96,
                   permutations: int = 9999, random_state: int = 0,
-                  se: pd.DataFrame | None = None, draws: int = STABILITY_DRAWS
-                  ) -> FoundHotspots:
+                  se: pd.DataFrame | None = None, draws: int = STABILITY_DRAWS,
+                  rise_refreshes: int = RISE_REFRESHES) -> FoundHotspots:
     """Moran's I, LISA, Gi*, emerging hot spots and areas of concern on one run's risk.
 
     Emerging hot spots are found in risk beyond what deprivation predicts when ``oas`` has
@@ -74,6 +169,8 @@ def find_hotspots(oas: gpd.GeoDataFrame, current: pd.DataFrame, by_refresh: pd.D
         Standard error of each refresh's mean (households resampled); none: no spread.
     draws : int
         Stability draws of each area's category.
+    rise_refreshes : int
+        Refreshes over which a rise is read (:func:`classify_series`).
 
     Returns
     -------
@@ -87,27 +184,18 @@ def find_hotspots(oas: gpd.GeoDataFrame, current: pd.DataFrame, by_refresh: pd.D
     lisa = local_moran(risk, weights, permutations=permutations, alpha=alpha,
                        random_state=random_state)
     gi_z, gi_sig = getis_ord_star(risk, weights, alpha=alpha)
-    series = by_refresh.reindex(weights.ids)
-    series = series.fillna(series.mean())
-    if C.DEPRIVATION in oas:
-        def transform(x):
-            return beyond_deprivation(x, oas[C.DEPRIVATION])
-        measure = EHSA_BEYOND
-    else:
-        def transform(x):
-            return x - x.median()
-        measure = EHSA_RISK
-    settings: dict[str, Any] = {"time_lag": time_lag, "alpha": alpha, "min_trend": min_trend}
-    ehsa = emerging_hotspots(transform(series), weights, **settings)
-    bagged = bagged_categories(
-        series, se if se is not None else series * 0.0, weights, ehsa["ehsa_category"],
-        transform=transform, draws=draws, random_state=random_state, **settings)
-    ehsa["ehsa_category"], stability = bagged["category"], bagged["stability"]
+    measure = EHSA_BEYOND if C.DEPRIVATION in oas else EHSA_RISK
+    settings: dict[str, Any] = {"time_lag": time_lag, "alpha": alpha, "min_trend": min_trend,
+                                "draws": draws, "random_state": random_state,
+                                "rise_refreshes": rise_refreshes}
+    ehsa = classify_series(by_refresh, oas, se=se, weights=weights, **settings)
+    stability = ehsa["ehsa_stability"]
     concern = areas_of_concern(risk, current["known_share"].fillna(0.0), weights, alpha=alpha)
     hotspots = lisa[["lisa_quadrant", "p_sim"]].assign(
         gi_z=gi_z, gi_significant=gi_sig, ehsa_category=ehsa["ehsa_category"],
         trend_tau=ehsa["trend_tau"], trend_p=ehsa["trend_p"],
-        trend_change=ehsa["trend_change"], ehsa_stability=stability.round(2),
+        trend_change=ehsa["trend_change"], ehsa_stability=stability, rise=ehsa["rise"],
+        rise_z=ehsa["rise_z"], rising=ehsa["rising"], emerging=ehsa["emerging"],
         concern=concern["concern"]).rename_axis(C.OA)
     ward_of = oas[C.WARD_NAME].reindex(concern.index)
     by_ward = pd.crosstab(ward_of, concern["concern"]).reindex(
@@ -123,6 +211,9 @@ def find_hotspots(oas: gpd.GeoDataFrame, current: pd.DataFrame, by_refresh: pd.D
         "emerging_measure": measure,
         "time_lag": time_lag, "alpha": alpha, "min_trend": min_trend,
         "stability_draws": draws, "stable_share": STABLE,
+        "settings": settings,
+        "rising": int(ehsa["rising"].sum()),
+        "emerging": int(ehsa["emerging"].sum()),
         "emerging_stable": int(((stability >= STABLE) & ehsa["ehsa_category"].isin(
             EMERGING)).sum()),
         "permutations": permutations,

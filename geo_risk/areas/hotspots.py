@@ -126,6 +126,9 @@ EMERGING = ("new hot spot", "consecutive hot spot", "intensifying hot spot")
 #: same category above which a category is called stable (and named in the report).
 STABILITY_DRAWS, STABLE = 100, 0.8
 
+#: Refreshes over which a rise is read: a year of quarterly refreshes.
+RISE_REFRESHES = 4
+
 #: The fewest refreshes an emerging hot spot trend can be read from.
 MIN_REFRESHES = 3
 _DRAWS_AT_ONCE = 25  # resamples' noise held at once (England's: 0.5 GB)
@@ -473,6 +476,68 @@ def emerging_hotspots(values: pd.DataFrame, weights: Weights, *, time_lag: int =
         "trend_change": np.where(isolated, np.nan, change),
         "share_hot": (sig & (z > 0)).mean(axis=1), "share_cold": (sig & (z < 0)).mean(axis=1),
         "gi_z": z[:, -1]}, index=weights.ids)
+
+
+def rising_areas(values: pd.DataFrame, se: pd.DataFrame | None, weights: Weights, *,
+                 refreshes: int = RISE_REFRESHES, alpha: float = 0.05) -> pd.DataFrame:
+    """Where risk rose significantly over the last ``refreshes`` refreshes, beyond the
+    district's own change: a test of each area's rise against its standard error.
+
+    An area's neighbourhood is itself and its contiguous neighbours (as for Gi*); its
+    mean at the last refresh less its mean ``refreshes`` before (the first refresh when
+    the series is shorter) is its rise, less the median rise of all areas (a district-wide
+    shift is no area's). The rise's standard error comes from the areas' own (``se``: the
+    standard error of each area's mean per refresh, households resampled) as if the two
+    refreshes were independent; they share many children, so this overstates it and the
+    test errs towards calling no rise. Without standard errors, the spread of all areas'
+    rises (scaled median absolute deviation) stands in. One-sided z, significant by
+    Benjamini-Hochberg at ``alpha`` over the areas.
+
+    EHSA reads a trend in the Gi* z-scores over the whole series and names it by its
+    history, so an area that was already high, or dipped, is "sporadic" or "oscillating"
+    however steeply it now rises; this test asks only whether it rose, and so sees a rise
+    a year in.
+
+    Parameters
+    ----------
+    values : DataFrame
+        A value per area (rows) per refresh (columns, in order).
+    se : DataFrame or None
+        Its standard errors, the same shape; None when there are none.
+    weights : Weights
+        The areas' contiguity.
+    refreshes : int
+        How far back the rise is read from.
+    alpha : float
+        False discovery rate.
+
+    Returns
+    -------
+    DataFrame
+        Per area (``weights.ids``): ``rise`` (the neighbourhood's rise less the median),
+        ``rise_z`` and ``rising`` (significant and positive; never for an isolate).
+    """
+    x = values.reindex(weights.ids).to_numpy(dtype=float)
+    w = weights.binary(self_weight=True)
+    size = np.asarray(w.sum(axis=1)).ravel()
+    back = -1 - min(refreshes, x.shape[1] - 1)
+    nb = np.asarray(w @ x[:, [back, -1]]) / size[:, None]
+    rise = nb[:, 1] - nb[:, 0]
+    rise = rise - np.nanmedian(rise)
+    s = (np.zeros_like(x[:, [back, -1]]) if se is None else
+         se.reindex(index=weights.ids, columns=values.columns).fillna(0.0)
+         .to_numpy(dtype=float)[:, [back, -1]])
+    nb_se = np.sqrt(np.asarray(w @ s**2)) / size[:, None]
+    spread = np.sqrt((nb_se**2).sum(axis=1))
+    if not (spread > 0).any():  # no standard errors: the spread of the rises
+        mad = np.nanmedian(np.abs(rise - np.nanmedian(rise))) * 1.4826
+        spread = np.full(len(rise), mad if mad > 0 else np.inf)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(spread > 0, rise / spread, 0.0)
+    isolated = np.isin(weights.ids, weights.isolates)
+    z[isolated | (x.shape[1] < 2)] = np.nan
+    rising = benjamini_hochberg(norm.sf(z), alpha) & (z > 0)
+    return pd.DataFrame({"rise": rise, "rise_z": z, "rising": rising}, index=weights.ids)
 
 
 def bagged_categories(values: pd.DataFrame, se: pd.DataFrame, weights: Weights,

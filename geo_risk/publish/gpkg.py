@@ -153,6 +153,12 @@ FIELDS: dict[str, tuple[str, str]] = {
                       "the categories"),
     "ehsa_stability": ("Category stability", "Share of household resamples giving the same "
                        "category; 0.8 or more is stable"),
+    "rise": ("Rise over the last year", "Rise of the mean predicted risk of the area and "
+             "its neighbours over the last four refreshes, less the district's median rise"),
+    "rise_z": ("Rise z-score", "That rise over its standard error (households resampled)"),
+    "rising": ("Rising", "1 where the rise is significant (false discovery rate 5%)"),
+    "emerging": ("Emerging", "1 where the area is emerging: a new, consecutive or "
+                 "intensifying hot spot, or rising"),
     "trend_tau": ("Trend (Kendall's tau)", "Mann-Kendall tau of the area's Gi* z-score "
                   "over the refreshes"),
     "trend_p": ("Trend p-value", "Mann-Kendall p-value of that trend"),
@@ -331,12 +337,17 @@ def write_geopackage(path: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.Dat
     h = hotspots.reindex(oas.index)
     if "ehsa_stability" not in h:  # a run from before stability was measured
         h["ehsa_stability"] = float("nan")
+    for column in ["rise", "rise_z", "rising", "emerging"]:  # a run from before the rise
+        if column not in h:
+            h[column] = float("nan") if column.startswith("rise") else False
+    for column in ["rising", "emerging"]:
+        h[column] = h[column].fillna(False).astype(bool).astype(int)
     base = oas[[C.WARD_NAME, "geometry"]].join(h)
     lisa = base[[C.WARD_NAME, "lisa_quadrant", "p_sim", "geometry"]].reset_index()
     layers["lisa"] = (lisa, _categorised("lisa_quadrant", [
         (q, colour, label) for q, (colour, label) in LISA_COLOURS.items()]))
-    ehsa = base[[C.WARD_NAME, "ehsa_category", "ehsa_stability", "trend_tau", "trend_p",
-                 "gi_z", "geometry"]]
+    ehsa = base[[C.WARD_NAME, "ehsa_category", "ehsa_stability", "emerging", "rising",
+                 "rise", "rise_z", "trend_tau", "trend_p", "gi_z", "geometry"]]
     layers["emerging_hotspots"] = (ehsa.reset_index(), _categorised(
         "ehsa_category", [(c, colour, c) for c, colour in EHSA_COLOURS.items()]))
 

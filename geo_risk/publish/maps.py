@@ -49,7 +49,7 @@ from jinja2 import Template
 
 from geo_risk import columns as C
 from geo_risk.areas.disclosure import SAFE, Disclosure
-from geo_risk.areas.hotspots import STABLE, concern_outlines
+from geo_risk.areas.hotspots import EMERGING, STABLE, concern_outlines
 from geo_risk.io.escape import script_json
 from geo_risk.publish.symbology import (
     CASING,
@@ -58,6 +58,7 @@ from geo_risk.publish.symbology import (
     EHSA_MEANINGS,
     LISA_COLOURS,
     NO_DATA_COLOUR,
+    RISING,
     SITE_COLOURS,
     SITE_FIELDS,
     UNSTABLE_STYLE,
@@ -317,14 +318,23 @@ def _layers(oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame], hotspots: pd
 
     order = [c for c in EHSA_COLOURS if (h["ehsa_category"] == c).any()]
     stability = h.get("ehsa_stability", pd.Series(np.nan, index=h.index))
+    # rising where the category is not an emerging one: emerging too, in its own colour
+    rising = h.get("rising", pd.Series(False, index=h.index)).fillna(False).astype(bool)
+    rising_only = rising & ~h["ehsa_category"].isin(EMERGING)
     # a category most household resamples do not give looks unstable: paler, edged dashed
-    unstable = (h["ehsa_category"] != "no pattern") & (stability < STABLE)
+    unstable = (h["ehsa_category"] != "no pattern") & (stability < STABLE) & ~rising_only
+    rise = h.get("rise", pd.Series(np.nan, index=h.index))
     layers.append(_Layer(
         EHSA, "oa", base.assign(
             Category=h["ehsa_category"].to_numpy(),
             Stability=stability.map(_stability).to_numpy(),
+            **{"Rise over the last year": [
+                "" if pd.isna(r) else f"{r * 100:+.1f} points" + (" (significant)" if s
+                                                                  else "")
+                for r, s in zip(rise, rising, strict=True)]},
             _unstable=unstable.to_numpy()), {**fill, "unstable": UNSTABLE_STYLE},
-        _legend_rows([(EHSA_COLOURS[c], f"{c[0].upper() + c[1:]}: {EHSA_MEANINGS[c]}",
+        _legend_rows(([(RISING[0], RISING[1], "fill")] if rising_only.any() else [])
+                     + [(EHSA_COLOURS[c], f"{c[0].upper() + c[1:]}: {EHSA_MEANINGS[c]}",
                        "fill") for c in order]
                      + ([(f"border-top:2px dashed {UNSTABLE_STYLE['color']}",
                           f"Dashed edge, paler: fewer than {STABLE:.0%} of resamples of "
@@ -332,7 +342,7 @@ def _layers(oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame], hotspots: pd
                         if unstable.any() else []))
         + (f'<div style="font-size:11px;max-width:190px">Trend in '
            f'{html.escape(ehsa_measure)} over the refreshes</div>' if ehsa_measure else ""),
-        h["ehsa_category"].map(EHSA_COLOURS).to_numpy()))
+        np.where(rising_only, RISING[0], h["ehsa_category"].map(EHSA_COLOURS))))
 
     concern = concern_outlines(shown, hotspots["concern"])
     shapes["concern"] = concern.geometry

@@ -20,7 +20,13 @@ from geo_risk import columns as C
 from geo_risk.areas.disclosure import SAFE, Disclosure
 from geo_risk.areas.hotspots import EMERGING, STABLE
 from geo_risk.publish.maps import LEGEND_CSS, MapContext, interval_text, site_rows
-from geo_risk.publish.model_card import FAIRNESS_WORDS, INTENDED_USE, LIMITATIONS
+from geo_risk.publish.model_card import (
+    EARLY_WARNING,
+    FAIRNESS_WORDS,
+    INTENDED_USE,
+    LIMITATIONS,
+    early_warning_words,
+)
 from geo_risk.publish.symbology import WITHHELD, show_count
 from geo_risk.publish.tables import TABLE_CSS, html_table
 from geo_risk.siting.plan import SitingOutputs
@@ -393,9 +399,35 @@ def _changed(r: ReportInputs) -> str:
            "area's stability." if len(emerging) > len(stable) else "")
         + " Also " + ", ".join(f"{h['emerging_hot_spots'].get(c, 0)} {c}s" for c in
                                ["persistent hot spot", "diminishing hot spot"])
-        + ".</p>")
+        + ".</p>" + _rising(r) + _early_warning_figures())
 
     return changed
+
+
+def _rising(r: ReportInputs) -> str:
+    """The areas rising over the last year, whatever their history's category."""
+    if "rising" not in r.oa_hotspots:
+        return ""
+    rising = r.oa_hotspots.index[r.oa_hotspots["rising"].fillna(False).astype(bool)]
+    if not len(rising):
+        return ("<p>No output area's risk, with its neighbours', rose over the last year "
+                "by more than chance variation beyond the district's own change.</p>")
+    wards = r.oa_wards.reindex(rising).value_counts()
+    other = ~r.oa_hotspots.loc[rising, "ehsa_category"].isin(EMERGING)
+    return (f"<p><strong>{len(rising)}</strong> output areas are <strong>rising</strong>: "
+            "the predicted risk of the area and its neighbours rose over the last year by "
+            "more than chance variation, beyond the district's own change, most in "
+            + ", ".join(f"{_e(w)} ({n})" for w, n in wards.head(3).items()) + ". "
+            + (f"{int(other.sum())} of them are not named emerging by the analysis over all "
+               "refreshes (their history reads as already high, or on and off); they are "
+               "emerging all the same, and the map colours them so." if other.any() else "")
+            + "</p>")
+
+
+def _early_warning_figures() -> str:
+    """How early the method has seen a rise on the family of synthetic worlds (the
+    validity benchmark's figures, kept with the package)."""
+    return f"<p>{_e(early_warning_words())}</p>" if EARLY_WARNING else ""
 
 
 def _maps(r: ReportInputs) -> str:

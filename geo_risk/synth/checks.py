@@ -15,8 +15,9 @@ from geo_risk import columns as C
 from geo_risk.columns import HOUSEHOLD
 from geo_risk.synth.world import World
 
-__all__ = ["describe_world", "hotspot_recovery", "household_risk", "planted_recovery",
-           "records_ceiling", "recovery_on_series", "recovery_on_truth"]
+__all__ = ["describe_world", "early_warning", "hotspot_recovery", "household_risk",
+           "planted_recovery", "records_ceiling", "recovery_on_series", "recovery_on_truth",
+           "true_series"]
 
 
 def household_risk(child_risk: pd.DataFrame, refresh: int) -> pd.Series:
@@ -174,32 +175,31 @@ def _auc_gap_band(y: np.ndarray, p: np.ndarray, q: np.ndarray, *, seed: int
     return band, round(float((gaps < 0).mean()), 3)
 
 
-def recovery_on_series(world: World, oas, series: pd.DataFrame, *, time_lag: int = 1,
-                       alpha: float = 0.05, min_trend: float = 1.96) -> dict:
-    """:func:`hotspot_recovery` of the run's emerging hot spot method applied to another
-    risk series (mean risk per OA (rows) per refresh (columns, in order)): what the method
-    finds on the truth or on the records ceiling (the measure, beyond deprivation or
-    centred, as the run)."""
-    from geo_risk.areas import beyond_deprivation, build_weights, emerging_hotspots
+def recovery_on_series(world: World, oas, series: pd.DataFrame, *,
+                       se: pd.DataFrame | None = None, **settings) -> dict:
+    """:func:`hotspot_recovery` of the run's method (:func:`geo_risk.areas.classify_series`,
+    with ``settings``) applied to another risk series (mean risk per OA (rows) per refresh
+    (columns, in order)): what the method finds on the truth or on the records ceiling.
+    ``se``: the run's standard errors, so the method sees the same sampling noise."""
+    from geo_risk.areas import build_weights, classify_series
 
     weights = build_weights(oas)
-    series = series.reindex(weights.ids)
-    series = series.fillna(series.mean())
-    if C.DEPRIVATION in oas:
-        series = beyond_deprivation(series, oas[C.DEPRIVATION])
-    else:
-        series = series - series.median()
-    found = emerging_hotspots(series, weights, time_lag=time_lag, alpha=alpha,
-                              min_trend=min_trend)["ehsa_category"]
+    found = classify_series(series, oas, se=se, weights=weights, **settings)
     return hotspot_recovery(world.population.planted, found, weights)
 
 
-def recovery_on_truth(world: World, oas) -> dict:
-    """The emerging hot spot method on the true mean risk of each OA's under-fives at each
-    refresh."""
+def true_series(world: World, dates) -> pd.DataFrame:
+    """The true mean risk of each OA's under-fives at each refresh, dated as ``dates``."""
     risk = world.child_risk
-    return recovery_on_series(world, oas,
-                              risk.groupby([C.OA, "refresh"])["p_not_gld"].mean().unstack())
+    series = risk.groupby([C.OA, "refresh"])["p_not_gld"].mean().unstack()
+    series.columns = list(dates)[:series.shape[1]]
+    return series
+
+
+def recovery_on_truth(world: World, oas, dates, **kwargs) -> dict:
+    """The emerging hot spot method on the true mean risk of each OA's under-fives at each
+    refresh (``kwargs``: as :func:`recovery_on_series`)."""
+    return recovery_on_series(world, oas, true_series(world, dates), **kwargs)
 
 
 def records_ceiling(world: World, key, tables, linked, refresh_dates: list[str], oas, *,
@@ -220,8 +220,8 @@ def records_ceiling(world: World, key, tables, linked, refresh_dates: list[str],
     too.)
 
     Returns its hold-out AUC and ECE on the run's hold-out cohort, the expected precision
-    of its top k households, the run's emerging hot spot method on its risk series, and
-    that ``series`` (mean risk per OA (rows) per refresh (columns, ISO dates)).
+    of its top k households, and its ``series`` (mean risk per OA (rows) per refresh
+    (columns, ISO dates)), which the demo scores with the run's hot spot method.
     """
     from sklearn.ensemble import HistGradientBoostingRegressor
     from sklearn.metrics import roc_auc_score
@@ -275,32 +275,37 @@ def records_ceiling(world: World, key, tables, linked, refresh_dates: list[str],
         "auc": round(float(roc_auc_score(y, p_test)), 4),
         "ece": round(expected_calibration_error(y, p_test), 4),
         "expected_precision_at_k": round(float(hh_true.reindex(top).mean()), 4),
-        "recovery": recovery_on_series(world, oas, series),
         "series": series,
     }
 
 
-def hotspot_recovery(planted: pd.DataFrame, categories: pd.Series, weights) -> dict:
+def hotspot_recovery(planted: pd.DataFrame, found: pd.DataFrame, weights) -> dict:
     """How an emerging hot spot analysis recovers each planted hotspot.
 
     ``planted``: the world's ``oa11cd``, ``hotspot`` and ``expected_category`` (categories
-    joined by "|"); ``categories``: each OA's emerging hot spot category; ``weights``: the
-    run's :class:`~geo_risk.areas.hotspots.Weights`. Per hotspot: ``recall`` (share of its OAs in
-    an expected category), ``classed_oas`` (OAs anywhere in those categories) and
+    joined by "|"); ``found``: per OA, ``ehsa_category`` and ``emerging``
+    (:func:`geo_risk.areas.classify_series`); ``weights``: the run's
+    :class:`~geo_risk.areas.hotspots.Weights`. The planted emerging hotspot is found where
+    ``emerging`` holds, the others where the category is one expected. Per hotspot:
+    ``recall`` (share of its OAs found), ``classed_oas`` (OAs found anywhere) and
     ``outside_share`` (of those, the share outside the hotspot and its first-order
     neighbours).
     """
     adjacency = weights.binary()
     position = {code: i for i, code in enumerate(weights.ids)}
+    found = found.reindex(weights.ids)
     out = {}
     for kind, group in planted.groupby("hotspot", sort=False):
-        expected = set(group["expected_category"].iat[0].split("|"))
-        wanted = {f"{c} hot spot" for c in expected}
+        if kind == "emerging":
+            hit = found["emerging"].fillna(False).astype(bool)
+        else:
+            expected = set(group["expected_category"].iat[0].split("|"))
+            hit = found["ehsa_category"].isin({f"{c} hot spot" for c in expected})
         members = [position[c] for c in group[C.OA]]
         near = set(members) | set(adjacency[members].indices)
-        classed = np.flatnonzero(categories.reindex(weights.ids).isin(wanted).to_numpy())
+        classed = np.flatnonzero(hit.to_numpy())
         out[kind] = {
-            "recall": round(float(categories.reindex(group[C.OA]).isin(wanted).mean()), 4),
+            "recall": round(float(hit.reindex(group[C.OA]).mean()), 4),
             "classed_oas": len(classed),
             "outside_share": round(float(np.mean([i not in near for i in classed]))
                                    if len(classed) else 0.0, 4),
@@ -308,7 +313,69 @@ def hotspot_recovery(planted: pd.DataFrame, categories: pd.Series, weights) -> d
     return out
 
 
-def planted_recovery(synth: Path, oas, categories: pd.Series) -> dict | None:
+def early_warning(planted: pd.DataFrame, oas, series: pd.DataFrame, *, rise_from: int,
+                  se: pd.DataFrame | None = None, known_share: pd.Series | None = None,
+                  draws: int = 50, **settings) -> dict:
+    """How early the run's method sees the planted rise, replayed as a partnership runs
+    it: at each refresh, :func:`geo_risk.areas.classify_series` on the refreshes up to
+    then alone (``draws`` resamples each, half a run's, to keep the replay quick).
+
+    - ``lead``: refreshes from the start of the rise (``rise_from``, 0-based) until at
+      least half the planted emerging OAs are classed emerging or lie in a newly
+      identified area of concern (risk concentrating where services are not present:
+      :func:`geo_risk.areas.areas_of_concern` on that refresh's risk, with
+      ``known_share``, services' presence as at the reference date); None if never.
+    - ``lead_emerging``: the same counting only the emerging class.
+    - ``false_alarms``: connected groups of OAs newly classed emerging (not so at the
+      refresh before) outside the planted emerging OAs and their neighbours, per
+      district per year of refreshes replayed.
+    """
+    from scipy.sparse.csgraph import connected_components
+
+    from geo_risk.areas import MIN_REFRESHES, areas_of_concern, build_weights, classify_series
+
+    weights = build_weights(oas)
+    adjacency = weights.binary()
+    position = {code: i for i, code in enumerate(weights.ids)}
+    members = [position[c] for c in planted.loc[planted["hotspot"] == "emerging", C.OA]]
+    near = np.zeros(len(weights.ids), dtype=bool)
+    near[members] = True
+    near[adjacency[members].indices] = True
+    districts = int(oas[C.LAD].nunique()) if C.LAD in oas else 1
+    lead = lead_emerging = None
+    groups, before = 0, None
+    steps = range(max(MIN_REFRESHES, settings.get("time_lag", 1) + 2), series.shape[1] + 1)
+    for t in steps:
+        so_far = series.iloc[:, :t]
+        found = classify_series(so_far, oas, se=None if se is None else se.iloc[:, :t],
+                                weights=weights, draws=draws, **settings)
+        emerging = found["emerging"].to_numpy()
+        if before is not None:
+            new = np.flatnonzero(emerging & ~before & ~near)
+            if len(new):
+                groups += connected_components(adjacency[new][:, new], directed=False)[0]
+        before = emerging
+        if t - 1 < rise_from:
+            continue
+        if lead_emerging is None and emerging[members].mean() >= 0.5:
+            lead_emerging = t - 1 - rise_from
+        if lead is None:
+            seen = emerging[members]
+            if known_share is not None:
+                current = so_far.iloc[:, -1].reindex(weights.ids)
+                concern = areas_of_concern(current.fillna(current.mean()),
+                                           known_share.reindex(weights.ids).fillna(0.0),
+                                           weights, alpha=settings.get("alpha", 0.05))
+                seen = seen | (concern["concern"] == "newly identified").to_numpy()[members]
+            if seen.mean() >= 0.5:
+                lead = t - 1 - rise_from
+    years = len(steps) / 4
+    return {"lead": lead, "lead_emerging": lead_emerging,
+            "false_alarms": round(groups / districts / years, 3) if years else 0.0,
+            "refreshes_replayed": len(steps)}
+
+
+def planted_recovery(synth: Path, oas, found: pd.DataFrame) -> dict | None:
     """:func:`hotspot_recovery` of a run whose world was written to ``synth`` (as
     ``geo-risk demo`` does); None for a world without a recorded truth."""
     from geo_risk.areas import build_weights
@@ -316,4 +383,4 @@ def planted_recovery(synth: Path, oas, categories: pd.Series) -> dict | None:
     path = Path(synth) / "truth/planted_hotspots.csv"
     if not path.is_file():
         return None
-    return hotspot_recovery(pd.read_csv(path), categories, build_weights(oas))
+    return hotspot_recovery(pd.read_csv(path), found, build_weights(oas))

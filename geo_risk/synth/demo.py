@@ -29,10 +29,13 @@ from geo_risk.run.pipeline import read_feature_tables, run_into
 from geo_risk.siting import SitingSettings
 from geo_risk.synth.checks import (
     describe_world,
+    early_warning,
     oracle_figures,
     planted_recovery,
     records_ceiling,
+    recovery_on_series,
     recovery_on_truth,
+    true_series,
 )
 from geo_risk.synth.world import make_world, write_world
 
@@ -78,6 +81,19 @@ def area_title(districts) -> str:
     return listed if len(names) <= 3 else f"{len(names)} districts ({listed})"
 
 
+def _early_warning(folder: RunFolder, world, ceiling: pd.DataFrame, method: dict) -> dict:
+    """How soon the run's method sees the planted rise, replayed refresh by refresh on
+    the run's series, the records ceiling's and the truth's
+    (:func:`~geo_risk.synth.checks.early_warning`)."""
+    run = pd.read_parquet(folder.risk_by_refresh)
+    known = pd.read_parquet(folder.current_risk)["known_share"]
+    common = {"rise_from": world.population.scenario.rise_from, "known_share": known,
+              **{k: v for k, v in method.items() if k != "draws"}}
+    return {name: early_warning(world.population.planted, world.oas, series, **common)
+            for name, series in [("run", run), ("ceiling", ceiling),
+                                 ("truth", true_series(world, run.columns))]}
+
+
 def run_demo(out: Path, *, seed: int = 1, periods: int | None = None,
              files: BoundaryFiles = DEFAULT_BOUNDARIES, scenario: str = "default",
              dask: DaskSettings | None = None, ceiling: bool = False) -> dict:
@@ -119,22 +135,29 @@ def run_demo(out: Path, *, seed: int = 1, periods: int | None = None,
                                      settings)
         world.child_risk = pd.read_parquet(folder.synth / "truth/child_risk.parquet").astype(
             risk_types)
-        found = pd.read_csv(folder.areas / "oa_hotspots.csv", index_col=0)["ehsa_category"]
+        found = pd.read_csv(folder.areas / "oa_hotspots.csv", index_col=0)
+        # the truth and the ceiling are scored by the run's method, settings and noise
+        method = {"se": pd.read_parquet(folder.risk_se_by_refresh),
+                  **record["hotspots"]["settings"]}
         evaluation: dict[str, Any] = {
             "seed": seed,
             "scenario": scenario,
             "synth": describe_world(world),
             "model": oracle_figures(world, demo_key(seed), model_run),
             "planted_recovery": planted_recovery(folder.synth, world.oas, found),
-            "planted_recovery_on_truth": recovery_on_truth(world, world.oas),
+            "planted_recovery_on_truth": recovery_on_truth(
+                world, world.oas, settings.refresh_dates, **method),
         }
         if ceiling:
             evaluation["records_ceiling"] = records_ceiling(
                 world, demo_key(seed), read_feature_tables(folder.link), linked,
                 settings.refresh_dates, world.oas, model_run=model_run)
             # the ceiling's risk series, beside the truth, to score other hot spot settings
-            evaluation["records_ceiling"].pop("series").to_parquet(
-                folder.synth / "truth/ceiling_risk_by_refresh.parquet")
+            series = evaluation["records_ceiling"].pop("series")
+            series.to_parquet(folder.synth / "truth/ceiling_risk_by_refresh.parquet")
+            evaluation["records_ceiling"]["recovery"] = recovery_on_series(
+                world, world.oas, series, **method)
+            evaluation["early_warning"] = _early_warning(folder, world, series, method)
         evaluation["seconds"] = round(time.perf_counter() - started, 1)
         evaluation_path(folder).write_text(json.dumps(evaluation, indent=2) + "\n")
     log.info("demo finished in %.1f s", evaluation["seconds"])
