@@ -63,11 +63,13 @@ def classify_series(series: pd.DataFrame, oas: gpd.GeoDataFrame, *,
       ``draws`` resamples; :func:`~geo_risk.areas.hotspots.bagged_categories`, ``se``
       redraws them): an unstable category flickers from one refresh to the next, and each
       flicker would be a false alarm;
-    - its neighbourhood's risk rose significantly over the last ``rise_refreshes``
-      refreshes, beyond the district's change
-      (:func:`~geo_risk.areas.hotspots.rising_areas`). EHSA names an area by its history,
-      so one already high, or with a dip, reads "sporadic" or "oscillating" while it
-      rises; the rise test sees it.
+    - it is *rising*: its neighbourhood's risk rose significantly over the last
+      ``rise_refreshes`` refreshes, beyond the district's change
+      (:func:`~geo_risk.areas.hotspots.rising_areas`), and its risk is now above the
+      district's (the Gi* z-score of its risk at the last refresh is positive: a
+      low-risk area becoming less low is not becoming a hot spot). EHSA names an area by
+      its history, so one already high, or with a dip, reads "sporadic" or
+      "oscillating" while it rises; the rise test sees it.
 
     An area rising significantly is never called a cold spot: its cold-spot category
     (which only a deprivation adjustment that overshoots a deprived area can give it) is
@@ -127,6 +129,10 @@ def classify_series(series: pd.DataFrame, oas: gpd.GeoDataFrame, *,
     else:
         category, stability = ehsa["ehsa_category"], pd.Series(float("nan"), ehsa.index)
     rise = rising_areas(series, se, weights, refreshes=rise_refreshes, alpha=alpha)
+    # becoming a hot spot: a rise that leaves the area's risk at or below the district's
+    # (a low-risk area less low) is not one
+    now, _ = getis_ord_star(series.iloc[:, -1], weights, alpha=alpha)
+    rise["rising"] &= (now > 0).to_numpy()
     category = category.where(~(rise["rising"] & category.str.endswith("cold spot")),
                               "no pattern")
     return pd.DataFrame({

@@ -156,7 +156,8 @@ FIELDS: dict[str, tuple[str, str]] = {
     "rise": ("Rise over the last year", "Rise of the mean predicted risk of the area and "
              "its neighbours over the last four refreshes, less the district's median rise"),
     "rise_z": ("Rise z-score", "That rise over its standard error (households resampled)"),
-    "rising": ("Rising", "1 where the rise is significant (false discovery rate 5%)"),
+    "rising": ("Rising", "1 where the rise is significant (false discovery rate 5%) and "
+               "the area's risk is now above the district's"),
     "emerging": ("Emerging", "1 where the area is emerging: a new, consecutive or "
                  "intensifying hot spot, or rising"),
     "trend_tau": ("Trend (Kendall's tau)", "Mann-Kendall tau of the area's Gi* z-score "

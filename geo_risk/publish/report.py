@@ -416,7 +416,8 @@ def _rising(r: ReportInputs) -> str:
     other = ~r.oa_hotspots.loc[rising, "ehsa_category"].isin(EMERGING)
     return (f"<p><strong>{len(rising)}</strong> output areas are <strong>rising</strong>: "
             "the predicted risk of the area and its neighbours rose over the last year by "
-            "more than chance variation, beyond the district's own change, most in "
+            "more than chance variation, beyond the district's own change, to above the "
+            "district's, most in "
             + ", ".join(f"{_e(w)} ({n})" for w, n in wards.head(3).items()) + ". "
             + (f"{int(other.sum())} of them are not named emerging by the analysis over all "
                "refreshes (their history reads as already high, or on and off); they are "

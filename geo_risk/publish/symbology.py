@@ -89,8 +89,8 @@ EHSA_MEANINGS = ({f"{k} hot spot": m.format(a="a", spot="hot spot") for k, m in 
                  | {"no pattern": "none of these"})
 #: An area rising significantly over the last year whose category is not an emerging
 #: one (it was already high, or dipped): emerging too, drawn in a colour of its own.
-RISING = ("#ce1256", "Rising: risk around it rose significantly over the last year "
-          "(emerging, though its history gives another category)")
+RISING = ("#ce1256", "Rising: risk around it rose significantly over the last year, to "
+          "above the district's (emerging, though its history gives another category)")
 #: How an area whose category most household resamples do not give is drawn: paler,
 #: edged with a dashed line (it looks unstable).
 UNSTABLE_STYLE = {"color": "#0b0c0c", "dashArray": "3 3", "weight": 1.2, "fill_opacity": 0.4}
