@@ -282,5 +282,5 @@ def test_an_unstable_category_looks_unstable(browser, demo):
         return out; }""")
     assert {c for c, (dash, _) in styles.items() if dash} == unstable
     assert all(styles[c][1] < 0.8 for c in unstable)
-    assert "fewer than 80% of resamples" in page.text_content(".gr-legend")
+    assert "under 80% of the resamples" in page.text_content(".gr-legend")
     page.close()

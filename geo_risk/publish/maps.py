@@ -337,7 +337,7 @@ def _layers(oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame], hotspots: pd
                      + [(EHSA_COLOURS[c], f"{c[0].upper() + c[1:]}: {EHSA_MEANINGS[c]}",
                        "fill") for c in order]
                      + ([(f"border-top:2px dashed {UNSTABLE_STYLE['color']}",
-                          f"Dashed edge, paler: fewer than {STABLE:.0%} of resamples of "
+                          f"Dashed edge, paler: under {STABLE:.0%} of the resamples of "
                           "households give this category (unstable)", "line")]
                         if unstable.any() else []))
         + (f'<div style="font-size:11px;max-width:190px">Trend in '
