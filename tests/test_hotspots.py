@@ -392,3 +392,29 @@ def test_classify_series_calls_a_rising_area_emerging_and_never_cold():
     assert unadjusted[block].str.endswith("cold spot").any()  # what the rule prevents
     again = classify_series(series, areas, se=se, draws=10, random_state=1)
     assert again.equals(found)
+
+
+@pytest.mark.parametrize(("choice", "interior", "corner"), [
+    ("queen", 8, 3), ("rook", 4, 2), ("order:2", 24, 8), ("knn:3", 3, 3),
+    ("distance:150", 8, 3), ("distance:110", 4, 2), ("distance:50:2", 2, 2)])
+def test_weights_as_a_gis_team_chooses_them(choice, interior, corner):
+    """Each choice of neighbours gives, on a lattice of 100 m squares, the neighbours the
+    GIS tools give: contiguity by edges and corners or by edges, up to two steps, the
+    three nearest, a distance band between centroids (141 m is a diagonal), and a band
+    too short for any neighbour topped up to its minimum."""
+    areas = _grid(7)
+    weights = build_weights(areas, weights=choice)
+    counts = np.asarray(weights.binary().sum(axis=1)).ravel()
+    position = {code: i for i, code in enumerate(weights.ids)}
+    assert counts[position["A024"]] == interior  # the centre of the lattice
+    assert counts[position["A000"]] == corner
+    assert not weights.isolates
+
+
+@pytest.mark.parametrize("bad", ["queens", "knn", "knn:0", "knn:2.5", "order:x",
+                                 "distance", "distance:-5", "distance:100:1:2"])
+def test_a_weights_choice_that_cannot_be_read_is_one_clear_error(bad):
+    from geo_risk._errors import GeoRiskError
+
+    with pytest.raises(GeoRiskError, match="use one of queen, rook"):
+        build_weights(_grid(3), weights=bad)

@@ -91,8 +91,10 @@ __all__ = [
     "EHSA_RISK",
     "EMERGING",
     "MIN_REFRESHES",
+    "RISE_REFRESHES",
     "STABILITY_DRAWS",
     "STABLE",
+    "WEIGHTS",
     "Weights",
     "areas_of_concern",
     "bagged_categories",
@@ -106,7 +108,9 @@ __all__ = [
     "global_moran",
     "local_moran",
     "mann_kendall",
+    "rising_areas",
     "sen_change",
+    "weights_choice",
 ]
 
 log = logging.getLogger(__name__)
@@ -161,8 +165,45 @@ class Weights:
                 "isolates": len(self.isolates), "isolated_areas": self.isolates}
 
 
-def build_weights(areas: gpd.GeoDataFrame, *, max_join_distance: float = 5_000.0) -> Weights:
-    """Queen contiguity with islands and components handled (see the module docstring).
+#: How areas' neighbours can be chosen (``build_weights``' ``weights``), as a GIS team
+#: names them: contiguity by edges and corners (the default) or by edges, higher-order
+#: contiguity, k nearest neighbours, and a fixed distance band with a minimum number of
+#: neighbours (ArcGIS's fixed distance; distances between centroids, in metres).
+WEIGHTS = {"queen": "contiguity, edges and corners", "rook": "contiguity, edges only",
+           "order:N": "queen contiguity up to N steps away",
+           "knn:K": "the K nearest areas (centroids)",
+           "distance:METRES[:MIN]": "areas whose centroids are within METRES, and at least "
+                                    "MIN nearest (default 1)"}
+
+
+def weights_choice(text: str) -> tuple[str, tuple[float, ...]]:
+    """A ``weights`` setting read: its kind and numbers, or a clear error.
+
+    >>> weights_choice("queen"), weights_choice("knn:8"), weights_choice("distance:1500:4")
+    (('queen', ()), ('knn', (8.0,)), ('distance', (1500.0, 4.0)))
+    """
+    kind, *numbers = str(text).strip().lower().split(":")
+    counts = {"queen": (0, 0), "rook": (0, 0), "order": (1, 1), "knn": (1, 1),
+              "distance": (1, 2)}
+    try:
+        values = tuple(float(n) for n in numbers)
+    except ValueError:
+        values = ()
+        numbers = ["?"]
+    if (kind not in counts or not counts[kind][0] <= len(numbers) <= counts[kind][1]
+            or len(values) != len(numbers) or any(v <= 0 for v in values)
+            or (kind in {"order", "knn"} and values and not values[0].is_integer())):
+        raise GeoRiskError(f"weights {text!r}: use one of "
+                           + ", ".join(WEIGHTS) + " (N, K and MIN whole numbers above 0)")
+    return kind, values
+
+
+def build_weights(areas: gpd.GeoDataFrame, *, max_join_distance: float = 5_000.0,
+                  weights: str = "queen") -> Weights:
+    """Neighbours as ``weights`` chooses them (:data:`WEIGHTS`; queen contiguity by
+    default), with islands and components handled (see the module docstring): contiguity
+    of any order joins components first; k nearest and a distance band leave none
+    unjoined within their reach.
 
     Parameters
     ----------
@@ -170,11 +211,23 @@ def build_weights(areas: gpd.GeoDataFrame, *, max_join_distance: float = 5_000.0
         Polygons in a projected CRS (EPSG:27700), indexed by area code.
     max_join_distance
         Largest gap in metres across which a component is joined to its nearest neighbour.
+    weights
+        ``queen``, ``rook``, ``order:N``, ``knn:K`` or ``distance:METRES[:MIN]``.
     """
     if areas.crs is None or not areas.crs.is_projected:
         raise CRSError(f"areas are in {areas.crs or 'no CRS'}; distances need a projected CRS "
                        "such as British National Grid (EPSG:27700)")
-    graph = Graph.build_contiguity(areas, rook=False)
+    kind, values = weights_choice(weights)
+    if kind in {"knn", "distance"}:
+        points = gpd.GeoSeries(areas.geometry.centroid, index=areas.index)
+        least = int(values[0] if kind == "knn" else values[1] if len(values) > 1 else 1)
+        graph = Graph.build_knn(points, k=min(least, len(areas) - 1)).transform("b")
+        if kind == "distance":
+            graph = graph.union(Graph.build_distance_band(points, values[0]))
+        graph = graph.transform("b")
+        return Weights(graph, [str(i) for i in graph.isolates], int(graph.n_components),
+                       int(graph.n_components))
+    graph = Graph.build_contiguity(areas, rook=kind == "rook")
     before = graph.n_components
     joins = _joins(areas, graph.component_labels.reindex(areas.index).to_numpy(),
                    max_join_distance) if before > 1 else []
@@ -190,6 +243,8 @@ def build_weights(areas: gpd.GeoDataFrame, *, max_join_distance: float = 5_000.0
                             np.concatenate([neighbor[edge], b, a]),
                             np.concatenate([adj.to_numpy(float)[edge], np.ones(2 * len(a))]),
                             ids)
+    if kind == "order":  # every area up to N contiguity steps away, after the joins
+        graph = graph.higher_order(k=int(values[0]), lower_order=True).transform("b")
     isolates = [str(i) for i in graph.isolates]
     if joins or isolates:
         log.info("weights: %d join(s) across gaps, %d isolated area(s)", len(joins),
