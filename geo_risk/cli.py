@@ -807,6 +807,11 @@ def hotspots(
         "refreshes (Theil-Sen) that counts as a trend, beside Mann-Kendall's test.")] = 1.96,
     permutations: Annotated[int, typer.Option(
         "--permutations", min=99, help="LISA permutations (seeded).")] = 9999,
+    weights: Annotated[str | None, typer.Option(
+        "--weights", help="Each area's neighbours: queen (edges and corners), rook "
+        "(edges), order:N (contiguity up to N steps), knn:K (K nearest) or "
+        "distance:METRES[:MIN] (a fixed distance band, at least MIN neighbours); "
+        "default: the run's own ([hotspots] weights, queen).")] = None,
 ) -> None:
     """Where risk concentrates: Moran's I, LISA, Getis-Ord Gi*, emerging hot spots over
     the refreshes, and known vs newly identified areas of concern, on a finished run (they
@@ -817,7 +822,8 @@ def hotspots(
     try:
         with console.status("finding hotspots"):
             summary = run_hotspots(in_dir, time_lag=time_lag, alpha=alpha,
-                                   min_trend=min_trend, permutations=permutations)
+                                   min_trend=min_trend, permutations=permutations,
+                                   weights=weights)
     except GeoRiskError as err:
         _fail(err)
     h = summary["hotspots"]

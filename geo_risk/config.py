@@ -22,8 +22,8 @@ from typing import Any, ClassVar, cast
 
 import pandas as pd
 
-from geo_risk._errors import ConfigError
-from geo_risk.areas import MIN_REFRESHES, SAFE, Disclosure
+from geo_risk._errors import ConfigError, GeoRiskError
+from geo_risk.areas import MIN_REFRESHES, SAFE, Disclosure, weights_choice
 from geo_risk.geography import BoundaryFiles
 from geo_risk.inputs import DaskSettings
 from geo_risk.io import read_text
@@ -90,6 +90,7 @@ TABLES = {
     "retention": "",
     "disclosure": "",
     "linkage": "",
+    "hotspots": "how the hot spot statistics choose each area's neighbours",
     "dask": "for a county or more: households' features and scores district by district",
     "siting": "optional: where to site services",
 }
@@ -115,6 +116,10 @@ SETTINGS = (
     _S("", "random_state", "int", 1, "every random step (model, permutations) uses it", low=0),
     _S("", "background_tiles", "bool", False,
        "true adds an OpenStreetMap layer (off; needs internet)"),
+    _S("hotspots", "weights", "text", "queen",
+       'neighbours: "queen" (edges and corners), "rook" (edges), "order:N" (contiguity up '
+       'to N steps), "knn:K" (K nearest), "distance:METRES[:MIN]" (a fixed distance band, '
+       "at least MIN neighbours), as ArcGIS and GeoDa name them"),
     _S("boundaries", "oa", "file", _REQUIRED, "OA polygons, any CRS pyogrio reads",
        '"boundaries/oa11_basildon.geojson"'),
     _S("boundaries", "lookup", "file", _REQUIRED,
@@ -225,6 +230,7 @@ class RunSettings:
     exact_fit: Path | None = None  # OA exact-fit lookup, for history across a census
     previous: Path | None = None  # the last run: the report says what changed since
     dask: DaskSettings | None = None  # household stages on Dask, district by district
+    hotspot_weights: str = _default("hotspots", "weights")  # neighbours (areas.WEIGHTS)
 
 
 @dataclass(frozen=True)
@@ -518,6 +524,11 @@ def load_config(path: Path) -> RunConfig:
     siting = _siting(r) if raw.get("siting") else None
     dask = _dask(r) if "dask" in raw else None
     ledger = r.get("review", "ledger")
+    weights = str(r.get("hotspots", "weights"))
+    try:
+        weights_choice(weights)
+    except GeoRiskError as err:
+        r.problem(f"[hotspots] {err}")
     settings = dict(
         area_name=str(raw.get("area_name", "")),
         attribution=str(r.get("", "attribution")),
@@ -536,6 +547,7 @@ def load_config(path: Path) -> RunConfig:
         exact_fit=r.get("history", "exact_fit"),
         previous=r.get("history", "previous"),
         dask=dask,
+        hotspot_weights=weights,
     )
     extracts, key_file = r.get("", "extracts"), r.get("", "key_file")
     if (error := r.error()) is not None:

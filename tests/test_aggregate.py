@@ -202,6 +202,17 @@ def test_hotspots_command_on_a_finished_run(demo, tmp_path):
         k: v for k, v in after["hotspots"]["emerging_hot_spots"].items() if v}
     assert after["siting"]["new_sites"]
     assert "Service sites" in (run / "publish/maps/map.html").read_text()
+    # neighbours as a GIS team chooses them, recorded and said in the report's method
+    result = CliRunner().invoke(app, ["hotspots", "--in", str(run), "--weights", "knn:6",
+                                      "--permutations", "999"])
+    assert result.exit_code == 0, result.output
+    knn = json.loads((run / "restricted/run.json").read_text())["hotspots"]
+    assert knn["settings"]["weights"] == "knn:6" and knn["moran_i"] != after["hotspots"][
+        "moran_i"]
+    assert "with neighbours by the 6 nearest areas" in (run / "publish/index.html").read_text()
+    bad = CliRunner().invoke(app, ["hotspots", "--in", str(run), "--weights", "hexagons"])
+    assert bad.exit_code != 0 and "use one of queen, rook" in bad.output
+    assert "Traceback" not in bad.output
     missing = CliRunner().invoke(app, ["hotspots", "--in", str(tmp_path)])
     assert missing.exit_code == 2 and "not a finished geo-risk run" in missing.output
     # a file damaged since the run (each once an unexpected error): named, and the run

@@ -295,6 +295,7 @@ def test_run_from_a_config(earlier_run):
      '[boundaries]\noa = "a"\nlookup = "b"', "oa = 'a': file not found"),
     ('area_name = "x"\nreference_date = 2017-12-31\nkey_file = "k"\nextracts = "."\n'
      "[boundaries]\n[capacity]\nshare = 0.05\nnumber = 5", "[boundaries] needs oa"),
+    ('[hotspots]\nweights = "knn:0"', "[hotspots] weights 'knn:0': use one of queen, rook"),
 ])
 def test_config_errors_are_one_clear_message(tmp_path, text, message):
     config = tmp_path / "run.toml"

@@ -28,6 +28,7 @@ from geo_risk.areas.hotspots import (
     RISE_REFRESHES,
     STABILITY_DRAWS,
     STABLE,
+    WEIGHTS,
     Weights,
     areas_of_concern,
     bagged_categories,
@@ -43,6 +44,7 @@ from geo_risk.areas.hotspots import (
     mann_kendall,
     rising_areas,
     sen_change,
+    weights_choice,
 )
 from geo_risk.areas.refresh import (
     RefreshRisk,
@@ -70,6 +72,7 @@ __all__ = [
     "SAFE",
     "STABILITY_DRAWS",
     "STABLE",
+    "WEIGHTS",
     "Disclosure",
     "FoundHotspots",
     "RefreshRisk",
@@ -98,5 +101,6 @@ __all__ = [
     "rising_areas",
     "risk_by_refresh",
     "sen_change",
+    "weights_choice",
     "wilson_interval",
 ]

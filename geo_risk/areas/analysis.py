@@ -50,7 +50,7 @@ def classify_series(series: pd.DataFrame, oas: gpd.GeoDataFrame, *,
                     se: pd.DataFrame | None = None, time_lag: int = 1, alpha: float = 0.05,
                     min_trend: float = 1.96, draws: int = STABILITY_DRAWS,
                     random_state: int = 0, rise_refreshes: int = RISE_REFRESHES,
-                    weights: Weights | None = None) -> pd.DataFrame:
+                    weights: Weights | str = "queen") -> pd.DataFrame:
     """Which output areas are emerging hot spots, from any risk series: the run's own
     method, with the run's settings (``run.json``'s ``hotspots.settings``).
 
@@ -91,8 +91,9 @@ def classify_series(series: pd.DataFrame, oas: gpd.GeoDataFrame, *,
         Resamples of households for each category's stability, and their seed.
     rise_refreshes : int
         Refreshes over which a rise is read (4: a year).
-    weights : Weights, optional
-        The areas' contiguity, when already built.
+    weights : Weights or str
+        The areas' neighbours: a choice of :data:`~geo_risk.areas.hotspots.WEIGHTS`
+        (``run.json``'s setting), or the :class:`Weights` already built from it.
 
     Returns
     -------
@@ -110,7 +111,8 @@ def classify_series(series: pd.DataFrame, oas: gpd.GeoDataFrame, *,
         found = classify_series(series, load_boundaries(files), se=se, **settings)
         found["emerging"]
     """
-    weights = build_weights(oas) if weights is None else weights
+    if isinstance(weights, str):
+        weights = build_weights(oas, weights=weights)
     series = series.reindex(weights.ids)
     series = series.fillna(series.mean())
     if C.DEPRIVATION in oas:
@@ -148,7 +150,8 @@ def find_hotspots(oas: gpd.GeoDataFrame, current: pd.DataFrame, by_refresh: pd.D
                   *, time_lag: int = 1, alpha: float = 0.05, min_trend: float = 1.96,
                   permutations: int = 9999, random_state: int = 0,
                   se: pd.DataFrame | None = None, draws: int = STABILITY_DRAWS,
-                  rise_refreshes: int = RISE_REFRESHES) -> FoundHotspots:
+                  rise_refreshes: int = RISE_REFRESHES, weights: str = "queen"
+                  ) -> FoundHotspots:
     """Moran's I, LISA, Gi*, emerging hot spots and areas of concern on one run's risk.
 
     Emerging hot spots are found in risk beyond what deprivation predicts when ``oas`` has
@@ -177,6 +180,9 @@ def find_hotspots(oas: gpd.GeoDataFrame, current: pd.DataFrame, by_refresh: pd.D
         Stability draws of each area's category.
     rise_refreshes : int
         Refreshes over which a rise is read (:func:`classify_series`).
+    weights : str
+        How each area's neighbours are chosen, for every statistic here
+        (:data:`~geo_risk.areas.hotspots.WEIGHTS`).
 
     Returns
     -------
@@ -184,19 +190,20 @@ def find_hotspots(oas: gpd.GeoDataFrame, current: pd.DataFrame, by_refresh: pd.D
         The per-OA table, OAs of each kind of concern per ward, and the ``hotspots``
         section of ``run.json``.
     """
-    weights = build_weights(oas)
+    neighbours = build_weights(oas, weights=weights)
     risk = current["mean_risk"].fillna(current["mean_risk"].mean())
-    moran = global_moran(risk, weights)
-    lisa = local_moran(risk, weights, permutations=permutations, alpha=alpha,
+    moran = global_moran(risk, neighbours)
+    lisa = local_moran(risk, neighbours, permutations=permutations, alpha=alpha,
                        random_state=random_state)
-    gi_z, gi_sig = getis_ord_star(risk, weights, alpha=alpha)
+    gi_z, gi_sig = getis_ord_star(risk, neighbours, alpha=alpha)
     measure = EHSA_BEYOND if C.DEPRIVATION in oas else EHSA_RISK
     settings: dict[str, Any] = {"time_lag": time_lag, "alpha": alpha, "min_trend": min_trend,
                                 "draws": draws, "random_state": random_state,
-                                "rise_refreshes": rise_refreshes}
-    ehsa = classify_series(by_refresh, oas, se=se, weights=weights, **settings)
+                                "rise_refreshes": rise_refreshes, "weights": weights}
+    ehsa = classify_series(by_refresh, oas, se=se, **{**settings, "weights": neighbours})
     stability = ehsa["ehsa_stability"]
-    concern = areas_of_concern(risk, current["known_share"].fillna(0.0), weights, alpha=alpha)
+    concern = areas_of_concern(risk, current["known_share"].fillna(0.0), neighbours,
+                               alpha=alpha)
     hotspots = lisa[["lisa_quadrant", "p_sim"]].assign(
         gi_z=gi_z, gi_significant=gi_sig, ehsa_category=ehsa["ehsa_category"],
         trend_tau=ehsa["trend_tau"], trend_p=ehsa["trend_p"],
@@ -223,7 +230,7 @@ def find_hotspots(oas: gpd.GeoDataFrame, current: pd.DataFrame, by_refresh: pd.D
         "emerging_stable": int(((stability >= STABLE) & ehsa["ehsa_category"].isin(
             EMERGING)).sum()),
         "permutations": permutations,
-        **weights.report(),
+        **neighbours.report(),
         "known_concern_oas": int((concern["concern"] == "known").sum()),
         "new_concern_oas": int((concern["concern"] == "newly identified").sum()),
         "wards_most_newly_identified": by_ward["newly identified"].sort_values(

@@ -18,7 +18,7 @@ import pandas as pd
 
 from geo_risk import columns as C
 from geo_risk.areas.disclosure import SAFE, Disclosure
-from geo_risk.areas.hotspots import EMERGING, STABLE
+from geo_risk.areas.hotspots import EMERGING, STABLE, weights_choice
 from geo_risk.publish.maps import LEGEND_CSS, MapContext, interval_text, site_rows
 from geo_risk.publish.model_card import (
     EARLY_WARNING,
@@ -503,7 +503,7 @@ def _method(r: ReportInputs) -> str:
            f"{_e(rules.reason)}</strong>" if rules.weaker and rules.reason else "") + "</li>"
         f"<li>Spatial statistics on output areas' mean predicted risk: global Moran's I "
         f"{h['moran_i']:.2f} (p {moran_p}), local Moran (LISA) and Getis-Ord Gi* with "
-        "queen contiguity, false discovery "
+        f"neighbours by {_e(_neighbours(h))}, false discovery "
         "rate 5%; emerging hot spots from Gi* over each refresh and its predecessor, a "
         "trend being a Mann-Kendall trend that also moves the z-score by at least "
         f"{h.get('min_trend', 0):.2f}. "
@@ -519,6 +519,22 @@ def _method(r: ReportInputs) -> str:
            if r.synthetic else "")
         + "</ul>")
     return notes
+
+
+def _neighbours(h: dict) -> str:
+    """How the run chose each area's neighbours, in words."""
+    choice = h.get("settings", {}).get("weights", "queen")
+    kind, values = weights_choice(choice)
+    n = [f"{v:g}" for v in values]
+    if kind == "order":
+        return f"contiguity up to {n[0]} steps away"
+    if kind == "knn":
+        return f"the {n[0]} nearest areas"
+    if kind == "distance":
+        return (f"a fixed distance of {n[0]} m between centroids"
+                + (f", at least {n[1]} each" if len(n) > 1 else ""))
+    return {"queen": "queen contiguity (shared edges or corners)",
+            "rook": "rook contiguity (shared edges)"}[kind]
 
 
 def _plural(n: int, one: str, many: str) -> str:

@@ -260,6 +260,7 @@ def run_areas(
     random_state: int,
     disclosure: Disclosure = SAFE,
     vintage: Vintage = VINTAGE_2011,
+    weights: str = "queen",
     history: tuple[Path, ...] = (),
     exact_fit: Path | None = None,
     run: Executor = HERE,
@@ -308,7 +309,7 @@ def run_areas(
     refreshes.se.to_parquet(folder.risk_se_by_refresh)
     current.to_parquet(folder.current_risk)
     found = find_hotspots(oas, current, refreshes.mean, random_state=random_state,
-                          se=refreshes.se)
+                          se=refreshes.se, weights=weights)
     found = published_hotspots(found, safe["oa"])
     write_hotspots(folder, found, vintage)
     summary = {**found.summary, "withheld_cells": len(release)}
@@ -448,8 +449,8 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
         del features  # written under link/, and not needed again (a county's: 0.4 GB)
         area_results = run_areas(model_run, linked, oas, folder, refresh_dates=s.refresh_dates,
                                  disclosure=s.disclosure, random_state=s.random_state,
-                                 vintage=vintage, history=s.history, exact_fit=s.exact_fit,
-                                 run=run)
+                                 vintage=vintage, weights=s.hotspot_weights,
+                                 history=s.history, exact_fit=s.exact_fit, run=run)
         lap("areas")
         workers = run.peak_memory()
     record = _record(s, model_run.summary, recon, linked, counts, area_results, oas,

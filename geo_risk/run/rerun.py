@@ -164,7 +164,8 @@ def run_siting(out: Path, settings: SitingSettings) -> dict:
 
 
 def run_hotspots(out: Path, *, time_lag: int = 1, alpha: float = 0.05,
-                 min_trend: float = 1.96, permutations: int = 9999) -> dict:
+                 min_trend: float = 1.96, permutations: int = 9999,
+                 weights: str | None = None) -> dict:
     """``geo-risk hotspots``: find the hotspots of a finished run again with other
     settings, and publish them (``areas/oa_hotspots.csv``, maps, GeoPackage, report; the
     siting, if the run had one, is redone on the new areas of concern). Returns the exact
@@ -176,7 +177,9 @@ def run_hotspots(out: Path, *, time_lag: int = 1, alpha: float = 0.05,
         found = find_hotspots(oas, current, area_results.refreshes.mean, time_lag=time_lag,
                               alpha=alpha, min_trend=min_trend, permutations=permutations,
                               random_state=state.random_state,
-                              se=area_results.refreshes.se)
+                              se=area_results.refreshes.se,
+                              weights=weights or record["hotspots"].get(
+                                  "settings", {}).get("weights", "queen"))
         found = published_hotspots(found, area_results.tables["oa"])
         write_hotspots(folder, found, state.vintage)
         summary = {**found.summary, "withheld_cells": len(area_results.release_log)}

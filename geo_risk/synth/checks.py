@@ -183,7 +183,7 @@ def recovery_on_series(world: World, oas, series: pd.DataFrame, *,
     ``se``: the run's standard errors, so the method sees the same sampling noise."""
     from geo_risk.areas import build_weights, classify_series
 
-    weights = build_weights(oas)
+    weights = build_weights(oas, weights=settings.pop("weights", "queen"))
     found = classify_series(series, oas, se=se, weights=weights, **settings)
     return hotspot_recovery(world.population.planted, found, weights)
 
@@ -334,7 +334,7 @@ def early_warning(planted: pd.DataFrame, oas, series: pd.DataFrame, *, rise_from
 
     from geo_risk.areas import MIN_REFRESHES, areas_of_concern, build_weights, classify_series
 
-    weights = build_weights(oas)
+    weights = build_weights(oas, weights=settings.pop("weights", "queen"))
     adjacency = weights.binary()
     position = {code: i for i, code in enumerate(weights.ids)}
     members = [position[c] for c in planted.loc[planted["hotspot"] == "emerging", C.OA]]
