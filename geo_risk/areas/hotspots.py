@@ -179,6 +179,23 @@ WEIGHTS = {"queen": "contiguity, edges and corners", "rook": "contiguity, edges 
 def weights_choice(text: str) -> tuple[str, tuple[float, ...]]:
     """A ``weights`` setting read: its kind and numbers, or a clear error.
 
+    Parameters
+    ----------
+    text : str
+        ``queen``, ``rook``, ``order:N``, ``knn:K`` or ``distance:METRES[:MIN]``.
+
+    Returns
+    -------
+    tuple of (str, tuple of float)
+        The kind and its numbers.
+
+    Raises
+    ------
+    GeoRiskError
+        The setting names no choice of :data:`WEIGHTS`.
+
+    Examples
+    --------
     >>> weights_choice("queen"), weights_choice("knn:8"), weights_choice("distance:1500:4")
     (('queen', ()), ('knn', (8.0,)), ('distance', (1500.0, 4.0)))
     """
