@@ -156,6 +156,18 @@ def test_maps_show_hostile_names_as_text_in_chromium(hostile_run, browser):
         assert page.evaluate("window.GEO_RISK_OUTLINES") == ["Ward boundaries",
                                                              "District boundaries"]
         assert MARKUP[2].strip() in page.locator(".leaflet-control-attribution").inner_text()
+        # the find box's places and the names drawn on the map are text too
+        options = page.evaluate("Array.from(document.querySelectorAll('#gr-places option'))"
+                                ".map(o => o.value)")
+        assert any(o.startswith(MARKUP[0]) for o in options), path.name
+        page.fill("#gr-find", MARKUP[0])
+        page.keyboard.press("Enter")
+        assert page.inner_text(".gr-found").startswith(f"Showing {MARKUP[0]}")
+        labels = page.evaluate("Array.from(document.querySelectorAll('.gr-label span'))"
+                               ".map(s => s.textContent)")
+        assert page.locator(".gr-label img").count() == 0
+        assert page.evaluate("window.__pwned") is None and dialogs == [], path.name
+        assert all(isinstance(t, str) for t in labels)
         page.close()
 
 

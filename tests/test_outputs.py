@@ -575,3 +575,47 @@ def test_every_geopackage_field_is_described(demo):
     assert len(tables) >= 8 and not missing, missing
     assert '<alias field="mean_risk"' in qml["oa_risk"]
     assert 'name="Predicted risk"' in qml["oa_risk"]
+
+
+def test_a_rising_area_of_another_category_has_the_rising_colour():
+    """On the map's emerging layer, an area rising over the last year whose category is
+    not an emerging one is drawn in the rising colour, not its category's pale one, and
+    the legend says what the colour means; an emerging category keeps its own colour."""
+    import geopandas as gpd
+    import shapely
+
+    from geo_risk import columns as C
+    from geo_risk.areas.disclosure import INTERVAL_COLUMNS
+    from geo_risk.publish.maps import EHSA, _layers
+    from geo_risk.publish.symbology import EHSA_COLOURS, RISING
+
+    codes = [f"E0{i:07d}" for i in range(16)]
+    oas = gpd.GeoDataFrame(
+        {C.WARD: ["W1"] * 8 + ["W2"] * 8, C.WARD_NAME: ["North"] * 8 + ["South"] * 8},
+        geometry=[shapely.box(100 * (i % 4), 100 * (i // 4), 100 * (i % 4) + 100,
+                              100 * (i // 4) + 100) for i in range(16)],
+        index=pd.Index(codes, name=C.OA), crs="EPSG:27700")
+    risk = np.linspace(0.1, 0.5, 16)
+    oa = pd.DataFrame({"children_under5": 40.0, "expected_not_ready": 10.0,
+                       "mean_risk": risk, **{c: risk for c in INTERVAL_COLUMNS}},
+                      index=oas.index)
+    ward = pd.DataFrame({C.WARD_NAME: ["North", "South"], "children_under5": 320.0,
+                         "expected_not_ready": 80.0, "mean_risk": [0.2, 0.4],
+                         **{c: [0.2, 0.4] for c in INTERVAL_COLUMNS}},
+                        index=pd.Index(["W1", "W2"], name=C.WARD))
+    hotspots = pd.DataFrame({
+        "lisa_quadrant": "not significant", "ehsa_category": "no pattern",
+        "ehsa_stability": 1.0, "rise": 0.0, "rising": False, "concern": ""},
+        index=oas.index)
+    hotspots.loc[codes[15], ["ehsa_category", "rise", "rising"]] = [
+        "sporadic hot spot", 0.05, True]
+    hotspots.loc[codes[14], ["ehsa_category", "rise", "rising"]] = [
+        "consecutive hot spot", 0.04, True]
+    _, _, layers, _, _ = _layers(oas, {"oa": oa, "ward": ward}, hotspots, None)
+    layer = next(lay for lay in layers if lay.name == EHSA)
+    fill = dict(zip(codes, layer.fill, strict=True))
+    assert fill[codes[15]] == RISING[0]
+    assert fill[codes[14]] == EHSA_COLOURS["consecutive hot spot"]
+    assert fill[codes[0]] == EHSA_COLOURS["no pattern"]
+    assert "Rising: risk around it rose significantly" in layer.legend
+    assert layer.props.loc[codes[15], "Rise over the last year"] == "+5.0 points (significant)"
