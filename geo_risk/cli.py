@@ -801,7 +801,8 @@ def hotspots(
         "neighbourhood (ArcGIS's time step interval).")] = 1,
     alpha: Annotated[float, typer.Option(
         "--alpha", min=0.001, max=0.2,
-        help="False discovery rate before an area counts as significant.")] = 0.05,
+        help="False discovery rate (or, with --no-fdr, each test's level) before an "
+        "area counts as significant.")] = 0.05,
     min_trend: Annotated[float, typer.Option(
         "--min-trend", min=0.0, help="Smallest change of an area's Gi* z-score over the "
         "refreshes (Theil-Sen) that counts as a trend, beside Mann-Kendall's test.")] = 1.96,
@@ -812,6 +813,13 @@ def hotspots(
         "(edges), order:N (contiguity up to N steps), knn:K (K nearest) or "
         "distance:METRES[:MIN] (a fixed distance band, at least MIN neighbours); "
         "default: the run's own ([hotspots] weights, queen).")] = None,
+    global_window: Annotated[str | None, typer.Option(
+        "--global-window", help="What each emerging hot spot bin is compared with, as "
+        "ArcGIS's global window: entire_cube, neighbourhood_time_step or "
+        "individual_time_step; default: the run's own (entire_cube).")] = None,
+    fdr: Annotated[bool | None, typer.Option(
+        "--fdr/--no-fdr", help="False discovery rate correction of every test (default: "
+        "the run's own, on); --no-fdr tests each at --alpha alone.")] = None,
 ) -> None:
     """Where risk concentrates: Moran's I, LISA, Getis-Ord Gi*, emerging hot spots over
     the refreshes, and known vs newly identified areas of concern, on a finished run (they
@@ -823,7 +831,7 @@ def hotspots(
         with console.status("finding hotspots"):
             summary = run_hotspots(in_dir, time_lag=time_lag, alpha=alpha,
                                    min_trend=min_trend, permutations=permutations,
-                                   weights=weights)
+                                   weights=weights, global_window=global_window, fdr=fdr)
     except GeoRiskError as err:
         _fail(err)
     h = summary["hotspots"]

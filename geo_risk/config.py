@@ -23,7 +23,13 @@ from typing import Any, ClassVar, cast
 import pandas as pd
 
 from geo_risk._errors import ConfigError, GeoRiskError
-from geo_risk.areas import MIN_REFRESHES, SAFE, Disclosure, weights_choice
+from geo_risk.areas import (
+    MIN_REFRESHES,
+    SAFE,
+    Disclosure,
+    global_window_choice,
+    weights_choice,
+)
 from geo_risk.geography import BoundaryFiles
 from geo_risk.inputs import DaskSettings
 from geo_risk.io import read_text
@@ -120,6 +126,12 @@ SETTINGS = (
        'neighbours: "queen" (edges and corners), "rook" (edges), "order:N" (contiguity up '
        'to N steps), "knn:K" (K nearest), "distance:METRES[:MIN]" (a fixed distance band, '
        "at least MIN neighbours), as ArcGIS and GeoDa name them"),
+    _S("hotspots", "global_window", "text", "entire_cube",
+       'what each emerging hot spot bin is compared with, as ArcGIS\'s global window: '
+       '"entire_cube", "neighbourhood_time_step" or "individual_time_step"'),
+    _S("hotspots", "fdr", "bool", True,
+       "false discovery rate correction of every hot spot test (false: each test at its "
+       "own 5% level)"),
     _S("boundaries", "oa", "file", _REQUIRED, "OA polygons, any CRS pyogrio reads",
        '"boundaries/oa11_basildon.geojson"'),
     _S("boundaries", "lookup", "file", _REQUIRED,
@@ -230,7 +242,8 @@ class RunSettings:
     exact_fit: Path | None = None  # OA exact-fit lookup, for history across a census
     previous: Path | None = None  # the last run: the report says what changed since
     dask: DaskSettings | None = None  # household stages on Dask, district by district
-    hotspot_weights: str = _default("hotspots", "weights")  # neighbours (areas.WEIGHTS)
+    # the hot spot statistics' settings ([hotspots]: weights, global_window, fdr)
+    hotspots: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -524,11 +537,14 @@ def load_config(path: Path) -> RunConfig:
     siting = _siting(r) if raw.get("siting") else None
     dask = _dask(r) if "dask" in raw else None
     ledger = r.get("review", "ledger")
-    weights = str(r.get("hotspots", "weights"))
-    try:
-        weights_choice(weights)
-    except GeoRiskError as err:
-        r.problem(f"[hotspots] {err}")
+    hotspots = {"weights": str(r.get("hotspots", "weights")),
+                "global_window": str(r.get("hotspots", "global_window")),
+                "fdr": r.get("hotspots", "fdr")}
+    for check, key in [(weights_choice, "weights"), (global_window_choice, "global_window")]:
+        try:
+            check(hotspots[key])
+        except GeoRiskError as err:
+            r.problem(f"[hotspots] {err}")
     settings = dict(
         area_name=str(raw.get("area_name", "")),
         attribution=str(r.get("", "attribution")),
@@ -547,7 +563,7 @@ def load_config(path: Path) -> RunConfig:
         exact_fit=r.get("history", "exact_fit"),
         previous=r.get("history", "previous"),
         dask=dask,
-        hotspot_weights=weights,
+        hotspots=hotspots,
     )
     extracts, key_file = r.get("", "extracts"), r.get("", "key_file")
     if (error := r.error()) is not None:

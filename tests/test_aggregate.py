@@ -210,6 +210,18 @@ def test_hotspots_command_on_a_finished_run(demo, tmp_path):
     assert knn["settings"]["weights"] == "knn:6" and knn["moran_i"] != after["hotspots"][
         "moran_i"]
     assert "with neighbours by the 6 nearest areas" in (run / "publish/index.html").read_text()
+    # ArcGIS's global window and no false discovery rate; the neighbours stay the run's own
+    result = CliRunner().invoke(app, ["hotspots", "--in", str(run), "--global-window",
+                                      "INDIVIDUAL_TIME_STEP", "--no-fdr", "--permutations",
+                                      "999"])
+    assert result.exit_code == 0, result.output
+    windowed = json.loads((run / "restricted/run.json").read_text())["hotspots"]
+    assert windowed["settings"] == {**knn["settings"], "global_window": "individual_time_step",
+                                    "fdr": False}
+    method = " ".join((run / "publish/index.html").read_text().split())
+    assert "(ArcGIS's individual time step)" in method
+    assert "each test at 5% on its own (no false discovery rate correction)" in method
+    assert windowed["gi_star_hot"] > knn["gi_star_hot"]
     bad = CliRunner().invoke(app, ["hotspots", "--in", str(run), "--weights", "hexagons"])
     assert bad.exit_code != 0 and "use one of queen, rook" in bad.output
     assert "Traceback" not in bad.output

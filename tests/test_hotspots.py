@@ -418,3 +418,92 @@ def test_a_weights_choice_that_cannot_be_read_is_one_clear_error(bad):
 
     with pytest.raises(GeoRiskError, match="use one of queen, rook"):
         build_weights(_grid(3), weights=bad)
+
+
+def _line(values: list[list[float]]) -> tuple:
+    """Five 100 m squares in a row (rook: each touches the next) and a value per square
+    (rows) per period (columns)."""
+    cells = [shapely.box(100 * i, 0, 100 * i + 100, 100) for i in range(5)]
+    areas = gpd.GeoDataFrame(index=pd.Index(list("ABCDE"), name="oa11cd"), geometry=cells,
+                             crs="EPSG:27700")
+    return build_weights(areas, weights="rook"), pd.DataFrame(values, index=areas.index)
+
+
+@pytest.mark.parametrize(("window", "expected"), [
+    ("entire_cube", np.sqrt(3 / 2)), ("neighbourhood_time_step", np.sqrt(2 / 3)),
+    ("individual_time_step", np.sqrt(2 / 3)), ("NEIGHBORHOOD_TIME_STEP", np.sqrt(2 / 3))])
+def test_gi_star_global_windows_by_hand(window, expected):
+    """Five squares in a row, three periods, all 0 but the middle square's 6 in the last.
+    Its neighbourhood at the last period with a time lag of 1 is squares B, C, D in
+    periods 2 and 3: 6 bins summing to 6 (with the individual time step, B, C, D in period
+    3 alone: 3 bins summing to 6).
+
+    - Entire cube: 15 bins, mean 0.4, variance 36/15 - 0.16 = 2.24;
+      z = (6 - 0.4 x 6) / sqrt(2.24 x (15 x 6 - 36) / 14) = 3.6 / sqrt(8.64) = sqrt(3/2).
+    - Neighbourhood time step: periods 2 and 3, 10 bins, mean 0.6, variance 3.24;
+      z = 2.4 / sqrt(3.24 x 24 / 9) = sqrt(2/3).
+    - Individual time step: period 3, 5 bins, mean 1.2, variance 5.76;
+      z = 2.4 / sqrt(5.76 x 6 / 4) = sqrt(2/3).
+    """
+    weights, values = _line([[0, 0, 0]] * 2 + [[0, 0, 6]] + [[0, 0, 0]] * 2)
+    z, _ = getis_ord_star(values, weights, time_lag=1, global_window=window)
+    assert z.loc["C", 2] == pytest.approx(expected, rel=1e-12)
+    if window != "entire_cube":  # periods 1 and 2 are all 0: nothing to compare with
+        assert z[1].isna().all()
+
+
+def test_an_individual_time_step_is_each_periods_own_gi_star():
+    """With the individual time step each period is compared with itself alone: its
+    z-scores are esda's Gi* of that period, and a rise of the whole district in one period
+    (a constant added) changes nothing, where the entire cube calls every area hot."""
+    rng = np.random.default_rng(11)
+    areas = _grid(8)
+    weights = build_weights(areas)
+    x = pd.DataFrame(rng.gamma(2.0, 1.0, (len(areas), 4)), index=areas.index)
+    x[3] += 10.0  # the whole district rises in the last period
+    z, sig = getis_ord_star(x, weights, time_lag=1, global_window="individual_time_step")
+    for t in range(4):
+        ref = esda.G_Local(x[t].reindex(weights.ids).to_numpy(), weights.graph.to_W(),
+                           transform="B", star=True, permutations=0)
+        assert np.allclose(z[t].to_numpy(), ref.Zs, atol=1e-8)
+    whole, whole_sig = getis_ord_star(x, weights)  # this period alone, against the cube
+    assert whole_sig[3].all() and (whole[3] > 0).all()
+    assert sig[3].sum() < len(areas) / 4
+    table = emerging_hotspots(x, weights, global_window="individual_time_step")
+    assert table["ehsa_category"].eq("new hot spot").mean() < 0.25
+
+
+def test_fdr_off_tests_each_area_at_alpha_alone():
+    """Without the false discovery rate each p-value is compared with alpha alone: the
+    same p-values give the five below 0.05 where Benjamini-Hochberg keeps two; Gi*, LISA
+    and the emerging categories take the setting."""
+    from scipy.stats import norm
+
+    from geo_risk.areas.hotspots import significant
+
+    p = np.array([0.001, 0.008, 0.039, 0.041, 0.042, 0.06, 0.074, 0.205, np.nan])
+    assert significant(p, 0.05, fdr=False).tolist() == [True] * 5 + [False] * 4
+    assert significant(p, 0.05).tolist() == benjamini_hochberg(p, 0.05).tolist()
+    rng = np.random.default_rng(3)
+    areas = _grid(12)
+    weights = build_weights(areas)
+    y = pd.Series(rng.normal(0, 1, len(areas)), index=areas.index)
+    z, sig = getis_ord_star(y, weights, fdr=False)
+    assert sig.equals(pd.Series(2 * norm.sf(np.abs(z)) < 0.05, index=z.index, name=sig.name))
+    _, corrected = getis_ord_star(y, weights)
+    assert sig.sum() > corrected.sum() and not (corrected & ~sig).any()
+    lisa = local_moran(y, weights, permutations=999, fdr=False)
+    assert lisa["lisa_significant"].equals(lisa["p_sim"] < 0.05)
+    x = pd.DataFrame(rng.normal(0, 1, (len(areas), 6)), index=areas.index)
+    loose = emerging_hotspots(x, weights, fdr=False)["ehsa_category"]
+    strict = emerging_hotspots(x, weights)["ehsa_category"]
+    assert (loose != "no pattern").sum() > (strict != "no pattern").sum()
+
+
+@pytest.mark.parametrize("bad", ["cube", "whole", "time step"])
+def test_a_global_window_that_cannot_be_read_is_one_clear_error(bad):
+    from geo_risk._errors import GeoRiskError
+
+    weights, values = _line([[0, 1, 2]] * 5)
+    with pytest.raises(GeoRiskError, match="use one of entire_cube, neighbourhood_time_step"):
+        emerging_hotspots(values, weights, global_window=bad)

@@ -296,6 +296,9 @@ def test_run_from_a_config(earlier_run):
     ('area_name = "x"\nreference_date = 2017-12-31\nkey_file = "k"\nextracts = "."\n'
      "[boundaries]\n[capacity]\nshare = 0.05\nnumber = 5", "[boundaries] needs oa"),
     ('[hotspots]\nweights = "knn:0"', "[hotspots] weights 'knn:0': use one of queen, rook"),
+    ('[hotspots]\nglobal_window = "cube"',
+     "[hotspots] global window 'cube': use one of entire_cube, neighbourhood_time_step"),
+    ('[hotspots]\nfdr = "no"', "fdr must be true or false (unquoted), not 'no'"),
 ])
 def test_config_errors_are_one_clear_message(tmp_path, text, message):
     config = tmp_path / "run.toml"

@@ -30,6 +30,7 @@ from geo_risk.areas.hotspots import (
     emerging_hotspots,
     getis_ord_star,
     global_moran,
+    global_window_choice,
     local_moran,
     rising_areas,
 )
@@ -50,7 +51,8 @@ def classify_series(series: pd.DataFrame, oas: gpd.GeoDataFrame, *,
                     se: pd.DataFrame | None = None, time_lag: int = 1, alpha: float = 0.05,
                     min_trend: float = 1.96, draws: int = STABILITY_DRAWS,
                     random_state: int = 0, rise_refreshes: int = RISE_REFRESHES,
-                    weights: Weights | str = "queen") -> pd.DataFrame:
+                    weights: Weights | str = "queen", global_window: str = "entire_cube",
+                    fdr: bool = True) -> pd.DataFrame:
     """Which output areas are emerging hot spots, from any risk series: the run's own
     method, with the run's settings (``run.json``'s ``hotspots.settings``).
 
@@ -85,8 +87,12 @@ def classify_series(series: pd.DataFrame, oas: gpd.GeoDataFrame, *,
     se : DataFrame, optional
         Standard errors of ``series`` (``work/oa_risk_se_by_refresh.parquet``); without
         them no resampling and the rise test's noise is the spread of all areas' rises.
-    time_lag, alpha, min_trend
-        The emerging hot spot settings (:func:`~geo_risk.areas.hotspots.emerging_hotspots`).
+    time_lag, alpha, min_trend, global_window, fdr
+        The emerging hot spot settings (:func:`~geo_risk.areas.hotspots.emerging_hotspots`):
+        ArcGIS's neighbourhood time step, the false discovery rate (or, without ``fdr``,
+        each test's level), the smallest trend, ArcGIS's global window
+        (:data:`~geo_risk.areas.hotspots.GLOBAL_WINDOWS`); ``alpha`` and ``fdr`` also hold
+        for the rise test and the current Gi*.
     draws, random_state
         Resamples of households for each category's stability, and their seed.
     rise_refreshes : int
@@ -121,7 +127,8 @@ def classify_series(series: pd.DataFrame, oas: gpd.GeoDataFrame, *,
     else:
         def transform(x):
             return x - x.median()
-    settings: dict[str, Any] = {"time_lag": time_lag, "alpha": alpha, "min_trend": min_trend}
+    settings: dict[str, Any] = {"time_lag": time_lag, "alpha": alpha, "min_trend": min_trend,
+                                "global_window": global_window, "fdr": fdr}
     ehsa = emerging_hotspots(transform(series), weights, **settings)
     if draws:
         bagged = bagged_categories(
@@ -130,10 +137,10 @@ def classify_series(series: pd.DataFrame, oas: gpd.GeoDataFrame, *,
         category, stability = bagged["category"], bagged["stability"].round(2)
     else:
         category, stability = ehsa["ehsa_category"], pd.Series(float("nan"), ehsa.index)
-    rise = rising_areas(series, se, weights, refreshes=rise_refreshes, alpha=alpha)
+    rise = rising_areas(series, se, weights, refreshes=rise_refreshes, alpha=alpha, fdr=fdr)
     # becoming a hot spot: a rise that leaves the area's risk at or below the district's
     # (a low-risk area less low) is not one
-    now, _ = getis_ord_star(series.iloc[:, -1], weights, alpha=alpha)
+    now, _ = getis_ord_star(series.iloc[:, -1], weights, alpha=alpha, fdr=fdr)
     rise["rising"] &= (now > 0).to_numpy()
     category = category.where(~(rise["rising"] & category.str.endswith("cold spot")),
                               "no pattern")
@@ -150,8 +157,8 @@ def find_hotspots(oas: gpd.GeoDataFrame, current: pd.DataFrame, by_refresh: pd.D
                   *, time_lag: int = 1, alpha: float = 0.05, min_trend: float = 1.96,
                   permutations: int = 9999, random_state: int = 0,
                   se: pd.DataFrame | None = None, draws: int = STABILITY_DRAWS,
-                  rise_refreshes: int = RISE_REFRESHES, weights: str = "queen"
-                  ) -> FoundHotspots:
+                  rise_refreshes: int = RISE_REFRESHES, weights: str = "queen",
+                  global_window: str = "entire_cube", fdr: bool = True) -> FoundHotspots:
     """Moran's I, LISA, Gi*, emerging hot spots and areas of concern on one run's risk.
 
     Emerging hot spots are found in risk beyond what deprivation predicts when ``oas`` has
@@ -168,8 +175,9 @@ def find_hotspots(oas: gpd.GeoDataFrame, current: pd.DataFrame, by_refresh: pd.D
         Per OA, ``mean_risk`` and ``known_share`` at the reference date.
     by_refresh : DataFrame
         Mean risk per OA (rows) per refresh (columns, in date order).
-    time_lag, alpha, min_trend
-        The emerging hot spot settings (see :func:`~geo_risk.areas.hotspots.emerging_hotspots`).
+    time_lag, alpha, min_trend, global_window, fdr
+        The emerging hot spot settings (:func:`classify_series`); ``alpha`` and ``fdr``
+        hold for every test here (LISA, Gi*, areas of concern).
     permutations : int
         LISA permutations.
     random_state : int
@@ -191,19 +199,21 @@ def find_hotspots(oas: gpd.GeoDataFrame, current: pd.DataFrame, by_refresh: pd.D
         section of ``run.json``.
     """
     neighbours = build_weights(oas, weights=weights)
+    global_window = global_window_choice(global_window)
     risk = current["mean_risk"].fillna(current["mean_risk"].mean())
     moran = global_moran(risk, neighbours)
     lisa = local_moran(risk, neighbours, permutations=permutations, alpha=alpha,
-                       random_state=random_state)
-    gi_z, gi_sig = getis_ord_star(risk, neighbours, alpha=alpha)
+                       random_state=random_state, fdr=fdr)
+    gi_z, gi_sig = getis_ord_star(risk, neighbours, alpha=alpha, fdr=fdr)
     measure = EHSA_BEYOND if C.DEPRIVATION in oas else EHSA_RISK
     settings: dict[str, Any] = {"time_lag": time_lag, "alpha": alpha, "min_trend": min_trend,
                                 "draws": draws, "random_state": random_state,
-                                "rise_refreshes": rise_refreshes, "weights": weights}
+                                "rise_refreshes": rise_refreshes, "weights": weights,
+                                "global_window": global_window, "fdr": bool(fdr)}
     ehsa = classify_series(by_refresh, oas, se=se, **{**settings, "weights": neighbours})
     stability = ehsa["ehsa_stability"]
     concern = areas_of_concern(risk, current["known_share"].fillna(0.0), neighbours,
-                               alpha=alpha)
+                               alpha=alpha, fdr=fdr)
     hotspots = lisa[["lisa_quadrant", "p_sim"]].assign(
         gi_z=gi_z, gi_significant=gi_sig, ehsa_category=ehsa["ehsa_category"],
         trend_tau=ehsa["trend_tau"], trend_p=ehsa["trend_p"],

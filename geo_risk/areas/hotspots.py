@@ -22,9 +22,11 @@ Statistics
 Emerging hot spots
 ------------------
 Following ArcGIS Pro's Emerging Hot Spot Analysis: a Gi* z-score for every area in every
-period over a space-time neighbourhood (the area and its contiguous neighbours in the
-same period and in the previous ``time_lag`` periods, default 1), with the cube's mean
-and standard deviation; Benjamini-Hochberg per period; a trend test of each area's
+period over a space-time neighbourhood (the area and its neighbours in the same period
+and in the previous ``time_lag`` periods, default 1: ArcGIS's neighbourhood time step),
+with the mean and standard deviation of ArcGIS's global window (:data:`GLOBAL_WINDOWS`:
+the whole cube's by default); Benjamini-Hochberg per period (or, without ``fdr``, each
+test at ``alpha`` alone); a trend test of each area's
 z-series; then the categories. The first ``time_lag`` periods only provide history:
 their windows are shallower, so their z-scores are smaller for the same values, which
 would read as a rising trend everywhere; with 16 refreshes and ``time_lag=1`` an area's
@@ -90,6 +92,7 @@ __all__ = [
     "EHSA_CATEGORIES",
     "EHSA_RISK",
     "EMERGING",
+    "GLOBAL_WINDOWS",
     "MIN_REFRESHES",
     "RISE_REFRESHES",
     "STABILITY_DRAWS",
@@ -106,10 +109,12 @@ __all__ = [
     "emerging_hotspots",
     "getis_ord_star",
     "global_moran",
+    "global_window_choice",
     "local_moran",
     "mann_kendall",
     "rising_areas",
     "sen_change",
+    "significant",
     "weights_choice",
 ]
 
@@ -324,6 +329,59 @@ def _graph_from(focal: np.ndarray, neighbor: np.ndarray, weight: np.ndarray, ids
     return Graph(pd.Series(weight[order], index=index, name="weight"), is_sorted=True)
 
 
+#: ArcGIS's global window of an emerging hot spot analysis: the bins each bin's
+#: neighbourhood is compared with (their mean and variance), by its name here.
+GLOBAL_WINDOWS = {
+    "entire_cube": "every bin of the cube (ArcGIS's default)",
+    "neighbourhood_time_step": "the bins of the bin's own neighbourhood time step: its period "
+                               "and the time lag's periods before it",
+    "individual_time_step": "the bins of the bin's own period; its neighbourhood is then its "
+                            "neighbours in that period alone (the time lag does not apply)",
+}
+
+
+def global_window_choice(text: str) -> str:
+    """A ``global_window`` setting read (ArcGIS's names, either spelling, any case), or a
+    clear error.
+
+    Parameters
+    ----------
+    text : str
+        ``entire_cube``, ``neighbourhood_time_step`` or ``individual_time_step``
+        (:data:`GLOBAL_WINDOWS`), or ArcGIS's ``ENTIRE_CUBE``, ``NEIGHBORHOOD_TIME_STEP``,
+        ``INDIVIDUAL_TIME_STEP``.
+
+    Returns
+    -------
+    str
+        The choice's name in :data:`GLOBAL_WINDOWS`.
+
+    Raises
+    ------
+    GeoRiskError
+        The setting names no global window.
+
+    Examples
+    --------
+    >>> global_window_choice("NEIGHBORHOOD_TIME_STEP"), global_window_choice("entire cube")
+    ('neighbourhood_time_step', 'entire_cube')
+    """
+    key = (str(text).strip().lower().replace("-", "_").replace(" ", "_")
+           .replace("neighborhood", "neighbourhood"))
+    if key not in GLOBAL_WINDOWS:
+        raise GeoRiskError(f"global window {text!r}: use one of {', '.join(GLOBAL_WINDOWS)}")
+    return key
+
+
+def significant(p: np.ndarray, alpha: float = 0.05, *, fdr: bool = True) -> np.ndarray:
+    """Which p-values are significant: at false discovery rate ``alpha`` across them
+    (Benjamini-Hochberg, ``fdr``) or each below ``alpha`` on its own (NaN never is)."""
+    if fdr:
+        return benjamini_hochberg(p, alpha)
+    p = np.asarray(p, dtype=float)
+    return np.isfinite(p) & (p < alpha)
+
+
 def benjamini_hochberg(p: np.ndarray, alpha: float = 0.05) -> np.ndarray:
     """Which p-values are significant at false discovery rate ``alpha`` (NaN never is)."""
     p = np.asarray(p, dtype=float)
@@ -352,8 +410,10 @@ def global_moran(values: pd.Series, weights: Weights) -> dict[str, float]:
 
 
 def local_moran(values: pd.Series, weights: Weights, *, permutations: int = 9999,
-                alpha: float = 0.05, random_state: int = 0) -> pd.DataFrame:
-    """LISA quadrants with two-sided permutation p-values and Benjamini-Hochberg.
+                alpha: float = 0.05, random_state: int = 0, fdr: bool = True
+                ) -> pd.DataFrame:
+    """LISA quadrants with two-sided permutation p-values and Benjamini-Hochberg (or,
+    without ``fdr``, each p-value against ``alpha`` alone).
 
     Returns ``lisa_i``, ``p_sim`` (two-sided), ``lisa_significant`` and ``lisa_quadrant``
     (high-high, low-high, low-low, high-low, not significant, or no neighbours).
@@ -371,7 +431,7 @@ def local_moran(values: pd.Series, weights: Weights, *, permutations: int = 9999
         lisa = esda.Moran_Local(y, graph.transform("r"), permutations=permutations,
                                 seed=random_state, n_jobs=1, keep_simulations=False)
     p = np.minimum(1.0, 2 * lisa.p_sim)
-    sig = benjamini_hochberg(p, alpha)
+    sig = significant(p, alpha, fdr=fdr)
     names = {1: "high-high", 2: "low-high", 3: "low-low", 4: "high-low"}
     out = pd.DataFrame(index=weights.ids)
     out["lisa_i"] = pd.Series(lisa.Is, index=graph.unique_ids)
@@ -386,17 +446,23 @@ def local_moran(values: pd.Series, weights: Weights, *, permutations: int = 9999
 
 
 def getis_ord_star(values: pd.Series | pd.DataFrame, weights: Weights, *,
-                   time_lag: int = 0, alpha: float = 0.05
+                   time_lag: int = 0, alpha: float = 0.05, fdr: bool = True,
+                   global_window: str = "entire_cube"
                    ) -> tuple[pd.Series, pd.Series] | tuple[pd.DataFrame, pd.DataFrame]:
     """Gi* z-scores and significance of a value per area (a Series indexed by area code)
     or per area and period (a DataFrame: areas as rows, periods as columns in order).
 
-    With periods, each area's neighbourhood in period t is itself and its contiguous
-    neighbours in periods t - ``time_lag`` ... t; the mean and standard deviation are the
-    whole cube's. Binary weights with the area itself; isolates get NaN and are never
-    significant. Significance is Benjamini-Hochberg at ``alpha`` within each period.
-    Returns ``(z, significant)`` of the kind given, indexed by ``weights.ids``.
+    With periods, each area's neighbourhood in period t is itself and its neighbours in
+    periods t - ``time_lag`` ... t, compared with the mean and variance of the bins of
+    ``global_window`` (:data:`GLOBAL_WINDOWS`; by default the whole cube's). Binary
+    weights with the area itself; isolates get NaN and are never significant.
+    Significance is Benjamini-Hochberg at ``alpha`` within each period (without ``fdr``,
+    each p-value against ``alpha`` alone). Returns ``(z, significant)`` of the kind given,
+    indexed by ``weights.ids``.
     """
+    window_kind = global_window_choice(global_window)
+    if window_kind == "individual_time_step":
+        time_lag = 0
     frame = values.reindex(weights.ids)
     one = isinstance(frame, pd.Series)
     x = frame.to_numpy(dtype=float)
@@ -409,12 +475,19 @@ def getis_ord_star(values: pd.Series | pd.DataFrame, weights: Weights, *,
     window[:, time_lag + 1:] -= window[:, :-(time_lag + 1)].copy()
     depth = np.minimum(np.arange(periods) + 1, time_lag + 1)
     count = size[:, None] * depth[None, :]
-    total = x.size
-    mean, sd = x.mean(), x.std()
-    z = (window - mean * count) / (sd * np.sqrt((total * count - count**2) / (total - 1)))
+    if window_kind == "entire_cube":
+        mean, sd, total = x.mean(), x.std(), np.full(periods, x.size)
+    else:  # each period's own window of bins: its neighbourhood time step, or itself
+        slices = [x[:, max(0, t - time_lag):t + 1] for t in range(periods)]
+        mean = np.array([b.mean() for b in slices])
+        sd = np.array([b.std() for b in slices])
+        total = np.array([b.size for b in slices])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (window - mean * count) / (sd * np.sqrt((total * count - count**2) / (total - 1)))
+    z[~np.isfinite(z)] = np.nan
     z[np.isin(weights.ids, weights.isolates)] = np.nan
     p = 2 * norm.sf(np.abs(z))
-    sig = np.column_stack([benjamini_hochberg(p[:, t], alpha) for t in range(periods)])
+    sig = np.column_stack([significant(p[:, t], alpha, fdr=fdr) for t in range(periods)])
     ids = pd.Index(weights.ids, name=frame.index.name)
     if one:
         return (pd.Series(z[:, 0], index=ids, name="gi_z"),
@@ -519,8 +592,11 @@ def beyond_deprivation(values: pd.DataFrame, deprivation: pd.Series) -> pd.DataF
 
 def emerging_hotspots(values: pd.DataFrame, weights: Weights, *, time_lag: int = 1,
                       alpha: float = 0.05, trend_alpha: float = 0.05,
-                      min_trend: float = 1.96) -> pd.DataFrame:
-    """Emerging hot spot analysis of a value per area (rows) per period (columns, in order).
+                      min_trend: float = 1.96, global_window: str = "entire_cube",
+                      fdr: bool = True) -> pd.DataFrame:
+    """Emerging hot spot analysis of a value per area (rows) per period (columns, in order),
+    with ArcGIS's neighbourhood time step (``time_lag``), global window
+    (:data:`GLOBAL_WINDOWS`) and false discovery rate correction (``fdr``).
 
     Returns one row per area: ``ehsa_category``, ``trend_tau``, ``trend_p``,
     ``trend_change`` (Theil-Sen change of the z-score over the series), the share of
@@ -533,7 +609,10 @@ def emerging_hotspots(values: pd.DataFrame, weights: Weights, *, time_lag: int =
         raise GeoRiskError(f"--time-lag {time_lag}: emerging hot spots need more than "
                            f"{time_lag + 1} refreshes with this time lag and the run has "
                            f"{x.shape[1]}; use a time lag of at most {x.shape[1] - 2}.")
-    z, sig = getis_ord_star(x, weights, time_lag=time_lag, alpha=alpha)
+    z, sig = getis_ord_star(x, weights, time_lag=time_lag, alpha=alpha, fdr=fdr,
+                            global_window=global_window)
+    if global_window_choice(global_window) == "individual_time_step":
+        time_lag = 0  # every window is full
     # full windows only (module docstring)
     z, sig = z.to_numpy()[:, time_lag:], sig.to_numpy()[:, time_lag:]
     filled = np.nan_to_num(z)
@@ -551,7 +630,8 @@ def emerging_hotspots(values: pd.DataFrame, weights: Weights, *, time_lag: int =
 
 
 def rising_areas(values: pd.DataFrame, se: pd.DataFrame | None, weights: Weights, *,
-                 refreshes: int = RISE_REFRESHES, alpha: float = 0.05) -> pd.DataFrame:
+                 refreshes: int = RISE_REFRESHES, alpha: float = 0.05, fdr: bool = True
+                 ) -> pd.DataFrame:
     """Where risk rose significantly over the last ``refreshes`` refreshes, beyond the
     district's own change: a test of each area's rise against its standard error.
 
@@ -608,7 +688,7 @@ def rising_areas(values: pd.DataFrame, se: pd.DataFrame | None, weights: Weights
         z = np.where(spread > 0, rise / spread, 0.0)
     isolated = np.isin(weights.ids, weights.isolates)
     z[isolated | (x.shape[1] < 2)] = np.nan
-    rising = benjamini_hochberg(norm.sf(z), alpha) & (z > 0)
+    rising = significant(norm.sf(z), alpha, fdr=fdr) & (z > 0)
     return pd.DataFrame({"rise": rise, "rise_z": z, "rising": rising}, index=weights.ids)
 
 
@@ -651,7 +731,7 @@ def bagged_categories(values: pd.DataFrame, se: pd.DataFrame, weights: Weights,
 
 
 def areas_of_concern(risk: pd.Series, known_share: pd.Series, weights: Weights, *,
-                     alpha: float = 0.05) -> pd.DataFrame:
+                     alpha: float = 0.05, fdr: bool = True) -> pd.DataFrame:
     """Known and newly identified areas of concern.
 
     *Known*: a significant Gi* concentration (hot spot) of households already known to
@@ -660,8 +740,8 @@ def areas_of_concern(risk: pd.Series, known_share: pd.Series, weights: Weights, 
     risk hot spot (``risk``) that is not a known area. Returns ``concern`` ("known",
     "newly identified" or "") with both Gi* z-scores, indexed like the weights.
     """
-    risk_z, risk_sig = getis_ord_star(risk, weights, alpha=alpha)
-    known_z, known_sig = getis_ord_star(known_share, weights, alpha=alpha)
+    risk_z, risk_sig = getis_ord_star(risk, weights, alpha=alpha, fdr=fdr)
+    known_z, known_sig = getis_ord_star(known_share, weights, alpha=alpha, fdr=fdr)
     known = known_sig & (known_z > 0)
     new = risk_sig & (risk_z > 0) & ~known
     concern = pd.Series(np.where(known, "known", np.where(new, "newly identified", "")),

@@ -503,8 +503,8 @@ def _method(r: ReportInputs) -> str:
            f"{_e(rules.reason)}</strong>" if rules.weaker and rules.reason else "") + "</li>"
         f"<li>Spatial statistics on output areas' mean predicted risk: global Moran's I "
         f"{h['moran_i']:.2f} (p {moran_p}), local Moran (LISA) and Getis-Ord Gi* with "
-        f"neighbours by {_e(_neighbours(h))}, false discovery "
-        "rate 5%; emerging hot spots from Gi* over each refresh and its predecessor, a "
+        f"neighbours by {_e(_neighbours(h))}, {_significance(h)}; emerging hot spots "
+        f"from Gi* over {_time_window(h)}, a "
         "trend being a Mann-Kendall trend that also moves the z-score by at least "
         f"{h.get('min_trend', 0):.2f}. "
         + _plural(h["components"], "group of areas", "groups of areas")
@@ -535,6 +535,32 @@ def _neighbours(h: dict) -> str:
                 + (f", at least {n[1]} each" if len(n) > 1 else ""))
     return {"queen": "queen contiguity (shared edges or corners)",
             "rook": "rook contiguity (shared edges)"}[kind]
+
+
+def _significance(h: dict) -> str:
+    """How the run called a test significant, in words."""
+    settings = h.get("settings", {})
+    level = f"{settings.get('alpha', h.get('alpha', 0.05)):.1%}".replace(".0%", "%")
+    if settings.get("fdr", True):
+        return f"false discovery rate {level}"
+    return f"each test at {level} on its own (no false discovery rate correction)"
+
+
+def _time_window(h: dict) -> str:
+    """The emerging hot spot analysis' space-time neighbourhood and global window, in words
+    (ArcGIS's names in brackets where the run chose other than its defaults)."""
+    settings = h.get("settings", {})
+    lag = int(settings.get("time_lag", h.get("time_lag", 1)))
+    window = settings.get("global_window", "entire_cube")
+    if window == "individual_time_step":
+        return ("each refresh alone, compared with that refresh's areas (ArcGIS's "
+                "individual time step)")
+    where = ("each refresh alone" if lag == 0 else "each refresh and its predecessor"
+             if lag == 1 else f"each refresh and its {lag} predecessors")
+    if window == "neighbourhood_time_step":
+        return (f"{where}, compared with the areas over the same refreshes (ArcGIS's "
+                "neighbourhood time step)")
+    return where
 
 
 def _plural(n: int, one: str, many: str) -> str:

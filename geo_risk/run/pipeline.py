@@ -260,7 +260,7 @@ def run_areas(
     random_state: int,
     disclosure: Disclosure = SAFE,
     vintage: Vintage = VINTAGE_2011,
-    weights: str = "queen",
+    hotspots: dict | None = None,
     history: tuple[Path, ...] = (),
     exact_fit: Path | None = None,
     run: Executor = HERE,
@@ -277,7 +277,8 @@ def run_areas(
     probabilities is not a noisy observed rate, so it is not smoothed further; the
     empirical-Bayes rate stays in the tables for comparison). ``folder.work`` keeps the
     unpublished risk of each OA now and at each refresh for the report and for
-    ``geo-risk hotspots``.
+    ``geo-risk hotspots``. ``hotspots``: the statistics' settings (``[hotspots]`` of
+    ``run.toml``: ``weights``, ``global_window``, ``fdr``; the defaults without).
     """
     folder.areas.mkdir(parents=True, exist_ok=True)
     tables = aggregate_areas(model_run.children, model_run.households, oas)
@@ -309,7 +310,7 @@ def run_areas(
     refreshes.se.to_parquet(folder.risk_se_by_refresh)
     current.to_parquet(folder.current_risk)
     found = find_hotspots(oas, current, refreshes.mean, random_state=random_state,
-                          se=refreshes.se, weights=weights)
+                          se=refreshes.se, **(hotspots or {}))
     found = published_hotspots(found, safe["oa"])
     write_hotspots(folder, found, vintage)
     summary = {**found.summary, "withheld_cells": len(release)}
@@ -449,7 +450,7 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
         del features  # written under link/, and not needed again (a county's: 0.4 GB)
         area_results = run_areas(model_run, linked, oas, folder, refresh_dates=s.refresh_dates,
                                  disclosure=s.disclosure, random_state=s.random_state,
-                                 vintage=vintage, weights=s.hotspot_weights,
+                                 vintage=vintage, hotspots=s.hotspots,
                                  history=s.history, exact_fit=s.exact_fit, run=run)
         lap("areas")
         workers = run.peak_memory()

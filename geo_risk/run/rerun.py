@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -165,21 +166,25 @@ def run_siting(out: Path, settings: SitingSettings) -> dict:
 
 def run_hotspots(out: Path, *, time_lag: int = 1, alpha: float = 0.05,
                  min_trend: float = 1.96, permutations: int = 9999,
-                 weights: str | None = None) -> dict:
+                 weights: str | None = None, global_window: str | None = None,
+                 fdr: bool | None = None) -> dict:
     """``geo-risk hotspots``: find the hotspots of a finished run again with other
     settings, and publish them (``areas/oa_hotspots.csv``, maps, GeoPackage, report; the
-    siting, if the run had one, is redone on the new areas of concern). Returns the exact
-    run record."""
+    siting, if the run had one, is redone on the new areas of concern). ``weights``,
+    ``global_window`` and ``fdr`` are the run's own unless given. Returns the exact run
+    record."""
     _check_finished(out)
     with staged(out, start_from_current=True) as folder:
         area_results, state, record, oas = _finished_run(folder)
         current = pd.read_parquet(folder.current_risk)
+        own = record["hotspots"].get("settings", {})  # the run's own, where not given
+        chosen: dict[str, Any] = {k: own.get(k) if v is None else v for k, v in
+                  {"weights": weights, "global_window": global_window, "fdr": fdr}.items()}
         found = find_hotspots(oas, current, area_results.refreshes.mean, time_lag=time_lag,
                               alpha=alpha, min_trend=min_trend, permutations=permutations,
                               random_state=state.random_state,
                               se=area_results.refreshes.se,
-                              weights=weights or record["hotspots"].get(
-                                  "settings", {}).get("weights", "queen"))
+                              **{k: v for k, v in chosen.items() if v is not None})
         found = published_hotspots(found, area_results.tables["oa"])
         write_hotspots(folder, found, state.vintage)
         summary = {**found.summary, "withheld_cells": len(area_results.release_log)}
