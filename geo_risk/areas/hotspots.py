@@ -415,8 +415,10 @@ def local_moran(values: pd.Series, weights: Weights, *, permutations: int = 9999
     """LISA quadrants with two-sided permutation p-values and Benjamini-Hochberg (or,
     without ``fdr``, each p-value against ``alpha`` alone).
 
-    Returns ``lisa_i``, ``p_sim`` (two-sided), ``lisa_significant`` and ``lisa_quadrant``
-    (high-high, low-high, low-low, high-low, not significant, or no neighbours).
+    Returns ``lisa_i``, ``lisa_z`` (its analytic z-score under conditional randomisation,
+    as R's spdep ``localmoran`` gives it with ``mlvar = FALSE``), ``p_sim`` (two-sided),
+    ``lisa_significant`` and ``lisa_quadrant`` (high-high, low-high, low-low, high-low,
+    not significant, or no neighbours).
     """
     keep = ~weights.ids.isin(weights.isolates)
     ids = weights.ids[keep]
@@ -435,6 +437,7 @@ def local_moran(values: pd.Series, weights: Weights, *, permutations: int = 9999
     names = {1: "high-high", 2: "low-high", 3: "low-low", 4: "high-low"}
     out = pd.DataFrame(index=weights.ids)
     out["lisa_i"] = pd.Series(lisa.Is, index=graph.unique_ids)
+    out["lisa_z"] = pd.Series((lisa.Is - lisa.EIc) / np.sqrt(lisa.VIc), index=graph.unique_ids)
     out["p_sim"] = pd.Series(p, index=graph.unique_ids)
     out["lisa_significant"] = pd.Series(sig, index=graph.unique_ids).reindex(
         out.index, fill_value=False).astype(bool)
