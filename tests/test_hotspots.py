@@ -507,3 +507,31 @@ def test_a_global_window_that_cannot_be_read_is_one_clear_error(bad):
     weights, values = _line([[0, 1, 2]] * 5)
     with pytest.raises(GeoRiskError, match="use one of entire_cube, neighbourhood_time_step"):
         emerging_hotspots(values, weights, global_window=bad)
+
+
+def test_lisa_over_time_says_since_when_an_area_is_in_its_cluster():
+    """A block that becomes high at the fourth of eight refreshes is high-high since then
+    and was not significant before; a block high throughout is high-high throughout; the
+    moves between states are counted (giddy), and the test is seeded."""
+    from geo_risk.areas.hotspots import LISA_STATES, lisa_over_time
+
+    areas = _grid(10)
+    weights = build_weights(areas)
+    rng = np.random.default_rng(2)
+    x = pd.DataFrame(rng.normal(0, 0.3, (len(areas), 8)), index=areas.index,
+                     columns=[f"2020-{m:02d}-28" for m in range(1, 9)])
+    late = [f"A{j * 10 + i:03d}" for j in range(6, 9) for i in range(6, 9)]
+    always = [f"A{j * 10 + i:03d}" for j in range(1, 4) for i in range(1, 4)]
+    x.loc[always] += 4.0
+    x.loc[late, x.columns[3:]] += 4.0
+    quadrants, moves, summary = lisa_over_time(x, weights, random_state=1)
+    centre_late, centre_always = late[4], always[4]
+    assert quadrants.loc[centre_late].tolist()[3:] == ["high-high"] * 5
+    assert moves.loc[centre_late].tolist() == ["high-high", "2020-04-28", "not significant"]
+    assert moves.loc[centre_always].tolist() == ["high-high", "2020-01-28", ""]
+    assert summary["states"] == LISA_STATES and summary["areas"] == len(areas)
+    assert sum(map(sum, summary["transitions"])) == len(areas) * 7
+    assert summary["transitions"][4][0] >= 5  # not significant -> high-high, the late block
+    assert summary["chi2_dof"] == 9 and summary["chi2_p"] < 0.05
+    again = lisa_over_time(x, weights, random_state=1)
+    assert again[0].equals(quadrants) and again[1].equals(moves)

@@ -419,6 +419,15 @@ def test_no_withheld_area_carries_what_its_own_value_decides(demo):
     shown = layer.set_index(layer.columns[0]).loc[withheld, "lisa_quadrant"]
     assert (shown == "withheld").all()
     assert summary["hotspots"]["lisa"]["withheld"] == len(withheld)
+    # and its quadrant over the refreshes, in the CSV, the GeoPackage and the table view
+    for column in ["lisa_last", "lisa_since", "lisa_from"]:
+        assert (hot.loc[withheld, column] == "withheld").all(), column
+        assert (layer.set_index(layer.columns[0]).loc[withheld, column] == "withheld").all()
+    assert not hot.drop(withheld)[["lisa_last", "lisa_since"]].isin(["withheld"]).any().any()
+    moves = summary["hotspots"]["lisa_over_time"]
+    assert moves["areas"] == len(oa) - len(withheld)  # a withheld area's moves not counted
+    assert sum(map(sum, moves["transitions"])) == moves["areas"] * (
+        summary["hotspots"]["refreshes"] - 1)
 
 
 def _html_tables(path) -> dict[str, pd.DataFrame]:

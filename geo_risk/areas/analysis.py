@@ -31,6 +31,7 @@ from geo_risk.areas.hotspots import (
     getis_ord_star,
     global_moran,
     global_window_choice,
+    lisa_over_time,
     local_moran,
     rising_areas,
 )
@@ -45,6 +46,8 @@ class FoundHotspots:
     table: pd.DataFrame  # per OA: LISA, Gi*, emerging category and stability, concern
     by_ward: pd.DataFrame  # OAs of known and of newly identified concern, per ward name
     summary: dict  # the hotspots section of run.json
+    # per OA (rows) and refresh (columns): the local Moran quadrant (lisa_over_time)
+    lisa_by_refresh: pd.DataFrame | None = None
 
 
 def classify_series(series: pd.DataFrame, oas: gpd.GeoDataFrame, *,
@@ -205,6 +208,9 @@ def find_hotspots(oas: gpd.GeoDataFrame, current: pd.DataFrame, by_refresh: pd.D
     lisa = local_moran(risk, neighbours, permutations=permutations, alpha=alpha,
                        random_state=random_state, fdr=fdr)
     gi_z, gi_sig = getis_ord_star(risk, neighbours, alpha=alpha, fdr=fdr)
+    quadrants, moves, lisa_moves = lisa_over_time(
+        by_refresh.reindex(neighbours.ids).fillna(by_refresh.mean()), neighbours,
+        alpha=alpha, fdr=fdr, permutations=permutations, random_state=random_state)
     measure = EHSA_BEYOND if C.DEPRIVATION in oas else EHSA_RISK
     settings: dict[str, Any] = {"time_lag": time_lag, "alpha": alpha, "min_trend": min_trend,
                                 "draws": draws, "random_state": random_state,
@@ -214,7 +220,7 @@ def find_hotspots(oas: gpd.GeoDataFrame, current: pd.DataFrame, by_refresh: pd.D
     stability = ehsa["ehsa_stability"]
     concern = areas_of_concern(risk, current["known_share"].fillna(0.0), neighbours,
                                alpha=alpha, fdr=fdr)
-    hotspots = lisa[["lisa_quadrant", "p_sim"]].assign(
+    hotspots = lisa[["lisa_quadrant", "p_sim"]].join(moves).assign(
         gi_z=gi_z, gi_significant=gi_sig, ehsa_category=ehsa["ehsa_category"],
         trend_tau=ehsa["trend_tau"], trend_p=ehsa["trend_p"],
         trend_change=ehsa["trend_change"], ehsa_stability=stability, rise=ehsa["rise"],
@@ -227,6 +233,8 @@ def find_hotspots(oas: gpd.GeoDataFrame, current: pd.DataFrame, by_refresh: pd.D
     summary = {
         **{k: round(v, 6) for k, v in moran.items()},
         "lisa": lisa["lisa_quadrant"].value_counts().to_dict(),
+        "lisa_over_time": {**lisa_moves, "moved_into_high_high": int(
+            ((moves["lisa_last"] == "high-high") & (moves["lisa_from"] != "")).sum())},
         "gi_star_hot": int((gi_sig & (gi_z > 0)).sum()),
         "gi_star_cold": int((gi_sig & (gi_z < 0)).sum()),
         "emerging_hot_spots": {c: int(counts.get(c, 0)) for c in EHSA_CATEGORIES},
@@ -246,5 +254,5 @@ def find_hotspots(oas: gpd.GeoDataFrame, current: pd.DataFrame, by_refresh: pd.D
         "wards_most_newly_identified": by_ward["newly identified"].sort_values(
             ascending=False).head(3).index.tolist(),
     }
-    return FoundHotspots(hotspots, by_ward, summary)
+    return FoundHotspots(hotspots, by_ward, summary, quadrants.rename_axis(C.OA))
 

@@ -387,7 +387,8 @@ def published_summary(record: dict, rules: Disclosure) -> dict:
 
 #: Per-OA hotspot fields that an area's own value decides (its LISA quadrant says whether
 #: its risk is above or below the mean), with what a withheld area shows instead.
-OWN_VALUE_FIELDS = {"lisa_quadrant": "withheld", "p_sim": np.nan}
+OWN_VALUE_FIELDS = {"lisa_quadrant": "withheld", "p_sim": np.nan, "lisa_last": "withheld",
+                    "lisa_since": "withheld", "lisa_from": "withheld"}
 
 
 def disclose_hotspots(hotspots: pd.DataFrame, published_oa: pd.DataFrame) -> pd.DataFrame:

@@ -93,6 +93,7 @@ __all__ = [
     "EHSA_RISK",
     "EMERGING",
     "GLOBAL_WINDOWS",
+    "LISA_STATES",
     "MIN_REFRESHES",
     "RISE_REFRESHES",
     "STABILITY_DRAWS",
@@ -110,8 +111,10 @@ __all__ = [
     "getis_ord_star",
     "global_moran",
     "global_window_choice",
+    "lisa_over_time",
     "local_moran",
     "mann_kendall",
+    "quadrant_transitions",
     "rising_areas",
     "sen_change",
     "significant",
@@ -446,6 +449,104 @@ def local_moran(values: pd.Series, weights: Weights, *, permutations: int = 9999
                                           "not significant").reindex(out.index)
     out.loc[out.index.isin(weights.isolates), "lisa_quadrant"] = "no neighbours"
     return out
+
+
+def lisa_over_time(series: pd.DataFrame, weights: Weights, *, alpha: float = 0.05,
+                   fdr: bool = True, permutations: int = 9999, random_state: int = 0
+                   ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Each area's local Moran quadrant at each refresh, and how it moved between them.
+
+    At each refresh, :func:`local_moran` of that refresh's values (the same test as the
+    run's LISA: ``permutations``, ``alpha``, ``fdr``; the seed ``random_state`` plus the
+    refresh's position). The moves between quadrants over all areas, and the test that an
+    area's moves are independent of its neighbours', are giddy's LISA Markov
+    (row-standardised weights, isolates left out, significant or not, as giddy counts
+    them).
+
+    Parameters
+    ----------
+    series : DataFrame
+        A value per area (rows, codes) per refresh (columns, in date order).
+    weights : Weights
+        The areas' neighbours.
+    alpha, fdr, permutations, random_state
+        Each refresh's local Moran test.
+
+    Returns
+    -------
+    tuple of (DataFrame, DataFrame, dict)
+        The quadrant of each area at each refresh (as ``series``: high-high, low-high,
+        low-low, high-low, not significant, or no neighbours); per area ``lisa_last`` (its
+        quadrant at the last refresh), ``lisa_since`` (the refresh from which it has been
+        in it without a break) and ``lisa_from`` (its quadrant before then; blank when it
+        has been in it throughout); and the moves (:func:`quadrant_transitions`) with
+        giddy's LISA Markov test that an area's moves are independent of its
+        neighbours' (``chi2``, ``chi2_p``, ``chi2_dof``; on the values, significant or
+        not).
+    """
+    from giddy.markov import LISA_Markov  # imports seaborn: only when asked
+
+    quadrants = pd.DataFrame({
+        refresh: local_moran(series[refresh], weights, permutations=permutations,
+                             alpha=alpha, fdr=fdr, random_state=random_state + t)[
+                                 "lisa_quadrant"]
+        for t, refresh in enumerate(series.columns)}, index=weights.ids)
+    q = quadrants.to_numpy(dtype=object)
+    last = q[:, -1]
+    start = q.shape[1] - _final_run((q == last[:, None]).astype(bool))
+    before = np.where(start > 0, q[np.arange(len(q)), np.maximum(start - 1, 0)], "")
+    moves = pd.DataFrame({"lisa_last": last,
+                          "lisa_since": np.asarray(series.columns, dtype=object)[start],
+                          "lisa_from": before}, index=weights.ids)
+    keep = ~weights.ids.isin(weights.isolates)
+    graph = weights.graph.subgraph(weights.ids[keep]) if (~keep).any() else weights.graph
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "The alternative hypothesis", DeprecationWarning)
+        markov = LISA_Markov(series.reindex(graph.unique_ids).to_numpy(dtype=float),
+                             graph.transform("r").to_W(), permutations=0)
+    chi2, chi2_p, dof = markov.chi_2
+    summary = {**quadrant_transitions(quadrants), "chi2": round(float(chi2), 3),
+               "chi2_p": float(chi2_p), "chi2_dof": int(dof)}
+    return quadrants, moves, summary
+
+
+#: The states an area's local Moran takes at a refresh, in the order of the transitions.
+LISA_STATES = ["high-high", "low-high", "low-low", "high-low", "not significant"]
+
+
+def quadrant_transitions(quadrants: pd.DataFrame) -> dict:
+    """How areas moved between local Moran states from one refresh to the next: giddy's
+    Markov counts over the areas whose every refresh has a state (:data:`LISA_STATES`;
+    withheld and isolated areas left out).
+
+    Parameters
+    ----------
+    quadrants : DataFrame
+        The state of each area (rows) at each refresh (columns, in date order).
+
+    Returns
+    -------
+    dict
+        ``states`` and ``transitions`` (counts, rows the state moved from), and
+        ``areas``, the areas counted.
+
+    Examples
+    --------
+    >>> q = pd.DataFrame([["high-high", "high-high", "not significant"],
+    ...                   ["low-low", "withheld", "low-low"]])
+    >>> quadrant_transitions(q)["transitions"][0]
+    [1, 0, 0, 0, 1]
+    """
+    from giddy.markov import Markov  # imports seaborn: only when asked
+
+    counted = quadrants[quadrants.isin(LISA_STATES).all(axis=1)]
+    if counted.shape[1] < 2 or counted.empty:
+        moves = np.zeros((len(LISA_STATES), len(LISA_STATES)))
+    else:
+        moves = Markov(counted.to_numpy(dtype=object), classes=np.asarray(LISA_STATES),
+                       summary=False).transitions
+    return {"states": LISA_STATES, "transitions": moves.astype(int).tolist(),
+            "areas": len(counted)}
 
 
 def getis_ord_star(values: pd.Series | pd.DataFrame, weights: Weights, *,

@@ -146,6 +146,13 @@ FIELDS: dict[str, tuple[str, str]] = {
     "lisa_quadrant": ("Cluster (LISA)", "Local Moran's I cluster of predicted risk: "
                       "high-high, low-low, high-low, low-high, not significant (FDR 5%); "
                       "'withheld' where the area's risk is withheld"),
+    "lisa_last": ("Cluster at the last refresh", "Local Moran's I cluster of the area's "
+                  "mean predicted risk at the last refresh, as lisa_quadrant is read at "
+                  "each refresh; 'withheld' where the area's risk is withheld"),
+    "lisa_since": ("Cluster since", "The refresh (date) from which the area has been in "
+                   "that cluster without a break"),
+    "lisa_from": ("Cluster before", "The area's cluster before then; empty when it has "
+                  "been in it at every refresh"),
     "p_sim": ("Cluster p-value", "Pseudo p-value of the local Moran statistic "
               "(conditional permutations); NULL where withheld"),
     "ehsa_category": ("Emerging hot spot category", "Emerging hot spot analysis over the "
@@ -344,7 +351,9 @@ def write_geopackage(path: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.Dat
     for column in ["rising", "emerging"]:
         h[column] = h[column].fillna(False).astype(bool).astype(int)
     base = oas[[C.WARD_NAME, "geometry"]].join(h)
-    lisa = base[[C.WARD_NAME, "lisa_quadrant", "p_sim", "geometry"]].reset_index()
+    lisa = base[[C.WARD_NAME, "lisa_quadrant", "p_sim",
+                 *[c for c in ["lisa_last", "lisa_since", "lisa_from"] if c in base],
+                 "geometry"]].reset_index()
     layers["lisa"] = (lisa, _categorised("lisa_quadrant", [
         (q, colour, label) for q, (colour, label) in LISA_COLOURS.items()]))
     ehsa = base[[C.WARD_NAME, "ehsa_category", "ehsa_stability", "emerging", "rising",

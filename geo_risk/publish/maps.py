@@ -155,6 +155,26 @@ def _risk_table(index: pd.Index, table: pd.DataFrame, classes: Classes,
     return out
 
 
+def _lisa_since(h: pd.DataFrame) -> pd.Series:
+    """Each area's local Moran quadrant over the refreshes in words: "high-high since 30
+    June 2016 (before: not significant)", "low-low throughout"; "withheld" as withheld.
+
+    >>> _lisa_since(pd.DataFrame({"lisa_last": ["high-high", "low-low", "withheld"],
+    ...                           "lisa_since": ["2016-06-30", "2014-03-31", "withheld"],
+    ...                           "lisa_from": ["not significant", "", "withheld"]})).tolist()
+    ['high-high since 30 June 2016 (before: not significant)', 'low-low throughout', 'withheld']
+    """
+    def words(last, since, before):
+        if last == "withheld" or not isinstance(last, str):
+            return "withheld"
+        if not isinstance(before, str) or not before:
+            return f"{last} throughout"
+        day = pd.Timestamp(since)
+        return f"{last} since {day.day} {day:%B %Y} (before: {before})"
+    return pd.Series([words(*row) for row in zip(h["lisa_last"], h["lisa_since"],
+                                                h["lisa_from"], strict=True)], index=h.index)
+
+
 def interval_text(table: pd.DataFrame) -> np.ndarray:
     """Each area's 95% interval of predicted risk in words ("70% to 76%"); blank where
     it is withheld or was not measured."""
@@ -310,9 +330,11 @@ def _layers(oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame], hotspots: pd
     h = hotspots.reindex(oas.index)
     base = oa[[*names, "code", "Predicted risk"]]
     present = [q for q in LISA_COLOURS if (h["lisa_quadrant"] == q).any()]
+    lisa = base.assign(Cluster=h["lisa_quadrant"].map(lambda q: LISA_COLOURS[q][1]).to_numpy())
+    if "lisa_last" in h:  # a run from before the quadrants over time has none
+        lisa["Over the refreshes"] = _lisa_since(h).to_numpy()
     layers.append(_Layer(
-        LISA, "oa", base.assign(Cluster=h["lisa_quadrant"].map(
-            lambda q: LISA_COLOURS[q][1]).to_numpy()), fill,
+        LISA, "oa", lisa, fill,
         _legend_rows([(LISA_COLOURS[q][0], LISA_COLOURS[q][1], "fill") for q in present]),
         h["lisa_quadrant"].map(lambda q: LISA_COLOURS[q][0]).to_numpy()))
 

@@ -399,9 +399,30 @@ def _changed(r: ReportInputs) -> str:
            "area's stability." if len(emerging) > len(stable) else "")
         + " Also " + ", ".join(f"{h['emerging_hot_spots'].get(c, 0)} {c}s" for c in
                                ["persistent hot spot", "diminishing hot spot"])
-        + ".</p>" + _rising(r) + _early_warning_figures())
+        + ".</p>" + _rising(r) + _lisa_moves(r) + _early_warning_figures())
 
     return changed
+
+
+def _lisa_moves(r: ReportInputs) -> str:
+    """The areas that moved into a cluster of high risk (local Moran's I at each refresh)
+    and are in one now."""
+    h = r.oa_hotspots
+    if "lisa_last" not in h:
+        return ""
+    moved = h.index[(h["lisa_last"] == "high-high") & ~h["lisa_from"].fillna("").isin(
+        ["", "withheld"])]
+    if not len(moved):
+        return ""
+    since = h.loc[moved, "lisa_since"]
+    wards = r.oa_wards.reindex(moved).value_counts()
+    return (f"<p><strong>{len(moved)}</strong> output areas moved into a cluster of high "
+            "risk among high-risk neighbours (high-high, local Moran's I at each refresh) "
+            f"and are in one now: since {_e(_date(since.min()))} at the earliest and "
+            f"{_e(_date(since.max()))} at the latest, most in "
+            + ", ".join(f"{_e(w)} ({n})" for w, n in wards.head(3).items())
+            + ". The map's cluster layer and the GeoPackage say since when for every area."
+            "</p>")
 
 
 def _rising(r: ReportInputs) -> str:

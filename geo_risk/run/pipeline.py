@@ -38,6 +38,7 @@ from geo_risk.areas import (
     disclose_hotspots,
     find_hotspots,
     published_summary,
+    quadrant_transitions,
     risk_by_refresh,
 )
 from geo_risk.columns import HOUSEHOLD
@@ -323,8 +324,18 @@ def published_hotspots(found: FoundHotspots, published_oa: pd.DataFrame) -> Foun
     """``found`` as it may be published: what a withheld area's own value decides is
     withheld (:func:`~geo_risk.areas.disclose_hotspots`), and counted as such."""
     table = disclose_hotspots(found.table, published_oa)
-    lisa = table["lisa_quadrant"].value_counts().to_dict()
-    return dataclasses.replace(found, table=table, summary={**found.summary, "lisa": lisa})
+    summary = {**found.summary, "lisa": table["lisa_quadrant"].value_counts().to_dict()}
+    quadrants = found.lisa_by_refresh
+    if quadrants is not None:  # a withheld area's states are missing, and not counted
+        withheld = table["lisa_quadrant"].eq("withheld").reindex(quadrants.index,
+                                                                  fill_value=False)
+        quadrants = quadrants.mask(withheld, axis=0)
+        summary["lisa_over_time"] = {
+            **summary.get("lisa_over_time", {}), **quadrant_transitions(quadrants),
+            "moved_into_high_high": int(((table["lisa_last"] == "high-high")
+                                         & ~table["lisa_from"].isin(["", "withheld"])).sum())}
+    return dataclasses.replace(found, table=table, summary=summary,
+                               lisa_by_refresh=quadrants)
 
 
 def write_hotspots(folder: RunFolder, found: FoundHotspots, vintage: Vintage) -> None:
