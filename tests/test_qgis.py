@@ -63,3 +63,49 @@ def test_qgis_draws_every_withheld_area_grey_by_its_default_style(demo):
         assert len(found[name]["withheld"]) > 5
         assert set(found[name]["withheld"]) == {WITHHELD_COLOUR}, found[name]
     assert found["oa_risk"]["alias"] == "Predicted risk"
+
+
+_CUBE = textwrap.dedent("""
+    import json, sys
+    from qgis.core import QgsApplication, QgsRasterLayer, QgsRenderContext, QgsVectorLayer
+    app = QgsApplication([], False)
+    app.initQgis()
+    layer = QgsVectorLayer(sys.argv[1] + "|layername=space_time_cube", "cube", "ogr")
+    layer.loadDefaultStyle()
+    temporal = layer.temporalProperties()
+    renderer = layer.renderer()
+    context = QgsRenderContext()
+    renderer.startRender(context, layer.fields())
+    hot = [renderer.symbolForFeature(f, context).color().name() for f in layer.getFeatures()
+           if f["hs_bin"] == 1][:3]
+    renderer.stopRender(context)
+    netcdf = QgsRasterLayer('NETCDF:"' + sys.argv[2] + '":risk', "risk")
+    print(json.dumps({
+        "valid": layer.isValid(), "active": temporal.isActive(), "mode": int(temporal.mode()),
+        "field": temporal.startField(), "features": layer.featureCount(), "hot": hot,
+        "netcdf": [netcdf.isValid(), netcdf.width(), netcdf.height()]}), flush=True)
+    import os
+    os._exit(0)
+""")
+
+
+@pytest.mark.skipif(not _qgis(), reason="QGIS's Python bindings are not installed "
+                    "(apt-get install python3-qgis)")
+def test_qgis_opens_the_space_time_cube_for_its_temporal_controller(demo):
+    """The cube's GeoPackage layer opens in QGIS with its time set (each row from its
+    refresh, for three months) and hot bins red; the NetCDF's variables open too (QGIS
+    3.22's GDAL reads a CF time series as a grid of areas by refreshes)."""
+    out, summary = demo
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env.pop("PYTHONPATH", None)
+    run = subprocess.run([SYSTEM_PYTHON, "-c", _CUBE, str(out / "publish/geo_risk.gpkg"),
+                          str(out / "publish/areas/space_time_cube.nc")],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    found = json.loads(run.stdout.strip().splitlines()[-1])
+    areas = summary["hotspots"]["areas"]
+    assert found["valid"] and found["active"] and found["field"] == "refresh"
+    assert found["mode"] == 1  # a date per row, shown for a fixed duration
+    assert found["features"] == areas * summary["hotspots"]["refreshes"]
+    assert found["hot"] and set(found["hot"]) == {"#d7191c"}
+    assert found["netcdf"] == [True, summary["hotspots"]["refreshes"], areas]

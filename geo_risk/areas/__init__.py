@@ -3,6 +3,7 @@ refresh, and where risk concentrates (Moran's I, LISA, Gi*, emerging hot spots, 
 concern).
 """
 
+from geo_risk import _pysal  # noqa: F401  (first: libpysal, esda, mapclassify without numba)
 from geo_risk.areas.analysis import (
     FoundHotspots,
     classify_series,

@@ -7,11 +7,14 @@ is emerging over the refreshes, and which clusters services already know.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
 from geo_risk import columns as C
 from geo_risk.areas.hotspots import (
@@ -36,7 +39,7 @@ from geo_risk.areas.hotspots import (
     rising_areas,
 )
 
-__all__ = ["FoundHotspots", "classify_series", "find_hotspots"]
+__all__ = ["FoundHotspots", "classify_series", "ehsa_bins", "find_hotspots"]
 
 
 @dataclass(frozen=True)
@@ -46,8 +49,9 @@ class FoundHotspots:
     table: pd.DataFrame  # per OA: LISA, Gi*, emerging category and stability, concern
     by_ward: pd.DataFrame  # OAs of known and of newly identified concern, per ward name
     summary: dict  # the hotspots section of run.json
-    # per OA (rows) and refresh (columns): the local Moran quadrant (lisa_over_time)
-    lisa_by_refresh: pd.DataFrame | None = None
+    # the space-time cube's bins, per OA and refresh: Gi* z, p and bin (ehsa_bins) and
+    # the local Moran quadrant (lisa_over_time)
+    bins: pd.DataFrame | None = None
 
 
 def classify_series(series: pd.DataFrame, oas: gpd.GeoDataFrame, *,
@@ -122,14 +126,8 @@ def classify_series(series: pd.DataFrame, oas: gpd.GeoDataFrame, *,
     """
     if isinstance(weights, str):
         weights = build_weights(oas, weights=weights)
-    series = series.reindex(weights.ids)
-    series = series.fillna(series.mean())
-    if C.DEPRIVATION in oas:
-        def transform(x):
-            return beyond_deprivation(x, oas[C.DEPRIVATION])
-    else:
-        def transform(x):
-            return x - x.median()
+    series = _filled(series, weights)
+    transform = _measure(oas)
     settings: dict[str, Any] = {"time_lag": time_lag, "alpha": alpha, "min_trend": min_trend,
                                 "global_window": global_window, "fdr": fdr}
     ehsa = emerging_hotspots(transform(series), weights, **settings)
@@ -154,6 +152,60 @@ def classify_series(series: pd.DataFrame, oas: gpd.GeoDataFrame, *,
         "rise_z": rise["rise_z"].round(3), "rising": rise["rising"],
         "emerging": (category.isin(EMERGING) & ~(stability < STABLE)) | rise["rising"]},
         index=weights.ids)
+
+
+def _filled(series: pd.DataFrame, weights: Weights) -> pd.DataFrame:
+    """A risk series on the weights' areas, an area without a value at a refresh given
+    that refresh's mean (it has no under-fives then)."""
+    series = series.reindex(weights.ids)
+    return series.fillna(series.mean())
+
+
+def _measure(oas: gpd.GeoDataFrame) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """What the emerging hot spot analysis measures of a risk series: risk beyond what
+    deprivation predicts where the areas have it, otherwise risk centred each refresh."""
+    if C.DEPRIVATION in oas:
+        return lambda x: beyond_deprivation(x, oas[C.DEPRIVATION])
+    return lambda x: x - x.median()
+
+
+def ehsa_bins(series: pd.DataFrame, oas: gpd.GeoDataFrame, weights: Weights, *,
+              time_lag: int = 1, alpha: float = 0.05, fdr: bool = True,
+              global_window: str = "entire_cube") -> pd.DataFrame:
+    """The bins of the space-time cube the emerging hot spot categories are read from:
+    per output area and refresh, the Gi* z-score of what :func:`classify_series`
+    measures, its two-sided p-value and whether the bin is a hot spot (1), a cold spot
+    (-1) or neither (0), with the same settings. The first ``time_lag`` refreshes give
+    history only (their windows are shallower): missing, as the categories do not use
+    them.
+
+    Parameters
+    ----------
+    series, oas, weights
+        As :func:`classify_series` takes them.
+    time_lag, alpha, fdr, global_window
+        The emerging hot spot settings.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by output area and refresh: ``hs_z``, ``hs_p`` and ``hs_bin`` (ArcGIS's
+        HS_Z, HS_PVALUE and HS_BIN).
+    """
+    z, sig = getis_ord_star(_measure(oas)(_filled(series, weights)), weights,
+                            time_lag=time_lag, alpha=alpha, fdr=fdr,
+                            global_window=global_window)
+    history = 0 if global_window_choice(global_window) == "individual_time_step" else time_lag
+    z.iloc[:, :history] = np.nan
+    kind = np.where(sig.to_numpy() & (z.to_numpy() > 0), 1,
+                    np.where(sig.to_numpy() & (z.to_numpy() < 0), -1, 0))
+    kind[:, :history] = 0
+    frame = pd.DataFrame({"hs_z": z.stack(),
+                          "hs_p": pd.DataFrame(2 * norm.sf(np.abs(z.to_numpy())),
+                                               index=z.index, columns=z.columns).stack(),
+                          "hs_bin": pd.DataFrame(kind, index=z.index, columns=z.columns
+                                                 ).stack()})
+    return frame.rename_axis([C.OA, "refresh"])
 
 
 def find_hotspots(oas: gpd.GeoDataFrame, current: pd.DataFrame, by_refresh: pd.DataFrame,
@@ -254,5 +306,9 @@ def find_hotspots(oas: gpd.GeoDataFrame, current: pd.DataFrame, by_refresh: pd.D
         "wards_most_newly_identified": by_ward["newly identified"].sort_values(
             ascending=False).head(3).index.tolist(),
     }
-    return FoundHotspots(hotspots, by_ward, summary, quadrants.rename_axis(C.OA))
+    bins = ehsa_bins(by_refresh, oas, neighbours, time_lag=time_lag, alpha=alpha, fdr=fdr,
+                     global_window=global_window).join(
+        quadrants.rename_axis(C.OA).stack().rename("lisa_quadrant").rename_axis(
+            [C.OA, "refresh"]))
+    return FoundHotspots(hotspots, by_ward, summary, bins)
 

@@ -28,10 +28,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from esda.smoothing import Empirical_Bayes
 
 from geo_risk import columns as C
 from geo_risk._errors import ConfigError
+from geo_risk._pysal import esda
 from geo_risk.areas.uncertainty import (
     LEVELS_OF_CONFIDENCE,
     compare_with,
@@ -122,8 +122,9 @@ def aggregate_areas(children: pd.DataFrame, households: pd.DataFrame,
         populated = (table["children_under5"] > 0).to_numpy()
         table["eb_risk"] = table["mean_risk"]
         if populated.sum() > 1:
-            eb = Empirical_Bayes(table["expected_not_ready"].to_numpy()[populated, None],
-                                 table["children_under5"].to_numpy()[populated, None])
+            eb = esda.smoothing.Empirical_Bayes(
+                table["expected_not_ready"].to_numpy()[populated, None],
+                table["children_under5"].to_numpy()[populated, None])
             table.loc[populated, "eb_risk"] = np.asarray(eb.r).ravel()
         out[level] = table
     _compare_with_districts(out, lookup)

@@ -73,7 +73,6 @@ import logging
 import warnings
 from dataclasses import dataclass, field
 
-import esda
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -85,6 +84,7 @@ from sklearn.linear_model import HuberRegressor
 
 from geo_risk import columns as C
 from geo_risk._errors import BoundaryError, CRSError, GeoRiskError
+from geo_risk._pysal import esda
 from geo_risk.cores import local_map
 
 __all__ = [

@@ -2,9 +2,12 @@
 report, the model card and the transparency record.
 """
 
+from geo_risk import _pysal  # noqa: F401  (first: libpysal, esda, mapclassify without numba)
+from geo_risk.publish.cube import CUBE_NETCDF, CUBE_PARQUET, cube_table, write_cube
 from geo_risk.publish.gpkg import (
     FIELDS,
     GPKG_LAYERS,
+    cube_layer,
     field_docs,
     site_layers,
     write_geopackage,
@@ -66,6 +69,8 @@ __all__ = [
     "CANVAS_ABOVE",
     "CASING",
     "CONCERN_STYLES",
+    "CUBE_NETCDF",
+    "CUBE_PARQUET",
     "EHSA_COLOURS",
     "FIELDS",
     "GPKG_LAYERS",
@@ -86,6 +91,8 @@ __all__ = [
     "Classes",
     "MapContext",
     "ReportInputs",
+    "cube_layer",
+    "cube_table",
     "external_references",
     "field_docs",
     "html_table",
@@ -101,6 +108,7 @@ __all__ = [
     "site_rows",
     "svg_preview",
     "table_page",
+    "write_cube",
     "write_geopackage",
     "write_maps",
     "write_model_card",

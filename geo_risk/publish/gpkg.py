@@ -174,6 +174,19 @@ FIELDS: dict[str, tuple[str, str]] = {
              "date"),
     "concern": ("Area of concern", "known: risk concentrates where services already work; "
                 "newly identified: where they do not"),
+    "refresh": ("Refresh", "The refresh (quarter end) this row of the space-time cube is "
+                "for"),
+    "risk": ("Predicted risk at the refresh", "Mean predicted risk of the area's "
+             "under-fives at this refresh; NULL where withheld (from 1 to the withheld "
+             "number of under-fives then, or withheld at the reference date)"),
+    "risk_se": ("Standard error", "Standard error of risk, households resampled; NULL "
+                "where withheld"),
+    "hs_z": ("Bin's Gi* z-score", "Getis-Ord Gi* z-score of the emerging hot spot "
+             "measure in this bin (area and refresh), with the run's settings; NULL for a "
+             "refresh that only gives the analysis its history"),
+    "hs_p": ("Bin's Gi* p-value", "Two-sided p-value of hs_z"),
+    "hs_bin": ("Hot or cold spot", "1: a hot spot in this bin, -1: a cold spot, 0: "
+               "neither, or a refresh that only gives the analysis its history"),
     "output_areas": ("Output areas", "Output areas in this area of concern"),
     "wards": ("Wards", "Wards the area of concern lies in"),
     "name": ("Site", "The site's name as the list of sites gives it"),
@@ -196,6 +209,33 @@ _AREA_FIELDS = {C.OA: ("Output area code", "ONS output area code"),
                 C.WARD_NAME: ("Ward", "Electoral ward name"),
                 C.LAD: ("District code", "ONS local authority district code"),
                 C.LAD_NAME: ("District", "Local authority district name")}
+
+
+def cube_layer(cube: gpd.GeoDataFrame) -> dict[str, tuple[gpd.GeoDataFrame, str]]:
+    """The space-time cube (:mod:`geo_risk.publish.cube`'s GeoParquet) as a GeoPackage
+    layer that QGIS opens ready for its temporal controller: each row shown for the three
+    months from its refresh, and coloured by whether the bin is a hot or cold spot.
+
+    Parameters
+    ----------
+    cube : GeoDataFrame
+        The long cube: one row per output area and refresh (``refresh``, a date).
+
+    Returns
+    -------
+    dict
+        ``{"space_time_cube": (frame, QML style)}``, for ``extra_layers``.
+    """
+    qml = _categorised("hs_bin", [("1", "#d7191c", "hot spot"),
+                                  ("-1", "#2c7bb6", "cold spot"),
+                                  ("0", "#f7f7f7", "neither (or a refresh of history only)")])
+    temporal = ('<temporal enabled="1" mode="1" startField="refresh" endField="" '
+                'durationField="" durationUnit="mon" fixedDuration="3" accumulate="0" '
+                'limitMode="0" startExpression="" endExpression=""><fixedRange><start/>'
+                "<end/></fixedRange></temporal>")
+    qml = qml.replace('styleCategories="Symbology">',
+                      'styleCategories="Symbology|Temporal">' + temporal, 1)
+    return {"space_time_cube": (cube, qml)}
 
 
 def field_docs(vintage: Vintage = VINTAGE_2011) -> dict[str, tuple[str, str]]:

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-import mapclassify
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
+
+from geo_risk._pysal import mapclassify
 
 __all__ = [
     "CASING",

@@ -23,6 +23,8 @@ import json
 import re
 from pathlib import Path
 
+import pandas as pd
+
 from geo_risk.areas.disclosure import SAFE, Disclosure
 from geo_risk.inputs.schemas import SOURCES
 from geo_risk.publish.model_card import INTENDED_USE, LIMITATIONS
@@ -75,14 +77,14 @@ def privacy_scan(publish: Path, rules: Disclosure = SAFE) -> dict:
         ``files_scanned``, ``pseudonym_like_tokens``, ``withheld_area_counts`` and
         ``counts_from_rates``.
     """
-    files = sorted(p for p in Path(publish).rglob("*")
-                   if p.is_file() and p.suffix in {".csv", ".html", ".json", ".md"})
+    files = sorted(p for p in Path(publish).rglob("*") if p.is_file() and p.suffix in
+                   {".csv", ".html", ".json", ".md", ".parquet", ".nc"})
     tokens = small = from_rates = 0
     withheld = {str(n) for n in range(1, rules.withhold_up_to + 1)}
     count_columns = {"children_under5", "households", "expected_not_ready",
                      "flagged_households", "flagged_unknown", "known_households"}
     for path in files:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        text = _text(path)
         tokens += len(_PSEUDONYM.findall(text))
         if path.suffix == ".csv":
             from_rates += _counts_from_rates(text, rules)
@@ -95,6 +97,21 @@ def privacy_scan(publish: Path, rules: Disclosure = SAFE) -> dict:
                 small += sum(1 for i in counted if i < len(cells) and cells[i] in withheld)
     return {"files_scanned": len(files), "pseudonym_like_tokens": tokens,
             "withheld_area_counts": small, "counts_from_rates": from_rates}
+
+
+def _text(path: Path) -> str:
+    """A published file as text to scan: a table (GeoParquet, NetCDF) as CSV, without
+    its geometry."""
+    if path.suffix == ".parquet":
+        table = pd.read_parquet(path)
+        return table.drop(columns="geometry", errors="ignore").to_csv()
+    if path.suffix == ".nc":
+        import xarray as xr
+
+        with xr.open_dataset(path, decode_cf=False) as cube:
+            return cube.to_dataframe().to_csv() + "\n".join(
+                f"{k}: {v}" for k, v in cube.attrs.items())
+    return path.read_text(encoding="utf-8", errors="replace")
 
 
 #: A published rate of flagged people -> the count column it is a share of.

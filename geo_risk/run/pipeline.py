@@ -72,12 +72,16 @@ from geo_risk.model import (
     validate,
 )
 from geo_risk.publish import (
+    CUBE_PARQUET,
     MAP_FILE,
     TABLES_FILE,
     MapContext,
     ReportInputs,
+    cube_layer,
+    cube_table,
     site_layers,
     svg_preview,
+    write_cube,
     write_geopackage,
     write_maps,
     write_model_card,
@@ -313,7 +317,7 @@ def run_areas(
     found = find_hotspots(oas, current, refreshes.mean, random_state=random_state,
                           se=refreshes.se, **(hotspots or {}))
     found = published_hotspots(found, safe["oa"])
-    write_hotspots(folder, found, vintage)
+    write_hotspots(folder, found, vintage, refreshes, safe["oa"], disclosure, oas)
     summary = {**found.summary, "withheld_cells": len(release)}
     if notes is not None:
         summary["history"] = notes
@@ -325,23 +329,32 @@ def published_hotspots(found: FoundHotspots, published_oa: pd.DataFrame) -> Foun
     withheld (:func:`~geo_risk.areas.disclose_hotspots`), and counted as such."""
     table = disclose_hotspots(found.table, published_oa)
     summary = {**found.summary, "lisa": table["lisa_quadrant"].value_counts().to_dict()}
-    quadrants = found.lisa_by_refresh
-    if quadrants is not None:  # a withheld area's states are missing, and not counted
-        withheld = table["lisa_quadrant"].eq("withheld").reindex(quadrants.index,
-                                                                  fill_value=False)
-        quadrants = quadrants.mask(withheld, axis=0)
+    bins = found.bins
+    if bins is not None:  # a withheld area's states are missing, and not counted
+        withheld = table.index[table["lisa_quadrant"].eq("withheld")]
+        bins = bins.assign(lisa_quadrant=bins["lisa_quadrant"].mask(
+            bins.index.get_level_values(0).isin(withheld)))
         summary["lisa_over_time"] = {
-            **summary.get("lisa_over_time", {}), **quadrant_transitions(quadrants),
+            **summary.get("lisa_over_time", {}),
+            **quadrant_transitions(bins["lisa_quadrant"].unstack()),
             "moved_into_high_high": int(((table["lisa_last"] == "high-high")
                                          & ~table["lisa_from"].isin(["", "withheld"])).sum())}
-    return dataclasses.replace(found, table=table, summary=summary,
-                               lisa_by_refresh=quadrants)
+    return dataclasses.replace(found, table=table, summary=summary, bins=bins)
 
 
-def write_hotspots(folder: RunFolder, found: FoundHotspots, vintage: Vintage) -> None:
-    """``oa_hotspots.csv`` and ``ward_concern.csv`` into the published areas."""
+def write_hotspots(folder: RunFolder, found: FoundHotspots, vintage: Vintage,
+                   refreshes: RefreshRisk, published_oa: pd.DataFrame, rules: Disclosure,
+                   oas: gpd.GeoDataFrame) -> None:
+    """``oa_hotspots.csv``, ``ward_concern.csv`` and the space-time cube
+    (:mod:`geo_risk.publish.cube`) into the published areas."""
     write_csv(vintage.publish(found.table.round(4)), folder.areas / "oa_hotspots.csv")
     write_csv(vintage.publish(found.by_ward), folder.areas / "ward_concern.csv")
+    if found.bins is not None:
+        names = oas[C.LAD_NAME].dropna().unique() if C.LAD_NAME in oas else []
+        write_cube(folder.areas, cube_table(found.bins, refreshes, found.table, published_oa,
+                                            rules), oas, vintage,
+                   title=", ".join(map(str, names)) or "output areas",
+                   settings=found.summary.get("settings", {}))
 
 
 def read_feature_tables(folder: Path) -> FeatureTables:
@@ -374,9 +387,11 @@ def run_publish(folder: RunFolder, oas, area_results: AreaResults, summary: dict
     maps = write_maps(folder.maps, oas, tables, hotspots, ctx, sites=sites,
                       ehsa_measure=summary["hotspots"].get("emerging_measure", ""),
                       disclosure=disclosure)
+    extra = site_layers(*sites) if sites else {}
+    if (folder.areas / CUBE_PARQUET).is_file():  # the space-time cube, for QGIS's time
+        extra.update(cube_layer(gpd.read_parquet(folder.areas / CUBE_PARQUET)))
     gpkg = write_geopackage(folder.geopackage, oas, tables, hotspots, run_info,
-                            extra_layers=site_layers(*sites) if sites else None,
-                            vintage=vintage)
+                            extra_layers=extra, vintage=vintage)
     by_ward = area_results.refreshes.by(oas[C.WARD_NAME])
     se_by_ward = area_results.refreshes.se_by(oas[C.WARD_NAME])
     previous, latest = by_ward.columns[-2:] if by_ward.shape[1] > 1 else by_ward.columns[[0, 0]]

@@ -186,7 +186,8 @@ def run_hotspots(out: Path, *, time_lag: int = 1, alpha: float = 0.05,
                               se=area_results.refreshes.se,
                               **{k: v for k, v in chosen.items() if v is not None})
         found = published_hotspots(found, area_results.tables["oa"])
-        write_hotspots(folder, found, state.vintage)
+        write_hotspots(folder, found, state.vintage, area_results.refreshes,
+                       area_results.tables["oa"], state.disclosure, oas)
         summary = {**found.summary, "withheld_cells": len(area_results.release_log)}
         area_results = dataclasses.replace(area_results, hotspots=found.table, summary=summary)
         record["hotspots"] = summary

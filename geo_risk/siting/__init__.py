@@ -1,6 +1,7 @@
 """Where to site services: coverage models (PySAL ``spopt``) on the predicted demand.
 """
 
+from geo_risk import _pysal  # noqa: F401  (first: libpysal, esda, mapclassify without numba)
 from geo_risk.siting.plan import (
     Covering,
     Demand,
