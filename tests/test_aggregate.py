@@ -153,6 +153,27 @@ def test_the_public_classifier_gives_the_runs_emerging_areas_again(demo):
     assert found["ehsa_category"].equals(published["ehsa_category"].reindex(found.index))
 
 
+@pytest.mark.parametrize("option", [
+    {"weights": "rook"}, {"weights": "order:2"}, {"weights": "knn:6"},
+    {"weights": "distance:800"}, {"weights": "distance:300:4"},
+    {"global_window": "neighbourhood_time_step"}, {"global_window": "individual_time_step"},
+    {"fdr": False}, {"time_lag": 2}])
+def test_every_hotspot_option_runs_on_the_demo_town(demo, option):
+    """Each choice of neighbours and each emerging hot spot option, on the demo's own
+    series: the planted emerging hot spot (Vange) is still found emerging, and the
+    categories are ArcGIS's."""
+    from geo_risk.areas import EHSA_CATEGORIES, classify_series
+
+    out, _ = demo
+    series = pd.read_parquet(out / "work/oa_risk_by_refresh.parquet")
+    se = pd.read_parquet(out / "work/oa_risk_se_by_refresh.parquet")
+    oas = load_boundaries()
+    found = classify_series(series, oas, se=se, draws=0, **option)
+    assert found["ehsa_category"].isin(EHSA_CATEGORIES).all()
+    vange = oas.index[oas[C.WARD_NAME] == "Vange"]
+    assert found.loc[vange, "emerging"].mean() >= 0.5, found.loc[vange, "emerging"].mean()
+
+
 def test_the_planted_rise_is_seen_early_and_few_false_alarms_are_raised(demo):
     """The demo's replay of the run's method refresh by refresh: on the default world the
     rise (from the first refresh) is seen within 4 refreshes, named emerging later, with

@@ -19,6 +19,7 @@ from geo_risk.cli import app
 from geo_risk.publish.gpkg import GPKG_LAYERS
 from geo_risk.publish.maps import MAP_FILE, SITES_VIEW, VIEWS, external_references, self_contained
 from geo_risk.publish.symbology import risk_classes
+from geo_risk.publish.transparency import published_text
 from geo_risk.synth.demo import demo_key
 
 MAP_FILES = [f"maps/{MAP_FILE}", "maps/tables.html"]
@@ -223,7 +224,7 @@ def test_nothing_published_shows_a_small_count_an_identifier_or_the_key(demo):
     published = sorted(p for p in (out / "publish").rglob("*")
                        if p.is_file() and p.suffix != ".gpkg")
     assert len(published) >= 15  # everything under publish/: report, map, tables, card
-    texts = [p.read_text(encoding="utf-8") for p in published]
+    texts = [published_text(p) for p in published]  # tables (GeoParquet, NetCDF) as CSV
     for layer in [*GPKG_LAYERS, "run_info"]:
         texts.append(pyogrio.read_dataframe(out / "publish/geo_risk.gpkg", layer=layer).drop(
             columns="geometry", errors="ignore").to_csv())

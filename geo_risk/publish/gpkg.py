@@ -38,10 +38,11 @@ from geo_risk.publish.symbology import (
     risk_classes,
 )
 
-__all__ = ["FIELDS", "GPKG_LAYERS", "field_docs", "site_layers", "write_geopackage"]
+__all__ = ["FIELDS", "GPKG_LAYERS", "cube_layer", "field_docs", "site_layers",
+           "write_geopackage"]
 
 GPKG_LAYERS = ["oa_risk", "lsoa_risk", "ward_risk", "lisa", "emerging_hotspots",
-               "areas_of_concern"]
+               "areas_of_concern", "space_time_cube"]
 _LAYER_OPTIONS = {"GEOMETRY_NAME": "geom", "SPATIAL_INDEX": "YES"}
 
 

@@ -30,6 +30,7 @@ from geo_risk.inputs.schemas import SOURCES
 from geo_risk.publish.model_card import INTENDED_USE, LIMITATIONS
 
 __all__ = ["ATRS_FIELDS", "TO_COMPLETE", "missing_fields", "privacy_scan",
+           "published_text",
            "write_transparency"]
 
 #: What a field the partnership has not filled in says.
@@ -84,7 +85,7 @@ def privacy_scan(publish: Path, rules: Disclosure = SAFE) -> dict:
     count_columns = {"children_under5", "households", "expected_not_ready",
                      "flagged_households", "flagged_unknown", "known_households"}
     for path in files:
-        text = _text(path)
+        text = published_text(path)
         tokens += len(_PSEUDONYM.findall(text))
         if path.suffix == ".csv":
             from_rates += _counts_from_rates(text, rules)
@@ -99,7 +100,7 @@ def privacy_scan(publish: Path, rules: Disclosure = SAFE) -> dict:
             "withheld_area_counts": small, "counts_from_rates": from_rates}
 
 
-def _text(path: Path) -> str:
+def published_text(path: Path) -> str:
     """A published file as text to scan: a table (GeoParquet, NetCDF) as CSV, without
     its geometry."""
     if path.suffix == ".parquet":
