@@ -145,7 +145,8 @@ FIELDS: dict[str, tuple[str, str]] = {
                   "the risk is withheld"),
     "withheld": ("Withheld", "The fields withheld for this area (disclosure control)"),
     "lisa_quadrant": ("Cluster (LISA)", "Local Moran's I cluster of predicted risk: "
-                      "high-high, low-low, high-low, low-high, not significant (FDR 5%); "
+                      "high-high, low-low, high-low, low-high, not significant (false "
+                      "discovery rate 5% unless run.json's hotspots settings say otherwise); "
                       "'withheld' where the area's risk is withheld"),
     "lisa_last": ("Cluster at the last refresh", "Local Moran's I cluster of the area's "
                   "mean predicted risk at the last refresh, as lisa_quadrant is read at "
@@ -164,7 +165,8 @@ FIELDS: dict[str, tuple[str, str]] = {
     "rise": ("Rise over the last year", "Rise of the mean predicted risk of the area and "
              "its neighbours over the last four refreshes, less the district's median rise"),
     "rise_z": ("Rise z-score", "That rise over its standard error (households resampled)"),
-    "rising": ("Rising", "1 where the rise is significant (false discovery rate 5%) and "
+    "rising": ("Rising", "1 where the rise is significant (false discovery rate 5% unless "
+               "run.json's hotspots settings say otherwise) and "
                "the area's risk is now above the district's"),
     "emerging": ("Emerging", "1 where the area is emerging: a new, consecutive or "
                  "intensifying hot spot, or rising"),
