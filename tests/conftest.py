@@ -14,6 +14,7 @@ import geopandas as gpd
 import pytest
 import shapely
 
+from geo_risk import _pysal  # noqa: F401  (before any test imports esda: its NumPy path)
 from geo_risk import columns as C
 
 # every geo-risk command appends to an audit log; the tests' go to a temporary one,

@@ -486,11 +486,15 @@ def lisa_over_time(series: pd.DataFrame, weights: Weights, *, alpha: float = 0.0
     """
     from giddy.markov import LISA_Markov  # imports seaborn: only when asked
 
-    quadrants = pd.DataFrame({
-        refresh: local_moran(series[refresh], weights, permutations=permutations,
-                             alpha=alpha, fdr=fdr, random_state=random_state + t)[
-                                 "lisa_quadrant"]
-        for t, refresh in enumerate(series.columns)}, index=weights.ids)
+    def quadrant(t: int) -> pd.Series:
+        return local_moran(series.iloc[:, t], weights, permutations=permutations,
+                           alpha=alpha, fdr=fdr, random_state=random_state + t)[
+                               "lisa_quadrant"]
+
+    # a refresh a core (forked: each inherits the series and the weights)
+    found = local_map(quadrant, list(range(series.shape[1])))
+    quadrants = pd.DataFrame(dict(zip(series.columns, found, strict=True)),
+                             index=weights.ids)
     q = quadrants.to_numpy(dtype=object)
     last = q[:, -1]
     start = q.shape[1] - _final_run((q == last[:, None]).astype(bool))
