@@ -452,6 +452,19 @@ def test_gi_star_global_windows_by_hand(window, expected):
         assert z[1].isna().all()
 
 
+def test_gi_star_neighbourhood_time_step_by_hand():
+    """The neighbourhood time step (``time_lag``) of 2 on four periods, all 0 but the
+    middle square's 6 in the last: its neighbourhood is B, C, D in periods 2-4, 9 bins
+    summing to 6; the cube's 20 bins have mean 0.3 and variance 36/20 - 0.09 = 1.71, so
+    z = (6 - 0.3 x 9) / sqrt(1.71 x (20 x 9 - 81) / 19) = 3.3 / sqrt(8.91); with a time
+    lag of 0 it is B, C, D in period 4 alone: (6 - 0.9) / sqrt(1.71 x (60 - 9) / 19)."""
+    weights, values = _line([[0, 0, 0, 0]] * 2 + [[0, 0, 0, 6]] + [[0, 0, 0, 0]] * 2)
+    z, _ = getis_ord_star(values, weights, time_lag=2)
+    assert z.loc["C", 3] == pytest.approx(3.3 / np.sqrt(8.91), rel=1e-12)
+    z, _ = getis_ord_star(values, weights, time_lag=0)
+    assert z.loc["C", 3] == pytest.approx(5.1 / np.sqrt(1.71 * 51 / 19), rel=1e-12)
+
+
 def test_an_individual_time_step_is_each_periods_own_gi_star():
     """With the individual time step each period is compared with itself alone: its
     z-scores are esda's Gi* of that period, and a rise of the whole district in one period
