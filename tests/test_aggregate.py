@@ -246,6 +246,9 @@ def test_hotspots_command_on_a_finished_run(demo, tmp_path):
     bad = CliRunner().invoke(app, ["hotspots", "--in", str(run), "--weights", "hexagons"])
     assert bad.exit_code != 0 and "use one of queen, rook" in bad.output
     assert "Traceback" not in bad.output
+    bad = CliRunner().invoke(app, ["hotspots", "--in", str(run), "--global-window", "cube"])
+    assert bad.exit_code != 0 and "global window 'cube': use one of entire_cube" in bad.output
+    assert "Traceback" not in bad.output
     missing = CliRunner().invoke(app, ["hotspots", "--in", str(tmp_path)])
     assert missing.exit_code == 2 and "not a finished geo-risk run" in missing.output
     # a file damaged since the run (each once an unexpected error): named, and the run
