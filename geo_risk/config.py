@@ -96,7 +96,8 @@ TABLES = {
     "retention": "",
     "disclosure": "",
     "linkage": "",
-    "hotspots": "how the hot spot statistics choose each area's neighbours",
+    "hotspots": "how the hot spot statistics choose each area's neighbours, compare each "
+                "bin and call a test significant",
     "dask": "for a county or more: households' features and scores district by district",
     "siting": "optional: where to site services",
 }

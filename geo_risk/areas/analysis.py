@@ -36,6 +36,7 @@ from geo_risk.areas.hotspots import (
     global_window_choice,
     lisa_over_time,
     local_moran,
+    moved_into,
     rising_areas,
 )
 
@@ -196,15 +197,10 @@ def ehsa_bins(series: pd.DataFrame, oas: gpd.GeoDataFrame, weights: Weights, *,
                             time_lag=time_lag, alpha=alpha, fdr=fdr,
                             global_window=global_window)
     history = 0 if global_window_choice(global_window) == "individual_time_step" else time_lag
-    z.iloc[:, :history] = np.nan
-    kind = np.where(sig.to_numpy() & (z.to_numpy() > 0), 1,
-                    np.where(sig.to_numpy() & (z.to_numpy() < 0), -1, 0))
-    kind[:, :history] = 0
-    frame = pd.DataFrame({"hs_z": z.stack(),
-                          "hs_p": pd.DataFrame(2 * norm.sf(np.abs(z.to_numpy())),
-                                               index=z.index, columns=z.columns).stack(),
-                          "hs_bin": pd.DataFrame(kind, index=z.index, columns=z.columns
-                                                 ).stack()})
+    z.iloc[:, :history] = np.nan  # a NaN z is never significant: bin 0
+    kind = (np.sign(z).fillna(0) * sig).astype(int)
+    p = pd.DataFrame(2 * norm.sf(z.abs()), index=z.index, columns=z.columns)
+    frame = pd.DataFrame({"hs_z": z.stack(), "hs_p": p.stack(), "hs_bin": kind.stack()})
     return frame.rename_axis([C.OA, "refresh"])
 
 
@@ -261,8 +257,8 @@ def find_hotspots(oas: gpd.GeoDataFrame, current: pd.DataFrame, by_refresh: pd.D
                        random_state=random_state, fdr=fdr)
     gi_z, gi_sig = getis_ord_star(risk, neighbours, alpha=alpha, fdr=fdr)
     quadrants, moves, lisa_moves = lisa_over_time(
-        by_refresh.reindex(neighbours.ids).fillna(by_refresh.mean()), neighbours,
-        alpha=alpha, fdr=fdr, permutations=permutations, random_state=random_state)
+        _filled(by_refresh, neighbours), neighbours, alpha=alpha, fdr=fdr,
+        permutations=permutations, random_state=random_state)
     measure = EHSA_BEYOND if C.DEPRIVATION in oas else EHSA_RISK
     settings: dict[str, Any] = {"time_lag": time_lag, "alpha": alpha, "min_trend": min_trend,
                                 "draws": draws, "random_state": random_state,
@@ -285,8 +281,8 @@ def find_hotspots(oas: gpd.GeoDataFrame, current: pd.DataFrame, by_refresh: pd.D
     summary = {
         **{k: round(v, 6) for k, v in moran.items()},
         "lisa": lisa["lisa_quadrant"].value_counts().to_dict(),
-        "lisa_over_time": {**lisa_moves, "moved_into_high_high": int(
-            ((moves["lisa_last"] == "high-high") & (moves["lisa_from"] != "")).sum())},
+        "lisa_over_time": {**lisa_moves,
+                           "moved_into_high_high": int(moved_into(moves).sum())},
         "gi_star_hot": int((gi_sig & (gi_z > 0)).sum()),
         "gi_star_cold": int((gi_sig & (gi_z < 0)).sum()),
         "emerging_hot_spots": {c: int(counts.get(c, 0)) for c in EHSA_CATEGORIES},

@@ -114,6 +114,7 @@ __all__ = [
     "lisa_over_time",
     "local_moran",
     "mann_kendall",
+    "moved_into",
     "quadrant_transitions",
     "rising_areas",
     "sen_change",
@@ -512,6 +513,32 @@ def lisa_over_time(series: pd.DataFrame, weights: Weights, *, alpha: float = 0.0
     summary = {**quadrant_transitions(quadrants), "chi2": round(float(chi2), 3),
                "chi2_p": float(chi2_p), "chi2_dof": int(dof)}
     return quadrants, moves, summary
+
+
+def moved_into(moves: pd.DataFrame, quadrant: str = "high-high") -> pd.Series:
+    """Which areas are in ``quadrant`` at the last refresh and were not at every refresh
+    (:func:`lisa_over_time`'s ``lisa_last`` and ``lisa_from``; a withheld area is in no
+    quadrant, and a blank ``lisa_from``, read back from a CSV as missing, is throughout).
+
+    Parameters
+    ----------
+    moves : DataFrame
+        Per area, ``lisa_last`` and ``lisa_from`` (``oa_hotspots.csv`` has them).
+    quadrant : str
+        The local Moran quadrant moved into.
+
+    Returns
+    -------
+    Series of bool
+        Indexed as ``moves``.
+
+    Examples
+    --------
+    >>> moved_into(pd.DataFrame({"lisa_last": ["high-high", "high-high", "withheld"],
+    ...                          "lisa_from": ["not significant", None, "withheld"]})).tolist()
+    [True, False, False]
+    """
+    return (moves["lisa_last"] == quadrant) & moves["lisa_from"].fillna("").ne("")
 
 
 #: The states an area's local Moran takes at a refresh, in the order of the transitions.

@@ -46,6 +46,7 @@ from geo_risk.publish.symbology import (
     WITHHELD,
     WITHHELD_COLOUR,
     Classes,
+    long_date,
     risk_classes,
     show_count,
 )
@@ -98,6 +99,7 @@ __all__ = [
     "html_table",
     "interval_text",
     "layer_id",
+    "long_date",
     "missing_fields",
     "privacy_scan",
     "render_model_card",

@@ -65,6 +65,7 @@ from geo_risk.publish.symbology import (
     WITHHELD,
     WITHHELD_COLOUR,
     Classes,
+    long_date,
     risk_classes,
     show_count,
 )
@@ -169,8 +170,7 @@ def _lisa_since(h: pd.DataFrame) -> pd.Series:
             return "withheld"
         if not isinstance(before, str) or not before:
             return f"{last} throughout"
-        day = pd.Timestamp(since)
-        return f"{last} since {day.day} {day:%B %Y} (before: {before})"
+        return f"{last} since {long_date(since)} (before: {before})"
     return pd.Series([words(*row) for row in zip(h["lisa_last"], h["lisa_since"],
                                                 h["lisa_from"], strict=True)], index=h.index)
 

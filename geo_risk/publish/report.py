@@ -18,7 +18,7 @@ import pandas as pd
 
 from geo_risk import columns as C
 from geo_risk.areas.disclosure import SAFE, Disclosure
-from geo_risk.areas.hotspots import EMERGING, STABLE, weights_choice
+from geo_risk.areas.hotspots import EMERGING, STABLE, moved_into, weights_choice
 from geo_risk.publish.maps import LEGEND_CSS, MapContext, interval_text, site_rows
 from geo_risk.publish.model_card import (
     EARLY_WARNING,
@@ -27,7 +27,7 @@ from geo_risk.publish.model_card import (
     LIMITATIONS,
     early_warning_words,
 )
-from geo_risk.publish.symbology import WITHHELD, show_count
+from geo_risk.publish.symbology import WITHHELD, long_date, show_count
 from geo_risk.publish.tables import TABLE_CSS, html_table
 from geo_risk.siting.plan import SitingOutputs
 
@@ -78,7 +78,7 @@ def _reviews(v: dict, rules: Disclosure) -> str:
     rows = pd.DataFrame({"Decision": list(v["decisions"]),
                          "Households": list(v["decisions"].values())})
     text = (f"<p>Of the {_e(v['flags'])} households flagged at the run of "
-            f"{_e(_date(v['reference_date']))}, practitioners recorded a review of "
+            f"{_e(long_date(v['reference_date']))}, practitioners recorded a review of "
             f"{_e(v['reviewed'])}{share}; they set the flag aside for {_e(v['overridden'])}. "
             f"Counts are rounded to {rules.rounding} and counts from {rules.withheld_range} "
             "withheld (c). Nothing from the reviews feeds the model.</p>"
@@ -168,23 +168,13 @@ def _names(names) -> str:
     return ", ".join(_e(n) for n in names) if names else "none"
 
 
-def _date(iso: str) -> str:
-    """A date as the report writes every date: "31 December 2017".
-
-    >>> _date("2017-09-30")
-    '30 September 2017'
-    """
-    d = pd.Timestamp(iso)
-    return f"{d.day} {d:%B %Y}"
-
-
 def _since(v: dict, rules: Disclosure) -> str:
     """What changed since the last run (:mod:`geo_risk.run.compare`, already published)."""
     rows = pd.DataFrame(v["headline"]).fillna("").rename(columns={
-        "figure": "", "previous": _date(v["previous_reference_date"]),
-        "latest": _date(v["reference_date"])})
+        "figure": "", "previous": long_date(v["previous_reference_date"]),
+        "latest": long_date(v["reference_date"])})
     text = (f"<p>Compared with the last run (reference date "
-            f"{_e(_date(v['previous_reference_date']))}); {rules.rule()}. This compares "
+            f"{_e(long_date(v['previous_reference_date']))}); {rules.rule()}. This compares "
             "the two runs' published figures, each from the model its run fitted; 'What "
             "changed since the previous refresh' above follows this run's one model across "
             "its refreshes, so the two can differ.</p>"
@@ -410,16 +400,15 @@ def _lisa_moves(r: ReportInputs) -> str:
     h = r.oa_hotspots
     if "lisa_last" not in h:
         return ""
-    moved = h.index[(h["lisa_last"] == "high-high") & ~h["lisa_from"].fillna("").isin(
-        ["", "withheld"])]
+    moved = h.index[moved_into(h)]
     if not len(moved):
         return ""
     since = h.loc[moved, "lisa_since"]
     wards = r.oa_wards.reindex(moved).value_counts()
     return (f"<p><strong>{len(moved)}</strong> output areas moved into a cluster of high "
             "risk among high-risk neighbours (high-high, local Moran's I at each refresh) "
-            f"and are in one now: since {_e(_date(since.min()))} at the earliest and "
-            f"{_e(_date(since.max()))} at the latest, most in "
+            f"and are in one now: since {_e(long_date(since.min()))} at the earliest and "
+            f"{_e(long_date(since.max()))} at the latest, most in "
             + ", ".join(f"{_e(w)} ({n})" for w, n in wards.head(3).items())
             + ". The map's cluster layer and the GeoPackage say since when for every area."
             "</p>")

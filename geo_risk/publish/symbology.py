@@ -38,6 +38,7 @@ __all__ = [
     "WITHHELD",
     "WITHHELD_COLOUR",
     "Classes",
+    "long_date",
     "risk_classes",
     "show_count",
 ]
@@ -208,3 +209,25 @@ def risk_classes(values: ArrayLike, k: int = 5) -> Classes:
     colours = RISK_COLOURS if len(rounded) == 5 else tuple(
         RISK_COLOURS[round(i * 4 / max(len(rounded) - 1, 1))] for i in range(len(rounded)))
     return Classes(lower, tuple(rounded), tuple(colours))
+
+
+def long_date(iso: str) -> str:
+    """A date as every published page writes it: "31 December 2017".
+
+    Parameters
+    ----------
+    iso : str
+        The date, as ISO 8601 (``2017-12-31``) or anything pandas reads as a date.
+
+    Returns
+    -------
+    str
+        Day, month in words, year.
+
+    Examples
+    --------
+    >>> long_date("2017-09-30")
+    '30 September 2017'
+    """
+    d = pd.Timestamp(iso)
+    return f"{d.day} {d:%B %Y}"

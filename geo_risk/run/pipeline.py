@@ -37,6 +37,7 @@ from geo_risk.areas import (
     disclose,
     disclose_hotspots,
     find_hotspots,
+    moved_into,
     published_summary,
     quadrant_transitions,
     risk_by_refresh,
@@ -79,6 +80,7 @@ from geo_risk.publish import (
     ReportInputs,
     cube_layer,
     cube_table,
+    long_date,
     site_layers,
     svg_preview,
     write_cube,
@@ -337,8 +339,7 @@ def published_hotspots(found: FoundHotspots, published_oa: pd.DataFrame) -> Foun
         summary["lisa_over_time"] = {
             **summary.get("lisa_over_time", {}),
             **quadrant_transitions(bins["lisa_quadrant"].unstack()),
-            "moved_into_high_high": int(((table["lisa_last"] == "high-high")
-                                         & ~table["lisa_from"].isin(["", "withheld"])).sum())}
+            "moved_into_high_high": int(moved_into(table).sum())}
     return dataclasses.replace(found, table=table, summary=summary, bins=bins)
 
 
@@ -408,7 +409,7 @@ def run_publish(folder: RunFolder, oas, area_results: AreaResults, summary: dict
         ward_change=pd.DataFrame({"previous": by_ward[previous], "latest": by_ward[latest],
                                   "previous_se": se_by_ward[previous],
                                   "latest_se": se_by_ward[latest]}),
-        previous_date=_long_date(previous),
+        previous_date=long_date(previous),
         maps={**{titles[view]: f"maps/{link}" for view, link in maps.items()},
               "Every map layer as a table": f"maps/{TABLES_FILE}"},
         linkage_match=(float(linkage_report["match_rate"].min()),
@@ -421,11 +422,6 @@ def run_publish(folder: RunFolder, oas, area_results: AreaResults, summary: dict
     report = write_report(folder.report, inputs)
     return {"report": report.name, "maps": [f"maps/{MAP_FILE}", f"maps/{TABLES_FILE}"],
             "geopackage": gpkg.name}
-
-
-def _long_date(iso: str) -> str:
-    d = pd.Timestamp(iso)
-    return f"{d.day} {d:%B %Y}"
 
 
 def run_pipeline(extracts: Path, key: Key, out: Path, settings: RunSettings
@@ -502,7 +498,7 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
         write_siting_tables(folder.siting, siting, vintage)
         record["siting"] = siting.summary
     lap("siting")
-    ctx = MapContext(area_name=s.area_name, reference_date=_long_date(s.reference_date),
+    ctx = MapContext(area_name=s.area_name, reference_date=long_date(s.reference_date),
                      attribution=s.attribution, marking=s.marking, tiles=s.background_tiles,
                      vintage=vintage.describe())
     run_info = _run_info(s, model_run.summary, recon, linked, oas, vintage, uprn_lookup)
