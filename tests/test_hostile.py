@@ -113,6 +113,11 @@ def test_report_and_geopackage_keep_hostile_names_as_text(hostile_run):
     assert "Since the last run" in text and "monitoring:" in text.lower()
     assert (hostile_run / "publish/since_last_run/wards.csv").is_file()
     assert (hostile_run / "restricted/since_last_run/flag_changes.csv").is_file()
+    # the space-time cube names the districts as data, and opens
+    import xarray as xr
+
+    with xr.open_dataset(hostile_run / "publish/areas/space_time_cube.nc") as cube:
+        assert DISTRICT in cube.attrs["title"] and cube.sizes["time"] == 3
 
 
 def test_maps_show_hostile_names_as_text_in_chromium(hostile_run, browser):
