@@ -23,6 +23,7 @@ from rich.markup import escape
 from geo_risk import __version__
 from geo_risk._errors import GeoRiskError
 from geo_risk.inputs import SOURCES
+from geo_risk.outcomes import get_outcome
 from geo_risk.synth.scenarios import SCENARIOS
 
 if TYPE_CHECKING:
@@ -585,7 +586,11 @@ def demo(out: Out = Path("out/demo"), seed: Seed = 1, scenario: ScenarioName = "
          ceiling: Annotated[bool, typer.Option(
              "--ceiling", help="Also estimate the records ceiling (the best the records "
                                "allow) for synth/evaluation.json; as long again as the run "
-                               "at county size.")] = False) -> None:
+                               "at county size.")] = False,
+         outcome: Annotated[str, typer.Option(
+             "--outcome", help="What is predicted (docs/outcomes.md): school_readiness "
+                               "(the default), domestic_abuse_escalation or "
+                               "domestic_abuse_repeat.")] = "school_readiness") -> None:
     """The whole job on a synthetic world: the embedded town, or synthetic households on
     real boundaries (--boundaries, --lookup, --imd). Writes OUT/publish/ (the board report
     index.html, maps/, geo_risk.gpkg, run.json), OUT/restricted/, OUT/work/ and OUT/synth/
@@ -595,13 +600,25 @@ def demo(out: Out = Path("out/demo"), seed: Seed = 1, scenario: ScenarioName = "
 
     try:
         files = _boundary_files(boundaries, lookup, imd)
+        words = get_outcome(outcome)
         with console.status("running the demo"):
             summary = run_demo(out, seed=seed, files=files, scenario=scenario,
                                dask=DaskSettings(workers) if workers else None,
-                               ceiling=ceiling)
+                               ceiling=ceiling, outcome=words.name)
     except GeoRiskError as err:
         _fail(err)
     evaluation = summary["evaluation"]
+    if words.unit[0] == "household":
+        m = {**summary["model"], **evaluation["model"]}
+        console.print(
+            f"[bold]geo-risk demo[/] ({words.title}) -> {out}  (reference date "
+            f"{summary['reference_date']}, {evaluation['seconds']} s)\n"
+            f"  model: {m['headline']} (AUC {m['holdout_auc']:.3f} = "
+            f"{m['auc_ratio_to_oracle']:.0%} of the oracle's; calibration slope "
+            f"{m['calibration_slope']:.2f}, oracle's band {m['oracle_slope_band_90']})",
+            highlight=False)
+        _print_outputs(out, summary)
+        return
     s = evaluation["synth"]
     console.print(
         f"[bold]geo-risk demo[/] -> {out}  (reference date {summary['reference_date']}, "

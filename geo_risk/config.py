@@ -9,6 +9,7 @@ reported: one :class:`ConfigError` names the file and, for each, the key and the
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 import logging
@@ -34,6 +35,7 @@ from geo_risk.geography import BoundaryFiles
 from geo_risk.inputs import DaskSettings
 from geo_risk.io import read_text
 from geo_risk.model import DEFAULT_CAPACITY, KNOWN_WITHIN_MONTHS, Capacity
+from geo_risk.outcomes import DEFAULT_OUTCOME, OUTCOMES, get_outcome
 from geo_risk.siting import SitingSettings
 
 __all__ = [
@@ -98,6 +100,8 @@ TABLES = {
     "linkage": "",
     "hotspots": "how the hot spot statistics choose each area's neighbours, compare each "
                 "bin and call a test significant",
+    "outcome": "what the run predicts: who is scored, the event and its words "
+               "(docs/outcomes.md)",
     "dask": "for a county or more: households' features and scores district by district",
     "siting": "optional: where to site services",
 }
@@ -133,6 +137,10 @@ SETTINGS = (
     _S("hotspots", "fdr", "bool", True,
        "false discovery rate correction of every hot spot test (false: each test at its "
        "own 5% level)"),
+    _S("outcome", "name", "choice", DEFAULT_OUTCOME,
+       "what is predicted: " + "; ".join(f'"{o.name}" ({o.at_risk})'
+                                          for o in OUTCOMES.values()),
+       choices=tuple(OUTCOMES)),
     _S("boundaries", "oa", "file", _REQUIRED, "OA polygons, any CRS pyogrio reads",
        '"boundaries/oa11_basildon.geojson"'),
     _S("boundaries", "lookup", "file", _REQUIRED,
@@ -245,6 +253,7 @@ class RunSettings:
     dask: DaskSettings | None = None  # household stages on Dask, district by district
     # the hot spot statistics' settings ([hotspots]: weights, global_window, fdr)
     hotspots: dict = field(default_factory=dict)
+    outcome: str = DEFAULT_OUTCOME  # what is predicted ([outcome] name; geo_risk.outcomes)
 
 
 @dataclass(frozen=True)
@@ -535,6 +544,9 @@ def load_config(path: Path) -> RunConfig:
     refreshes = r.get("", "refreshes")
     capacity = _capacity(r)
     disclosure = _disclosure(r)
+    rule = get_outcome(r.get("outcome", "name")).withhold_up_to  # stricter, never weaker
+    if disclosure is not None and rule > disclosure.withhold_up_to:
+        disclosure = dataclasses.replace(disclosure, withhold_up_to=rule)
     siting = _siting(r) if raw.get("siting") else None
     dask = _dask(r) if "dask" in raw else None
     ledger = r.get("review", "ledger")
@@ -565,6 +577,7 @@ def load_config(path: Path) -> RunConfig:
         previous=r.get("history", "previous"),
         dask=dask,
         hotspots=hotspots,
+        outcome=r.get("outcome", "name"),
     )
     extracts, key_file = r.get("", "extracts"), r.get("", "key_file")
     if (error := r.error()) is not None:

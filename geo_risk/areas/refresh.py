@@ -20,6 +20,7 @@ from geo_risk.inputs.link import Linked
 from geo_risk.inputs.parallel import HERE, Executor, districts
 from geo_risk.model.estimator import RiskModel
 from geo_risk.model.features import current_children
+from geo_risk.outcomes import Outcome
 
 __all__ = ["RefreshRisk", "risk_by_refresh"]
 
@@ -51,7 +52,7 @@ class RefreshRisk:
 
 
 def risk_by_refresh(linked: Linked, refresh_dates: list[str], model: RiskModel, *,
-                    run: Executor = HERE) -> RefreshRisk:
+                    run: Executor = HERE, outcome: Outcome | None = None) -> RefreshRisk:
     """Mean predicted risk of the under-fives of each output area at each refresh.
 
     One model (the run's final one) scores every refresh's children aged 0-4, with
@@ -72,6 +73,9 @@ def risk_by_refresh(linked: Linked, refresh_dates: list[str], model: RiskModel, 
         The fitted model that scores every refresh.
     run : Executor
         Where the districts are described and scored (this process by default).
+    outcome : Outcome, optional
+        What is predicted, so who is scored at each refresh (school readiness's
+        under-fives by default).
 
     Returns
     -------
@@ -81,9 +85,11 @@ def risk_by_refresh(linked: Linked, refresh_dates: list[str], model: RiskModel, 
     """
     work = []
     for part in districts(linked):
-        step = max(1, _CHILD_DATES_AT_ONCE // max(len(part.events["child_register"]), 1))
+        rows = part.events.get("child_register", part.events.get("police"))
+        step = max(1, _CHILD_DATES_AT_ONCE // max(len(rows) if rows is not None else 0, 1))
         work += [(part, refresh_dates[i:i + step]) for i in range(0, len(refresh_dates), step)]
-    homes = pd.concat(run.map(partial(_scored_homes, model=model), work), ignore_index=True)
+    homes = pd.concat(run.map(partial(_scored_homes, model=model, outcome=outcome), work),
+                      ignore_index=True)
     by = homes.groupby(["date", "oa"])
     table = pd.DataFrame({"total": by["sum"].sum(), "n": by["size"].sum()})
     table["mean"] = table["total"] / table["n"]
@@ -106,11 +112,12 @@ def risk_by_refresh(linked: Linked, refresh_dates: list[str], model: RiskModel, 
 _CHILD_DATES_AT_ONCE = 250_000
 
 
-def _scored_homes(work: tuple[Linked, list[str]], *, model: RiskModel) -> pd.DataFrame:
+def _scored_homes(work: tuple[Linked, list[str]], *, model: RiskModel,
+                  outcome: Outcome | None = None) -> pd.DataFrame:
     """Each household's under-fives at each of some refreshes (``date``, ``oa``,
     ``home``): their summed risk (``sum``) and how many (``size``), in one pass."""
     linked, dates = work
-    children = current_children(linked, dates)
+    children = current_children(linked, dates, outcome=outcome)
     homes = pd.DataFrame({"date": children["as_of"].dt.date.astype(str).to_numpy(),
                           "oa": children[C.OA].to_numpy(), "home": children[HOUSEHOLD].to_numpy(),
                           "p": model.predict_proba(children)[:, 1]})

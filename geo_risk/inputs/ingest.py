@@ -555,6 +555,8 @@ def clean_extract(extract: Extract, *, seen: DuplicateRows | None = None
             why = why.where(v != "", "value_missing")
         if not spec.required and spec.kind == "uprn":
             why = why.where(why != "uprn_missing", "")
+        if not spec.required and spec.kind in {"person", "reference"}:
+            why = why.where(why != "id_missing", "")  # an optional reference left blank
         reasons[name] = why
 
     for end, start in _START_END.items():

@@ -43,7 +43,7 @@ from geo_risk.inputs.ingest import (
     get_schema,
     iter_extract,
 )
-from geo_risk.inputs.schemas import PSEUDONYM_COLUMNS, SOURCES
+from geo_risk.inputs.schemas import SOURCES
 from geo_risk.inputs.uprn_lookup import UprnLookup
 from geo_risk.io.escape import write_csv
 from geo_risk.io.read import CHUNK_ROWS
@@ -233,9 +233,8 @@ def _parts(path: Path, source: str, key: Key, chunk_rows: int, uprn_area: pd.Ser
         for name, spec in schema.columns.items():
             if name not in kept or spec.kind in {"name", "postcode"}:
                 continue
-            if spec.kind in PSEUDONYM_COLUMNS:
-                table[PSEUDONYM_COLUMNS[spec.kind]] = pseudonymise_series(kept[name], key,
-                                                                          spec.kind)
+            if spec.pseudonym():
+                table[spec.pseudonym()] = pseudonymise_series(kept[name], key, spec.kind)
             else:
                 table[name] = kept[name]
         if uprn_area is not None and source == "addresses":
@@ -276,7 +275,7 @@ _ARROW = {"date": pa.timestamp("ns"), "month": pa.timestamp("us"), "flag": pa.bo
 
 def _arrow_schema(source: str, table: pd.DataFrame) -> pa.Schema:
     """One schema for every part (a column empty in one part is not typed differently)."""
-    kinds = {PSEUDONYM_COLUMNS.get(spec.kind, name): spec.kind
+    kinds = {spec.pseudonym() or name: spec.kind
              for name, spec in SOURCES[source].columns.items()}
     return pa.schema([("row", pa.int64())] + [(c, _ARROW.get(kinds.get(c, ""), pa.string()))
                                               for c in table.columns if c != "row"])

@@ -40,6 +40,13 @@ class Column:
     values: tuple[str, ...] = ()  # allowed values of a category
     #: Other names of a category's values -> the value ("" = not recorded, read as blank).
     synonyms: dict[str, str] = field(default_factory=dict, compare=False)
+    #: An identifier's pseudonymised column, where it is not its kind's
+    #: (:data:`PSEUDONYM_COLUMNS`): a victim's and a suspect's references in one row.
+    key: str = ""
+
+    def pseudonym(self) -> str | None:
+        """The column this identifier becomes once pseudonymised (None: not one)."""
+        return self.key or PSEUDONYM_COLUMNS.get(self.kind)
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,8 @@ _HOUSING = ("homelessness application", "temporary accommodation", "rent arrears
             "overcrowding", "asb complaint")
 _BENEFITS = ("housing benefit", "council tax reduction", "universal credit")
 _POLICE = ("domestic abuse", "violence", "drugs", "asb", "other")
+#: The DASH risk checklist's grades (SafeLives): standard, medium, high.
+_DASH = ("standard", "medium", "high")
 
 
 def _names(**values: tuple[str, ...]) -> dict[str, str]:
@@ -106,6 +115,14 @@ _POLICE_NAMES = _names(
     violence=("violence against the person", "vap", "violent crime"),
     drugs=("drug offences", "drug offence", "drugs offences"),
     asb=("anti social behaviour", "antisocial behaviour"))
+#: DASH grades as forces' systems export them: words, initials, "risk" added, or the
+#: older "low"/"standard" pair; "not assessed" is read as not recorded.
+_DASH_NAMES = {**_names(standard=("s", "std", "low", "standard risk", "low risk",
+                                  "standard low"),
+                        medium=("m", "med", "medium risk", "moderate"),
+                        high=("h", "high risk", "marac", "high marac")),
+               **dict.fromkeys(("not assessed", "na", "n a", "refused", "not completed",
+                                "unknown", "none"), "")}
 #: Sex as registers write it; 1 and 2 as the school and CIN censuses code it; a sex not
 #: known or not stated is read as not recorded, so the child is still scored.
 _SEX_NAMES = {**_names(m=("male", "boy", "1"), f=("female", "girl", "2")),
@@ -160,7 +177,21 @@ SOURCES: dict[str, Schema] = {s.name: s for s in [
         "uprn": Column("uprn", False), "easting": Column("coord", False),
         "northing": Column("coord", False),
         "category": Column("category", values=_POLICE, synonyms=_POLICE_NAMES),
-        "role": Column("text", False)},
+        "role": Column("text", False),
+        "dash_risk": Column("category", False, _DASH, _DASH_NAMES),
+        "victim_ref": Column("person", False, key="victim_key"),
+        "suspect_ref": Column("person", False, key="suspect_key")},
         one_of=(("uprn", "easting"),),
-        description="police incidents at a UPRN or a grid location"),
+        description="police incidents at a UPRN or a grid location",
+        aliases={"dash_risk": ("dash", "dash_grade", "dash_risk_level", "risk_level"),
+                 "victim_ref": ("victim_id", "victim"), "suspect_ref": ("suspect_id",
+                                                                       "suspect")}),
+    Schema("marac", {
+        "referral_date": Column("date"), "uprn": Column("uprn"),
+        "victim_ref": Column("person", key="victim_key"),
+        "referrer": Column("text", False)},
+        description="MARAC referrals: date, the victim's address and reference, who "
+                    "referred",
+        aliases={"referral_date": ("date_referred", "marac_date"),
+                 "victim_ref": ("victim_id", "victim")}),
 ]}

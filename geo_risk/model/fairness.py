@@ -29,13 +29,19 @@ log = logging.getLogger(__name__)
 
 
 def _groups(test: pd.DataFrame) -> dict[str, pd.Series]:
-    groups = {  # a child whose sex or language is not recorded is in neither group
-        "sex": test["male"].astype(float).map({1.0: "boys", 0.0: "girls"}),
-        "first language": test["eal"].astype(float).map({1.0: "other than English",
-                                                         0.0: "English"}),
-        "term of birth": pd.cut(test["months_young"], [-1, 3, 7, 11],
-                                labels=["autumn", "spring", "summer"]).astype(str),
-    }
+    groups = {}
+    if "male" in test:  # children: a child whose sex or language is not recorded is in
+        groups = {  # neither group
+            "sex": test["male"].astype(float).map({1.0: "boys", 0.0: "girls"}),
+            "first language": test["eal"].astype(float).map({1.0: "other than English",
+                                                             0.0: "English"}),
+            "term of birth": pd.cut(test["months_young"], [-1, 3, 7, 11],
+                                    labels=["autumn", "spring", "summer"]).astype(str),
+        }
+    elif "hh_under5" in test:  # households: with young children or without
+        groups["young children"] = np.where(test["hh_under5"] > 0, "a child under five",
+                                            "no child under five")
+        groups["young children"] = pd.Series(groups["young children"], index=test.index)
     if C.DEPRIVATION in test:
         quintile = np.clip(np.ceil((1 - test[C.DEPRIVATION]) * 5), 1, 5).astype(int)
         names = {1: "1 (most deprived)", 5: "5 (least deprived)"}

@@ -58,6 +58,8 @@ from geo_risk._errors import SchemaError
 from geo_risk.columns import HOUSEHOLD
 from geo_risk.inputs.link import Linked, key_positions
 from geo_risk.inputs.parallel import HERE, Executor, in_districts
+from geo_risk.model import domestic_abuse as da
+from geo_risk.outcomes import Outcome, get_outcome
 
 __all__ = [
     "LABEL",
@@ -113,7 +115,7 @@ def _open_at(m: pd.DataFrame, end: str) -> pd.Series:
 
 def household_features(
     linked: Linked, pairs: pd.DataFrame, *, windows: tuple[int, ...] = (12, 24),
-    run: Executor = HERE,
+    run: Executor = HERE, groups: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """Features of each (household, as-of date) pair; see the module docstring.
 
@@ -128,23 +130,28 @@ def household_features(
     run
         Where the districts' pairs are described, one district at a time
         (:mod:`geo_risk.inputs.parallel`): here, or on a Dask cluster.
+    groups
+        Further features an outcome asks for (:data:`_FURTHER`): ``dash`` (the DASH
+        grades of the home's domestic abuse incidents), ``marac`` (its MARAC referrals).
 
     Returns
     -------
     pandas.DataFrame
         Indexed like ``pairs``, one column per feature.
     """
-    return in_districts(run, linked, pairs, partial(_pair_features, windows=windows))
+    return in_districts(run, linked, pairs, partial(_pair_features, windows=windows,
+                                                    groups=groups))
 
 
-def _pair_features(part: tuple[Linked, pd.DataFrame], windows: tuple[int, ...]
-                   ) -> pd.DataFrame:
+def _pair_features(part: tuple[Linked, pd.DataFrame], windows: tuple[int, ...],
+                   groups: tuple[str, ...] = ()) -> pd.DataFrame:
     """:func:`household_features` of one district's pairs (or of every pair): each
-    source's features in turn (:data:`_BY_SOURCE`), then the area context."""
+    source's features in turn (:data:`_BY_SOURCE`, then the ``groups`` of
+    :data:`_FURTHER`), then the area context."""
     linked, pairs = part
     pairs = pairs.assign(pair=np.arange(len(pairs)))
     d = _Pairs(pairs, pd.DataFrame(index=pairs["pair"]), windows)
-    for source, describe in _BY_SOURCE.items():
+    for source, describe in [*_BY_SOURCE.items(), *((_FURTHER[g]) for g in groups)]:
         events = linked.events.get(source)
         if events is not None:
             describe(d, events)
@@ -264,10 +271,38 @@ def _drugs_alcohol(d: _Pairs, events: pd.DataFrame) -> None:
     f["dl_60m"] = d.count(m, m["months"] < HISTORY_MONTHS)
 
 
+def _dash(d: _Pairs, events: pd.DataFrame) -> None:
+    """DASH grades of the home's domestic abuse incidents: high and medium in the last
+    24 months, months since the last high one."""
+    if "dash_risk" not in events:
+        return
+    f = d.features
+    m = _pairs_with(d.pairs, events, "incident_date", ["category", "dash_risk"])
+    m = m[m["category"] == "domestic abuse"]
+    high = m["dash_risk"] == "high"
+    f["po_da_high_24m"] = d.count(m, high & (m["months"] < 24))
+    f["po_da_medium_24m"] = d.count(m, (m["dash_risk"] == "medium") & (m["months"] < 24))
+    f["po_months_since_high"] = d.latest(m[high])
+
+
+def _marac(d: _Pairs, events: pd.DataFrame) -> None:
+    """MARAC referrals of the home: in the last 12 and 60 months, months since the last."""
+    f = d.features
+    m = _pairs_with(d.pairs, events, "referral_date")
+    f["marac_12m"] = d.count(m, m["months"] < 12)
+    f["marac_60m"] = d.count(m, m["months"] < HISTORY_MONTHS)
+    f["marac_months_since"] = d.latest(m)
+
+
 #: Each partner source's household features, in the order the feature table has them.
 _BY_SOURCE: dict[str, Callable[[_Pairs, pd.DataFrame], None]] = {
     "social_care": _social_care, "housing": _housing, "benefits": _benefits,
     "police": _police, "youth_offending": _youth_offending, "drugs_alcohol": _drugs_alcohol,
+}
+#: Features an outcome asks for by name (:attr:`geo_risk.outcomes.Outcome.features`):
+#: name -> (the source they are read from, how).
+_FURTHER: dict[str, tuple[str, Callable[[_Pairs, pd.DataFrame], None]]] = {
+    "dash": ("police", _dash), "marac": ("marac", _marac),
 }
 
 
@@ -464,8 +499,10 @@ def _other_language(language: pd.Series) -> pd.Series:
                               (~words.isin(_ENGLISH)).astype(float)), index=language.index)
 
 
-def dates_without_under_fives(linked: Linked, dates: list[str]) -> list[str]:
-    """Those of ``dates`` at which the child register holds no child aged 0-4.
+def dates_without_under_fives(linked: Linked, dates: list[str],
+                              outcome: Outcome | None = None) -> list[str]:
+    """Those of ``dates`` at which nobody is scored: the child register holds no child
+    aged 0-4 (for a household outcome: no household is in its population).
 
     Parameters
     ----------
@@ -473,12 +510,16 @@ def dates_without_under_fives(linked: Linked, dates: list[str]) -> list[str]:
         The linked records.
     dates : list of str
         ISO dates.
+    outcome : Outcome, optional
+        What is predicted (school readiness by default).
 
     Returns
     -------
     list of str
-        The dates with no under-five, in the order given.
+        The dates with nobody scored, in the order given.
     """
+    if outcome is not None and outcome.unit[0] == "household":
+        return da.dates_without_households(linked, dates)
     register = _register(linked)
     return [d for d in dates if _current(register, pd.Timestamp(d)).empty]
 
@@ -511,11 +552,17 @@ def _area_columns(area: pd.DataFrame) -> list[str]:
 
 
 def current_children(linked: Linked, dates: list[str], *, windows: tuple[int, ...] = (12, 24),
-                     run: Executor = HERE) -> pd.DataFrame:
-    """The children aged 0-4 at each of ``dates``, described as of that date, in one pass
-    (each child once per date; ``as_of`` says which). The same rows
-    :func:`build_feature_tables` gives as ``role == "current"`` for each date alone;
-    ``run`` says where the households' features are computed."""
+                     run: Executor = HERE, outcome: Outcome | None = None) -> pd.DataFrame:
+    """The rows scored at each of ``dates`` (children aged 0-4; for a household outcome,
+    its households), described as of that date, in one pass (each once per date;
+    ``as_of`` says which). The same rows :func:`build_feature_tables` gives as ``role ==
+    "current"`` for each date alone; ``run`` says where the households' features are
+    computed."""
+    outcome = get_outcome(None) if outcome is None else outcome
+    if outcome.unit[0] == "household":
+        pairs = da.scored_households(linked, [pd.Timestamp(d) for d in dates])
+        return _with_areas(linked, da.describe_households(linked, pairs, "current", outcome,
+                                                          windows=windows, run=run))
     register = _register(linked)
     children = pd.concat([_current(register, pd.Timestamp(d)) for d in dates],
                          ignore_index=True)
@@ -524,7 +571,7 @@ def current_children(linked: Linked, dates: list[str], *, windows: tuple[int, ..
 
 def build_feature_tables(
     linked: Linked, reference_date: str | pd.Timestamp, *, windows: tuple[int, ...] = (12, 24),
-    run: Executor = HERE,
+    run: Executor = HERE, outcome: Outcome | None = None,
 ) -> FeatureTables:
     """The child and household tables as of a reference date.
 
@@ -538,6 +585,9 @@ def build_feature_tables(
         Look-back windows in months.
     run
         Where the households' features are computed (:mod:`geo_risk.inputs.parallel`).
+    outcome
+        What is predicted (:mod:`geo_risk.outcomes`; school readiness by default). A
+        household outcome's table is built by :func:`_household_tables`.
 
     Returns
     -------
@@ -548,6 +598,9 @@ def build_feature_tables(
         current child, features as of the reference date.
     """
     ref = pd.Timestamp(reference_date)
+    outcome = get_outcome(None) if outcome is None else outcome
+    if outcome.unit[0] == "household":
+        return _household_tables(linked, ref, outcome, windows, run)
     register = _register(linked)
     current = _current(register, ref)
     register = register[register["date_of_birth"] <= ref]
@@ -583,3 +636,36 @@ def build_feature_tables(
              ref.date(), counts["children_current"], counts["children_labelled"],
              counts["households_with_current_children"])
     return FeatureTables(ref, households, children, counts)
+
+
+def _with_areas(linked: Linked, rows: pd.DataFrame) -> pd.DataFrame:
+    area = linked.households.set_index(HOUSEHOLD)
+    return rows.join(area[_area_columns(area)], on=HOUSEHOLD)
+
+
+def _household_tables(linked: Linked, ref: pd.Timestamp, outcome: Outcome,
+                      windows: tuple[int, ...], run: Executor) -> FeatureTables:
+    """:func:`build_feature_tables` for an outcome that scores households
+    (:mod:`geo_risk.model.domestic_abuse`): each landmark date's households with their
+    label, and the households scored at ``ref``."""
+    labelled = da.labelled_households(linked, ref, outcome)
+    current = da.scored_households(linked, [ref])
+    rows = pd.concat([
+        da.describe_households(linked, labelled[[HOUSEHOLD, "as_of"]], "labelled", outcome,
+                               windows=windows, run=run).assign(
+            **{LABEL: labelled[LABEL].to_numpy()}),
+        da.describe_households(linked, current, "current", outcome, windows=windows,
+                               run=run)], ignore_index=True)
+    rows = _with_areas(linked, rows)
+    now = rows[rows["role"] == "current"]
+    households = now.drop(columns=["child_key", "role", "academic_year", LABEL]
+                          ).reset_index(drop=True)
+    counts = {
+        "households_current": len(now),
+        "households_labelled": int((rows["role"] == "labelled").sum()),
+        "landmark_dates": int(rows.loc[rows["role"] == "labelled", "as_of"].nunique()),
+        "households_with_current_children": len(households),
+    }
+    log.info("features as of %s: %d households scored, %d labelled", ref.date(),
+             counts["households_current"], counts["households_labelled"])
+    return FeatureTables(ref, households, rows, counts)

@@ -27,7 +27,6 @@ from geo_risk.publish.maps import (
 )
 from geo_risk.publish.model_card import (
     INTENDED_USE,
-    LIMITATIONS,
     render_model_card,
     write_model_card,
 )
@@ -77,7 +76,6 @@ __all__ = [
     "GPKG_LAYERS",
     "INTENDED_USE",
     "LEGEND_CSS",
-    "LIMITATIONS",
     "LISA_COLOURS",
     "MAP_FILE",
     "NO_DATA_COLOUR",

@@ -51,6 +51,7 @@ from geo_risk import columns as C
 from geo_risk.areas.disclosure import SAFE, Disclosure
 from geo_risk.areas.hotspots import EMERGING, STABLE, concern_outlines
 from geo_risk.io.escape import script_json
+from geo_risk.outcomes import DEFAULT_OUTCOME, Outcome, get_outcome
 from geo_risk.publish.symbology import (
     CASING,
     CONCERN_STYLES,
@@ -119,6 +120,12 @@ class MapContext:
     vintage: str = "Output areas and LSOAs 2011, wards 2013; deprivation IMD 2019"
     marking: str = "OFFICIAL-SENSITIVE"
     tiles: bool = False
+    outcome: str = DEFAULT_OUTCOME  # what is predicted (geo_risk.outcomes)
+
+    @property
+    def words(self) -> Outcome:
+        """The outcome's words (:class:`geo_risk.outcomes.Outcome`)."""
+        return get_outcome(self.outcome)
 
 
 def _fmt_rate(value, children) -> str:

@@ -13,6 +13,7 @@ import pandas as pd
 from geo_risk.areas.disclosure import Disclosure
 from geo_risk.io.escape import write_csv
 from geo_risk.model.fairness import FAIRNESS_COUNTS
+from geo_risk.outcomes import SCHOOL_READINESS, Outcome
 from geo_risk.publish.tables import TABLE_CSS, html_table
 
 if TYPE_CHECKING:
@@ -20,11 +21,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EARLY_WARNING",
-    "FAIRNESS_WORDS",
     "INTENDED_USE",
-    "LIMITATIONS",
     "early_warning_words",
     "fairness_in_words",
+    "fairness_words",
     "render_model_card",
     "write_model_card",
 ]
@@ -37,16 +37,6 @@ EARLY_WARNING: dict = (json.loads(_VALIDITY.read_text(encoding="utf-8"))
 
 INTENDED_USE = ("Decision support for planning and early help; not for eligibility or "
                 "enforcement decisions.")
-LIMITATIONS = (
-    "Predictions are probabilities for groups, not verdicts on families; most flagged "
-    "children will reach a Good Level of Development and many who do not will not be "
-    "flagged (see precision and recall).",
-    "Records show contact with services, not need: households that services have not seen "
-    "look lower-risk than they are, and areas with more services look higher-risk.",
-    "Risk drifts: the model is validated on one later cohort; recalibrate each refresh. The "
-    "EYFS profile was reformed in 2021/22, so cohorts either side are not comparable.",
-    "Addresses are taken as current; moves between age 3½ and assessment are not seen.",
-)
 
 
 def _table_md(frame: pd.DataFrame) -> str:
@@ -101,7 +91,7 @@ def render_model_card(sections: list[tuple[str, list[str | pd.DataFrame]]],
 def fairness_in_words(fair: pd.DataFrame) -> list[str]:
     """The published fairness table as one line per attribute: each group's share flagged
     and, of its children who did not reach a good level of development, the share the
-    flags found (:data:`FAIRNESS_WORDS` says so once); a withheld group says so.
+    flags found (:func:`fairness_words` says so once); a withheld group says so.
 
     >>> fair = pd.DataFrame({"attribute": ["sex", "sex"], "group": ["boys", "girls"],
     ...                      "flag_rate": [0.077, float("nan")], "tpr": [0.17, float("nan")]})
@@ -118,11 +108,11 @@ def fairness_in_words(fair: pd.DataFrame) -> list[str]:
     return lines
 
 
-#: What :func:`fairness_in_words`' lines say.
-FAIRNESS_WORDS = ("For each group of the tested cohort: the share of its children the model "
-                  "would have flagged, and the share it found of those who did not reach a "
-                  "good level of development. Withheld: so few flagged that a share would "
-                  "give back a count of them.")
+def fairness_words(outcome: Outcome = SCHOOL_READINESS) -> str:
+    """What :func:`fairness_in_words`' lines say."""
+    return (f"For each group of the tested cohort: the share of its {outcome.unit[1]} the "
+            f"model would have flagged, and the share it found of those {outcome.had_event}."
+            " Withheld: so few flagged that a share would give back a count of them.")
 
 
 def early_warning_words() -> str:
@@ -140,7 +130,8 @@ def early_warning_words() -> str:
 
 def write_model_card(folder: Path, tables: FeatureTables, validation: Validation,
                      fairness: pd.DataFrame, fairness_warnings: list[str], summary: dict,
-                     features: list[str], disclosure: Disclosure) -> list[str]:
+                     features: list[str], disclosure: Disclosure,
+                     outcome: Outcome = SCHOOL_READINESS) -> list[str]:
     """Write the model card (Markdown and HTML), the validation metrics and the fairness
     table for a model run into ``folder``.
 
@@ -166,6 +157,8 @@ def write_model_card(folder: Path, tables: FeatureTables, validation: Validation
         The model's features.
     disclosure : Disclosure
         The run's disclosure rules.
+    outcome : Outcome
+        What the model predicts (its words).
 
     Returns
     -------
@@ -193,10 +186,14 @@ def write_model_card(folder: Path, tables: FeatureTables, validation: Validation
     fair.loc[small, "ece"] = np.nan
     count = disclosure.count
     fair["children"] = fairness["children"].map(count)
+    fair = fair.rename(columns={"children": outcome.unit[1]})
     write_csv(fair, folder / "fairness.csv", index=False)
     in_words = fairness_in_words(fair)
     metrics, fair = _readable(metrics), _readable(fair)
     labelled = tables.children[tables.children["role"] == "labelled"]
+    units = outcome.unit[1]
+    known = ("a social care or early help episode" if outcome.known_to == "children's services"
+             else "a social care or early help episode, or a MARAC referral,")
     cohorts = labelled["academic_year"].value_counts().sort_index().map(count)
     factor_rows = pd.DataFrame(
         [(name, "; ".join(feature_words(c) for c in cols if c in features))
@@ -208,36 +205,34 @@ def write_model_card(folder: Path, tables: FeatureTables, validation: Validation
             "re-identified only by the data controller who holds the key; it is never part "
             "of a partnership-board pack.")]),
         ("Headline", [summary["headline"] + f" (reference date {tables.reference_date.date()}, "
-                      f"capacity: {summary['capacity']}; known = a social care or early help "
-                      f"episode open or ended within {summary['known_within_months']:g} "
+                      f"capacity: {summary['capacity']}; known = {known}"
+                      f" open or ended within {summary['known_within_months']:g} "
                       "months)."]),
         ("Data and cohorts", [
-            "Outcome: not reaching a Good Level of Development at the end of reception. "
-            "Features are taken as of age 3½ for labelled children and as of the reference "
-            "date for the children scored; nothing dated later is used.",
-            pd.DataFrame({"academic year": cohorts.index, "children": cohorts.to_numpy()}),
+            f"Outcome: {outcome.event}. {outcome.when_described}",
+            pd.DataFrame({outcome.cohort: cohorts.index, units: cohorts.to_numpy()}),
             f"Validation: trained on {', '.join(validation.train_cohorts)} "
-            f"({count(validation.n_train)} children), tested on {validation.test_cohort} "
-            f"({count(validation.n_test)} children). The final model is refitted on all "
+            f"({count(validation.n_train)} {units}), tested on {validation.test_cohort} "
+            f"({count(validation.n_test)} {units}). The final model is refitted on all "
             "cohorts."]),
         ("Features", [factor_rows]),
         ("Performance on the later cohort, with baselines", [
             metrics,
-            f"Precision and recall at k: the top {count(validation.k_test)} children of the test "
-            "cohort, the same share as the households flagged"
-            + (" (withheld: among so few children, or beside their number, a rate gives back "
+            f"Precision and recall at k: the top {count(validation.k_test)} {units} of the "
+            "test cohort, the same share as the households flagged"
+            + (f" (withheld: among so few {units}, or beside their number, a rate gives back "
                "a count of them)" if few else "")
             + ". ECE over ten equal-count bins; calibration intercept with the slope fixed "
             "at 1."]),
-        ("Fairness", [FAIRNESS_WORDS, *in_words, fair,
+        ("Fairness", [fairness_words(outcome), *in_words, fair,
                       *(fairness_warnings or ["No gap above the bound."])]),
         *([("Emerging areas, seen early", [early_warning_words()])] if EARLY_WARNING else []),
         ("Reasons", ["Each flagged household's reasons come from occlusion: its features, "
                      "group by group, are replaced by a typical household's and the drop in "
                      "its score is the factor's contribution (see geo_risk/model/reasons.py)."]),
-        ("Limitations", list(LIMITATIONS)),
+        ("Limitations", list(outcome.limitations)),
     ]
-    md, page = render_model_card(sections, "geo-risk school-readiness model card")
+    md, page = render_model_card(sections, outcome.card_title)
     (folder / "model_card.md").write_text(md)
     (folder / "model_card.html").write_text(page)
     return in_words

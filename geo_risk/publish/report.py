@@ -22,10 +22,9 @@ from geo_risk.areas.hotspots import EMERGING, STABLE, moved_into, weights_choice
 from geo_risk.publish.maps import LEGEND_CSS, MapContext, interval_text, site_rows
 from geo_risk.publish.model_card import (
     EARLY_WARNING,
-    FAIRNESS_WORDS,
     INTENDED_USE,
-    LIMITATIONS,
     early_warning_words,
+    fairness_words,
 )
 from geo_risk.publish.symbology import WITHHELD, long_date, show_count
 from geo_risk.publish.tables import TABLE_CSS, html_table
@@ -454,32 +453,28 @@ def _maps(r: ReportInputs) -> str:
 
 
 def _model(r: ReportInputs) -> str:
-    m, rules = r.model, r.disclosure
+    m, rules, o = r.model, r.disclosure, r.ctx.words
     pub = rules.count
     model = (
         f"<p>{_e(INTENDED_USE)}</p><p>A gradient-boosted model, calibrated, trained on "
         f"earlier cohorts and tested on the later {_e(m['holdout_cohort'])} cohort "
-        f"({pub(m['holdout_children'])} children): it ranks a child who does not reach a "
-        f"good level of development above one who does {m['holdout_auc']:.0%} of the "
+        f"({pub(m['holdout_children'])} {o.unit[1]}): it ranks {o.ranks} "
+        f"{m['holdout_auc']:.0%} of the "
         f"time (AUC {m['holdout_auc']:.2f}; deprivation alone: "
         f"{m.get('area_only_auc', float('nan')):.2f}). "
-        + (f"In that cohort, {m['precision_at_k']:.0%} of the children it would have flagged "
-           f"did not reach a good level of development, and it found {m['recall_at_k']:.0%} "
-           "of all who did not: most children who struggle are not in the highest-risk few. "
+        + (o.found.format(p=f"{m['precision_at_k']:.0%}", r=f"{m['recall_at_k']:.0%}")
            if rules.rates_of_flagged(m.get("holdout_k", 0), m["precision_at_k"]) else
-           "At this capacity it would have flagged too few children of that cohort to say "
-           "how many of them reached a good level of development (a rate among so few is "
-           "a count of them). ")
+           o.too_few)
         + "Predicted "
         f"probabilities match observed rates to within {m['ece']:.1%} on average "
         f"(calibration).</p>"
-        + (f"<p>Who the flags fall on. {_e(FAIRNESS_WORDS)}</p><ul>"
+        + (f"<p>Who the flags fall on. {_e(fairness_words(o))}</p><ul>"
            + "".join(f"<li>{_e(t)}</li>" for t in m["fairness_by_group"]) + "</ul>"
            if m.get("fairness_by_group") else "")
         + ("<p>Fairness checks raised: " + "; ".join(_e(w) for w in m["fairness_warnings"])
            + ". The model card gives every group's rates so the partnership can watch "
            "them.</p>" if m.get("fairness_warnings") else "")
-        + "<p>Limitations:</p><ul>" + "".join(f"<li>{_e(t)}</li>" for t in LIMITATIONS)
+        + "<p>Limitations:</p><ul>" + "".join(f"<li>{_e(t)}</li>" for t in o.limitations)
         + '</ul><p>The full model card: <a href="model/model_card.html">model card</a>.</p>')
 
     return model

@@ -27,7 +27,8 @@ import pandas as pd
 
 from geo_risk.areas.disclosure import SAFE, Disclosure
 from geo_risk.inputs.schemas import SOURCES
-from geo_risk.publish.model_card import INTENDED_USE, LIMITATIONS
+from geo_risk.outcomes import SCHOOL_READINESS, Outcome, reads
+from geo_risk.publish.model_card import INTENDED_USE
 
 __all__ = ["ATRS_FIELDS", "TO_COMPLETE", "missing_fields", "privacy_scan",
            "published_text",
@@ -145,13 +146,15 @@ def _number(cell: str | None) -> float | None:
         return None
 
 
-def _record(published: dict, run_info: dict, settings: dict) -> dict:
+def _record(published: dict, run_info: dict, settings: dict,
+            outcome: Outcome = SCHOOL_READINESS) -> dict:
     m, h = published["model"], published["hotspots"]
     head = published["headline"]
     own = {k: settings.get(k) or TO_COMPLETE
            for k in ["organisation", "team", "senior_responsible_owner", "contact_email",
                      "website"]}
-    sources = "; ".join(f"{name} ({schema.description})" for name, schema in SOURCES.items())
+    sources = "; ".join(f"{name} ({schema.description})" for name, schema in SOURCES.items()
+                        if name in outcome.sources or name == "addresses")
     performance = (
         f"Validated on the latest labelled cohort ({m['holdout_cohort']}): AUC "
         f"{m['holdout_auc']:.3f} (logistic regression {m['logistic_auc']:.3f}"
@@ -160,28 +163,21 @@ def _record(published: dict, run_info: dict, settings: dict) -> dict:
         f"calibration error {m['ece']:.3f}"
         + (f"; precision at the flagged share {m['precision_at_k']:.2f}, recall "
            f"{m['recall_at_k']:.2f}." if m["precision_at_k"] != "c" else
-           "; precision and recall at the flagged share withheld (too few children)."))
+           f"; precision and recall at the flagged share withheld (too few "
+           f"{outcome.unit[1]})."))
     return {
         "metadata": {"title": f"geo-risk: {run_info.get('reference_date', '')} run",
                      "standard_version": "ATRS 3.0 (shape)",
                      "date_of_completion": run_info.get("run_date", ""),
                      "tool_version": f"geo-risk {published.get('geo_risk', '')}"},
         "tier_1": {
-            "name": "geo-risk: children at risk of not being school ready",
-            "description": (
-                "Links what partner services record about households with children under "
-                "five, pseudonymised at source, to estimate which households and areas are "
-                "at risk of a child not reaching a good level of development at five, so "
-                "that early help and services can be planned and offered."),
-            "how_the_tool_works": (
-                "A gradient-boosted model, calibrated, trained on earlier cohorts' "
-                "school-readiness results and the records their households had at age 3½, "
-                "scores today's under-fives; areas' mean risk is mapped with disclosure "
-                "control and tested for hot spots over quarterly refreshes."),
+            "name": f"geo-risk: {outcome.at_risk}",
+            "description": outcome.purpose,
+            "how_the_tool_works": outcome.how_it_works,
             "why_the_tool_is_used": (
                 f"{head['households_at_risk']} households are flagged at this run "
                 f"({head['flagged']}), {head['previously_unknown']} of them unknown to "
-                "children's services: families who might otherwise be missed."),
+                f"{outcome.known_to}: families who might otherwise be missed."),
             "decision_making_process": INTENDED_USE + (
                 " A practitioner reviews every flagged household with the reasons given "
                 "and decides what, if anything, to offer; no decision is automated."),
@@ -197,7 +193,7 @@ def _record(published: dict, run_info: dict, settings: dict) -> dict:
             "detailed_description": run_info.get("capacity", "") and (
                 f"Capacity: {run_info['capacity']}. Geography: {run_info.get('geography', '')}."
                 f" Emerging hot spots: {h.get('emerging_measure', '')}."),
-            "scope": "Households with children under five in the partnership's area.",
+            "scope": outcome.scope,
             "benefits": "Earlier, better-targeted early help; services sited where need is.",
             "alternatives_considered": (
                 "Area deprivation alone and logistic regression are scored beside the model "
@@ -226,7 +222,7 @@ def _record(published: dict, run_info: dict, settings: dict) -> dict:
             "model_type": "histogram gradient boosting with Platt (sigmoid) calibration",
             "performance": performance,
             "fairness": "; ".join(m.get("fairness_warnings") or ["no gap above the bound"]),
-            "limitations": " ".join(LIMITATIONS),
+            "limitations": " ".join(outcome.limitations),
         },
         "data_specification": {
             "source_data": sources,
@@ -245,7 +241,8 @@ def _record(published: dict, run_info: dict, settings: dict) -> dict:
         },
         "risks_mitigations_and_impact_assessments": {
             "impact_assessments": (
-                "DPIA required (matching data from several sources; profiling of children): "
+                "DPIA required (matching data from several sources; profiling of "
+                f"{'children' if outcome.unit[0] == 'child' else 'households'}): "
                 "dpia_annex.html gives the evidence this run produced."),
             "risks": (
                 "Stigmatising families or areas; bias where services record some groups "
@@ -289,8 +286,8 @@ def _html(title: str, sections: list[tuple[str, list[tuple[str, str]]]], marking
             + f'<main id="gr-main"><h1>{html.escape(title)}</h1>{body}</main></body></html>')
 
 
-def write_transparency(publish: Path, published: dict, run_info: dict, settings: dict
-                       ) -> Path:
+def write_transparency(publish: Path, published: dict, run_info: dict, settings: dict,
+                       outcome: Outcome = SCHOOL_READINESS) -> Path:
     """Write ``atrs.json``, ``atrs.html``, ``dpia_annex.html`` and the accessibility
     statement (``accessibility.html``) into ``publish/transparency/``; returns the folder.
 
@@ -312,7 +309,7 @@ def write_transparency(publish: Path, published: dict, run_info: dict, settings:
     """
     folder = Path(publish) / "transparency"
     folder.mkdir(parents=True, exist_ok=True)
-    record = _record(published, run_info, settings)
+    record = _record(published, run_info, settings, outcome)
     record["fields_to_complete"] = missing_fields(record)
     (folder / "atrs.json").write_text(json.dumps(record, indent=2) + "\n")
     sections = [(s, list(record[s].items())) for s in ATRS_FIELDS]
@@ -323,8 +320,10 @@ def write_transparency(publish: Path, published: dict, run_info: dict, settings:
     scan = privacy_scan(publish, rules)
     flows = [(name, f"{schema.description}. Kept after pseudonymisation: "
                     + ", ".join(c for c, spec in schema.columns.items()
-                                if spec.kind not in {"name", "postcode"}))
-             for name, schema in SOURCES.items()]
+                                if spec.kind not in {"name", "postcode"}
+                                and reads(outcome, name, c)))
+             for name, schema in SOURCES.items()
+             if name in outcome.sources or name == "addresses"]
     annex = [
         ("data flows", flows),
         ("minimisation at source", [

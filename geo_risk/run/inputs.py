@@ -32,6 +32,7 @@ from geo_risk.inputs import (
 )
 from geo_risk.io import column_name, write_csv
 from geo_risk.model import FeatureTables, build_feature_tables, dates_without_under_fives
+from geo_risk.outcomes import Outcome
 
 __all__ = ["EXTRACT_FORMATS", "check_refreshes", "find_extracts",
            "pseudonymise_folder", "run_link"]
@@ -113,6 +114,7 @@ def run_link(
     min_match_rate: float = 0.9,
     run: Executor = HERE,
     geography: tuple[gpd.GeoDataFrame, Vintage] | None = None,
+    outcome: Outcome | None = None,
 ) -> tuple[FeatureTables, Linked]:
     """Link pseudonymised extracts and build the feature tables; write them under ``out``.
 
@@ -135,7 +137,7 @@ def run_link(
     linked = link_sources(tables, oas, min_match_rate=min_match_rate)
     _empty_districts(linked, oas, files)
     _check_reference_date(linked, reference_date)
-    features = build_feature_tables(linked, reference_date, run=run)
+    features = build_feature_tables(linked, reference_date, run=run, outcome=outcome)
     features.households.to_parquet(out / "households.parquet", index=False)
     features.children.to_parquet(out / "children.parquet", index=False)
     write_csv(linked.report, out / "linkage_report.csv", index=False)
@@ -185,12 +187,19 @@ def _check_reference_date(linked: Linked, reference_date: str) -> None:
             "reach it.")
 
 
-def check_refreshes(linked: Linked, refresh_dates: list[str]) -> None:
-    """Stop when a refresh (or the reference date, the last) finds no under-fives in the
-    child register: it has no risk to map, and the hot spot series would have a hole."""
-    empty = dates_without_under_fives(linked, refresh_dates)
+def check_refreshes(linked: Linked, refresh_dates: list[str],
+                    outcome: Outcome | None = None) -> None:
+    """Stop when a refresh (or the reference date, the last) finds nobody to score (no
+    under-fives in the child register, for school readiness): it has no risk to map, and
+    the hot spot series would have a hole."""
+    empty = dates_without_under_fives(linked, refresh_dates, outcome)
     if not empty:
         return
+    if outcome is not None and outcome.unit[0] == "household":
+        raise GeoRiskError(
+            f"on {empty[-1]} no household is among {outcome.scored} (as of that date), so "
+            "there is no risk to map; check the police extract's dates and categories, or "
+            "set fewer refreshes.")
     fit = len(refresh_dates) - 1 - refresh_dates.index(empty[-1])
     if fit < MIN_REFRESHES:
         when = "the reference date" if empty[-1] == refresh_dates[-1] else "that refresh"

@@ -72,6 +72,7 @@ from geo_risk.model import (
     score_households,
     validate,
 )
+from geo_risk.outcomes import SCHOOL_READINESS, Outcome, get_outcome
 from geo_risk.publish import (
     CUBE_PARQUET,
     MAP_FILE,
@@ -140,6 +141,7 @@ def run_model(
     known_within_months: float = KNOWN_WITHIN_MONTHS,
     max_fairness_gap: float = 0.10,
     disclosure: Disclosure = SAFE,
+    outcome: Outcome = SCHOOL_READINESS,
 ) -> ModelRun:
     """Validate, fit, score, flag, explain and audit; write the model card and the
     restricted flagged-household list.
@@ -158,7 +160,7 @@ def run_model(
     children = tables.children
     features = feature_columns(children)
     labelled = children[children["role"] == "labelled"]
-    _check_labels(labelled, tables.reference_date)
+    _check_labels(labelled, tables.reference_date, outcome)
     model = RiskModel(random_state=random_state).fit(
         labelled[features], labelled[LABEL].astype(bool), groups=labelled[HOUSEHOLD])
     child_p, scored = score_households(model, children)
@@ -173,7 +175,7 @@ def run_model(
     reasons = explain_households(model, children[children["role"] == "current"],
                                  list(flagged[HOUSEHOLD]))
     restricted = flagged.merge(reasons, on=HOUSEHOLD, how="left").assign(
-        status=lambda f: np.where(f["known"], "known to children's services",
+        status=lambda f: np.where(f["known"], f"known to {outcome.known_to}",
                                   "previously unknown"))
     folder.flagged.parent.mkdir(parents=True, exist_ok=True)
     write_csv(restricted[[HOUSEHOLD, "rank", "score", "children", "status", "reasons",
@@ -217,21 +219,30 @@ def run_model(
 
     count = disclosure.count
     summary["headline"] = (
-        f"{count(len(flags))} households with under-fives scored; {count(k)} flagged; "
-        f"{count(summary['flagged_unknown'])} of them unknown to children's services")
+        f"{count(len(flags))} {outcome.households} scored; {count(k)} flagged; "
+        f"{count(summary['flagged_unknown'])} of them unknown to {outcome.known_to}")
     summary["fairness_by_group"] = write_model_card(
         folder.model, tables, validation, fairness, fairness_warnings, summary, features,
-        disclosure)
+        disclosure, outcome)
     log.info(summary["headline"])
     current = children.loc[child_p.index, ["child_key", HOUSEHOLD]].assign(p=child_p)
     return ModelRun(model, validation, current.reset_index(drop=True), flags, fairness,
                     summary)
 
 
-def _check_labels(labelled: pd.DataFrame, reference_date) -> None:
+def _check_labels(labelled: pd.DataFrame, reference_date,
+                  outcome: Outcome = SCHOOL_READINESS) -> None:
     """Stop with a clear message when the labelled cohorts cannot train and validate."""
     cohorts = sorted(labelled["academic_year"].unique()) if len(labelled) else []
     when = pd.Timestamp(reference_date).date()
+    if outcome.unit[0] == "household" and (len(cohorts) < 2
+                                            or labelled[LABEL].astype(bool).nunique() < 2):
+        raise ModelError(
+            f"reference date {when}: {len(cohorts)} landmark date(s) a year apart have "
+            f"{outcome.scored} with both outcomes ({outcome.event}); the model trains on "
+            "earlier landmarks and validates on the latest, so it needs at least two with "
+            "some events and some without. Use a later reference date or extracts reaching "
+            "further back.")
     if len(cohorts) < 2:
         raise ModelError(
             f"reference date {when}: {len(cohorts)} labelled cohort(s) of school-readiness "
@@ -271,6 +282,7 @@ def run_areas(
     history: tuple[Path, ...] = (),
     exact_fit: Path | None = None,
     run: Executor = HERE,
+    outcome: Outcome = SCHOOL_READINESS,
 ) -> AreaResults:
     """Aggregate to areas under disclosure control and find hotspots; write
     ``folder.areas`` (published) and the unpublished tables in ``folder.work``.
@@ -294,7 +306,8 @@ def run_areas(
         write_csv(vintage.publish(table), folder.areas / f"{level}.csv")
     write_csv(release, folder.areas / "release_log.csv", index=False)
 
-    refreshes = risk_by_refresh(linked, refresh_dates, model_run.model, run=run)
+    refreshes = risk_by_refresh(linked, refresh_dates, model_run.model, run=run,
+                                outcome=outcome)
     oa = tables["oa"]
     notes = None
     if history:
@@ -448,6 +461,7 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
         laps[stage] = round(time.perf_counter() - started - sum(laps.values()), 2)
 
     s = settings
+    outcome = get_outcome(s.outcome)
     s.disclosure.check("the run settings")
     oas, vintage, uprn_lookup = _geography(s.files)
     lap("geography")
@@ -461,19 +475,21 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
         features, linked = run_link(folder.pseudonymised, folder.link,
                                     reference_date=s.reference_date, files=s.files,
                                     min_match_rate=s.min_match_rate, run=run,
-                                    geography=(oas, vintage))
-        check_refreshes(linked, s.refresh_dates)
+                                    geography=(oas, vintage), outcome=outcome)
+        check_refreshes(linked, s.refresh_dates, outcome)
         lap("link")
         model_run = run_model(features, folder, capacity=s.capacity,
                               known_within_months=s.known_within_months,
-                              disclosure=s.disclosure, random_state=s.random_state)
+                              disclosure=s.disclosure, random_state=s.random_state,
+                              outcome=outcome)
         lap("model")
         counts = features.counts
         del features  # written under link/, and not needed again (a county's: 0.4 GB)
         area_results = run_areas(model_run, linked, oas, folder, refresh_dates=s.refresh_dates,
                                  disclosure=s.disclosure, random_state=s.random_state,
                                  vintage=vintage, hotspots=s.hotspots,
-                                 history=s.history, exact_fit=s.exact_fit, run=run)
+                                 history=s.history, exact_fit=s.exact_fit, run=run,
+                                 outcome=outcome)
         lap("areas")
         workers = run.peak_memory()
     record = _record(s, model_run.summary, recon, linked, counts, area_results, oas,
@@ -499,6 +515,7 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
         record["siting"] = siting.summary
     lap("siting")
     ctx = MapContext(area_name=s.area_name, reference_date=long_date(s.reference_date),
+                     outcome=outcome.name,
                      attribution=s.attribution, marking=s.marking, tiles=s.background_tiles,
                      vintage=vintage.describe())
     run_info = _run_info(s, model_run.summary, recon, linked, oas, vintage, uprn_lookup)
@@ -616,4 +633,5 @@ def write_summaries(folder: RunFolder, record: dict, state: RunState) -> None:
     folder.record.write_text(json.dumps(record, indent=2) + "\n")
     published = published_summary(record, state.disclosure)
     folder.summary.write_text(json.dumps(published, indent=2) + "\n")
-    write_transparency(folder.publish, published, state.run_info, state.transparency)
+    write_transparency(folder.publish, published, state.run_info, state.transparency,
+                       state.ctx.words)

@@ -97,6 +97,39 @@ def describe_world(world: World, *, top_share: float = 0.05) -> dict:
     }
 
 
+def escalation_figures(world: World, key, model_run, outcome: str) -> dict:
+    """A household outcome's model against the truth (synthetic runs only): the oracle's
+    AUC, calibration slope (with its 90% band) and ECE on the model's hold-out landmark
+    date, and the model's AUC as a share of the oracle's
+    (:mod:`geo_risk.synth.escalation`)."""
+    from sklearn.metrics import roc_auc_score
+
+    from geo_risk.inputs import pseudonymise_series
+    from geo_risk.model import LABEL, calibration, expected_calibration_error
+
+    assert world.escalation is not None, "a world made for a domestic abuse outcome"
+    risk = world.escalation.risk
+    column = "p_repeat" if outcome == "domestic_abuse_repeat" else "p_escalation"
+    test = model_run.validation.test
+    when = pd.Timestamp(test["as_of"].iloc[0])
+    at = risk[pd.to_datetime(risk["quarter_end"]) == when]
+    true_p = pd.Series(at[column].to_numpy(),
+                       index=pseudonymise_series(at["uprn"], key, "uprn").to_numpy())
+    p_true = true_p.reindex(test["household_key"]).to_numpy()
+    y = test[LABEL].astype(bool).to_numpy()
+    held = ~np.isnan(p_true)
+    y, p_true, p = y[held], p_true[held], test["p"].to_numpy()[held]
+    return {
+        "oracle_auc": round(float(roc_auc_score(y, p_true)), 4),
+        "oracle_calibration_slope": round(calibration(y, p_true)[0], 4),
+        "oracle_slope_band_90": _slope_band(y, p_true, seed=world.seed),
+        "oracle_ece": round(expected_calibration_error(y, p_true), 4),
+        "auc_ratio_to_oracle": round(float(roc_auc_score(y, p) / roc_auc_score(y, p_true)), 4),
+        "holdout_with_truth": int(held.sum()),
+        "event_rate": round(float(y.mean()), 4),
+    }
+
+
 def oracle_figures(world: World, key, model_run) -> dict:
     """The model against the truth (synthetic runs only): oracle AUC and ECE on the same
     test cohort, expected precision at k for the model's and the oracle's top k households,

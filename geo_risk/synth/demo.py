@@ -24,12 +24,14 @@ from geo_risk.config import RunSettings
 from geo_risk.cores import give_back_memory
 from geo_risk.geography import DEFAULT_BOUNDARIES, BoundaryFiles
 from geo_risk.inputs import DaskSettings, Key
+from geo_risk.outcomes import DEFAULT_OUTCOME, Outcome, get_outcome
 from geo_risk.run.folder import RunFolder, staged
 from geo_risk.run.pipeline import read_feature_tables, run_into
 from geo_risk.siting import SitingSettings
 from geo_risk.synth.checks import (
     describe_world,
     early_warning,
+    escalation_figures,
     oracle_figures,
     planted_recovery,
     records_ceiling,
@@ -94,15 +96,50 @@ def _early_warning(folder: RunFolder, world, ceiling: pd.DataFrame, method: dict
                                  ("truth", true_series(world, run.columns))]}
 
 
+def _settings(folder: RunFolder, world, seed: int, files: BoundaryFiles,
+              dask: DaskSettings | None, outcome: str = DEFAULT_OUTCOME) -> RunSettings:
+    """The demo's run settings on ``world``."""
+    timeline = world.population.timeline
+    area = area_title(world.oas[C.LAD_NAME]) if C.LAD_NAME in world.oas else "District"
+    return RunSettings(
+        reference_date=str(timeline.end),
+        refresh_dates=[str(d) for d in timeline.refresh_dates],
+        area_name=str(area), files=files,
+        attribution=SYNTHETIC_ATTRIBUTION if files == DEFAULT_BOUNDARIES
+        else REAL_BOUNDARY_ATTRIBUTION, synthetic=True, random_state=seed,
+        siting=SitingSettings(candidates=folder.synth / "sites/candidates.csv",
+                              existing=folder.synth / "sites/existing.csv", p=5),
+        dask=dask, outcome=outcome)
+
+
+def _household_demo(folder: RunFolder, world, seed: int, files: BoundaryFiles,
+                    dask: DaskSettings | None, outcome: Outcome, started: float) -> dict:
+    """The demo of an outcome that scores households: the run, and the model beside the
+    oracle."""
+    settings = _settings(folder, world, seed, files, dask, outcome.name)
+    record, model_run, _ = run_into(folder, folder.synth / "extracts", demo_key(seed),
+                                    settings)
+    evaluation: dict[str, Any] = {
+        "seed": seed, "outcome": outcome.name,
+        "model": escalation_figures(world, demo_key(seed), model_run, outcome.name),
+        "seconds": round(time.perf_counter() - started, 1)}
+    evaluation_path(folder).write_text(json.dumps(evaluation, indent=2) + "\n")
+    return {**record, "evaluation": evaluation}
+
+
 def run_demo(out: Path, *, seed: int = 1, periods: int | None = None,
              files: BoundaryFiles = DEFAULT_BOUNDARIES, scenario: str = "default",
-             dask: DaskSettings | None = None, ceiling: bool = False) -> dict:
+             dask: DaskSettings | None = None, ceiling: bool = False,
+             outcome: str = DEFAULT_OUTCOME) -> dict:
     """The whole job on a synthetic world (``geo-risk demo``): the embedded town, or
     synthetic households on real boundaries given by ``files``; ``scenario`` names the
     world of the family (:data:`~geo_risk.synth.scenarios.SCENARIOS`); ``dask`` runs the
     household stages on Dask workers (:mod:`geo_risk.inputs.parallel`); ``ceiling`` adds the
     records ceiling to the evaluation (:func:`~geo_risk.synth.checks.records_ceiling`,
     as long again as the run at county size, so asked for by the validity benchmark).
+    ``outcome`` is what is predicted (:mod:`geo_risk.outcomes`); a household outcome's
+    evaluation is the model beside the oracle
+    (:func:`~geo_risk.synth.checks.escalation_figures`).
 
     ``out/synth/``: the synthetic world (extracts, truth) and ``evaluation.json`` (the
     world's facts, the model's figures beside the oracle's, the planted hotspots'
@@ -112,7 +149,9 @@ def run_demo(out: Path, *, seed: int = 1, periods: int | None = None,
     """
     started = time.perf_counter()
     with staged(out) as folder:
-        world = make_world(files, seed=seed, periods=periods, scenario=scenario)
+        world = make_world(files, seed=seed, periods=periods, scenario=scenario,
+                           outcome=outcome)
+        words = get_outcome(outcome)
         write_world(world, folder.synth)
         for name in [n for n in world.extracts if n != "social_care"]:
             del world.extracts[name]  # on disk; the evaluation reads social care alone
@@ -120,17 +159,9 @@ def run_demo(out: Path, *, seed: int = 1, periods: int | None = None,
         # too, and read back for the evaluation: the run's processes do not carry it
         risk_types, world.child_risk = world.child_risk.dtypes, None
         give_back_memory()
-        timeline = world.population.timeline
-        area = area_title(world.oas[C.LAD_NAME]) if C.LAD_NAME in world.oas else "District"
-        settings = RunSettings(
-            reference_date=str(timeline.end),
-            refresh_dates=[str(d) for d in timeline.refresh_dates],
-            area_name=str(area), files=files,
-            attribution=SYNTHETIC_ATTRIBUTION if files == DEFAULT_BOUNDARIES
-            else REAL_BOUNDARY_ATTRIBUTION, synthetic=True, random_state=seed,
-            siting=SitingSettings(candidates=folder.synth / "sites/candidates.csv",
-                                  existing=folder.synth / "sites/existing.csv", p=5),
-            dask=dask)
+        if words.unit[0] == "household":
+            return _household_demo(folder, world, seed, files, dask, words, started)
+        settings = _settings(folder, world, seed, files, dask)
         record, model_run, linked = run_into(folder, folder.synth / "extracts", demo_key(seed),
                                      settings)
         world.child_risk = pd.read_parquet(folder.synth / "truth/child_risk.parquet").astype(

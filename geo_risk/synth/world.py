@@ -35,6 +35,8 @@ from geo_risk import columns as C
 from geo_risk._errors import BoundaryError, GeoRiskError
 from geo_risk.cores import local_map
 from geo_risk.geography import DEFAULT_BOUNDARIES, BoundaryFiles, load_boundaries
+from geo_risk.outcomes import DEFAULT_OUTCOME, get_outcome
+from geo_risk.synth.escalation import Escalation, draw_escalation
 from geo_risk.synth.extracts import make_extracts
 from geo_risk.synth.messy import DEFECT_COLUMNS, FileFormat, clean_formats, make_messy
 from geo_risk.synth.population import Population, Timeline, make_population, plant_hotspots
@@ -61,6 +63,9 @@ class World:
     source: dict[str, str] = field(default_factory=dict)
     candidate_sites: gpd.GeoDataFrame | None = None  # public buildings (synth.sites)
     existing_sites: gpd.GeoDataFrame | None = None
+    #: Domestic abuse escalation's truth, for a world made for that outcome
+    #: (:mod:`geo_risk.synth.escalation`); its extracts are among ``extracts``.
+    escalation: Escalation | None = None
 
 
 def _synthetic_deprivation(oas: gpd.GeoDataFrame, seed: int) -> np.ndarray:
@@ -84,6 +89,7 @@ def make_world(
     messy: bool = False,
     hotspot_wards: dict[str, str] | None = None,
     scenario: str | Scenario = "default",
+    outcome: str = DEFAULT_OUTCOME,
 ) -> World:
     """Generate a synthetic world on the given boundaries (default: the embedded town).
 
@@ -104,6 +110,11 @@ def make_world(
         What the world makes the model and hotspot method cope with: a name in
         :data:`~geo_risk.synth.population.SCENARIOS` or a
         :class:`~geo_risk.synth.population.Scenario`.
+    outcome
+        The outcome the world is made for (:mod:`geo_risk.outcomes`). For domestic abuse,
+        the police extract gains DASH grades and references, a MARAC extract is drawn and
+        the truth holds each household's chance of escalation
+        (:mod:`geo_risk.synth.escalation`); school readiness's world is unchanged.
 
     Examples
     --------
@@ -136,6 +147,11 @@ def make_world(
     pop = make_population(oas, seed=seed, timeline=timeline, hotspot_wards=hotspot_wards,
                           service_points=centres, scenario=scenario)
     extracts, children = make_extracts(pop, oas[C.WARD_NAME], seed=seed)
+    escalation = None
+    if get_outcome(outcome).name.startswith("domestic_abuse"):
+        escalation = draw_escalation(pop, oas, extracts["police"], seed=seed)
+        extracts["police"], extracts["marac"] = escalation.police, escalation.marac
+        del extracts["school_readiness"]  # not this outcome's: a partnership would not send it
     formats = clean_formats(extracts)
     defects = pd.DataFrame(columns=DEFECT_COLUMNS)
     if messy:
@@ -144,7 +160,7 @@ def make_world(
         seed=seed, oas=oas, population=pop, extracts=extracts, formats=formats,
         children=children, child_risk=_child_risk(pop, children), defects=defects,
         source={k: str(v) for k, v in vars(files).items() if v is not None},
-        candidate_sites=candidates, existing_sites=existing,
+        candidate_sites=candidates, existing_sites=existing, escalation=escalation,
     )
 
 
@@ -186,6 +202,9 @@ def write_world(world: World, out: Path) -> dict:
         "truth/child_risk.parquet": world.child_risk,
         "truth/households.parquet": pop.households,
     }
+    if world.escalation is not None:
+        truth["truth/escalation_risk.parquet"] = world.escalation.risk
+        truth["truth/escalation_planted.parquet"] = world.escalation.planted
     for rel, table in truth.items():
         table.to_parquet(out / rel, index=False)
         files[rel] = {"rows": len(table)}
