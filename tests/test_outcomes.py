@@ -24,3 +24,78 @@ def test_school_readiness_demo_publishes_what_it_did_before_the_contract(demo):
     assert set(now) == set(stored["digests"])
     changed = sorted(k for k in now if now[k] != stored["digests"][k])
     assert not changed, f"published files changed: {changed}"
+
+
+def test_police_dash_grades_references_and_marac_are_read_and_pseudonymised(tmp_path, test_key):
+    """DASH grades under the spellings forces export; victim and suspect references and
+    the MARAC extract's victim reference pseudonymised at source; bad rows rejected with
+    their reason."""
+    from geo_risk.inputs.pseudonymise import pseudonymise_extract
+
+    key = test_key
+    police = tmp_path / "police.csv"
+    police.write_text(
+        "incident_id,incident_date,uprn,category,DASH Risk Level,victim_ref,suspect_ref\n"
+        "42/1/17,2017-01-05,100012345678,Domestic,High,V77,S88\n"
+        "42/2/17,05/02/2017,100012345678,domestic abuse,H,V77,S88\n"
+        "42/3/17,2017-03-01,100012345679,DA,Medium Risk,V78,\n"
+        "42/4/17,2017-03-02,100012345679,domestic abuse,standard,,\n"
+        "42/5/17,2017-03-03,100012345680,domestic abuse,not assessed,V79,S90\n"
+        "42/6/17,2017-03-04,100012345680,domestic abuse,severe,V79,S90\n"
+        "42/7/17,2017-03-05,100012345681,violence,,,\n", encoding="utf-8")
+    out = pseudonymise_extract(police, "police", key)
+    grades = list(out.table.sort_values("row")["dash_risk"])
+    assert grades == ["high", "high", "medium", "standard", "", ""]
+    assert list(out.rejects["column"]) == ["dash_risk"] and list(out.rejects["row"]) == [7]
+    t = out.table
+    assert {"victim_key", "suspect_key"} <= set(t.columns)
+    assert not {"victim_ref", "suspect_ref"} & set(t.columns)
+    assert t["victim_key"].iloc[0] == t["victim_key"].iloc[1] != "V77"
+    assert t.loc[t["row"] == 5, "suspect_key"].item() == ""  # blank stays blank
+    text = t.to_csv()
+    assert "V77" not in text and "S88" not in text and "100012345678" not in text
+
+    marac = tmp_path / "marac.csv"
+    marac.write_text("Date Referred,UPRN,Victim ID,referrer\n"
+                     "2017-04-01,100012345678,V77,police\n"
+                     "2017-04-02,100012345679,,IDVA\n", encoding="utf-8")
+    m = pseudonymise_extract(marac, "marac", key)
+    assert len(m.table) == 1 and list(m.rejects["reason"]) == ["id_missing"]
+    assert m.table["victim_key"].item() == t["victim_key"].iloc[0]  # one person, one key
+
+
+@pytest.fixture(scope="module")
+def da_demo(tmp_path_factory):
+    """``geo-risk demo --outcome domestic_abuse_escalation`` on the embedded town."""
+    from typer.testing import CliRunner
+
+    from geo_risk.cli import app
+
+    out = tmp_path_factory.mktemp("da_demo")
+    result = CliRunner().invoke(app, ["demo", "--out", str(out), "--outcome",
+                                      "domestic_abuse_escalation"])
+    assert result.exit_code == 0, result.output
+    return out, json.loads((out / "synth/evaluation.json").read_text())
+
+
+def test_domestic_abuse_demo_runs_and_publishes_only_area_figures(da_demo):
+    """The second outcome end to end: households with a recent incident scored, the
+    model learns something the truth says is there, the published files pass the privacy
+    scan and the area tables carry the outcome's own field names."""
+    from geo_risk.publish.transparency import privacy_scan
+
+    out, evaluation = da_demo
+    record = json.loads((out / "restricted/run.json").read_text())
+    m = {**record["model"], **evaluation["model"]}
+    assert m["holdout_auc"] > 0.58 and m["auc_ratio_to_oracle"] > 0.75
+    assert m["households_scored"] > 500 and "domestic abuse" in m["headline"]
+    scan = privacy_scan(out / "publish")
+    assert scan["files_scanned"] > 10
+    assert scan["pseudonym_like_tokens"] == scan["withheld_area_counts"] == 0
+    assert scan["counts_from_rates"] == 0
+    header = (out / "publish/areas/oa.csv").read_text().splitlines()[0]
+    assert "households_scored" in header and "expected_escalations" in header
+    assert "under5" not in header and "not_ready" not in header
+    card = (out / "publish/model/model_card.md").read_text()
+    assert "domestic abuse escalation model card" in card and "landmark date" in card
+    assert "Good Level of Development" not in card

@@ -441,7 +441,9 @@ def local_moran(values: pd.Series, weights: Weights, *, permutations: int = 9999
     names = {1: "high-high", 2: "low-high", 3: "low-low", 4: "high-low"}
     out = pd.DataFrame(index=weights.ids)
     out["lisa_i"] = pd.Series(lisa.Is, index=graph.unique_ids)
-    out["lisa_z"] = pd.Series((lisa.Is - lisa.EIc) / np.sqrt(lisa.VIc), index=graph.unique_ids)
+    with np.errstate(invalid="ignore", divide="ignore"):  # no variance: no z (NaN)
+        z = (lisa.Is - lisa.EIc) / np.sqrt(lisa.VIc)
+    out["lisa_z"] = pd.Series(z, index=graph.unique_ids)
     out["p_sim"] = pd.Series(p, index=graph.unique_ids)
     out["lisa_significant"] = pd.Series(sig, index=graph.unique_ids).reindex(
         out.index, fill_value=False).astype(bool)

@@ -39,8 +39,8 @@ def _groups(test: pd.DataFrame) -> dict[str, pd.Series]:
                                     labels=["autumn", "spring", "summer"]).astype(str),
         }
     elif "hh_under5" in test:  # households: with young children or without
-        groups["young children"] = np.where(test["hh_under5"] > 0, "a child under five",
-                                            "no child under five")
+        groups["young children"] = np.where(test["hh_under5"] > 0, "a child aged 0-4",
+                                            "no child aged 0-4")
         groups["young children"] = pd.Series(groups["young children"], index=test.index)
     if C.DEPRIVATION in test:
         quintile = np.clip(np.ceil((1 - test[C.DEPRIVATION]) * 5), 1, 5).astype(int)

@@ -27,7 +27,7 @@ import pandas as pd
 
 from geo_risk.areas.disclosure import SAFE, Disclosure
 from geo_risk.inputs.schemas import SOURCES
-from geo_risk.outcomes import SCHOOL_READINESS, Outcome, reads
+from geo_risk.outcomes import OUTCOMES, SCHOOL_READINESS, Outcome, reads
 from geo_risk.publish.model_card import INTENDED_USE
 
 __all__ = ["ATRS_FIELDS", "TO_COMPLETE", "missing_fields", "privacy_scan",
@@ -84,7 +84,8 @@ def privacy_scan(publish: Path, rules: Disclosure = SAFE) -> dict:
     tokens = small = from_rates = 0
     withheld = {str(n) for n in range(1, rules.withhold_up_to + 1)}
     count_columns = {"children_under5", "households", "expected_not_ready",
-                     "flagged_households", "flagged_unknown", "known_households"}
+                     "flagged_households", "flagged_unknown", "known_households",
+                     *(name for o in OUTCOMES.values() for name in o.fields.values())}
     for path in files:
         text = published_text(path)
         tokens += len(_PSEUDONYM.findall(text))

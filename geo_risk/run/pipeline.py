@@ -302,9 +302,11 @@ def run_areas(
     folder.areas.mkdir(parents=True, exist_ok=True)
     tables = aggregate_areas(model_run.children, model_run.households, oas)
     safe, release = disclose(tables, oas, disclosure)
+    named = outcome.fields  # the outcome's published names of the counts
     for level, table in safe.items():
-        write_csv(vintage.publish(table), folder.areas / f"{level}.csv")
-    write_csv(release, folder.areas / "release_log.csv", index=False)
+        write_csv(vintage.publish(table.rename(columns=named)), folder.areas / f"{level}.csv")
+    write_csv(release.assign(column=release["column"].replace(named)),
+              folder.areas / "release_log.csv", index=False)
 
     refreshes = risk_by_refresh(linked, refresh_dates, model_run.model, run=run,
                                 outcome=outcome)

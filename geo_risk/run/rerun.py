@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 from geo_risk._errors import GeoRiskError
 from geo_risk.areas import LEVELS, RefreshRisk, find_hotspots
 from geo_risk.geography import VINTAGE_2011, Vintage, load_boundaries
+from geo_risk.outcomes import SCHOOL_READINESS, Outcome
 from geo_risk.run.compare import compare_runs, write_comparison
 from geo_risk.run.folder import RunFolder, staged
 from geo_risk.run.pipeline import (
@@ -40,9 +41,10 @@ __all__ = ["read_area_results", "run_compare", "run_hotspots",
            "run_siting"]
 
 
-def read_area_results(folder: RunFolder, vintage: Vintage = VINTAGE_2011) -> AreaResults:
-    """The areas stage's results as a finished run of ``vintage`` left them in
-    ``folder``."""
+def read_area_results(folder: RunFolder, vintage: Vintage = VINTAGE_2011,
+                      outcome: Outcome = SCHOOL_READINESS) -> AreaResults:
+    """The areas stage's results as a finished run of ``vintage`` and ``outcome`` left
+    them in ``folder`` (its counts under their internal names again)."""
     needed = [folder.areas / "oa.csv", folder.areas / "oa_hotspots.csv", folder.record,
               folder.risk_by_refresh, folder.state]
     missing = [folder.relative(p) for p in needed if not p.is_file()]
@@ -50,7 +52,9 @@ def read_area_results(folder: RunFolder, vintage: Vintage = VINTAGE_2011) -> Are
         raise GeoRiskError(f"{folder.root}: not a finished geo-risk run (no "
                            f"{', '.join(missing)}); pass the --out folder of 'geo-risk run' "
                            "or 'geo-risk demo'.")
-    tables = {level: vintage.internal(pd.read_csv(folder.areas / f"{level}.csv", index_col=0))
+    internal = {published: name for name, published in outcome.fields.items()}
+    tables = {level: vintage.internal(pd.read_csv(folder.areas / f"{level}.csv", index_col=0)
+                                      .rename(columns=internal))
               for level in ["oa", "lsoa", "ward", "district"]}
     hotspots = vintage.internal(pd.read_csv(folder.areas / "oa_hotspots.csv", index_col=0,
                                             keep_default_na=False))
@@ -62,6 +66,7 @@ def read_area_results(folder: RunFolder, vintage: Vintage = VINTAGE_2011) -> Are
                             pd.read_parquet(folder.children_by_refresh), se)
     summary = json.loads(folder.record.read_text())
     release = pd.read_csv(folder.areas / "release_log.csv")
+    release["column"] = release["column"].replace(internal)
     return AreaResults(tables, release, hotspots, refreshes, summary["hotspots"])
 
 
@@ -89,7 +94,7 @@ def _republish(folder: RunFolder, area_results: AreaResults, record: dict, state
 def _finished_run(folder: RunFolder) -> tuple[AreaResults, RunState, dict, gpd.GeoDataFrame]:
     state = RunState.read(folder)
     oas = load_boundaries(state.files)
-    area_results = read_area_results(folder, state.vintage)
+    area_results = read_area_results(folder, state.vintage, state.ctx.words)
     # names as the lookup has them (the published CSVs neutralise a leading '=')
     for level, (code, name, _) in LEVELS.items():
         if name and name in oas and level in area_results.tables:
