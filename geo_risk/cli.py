@@ -23,7 +23,6 @@ from rich.markup import escape
 from geo_risk import __version__
 from geo_risk._errors import GeoRiskError
 from geo_risk.inputs import SOURCES
-from geo_risk.outcomes import get_outcome
 from geo_risk.synth.scenarios import SCENARIOS
 
 if TYPE_CHECKING:
@@ -596,6 +595,7 @@ def demo(out: Out = Path("out/demo"), seed: Seed = 1, scenario: ScenarioName = "
     index.html, maps/, geo_risk.gpkg, run.json), OUT/restricted/, OUT/work/ and OUT/synth/
     (the world and synth/evaluation.json, the run scored against its truth)."""
     from geo_risk.inputs import DaskSettings
+    from geo_risk.model import get_outcome
     from geo_risk.synth.demo import run_demo
 
     try:

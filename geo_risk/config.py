@@ -35,7 +35,7 @@ from geo_risk.geography import BoundaryFiles
 from geo_risk.inputs import DaskSettings
 from geo_risk.io import read_text
 from geo_risk.model import DEFAULT_CAPACITY, KNOWN_WITHIN_MONTHS, Capacity
-from geo_risk.outcomes import DEFAULT_OUTCOME, OUTCOMES, get_outcome
+from geo_risk.model.outcomes import DEFAULT_OUTCOME, OUTCOMES, get_outcome
 from geo_risk.siting import SitingSettings
 
 __all__ = [

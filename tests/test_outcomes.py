@@ -99,3 +99,31 @@ def test_domestic_abuse_demo_runs_and_publishes_only_area_figures(da_demo):
     card = (out / "publish/model/model_card.md").read_text()
     assert "domestic abuse escalation model card" in card and "landmark date" in card
     assert "Good Level of Development" not in card
+
+
+def test_run_with_a_declared_outcome_scores_it_and_a_wrong_name_is_one_error(da_demo,
+                                                                              tmp_path):
+    """``geo-risk run`` with ``[outcome] name``: the run predicts that outcome (its
+    headline, model card and area fields); an outcome geo-risk does not know is one
+    error line naming the setting and the choices."""
+    from conftest import run_config, write_config
+    from typer.testing import CliRunner
+
+    from geo_risk.cli import app
+
+    out, _ = da_demo
+    config = write_config(tmp_path, out / "synth/extracts",
+                          tables='[outcome]\nname = "domestic_abuse_repeat"\n')
+    run = run_config(config, tmp_path / "run")
+    record = json.loads((run / "restricted/run.json").read_text())
+    assert "domestic abuse" in record["model"]["headline"]
+    assert "expected_repeats" in (run / "publish/areas/oa.csv").read_text().splitlines()[0]
+    assert "repeat domestic abuse model card" in (
+        run / "publish/model/model_card.md").read_text()
+
+    bad = write_config(tmp_path, out / "synth/extracts", name="bad",
+                       tables='[outcome]\nname = "burglary"\n')
+    result = CliRunner().invoke(app, ["run", "--config", str(bad), "--out",
+                                      str(tmp_path / "bad")])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert "[outcome] name" in result.output and "domestic_abuse_escalation" in result.output

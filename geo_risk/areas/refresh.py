@@ -20,7 +20,7 @@ from geo_risk.inputs.link import Linked
 from geo_risk.inputs.parallel import HERE, Executor, districts
 from geo_risk.model.estimator import RiskModel
 from geo_risk.model.features import current_children
-from geo_risk.outcomes import Outcome
+from geo_risk.model.outcomes import Outcome
 
 __all__ = ["RefreshRisk", "risk_by_refresh"]
 

@@ -1,5 +1,5 @@
-"""Households to risk: features as of a date, the estimator and its validation, the reasons
-behind each flag, and the fairness audit.
+"""Households to risk: what is predicted (the outcome contract), features as of a date,
+the estimator and its validation, the reasons behind each flag, and the fairness audit.
 
 A model saved before these modules became a package (``geo_risk.model.RiskModel``) loads:
 the estimator is re-exported here.
@@ -34,6 +34,13 @@ from geo_risk.model.features import (
     household_features,
     published_on,
 )
+from geo_risk.model.outcomes import (
+    DEFAULT_OUTCOME,
+    OUTCOMES,
+    SCHOOL_READINESS,
+    Outcome,
+    get_outcome,
+)
 from geo_risk.model.reasons import (
     FACTORS,
     FEATURE_WORDS,
@@ -43,13 +50,17 @@ from geo_risk.model.reasons import (
 
 __all__ = [
     "DEFAULT_CAPACITY",
+    "DEFAULT_OUTCOME",
     "FACTORS",
     "FAIRNESS_COUNTS",
     "FEATURE_WORDS",
     "KNOWN_WITHIN_MONTHS",
     "LABEL",
+    "OUTCOMES",
+    "SCHOOL_READINESS",
     "Capacity",
     "FeatureTables",
+    "Outcome",
     "RiskModel",
     "Validation",
     "audit_fairness",
@@ -63,6 +74,7 @@ __all__ = [
     "feature_columns",
     "feature_words",
     "flag_households",
+    "get_outcome",
     "household_features",
     "household_folds",
     "outcome_metrics",

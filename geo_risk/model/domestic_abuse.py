@@ -30,9 +30,9 @@ import pandas as pd
 
 from geo_risk._errors import SchemaError
 from geo_risk.columns import HOUSEHOLD
-from geo_risk.inputs.link import Linked, key_positions
+from geo_risk.inputs.link import Linked
 from geo_risk.inputs.parallel import HERE, Executor
-from geo_risk.outcomes import Outcome
+from geo_risk.model.outcomes import Outcome
 
 __all__ = ["LANDMARKS", "landmark_dates", "scored_households"]
 
@@ -132,8 +132,3 @@ def labelled_households(linked: Linked, reference_date: pd.Timestamp, outcome: O
     pairs = scored_households(linked, landmark_dates(reference_date))
     return pairs.assign(**{LABEL: label(pairs, event_dates(linked, outcome),
                                         months=outcome.horizon_months)})
-
-
-def in_pairs(keys: pd.Series, pairs: pd.DataFrame) -> np.ndarray:
-    """Which of ``keys`` are households of ``pairs``."""
-    return key_positions(keys, pairs[HOUSEHOLD]) >= 0

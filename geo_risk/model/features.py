@@ -59,7 +59,7 @@ from geo_risk.columns import HOUSEHOLD
 from geo_risk.inputs.link import Linked, key_positions
 from geo_risk.inputs.parallel import HERE, Executor, in_districts
 from geo_risk.model import domestic_abuse as da
-from geo_risk.outcomes import Outcome, get_outcome
+from geo_risk.model.outcomes import Outcome, get_outcome
 
 __all__ = [
     "LABEL",
@@ -151,7 +151,7 @@ def _pair_features(part: tuple[Linked, pd.DataFrame], windows: tuple[int, ...],
     linked, pairs = part
     pairs = pairs.assign(pair=np.arange(len(pairs)))
     d = _Pairs(pairs, pd.DataFrame(index=pairs["pair"]), windows)
-    for source, describe in [*_BY_SOURCE.items(), *((_FURTHER[g]) for g in groups)]:
+    for source, describe in [*_BY_SOURCE.items(), *(_FURTHER[g] for g in groups)]:
         events = linked.events.get(source)
         if events is not None:
             describe(d, events)

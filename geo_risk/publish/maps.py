@@ -51,7 +51,7 @@ from geo_risk import columns as C
 from geo_risk.areas.disclosure import SAFE, Disclosure
 from geo_risk.areas.hotspots import EMERGING, STABLE, concern_outlines
 from geo_risk.io.escape import script_json
-from geo_risk.outcomes import DEFAULT_OUTCOME, Outcome, get_outcome
+from geo_risk.model.outcomes import DEFAULT_OUTCOME, Outcome, get_outcome
 from geo_risk.publish.symbology import (
     CASING,
     CONCERN_STYLES,

@@ -13,7 +13,7 @@ import pandas as pd
 from geo_risk.areas.disclosure import Disclosure
 from geo_risk.io.escape import write_csv
 from geo_risk.model.fairness import FAIRNESS_COUNTS
-from geo_risk.outcomes import SCHOOL_READINESS, Outcome
+from geo_risk.model.outcomes import SCHOOL_READINESS, Outcome
 from geo_risk.publish.tables import TABLE_CSS, html_table
 
 if TYPE_CHECKING:

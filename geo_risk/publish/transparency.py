@@ -27,7 +27,7 @@ import pandas as pd
 
 from geo_risk.areas.disclosure import SAFE, Disclosure
 from geo_risk.inputs.schemas import SOURCES
-from geo_risk.outcomes import OUTCOMES, SCHOOL_READINESS, Outcome, reads
+from geo_risk.model.outcomes import OUTCOMES, SCHOOL_READINESS, Outcome, reads
 from geo_risk.publish.model_card import INTENDED_USE
 
 __all__ = ["ATRS_FIELDS", "TO_COMPLETE", "missing_fields", "privacy_scan",
@@ -155,7 +155,7 @@ def _record(published: dict, run_info: dict, settings: dict,
            for k in ["organisation", "team", "senior_responsible_owner", "contact_email",
                      "website"]}
     sources = "; ".join(f"{name} ({schema.description})" for name, schema in SOURCES.items()
-                        if name in outcome.sources or name == "addresses")
+                        if name in outcome.sources)
     performance = (
         f"Validated on the latest labelled cohort ({m['holdout_cohort']}): AUC "
         f"{m['holdout_auc']:.3f} (logistic regression {m['logistic_auc']:.3f}"
@@ -302,6 +302,9 @@ def write_transparency(publish: Path, published: dict, run_info: dict, settings:
         How the run was made, in words.
     settings : dict
         The ``[transparency]`` settings: who answers for the tool.
+    outcome : Outcome
+        What the run predicts: the record's name, description, scope and limitations, and
+        the sources its data flows list.
 
     Returns
     -------
@@ -324,7 +327,7 @@ def write_transparency(publish: Path, published: dict, run_info: dict, settings:
                                 if spec.kind not in {"name", "postcode"}
                                 and reads(outcome, name, c)))
              for name, schema in SOURCES.items()
-             if name in outcome.sources or name == "addresses"]
+             if name in outcome.sources]
     annex = [
         ("data flows", flows),
         ("minimisation at source", [

@@ -31,8 +31,12 @@ from geo_risk.inputs import (
     read_pseudonymised,
 )
 from geo_risk.io import column_name, write_csv
-from geo_risk.model import FeatureTables, build_feature_tables, dates_without_under_fives
-from geo_risk.outcomes import Outcome
+from geo_risk.model import (
+    FeatureTables,
+    Outcome,
+    build_feature_tables,
+    dates_without_under_fives,
+)
 
 __all__ = ["EXTRACT_FORMATS", "check_refreshes", "find_extracts",
            "pseudonymise_folder", "run_link"]

@@ -61,18 +61,20 @@ from geo_risk.model import (
     DEFAULT_CAPACITY,
     KNOWN_WITHIN_MONTHS,
     LABEL,
+    SCHOOL_READINESS,
     Capacity,
     FeatureTables,
+    Outcome,
     RiskModel,
     Validation,
     audit_fairness,
     explain_households,
     feature_columns,
     flag_households,
+    get_outcome,
     score_households,
     validate,
 )
-from geo_risk.outcomes import SCHOOL_READINESS, Outcome, get_outcome
 from geo_risk.publish import (
     CUBE_PARQUET,
     MAP_FILE,

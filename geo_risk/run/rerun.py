@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from geo_risk._errors import GeoRiskError
 from geo_risk.areas import LEVELS, RefreshRisk, find_hotspots
 from geo_risk.geography import VINTAGE_2011, Vintage, load_boundaries
-from geo_risk.outcomes import SCHOOL_READINESS, Outcome
+from geo_risk.model import SCHOOL_READINESS, Outcome
 from geo_risk.run.compare import compare_runs, write_comparison
 from geo_risk.run.folder import RunFolder, staged
 from geo_risk.run.pipeline import (

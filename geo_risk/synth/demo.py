@@ -24,7 +24,7 @@ from geo_risk.config import RunSettings
 from geo_risk.cores import give_back_memory
 from geo_risk.geography import DEFAULT_BOUNDARIES, BoundaryFiles
 from geo_risk.inputs import DaskSettings, Key
-from geo_risk.outcomes import DEFAULT_OUTCOME, Outcome, get_outcome
+from geo_risk.model.outcomes import DEFAULT_OUTCOME, Outcome, get_outcome
 from geo_risk.run.folder import RunFolder, staged
 from geo_risk.run.pipeline import read_feature_tables, run_into
 from geo_risk.siting import SitingSettings

@@ -71,7 +71,7 @@ from scipy.optimize import brentq
 from scipy.special import expit
 
 from geo_risk import columns as C
-from geo_risk.synth.population import Population, plant_hotspots
+from geo_risk.synth.population import Population, plant_hotspots, trailing_sum
 
 __all__ = ["DA_HOTSPOT_WARDS", "Escalation", "draw_escalation"]
 
@@ -134,10 +134,8 @@ def draw_escalation(pop: Population, oas: gpd.GeoDataFrame, police: pd.DataFrame
     da_q = tl.quarter_of(pd.to_datetime(police.loc[is_da, "incident_date"]).to_numpy(
         "datetime64[D]"))
     n = _counts(da_h, da_q, n_h, n_q)
-    c = np.cumsum(n, axis=1, dtype=np.int32)
-    before4 = np.zeros_like(c)  # incidents in quarters q-4 .. q-1
-    before4[:, 1:] = c[:, :-1]
-    before4[:, 5:] -= c[:, :-5]
+    before4 = np.zeros((n_h, n_q), dtype=np.int32)  # incidents in quarters q-4 .. q-1
+    before4[:, 1:] = trailing_sum(n, 4)[:, :-1]
     recent = np.zeros((n_h, n_q), dtype=bool)
     recent[:, 1:] = n[:, :-1] > 0
 

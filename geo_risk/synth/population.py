@@ -189,9 +189,7 @@ class Population:
 
     def __post_init__(self) -> None:
         # unstable quarters among the last eight (inclusive), per household and quarter
-        c = np.cumsum(self.unstable, axis=1, dtype=np.int16)
-        self.unstable_recent = c.copy()
-        self.unstable_recent[:, 8:] -= c[:, :-8]
+        self.unstable_recent = trailing_sum(self.unstable, 8, np.int16)
 
     def logit(self, child_rows: np.ndarray, quarters: np.ndarray) -> np.ndarray:
         """Latent logit of not reaching GLD for children (row positions) in quarters."""
@@ -225,6 +223,19 @@ class Population:
             + hh["hidden"].to_numpy()[h]
             + hh["neighbourhood"].to_numpy()[h]
         )
+
+
+def trailing_sum(a: np.ndarray, window: int, dtype=np.int32) -> np.ndarray:
+    """Per row, the sum of each column and the ``window - 1`` before it (households x
+    quarters: events in the last ``window`` quarters, this one included).
+
+    >>> trailing_sum(np.array([[1, 1, 0, 1]]), 2).tolist()
+    [[1, 2, 1, 1]]
+    """
+    c = np.cumsum(a, axis=1, dtype=dtype)
+    out = c.copy()
+    out[:, window:] -= c[:, :-window]
+    return out
 
 
 _TRAITS = ["low_income", "lone_parent", "domestic_abuse", "substance", "youth_offending",

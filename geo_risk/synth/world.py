@@ -35,7 +35,7 @@ from geo_risk import columns as C
 from geo_risk._errors import BoundaryError, GeoRiskError
 from geo_risk.cores import local_map
 from geo_risk.geography import DEFAULT_BOUNDARIES, BoundaryFiles, load_boundaries
-from geo_risk.outcomes import DEFAULT_OUTCOME, get_outcome
+from geo_risk.model.outcomes import DEFAULT_OUTCOME, get_outcome
 from geo_risk.synth.escalation import Escalation, draw_escalation
 from geo_risk.synth.extracts import make_extracts
 from geo_risk.synth.messy import DEFECT_COLUMNS, FileFormat, clean_formats, make_messy

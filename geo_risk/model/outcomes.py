@@ -10,13 +10,13 @@ demo's command line (``geo-risk demo --outcome NAME``). An :class:`Outcome` says
 - **how labels are built for past landmark dates**: training uses dates whose horizon
   has fully passed by the reference date, and the hold-out is the latest such date (for
   school readiness, a cohort's results published by then);
-- **which sources** it needs and which it reads as features;
+- **which sources** it reads;
 - **its words**: the title, "at risk of …", a plain definition, the capacity sentence and
   the names of the fields it publishes;
 - **its disclosure rules**, which may be stricter than the run's, never weaker.
 
 The stages read the words and rules from here; the model stage builds each outcome's
-scored table (:func:`geo_risk.model.build_feature_tables`). ``docs/outcomes.md`` shows
+scored table (:func:`geo_risk.model.build_feature_tables`).
 the contract and how a partnership adds its own outcome.
 """
 
@@ -58,8 +58,7 @@ class Outcome:
     expected: str
     #: Which services a flagged household is "known" to.
     known_to: str
-    #: Sources the outcome cannot be built without, and those it reads when given.
-    required: tuple[str, ...]
+    #: The extracts it reads (those it cannot be built without say so when missing).
     sources: tuple[str, ...]
     #: How each scored row's features are taken: "as of age 3½ for labelled children…".
     when_described: str
@@ -115,9 +114,8 @@ SCHOOL_READINESS = Outcome(
     horizon_months=0,
     expected="Expected not school ready",
     known_to="children's services",
-    required=("child_register", "school_readiness"),
-    sources=("child_register", "school_readiness", "social_care", "youth_offending",
-             "drugs_alcohol", "housing", "benefits", "police"),
+    sources=("child_register", "addresses", "school_readiness", "social_care",
+             "youth_offending", "drugs_alcohol", "housing", "benefits", "police"),
     when_described=("Features are taken as of age 3½ for labelled children and as of the "
                     "reference date for the children scored; nothing dated later is used."),
     cohort="academic year",
@@ -172,9 +170,8 @@ DOMESTIC_ABUSE_ESCALATION = Outcome(
     horizon_months=12,
     expected="Expected escalations",
     known_to="MARAC or children's social care",
-    required=("police",),
-    sources=("police", "marac", "social_care", "youth_offending", "drugs_alcohol",
-             "housing", "benefits", "child_register"),
+    sources=("police", "marac", "addresses", "social_care", "youth_offending",
+             "drugs_alcohol", "housing", "benefits", "child_register"),
     when_described=("Features are taken as of each landmark date for the households "
                     "labelled, and as of the reference date for those scored; nothing "
                     "dated later is used."),
@@ -229,7 +226,15 @@ DOMESTIC_ABUSE_REPEAT = replace(
         "police record a further domestic abuse incident at it, whatever its DASH risk "
         "assessment."),
     expected="Expected repeats",
-    required=("police",),
+    had_event="with a repeat incident",
+    found=("At that landmark date, {p} of the households it would have flagged had a "
+           "repeat incident within the year, and it found {r} of all that did: most repeats "
+           "are not among the highest-risk few. "),
+    too_few=("At this capacity it would have flagged too few households at that landmark "
+             "date to say how many of them had a repeat incident (a rate among so few is a "
+             "count of them). "),
+    ranks="a household with a repeat incident above one without",
+    card_title="geo-risk repeat domestic abuse model card",
     fields={"children_under5": "households_scored",
             "expected_not_ready": "expected_repeats"},
 )
@@ -248,6 +253,16 @@ def reads(outcome: Outcome, source: str, column: str) -> bool:
 
 def get_outcome(name: str | None) -> Outcome:
     """The declared outcome called ``name`` (the default when ``None``).
+
+    Parameters
+    ----------
+    name : str or None
+        An outcome's name, in any case, with spaces or hyphens for underscores.
+
+    Returns
+    -------
+    Outcome
+        Its declaration.
 
     Raises
     ------
