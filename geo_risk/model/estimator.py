@@ -406,16 +406,17 @@ class Capacity:
             return int((scores >= self.min_score).sum())
         return math.ceil((self.share or 0.0) * len(scores))
 
-    def describe(self, withhold_up_to: int = 0) -> str:
+    def describe(self, withhold_up_to: int = 0,
+                 households: str = "households with under-fives") -> str:
         """The capacity in words; a number of ``withhold_up_to`` or fewer households is
-        not given (it is the count flagged)."""
+        not given (it is the count flagged). ``households``: those scored, in words."""
         if self.number is not None and self.number <= withhold_up_to:
             return f"the few highest-scoring households (fewer than {withhold_up_to + 1})"
         if self.number is not None:
             return f"the {self.number:,} highest-scoring households"
         if self.min_score is not None:
             return f"households scoring at least {self.min_score:.0%}"
-        return f"the top {(self.share or 0.0) * 100:.3g}% of households with under-fives"
+        return f"the top {(self.share or 0.0) * 100:.3g}% of {households}"
 
 
 #: Flag the top 5% of households with under-fives.

@@ -18,6 +18,7 @@ import pandas as pd
 from geo_risk import columns as C
 from geo_risk.model.estimator import expected_calibration_error
 from geo_risk.model.features import LABEL
+from geo_risk.model.outcomes import SCHOOL_READINESS, Outcome
 
 __all__ = ["FAIRNESS_COUNTS", "audit_fairness"]
 
@@ -49,8 +50,8 @@ def _groups(test: pd.DataFrame) -> dict[str, pd.Series]:
     return groups
 
 
-def audit_fairness(test: pd.DataFrame, *, k: int, max_gap: float = 0.10
-          ) -> tuple[pd.DataFrame, list[str]]:
+def audit_fairness(test: pd.DataFrame, *, k: int, max_gap: float = 0.10,
+                   words: Outcome = SCHOOL_READINESS) -> tuple[pd.DataFrame, list[str]]:
     """Per-group flag rate, TPR, FPR, precision and ECE; warnings for large gaps.
 
     Parameters
@@ -61,6 +62,8 @@ def audit_fairness(test: pd.DataFrame, *, k: int, max_gap: float = 0.10
         Children flagged (the top ``k`` by ``p``), as at capacity.
     max_gap
         Largest acceptable difference between groups in TPR, FPR or ECE.
+    words
+        The outcome, whose words the warnings use.
 
     Returns
     -------
@@ -94,20 +97,20 @@ def audit_fairness(test: pd.DataFrame, *, k: int, max_gap: float = 0.10
     table = pd.DataFrame(rows)
     warnings = []
     for attribute, part in table.groupby("attribute", sort=False):
-        for metric, words in _GAPS.items():
+        for metric, what in _gaps(words).items():
             gap = part[metric].max() - part[metric].min()
             if gap > max_gap:
                 # published: the gap's size is left out, as with a withheld group it
                 # would give back that group's rate (the log, restricted, keeps it)
                 log.warning("fairness: %s: %s differs by %.2f between groups (bound %.2f)",
                             attribute, metric.upper(), gap, max_gap)
-                warnings.append(f"by {attribute}, {words} differs between groups by more "
+                warnings.append(f"by {attribute}, {what} differs between groups by more "
                                 f"than {max_gap:.0%} ({metric.upper()})")
     return table, warnings
 
 
-#: A fairness metric -> what it is, in words.
-_GAPS = {"tpr": "the share of the children who did not reach a good level of development "
-                "that the flags find",
-         "fpr": "the share of the children who did reach it that the flags wrongly pick",
-         "ece": "how far predicted chances are from what happened"}
+def _gaps(o: Outcome) -> dict[str, str]:
+    """A fairness metric -> what it is, in the outcome's words."""
+    return {"tpr": f"the share of the {o.unit[1]} {o.had_event} that the flags find",
+            "fpr": f"the share of the {o.unit[1]} {o.no_event} that the flags wrongly pick",
+            "ece": "how far predicted chances are from what happened"}

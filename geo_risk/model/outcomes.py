@@ -67,6 +67,28 @@ class Outcome:
     #: Those with the event, as a relative clause: "who did not reach a good level of
     #: development".
     had_event: str = ""
+    #: Those without it: "who did reach it".
+    no_event: str = ""
+    #: The report's and the map's phrases: the scored in full ("children under five"),
+    #: a table heading for their count ("Under-fives"), the headline's households and
+    #: what they are predicted to be at risk of, what the expected number would do
+    #: ("would not reach a good level of development"), what an area's risk is the mean
+    #: of, and when the event is assessed (" at the end of reception").
+    people: str = ""
+    count_heading: str = ""
+    headline_households: str = ""
+    predicted: str = ""
+    would: str = ""
+    risk_means: str = ""
+    event_when: str = ""
+    #: The report glossary's outcome-specific terms: "Predicted risk", "Known / previously
+    #: unknown", "AUC".
+    glossary: dict[str, str] = field(default_factory=dict)
+    #: What siting's demand counts: "children not school ready".
+    demand: str = ""
+    #: What a "known" household had (without an article): "social care or early help
+    #: episode".
+    known_means: str = ""
     #: The report's sentences on the hold-out: how the model ranks (after "it ranks"), what
     #: share of those flagged had the event ({p}) and what share of those with it were
     #: flagged ({r}), and why neither can be said at a small capacity.
@@ -120,6 +142,28 @@ SCHOOL_READINESS = Outcome(
                     "reference date for the children scored; nothing dated later is used."),
     cohort="academic year",
     had_event="who did not reach a good level of development",
+    no_event="who did reach it",
+    people="children under five",
+    count_heading="Under-fives",
+    headline_households="households with children under five",
+    predicted="at risk of a child not being school ready",
+    would="would not reach a good level of development",
+    risk_means=("the mean of the under-fives' predicted probabilities of not reaching a good "
+                "level of development"),
+    event_when=" at the end of reception",
+    demand="children not school ready",
+    glossary={
+        "Predicted risk": (
+            "the average, over an area's children under five, of the model's probability "
+            "that a child will not reach a good level of development at the end of "
+            "reception."),
+        "Known / previously unknown": (
+            "whether a flagged household has a social care or early help episode open, or "
+            "ended recently."),
+        "AUC": ("how often the model ranks a child who does not reach a good level of "
+                "development above one who does (0.5 is chance, 1 is perfect)."),
+    },
+    known_means="social care or early help episode",
     ranks="a child who does not reach a good level of development above one who does",
     found=("In that cohort, {p} of the children it would have flagged did not reach a good "
            "level of development, and it found {r} of all who did not: most children who "
@@ -177,6 +221,27 @@ DOMESTIC_ABUSE_ESCALATION = Outcome(
                     "dated later is used."),
     cohort="landmark date",
     had_event="whose abuse escalated",
+    no_event="whose abuse did not escalate",
+    people="households with recent domestic abuse",
+    count_heading="Households scored",
+    headline_households="households with a domestic abuse incident in the last 12 months",
+    predicted="at risk of the abuse escalating",
+    would="would see the abuse escalate within a year",
+    risk_means=("the mean of the households' predicted probabilities of the abuse "
+                "escalating within a year (a high-risk incident or a MARAC referral)"),
+    known_means="social care or early help episode, or MARAC referral,",
+    demand="escalations of domestic abuse",
+    glossary={
+        "Predicted risk": (
+            "the average, over an area's households with a domestic abuse incident in the "
+            "last 12 months, of the model's probability that the abuse escalates (a "
+            "high-risk incident or a MARAC referral) within a year."),
+        "Known / previously unknown": (
+            "whether a flagged household has a social care or early help episode, or a "
+            "MARAC referral, open or recent."),
+        "AUC": ("how often the model ranks a household whose abuse escalates above one "
+                "whose abuse does not (0.5 is chance, 1 is perfect)."),
+    },
     ranks="a household whose abuse escalates above one whose abuse does not",
     found=("At that landmark date, {p} of the households it would have flagged saw the "
            "abuse escalate within the year, and it found {r} of all that did: most "
@@ -227,6 +292,23 @@ DOMESTIC_ABUSE_REPEAT = replace(
         "assessment."),
     expected="Expected repeats",
     had_event="with a repeat incident",
+    no_event="without one",
+    predicted="at risk of repeat domestic abuse",
+    would="would have a repeat incident within a year",
+    risk_means=("the mean of the households' predicted probabilities of a repeat "
+                "incident within a year"),
+    demand="repeat incidents of domestic abuse",
+    glossary={
+        "Predicted risk": (
+            "the average, over an area's households with a domestic abuse incident in the "
+            "last 12 months, of the model's probability of a further incident within a "
+            "year."),
+        "Known / previously unknown": (
+            "whether a flagged household has a social care or early help episode, or a "
+            "MARAC referral, open or recent."),
+        "AUC": ("how often the model ranks a household with a repeat incident above one "
+                "without (0.5 is chance, 1 is perfect)."),
+    },
     found=("At that landmark date, {p} of the households it would have flagged had a "
            "repeat incident within the year, and it found {r} of all that did: most repeats "
            "are not among the highest-risk few. "),

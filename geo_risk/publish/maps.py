@@ -51,7 +51,7 @@ from geo_risk import columns as C
 from geo_risk.areas.disclosure import SAFE, Disclosure
 from geo_risk.areas.hotspots import EMERGING, STABLE, concern_outlines
 from geo_risk.io.escape import script_json
-from geo_risk.model.outcomes import DEFAULT_OUTCOME, Outcome, get_outcome
+from geo_risk.model.outcomes import DEFAULT_OUTCOME, SCHOOL_READINESS, Outcome, get_outcome
 from geo_risk.publish.symbology import (
     CASING,
     CONCERN_STYLES,
@@ -128,9 +128,9 @@ class MapContext:
         return get_outcome(self.outcome)
 
 
-def _fmt_rate(value, children) -> str:
+def _fmt_rate(value, children, words: Outcome = SCHOOL_READINESS) -> str:
     if not pd.isna(children) and children == 0:
-        return "no under-fives scored"
+        return f"no {words.population} scored"
     return WITHHELD if pd.isna(value) else f"{value:.0%}"
 
 
@@ -142,15 +142,17 @@ def _stability(share: float) -> str:
 
 
 def _risk_table(index: pd.Index, table: pd.DataFrame, classes: Classes,
-                names: dict[str, pd.Series]) -> pd.DataFrame:
-    """Tooltip fields of a risk layer (names, code, counts, risk, band) and ``_fill``."""
+                names: dict[str, pd.Series], words: Outcome = SCHOOL_READINESS
+                ) -> pd.DataFrame:
+    """Tooltip fields of a risk layer (names, code, counts, risk, band) and ``_fill``, in
+    the outcome's ``words``."""
     t = table.reindex(index)
     out = pd.DataFrame({label: series.reindex(index).fillna("").astype(str).to_numpy()
                         for label, series in names.items()}, index=index)
     out["code"] = index.astype(str)
-    out["Children under five"] = t["children_under5"].map(show_count).to_numpy()
-    out["Expected not school ready"] = t["expected_not_ready"].map(show_count).to_numpy()
-    out["Predicted risk"] = [_fmt_rate(v, c) for v, c in
+    out[words.people.capitalize()] = t["children_under5"].map(show_count).to_numpy()
+    out[words.expected] = t["expected_not_ready"].map(show_count).to_numpy()
+    out["Predicted risk"] = [_fmt_rate(v, c, words) for v, c in
                              zip(t["mean_risk"], t["children_under5"], strict=True)]
     out["95% interval"] = interval_text(t)
     if "vs_district" in t:
@@ -303,7 +305,7 @@ def _outlines(shown: gpd.GeoDataFrame, by: str, coverage: bool) -> gpd.GeoSeries
 
 def _layers(oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame], hotspots: pd.DataFrame,
             sites: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame] | None, ehsa_measure: str = "",
-            disclosure: Disclosure = SAFE):
+            disclosure: Disclosure = SAFE, words: Outcome = SCHOOL_READINESS):
     """The shape sets (name -> geometries in EPSG:27700), the outlines drawn for context
     (wards, and districts when there are several) as (name, shape set, style), and the
     layers."""
@@ -316,18 +318,19 @@ def _layers(oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame], hotspots: pd
     names = {"Ward": oas[C.WARD_NAME]}
     if C.LSOA_NAME in oas:
         names["LSOA"] = oas[C.LSOA_NAME]
-    oa = _risk_table(oas.index, oa_table, oa_classes, names)
+    oa = _risk_table(oas.index, oa_table, oa_classes, names, words)
     fill = {"kind": "fill", "weight": 0.4, "color": "#666"}
     layers = [_Layer(RISK_OA, "oa", oa.drop(columns="_fill"), fill, _legend_rows(
         [(c, lab, "fill") for c, lab in zip(oa_classes.colours, oa_classes.labels,
                                             strict=True)]
-        + [(WITHHELD_COLOUR, f"withheld (c): {disclosure.fewer_than('under-fives')}", "fill"),
-           (NO_DATA_COLOUR, "no under-fives scored", "fill")]), oa["_fill"].to_numpy())]
+        + [(WITHHELD_COLOUR, f"withheld (c): {disclosure.fewer_than(words.population)}",
+            "fill"),
+           (NO_DATA_COLOUR, f"no {words.population} scored", "fill")]), oa["_fill"].to_numpy())]
 
     ward_table = tables["ward"].reindex(wards.index)
     ward_classes = risk_classes(tables["ward"]["mean_risk"])
     ward = _risk_table(wards.index, ward_table, ward_classes,
-                       {"Ward": ward_table[C.WARD_NAME]})
+                       {"Ward": ward_table[C.WARD_NAME]}, words)
     layers.append(_Layer(RISK_WARD, "ward", ward.drop(columns="_fill"),
                          {**fill, "weight": 1.2, "color": "#333"},
                          _legend_rows([(c, lab, "fill") for c, lab in
@@ -542,8 +545,8 @@ def _build(shapes, outlines, layers: list[_Layer], places, labels,
         "attribution": html.escape(ctx.attribution),
         "bounds": [[float(v) for v in corner] for corner in bounds],
     }
-    title = (f'<div class="gr-title"><h1>{html.escape(ctx.area_name)}: children at risk of '
-             f"not being school ready</h1><p>Reference date {html.escape(ctx.reference_date)}"
+    title = (f'<div class="gr-title"><h1>{html.escape(_title(ctx))}'
+             f"</h1><p>Reference date {html.escape(ctx.reference_date)}"
              f" · {html.escape(ctx.vintage)}</p>"
              '<form class="gr-find" role="search"><label for="gr-find">Find a ward or area'
              '</label><input id="gr-find" type="search" list="gr-places" autocomplete="off">'
@@ -554,8 +557,7 @@ def _build(shapes, outlines, layers: list[_Layer], places, labels,
     legend_html = (f'<details class="gr-legend" open><summary>Legend</summary>'
                    f'{"".join(legend)}'
                    f'<div class="gr-note">{html.escape(disclosure.note())}. Predicted risk is '
-                   "the mean of the under-fives' predicted probabilities of not reaching a "
-                   "good level of development at the end of reception. "
+                   f"{ctx.words.risk_means}{ctx.words.event_when}. "
                    f'<a href="{STATEMENT}">Accessibility statement</a>.</div></details>')
     root = cast(Figure, m.get_root())
     root.header.add_child(folium.Element(f"<style>{_CSS}</style>"))
@@ -603,14 +605,13 @@ def write_maps(folder: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFra
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     shapes, outlines, layers, places, labels = _layers(oas, tables, hotspots, sites,
-                                                       ehsa_measure, disclosure)
+                                                       ehsa_measure, disclosure, ctx.words)
     views = {**VIEWS, **(SITES_VIEW if sites is not None and len(sites[0]) else {})}
     x0, y0, x1, y1 = oas.to_crs(4326).total_bounds
     page = self_contained(_build(shapes, outlines, layers, places, labels, views, ctx,
                                  [[y0, x0], [y1, x1]], disclosure).get_root().render())
     (folder / MAP_FILE).write_text(_accessible(page, _title(ctx)), encoding="utf-8")
-    note = (f"{disclosure.note()}. Predicted risk is the mean of the under-fives' "
-            "predicted probabilities of not reaching a good level of development")
+    note = f"{disclosure.note()}. Predicted risk is {ctx.words.risk_means}"
     (folder / TABLES_FILE).write_text(table_page(
         [(layer.name, layer.props) for layer in layers], title=_title(ctx),
         subtitle=f"Reference date {ctx.reference_date} · {ctx.vintage}", marking=ctx.marking,
@@ -619,7 +620,7 @@ def write_maps(folder: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFra
 
 
 def _title(ctx: MapContext) -> str:
-    return f"{ctx.area_name}: children at risk of not being school ready"
+    return f"{ctx.area_name}: {ctx.words.at_risk}"
 
 
 _VIEWPORT = re.compile(r'<meta name="viewport"[^>]*>')

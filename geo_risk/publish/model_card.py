@@ -192,8 +192,7 @@ def write_model_card(folder: Path, tables: FeatureTables, validation: Validation
     metrics, fair = _readable(metrics), _readable(fair)
     labelled = tables.children[tables.children["role"] == "labelled"]
     units = outcome.unit[1]
-    known = ("a social care or early help episode" if outcome.known_to == "children's services"
-             else "a social care or early help episode, or a MARAC referral,")
+    known = f"a {outcome.known_means}"
     cohorts = labelled["academic_year"].value_counts().sort_index().map(count)
     factor_rows = pd.DataFrame(
         [(name, "; ".join(feature_words(c) for c in cols if c in features))

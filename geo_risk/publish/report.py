@@ -19,6 +19,7 @@ import pandas as pd
 from geo_risk import columns as C
 from geo_risk.areas.disclosure import SAFE, Disclosure
 from geo_risk.areas.hotspots import EMERGING, STABLE, moved_into, weights_choice
+from geo_risk.model.outcomes import Outcome
 from geo_risk.publish.maps import LEGEND_CSS, MapContext, interval_text, site_rows
 from geo_risk.publish.model_card import (
     EARLY_WARNING,
@@ -92,36 +93,36 @@ def _reviews(v: dict, rules: Disclosure) -> str:
     return text
 
 
-def _across(district: pd.DataFrame) -> str:
-    """The whole area's expected children not school ready; with several districts, the
-    sum of their published counts (nothing finer than what is published) and a table."""
+def _across(district: pd.DataFrame, o: Outcome) -> str:
+    """The whole area's expected number with the event (children not school ready); with
+    several districts, the sum of their published counts (nothing finer than what is
+    published) and a table."""
     if len(district) == 1:
         d = district.iloc[0]
         return (f"<p>Across the district an expected {show_count(d['expected_not_ready'])} "
-                f"of {show_count(d['children_under5'])} children under five "
+                f"of {show_count(d['children_under5'])} {o.people} "
                 f"({_pct(d['mean_risk'])}"
                 + (f"; 95% interval {interval_text(district)[0]}"
                    if interval_text(district)[0] else "")
-                + ") would not reach a good level of development if nothing changes.</p>")
+                + f") {o.would} if nothing changes.</p>")
     counts = district[["expected_not_ready", "children_under5"]].apply(
         pd.to_numeric, errors="coerce")
     expected, children = counts.sum(min_count=len(counts)).to_numpy()
     if pd.isna(expected + children):  # a district's count withheld: no total
         return "<p>By district (no total: a district's count is withheld):</p>" + _table(
-            _district_table(district), "Districts")
+            _district_table(district, o), "Districts")
     return (f"<p>Across the {len(district)} districts an expected {show_count(expected)} of "
-            f"{show_count(children)} children under five ({_pct(expected / children)}) would "
-            "not reach a good level of development if nothing changes (the sum of the "
-            "districts' rounded counts). By district:</p>"
-            + _table(_district_table(district), "Districts"))
+            f"{show_count(children)} {o.people} ({_pct(expected / children)}) {o.would} if "
+            "nothing changes (the sum of the districts' rounded counts). By district:</p>"
+            + _table(_district_table(district, o), "Districts"))
 
 
-def _district_table(district: pd.DataFrame) -> pd.DataFrame:
+def _district_table(district: pd.DataFrame, o: Outcome) -> pd.DataFrame:
     rows = district.sort_values("mean_risk", ascending=False)
     return pd.DataFrame({
         "District": rows[C.LAD_NAME].to_numpy() if C.LAD_NAME in rows else rows.index,
-        "Under-fives": rows["children_under5"].map(show_count).to_numpy(),
-        "Expected not school ready": rows["expected_not_ready"].map(show_count).to_numpy(),
+        o.count_heading: rows["children_under5"].map(show_count).to_numpy(),
+        o.expected: rows["expected_not_ready"].map(show_count).to_numpy(),
         "Predicted risk": rows["mean_risk"].map(_pct).to_numpy(),
         "Households flagged": rows["flagged_households"].map(show_count).to_numpy(),
         "of which unknown to services": rows["flagged_unknown"].map(show_count).to_numpy()})
@@ -135,7 +136,8 @@ def _by_district(r: ReportInputs) -> str:
     districts = r.oa_districts.reindex(r.oa_hotspots.index)
     ward_district = r.oa_districts.groupby(r.oa_wards.reindex(r.oa_districts.index)
                                            .to_numpy()).agg(lambda d: d.mode().iat[0])
-    table = _district_table(r.district).set_index("District")
+    o = r.ctx.words
+    table = _district_table(r.district, o).set_index("District")
     cats = r.oa_hotspots["ehsa_category"]
     stability = r.oa_hotspots.get("ehsa_stability", pd.Series(dtype=float))
     stable = cats.isin(EMERGING) & (stability.reindex(cats.index) >= STABLE)
@@ -148,8 +150,8 @@ def _by_district(r: ReportInputs) -> str:
         emerging_wards = r.oa_wards.reindex(cats.index[here & stable]).value_counts()
         concern = r.oa_hotspots.loc[here, "concern"].fillna("")
         parts.append(
-            f"<h3>{_e(name)}</h3><p>An expected {_e(row['Expected not school ready'])} of "
-            f"{_e(row['Under-fives'])} children under five ({_e(row['Predicted risk'])}); "
+            f"<h3>{_e(name)}</h3><p>An expected {_e(row[o.expected])} of "
+            f"{_e(row[o.count_heading])} {o.people} ({_e(row['Predicted risk'])}); "
             f"{_e(row['Households flagged'])} households flagged, "
             f"{_e(row['of which unknown to services'])} of them unknown to services. "
             "Highest predicted risk: " + (", ".join(
@@ -257,26 +259,27 @@ def _sections(r: ReportInputs) -> list[tuple[str, str]]:
         sections.append(("Practitioners' reviews of the last run's flags",
                          _reviews(r.reviews, r.disclosure)))
     if r.siting is not None:
-        sections.append(("Where to site services", _siting(r.siting)))
+        sections.append(("Where to site services", _siting(r.siting, r.ctx.words)))
     return [*sections, ("Maps", _maps(r)), ("The model and its limits", _model(r)),
-            ("Method and data", _method(r)), ("Words used in this report", _glossary())]
+            ("Method and data", _method(r)),
+            ("Words used in this report", _glossary(r.ctx.words))]
 
 
 def _headline(r: ReportInputs) -> str:
-    m, rules = r.model, r.disclosure
+    m, rules, o = r.model, r.disclosure, r.ctx.words
     pub = rules.count
     flagged, unknown = pub(m["households_flagged"]), pub(m["flagged_unknown"])
     scored = pub(m["households_scored"])
     headline = (
-        f'<p class="headline"><strong>{flagged}</strong> households with children under '
-        f"five are predicted to be at risk of a child not being school ready; "
-        f"<strong>{unknown}</strong> of them are previously unknown to children's "
-        f"services.</p><p>Out of {scored} households with under-fives scored at the "
+        f'<p class="headline"><strong>{flagged}</strong> {o.headline_households} '
+        f"are predicted to be {o.predicted}; "
+        f"<strong>{unknown}</strong> of them are previously unknown to "
+        f"{o.known_to}.</p><p>Out of {scored} {o.households} scored at the "
         f"reference date; flagged = {_e(m['capacity'])} (the capacity the partnership set). "
-        f"Unknown = no social care or early help episode open or ended in the last "
+        f"Unknown = no {o.known_means} open or ended in the last "
         f"{int(m['known_within_months'])} months. Counts are rounded to the nearest "
         f"{rules.rounding}.</p>")
-    headline += _across(r.district)
+    headline += _across(r.district, o)
 
     return headline
 
@@ -295,8 +298,8 @@ def _where(r: ReportInputs) -> str:
     newly = _newly_identified(r, wards[C.WARD_NAME])
     top = pd.DataFrame({
         "Ward": wards[C.WARD_NAME].to_numpy(),
-        "Under-fives": wards["children_under5"].map(show_count).to_numpy(),
-        "Expected not school ready": wards["expected_not_ready"].map(show_count).to_numpy(),
+        r.ctx.words.count_heading: wards["children_under5"].map(show_count).to_numpy(),
+        r.ctx.words.expected: wards["expected_not_ready"].map(show_count).to_numpy(),
         "Predicted risk": wards["mean_risk"].map(_pct).to_numpy(),
         "95% interval": interval_text(wards),
         "Compared with the district": wards.get(
@@ -577,18 +580,16 @@ def _plural(n: int, one: str, many: str) -> str:
     return f"no {one}" if n == 0 else f"{n:,} {one if n == 1 else many}"
 
 
-#: The report's technical words, each in one line.
-GLOSSARY = [
-    ("Predicted risk", "the average, over an area's children under five, of the model's "
-     "probability that a child will not reach a good level of development at the end of "
-     "reception."),
+#: The report's technical words, each in one line; None: the outcome's own
+#: (:attr:`~geo_risk.model.Outcome.glossary`).
+GLOSSARY: list[tuple[str, str | None]] = [
+    ("Predicted risk", None),
     ("95% interval", "the range the area's predicted risk would fall in 95 times out of "
      "100 had other households of the same kind lived there; higher, similar or lower than "
      "the district means the district's figure lies below, inside or above it."),
     ("Flagged", "among the households the partnership can reach (its capacity), those "
      "with the highest predicted risk."),
-    ("Known / previously unknown", "whether a flagged household has a social care or "
-     "early help episode open, or ended recently."),
+    ("Known / previously unknown", None),
     ("Area of concern", "output areas where predicted risk clusters beyond chance; known "
      "where services already concentrate, newly identified where they do not."),
     ("Emerging hot spot", "an area that has become (new), stayed (consecutive) or grown "
@@ -598,26 +599,25 @@ GLOSSARY = [
     ("Getis-Ord Gi*", "the statistic that finds clusters of high or low values around "
      "each area, the area included."),
     ("Mann-Kendall test", "a test of whether a series keeps rising or falling over time."),
-    ("AUC", "how often the model ranks a child who does not reach a good level of "
-     "development above one who does (0.5 is chance, 1 is perfect)."),
+    ("AUC", None),
     ("Calibration", "whether predicted probabilities match how often it happens."),
     ("c", "a count withheld to protect privacy."),
 ]
 
 
-def _glossary() -> str:
-    return ("<dl>" + "".join(f"<dt>{_e(term)}</dt><dd>{_e(words)}</dd>"
+def _glossary(o: Outcome) -> str:
+    return ("<dl>" + "".join(f"<dt>{_e(term)}</dt><dd>{_e(words or o.glossary[term])}</dd>"
                              for term, words in GLOSSARY) + "</dl>")
 
 
-def _siting(siting: SitingOutputs) -> str:
+def _siting(siting: SitingOutputs, o: Outcome) -> str:
     s = siting.summary
     distance = (f"{s['service_distance']:,.0f} m in a straight line"
                 if s["distance"] == "straight line"
                 else f"{s['service_distance']:g} by the supplied {s['distance']}")
     how = (f"the {len(s['new_sites'])} new sites that reach the most" if s["p"] is not None
            else f"the fewest new sites that reach {s['coverage_target']:.0%}")
-    text = (f"<p>Demand is the expected number of children not school ready in each output "
+    text = (f"<p>Demand is the expected number of {o.demand} in each output "
             f"area, at its population-weighted centre; a site reaches an area within "
             f"{_e(distance)}. Choosing {_e(how)} ({_e(s['model'])}, solved: "
             f"{_e(s['status'].lower())}) brings <strong>{s['coverage']:.0%}</strong> of expected "
@@ -639,7 +639,7 @@ def _siting(siting: SitingOutputs) -> str:
     for column in ["expected_not_ready", "within_reach"]:
         wards[column] = wards[column].map(show_count)
     wards = wards.rename(columns={
-        C.WARD_NAME: "Ward", "expected_not_ready": "Expected not school ready",
+        C.WARD_NAME: "Ward", "expected_not_ready": o.expected,
         "within_reach": "Within reach", "share_within_reach": "Share within reach"}).head(8)
     notes = "".join(f"<p>Note: {_e(n)}.</p>" for n in s["notes"])
     return (text + notes + _table(sites, "Sites chosen and existing, in order")
@@ -689,11 +689,11 @@ def write_report(path: Path, inputs: ReportInputs) -> Path:
     page = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{_e(ctx.area_name)}: school readiness risk, {_e(ctx.reference_date)}</title>"
+        f"<title>{_e(ctx.area_name)}: {ctx.words.title} risk, {_e(ctx.reference_date)}</title>"
         f"<style>{_STYLE}</style></head><body>"
         '<a class="gr-skip" href="#gr-main">Skip to the report</a>'
         f'{marking}<main id="gr-main">'
-        f"<h1>{_e(ctx.area_name)}: children at risk of not being school ready</h1>"
+        f"<h1>{_e(ctx.area_name)}: {ctx.words.at_risk}</h1>"
         f'<p class="sub">Partnership board report · reference date '
         f"{_e(ctx.reference_date)} · {_e(ctx.vintage)}</p>{body}</main>{marking}</body></html>")
     path = Path(path)

@@ -172,6 +172,7 @@ def run_model(
     share = k / max(len(flags), 1)
     validation = validate(children, flag_share=share, random_state=random_state)
     fairness, fairness_warnings = audit_fairness(validation.test, k=validation.k_test,
+                                                 words=outcome,
                                         max_gap=max_fairness_gap)
     flagged = flags[flags["flagged"]]
     reasons = explain_households(model, children[children["role"] == "current"],
@@ -205,7 +206,7 @@ def run_model(
         "recall_at_k": round(gb["recall_at_k"], 4),
         "logistic_auc": round(metrics.loc["logistic regression", "auc"], 4),
         "k": k,
-        "capacity": capacity.describe(disclosure.withhold_up_to),
+        "capacity": capacity.describe(disclosure.withhold_up_to, outcome.households),
         "households_scored": len(flags),
         "children_scored": len(child_p),
         "households_flagged": k,
