@@ -126,6 +126,23 @@ def demo(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def da_demo(tmp_path_factory):
+    """``geo-risk demo --outcome domestic_abuse_escalation`` on the embedded town:
+    (folder, its ``synth/evaluation.json``)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from geo_risk.cli import app
+
+    out = tmp_path_factory.mktemp("da_demo")
+    result = CliRunner().invoke(app, ["demo", "--out", str(out), "--outcome",
+                                      "domestic_abuse_escalation"])
+    assert result.exit_code == 0, result.output
+    return out, json.loads((out / "synth/evaluation.json").read_text())
+
+
+@pytest.fixture(scope="session")
 def town_run(demo, tmp_path_factory) -> Path:
     """``geo-risk run`` on the demo's extracts with the embedded town's geography (2011
     census) and three refreshes: the baseline other runs are compared with."""

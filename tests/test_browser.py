@@ -138,13 +138,14 @@ def _offline(browser, path: Path, width: int = 1400, height: int = 900):
     return page
 
 
-def test_every_published_page_passes_axe(browser, demo):
+@pytest.mark.parametrize("run", ["demo", "da_demo"])
+def test_every_published_page_passes_axe(browser, run, request):
     """axe-core (the engine behind most accessibility audits) finds nothing against WCAG
     2.2 AA on any published page: the report, the map, its tables, the model card and the
-    transparency record."""
+    transparency record, of school readiness and of domestic abuse escalation."""
     from axe_playwright_python.sync_playwright import Axe
 
-    out, _ = demo
+    out, _ = request.getfixturevalue(run)
     pages = sorted((out / "publish").rglob("*.html"))
     assert len(pages) >= 6
     for path in pages:

@@ -3,10 +3,32 @@ default, publishes what it published before the contract."""
 
 from __future__ import annotations
 
+import html
 import json
+import re
+from pathlib import Path
 
 import pytest
 from published_digests import STORED, published_digests, versions
+
+#: What only a school-readiness run may say (field names included).
+SCHOOL_READINESS_WORDS = re.compile(
+    r"school.read|\bGLD\b|reception|under-fives?|good level of development|under_?5|"
+    r"not.ready", re.I)
+
+
+def foreign_words(publish: Path) -> dict[str, list[str]]:
+    """School-readiness words in each published file (GeoPackage, NetCDF and Parquet
+    read as the privacy scan reads them)."""
+    from geo_risk.publish.transparency import published_text
+
+    found = {}
+    for path in sorted(p for p in publish.rglob("*") if p.is_file()):
+        hits = sorted({m.lower() for m in SCHOOL_READINESS_WORDS.findall(
+            published_text(path))})
+        if hits:
+            found[str(path.relative_to(publish))] = hits
+    return found
 
 
 def test_school_readiness_demo_publishes_what_it_did_before_the_contract(demo):
@@ -64,20 +86,6 @@ def test_police_dash_grades_references_and_marac_are_read_and_pseudonymised(tmp_
     assert m.table["victim_key"].item() == t["victim_key"].iloc[0]  # one person, one key
 
 
-@pytest.fixture(scope="module")
-def da_demo(tmp_path_factory):
-    """``geo-risk demo --outcome domestic_abuse_escalation`` on the embedded town."""
-    from typer.testing import CliRunner
-
-    from geo_risk.cli import app
-
-    out = tmp_path_factory.mktemp("da_demo")
-    result = CliRunner().invoke(app, ["demo", "--out", str(out), "--outcome",
-                                      "domestic_abuse_escalation"])
-    assert result.exit_code == 0, result.output
-    return out, json.loads((out / "synth/evaluation.json").read_text())
-
-
 def test_domestic_abuse_demo_runs_and_publishes_only_area_figures(da_demo):
     """The second outcome end to end: households with a recent incident scored, the
     model learns something the truth says is there, the published files pass the privacy
@@ -98,7 +106,24 @@ def test_domestic_abuse_demo_runs_and_publishes_only_area_figures(da_demo):
     assert "under5" not in header and "not_ready" not in header
     card = (out / "publish/model/model_card.md").read_text()
     assert "domestic abuse escalation model card" in card and "landmark date" in card
-    assert "Good Level of Development" not in card
+
+
+def test_a_domestic_abuse_run_publishes_only_its_own_words(da_demo):
+    """No published file of a domestic abuse run (the GeoPackage's fields, styles and
+    descriptions and the cube's attributes included) says school ready, GLD, reception
+    or under-fives, and the report's headline is the outcome's own."""
+    out, _ = da_demo
+    assert foreign_words(out / "publish") == {}
+    page = (out / "publish/index.html").read_text()
+    assert "households at risk of domestic abuse escalating</h1>" in page
+    assert "are predicted to be at risk of the abuse escalating" in page
+
+
+def test_the_school_readiness_check_finds_its_words(demo):
+    """The words test above can fail: on the school-readiness demo it finds them."""
+    out, _ = demo
+    found = foreign_words(out / "publish")
+    assert {"index.html", "geo_risk.gpkg", "maps/map.html"} <= set(found)
 
 
 def test_run_with_a_declared_outcome_scores_it_and_a_wrong_name_is_one_error(da_demo,
@@ -112,9 +137,15 @@ def test_run_with_a_declared_outcome_scores_it_and_a_wrong_name_is_one_error(da_
     from geo_risk.cli import app
 
     out, _ = da_demo
+    name = '"><img src=x onerror="window.__pwned=1"> =HYPERLINK("x") Synthtown'
     config = write_config(tmp_path, out / "synth/extracts",
+                          settings=f"area_name = {json.dumps(name)}",
                           tables='[outcome]\nname = "domestic_abuse_repeat"\n')
     run = run_config(config, tmp_path / "run")
+    assert foreign_words(run / "publish") == {}
+    for page in ["index.html", "maps/map.html", "maps/tables.html"]:
+        text = (run / "publish" / page).read_text()
+        assert '<img src=x' not in text and html.escape(name).split(" =")[0] in text
     record = json.loads((run / "restricted/run.json").read_text())
     assert "domestic abuse" in record["model"]["headline"]
     assert "expected_repeats" in (run / "publish/areas/oa.csv").read_text().splitlines()[0]

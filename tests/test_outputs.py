@@ -472,7 +472,7 @@ def test_every_map_layer_is_a_table_with_the_geopackage_values(demo):
     GeoPackage holds: what a screen-reader or keyboard user reads instead of the map."""
     import pyogrio
 
-    from geo_risk.publish.symbology import LISA_COLOURS
+    from geo_risk.publish.symbology import lisa_colours
 
     out, _ = demo
     tables = _html_tables(out / "publish/maps/tables.html")
@@ -495,7 +495,7 @@ def test_every_map_layer_is_a_table_with_the_geopackage_values(demo):
     lisa = layer("lisa", "oa11cd")
     clusters = tables["Clusters of high and low risk (LISA)"].set_index("code")
     assert clusters.loc[lisa.index, "Cluster"].tolist() == [
-        LISA_COLOURS[q][1] for q in lisa["lisa_quadrant"]]
+        lisa_colours()[q][1] for q in lisa["lisa_quadrant"]]
     ehsa = layer("emerging_hotspots", "oa11cd")
     categories = tables["Emerging hot spots"].set_index("code")
     assert (categories.loc[ehsa.index, "Category"].str.lower()

@@ -69,17 +69,22 @@ class Outcome:
     had_event: str = ""
     #: Those without it: "who did reach it".
     no_event: str = ""
-    #: The report's and the map's phrases: the scored in full ("children under five"),
-    #: a table heading for their count ("Under-fives"), the headline's households and
-    #: what they are predicted to be at risk of, what the expected number would do
-    #: ("would not reach a good level of development"), what an area's risk is the mean
-    #: of, and when the event is assessed (" at the end of reception").
+    #: The published phrases: the scored in full ("children under five") and as a field
+    #: describes them ("Children aged 0-4"), a table heading for their count
+    #: ("Under-fives"), the headline's households and what they are predicted to be at
+    #: risk of, what the expected number would do ("would not reach a good level of
+    #: development"), whose probabilities of what an area's risk is the mean of, that
+    #: risk in a few words ("not being school ready"), the expected event in two
+    #: ("not ready") and when it is assessed (" at the end of reception").
     people: str = ""
+    scored_short: str = ""
     count_heading: str = ""
     headline_households: str = ""
     predicted: str = ""
     would: str = ""
-    risk_means: str = ""
+    probabilities: str = ""
+    risk_of: str = ""
+    event_short: str = ""
     event_when: str = ""
     #: The report glossary's outcome-specific terms: "Predicted risk", "Known / previously
     #: unknown", "AUC".
@@ -148,8 +153,11 @@ SCHOOL_READINESS = Outcome(
     headline_households="households with children under five",
     predicted="at risk of a child not being school ready",
     would="would not reach a good level of development",
-    risk_means=("the mean of the under-fives' predicted probabilities of not reaching a good "
-                "level of development"),
+    scored_short="Children aged 0-4",
+    probabilities=("the under-fives' predicted probabilities of not reaching a good level "
+                   "of development"),
+    risk_of="not being school ready",
+    event_short="not ready",
     event_when=" at the end of reception",
     demand="children not school ready",
     glossary={
@@ -227,8 +235,11 @@ DOMESTIC_ABUSE_ESCALATION = Outcome(
     headline_households="households with a domestic abuse incident in the last 12 months",
     predicted="at risk of the abuse escalating",
     would="would see the abuse escalate within a year",
-    risk_means=("the mean of the households' predicted probabilities of the abuse "
-                "escalating within a year (a high-risk incident or a MARAC referral)"),
+    scored_short="Households with a domestic abuse incident in the last 12 months",
+    probabilities=("the households' predicted probabilities of the abuse escalating within "
+                   "a year (a high-risk incident or a MARAC referral)"),
+    risk_of="the abuse escalating within a year",
+    event_short="escalations",
     known_means="social care or early help episode, or MARAC referral,",
     demand="escalations of domestic abuse",
     glossary={
@@ -295,8 +306,10 @@ DOMESTIC_ABUSE_REPEAT = replace(
     no_event="without one",
     predicted="at risk of repeat domestic abuse",
     would="would have a repeat incident within a year",
-    risk_means=("the mean of the households' predicted probabilities of a repeat "
-                "incident within a year"),
+    probabilities=("the households' predicted probabilities of a repeat incident within "
+                   "a year"),
+    risk_of="a repeat incident within a year",
+    event_short="repeats",
     demand="repeat incidents of domestic abuse",
     glossary={
         "Predicted risk": (

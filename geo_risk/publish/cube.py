@@ -33,6 +33,7 @@ import pandas as pd
 from geo_risk import columns as C
 from geo_risk.areas import EHSA_CATEGORIES, LISA_STATES, Disclosure, RefreshRisk
 from geo_risk.geography import Vintage
+from geo_risk.model.outcomes import SCHOOL_READINESS, Outcome
 
 __all__ = ["CUBE_NETCDF", "CUBE_PARQUET", "cube_table", "write_cube"]
 
@@ -98,7 +99,8 @@ def _flag(meanings: list[str]) -> dict:
 
 
 def write_cube(areas_folder: Path, table: pd.DataFrame, oas: gpd.GeoDataFrame,
-               vintage: Vintage, *, title: str, settings: dict) -> list[Path]:
+               vintage: Vintage, *, title: str, settings: dict,
+               words: Outcome = SCHOOL_READINESS) -> list[Path]:
     """Write the cube (:func:`cube_table`) as CF NetCDF and long GeoParquet.
 
     Parameters
@@ -115,6 +117,8 @@ def write_cube(areas_folder: Path, table: pd.DataFrame, oas: gpd.GeoDataFrame,
         What the cube is of (the area's name).
     settings : dict
         The hot spot settings (``run.json``'s), recorded in the NetCDF's attributes.
+    words : Outcome
+        The run's outcome: who the risk is of, in the variables' names for people.
 
     Returns
     -------
@@ -135,7 +139,8 @@ def write_cube(areas_folder: Path, table: pd.DataFrame, oas: gpd.GeoDataFrame,
     ds = xr.Dataset(
         data_vars={
             "risk": ((station, time), wide["risk"].to_numpy(), {
-                "long_name": "mean predicted risk of the area's under-fives", "units": "1",
+                "long_name": f"mean predicted risk of the area's {words.population}",
+                "units": "1",
                 **number}),
             "risk_se": ((station, time), wide["risk_se"].to_numpy(), {
                 "long_name": "standard error of risk (households resampled)", "units": "1",
@@ -174,7 +179,8 @@ def write_cube(areas_folder: Path, table: pd.DataFrame, oas: gpd.GeoDataFrame,
             "title": f"geo-risk space-time cube: {title}",
             "source": "geo-risk", "comment": (
                 "Withheld values are missing, never zero: an area's risk where it had few "
-                "under-fives at a refresh or its risk is withheld at the reference date."),
+                f"{words.population} at a refresh or its risk is withheld at the reference "
+                "date."),
             "hotspot_settings": ", ".join(f"{k}={v}" for k, v in sorted(settings.items())),
         })
     nc = areas_folder / CUBE_NETCDF

@@ -27,18 +27,19 @@ from geo_risk import columns as C
 from geo_risk.areas.disclosure import COUNT_COLUMNS
 from geo_risk.areas.hotspots import concern_outlines
 from geo_risk.geography.vintage import VINTAGE_2011, Vintage
+from geo_risk.model.outcomes import SCHOOL_READINESS, Outcome
 from geo_risk.publish.symbology import (
     CONCERN_STYLES,
     EHSA_COLOURS,
-    LISA_COLOURS,
     NO_DATA_COLOUR,
     SITE_COLOURS,
     WITHHELD_COLOUR,
     Classes,
+    lisa_colours,
     risk_classes,
 )
 
-__all__ = ["FIELDS", "GPKG_LAYERS", "cube_layer", "field_docs", "site_layers",
+__all__ = ["GPKG_LAYERS", "cube_layer", "field_docs", "fields", "site_layers",
            "write_geopackage"]
 
 GPKG_LAYERS = ["oa_risk", "lsoa_risk", "ward_risk", "lisa", "emerging_hotspots",
@@ -106,25 +107,23 @@ def site_layers(sites: gpd.GeoDataFrame, catchments: gpd.GeoDataFrame
 
 
 #: Every published field: (alias, description), written to the GeoPackage schema extension
-#: (``gpkg_data_columns``, which GDAL and ArcGIS read) and as QGIS aliases in each style.
-FIELDS: dict[str, tuple[str, str]] = {
-    "children_under5": ("Children under five", "Children aged 0-4 scored at the reference "
-                        "date, rounded to 5; NULL where withheld (a count from 1 to the "
-                        "run's withhold_up_to, or one that would reveal it)"),
-    "households": ("Households", "Households with under-fives scored, rounded; NULL where "
-                   "withheld"),
-    "expected_not_ready": ("Expected not school ready", "The sum of the under-fives' "
-                           "predicted probabilities of not reaching a good level of "
-                           "development, rounded; NULL where withheld"),
+#: (``gpkg_data_columns``, which GDAL and ArcGIS read) and as QGIS aliases in each style;
+#: the outcome's words left open (:func:`fields` fills them).
+_FIELDS: dict[str, tuple[str, str]] = {
+    "children_under5": ("{People}", "{Scored} scored at the reference date, rounded to 5; "
+                        "NULL where withheld (a count from 1 to the run's withhold_up_to, "
+                        "or one that would reveal it)"),
+    "households": ("Households", "{Households} scored, rounded; NULL where withheld"),
+    "expected_not_ready": ("{expected}", "The sum of {probabilities}, rounded; NULL where "
+                           "withheld"),
     "flagged_households": ("Households flagged", "Households in the flagged capacity, "
                            "rounded; NULL where withheld"),
-    "flagged_unknown": ("Flagged, unknown to services", "Flagged households with no social "
-                        "care or early help episode open or recently ended; NULL where "
-                        "withheld"),
+    "flagged_unknown": ("Flagged, unknown to services", "Flagged households with no "
+                        "{known_means} open or recently ended; NULL where withheld"),
     "known_households": ("Households known to services", "Households with an episode open "
                          "or recently ended, rounded; NULL where withheld"),
-    "mean_risk": ("Predicted risk", "Mean predicted probability of not being school ready "
-                  "among the area's under-fives (0-1); NULL where withheld"),
+    "mean_risk": ("Predicted risk", "Mean predicted probability of {risk_of} among the "
+                  "area's {population} (0-1); NULL where withheld"),
     "mean_risk_low95": ("Predicted risk, 95% interval, lower", "Lower end of the 95% "
                         "interval of mean_risk, households resampled (not the model's own "
                         "uncertainty)"),
@@ -137,10 +136,10 @@ FIELDS: dict[str, tuple[str, str]] = {
     "vs_district": ("Compared with the district", "higher, similar or lower: whether the "
                     "district's predicted risk (a district's: the whole area's) lies below, "
                     "inside or above this area's 95% interval"),
-    "eb_risk": ("Smoothed rate (comparison only)", "Empirical-Bayes rate of expected not "
-                "ready over children, shrunk toward the overall rate where children are "
-                "few; mean_risk is the figure to use (a mean of model probabilities needs "
-                "no smoothing), so the two differ most in small areas"),
+    "eb_risk": ("Smoothed rate (comparison only)", "Empirical-Bayes rate of expected "
+                "{event_short} over {units}, shrunk toward the overall rate where {units} "
+                "are few; mean_risk is the figure to use (a mean of model probabilities "
+                "needs no smoothing), so the two differ most in small areas"),
     "risk_band": ("Risk band", "The class of mean_risk the maps draw; 'withheld (c)' where "
                   "the risk is withheld"),
     "withheld": ("Withheld", "The fields withheld for this area (disclosure control)"),
@@ -180,8 +179,8 @@ FIELDS: dict[str, tuple[str, str]] = {
     "refresh": ("Refresh", "The refresh (quarter end) this row of the space-time cube is "
                 "for"),
     "risk": ("Predicted risk at the refresh", "Mean predicted risk of the area's "
-             "under-fives at this refresh; NULL where withheld (from 1 to the withheld "
-             "number of under-fives then, or withheld at the reference date)"),
+             "{population} at this refresh; NULL where withheld (from 1 to the withheld "
+             "number of {population} then, or withheld at the reference date)"),
     "risk_se": ("Standard error", "Standard error of risk, households resampled; NULL "
                 "where withheld"),
     "hs_z": ("Bin's Gi* z-score", "Getis-Ord Gi* z-score of the emerging hot spot "
@@ -195,15 +194,33 @@ FIELDS: dict[str, tuple[str, str]] = {
     "name": ("Site", "The site's name as the list of sites gives it"),
     "kind": ("Kind", "The kind of building"),
     "status": ("Status", "existing, or new site n in the order chosen"),
-    "newly_covered": ("Reaches (expected not ready)", "Expected children not school ready "
-                      "the site reaches (a new site: those no site above it reaches), "
-                      "rounded; NULL where withheld"),
-    "cumulative_coverage": ("Share reached, cumulative", "Share of all expected children "
-                            "not school ready within reach of this site and those above "
-                            "it (0-1)"),
+    "newly_covered": ("Reaches (expected {event_short})", "Expected {demand} the site "
+                      "reaches (a new site: those no site above it reaches), rounded; NULL "
+                      "where withheld"),
+    "cumulative_coverage": ("Share reached, cumulative", "Share of all expected {demand} "
+                            "within reach of this site and those above it (0-1)"),
     "key": ("Setting", "What the run records"),
     "value": ("Value", "Its value"),
 }
+
+
+def fields(words: Outcome = SCHOOL_READINESS) -> dict[str, tuple[str, str]]:
+    """Every published field of an ``words`` run, under its published name: (alias,
+    description).
+
+    >>> fields(get_outcome("domestic_abuse_escalation"))["expected_escalations"][0]
+    'Expected escalations'
+    """
+    said = {"People": words.people.capitalize(), "Scored": words.scored_short,
+            "Households": words.households.capitalize(), "expected": words.expected,
+            "probabilities": words.probabilities, "known_means": words.known_means,
+            "risk_of": words.risk_of, "population": words.population,
+            "event_short": words.event_short, "units": words.unit[1],
+            "demand": words.demand}
+    return {words.field(name): (alias.format(**said), text.format(**said))
+            for name, (alias, text) in _FIELDS.items()}
+
+
 #: Area code and name fields, by internal column (named as the run's vintage publishes).
 _AREA_FIELDS = {C.OA: ("Output area code", "ONS output area code"),
                 C.LSOA: ("LSOA code", "ONS lower layer super output area code"),
@@ -241,14 +258,15 @@ def cube_layer(cube: gpd.GeoDataFrame) -> dict[str, tuple[gpd.GeoDataFrame, str]
     return {"space_time_cube": (cube, qml)}
 
 
-def field_docs(vintage: Vintage = VINTAGE_2011) -> dict[str, tuple[str, str]]:
-    """Every published field's alias and description, area fields named as ``vintage``
-    publishes them.
+def field_docs(vintage: Vintage = VINTAGE_2011, words: Outcome = SCHOOL_READINESS
+               ) -> dict[str, tuple[str, str]]:
+    """Every published field's alias and description in the outcome's ``words``, area
+    fields named as ``vintage`` publishes them.
 
     >>> field_docs()["wd13nm"]
     ('Ward', 'Electoral ward name')
     """
-    return {**FIELDS, **{vintage.fields[k]: v for k, v in _AREA_FIELDS.items()}}
+    return {**fields(words), **{vintage.fields[k]: v for k, v in _AREA_FIELDS.items()}}
 
 
 def _write_field_docs(path: Path, docs: dict[str, tuple[str, str]]) -> None:
@@ -290,16 +308,17 @@ def _qml(renderer: str) -> str:
     return f'<qgis version="3.22.0" styleCategories="Symbology">{renderer}</qgis>'
 
 
-def _risk_style(classes: Classes) -> str:
+def _risk_style(classes: Classes, words: Outcome) -> str:
     """The risk layers' style: a category per class of ``risk_band``, as the maps draw it,
     and the withheld areas grey (their risk is NULL: a graduated style on ``mean_risk``
     left them unfilled, so they vanished); the empty category, QGIS's 'all other values',
-    is an area with no under-fives."""
+    is an area with nobody scored."""
     return _categorised("risk_band", [
         *((label, colour, label) for label, colour in zip(classes.labels, classes.colours,
                                                           strict=True)),
-        ("withheld (c)", WITHHELD_COLOUR, "withheld (c): too few under-fives to publish"),
-        ("", NO_DATA_COLOUR, "no under-fives scored")])
+        ("withheld (c)", WITHHELD_COLOUR, f"withheld (c): too few {words.population} to "
+                                          "publish"),
+        ("", NO_DATA_COLOUR, f"no {words.population} scored")])
 
 
 def _categorised(field: str, categories: list[tuple[str, str, str]], *,
@@ -321,28 +340,31 @@ def _categorised(field: str, categories: list[tuple[str, str, str]], *,
                 f'<symbols>{"".join(symbols)}</symbols></renderer-v2>')
 
 
-def _withheld(table: pd.DataFrame) -> pd.Series:
+def _withheld(table: pd.DataFrame, words: Outcome) -> pd.Series:
+    """The count fields withheld in each row, by their published names."""
     counts = [c for c in COUNT_COLUMNS if c in table]
     return table[counts].isna().apply(
-        lambda row: ", ".join(c for c, hidden in row.items() if hidden), axis=1)
+        lambda row: ", ".join(words.field(c) for c, hidden in row.items() if hidden), axis=1)
 
 
-def _area_layer(shapes: gpd.GeoDataFrame, table: pd.DataFrame, classes: Classes
-                ) -> gpd.GeoDataFrame:
+def _area_layer(shapes: gpd.GeoDataFrame, table: pd.DataFrame, classes: Classes,
+                words: Outcome) -> gpd.GeoDataFrame:
+    """An area level's published layer, its counts under the outcome's field names."""
     out = shapes.join(table.drop(columns=[c for c in table.columns if c in shapes]))
     out["risk_band"] = classes.label(out["mean_risk"].to_numpy()).to_numpy()
-    out["withheld"] = _withheld(out).to_numpy()
-    out.loc[out["withheld"].str.contains("children_under5"), "risk_band"] = "withheld (c)"
+    out["withheld"] = _withheld(out, words).to_numpy()
+    out.loc[out["children_under5"].isna(), "risk_band"] = "withheld (c)"
     for column in COUNT_COLUMNS:
         if column in out:
             out[column] = out[column].astype("Int64")
-    return out.reset_index()
+    return out.rename(columns=words.fields).reset_index()
 
 
 def write_geopackage(path: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame],
                      hotspots: pd.DataFrame, run_info: dict[str, str], *,
                      extra_layers: dict[str, tuple[gpd.GeoDataFrame, str]] | None = None,
-                     vintage: Vintage = VINTAGE_2011) -> Path:
+                     vintage: Vintage = VINTAGE_2011,
+                     words: Outcome = SCHOOL_READINESS) -> Path:
     """Write the published layers, their QGIS styles and ``run_info`` to ``path``.
 
     Parameters
@@ -361,6 +383,9 @@ def write_geopackage(path: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.Dat
         More layers (e.g. service sites) as name -> (frame in EPSG:27700, QML style).
     vintage
         The run's geography: area fields are named as it publishes them (``oa21cd``, ...).
+    words
+        The run's outcome: its counts' published names, and its words in the styles and
+        the field descriptions.
 
     Returns
     -------
@@ -373,8 +398,8 @@ def write_geopackage(path: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.Dat
 
     oa_shapes = oas[[C.LSOA, C.WARD, C.WARD_NAME, "geometry"]]
     classes = risk_classes(tables["oa"]["mean_risk"])
-    layers["oa_risk"] = (_area_layer(oa_shapes, tables["oa"], classes),
-                         _risk_style(classes))
+    layers["oa_risk"] = (_area_layer(oa_shapes, tables["oa"], classes, words),
+                         _risk_style(classes, words))
     several = C.LAD in oas and oas[C.LAD].nunique() > 1  # a county: its districts too
     for level, code in [("lsoa", C.LSOA), ("ward", C.WARD)] + ([("district", C.LAD)]
                                                                  if several else []):
@@ -382,8 +407,8 @@ def write_geopackage(path: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.Dat
             continue
         shapes = oas[[code, "geometry"]].dissolve(code)
         classes = risk_classes(tables[level]["mean_risk"])
-        layers[f"{level}_risk"] = (_area_layer(shapes, tables[level], classes),
-                                   _risk_style(classes))
+        layers[f"{level}_risk"] = (_area_layer(shapes, tables[level], classes, words),
+                                   _risk_style(classes, words))
 
     h = hotspots.reindex(oas.index)
     if "ehsa_stability" not in h:  # a run from before stability was measured
@@ -398,7 +423,7 @@ def write_geopackage(path: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.Dat
                  *[c for c in ["lisa_last", "lisa_since", "lisa_from"] if c in base],
                  "geometry"]].reset_index()
     layers["lisa"] = (lisa, _categorised("lisa_quadrant", [
-        (q, colour, label) for q, (colour, label) in LISA_COLOURS.items()]))
+        (q, colour, label) for q, (colour, label) in lisa_colours(words).items()]))
     ehsa = base[[C.WARD_NAME, "ehsa_category", "ehsa_stability", "emerging", "rising",
                  "rise", "rise_z", "trend_tau", "trend_p", "gi_z", "geometry"]]
     layers["emerging_hotspots"] = (ehsa.reset_index(), _categorised(
@@ -413,7 +438,7 @@ def write_geopackage(path: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.Dat
     layers.update(extra_layers or {})
 
     first = True
-    docs = field_docs(vintage)
+    docs = field_docs(vintage, words)
     styles = {}
     for name, (frame, qml) in layers.items():
         frame = gpd.GeoDataFrame(vintage.publish(frame), geometry="geometry", crs=oas.crs)

@@ -57,18 +57,18 @@ from geo_risk.publish.symbology import (
     CONCERN_STYLES,
     EHSA_COLOURS,
     EHSA_MEANINGS,
-    LISA_COLOURS,
     NO_DATA_COLOUR,
     RISING,
     SITE_COLOURS,
-    SITE_FIELDS,
     UNSTABLE_STYLE,
     WITHHELD,
     WITHHELD_COLOUR,
     Classes,
+    lisa_colours,
     long_date,
     risk_classes,
     show_count,
+    site_fields,
 )
 from geo_risk.publish.tables import STATEMENT, TABLES_FILE, table_page
 
@@ -194,13 +194,14 @@ def interval_text(table: pd.DataFrame) -> np.ndarray:
                                        strict=True)], dtype=object)
 
 
-def site_rows(sites: pd.DataFrame) -> pd.DataFrame:
+def site_rows(sites: pd.DataFrame, words: Outcome = SCHOOL_READINESS) -> pd.DataFrame:
     """The service sites as their tooltips, tables and the report show them."""
-    rows = sites[list(SITE_FIELDS)].reset_index(drop=True)
+    fields = site_fields(words)
+    rows = sites[list(fields)].reset_index(drop=True)
     rows["newly_covered"] = rows["newly_covered"].map(show_count)
     rows["cumulative_coverage"] = rows["cumulative_coverage"].map(
         lambda v: "" if pd.isna(v) else f"{v:.0%}")
-    return rows.rename(columns=SITE_FIELDS)
+    return rows.rename(columns=fields)
 
 
 def _legend_rows(items: list[tuple[str, str, str]]) -> str:
@@ -339,14 +340,15 @@ def _layers(oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame], hotspots: pd
 
     h = hotspots.reindex(oas.index)
     base = oa[[*names, "code", "Predicted risk"]]
-    present = [q for q in LISA_COLOURS if (h["lisa_quadrant"] == q).any()]
-    lisa = base.assign(Cluster=h["lisa_quadrant"].map(lambda q: LISA_COLOURS[q][1]).to_numpy())
+    colours = lisa_colours(words)
+    present = [q for q in colours if (h["lisa_quadrant"] == q).any()]
+    lisa = base.assign(Cluster=h["lisa_quadrant"].map(lambda q: colours[q][1]).to_numpy())
     if "lisa_last" in h:  # a run from before the quadrants over time has none
         lisa["Over the refreshes"] = _lisa_since(h).to_numpy()
     layers.append(_Layer(
         LISA, "oa", lisa, fill,
-        _legend_rows([(LISA_COLOURS[q][0], LISA_COLOURS[q][1], "fill") for q in present]),
-        h["lisa_quadrant"].map(lambda q: LISA_COLOURS[q][0]).to_numpy()))
+        _legend_rows([(colours[q][0], colours[q][1], "fill") for q in present]),
+        h["lisa_quadrant"].map(lambda q: colours[q][0]).to_numpy()))
 
     order = [c for c in EHSA_COLOURS if (h["ehsa_category"] == c).any()]
     stability = h.get("ehsa_stability", pd.Series(np.nan, index=h.index))
@@ -391,7 +393,7 @@ def _layers(oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame], hotspots: pd
     if sites is not None and len(sites[0]):
         points, catchments = sites
         shapes["sites"], shapes["catchments"] = points.geometry, catchments.geometry
-        props = site_rows(points)
+        props = site_rows(points, words)
         layers.append(_Layer(
             SITES, "sites", props, {"kind": "sites", "color": "#222", "weight": 1,
                                     "fill_opacity": 1.0, "catchments": "catchments"},
@@ -557,7 +559,7 @@ def _build(shapes, outlines, layers: list[_Layer], places, labels,
     legend_html = (f'<details class="gr-legend" open><summary>Legend</summary>'
                    f'{"".join(legend)}'
                    f'<div class="gr-note">{html.escape(disclosure.note())}. Predicted risk is '
-                   f"{ctx.words.risk_means}{ctx.words.event_when}. "
+                   f"the mean of {ctx.words.probabilities}{ctx.words.event_when}. "
                    f'<a href="{STATEMENT}">Accessibility statement</a>.</div></details>')
     root = cast(Figure, m.get_root())
     root.header.add_child(folium.Element(f"<style>{_CSS}</style>"))
@@ -611,7 +613,7 @@ def write_maps(folder: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFra
     page = self_contained(_build(shapes, outlines, layers, places, labels, views, ctx,
                                  [[y0, x0], [y1, x1]], disclosure).get_root().render())
     (folder / MAP_FILE).write_text(_accessible(page, _title(ctx)), encoding="utf-8")
-    note = f"{disclosure.note()}. Predicted risk is {ctx.words.risk_means}"
+    note = f"{disclosure.note()}. Predicted risk is the mean of {ctx.words.probabilities}"
     (folder / TABLES_FILE).write_text(table_page(
         [(layer.name, layer.props) for layer in layers], title=_title(ctx),
         subtitle=f"Reference date {ctx.reference_date} · {ctx.vintage}", marking=ctx.marking,

@@ -634,7 +634,7 @@ def _siting(siting: SitingOutputs, o: Outcome) -> str:
     text += ("<p>Output areas of concern within reach: "
              + "; ".join(f"{v['oas_reached']} of {v['oas']} {k}" for k, v in reach.items())
              + ".</p>")
-    sites = site_rows(siting.sites)
+    sites = site_rows(siting.sites, o)
     wards = siting.by_ward.reset_index()
     for column in ["expected_not_ready", "within_reach"]:
         wards[column] = wards[column].map(show_count)

@@ -23,24 +23,25 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from geo_risk._pysal import mapclassify
+from geo_risk.model.outcomes import SCHOOL_READINESS, Outcome
 
 __all__ = [
     "CASING",
     "CONCERN_STYLES",
     "EHSA_COLOURS",
     "EHSA_MEANINGS",
-    "LISA_COLOURS",
     "NO_DATA_COLOUR",
     "RISING",
     "SITE_COLOURS",
-    "SITE_FIELDS",
     "UNSTABLE_STYLE",
     "WITHHELD",
     "WITHHELD_COLOUR",
     "Classes",
+    "lisa_colours",
     "long_date",
     "risk_classes",
     "show_count",
+    "site_fields",
 ]
 
 #: Shown instead of a withheld value; what it means comes from the run's rules
@@ -51,16 +52,23 @@ WITHHELD_COLOUR = "#858585"  # 3.5:1 against the lowest risk class and no data
 #: ColorBrewer YlOrRd, 5 classes (colour-blind safe, print friendly).
 RISK_COLOURS = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
 
-#: LISA quadrant -> (colour, plain-English label).
-LISA_COLOURS = {
+#: LISA quadrant -> (colour, plain-English label), the label's population left open.
+_LISA = {
     "high-high": ("#d7191c", "High risk, high-risk neighbours (high-high)"),
     "low-low": ("#2c7bb6", "Low risk, low-risk neighbours (low-low)"),
     "high-low": ("#fdae61", "High risk among low-risk neighbours (high-low)"),
     "low-high": ("#abd9e9", "Low risk among high-risk neighbours (low-high)"),
     "not significant": ("#f7f7f7", "No significant cluster"),
     "no neighbours": (NO_DATA_COLOUR, "No neighbouring area: not tested"),
-    "withheld": (WITHHELD_COLOUR, "Withheld (c): too few under-fives to publish its risk"),
+    "withheld": (WITHHELD_COLOUR, "Withheld (c): too few {population} to publish its risk"),
 }
+
+
+def lisa_colours(words: Outcome = SCHOOL_READINESS) -> dict[str, tuple[str, str]]:
+    """LISA quadrant -> (colour, plain-English label), in the outcome's words."""
+    return {q: (colour, label.format(population=words.population))
+            for q, (colour, label) in _LISA.items()}
+
 
 #: Emerging hot spots draw the eye first (the reason the map exists: new, consecutive and
 #: intensifying, dark to darkest), persistent ones next; diminishing, sporadic and the
@@ -100,12 +108,19 @@ UNSTABLE_STYLE = {"color": "#0b0c0c", "dashArray": "3 3", "weight": 1.2, "fill_o
 #: The light line under every outline of an area of concern, this much wider.
 CASING = {"color": "#ffffff", "extra_weight": 3}
 
-#: The service sites' published fields in words (map, tables, report).
-SITE_FIELDS = {"name": "Site", "kind": "Kind", "status": "Status",
-               "newly_covered": "Expected children not school ready it reaches (a new "
-                                "site: those no site above it reaches)",
+#: The service sites' published fields in words (map, tables, report), the demand left
+#: open.
+_SITE_FIELDS = {"name": "Site", "kind": "Kind", "status": "Status",
+               "newly_covered": "Expected {demand} it reaches (a new site: those no site "
+                                "above it reaches)",
                "cumulative_coverage": "Share of all reached, with the sites above it "
                                       "(cumulative)"}
+
+
+def site_fields(words: Outcome = SCHOOL_READINESS) -> dict[str, str]:
+    """The service sites' published fields in the outcome's words."""
+    return {k: v.format(demand=words.demand) for k, v in _SITE_FIELDS.items()}
+
 
 #: Service sites: chosen new sites and existing ones.
 SITE_COLOURS = {"new": "#1b7837", "existing": "#762a83"}

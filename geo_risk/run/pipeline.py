@@ -337,7 +337,7 @@ def run_areas(
     found = find_hotspots(oas, current, refreshes.mean, random_state=random_state,
                           se=refreshes.se, **(hotspots or {}))
     found = published_hotspots(found, safe["oa"])
-    write_hotspots(folder, found, vintage, refreshes, safe["oa"], disclosure, oas)
+    write_hotspots(folder, found, vintage, refreshes, safe["oa"], disclosure, oas, outcome)
     summary = {**found.summary, "withheld_cells": len(release)}
     if notes is not None:
         summary["history"] = notes
@@ -363,7 +363,7 @@ def published_hotspots(found: FoundHotspots, published_oa: pd.DataFrame) -> Foun
 
 def write_hotspots(folder: RunFolder, found: FoundHotspots, vintage: Vintage,
                    refreshes: RefreshRisk, published_oa: pd.DataFrame, rules: Disclosure,
-                   oas: gpd.GeoDataFrame) -> None:
+                   oas: gpd.GeoDataFrame, words: Outcome = SCHOOL_READINESS) -> None:
     """``oa_hotspots.csv``, ``ward_concern.csv`` and the space-time cube
     (:mod:`geo_risk.publish.cube`) into the published areas."""
     write_csv(vintage.publish(found.table.round(4)), folder.areas / "oa_hotspots.csv")
@@ -373,7 +373,7 @@ def write_hotspots(folder: RunFolder, found: FoundHotspots, vintage: Vintage,
         write_cube(folder.areas, cube_table(found.bins, refreshes, found.table, published_oa,
                                             rules), oas, vintage,
                    title=", ".join(map(str, names)) or "output areas",
-                   settings=found.summary.get("settings", {}))
+                   settings=found.summary.get("settings", {}), words=words)
 
 
 def read_feature_tables(folder: Path) -> FeatureTables:
@@ -410,7 +410,7 @@ def run_publish(folder: RunFolder, oas, area_results: AreaResults, summary: dict
     if (folder.areas / CUBE_PARQUET).is_file():  # the space-time cube, for QGIS's time
         extra.update(cube_layer(gpd.read_parquet(folder.areas / CUBE_PARQUET)))
     gpkg = write_geopackage(folder.geopackage, oas, tables, hotspots, run_info,
-                            extra_layers=extra, vintage=vintage)
+                            extra_layers=extra, vintage=vintage, words=ctx.words)
     by_ward = area_results.refreshes.by(oas[C.WARD_NAME])
     se_by_ward = area_results.refreshes.se_by(oas[C.WARD_NAME])
     previous, latest = by_ward.columns[-2:] if by_ward.shape[1] > 1 else by_ward.columns[[0, 0]]
@@ -516,7 +516,7 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
     siting = None
     if s.siting is not None:
         siting = plan_sites(demand, s.siting, oas, area_results.hotspots, s.disclosure)
-        write_siting_tables(folder.siting, siting, vintage)
+        write_siting_tables(folder.siting, siting, vintage, outcome)
         record["siting"] = siting.summary
     lap("siting")
     ctx = MapContext(area_name=s.area_name, reference_date=long_date(s.reference_date),
@@ -623,12 +623,14 @@ def _run_info(s: RunSettings, m: dict, recon: pd.DataFrame, linked: Linked,
     }
 
 
-def write_siting_tables(folder: Path, outputs: SitingOutputs, vintage: Vintage) -> None:
-    """``sites.csv`` (chosen and existing, ranked) and ``coverage_by_ward.csv`` into
-    ``folder``."""
+def write_siting_tables(folder: Path, outputs: SitingOutputs, vintage: Vintage,
+                        words: Outcome = SCHOOL_READINESS) -> None:
+    """``sites.csv`` (chosen and existing, ranked) and ``coverage_by_ward.csv`` (its
+    expected count under the outcome's published name) into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     write_csv(site_table(outputs), folder / "sites.csv", index=False)
-    write_csv(vintage.publish(outputs.by_ward), folder / "coverage_by_ward.csv")
+    write_csv(vintage.publish(outputs.by_ward.rename(columns=words.fields)),
+              folder / "coverage_by_ward.csv")
 
 
 def write_summaries(folder: RunFolder, record: dict, state: RunState) -> None:

@@ -78,7 +78,7 @@ def _republish(folder: RunFolder, area_results: AreaResults, record: dict, state
         for path in sorted(stale.glob("*")) if stale.is_dir() else []:
             path.unlink()
     if siting is not None:
-        write_siting_tables(folder.siting, siting, state.vintage)
+        write_siting_tables(folder.siting, siting, state.vintage, state.ctx.words)
     else:
         record.pop("siting", None)
     record["outputs"] = run_publish(
@@ -192,7 +192,7 @@ def run_hotspots(out: Path, *, time_lag: int = 1, alpha: float = 0.05,
                               **{k: v for k, v in chosen.items() if v is not None})
         found = published_hotspots(found, area_results.tables["oa"])
         write_hotspots(folder, found, state.vintage, area_results.refreshes,
-                       area_results.tables["oa"], state.disclosure, oas)
+                       area_results.tables["oa"], state.disclosure, oas, state.ctx.words)
         summary = {**found.summary, "withheld_cells": len(area_results.release_log)}
         area_results = dataclasses.replace(area_results, hotspots=found.table, summary=summary)
         record["hotspots"] = summary
