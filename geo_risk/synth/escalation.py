@@ -43,15 +43,15 @@ What is recorded
 The truth
 ---------
 The event at a landmark date (a quarter's end) is a high-risk incident or a MARAC referral
-in the next four quarters. Its true probability, given the world's latent path, is
-
-.. math::
-
-    1 - \prod_{q=1}^{4} \exp(-\lambda_{hq} e_{hq})\,(1 - 0.08\,e_{hq})
-
-where ``lambda`` is the quarter's rate of police-recorded incidents (0.10 for a
-household whose abuse reaches the police, times 1.5 when unstably housed). The repeat
-variant's is ``1 - prod exp(-lambda)`` over the same quarters.
+in the next four quarters. Its true probability knows the world's latent state (abuse,
+substance misuse, children, instability, the area's effect, each household's ``v``)
+and the incidents recorded up to the date, but not the draws after it: incidents in the
+window raise the later quarters' ``e``, so it is summed over their possible counts
+(:func:`_escalation_truth`); a MARAC referral already on its way at the date (a high-risk
+incident of its last weeks) makes it certain. A quarter without the event has chance
+``(1 - 0.95 e)^incidents (1 - 0.08 e)``; incidents arrive at ``lambda``, 0.10 a quarter
+for a household whose abuse reaches the police, times 1.5 when unstably housed. The
+repeat variant's is ``1 - exp(-sum lambda)`` over the same quarters.
 
 Planted hotspots
 ----------------
@@ -62,6 +62,8 @@ planted hotspots (Pitsea North West and St Martin's on the town, when present).
 
 from __future__ import annotations
 
+import itertools
+import math
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -78,6 +80,7 @@ __all__ = ["DA_HOTSPOT_WARDS", "Escalation", "draw_escalation"]
 DA_HOTSPOT_WARDS = {"emerging": "Pitsea North West", "persistent": "St Martin's",
                     "diminishing": "Billericay East"}
 HIGH_SHARE = 0.15
+NOT_ASSESSED = 0.05
 MARAC_FROM_HIGH = 0.85
 AGENCY_REFERRAL = 0.08
 INCIDENT_RATE = 0.10
@@ -156,18 +159,20 @@ def draw_escalation(pop: Population, oas: gpd.GeoDataFrame, police: pd.DataFrame
     sm = hh["substance_from"].to_numpy()[:, None] <= q
     kids = _young_children(pop)
     v = rng.normal(0, 0.4, n_h)
-    partial = (0.45 * np.minimum(before4, 3) + 0.50 * recent + 0.60 * sm + 0.40 * kids
-               + 0.50 * hh["lone_parent"].to_numpy()[:, None] + 0.50 * pop.unstable
-               + 0.8 * hh[C.DEPRIVATION].to_numpy()[:, None] + g + v[:, None])
+    static = (0.60 * sm + 0.40 * kids + 0.50 * hh["lone_parent"].to_numpy()[:, None]
+              + 0.50 * pop.unstable + 0.8 * hh[C.DEPRIVATION].to_numpy()[:, None] + g
+              + v[:, None])  # all but the incidents' terms
+    partial = static + _incident_terms(before4, recent)
     at_incident = partial[da_h, da_q]
     beta0 = float(brentq(lambda b: expit(at_incident + b).mean() - HIGH_SHARE, -15, 10))
+    static += beta0
     e = expit(partial + beta0) * held
 
     # DASH grades and references of the recorded incidents
     high = rng.random(len(da_h)) < e[da_h, da_q]
     grade = np.where(high, "high", np.where(rng.random(len(da_h)) < 0.4 / 0.85, "medium",
                                             "standard"))
-    grade = np.where(rng.random(len(da_h)) < 0.05, "", grade)
+    grade = np.where(rng.random(len(da_h)) < NOT_ASSESSED, "", grade)
     person = 700_000_000 + rng.choice(99_999_999, 2 * n_h, replace=False)
     victim, suspect = person[:n_h].astype(str), person[n_h:].astype(str)
     police = police.assign(dash_risk="", victim_ref="", suspect_ref="")
@@ -199,17 +204,56 @@ def draw_escalation(pop: Population, oas: gpd.GeoDataFrame, police: pd.DataFrame
 
     # truth: the event's probability over the next four quarters, at each quarter's end
     rate = INCIDENT_RATE * (told & held) * (1 + 0.5 * pop.unstable)
-    log_none = -rate * e + np.log1p(-AGENCY_REFERRAL * e)
-    log_none_repeat = -rate
-    window = np.zeros((n_h, n_q)), np.zeros((n_h, n_q))
-    for k in range(1, 5):
-        window[0][:, :-k] += log_none[:, k:]
-        window[1][:, :-k] += log_none_repeat[:, k:]
     last = n_q - 4  # quarters whose four following quarters are all in the world
     rows, cols = np.nonzero(held[:, :last])
+    p = _escalation_truth(static, held, n, rate, rows, cols)
+    # a referral already on its way: a high-risk incident of quarter L referred after it
+    late = from_police > tl.quarter_end(da_q[sent])
+    on_way = pd.MultiIndex.from_arrays([da_h[sent][late], da_q[sent][late]])
+    p[pd.MultiIndex.from_arrays([rows, cols]).isin(on_way)] = 1.0
     risk = pd.DataFrame({
         "uprn": hh["uprn"].astype(str).to_numpy()[rows],
         "quarter_end": tl.quarter_end(cols),
-        "p_escalation": -np.expm1(window[0][rows, cols]),
-        "p_repeat": -np.expm1(window[1][rows, cols])})
+        "p_escalation": p,
+        "p_repeat": -np.expm1(-sum(rate[rows, cols + k] for k in range(1, 5)))})
     return Escalation(police, marac, risk, planted, beta0)
+
+
+def _incident_terms(before4, recent):
+    """The logit's terms of the home's recorded incidents: those in the four quarters
+    before (up to three counted) and one in the quarter before."""
+    return 0.45 * np.minimum(before4, 3) + 0.50 * recent
+
+
+def _escalation_truth(static: np.ndarray, held: np.ndarray, n: np.ndarray, rate: np.ndarray,
+                      rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """The chance of a recorded escalation in the four quarters after quarter ``L``
+    (``cols``) for each household of ``rows``, knowing the world's latent state but not
+    its draws after ``L``.
+
+    Incidents in the window raise the later quarters' chance of high risk (they enter
+    the four-quarter count), so the chance is taken over every count of incidents in the
+    window's first three quarters (0 to 3, Poisson at each quarter's rate, the tail
+    counted as 3); in the last quarter only the expected number matters. Given the
+    counts, a quarter passes without the event with chance ``(1 - 0.95 e)^incidents``
+    (graded high and assessed) times ``1 - 0.08 e`` (no referral from another agency).
+    """
+    prior = np.stack([n[rows, np.maximum(cols - j, 0)] * (cols - j >= 0)
+                      for j in range(4)])  # incidents in quarters L, L-1, L-2, L-3
+    lam = np.stack([rate[rows, cols + k] for k in range(1, 5)])
+    pmf = np.stack([np.exp(-lam[:3]) * lam[:3] ** c / math.factorial(c) for c in range(3)])
+    pmf = np.concatenate([pmf, 1 - pmf.sum(0, keepdims=True)])  # counts 0, 1, 2, 3+
+    none = np.zeros(len(rows))
+    for counts in itertools.product(range(4), repeat=3):
+        weight = np.prod([pmf[c, k] for k, c in enumerate(counts)], axis=0)
+        log_none = np.zeros(len(rows))
+        for k in range(4):  # window quarter k + 1
+            before4 = prior[:4 - k].sum(0) + sum(counts[:k])
+            recent = (counts[k - 1] if k else prior[0]) > 0
+            q = cols + k + 1
+            e = expit(static[rows, q] + _incident_terms(before4, recent)) * held[rows, q]
+            log_none += np.log1p(-AGENCY_REFERRAL * e)
+            log_none += (counts[k] * np.log1p(-(1 - NOT_ASSESSED) * e) if k < 3
+                         else -lam[3] * (1 - NOT_ASSESSED) * e)
+        none += weight * np.exp(log_none)
+    return 1 - none
