@@ -33,6 +33,10 @@ default 12, 24):
   accommodation placements and domestic abuse incidents in the household's output area in
   the last 12 months, per household there (how the neighbourhood is changing), records
   placed in the area by grid reference alone included;
+- ``po_da_high_24m``, ``po_da_medium_24m``, ``po_months_since_high`` (the ``dash``
+  features), ``marac_12m``, ``marac_60m``, ``marac_months_since`` (``marac``), and
+  ``area_da_high_12m``, ``area_marac_12m`` (their area rates, as the ones above): for an
+  outcome that asks for them (domestic abuse);
 - ``area_not_gld_3y``: the share of the output area's children who did not reach GLD in
   the last three academic years' published results, shrunk towards the district's share
   as much while the first years come in as later (what the area's own outcomes say that
@@ -157,7 +161,8 @@ def _pair_features(part: tuple[Linked, pd.DataFrame], windows: tuple[int, ...],
             describe(d, events)
     f = d.features
     homes = _Homes.of(linked)
-    for name, source, date, keep in _AREA_RATES:
+    for name, source, date, keep in [*_AREA_RATES,
+                                     *(r for g in groups for r in _FURTHER_AREA.get(g, []))]:
         table, placed = linked.events.get(source), linked.area_events.get(source)
         if table is None:
             continue
@@ -314,6 +319,17 @@ _AREA_RATES = [
      lambda t: t["event_type"] == "temporary accommodation"),
     ("area_da_12m", "police", "incident_date", lambda t: t["category"] == "domestic abuse"),
 ]
+
+
+#: Area context an outcome's further features add (:data:`_FURTHER`'s names): high-risk
+#: domestic abuse incidents and MARAC referrals in the area in the last 12 months, per
+#: household there (how often abuse escalates around the household).
+_FURTHER_AREA = {
+    "dash": [("area_da_high_12m", "police", "incident_date",
+              lambda t: (t["category"] == "domestic abuse") & (t["dash_risk"] == "high")
+              if "dash_risk" in t else t["category"] != t["category"])],
+    "marac": [("area_marac_12m", "marac", "referral_date", lambda t: t["referral_date"].notna())],
+}
 
 
 @dataclass(frozen=True)

@@ -37,13 +37,15 @@ FACTORS: dict[str, list[str]] = {
                 "hs_overcrowding_24m", "hs_asb_24m", "hs_months_since"],
     "income": ["bn_open", "bn_lone_parent", "bn_low_income", "bn_universal_credit",
                "bn_claims_24m"],
-    "domestic abuse": ["po_da_12m", "po_da_24m", "po_months_since_da"],
+    "domestic abuse": ["po_da_12m", "po_da_24m", "po_months_since_da", "po_da_high_24m",
+                       "po_da_medium_24m", "po_months_since_high"],
+    "MARAC": ["marac_12m", "marac_60m", "marac_months_since"],
     "police": ["po_other_24m"],
     "social care": ["sc_open", "sc_12m", "sc_24m", "sc_60m", "sc_level", "sc_months_since"],
     "youth offending": ["yo_24m", "yo_60m"],
     "substance misuse": ["dl_open", "dl_24m", "dl_60m"],
     "neighbourhood": ["deprivation", "area_housing_12m", "area_ta_12m", "area_da_12m",
-                      "area_not_gld_3y"],
+                      "area_not_gld_3y", "area_da_high_12m", "area_marac_12m"],
     "child": ["male", "months_young", "eal", "age_months"],
     "family size": ["hh_children", "hh_under5"],
 }
@@ -68,6 +70,13 @@ FEATURE_WORDS: dict[str, str] = {
     "po_da_24m": "domestic abuse incidents at home in the last 24 months",
     "po_months_since_da": "months since the latest domestic abuse incident",
     "po_other_24m": "other police incidents at home in the last 24 months",
+    "po_da_high_24m": "domestic abuse incidents graded high risk (DASH), last 24 months",
+    "po_da_medium_24m": "domestic abuse incidents graded medium risk (DASH), last 24 "
+                        "months",
+    "po_months_since_high": "months since the latest high-risk domestic abuse incident",
+    "marac_12m": "MARAC referrals in the last 12 months",
+    "marac_60m": "MARAC referrals in the last five years",
+    "marac_months_since": "months since the latest MARAC referral",
     "sc_open": "a social care or early help episode open",
     "sc_12m": "social care or early help episodes in the last 12 months",
     "sc_24m": "social care or early help episodes in the last 24 months",
@@ -87,6 +96,9 @@ FEATURE_WORDS: dict[str, str] = {
                    "months",
     "area_not_gld_3y": "share of the output area's children not reaching a good level of "
                        "development, last three cohorts",
+    "area_da_high_12m": "high-risk domestic abuse incidents per household in the output "
+                        "area, last 12 months",
+    "area_marac_12m": "MARAC referrals per household in the output area, last 12 months",
     "male": "the child is a boy",
     "months_young": "how young the child is in the school year (summer-born)",
     "eal": "English is an additional language",
@@ -126,8 +138,11 @@ def _words(factor: str, row: dict) -> str:
             return "lone parent on benefits"
         return "on low-income benefits" if row.get("bn_open") else "benefit history"
     if factor == "domestic abuse":
+        high = row.get("po_da_high_24m", 0)
         return (f"{_count(row.get('po_da_24m', 0), 'domestic abuse incident')} "
-                "in the last 2 years")
+                "in the last 2 years" + (f", {_n(high)} graded high risk" if high > 0 else ""))
+    if factor == "MARAC":
+        return f"{_count(row.get('marac_60m', 0), 'MARAC referral')} in the last 5 years"
     if factor == "police":
         return f"{_count(row.get('po_other_24m', 0), 'police incident')} in the last 2 years"
     if factor == "social care":
@@ -146,6 +161,8 @@ def _words(factor: str, row: dict) -> str:
             parts.append("many temporary-accommodation placements nearby")
         if row.get("area_not_gld_3y", 0) >= 0.45:
             parts.append("many children nearby not school ready in recent years")
+        if row.get("area_da_high_12m", 0) >= 0.05:
+            parts.append("many high-risk domestic abuse incidents nearby")
         return ", ".join(parts) or "neighbourhood context"
     if factor == "child":
         return "child factors (age in school year, sex, language)"

@@ -97,36 +97,79 @@ def describe_world(world: World, *, top_share: float = 0.05) -> dict:
     }
 
 
-def escalation_figures(world: World, key, model_run, outcome: str) -> dict:
-    """A household outcome's model against the truth (synthetic runs only): the oracle's
-    AUC, calibration slope (with its 90% band) and ECE on the model's hold-out landmark
-    date, and the model's AUC as a share of the oracle's
-    (:mod:`geo_risk.synth.escalation`)."""
-    from sklearn.metrics import roc_auc_score
-
+def escalation_truth(world: World, key, outcome: str) -> pd.Series:
+    """The true probability of a domestic abuse outcome's event (:mod:`~geo_risk.synth.
+    escalation`) per household key and quarter end (a two-level index)."""
     from geo_risk.inputs import pseudonymise_series
-    from geo_risk.model import LABEL, calibration, expected_calibration_error
 
     assert world.escalation is not None, "a world made for a domestic abuse outcome"
     risk = world.escalation.risk
     column = "p_repeat" if outcome == "domestic_abuse_repeat" else "p_escalation"
+    return pd.Series(risk[column].to_numpy(), index=pd.MultiIndex.from_arrays(
+        [pseudonymise_series(risk["uprn"], key, "uprn").to_numpy(),
+         pd.to_datetime(risk["quarter_end"]).to_numpy()]))
+
+
+def _pairs(rows: pd.DataFrame) -> pd.MultiIndex:
+    return pd.MultiIndex.from_arrays([rows[HOUSEHOLD].to_numpy(), rows["as_of"].to_numpy()])
+
+
+def escalation_figures(world: World, key, model_run, outcome: str) -> dict:
+    """A household outcome's model against the truth (synthetic runs only): the oracle's
+    AUC, calibration slope (with its 90% band) and ECE on the model's hold-out landmark
+    date, the model's AUC as a share of the oracle's, and how sure it is to rank below
+    logistic regression there (:func:`_auc_gap_band`)."""
+    from sklearn.metrics import roc_auc_score
+
+    from geo_risk.model import LABEL, calibration, expected_calibration_error
+
     test = model_run.validation.test
-    when = pd.Timestamp(test["as_of"].iloc[0])
-    at = risk[pd.to_datetime(risk["quarter_end"]) == when]
-    true_p = pd.Series(at[column].to_numpy(),
-                       index=pseudonymise_series(at["uprn"], key, "uprn").to_numpy())
-    p_true = true_p.reindex(test["household_key"]).to_numpy()
-    y = test[LABEL].astype(bool).to_numpy()
+    p_true = escalation_truth(world, key, outcome).reindex(_pairs(test)).to_numpy()
     held = ~np.isnan(p_true)
-    y, p_true, p = y[held], p_true[held], test["p"].to_numpy()[held]
+    test, p_true = test[held], p_true[held]
+    y, p = test[LABEL].astype(bool).to_numpy(), test["p"].to_numpy()
+    gap_band, below = _auc_gap_band(y, p, test["p_logistic"].to_numpy(), seed=world.seed)
     return {
         "oracle_auc": round(float(roc_auc_score(y, p_true)), 4),
         "oracle_calibration_slope": round(calibration(y, p_true)[0], 4),
         "oracle_slope_band_90": _slope_band(y, p_true, seed=world.seed),
         "oracle_ece": round(expected_calibration_error(y, p_true), 4),
         "auc_ratio_to_oracle": round(float(roc_auc_score(y, p) / roc_auc_score(y, p_true)), 4),
+        "auc_minus_logistic_band_90": gap_band,
+        "auc_below_logistic_share": below,
         "holdout_with_truth": int(held.sum()),
         "event_rate": round(float(y.mean()), 4),
+    }
+
+
+def escalation_ceiling(world: World, key, tables, linked, refresh_dates: list[str], *,
+                       model_run, outcome: str, folds: int = 5) -> dict:
+    """:func:`records_ceiling` of a household outcome: the true probability at each
+    labelled landmark regressed on the run's features, cross-fitted by household; its
+    AUC and ECE on the run's hold-out landmark and its ``series`` (each OA's mean over
+    the households scored at each refresh)."""
+    from sklearn.metrics import roc_auc_score
+
+    from geo_risk.model import LABEL, current_children, expected_calibration_error, get_outcome
+
+    truth = escalation_truth(world, key, outcome)
+    rows = tables.children
+    labelled = rows[rows["role"] == "labelled"]
+    target = truth.reindex(_pairs(labelled)).to_numpy()
+    labelled, target = labelled[~np.isnan(target)], target[~np.isnan(target)]
+    held_out, predict = _cross_fitted(labelled, target, model_run, folds, world.seed)
+    test = (labelled["academic_year"] == model_run.validation.test_cohort).to_numpy()
+    p_test = np.clip(held_out[test], 0.001, 0.999)
+    y = labelled.loc[test, LABEL].astype(bool).to_numpy()
+    by_refresh = current_children(linked, refresh_dates, outcome=get_outcome(outcome))
+    by_refresh = by_refresh.assign(p=predict(by_refresh),
+                                   refresh=by_refresh["as_of"].dt.strftime("%Y-%m-%d"))
+    return {
+        "method": "gradient-boosted regression of the true probability on the run's "
+                  f"features, all labelled landmarks, {folds} folds by household",
+        "auc": round(float(roc_auc_score(y, p_test)), 4),
+        "ece": round(expected_calibration_error(y, p_test), 4),
+        "series": by_refresh.groupby([C.OA, "refresh"])["p"].mean().unstack(),
     }
 
 
@@ -209,16 +252,19 @@ def _auc_gap_band(y: np.ndarray, p: np.ndarray, q: np.ndarray, *, seed: int
 
 
 def recovery_on_series(world: World, oas, series: pd.DataFrame, *,
-                       se: pd.DataFrame | None = None, **settings) -> dict:
+                       se: pd.DataFrame | None = None, planted: pd.DataFrame | None = None,
+                       **settings) -> dict:
     """:func:`hotspot_recovery` of the run's method (:func:`geo_risk.areas.classify_series`,
     with ``settings``) applied to another risk series (mean risk per OA (rows) per refresh
     (columns, in order)): what the method finds on the truth or on the records ceiling.
-    ``se``: the run's standard errors, so the method sees the same sampling noise."""
+    ``se``: the run's standard errors, so the method sees the same sampling noise;
+    ``planted``: the hotspots scored (the world's, school readiness's, by default)."""
     from geo_risk.areas import build_weights, classify_series
 
     weights = build_weights(oas, weights=settings.pop("weights", "queen"))
     found = classify_series(series, oas, se=se, weights=weights, **settings)
-    return hotspot_recovery(world.population.planted, found, weights)
+    return hotspot_recovery(world.population.planted if planted is None else planted, found,
+                            weights)
 
 
 def true_series(world: World, dates) -> pd.DataFrame:
@@ -233,6 +279,40 @@ def recovery_on_truth(world: World, oas, dates, **kwargs) -> dict:
     """The emerging hot spot method on the true mean risk of each OA's under-fives at each
     refresh (``kwargs``: as :func:`recovery_on_series`)."""
     return recovery_on_series(world, oas, true_series(world, dates), **kwargs)
+
+
+def _cross_fitted(labelled: pd.DataFrame, target: np.ndarray, model_run, folds: int,
+                  seed: int):
+    """The records ceiling's regression (:func:`records_ceiling`) of ``target`` (the true
+    probability of each labelled row) on the run's features: each labelled row's
+    prediction by the fold model that never saw its household, and a function predicting
+    other rows by one model fitted on them all."""
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    from geo_risk.model import household_folds
+
+    features = [f for f in model_run.model.features_ if f in labelled]
+    X = labelled[features].astype(float)
+    held_out = np.empty(len(labelled))
+    rounds = []
+
+    def booster(**stopping) -> HistGradientBoostingRegressor:
+        return HistGradientBoostingRegressor(
+            learning_rate=0.05, max_leaf_nodes=31, min_samples_leaf=40,
+            random_state=seed, **stopping)
+
+    for fit, held in household_folds(X, None, labelled[HOUSEHOLD], folds):
+        model = booster(max_iter=400, early_stopping=True, validation_fraction=0.1)
+        held_out[held] = model.fit(X.iloc[fit], target[fit]).predict(X.iloc[held])
+        rounds.append(model.n_iter_)
+    # rows no fold saw (current, each refresh's): one model on every labelled row, with
+    # as many rounds as the folds' early stopping chose
+    whole = booster(max_iter=int(np.median(rounds)), early_stopping=False).fit(X, target)
+
+    def predict(frame: pd.DataFrame) -> np.ndarray:
+        return np.clip(whole.predict(frame[features].astype(float)), 0.001, 0.999)
+
+    return held_out, predict
 
 
 def records_ceiling(world: World, key, tables, linked, refresh_dates: list[str], oas, *,
@@ -256,37 +336,16 @@ def records_ceiling(world: World, key, tables, linked, refresh_dates: list[str],
     of its top k households, and its ``series`` (mean risk per OA (rows) per refresh
     (columns, ISO dates)), which the demo scores with the run's hot spot method.
     """
-    from sklearn.ensemble import HistGradientBoostingRegressor
     from sklearn.metrics import roc_auc_score
 
-    from geo_risk.model import current_children, expected_calibration_error, household_folds
+    from geo_risk.model import current_children, expected_calibration_error
 
     true_p = true_child_risk(world, key)
     children = tables.children
-    features = [f for f in model_run.model.features_ if f in children]
     labelled = children[children["role"] == "labelled"]
     labelled = labelled[labelled["child_key"].isin(true_p.index)]
-    target = true_p.reindex(labelled["child_key"]).to_numpy()
-    X = labelled[features].astype(float)
-    held_out = np.empty(len(labelled))
-    rounds = []
-
-    def booster(**stopping) -> HistGradientBoostingRegressor:
-        return HistGradientBoostingRegressor(
-            learning_rate=0.05, max_leaf_nodes=31, min_samples_leaf=40,
-            random_state=world.seed, **stopping)
-
-    for fit, held in household_folds(X, None, labelled[HOUSEHOLD], folds):
-        model = booster(max_iter=400, early_stopping=True, validation_fraction=0.1)
-        held_out[held] = model.fit(X.iloc[fit], target[fit]).predict(X.iloc[held])
-        rounds.append(model.n_iter_)
-    # children no fold saw (current, each refresh's): one model on every labelled child,
-    # with as many rounds as the folds' early stopping chose
-    whole = booster(max_iter=int(np.median(rounds)), early_stopping=False).fit(X, target)
-
-    def predict(frame: pd.DataFrame) -> np.ndarray:
-        return np.clip(whole.predict(frame[features].astype(float)), 0.001, 0.999)
-
+    held_out, predict = _cross_fitted(labelled, true_p.reindex(labelled["child_key"]).to_numpy(),
+                                      model_run, folds, world.seed)
     test = (labelled["academic_year"] == model_run.validation.test_cohort).to_numpy()
     p_test = np.clip(held_out[test], 0.001, 0.999)
     y = labelled.loc[test, "not_gld"].astype(bool).to_numpy()

@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from geo_risk import columns as C
+from geo_risk.areas import build_weights
 from geo_risk.config import RunSettings
 from geo_risk.cores import give_back_memory
 from geo_risk.geography import DEFAULT_BOUNDARIES, BoundaryFiles
@@ -31,7 +32,9 @@ from geo_risk.siting import SitingSettings
 from geo_risk.synth.checks import (
     describe_world,
     early_warning,
+    escalation_ceiling,
     escalation_figures,
+    hotspot_recovery,
     oracle_figures,
     planted_recovery,
     records_ceiling,
@@ -83,17 +86,17 @@ def area_title(districts) -> str:
     return listed if len(names) <= 3 else f"{len(names)} districts ({listed})"
 
 
-def _early_warning(folder: RunFolder, world, ceiling: pd.DataFrame, method: dict) -> dict:
-    """How soon the run's method sees the planted rise, replayed refresh by refresh on
-    the run's series, the records ceiling's and the truth's
+def _early_warning(folder: RunFolder, world, series: dict[str, pd.DataFrame], method: dict,
+                   planted: pd.DataFrame) -> dict:
+    """How soon the run's method sees the ``planted`` rise, replayed refresh by refresh on
+    the run's series and on each of ``series`` (the records ceiling's, the truth's)
     (:func:`~geo_risk.synth.checks.early_warning`)."""
     run = pd.read_parquet(folder.risk_by_refresh)
     known = pd.read_parquet(folder.current_risk)["known_share"]
     common = {"rise_from": world.population.scenario.rise_from, "known_share": known,
               **{k: v for k, v in method.items() if k != "draws"}}
-    return {name: early_warning(world.population.planted, world.oas, series, **common)
-            for name, series in [("run", run), ("ceiling", ceiling),
-                                 ("truth", true_series(world, run.columns))]}
+    return {name: early_warning(planted, world.oas, s, **common)
+            for name, s in [("run", run), *series.items()]}
 
 
 def _settings(folder: RunFolder, world, seed: int, files: BoundaryFiles,
@@ -113,16 +116,34 @@ def _settings(folder: RunFolder, world, seed: int, files: BoundaryFiles,
 
 
 def _household_demo(folder: RunFolder, world, seed: int, files: BoundaryFiles,
-                    dask: DaskSettings | None, outcome: Outcome, started: float) -> dict:
-    """The demo of an outcome that scores households: the run, and the model beside the
-    oracle."""
+                    dask: DaskSettings | None, outcome: Outcome, started: float,
+                    scenario: str, ceiling: bool) -> dict:
+    """The demo of an outcome that scores households: the run, the model beside the
+    oracle, the recovery of the outcome's planted hotspots; with ``ceiling``, the records
+    ceiling, the same hot spot method on its series and the early-warning replay."""
     settings = _settings(folder, world, seed, files, dask, outcome.name)
-    record, model_run, _ = run_into(folder, folder.synth / "extracts", demo_key(seed),
-                                    settings)
+    record, model_run, linked = run_into(folder, folder.synth / "extracts", demo_key(seed),
+                                         settings)
+    assert world.escalation is not None, "a world made for a household outcome"
+    planted = world.escalation.planted
+    found = pd.read_csv(folder.areas / "oa_hotspots.csv", index_col=0)
     evaluation: dict[str, Any] = {
-        "seed": seed, "outcome": outcome.name,
+        "seed": seed, "scenario": scenario, "outcome": outcome.name,
         "model": escalation_figures(world, demo_key(seed), model_run, outcome.name),
-        "seconds": round(time.perf_counter() - started, 1)}
+        "planted_recovery": hotspot_recovery(planted, found, build_weights(world.oas))}
+    if ceiling:
+        method = {"se": pd.read_parquet(folder.risk_se_by_refresh),
+                  **record["hotspots"]["settings"]}
+        evaluation["records_ceiling"] = escalation_ceiling(
+            world, demo_key(seed), read_feature_tables(folder.link), linked,
+            settings.refresh_dates, model_run=model_run, outcome=outcome.name)
+        series = evaluation["records_ceiling"].pop("series")
+        series.to_parquet(folder.synth / "truth/ceiling_risk_by_refresh.parquet")
+        evaluation["records_ceiling"]["recovery"] = recovery_on_series(
+            world, world.oas, series, planted=planted, **method)
+        evaluation["early_warning"] = _early_warning(folder, world, {"ceiling": series},
+                                                     method, planted)
+    evaluation["seconds"] = round(time.perf_counter() - started, 1)
     evaluation_path(folder).write_text(json.dumps(evaluation, indent=2) + "\n")
     return {**record, "evaluation": evaluation}
 
@@ -160,7 +181,8 @@ def run_demo(out: Path, *, seed: int = 1, periods: int | None = None,
         risk_types, world.child_risk = world.child_risk.dtypes, None
         give_back_memory()
         if words.unit[0] == "household":
-            return _household_demo(folder, world, seed, files, dask, words, started)
+            return _household_demo(folder, world, seed, files, dask, words, started,
+                                   scenario, ceiling)
         settings = _settings(folder, world, seed, files, dask)
         record, model_run, linked = run_into(folder, folder.synth / "extracts", demo_key(seed),
                                      settings)
@@ -188,7 +210,10 @@ def run_demo(out: Path, *, seed: int = 1, periods: int | None = None,
             series.to_parquet(folder.synth / "truth/ceiling_risk_by_refresh.parquet")
             evaluation["records_ceiling"]["recovery"] = recovery_on_series(
                 world, world.oas, series, **method)
-            evaluation["early_warning"] = _early_warning(folder, world, series, method)
+            evaluation["early_warning"] = _early_warning(
+                folder, world, {"ceiling": series,
+                                "truth": true_series(world, series.columns)}, method,
+                world.population.planted)
         evaluation["seconds"] = round(time.perf_counter() - started, 1)
         evaluation_path(folder).write_text(json.dumps(evaluation, indent=2) + "\n")
     log.info("demo finished in %.1f s", evaluation["seconds"])
