@@ -127,8 +127,8 @@ def demo(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def da_demo(tmp_path_factory):
-    """``geo-risk demo --outcome domestic_abuse_escalation`` on the embedded town:
-    (folder, its ``synth/evaluation.json``)."""
+    """``geo-risk demo --outcome domestic_abuse_escalation --ceiling`` on the embedded
+    town: (folder, its ``synth/evaluation.json``)."""
     import json
 
     from typer.testing import CliRunner
@@ -137,7 +137,7 @@ def da_demo(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("da_demo")
     result = CliRunner().invoke(app, ["demo", "--out", str(out), "--outcome",
-                                      "domestic_abuse_escalation"])
+                                      "domestic_abuse_escalation", "--ceiling"])
     assert result.exit_code == 0, result.output
     return out, json.loads((out / "synth/evaluation.json").read_text())
 

@@ -96,6 +96,13 @@ def test_domestic_abuse_demo_runs_and_publishes_only_area_figures(da_demo):
     record = json.loads((out / "restricted/run.json").read_text())
     m = {**record["model"], **evaluation["model"]}
     assert m["holdout_auc"] > 0.58 and m["auc_ratio_to_oracle"] > 0.75
+    # the records ceiling sits between the model and the truth, and is scored as the
+    # run's hot spots are, on the outcome's own planted hotspots
+    ceiling = evaluation["records_ceiling"]
+    assert m["holdout_auc"] - 0.02 < ceiling["auc"] < m["oracle_auc"] + 0.02
+    assert {"emerging", "persistent"} <= set(ceiling["recovery"])
+    assert set(evaluation["planted_recovery"]) == {"emerging", "persistent"}
+    assert evaluation["early_warning"]["ceiling"]["refreshes_replayed"] > 10
     assert m["households_scored"] > 500 and "domestic abuse" in m["headline"]
     scan = privacy_scan(out / "publish")
     assert scan["files_scanned"] > 10
