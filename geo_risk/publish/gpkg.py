@@ -205,9 +205,10 @@ _FIELDS: dict[str, tuple[str, str]] = {
 
 
 def fields(words: Outcome = SCHOOL_READINESS) -> dict[str, tuple[str, str]]:
-    """Every published field of an ``words`` run, under its published name: (alias,
+    """Every published field of a run of ``words``, under its published name: (alias,
     description).
 
+    >>> from geo_risk.model import get_outcome
     >>> fields(get_outcome("domestic_abuse_escalation"))["expected_escalations"][0]
     'Expected escalations'
     """
