@@ -33,6 +33,11 @@ is high risk:
 
 What is recorded
 ----------------
+- Where the planted effect ``g`` is (below), the police hear of a household's abuse more
+  often: its incidents come at the rate times ``exp(0.5 g)`` (x2.2 at the emerging
+  hotspot's full 1.6; scaled as the scenario scales g's recorded part). These further
+  incidents join the police extract. An escalating area reports more, which is what
+  records show of it.
 - Each police-recorded domestic abuse incident (drawn with the police extract) is graded
   high with chance ``e``, otherwise medium (40%) or standard; 5% are not assessed.
   Its victim and suspect references are the household's.
@@ -50,7 +55,8 @@ window raise the later quarters' ``e``, so it is summed over their possible coun
 (:func:`_escalation_truth`); a MARAC referral already on its way at the date (a high-risk
 incident of its last weeks) makes it certain. A quarter without the event has chance
 ``(1 - 0.95 e)^incidents (1 - 0.08 e)``; incidents arrive at ``lambda``, 0.10 a quarter
-for a household whose abuse reaches the police, times 1.5 when unstably housed. The
+for a household whose abuse reaches the police, times 1.5 when unstably housed and
+``exp(0.5 g)`` in a planted area. The
 repeat variant's is ``1 - exp(-sum lambda)`` over the same quarters.
 
 Planted hotspots
@@ -74,6 +80,7 @@ from scipy.special import expit
 
 from geo_risk import columns as C
 from geo_risk.synth.population import Population, plant_hotspots, trailing_sum
+from geo_risk.synth.scenarios import AREA_ON_HOUSING
 
 __all__ = ["DA_HOTSPOT_WARDS", "Escalation", "draw_escalation"]
 
@@ -85,6 +92,10 @@ MARAC_FROM_HIGH = 0.85
 AGENCY_REFERRAL = 0.08
 INCIDENT_RATE = 0.10
 PERSISTENT_EFFECT = 1.0
+#: How much more often the police hear of abuse where the planted effect is g: the rate
+#: times exp(0.5 g) (x2.2 at the emerging hotspot's full 1.6), scaled as a scenario
+#: scales g's recorded part (its ``area_on_housing`` against the default's).
+AREA_ON_INCIDENTS = 0.5
 
 
 @dataclass
@@ -128,9 +139,28 @@ def draw_escalation(pop: Population, oas: gpd.GeoDataFrame, police: pd.DataFrame
                     seed: int) -> Escalation:
     """DASH grades and references on ``police``, the MARAC extract and the truth."""
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0xDA5]))
-    tl, hh = pop.timeline, pop.households
+    tl, hh, sc = pop.timeline, pop.households, pop.scenario
     n_h, n_q = len(hh), tl.n_quarters
     row_of = pd.Series(np.arange(n_h), index=hh["uprn"].astype(str).to_numpy())
+
+    planted = _planted(oas, pop)
+    g_oa = pd.DataFrame(0.0, index=oas.index, columns=range(n_q))
+    for kind, effect in [("emerging", (0.0, sc.emerging_effect)),
+                         ("persistent", (PERSISTENT_EFFECT, PERSISTENT_EFFECT))]:
+        members = planted.loc[planted["hotspot"] == kind, C.OA]
+        ramp = tl.ramp(sc.rise_from if kind == "emerging" else 0)
+        g_oa.loc[members] = effect[0] + (effect[1] - effect[0]) * ramp
+    g = g_oa.to_numpy()[oas.index.get_indexer(hh[C.OA])]
+
+    q = np.arange(n_q)
+    held = hh["domestic_abuse_from"].to_numpy()[:, None] <= q
+    told = hh["domestic_abuse_told"].to_numpy()[:, None]
+    # the police hear of abuse in the planted areas more often: the recorded part of g
+    # (as school readiness's g shows in housing), scaled as the scenario scales that
+    on_incidents = AREA_ON_INCIDENTS * sc.area_on_housing / AREA_ON_HOUSING
+    rate = INCIDENT_RATE * (told & held) * (1 + 0.5 * pop.unstable)
+    police = _more_incidents(rng, pop, police, rate * np.expm1(on_incidents * g))
+    rate = rate * np.exp(on_incidents * g)
 
     is_da = (police["category"] == "domestic abuse").to_numpy()
     da_h = row_of.reindex(police.loc[is_da, "uprn"]).to_numpy()
@@ -142,20 +172,6 @@ def draw_escalation(pop: Population, oas: gpd.GeoDataFrame, police: pd.DataFrame
     recent = np.zeros((n_h, n_q), dtype=bool)
     recent[:, 1:] = n[:, :-1] > 0
 
-    planted = _planted(oas, pop)
-    g_oa = pd.DataFrame(0.0, index=oas.index, columns=range(n_q))
-    sc = pop.scenario
-    for kind, effect in [("emerging", (0.0, sc.emerging_effect)),
-                         ("persistent", (PERSISTENT_EFFECT, PERSISTENT_EFFECT))]:
-        members = planted.loc[planted["hotspot"] == kind, C.OA]
-        ramp = tl.ramp(sc.rise_from if kind == "emerging" else 0)
-        g_oa.loc[members] = effect[0] + (effect[1] - effect[0]) * ramp
-    oa_row = oas.index.get_indexer(hh[C.OA])
-    g = g_oa.to_numpy()[oa_row]
-
-    q = np.arange(n_q)
-    held = hh["domestic_abuse_from"].to_numpy()[:, None] <= q
-    told = hh["domestic_abuse_told"].to_numpy()[:, None]
     sm = hh["substance_from"].to_numpy()[:, None] <= q
     kids = _young_children(pop)
     v = rng.normal(0, 0.4, n_h)
@@ -203,7 +219,6 @@ def draw_escalation(pop: Population, oas: gpd.GeoDataFrame, police: pd.DataFrame
                                                  ).reset_index(drop=True)
 
     # truth: the event's probability over the next four quarters, at each quarter's end
-    rate = INCIDENT_RATE * (told & held) * (1 + 0.5 * pop.unstable)
     last = n_q - 4  # quarters whose four following quarters are all in the world
     rows, cols = np.nonzero(held[:, :last])
     p = _escalation_truth(static, held, n, rate, rows, cols)
@@ -217,6 +232,30 @@ def draw_escalation(pop: Population, oas: gpd.GeoDataFrame, police: pd.DataFrame
         "p_escalation": p,
         "p_repeat": -np.expm1(-sum(rate[rows, cols + k] for k in range(1, 5)))})
     return Escalation(police, marac, risk, planted, beta0)
+
+
+def _more_incidents(rng: np.random.Generator, pop: Population, police: pd.DataFrame,
+                    rate: np.ndarray) -> pd.DataFrame:
+    """``police`` with further domestic abuse incidents drawn at ``rate`` (households x
+    quarters), at the home, references of their own (``42/D000001/17``)."""
+    counts = rng.poisson(rate)
+    h, q = np.nonzero(counts)
+    h, q = np.repeat(h, counts[h, q]), np.repeat(q, counts[h, q])
+    tl = pop.timeline
+    start = tl.quarter_start(q)
+    length = (tl.quarter_end(q) - start).astype(int) + 1
+    day = start + (rng.random(len(q)) * length).astype(int).astype("timedelta64[D]")
+    year = (day.astype("datetime64[Y]").astype(int) + 1970) % 100
+    serial = np.char.zfill(np.arange(1, len(q) + 1).astype(str), 6)
+    more = pd.DataFrame({
+        "incident_id": np.char.add(np.char.add("42/D", serial),
+                                   np.char.add("/", np.char.zfill(year.astype(str), 2))),
+        "incident_date": np.datetime_as_string(day, unit="D"),
+        "uprn": pop.households["uprn"].astype(str).to_numpy()[h],
+        "easting": "", "northing": "", "category": "domestic abuse",
+        "role": rng.choice(["victim", "suspect", "witness"], len(q), p=[0.55, 0.35, 0.1])})
+    return pd.concat([police, more], ignore_index=True).sort_values(
+        "incident_date", kind="stable").reset_index(drop=True)
 
 
 def _incident_terms(before4, recent):
