@@ -110,39 +110,22 @@ def one_world(scenario: str, seed: int, basildon: bool, keep: Path | None = None
         summary = run_demo(folder, seed=seed, files=files, scenario=scenario, ceiling=True,
                            outcome=outcome)
     m, e = summary["model"], summary["evaluation"]
-    if outcome != "school_readiness":
-        return _household_row(world, m, e, time.perf_counter() - started)
-    o, found, truth = e["model"], e["planted_recovery"], e["planted_recovery_on_truth"]
-    ceiling = e["records_ceiling"]
-    band = o["oracle_slope_band_90"]
-    return {
-        "world": world,
-        "auc": m["holdout_auc"], "ceil": ceiling["auc"], "oracle": o["oracle_auc"],
-        "logit": m["logistic_auc"], "p_below": o["auc_below_logistic_share"],
-        "slope": m["calibration_slope"], "band": f"{band[0]:.2f}-{band[1]:.2f}",
-        "slope_in_band": band[0] <= m["calibration_slope"] <= band[1],
-        "ece": m["ece"], "o_ece": o["oracle_ece"], "n_test": m["holdout_children"],
-        "prec/c": o["expected_precision_at_k"] / ceiling["expected_precision_at_k"],
-        "prec/o": o["expected_precision_ratio"], "unknown": o["flagged_unknown_share"],
-        "em_rec": found["emerging"]["recall"],
-        "em_n": found["emerging"]["classed_oas"], "em_out": found["emerging"]["outside_share"],
-        "em_ceil": ceiling["recovery"]["emerging"]["recall"],
-        "out_c": ceiling["recovery"]["emerging"]["outside_share"],
-        "em_true": truth["emerging"]["recall"],
-        "pe_rec": found["persistent"]["recall"], "pe_out": found["persistent"]["outside_share"],
-        "pe_ceil": ceiling["recovery"]["persistent"]["recall"],
-        "pe_true": truth["persistent"]["recall"],
-        "di_rec": found["diminishing"]["recall"],
-        **_early(e["early_warning"]),
-        "secs": time.perf_counter() - started,
-    }
+    row = _row(world, m, e)
+    if outcome == "school_readiness":  # its figures beyond every outcome's
+        o, ceiling, truth = e["model"], e["records_ceiling"], e["planted_recovery_on_truth"]
+        row.update({
+            "prec/c": o["expected_precision_at_k"] / ceiling["expected_precision_at_k"],
+            "prec/o": o["expected_precision_ratio"], "unknown": o["flagged_unknown_share"],
+            "em_true": truth["emerging"]["recall"], "pe_true": truth["persistent"]["recall"],
+            "di_rec": e["planted_recovery"]["diminishing"]["recall"]})
+    return {**row, "secs": time.perf_counter() - started}
 
 
-def _household_row(world: str, m: dict, e: dict, secs: float) -> dict:
-    """A household outcome's row (:data:`HOUSEHOLD_COLUMNS`)."""
+def _row(world: str, m: dict, e: dict) -> dict:
+    """What every outcome's row has: the model against the oracle and the records
+    ceiling, the planted hotspots' recovery, the early-warning replay."""
     o, found, ceiling = e["model"], e["planted_recovery"], e["records_ceiling"]
     band = o["oracle_slope_band_90"]
-    run, ceil = e["early_warning"]["run"], e["early_warning"]["ceiling"]
     return {
         "world": world,
         "auc": m["holdout_auc"], "ceil": ceiling["auc"], "oracle": o["oracle_auc"],
@@ -156,10 +139,7 @@ def _household_row(world: str, m: dict, e: dict, secs: float) -> dict:
         "out_c": ceiling["recovery"]["emerging"]["outside_share"],
         "pe_rec": found["persistent"]["recall"], "pe_out": found["persistent"]["outside_share"],
         "pe_ceil": ceiling["recovery"]["persistent"]["recall"],
-        "lead": NEVER if run["lead"] is None else run["lead"],
-        "lead_e": NEVER if run["lead_emerging"] is None else run["lead_emerging"],
-        "lead_c": NEVER if ceil["lead"] is None else ceil["lead"],
-        "alarms": run["false_alarms"], "al_c": ceil["false_alarms"], "secs": secs,
+        **_early(e["early_warning"]),
     }
 
 
@@ -168,11 +148,14 @@ def _early(warning: dict) -> dict:
     def lead(value):
         return NEVER if value is None else value
 
-    run, ceiling, truth = warning["run"], warning["ceiling"], warning["truth"]
-    return {"lead": lead(run["lead"]), "lead_e": lead(run["lead_emerging"]),
-            "lead_c": lead(ceiling["lead"]), "lead_t": lead(truth["lead"]),
-            "alarms": run["false_alarms"], "al_c": ceiling["false_alarms"],
-            "al_t": truth["false_alarms"]}
+    run, ceiling = warning["run"], warning["ceiling"]
+    out = {"lead": lead(run["lead"]), "lead_e": lead(run["lead_emerging"]),
+           "lead_c": lead(ceiling["lead"]), "alarms": run["false_alarms"],
+           "al_c": ceiling["false_alarms"]}
+    if "truth" in warning:  # a household outcome's truth has no series to replay
+        out.update(lead_t=lead(warning["truth"]["lead"]),
+                   al_t=warning["truth"]["false_alarms"])
+    return out
 
 
 def _line(row: dict) -> str:
