@@ -136,20 +136,33 @@ def test_the_school_readiness_check_finds_its_words(demo):
 def test_run_with_a_declared_outcome_scores_it_and_a_wrong_name_is_one_error(da_demo,
                                                                               tmp_path):
     """``geo-risk run`` with ``[outcome] name``: the run predicts that outcome (its
-    headline, model card and area fields); an outcome geo-risk does not know is one
-    error line naming the setting and the choices."""
+    headline, model card and area fields, hostile names as text) and compares itself with
+    the last run in its words; an outcome geo-risk does not know is one error line naming
+    the setting and the choices."""
     from conftest import run_config, write_config
     from typer.testing import CliRunner
 
     from geo_risk.cli import app
 
     out, _ = da_demo
+    outcome = '[outcome]\nname = "domestic_abuse_repeat"\n'
+    earlier = write_config(tmp_path, out / "synth/extracts", name="earlier", tables=outcome)
+    earlier.write_text(earlier.read_text().replace("2017-12-31", "2017-09-30"))
+    run_config(earlier, tmp_path / "earlier")
     name = '"><img src=x onerror="window.__pwned=1"> =HYPERLINK("x") Synthtown'
     config = write_config(tmp_path, out / "synth/extracts",
                           settings=f"area_name = {json.dumps(name)}",
-                          tables='[outcome]\nname = "domestic_abuse_repeat"\n')
+                          tables=outcome + f'[history]\nprevious = "{tmp_path / "earlier"}"\n')
     run = run_config(config, tmp_path / "run")
-    assert foreign_words(run / "publish") == {}
+    # its own words everywhere; the drift table names the model's features by their
+    # codes, among them hh_under5 (young children in the household, a risk factor here)
+    assert foreign_words(run / "publish") == {"since_last_run/drift.csv": ["under5"]}
+    # monitoring: the last run's model scored on the landmark whose year has passed since
+    monitoring = json.loads((run / "publish/since_last_run/summary.json").read_text())[
+        "monitoring"]
+    assert monitoring["cohorts"] == ["2016-12-31"] and 0.5 < monitoring["auc"] < 0.9
+    assert "repeat incident" in (run / "publish/index.html").read_text().split(
+        "How the last run's model did")[1].split("</p>")[0]
     for page in ["index.html", "maps/map.html", "maps/tables.html"]:
         text = (run / "publish" / page).read_text()
         assert '<img src=x' not in text and html.escape(name).split(" =")[0] in text

@@ -89,6 +89,14 @@ class Outcome:
     #: The report glossary's outcome-specific terms: "Predicted risk", "Known / previously
     #: unknown", "AUC".
     glossary: dict[str, str] = field(default_factory=dict)
+    #: Monitoring the last run's model on the outcomes known since: what became known
+    #: ("school-readiness results were published"), the note while too few have ({n}),
+    #: and what the model predicted and what happened ("would not be school ready",
+    #: "were not").
+    results_since: str = ""
+    too_few_since: str = ""
+    would_short: str = ""
+    did: str = ""
     #: What siting's demand counts: "children not school ready".
     demand: str = ""
     #: What a "known" household had (without an article): "social care or early help
@@ -160,6 +168,12 @@ SCHOOL_READINESS = Outcome(
     event_short="not ready",
     event_when=" at the end of reception",
     demand="children not school ready",
+    results_since="school-readiness results were published",
+    too_few_since=("{n} children's school-readiness results were published between the two "
+                   "reference dates (results count as published on 31 October); the last "
+                   "run's model is scored once a cohort's results have arrived."),
+    would_short="would not be school ready",
+    did="were not",
     glossary={
         "Predicted risk": (
             "the average, over an area's children under five, of the model's probability "
@@ -242,6 +256,12 @@ DOMESTIC_ABUSE_ESCALATION = Outcome(
     event_short="escalations",
     known_means="social care or early help episode, or MARAC referral,",
     demand="escalations of domestic abuse",
+    results_since="year after a landmark date has passed",
+    too_few_since=("{n} households' year after a landmark date passed between the two "
+                   "reference dates; the last run's model is scored once a landmark's "
+                   "year has passed."),
+    would_short="would see the abuse escalate",
+    did="did",
     glossary={
         "Predicted risk": (
             "the average, over an area's households with a domestic abuse incident in the "
@@ -287,7 +307,7 @@ DOMESTIC_ABUSE_ESCALATION = Outcome(
     features=("dash", "marac"),
     columns={"police": ("dash_risk", "victim_ref", "suspect_ref")},
     fields={"children_under5": "households_scored",
-            "expected_not_ready": "expected_escalations"},
+            "expected_not_ready": "expected_escalations", "not_school_ready": "escalated"},
 )
 
 #: The wider event a partnership may choose: any further domestic abuse incident.
@@ -311,6 +331,7 @@ DOMESTIC_ABUSE_REPEAT = replace(
     risk_of="a repeat incident within a year",
     event_short="repeats",
     demand="repeat incidents of domestic abuse",
+    would_short="would have a repeat incident",
     glossary={
         "Predicted risk": (
             "the average, over an area's households with a domestic abuse incident in the "
@@ -331,7 +352,7 @@ DOMESTIC_ABUSE_REPEAT = replace(
     ranks="a household with a repeat incident above one without",
     card_title="geo-risk repeat domestic abuse model card",
     fields={"children_under5": "households_scored",
-            "expected_not_ready": "expected_repeats"},
+            "expected_not_ready": "expected_repeats", "not_school_ready": "repeated"},
 )
 
 OUTCOMES: dict[str, Outcome] = {o.name: o for o in [

@@ -169,7 +169,7 @@ def _names(names) -> str:
     return ", ".join(_e(n) for n in names) if names else "none"
 
 
-def _since(v: dict, rules: Disclosure) -> str:
+def _since(v: dict, rules: Disclosure, o: Outcome) -> str:
     """What changed since the last run (:mod:`geo_risk.run.compare`, already published)."""
     rows = pd.DataFrame(v["headline"]).fillna("").rename(columns={
         "figure": "", "previous": long_date(v["previous_reference_date"]),
@@ -204,18 +204,18 @@ def _since(v: dict, rules: Disclosure) -> str:
     m = v.get("monitoring")
     if m and "auc" in m:
         text += (
-            f"<p>How the last run's model did on the {_e(m['children'])} children whose "
-            f"school-readiness results were published since ({_e(', '.join(m['cohorts']))} "
+            f"<p>How the last run's model did on the {_e(m['children'])} {o.unit[1]} whose "
+            f"{o.results_since} since ({_e(', '.join(m['cohorts']))} "
             f"cohort): AUC {m['auc']:.2f} (at its own hold-out "
             f"{m['previous_holdout_auc']:.2f}), calibration slope "
-            f"{m['calibration_slope']:.2f}; it predicted {m['predicted_rate']:.0%} would not "
-            f"be school ready and {m['observed_rate']:.0%} were not.</p>")
+            f"{m['calibration_slope']:.2f}; it predicted {m['predicted_rate']:.0%} "
+            f"{o.would_short} and {m['observed_rate']:.0%} {o.did}.</p>")
     elif m:
         text += f"<p>Monitoring: {_e(m['note'])}</p>"
     d = v.get("drift")
     if d:
-        text += ("<p>Feature drift between the two runs' under-fives (population stability "
-                 "index): " + (f"shifted beyond {d['warning_level']}: "
+        text += (f"<p>Feature drift between the two runs' {o.population} (population "
+                 "stability index): " + (f"shifted beyond {d['warning_level']}: "
                                f"{_names(d['features_shifted'])}; check the model."
                                if d["features_shifted"] else
                                f"no feature shifted beyond {d['warning_level']} (largest "
@@ -227,7 +227,7 @@ def _since(v: dict, rules: Disclosure) -> str:
                    '<a href="since_last_run/drift.csv">drift</a>.</p>')
 
 
-def _history(notes: dict | None) -> str:
+def _history(notes: dict | None, o: Outcome) -> str:
     """The method note on refreshes taken from earlier runs, naming irregular areas."""
     if not notes or not notes["refreshes_added"]:
         return ""
@@ -239,7 +239,7 @@ def _history(notes: dict | None) -> str:
         c = notes["changes"]
         text += (f", carried to this run's output areas by the exact-fit lookup "
                  f"{_e(notes['exact_fit'])} ({c['unchanged']:,} unchanged, {c['merged']:,} "
-                 f"merged, {c['split']:,} split and apportioned by under-fives)")
+                 f"merged, {c['split']:,} split and apportioned by {o.population})")
         if notes["irregular_oas"]:
             text += (f"; {len(notes['irregular_oas'])} output area(s) changed irregularly and "
                      f"have no earlier value: {_e(', '.join(notes['irregular_oas']))}")
@@ -254,7 +254,7 @@ def _sections(r: ReportInputs) -> list[tuple[str, str]]:
     if r.oa_districts is not None and r.oa_districts.nunique() > 1:
         sections.append(("By district", _by_district(r)))
     if r.since:
-        sections.append(("Since the last run", _since(r.since, r.disclosure)))
+        sections.append(("Since the last run", _since(r.since, r.disclosure, r.ctx.words)))
     if r.reviews:
         sections.append(("Practitioners' reviews of the last run's flags",
                          _reviews(r.reviews, r.disclosure)))
@@ -518,7 +518,7 @@ def _method(r: ReportInputs) -> str:
         + _plural(h["components"], "group of areas", "groups of areas")
         + " joined by shared boundaries; "
         + _plural(h["isolates"], "area", "areas") + " with no neighbour, not tested.</li>"
-        + _history(h.get("history"))
+        + _history(h.get("history"), r.ctx.words)
         + (f"<li>Retention: {_e(r.retention)}.</li>" if r.retention else "")
         + f"<li>Geography: {_e(r.ctx.vintage)}."
         + (f" {_e(r.ctx.attribution)}." if r.ctx.attribution.strip() else "") + "</li>"

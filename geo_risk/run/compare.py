@@ -45,7 +45,14 @@ from geo_risk.columns import HOUSEHOLD
 from geo_risk.geography import read_code_columns
 from geo_risk.inputs import read_pseudonymised
 from geo_risk.io import write_csv
-from geo_risk.model import LABEL, feature_columns, outcome_metrics, published_on
+from geo_risk.model import (
+    LABEL,
+    SCHOOL_READINESS,
+    Outcome,
+    feature_columns,
+    outcome_metrics,
+    published_on,
+)
 from geo_risk.publish import risk_classes
 from geo_risk.run.folder import RunFolder
 
@@ -136,12 +143,12 @@ def _round(value, digits: int = 3):
     return round(value, digits) if isinstance(value, float) else value
 
 
-def _headline(old: dict, new: dict) -> list[dict]:
+def _headline(old: dict, new: dict, outcome: Outcome) -> list[dict]:
     def figures(r: dict) -> dict:
         h, m, s = r.get("headline", {}), r.get("model", {}), r.get("hotspots", {})
         emerging = s.get("emerging_hot_spots", {})
         return {
-            "Households with under-fives scored": h.get("households_scored"),
+            f"{outcome.households.capitalize()} scored": h.get("households_scored"),
             "Households flagged": h.get("households_at_risk"),
             "of which unknown to services": h.get("previously_unknown"),
             "Hold-out AUC": _round(m.get("holdout_auc")),
@@ -234,22 +241,27 @@ def _churn(old: RunFolder, new: RunFolder) -> pd.DataFrame:
         index=keys.rename(HOUSEHOLD)).sort_values(["change", "latest_rank"]).reset_index()
 
 
-def _monitoring(old: RunFolder, children: pd.DataFrame, old_record: dict, new_reference: str
-                ) -> tuple[pd.DataFrame | None, dict]:
-    """The last run's model on the children (of the later run's link) whose results were
-    published since."""
+def _known_on(labelled: pd.DataFrame, outcome: Outcome) -> pd.Series:
+    """When each labelled row's outcome became known: its cohort's results published (a
+    child), its horizon passed (a household at a landmark date)."""
+    if outcome.unit[0] == "household":
+        return labelled["as_of"] + pd.DateOffset(months=outcome.horizon_months)
+    return published_on(labelled["academic_year"])
+
+
+def _monitoring(old: RunFolder, children: pd.DataFrame, old_record: dict, new_reference: str,
+                outcome: Outcome) -> tuple[pd.DataFrame | None, dict]:
+    """The last run's model on the rows (of the later run's link) whose outcomes became
+    known since (children whose results were published)."""
     reference = pd.Timestamp(old_record["reference_date"])
     labelled = children[children["role"] == "labelled"]
-    arrived = labelled[(published_on(labelled["academic_year"]) > reference)
+    arrived = labelled[(_known_on(labelled, outcome) > reference)
                        & (labelled["as_of"] <= reference)]
     cohorts = sorted(arrived["academic_year"].unique())
     info = {"results_since": f"{reference.date()} to {new_reference}",
             "cohorts": [str(c) for c in cohorts], "children": len(arrived)}
     if len(arrived) < MIN_MONITORED or arrived[LABEL].nunique() < 2:
-        info["note"] = (f"{len(arrived)} children's school-readiness results were published "
-                        "between the two reference dates (results count as published on 31 "
-                        "October); the last run's model is scored once a cohort's results "
-                        "have arrived.")
+        info["note"] = outcome.too_few_since.format(n=len(arrived))
         return None, info
     model = joblib.load(old.fitted_model)
     missing = [f for f in getattr(model, "features_", []) if f not in arrived]
@@ -271,7 +283,8 @@ def _monitoring(old: RunFolder, children: pd.DataFrame, old_record: dict, new_re
                 observed_rate=round(float(arrived[LABEL].mean()), 4),
                 predicted_rate=round(float(p.mean()), 4))
     scored = arrived[["child_key", HOUSEHOLD, "academic_year"]].assign(
-        score=p.round(4), not_school_ready=arrived[LABEL].astype(bool).to_numpy())
+        score=p.round(4), **{outcome.field("not_school_ready"):
+                             arrived[LABEL].astype(bool).to_numpy()})
     return scored.reset_index(drop=True), info
 
 
@@ -287,13 +300,15 @@ def _drift(old: RunFolder, children: pd.DataFrame) -> pd.DataFrame:
 
 
 def compare_runs(old: Path, new: Path, *, rules: Disclosure, oas: pd.DataFrame,
-                 new_published: dict | None = None) -> Comparison:
+                 new_published: dict | None = None,
+                 outcome: Outcome = SCHOOL_READINESS) -> Comparison:
     """Compare two runs of one partnership (``old`` the earlier); see the module docstring.
 
     ``oas`` are ``new``'s output areas with their wards (names as the lookup has them);
     ``new_published`` is the later run's published record when it is still being written
     (a run comparing itself with its predecessor); otherwise ``new``'s
-    ``publish/run.json``.
+    ``publish/run.json``. ``outcome``: what both runs predict (its words, and when a
+    labelled row's outcome becomes known for monitoring).
     """
     old_f, new_f = RunFolder(old), RunFolder(new)
     old_pub = _published(old_f)
@@ -308,7 +323,7 @@ def compare_runs(old: Path, new: Path, *, rules: Disclosure, oas: pd.DataFrame,
     summary = {"previous_run": str(Path(old).resolve().name),
                "previous_reference_date": old_pub["reference_date"],
                "reference_date": new_pub["reference_date"],
-               "headline": _headline(old_pub, new_pub),
+               "headline": _headline(old_pub, new_pub, outcome),
                "wards_band_up": wards.loc[wards["band_change"] == "up", C.WARD_NAME].tolist(),
                "wards_band_down": wards.loc[wards["band_change"] == "down",
                                             C.WARD_NAME].tolist(),
@@ -345,7 +360,7 @@ def compare_runs(old: Path, new: Path, *, rules: Disclosure, oas: pd.DataFrame,
     comparison.exact["flags"] = {c: int(counts.get(c, 0)) for c in CHURN}
     summary["flags"] = {c: rules.count(n) for c, n in comparison.exact["flags"].items()}
     comparison.monitoring, monitoring = _monitoring(old_f, children, json.loads(
-        old_f.record.read_text()), new_pub["reference_date"])
+        old_f.record.read_text()), new_pub["reference_date"], outcome)
     comparison.exact["monitoring"] = monitoring
     published = {**monitoring, "children": rules.count(monitoring["children"])}
     if "k" in monitoring:

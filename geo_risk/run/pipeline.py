@@ -507,6 +507,7 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
             record["reviews"] = reviews
     if s.previous is not None:
         comparison = compare_runs(s.previous, folder.root, rules=s.disclosure, oas=oas,
+                                  outcome=outcome,
                                   new_published=published_summary(record, s.disclosure))
         write_comparison(comparison, folder)
         record["since_last_run"] = comparison.summary

@@ -224,7 +224,7 @@ def run_compare(old: Path, new: Path) -> dict:
     with staged(new, start_from_current=True) as folder:
         area_results, state, record, oas = _finished_run(folder)
         comparison = compare_runs(old, folder.root, rules=state.disclosure,
-                                  oas=oas)
+                                  oas=oas, outcome=state.ctx.words)
         write_comparison(comparison, folder)
         record["since_last_run"] = comparison.summary
         siting = _replan(folder, state, oas, area_results, record)
