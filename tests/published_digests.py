@@ -29,6 +29,8 @@ from pathlib import Path
 import pandas as pd
 import shapely
 
+from geo_risk.publish.cube import read_cube_tables
+
 STORED = Path(__file__).parent / "data" / "demo_digests.json"
 #: Libraries whose versions can move a published figure.
 LIBRARIES = ["numpy", "scipy", "pandas", "scikit-learn", "esda", "libpysal", "giddy",
@@ -81,7 +83,7 @@ def _content(path: Path, dates: list[str]) -> str:
         with xr.open_dataset(path) as cube:
             attrs = json.dumps({"": cube.attrs, **{v: cube[v].attrs for v in cube.variables}},
                                sort_keys=True, default=str)
-            return _text(attrs, dates) + _frame(cube.to_dataframe(), dates)
+            return _text(attrs, dates) + "".join(_frame(t, dates) for t in read_cube_tables(cube))
     return _text(path.read_text(encoding="utf-8"), dates)
 
 

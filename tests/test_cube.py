@@ -7,6 +7,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 
 from geo_risk.areas import SAFE, RefreshRisk
 from geo_risk.publish.cube import CUBE_NETCDF, CUBE_PARQUET, cube_table
@@ -53,15 +54,27 @@ def test_the_demo_cube_opens_as_cf_and_as_geoparquet(demo):
     out, summary = demo
     h = summary["hotspots"]
     with xr.open_dataset(out / "publish/areas" / CUBE_NETCDF) as cube:
-        assert cube.attrs["Conventions"] == "CF-1.8"
+        assert cube.attrs["Conventions"].split() == ["CF-1.8", "UGRID-1.0"]
         assert cube.attrs["featureType"] == "timeSeries"
-        assert cube.cf.cf_roles == {"timeseries_id": ["station_id"]}
+        assert cube.cf.cf_roles == {"timeseries_id": ["station_id"], "mesh_topology": ["mesh"],
+                                    "face_node_connectivity": ["mesh_face_nodes"]}
         assert cube.cf["latitude"].name == "lat" and cube.cf["longitude"].name == "lon"
-        assert cube.cf["T"].dtype.kind == "M" and cube.sizes == {
-            "station": h["areas"], "time": h["refreshes"]}
+        assert cube.cf["T"].dtype.kind == "M"
+        assert (cube.sizes["station"], cube.sizes["time"]) == (h["areas"], h["refreshes"])
         assert set(cube.data_vars) == {"risk", "risk_se", "hs_z", "hs_p", "hs_bin",
-                                       "lisa_quadrant", "ehsa_category"}
+                                       "lisa_quadrant", "ehsa_category", "mesh",
+                                       "mesh_face_nodes", "crs"}
         assert 51 < float(cube["lat"].mean()) < 52  # the town is in Essex
+        # the same file is a UGRID mesh: one face per output area, its outline's nodes
+        mesh = cube["mesh"].attrs
+        assert mesh["cf_role"] == "mesh_topology" and mesh["face_dimension"] == "station"
+        faces = cube["mesh_face_nodes"].to_numpy()
+        assert faces.shape[0] == h["areas"] and np.nanmax(faces) == cube.sizes["node"] - 1
+        assert cube["crs"].attrs["epsg"] == 27700
+        xy = np.column_stack([cube["mesh_node_x"], cube["mesh_node_y"]])
+        outline = gpd.GeoSeries([shapely.Polygon(xy[row[row >= 0].astype(int)])
+                                 for row in faces], index=cube["station_id"].to_numpy(),
+                               crs=27700)
         risk = cube["risk"].to_pandas()
         risk.index = cube["station_id"].to_numpy()
         meanings = cube["ehsa_category"].attrs["flag_meanings"].split()
@@ -80,6 +93,11 @@ def test_the_demo_cube_opens_as_cf_and_as_geoparquet(demo):
     assert long.loc[long[code].isin(withheld), ["risk", "risk_se"]].isna().all().all()
     assert long.loc[long[code].isin(withheld), "lisa_quadrant"].isna().all()
     assert not (long["risk"] == 0).any()
+    drawn = long.drop_duplicates(code).set_index(code).geometry
+    simple = drawn.geom_type.eq("Polygon") & drawn.interiors.str.len().eq(0)
+    assert simple.mean() > 0.9 and outline.is_valid.all()
+    assert outline[simple].normalize().geom_equals_exact(drawn[simple].normalize(),
+                                                         tolerance=1e-6).all()
     last = long[long["refresh"] == long["refresh"].max()].set_index(code)["risk"]
     pd.testing.assert_series_equal(last.rename(None), risk.iloc[:, -1].rename(None),
                                    check_names=False, check_index_type=False)

@@ -9,7 +9,9 @@ import subprocess
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
+import xarray as xr
 
 SYSTEM_PYTHON = Path("/usr/bin/python3")
 
@@ -67,7 +69,8 @@ def test_qgis_draws_every_withheld_area_grey_by_its_default_style(demo):
 
 _CUBE = textwrap.dedent("""
     import json, sys
-    from qgis.core import QgsApplication, QgsRasterLayer, QgsRenderContext, QgsVectorLayer
+    from qgis.core import (QgsApplication, QgsMeshDatasetIndex, QgsMeshLayer, QgsRenderContext,
+                           QgsVectorLayer)
     app = QgsApplication([], False)
     app.initQgis()
     layer = QgsVectorLayer(sys.argv[1] + "|layername=space_time_cube", "cube", "ogr")
@@ -79,11 +82,23 @@ _CUBE = textwrap.dedent("""
     hot = [renderer.symbolForFeature(f, context).color().name() for f in layer.getFeatures()
            if f["hs_bin"] == 1][:3]
     renderer.stopRender(context)
-    netcdf = QgsRasterLayer('NETCDF:"' + sys.argv[2] + '":risk', "risk")
+    mesh = QgsMeshLayer(sys.argv[2], "cube", "mdal")
+    data = mesh.dataProvider()
+    groups = {data.datasetGroupMetadata(QgsMeshDatasetIndex(g)).name(): g
+              for g in range(data.datasetGroupCount())}
+    risk = groups["mean predicted risk of the area's under-fives"]
+    last = data.datasetValues(QgsMeshDatasetIndex(risk, data.datasetCount(risk) - 1), 0,
+                              data.faceCount())
     print(json.dumps({
         "valid": layer.isValid(), "active": temporal.isActive(), "mode": int(temporal.mode()),
         "field": temporal.startField(), "features": layer.featureCount(), "hot": hot,
-        "netcdf": [netcdf.isValid(), netcdf.width(), netcdf.height()]}), flush=True)
+        "netcdf": {"valid": mesh.isValid(), "crs": mesh.crs().authid(),
+                   "faces": data.faceCount(), "steps": data.datasetCount(risk),
+                   "temporal": mesh.temporalProperties().isActive(),
+                   "first": mesh.temporalProperties().timeExtent().begin().toString(
+                       "yyyy-MM-dd"),
+                   "last": [last.value(i).scalar() for i in range(data.faceCount())]}}),
+          flush=True)
     import os
     os._exit(0)
 """)
@@ -93,8 +108,9 @@ _CUBE = textwrap.dedent("""
                     "(apt-get install python3-qgis)")
 def test_qgis_opens_the_space_time_cube_for_its_temporal_controller(demo):
     """The cube's GeoPackage layer opens in QGIS with its time set (each row from its
-    refresh, for three months) and hot bins red; the NetCDF's variables open too (QGIS
-    3.22's GDAL reads a CF time series as a grid of areas by refreshes)."""
+    refresh, for three months) and hot bins red; the NetCDF opens as a mesh layer of the
+    output areas in British National Grid whose temporal controller steps through the
+    refreshes, with the same risks xarray reads (withheld ones missing)."""
     out, summary = demo
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     env.pop("PYTHONPATH", None)
@@ -108,4 +124,11 @@ def test_qgis_opens_the_space_time_cube_for_its_temporal_controller(demo):
     assert found["mode"] == 1  # a date per row, shown for a fixed duration
     assert found["features"] == areas * summary["hotspots"]["refreshes"]
     assert found["hot"] and set(found["hot"]) == {"#d7191c"}
-    assert found["netcdf"] == [True, summary["hotspots"]["refreshes"], areas]
+    mesh = found["netcdf"]
+    assert mesh["valid"] and mesh["temporal"] and mesh["crs"] == "EPSG:27700"
+    assert mesh["faces"] == areas and mesh["steps"] == summary["hotspots"]["refreshes"]
+    with xr.open_dataset(out / "publish/areas/space_time_cube.nc") as cube:
+        assert mesh["first"] == str(cube["time"].values[0])[:10]
+        expected = cube["risk"].isel(time=-1).to_numpy()
+    np.testing.assert_allclose(np.array(mesh["last"], dtype=float), expected, rtol=1e-9)
+    assert np.isnan(expected).sum() > 5

@@ -7,7 +7,12 @@ never zero):
 - ``space_time_cube.nc``: a CF-1.8 discrete sampling geometry (``featureType =
   timeSeries``, orthogonal multidimensional): output areas are the stations (their codes
   the ``timeseries_id``, their centroids' latitude and longitude), refresh dates the
-  time. Categories are integer codes with CF's ``flag_values`` and ``flag_meanings``.
+  time. Categories are codes with CF's ``flag_values`` and ``flag_meanings``.
+  The same file is a UGRID-1.0 mesh whose faces are the output areas (each area's
+  largest part, holes not cut out, in British National Grid), so QGIS opens it as a
+  mesh layer whose temporal controller steps through the refreshes. For that the
+  area codes are stored as characters and time as days in floating point, which is
+  what its MDAL reader takes.
 - ``space_time_cube.parquet``: the same as a long GeoParquet table, one row per output
   area and refresh with the area's polygon, for a GIS's time controller.
 
@@ -35,13 +40,12 @@ from geo_risk.areas import EHSA_CATEGORIES, LISA_STATES, Disclosure, RefreshRisk
 from geo_risk.geography import Vintage
 from geo_risk.model.outcomes import SCHOOL_READINESS, Outcome
 
-__all__ = ["CUBE_NETCDF", "CUBE_PARQUET", "cube_table", "write_cube"]
+__all__ = ["CUBE_NETCDF", "CUBE_PARQUET", "cube_table", "read_cube_tables", "write_cube"]
 
 CUBE_NETCDF, CUBE_PARQUET = "space_time_cube.nc", "space_time_cube.parquet"
 
 #: The quadrant codes of ``lisa_quadrant`` (CF flag values), and their meanings.
 _LISA = [*LISA_STATES, "no neighbours"]
-_FILL = np.int8(-128)
 
 
 def cube_table(bins: pd.DataFrame, refreshes: RefreshRisk, hotspots: pd.DataFrame,
@@ -87,15 +91,46 @@ def cube_table(bins: pd.DataFrame, refreshes: RefreshRisk, hotspots: pd.DataFram
 
 
 def _codes(values: pd.Series, meanings: list[str]) -> np.ndarray:
-    """Categories as CF flag values (their position in ``meanings``), missing as the fill."""
+    """Categories as CF flag values (their position in ``meanings``), missing as NaN.
+
+    Flags are stored as floats, not bytes: QGIS's mesh reader drops a file's time steps
+    when a variable on the areas is an integer."""
     code = {m: i for i, m in enumerate(meanings)}
-    return values.map(code).fillna(_FILL).to_numpy(dtype=np.int8)
+    return values.map(code).to_numpy(dtype=np.float32)
 
 
 def _flag(meanings: list[str]) -> dict:
-    return {"flag_values": np.arange(len(meanings), dtype=np.int8),
+    return {"flag_values": np.arange(len(meanings), dtype=np.float32),
             "flag_meanings": " ".join(m.replace(" ", "_").replace("-", "_")
                                       for m in meanings)}
+
+
+def _mesh(geometry: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The areas as UGRID faces: each area's largest part's outer ring, anticlockwise.
+
+    Nodes are not shared between faces (each face lists its own), so an area's outline
+    is exactly its own; rows of the face-node table are padded with -1.
+
+    >>> from shapely.geometry import box
+    >>> x, y, faces = _mesh(gpd.GeoSeries([box(0, 0, 1, 1), box(1, 0, 3, 1)]))
+    >>> faces.tolist()
+    [[0, 1, 2, 3], [4, 5, 6, 7]]
+    >>> (x[4:].tolist(), y[4:].tolist())
+    ([3.0, 3.0, 1.0, 1.0], [0.0, 1.0, 1.0, 0.0])
+    """
+    import shapely
+
+    polygons = geometry.explode(index_parts=True)
+    largest = polygons.loc[polygons.area.groupby(level=0).idxmax()]
+    rings = shapely.get_exterior_ring(shapely.orient_polygons(largest.to_numpy()))
+    count = shapely.get_num_coordinates(rings) - 1  # the closing point is not a node
+    xy = [shapely.get_coordinates(r)[:-1] for r in rings]
+    faces = np.full((len(xy), int(count.max())), -1, dtype=np.int32)
+    start = np.concatenate([[0], np.cumsum(count)[:-1]])
+    for row, (first, n) in enumerate(zip(start, count)):
+        faces[row, :n] = np.arange(first, first + n)
+    nodes = np.concatenate(xy)
+    return nodes[:, 0], nodes[:, 1], faces
 
 
 def write_cube(areas_folder: Path, table: pd.DataFrame, oas: gpd.GeoDataFrame,
@@ -135,7 +170,8 @@ def write_cube(areas_folder: Path, table: pd.DataFrame, oas: gpd.GeoDataFrame,
     centroid = gpd.GeoSeries(oas.geometry.reindex(ids).centroid, crs=oas.crs).to_crs(4326)
     category = table["ehsa_category"].groupby(level=0).first().reindex(ids)
     station, time = ("station", "time")
-    number = {"coordinates": "time lat lon station_id"}
+    number = {"coordinates": "time lat lon station_id", "mesh": "mesh", "location": "face"}
+    node_x, node_y, faces = _mesh(oas.geometry.reindex(ids))
     ds = xr.Dataset(
         data_vars={
             "risk": ((station, time), wide["risk"].to_numpy(), {
@@ -150,17 +186,29 @@ def write_cube(areas_folder: Path, table: pd.DataFrame, oas: gpd.GeoDataFrame,
                 "units": "1", **number}),
             "hs_p": ((station, time), wide["hs_p"].to_numpy(), {
                 "long_name": "two-sided p-value of hs_z", "units": "1", **number}),
-            "hs_bin": ((station, time), wide["hs_bin"].fillna(_FILL).to_numpy(np.int8), {
-                "long_name": "hot or cold spot in this bin", "_FillValue": _FILL,
-                "flag_values": np.array([-1, 0, 1], dtype=np.int8),
+            "hs_bin": ((station, time), wide["hs_bin"].to_numpy(np.float32), {
+                "long_name": "hot or cold spot in this bin",
+                "flag_values": np.array([-1, 0, 1], dtype=np.float32),
                 "flag_meanings": "cold_spot not_significant hot_spot", **number}),
             "lisa_quadrant": ((station, time), np.column_stack(
                 [_codes(wide["lisa_quadrant"][t], _LISA) for t in times]), {
-                "long_name": "local Moran quadrant at this refresh", "_FillValue": _FILL,
+                "long_name": "local Moran quadrant at this refresh",
                 **_flag(_LISA), **number}),
             "ehsa_category": ((station,), _codes(category, EHSA_CATEGORIES), {
-                "long_name": "emerging hot spot category", "_FillValue": _FILL,
-                "coordinates": "lat lon station_id", **_flag(EHSA_CATEGORIES)}),
+                "long_name": "emerging hot spot category",
+                "coordinates": "lat lon station_id", "mesh": "mesh", "location": "face",
+                **_flag(EHSA_CATEGORIES)}),
+            "mesh": ((), np.int32(0), {
+                "cf_role": "mesh_topology", "long_name": "the output areas as a mesh",
+                "topology_dimension": np.int32(2), "face_dimension": station,
+                "node_coordinates": "mesh_node_x mesh_node_y",
+                "face_node_connectivity": "mesh_face_nodes"}),
+            "mesh_face_nodes": ((station, "max_face_nodes"), faces, {
+                "cf_role": "face_node_connectivity", "start_index": np.int32(0),
+                "long_name": "the nodes of each output area's outline, anticlockwise"}),
+            "crs": ((), np.int32(0), {
+                "grid_mapping_name": "transverse_mercator", "epsg": np.int32(27700),
+                "EPSG_code": "EPSG:27700", "crs_wkt": oas.crs.to_wkt()}),
         },
         coords={
             "time": (time, times.to_numpy(dtype="datetime64[ns]"), {
@@ -173,9 +221,15 @@ def write_cube(areas_folder: Path, table: pd.DataFrame, oas: gpd.GeoDataFrame,
             "lon": (station, centroid.x.to_numpy(), {
                 "standard_name": "longitude", "units": "degrees_east",
                 "long_name": "output area centroid longitude"}),
+            "mesh_node_x": ("node", node_x, {
+                "standard_name": "projection_x_coordinate", "units": "m",
+                "long_name": "easting of an outline node", "grid_mapping": "crs"}),
+            "mesh_node_y": ("node", node_y, {
+                "standard_name": "projection_y_coordinate", "units": "m",
+                "long_name": "northing of an outline node", "grid_mapping": "crs"}),
         },
         attrs={
-            "Conventions": "CF-1.8", "featureType": "timeSeries",
+            "Conventions": "CF-1.8 UGRID-1.0", "featureType": "timeSeries",
             "title": f"geo-risk space-time cube: {title}",
             "source": "geo-risk", "comment": (
                 "Withheld values are missing, never zero: an area's risk where it had few "
@@ -186,11 +240,25 @@ def write_cube(areas_folder: Path, table: pd.DataFrame, oas: gpd.GeoDataFrame,
     nc = areas_folder / CUBE_NETCDF
     encoding: dict[str, dict[str, Any]] = {str(v): {"zlib": True, "complevel": 4}
                                            for v in ds.data_vars}
+    encoding["mesh_face_nodes"] = {"zlib": True, "complevel": 4, "_FillValue": np.int32(-1)}
     encoding["time"] = {"units": "days since 1970-01-01", "calendar": "standard",
-                        "dtype": "int32"}
+                        "dtype": "float64"}
+    encoding["station_id"] = {"dtype": "S1"}
     ds.to_netcdf(nc, engine="netcdf4", encoding=encoding)
     long = table.reset_index().rename(columns={C.OA: code_name})
     long["geometry"] = oas.geometry.reindex(long[code_name]).to_numpy()
     parquet = areas_folder / CUBE_PARQUET
     gpd.GeoDataFrame(long, geometry="geometry", crs=oas.crs).to_parquet(parquet, index=False)
     return [nc, parquet]
+
+
+def read_cube_tables(cube: Any) -> list[pd.DataFrame]:
+    """An opened cube (an ``xarray.Dataset``) as tables, one per set of dimensions its
+    variables share (areas by refreshes, areas, the mesh's nodes, ...), so that no table
+    is the product of unrelated dimensions."""
+    by_dims: dict[tuple, list[str]] = {}
+    for name, variable in cube.variables.items():
+        by_dims.setdefault(variable.dims, []).append(str(name))
+    return [cube[names].to_dataframe() if dims else pd.DataFrame(
+                {n: [cube[n].values] for n in names})
+            for dims, names in sorted(by_dims.items(), key=str)]

@@ -111,8 +111,10 @@ def published_text(path: Path) -> str:
     if path.suffix == ".nc":
         import xarray as xr
 
+        from geo_risk.publish.cube import read_cube_tables
+
         with xr.open_dataset(path, decode_cf=False) as cube:
-            return cube.to_dataframe().to_csv() + "\n".join(
+            return "".join(t.to_csv() for t in read_cube_tables(cube)) + "\n".join(
                 f"{k}: {v}" for k, v in cube.attrs.items())
     return path.read_text(encoding="utf-8", errors="replace")
 
