@@ -267,3 +267,36 @@ def test_hotspots_command_on_a_finished_run(demo, tmp_path):
     result = CliRunner().invoke(app, ["hotspots", "--in", str(run)])
     assert result.exit_code == 2 and "moved/lookup.csv are no longer there" in " ".join(
         result.output.split())
+
+
+@pytest.mark.parametrize(("options", "said"), [
+    (["--weights", "rook", "--global-window", "neighbourhood_time_step"],
+     ["neighbours by rook contiguity (shared edges)", "(ArcGIS's neighbourhood time step)"]),
+    (["--weights", "order:2"], ["neighbours by contiguity up to 2 steps away"]),
+    (["--weights", "distance:300:2"],
+     ["neighbours by a fixed distance of 300 m between centroids, at least 2 each"]),
+])
+def test_every_other_choice_runs_on_the_town(demo, tmp_path, options, said):
+    """The choices the command test above does not run (rook, higher order, a distance
+    band with its minimum, the neighbourhood time step's window) run on the embedded
+    town end to end: recorded in run.json, said in the report's method, published."""
+    import json
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from geo_risk.cli import app
+
+    out, summary = demo
+    run = tmp_path / "run"
+    shutil.copytree(out, run, ignore=shutil.ignore_patterns("pseudonymised", "extracts"))
+    result = CliRunner().invoke(app, ["hotspots", "--in", str(run), *options,
+                                      "--permutations", "99"])
+    assert result.exit_code == 0, result.output
+    settings = json.loads((run / "restricted/run.json").read_text())["hotspots"]["settings"]
+    for option, value in zip(options[::2], options[1::2], strict=True):
+        assert settings[option.lstrip("-").replace("-", "_")] == value
+    method = " ".join((run / "publish/index.html").read_text().split())
+    assert all(words in method for words in said), said
+    table = pd.read_csv(run / "publish/areas/oa_hotspots.csv", index_col=0)
+    assert len(table) == summary["hotspots"]["areas"]

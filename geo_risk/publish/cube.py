@@ -127,7 +127,7 @@ def _mesh(geometry: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     xy = [shapely.get_coordinates(r)[:-1] for r in rings]
     faces = np.full((len(xy), int(count.max())), -1, dtype=np.int32)
     start = np.concatenate([[0], np.cumsum(count)[:-1]])
-    for row, (first, n) in enumerate(zip(start, count)):
+    for row, (first, n) in enumerate(zip(start, count, strict=True)):
         faces[row, :n] = np.arange(first, first + n)
     nodes = np.concatenate(xy)
     return nodes[:, 0], nodes[:, 1], faces
