@@ -364,6 +364,9 @@ LookupFile = Annotated[Path | None, typer.Option(
 Workers = Annotated[int, typer.Option(
     "--workers", min=0, help="Describe and score households district by district on this "
                              "many local Dask worker processes (0: in this process).")]
+OutcomeName = Annotated[str | None, typer.Option(
+    "--outcome", help="What is predicted (docs/outcomes.md): school_readiness (the "
+                      "default), domestic_abuse_escalation or domestic_abuse_repeat.")]
 IMDFile = Annotated[Path | None, typer.Option(
     "--imd", help="Deprivation by LSOA: IoD 2025 (or IMD 2019) File 7 CSV as published, or "
                   "LSOA21CD, IMD_rank. Drives deprivation.")]
@@ -469,25 +472,33 @@ def link(
     min_match_rate: Annotated[float, typer.Option(
         "--min-match-rate", min=0.0, max=1.0,
         help="Warn when a source links fewer of its records than this.")] = 0.9,
+    outcome: OutcomeName = None,
 ) -> None:
     """Link pseudonymised extracts by household, geocode them to output areas and build the
-    household and child tables as of the reference date."""
+    tables of who is scored as of the reference date, for the outcome predicted."""
+    from geo_risk.model import get_outcome
     from geo_risk.run.inputs import run_link
 
     try:
         when = _date(reference_date)
+        words = get_outcome(outcome)
         files = _real_boundary_files(boundaries, lookup, imd)
         features, linked = run_link(in_dir, out, reference_date=when, files=files,
-                                    min_match_rate=min_match_rate)
+                                    min_match_rate=min_match_rate, outcome=words)
     except GeoRiskError as err:
         _fail(err)
     for r in linked.report.itertuples():
         console.print(f"  {r.source:<17} {r.linked:>8,} of {r.records:>8,} linked "
                       f"({r.match_rate:.1%})", highlight=False)
     c = features.counts
-    console.print(f"wrote {out}: {c['households_with_current_children']:,} households with "
-                  f"under-fives, {c['children_current']:,} current and "
-                  f"{c['children_labelled']:,} labelled children", highlight=False)
+    if words.unit[0] == "household":
+        what = (f"{c['households_current']:,} {words.headline_households} scored, "
+                f"{c['households_labelled']:,} labelled at {c['landmark_dates']} past dates")
+    else:
+        what = (f"{c['households_with_current_children']:,} {words.headline_households}, "
+                f"{c['children_current']:,} current and {c['children_labelled']:,} labelled "
+                "children")
+    console.print(f"wrote {out}: {what}", highlight=False)
 
 
 @app.command()
@@ -509,11 +520,12 @@ def model(
              "default: as run.toml's [capacity].")] = None,
     seed: Seed = 1,
 ) -> None:
-    """Train and validate the risk model on past cohorts, score today's under-fives, flag
-    households and explain why. Writes OUT/publish/model (model card, validation, fairness) and the
-    restricted list OUT/restricted/flagged_households.csv."""
+    """Train and validate the risk model on past cohorts, score who is scored today (for
+    the outcome 'geo-risk link' built the tables for), flag households and explain why.
+    Writes OUT/publish/model (model card, validation, fairness) and the restricted list
+    OUT/restricted/flagged_households.csv."""
     from geo_risk.config import parse_capacity
-    from geo_risk.model import KNOWN_WITHIN_MONTHS
+    from geo_risk.model import KNOWN_WITHIN_MONTHS, get_outcome
     from geo_risk.run.folder import RunFolder
     from geo_risk.run.pipeline import read_feature_tables, run_model
 
@@ -525,7 +537,8 @@ def model(
         tables = read_feature_tables(in_dir)
         result = run_model(tables, RunFolder(out), capacity=cap,
                            known_within_months=KNOWN_WITHIN_MONTHS if known_within is None
-                           else known_within, random_state=seed)
+                           else known_within, random_state=seed,
+                           outcome=get_outcome(tables.outcome))
     except GeoRiskError as err:
         _fail(err)
     m = result.summary
@@ -586,10 +599,7 @@ def demo(out: Out = Path("out/demo"), seed: Seed = 1, scenario: ScenarioName = "
              "--ceiling", help="Also estimate the records ceiling (the best the records "
                                "allow) for synth/evaluation.json; as long again as the run "
                                "at county size.")] = False,
-         outcome: Annotated[str, typer.Option(
-             "--outcome", help="What is predicted (docs/outcomes.md): school_readiness "
-                               "(the default), domestic_abuse_escalation or "
-                               "domestic_abuse_repeat.")] = "school_readiness") -> None:
+         outcome: OutcomeName = None) -> None:
     """The whole job on a synthetic world: the embedded town, or synthetic households on
     real boundaries (--boundaries, --lookup, --imd). Writes OUT/publish/ (the board report
     index.html, maps/, geo_risk.gpkg, run.json), OUT/restricted/, OUT/work/ and OUT/synth/

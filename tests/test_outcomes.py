@@ -126,6 +126,48 @@ def test_a_domestic_abuse_run_publishes_only_its_own_words(da_demo):
     assert "are predicted to be at risk of the abuse escalating" in page
 
 
+def test_the_stage_commands_build_and_model_the_declared_outcome(da_demo, tmp_path):
+    """'geo-risk link --outcome' builds the tables of the households it scores and says
+    which outcome they are for; 'geo-risk model' reads that and models it: its model card
+    speaks of domestic abuse, and the same tables as the demo's give the same scores."""
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from geo_risk.cli import app
+    from geo_risk.geography import DEFAULT_BOUNDARIES
+
+    out, _ = da_demo
+    summary = json.loads((out / "publish/run.json").read_text())
+    town = ["--boundaries", str(DEFAULT_BOUNDARIES.oa), "--lookup",
+            str(DEFAULT_BOUNDARIES.lookup), "--imd", str(DEFAULT_BOUNDARIES.imd)]
+    runner = CliRunner()
+    link = runner.invoke(app, [
+        "link", "--in", str(out / "restricted/pseudonymised"), "--out", str(tmp_path / "l"),
+        "--reference-date", summary["reference_date"], "--outcome",
+        "domestic-abuse-escalation", *town])
+    assert link.exit_code == 0, link.output
+    assert "households with a domestic abuse incident in the last 12 months scored" in (
+        " ".join(link.output.split()))
+    assert json.loads((tmp_path / "l/tables.json").read_text())["outcome"] == (
+        "domestic_abuse_escalation")
+    model = runner.invoke(app, ["model", "--in", str(tmp_path / "l"), "--out",
+                                str(tmp_path / "m")])
+    assert model.exit_code == 0, model.output
+    card = (tmp_path / "m/publish/model/model_card.md").read_text()
+    assert "domestic abuse" in card and not SCHOOL_READINESS_WORDS.search(card)
+    ours = pd.read_parquet(tmp_path / "m/restricted/household_scores.parquet")
+    demo = pd.read_parquet(out / "restricted/household_scores.parquet")
+    assert set(ours["household_key"]) == set(demo["household_key"])
+    paired = ours.set_index("household_key")["score"].align(
+        demo.set_index("household_key")["score"])
+    assert paired[0].corr(paired[1], method="spearman") > 0.95
+    wrong = runner.invoke(app, ["link", "--in", str(out / "restricted/pseudonymised"),
+                                "--out", str(tmp_path / "w"), "--reference-date",
+                                summary["reference_date"], "--outcome", "burglary", *town])
+    assert wrong.exit_code == 2 and "outcome 'burglary' is not one geo-risk knows" in (
+        wrong.output) and wrong.output.count("error:") == 1
+
+
 def test_the_school_readiness_check_finds_its_words(demo):
     """The words test above can fail: on the school-readiness demo it finds them."""
     out, _ = demo

@@ -96,12 +96,14 @@ _LEVEL = {"early help": 1, "child in need": 2, "child protection": 3, "looked af
 
 @dataclass
 class FeatureTables:
-    """The household and child tables at a reference date, and how children were counted."""
+    """The household and child tables at a reference date, how they were counted, and the
+    outcome they were built for (its name)."""
 
     reference_date: pd.Timestamp
     households: pd.DataFrame
     children: pd.DataFrame
     counts: dict[str, int]
+    outcome: str = "school_readiness"
 
 
 def _pairs_with(pairs: pd.DataFrame, events: pd.DataFrame, date: str,
@@ -684,4 +686,4 @@ def _household_tables(linked: Linked, ref: pd.Timestamp, outcome: Outcome,
     }
     log.info("features as of %s: %d households scored, %d labelled", ref.date(),
              counts["households_current"], counts["households_labelled"])
-    return FeatureTables(ref, households, rows, counts)
+    return FeatureTables(ref, households, rows, counts, outcome.name)

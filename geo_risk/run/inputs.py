@@ -7,6 +7,7 @@ refreshes the records cannot describe). :mod:`geo_risk.run.pipeline` goes on fro
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -109,6 +110,10 @@ def _all_rejected(path: Path, rejects: Path, n: int) -> None:
         "folder to run without it.")
 
 
+#: What :func:`run_link` says of the tables it wrote: the outcome they are for.
+TABLES_JSON = "tables.json"
+
+
 def run_link(
     pseudonymised: Path,
     out: Path,
@@ -122,9 +127,10 @@ def run_link(
 ) -> tuple[FeatureTables, Linked]:
     """Link pseudonymised extracts and build the feature tables; write them under ``out``.
 
-    Writes ``households.parquet``, ``children.parquet``, ``linkage_report.csv`` and
-    ``rejects.csv`` (rows rejected at source, read from each ``*.rejects.csv``, and rows
-    that could not be linked). Returns the tables and the linked records (with the
+    Writes ``households.parquet``, ``children.parquet``, ``tables.json`` (the outcome they
+    were built for and their counts), ``linkage_report.csv`` and ``rejects.csv`` (rows
+    rejected at source, read from each ``*.rejects.csv``, and rows that could not be
+    linked). Returns the tables and the linked records (with the
     linkage report). ``geography`` is ``files`` already loaded (by
     :func:`~geo_risk.geography.boundaries.load_geography`), which a run does once.
     """
@@ -144,6 +150,8 @@ def run_link(
     features = build_feature_tables(linked, reference_date, run=run, outcome=outcome)
     features.households.to_parquet(out / "households.parquet", index=False)
     features.children.to_parquet(out / "children.parquet", index=False)
+    (out / TABLES_JSON).write_text(json.dumps(
+        {"outcome": features.outcome, "counts": features.counts}, indent=2) + "\n")
     write_csv(linked.report, out / "linkage_report.csv", index=False)
     at_source = [pd.read_csv(p, dtype=str, keep_default_na=False)
                  for p in sorted(Path(pseudonymised).glob("*.rejects.csv"))]

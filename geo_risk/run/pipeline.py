@@ -24,6 +24,7 @@ import geopandas as gpd
 import joblib
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from geo_risk import __version__
 from geo_risk import columns as C
@@ -96,7 +97,7 @@ from geo_risk.publish import (
 from geo_risk.run.compare import compare_runs, write_comparison
 from geo_risk.run.folder import RunFolder, staged
 from geo_risk.run.history import extend_history, read_exact_fit
-from geo_risk.run.inputs import check_refreshes, pseudonymise_folder, run_link
+from geo_risk.run.inputs import TABLES_JSON, check_refreshes, pseudonymise_folder, run_link
 from geo_risk.run.state import RunState
 from geo_risk.siting import (
     SitingOutputs,
@@ -377,17 +378,27 @@ def write_hotspots(folder: RunFolder, found: FoundHotspots, vintage: Vintage,
 
 
 def read_feature_tables(folder: Path) -> FeatureTables:
-    """Read the household and child tables written by :func:`run_link`."""
+    """Read the household and child tables written by :func:`run_link`, with the outcome
+    they were built for (school readiness for tables written before outcomes were
+    declared)."""
     folder = Path(folder)
     paths = [folder / "children.parquet", folder / "households.parquet"]
     missing = [p.name for p in paths if not p.is_file()]
     if missing:
         raise GeoRiskError(f"{folder}: no {', '.join(missing)}; run 'geo-risk link' first and "
                            "pass its --out folder.")
-    children, households = (pd.read_parquet(p) for p in paths)
+    try:
+        children, households = (pd.read_parquet(p) for p in paths)
+        said = (json.loads((folder / TABLES_JSON).read_text())
+                if (folder / TABLES_JSON).is_file() else {})
+        outcome = get_outcome(said.get("outcome")).name
+    except (OSError, ValueError, AttributeError, pa.ArrowException) as err:
+        raise GeoRiskError(f"{folder}: the tables 'geo-risk link' wrote cannot be read "
+                           f"({type(err).__name__}); run 'geo-risk link' again.") from None
     current = children.loc[children["role"] == "current", "as_of"]
     reference = current.max() if len(current) else children["as_of"].max()
-    return FeatureTables(pd.Timestamp(reference), households, children, {})
+    return FeatureTables(pd.Timestamp(reference), households, children,
+                         said.get("counts", {}), outcome)
 
 
 def run_publish(folder: RunFolder, oas, area_results: AreaResults, summary: dict, *,
