@@ -803,7 +803,8 @@ def compare(
             f"{n} {k}" for k, n in v["flags"].items()))
     m = v.get("monitoring", {})
     if "auc" in m:
-        lines.append(f"  the last run's model on {m['children']} results since: AUC "
+        unit = m.get("unit", "children")
+        lines.append(f"  the last run's model on the results of {m[unit]} {unit} since: AUC "
                      f"{m['auc']:.3f}, calibration slope {m['calibration_slope']:.2f}, ECE "
                      f"{m['ece']:.3f}")
     elif m:

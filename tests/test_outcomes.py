@@ -203,6 +203,7 @@ def test_run_with_a_declared_outcome_scores_it_and_a_wrong_name_is_one_error(da_
     monitoring = json.loads((run / "publish/since_last_run/summary.json").read_text())[
         "monitoring"]
     assert monitoring["cohorts"] == ["2016-12-31"] and 0.5 < monitoring["auc"] < 0.9
+    assert monitoring["unit"] == "households" and "children" not in monitoring
     assert "repeat incident" in (run / "publish/index.html").read_text().split(
         "How the last run's model did")[1].split("</p>")[0]
     for page in ["index.html", "maps/map.html", "maps/tables.html"]:

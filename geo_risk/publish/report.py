@@ -204,7 +204,7 @@ def _since(v: dict, rules: Disclosure, o: Outcome) -> str:
     m = v.get("monitoring")
     if m and "auc" in m:
         text += (
-            f"<p>How the last run's model did on the {_e(m['children'])} {o.unit[1]} whose "
+            f"<p>How the last run's model did on the {_e(m[o.unit[1]])} {o.unit[1]} whose "
             f"{o.results_since} since ({_e(', '.join(m['cohorts']))} "
             f"cohort): AUC {m['auc']:.2f} (at its own hold-out "
             f"{m['previous_holdout_auc']:.2f}), calibration slope "

@@ -258,8 +258,9 @@ def _monitoring(old: RunFolder, children: pd.DataFrame, old_record: dict, new_re
     arrived = labelled[(_known_on(labelled, outcome) > reference)
                        & (labelled["as_of"] <= reference)]
     cohorts = sorted(arrived["academic_year"].unique())
+    unit = outcome.unit[1]  # "children", "households": who the count is of
     info = {"results_since": f"{reference.date()} to {new_reference}",
-            "cohorts": [str(c) for c in cohorts], "children": len(arrived)}
+            "cohorts": [str(c) for c in cohorts], "unit": unit, unit: len(arrived)}
     if len(arrived) < MIN_MONITORED or arrived[LABEL].nunique() < 2:
         info["note"] = outcome.too_few_since.format(n=len(arrived))
         return None, info
@@ -362,7 +363,8 @@ def compare_runs(old: Path, new: Path, *, rules: Disclosure, oas: pd.DataFrame,
     comparison.monitoring, monitoring = _monitoring(old_f, children, json.loads(
         old_f.record.read_text()), new_pub["reference_date"], outcome)
     comparison.exact["monitoring"] = monitoring
-    published = {**monitoring, "children": rules.count(monitoring["children"])}
+    unit = monitoring["unit"]
+    published = {**monitoring, unit: rules.count(monitoring[unit])}
     if "k" in monitoring:
         published["k"] = rules.count(monitoring["k"])
         if monitoring["k"] <= rules.withhold_up_to:  # a rate among a handful is a count
