@@ -103,6 +103,8 @@ TABLES = {
     "outcome": "what the run predicts: who is scored, the event and its words "
                "(docs/outcomes.md)",
     "dask": "for a county or more: households' features and scores district by district",
+    "community": "optional: places residents, community groups and frontline staff named "
+                 "in consultations, set beside the model's areas (docs/community.md)",
     "siting": "optional: where to site services",
 }
 #: Every setting, declared once.
@@ -198,6 +200,12 @@ SETTINGS = (
     _S("dask", "scheduler", "text", None, "a cluster already running (geo-risk installed on "
        "its workers); the results are the same either way", '"tcp://10.0.0.5:8786"',
        shown=False),
+    _S("community", "file", "file", None,
+       "points or polygons with a theme and a date: CSV (easting/northing, longitude/"
+       "latitude or postcode), GeoJSON or GeoPackage", '"community/consultation.csv"'),
+    _S("community", "postcodes", "file", None,
+       "optional: a postcode lookup (ONSPD's CSV) for rows placed by postcode",
+       '"ONSPD.csv"', shown=False),
     _S("siting", "candidates", "file", _REQUIRED,
        "points with a name: schools, libraries, halls...", '"sites/candidates.gpkg"'),
     _S("siting", "existing", "file", None, "optional: sites already open (always kept)",
@@ -254,6 +262,8 @@ class RunSettings:
     # the hot spot statistics' settings ([hotspots]: weights, global_window, fdr)
     hotspots: dict = field(default_factory=dict)
     outcome: str = DEFAULT_OUTCOME  # what is predicted ([outcome] name; geo_risk.outcomes)
+    community: Path | None = None  # what the community says ([community] file)
+    community_postcodes: Path | None = None  # a postcode lookup for it
 
 
 @dataclass(frozen=True)
@@ -578,6 +588,8 @@ def load_config(path: Path) -> RunConfig:
         dask=dask,
         hotspots=hotspots,
         outcome=r.get("outcome", "name"),
+        community=r.get("community", "file"),
+        community_postcodes=r.get("community", "postcodes"),
     )
     extracts, key_file = r.get("", "extracts"), r.get("", "key_file")
     if (error := r.error()) is not None:

@@ -382,6 +382,11 @@ def published_summary(record: dict, rules: Disclosure) -> dict:
     model = record["model"]
     if not rules.rates_of_flagged(model.get("holdout_k", 0), model.get("precision_at_k", 0.0)):
         out["model"].update(precision_at_k="c", recall_at_k="c")
+    if "community" in record:  # rows of insight are counted as records are
+        said = record["community"]
+        out["community"] = {**said, **{k: rules.value(said[k]) for k in
+                                       ["rows_read", "rows_rejected", "rows_used"]},
+                            "reasons": {k: rules.value(n) for k, n in said["reasons"].items()}}
     out["disclosure"] = {"withhold_up_to": rules.withhold_up_to, "rounding": rules.rounding}
     return out
 

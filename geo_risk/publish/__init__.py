@@ -6,6 +6,7 @@ from geo_risk import _pysal  # noqa: F401  (first: libpysal, esda, mapclassify w
 from geo_risk.publish.cube import CUBE_NETCDF, CUBE_PARQUET, cube_table, write_cube
 from geo_risk.publish.gpkg import (
     GPKG_LAYERS,
+    community_layer,
     cube_layer,
     field_docs,
     site_layers,
@@ -84,6 +85,7 @@ __all__ = [
     "Classes",
     "MapContext",
     "ReportInputs",
+    "community_layer",
     "cube_layer",
     "cube_table",
     "external_references",

@@ -174,6 +174,13 @@ _FIELDS: dict[str, tuple[str, str]] = {
     "trend_p": ("Trend p-value", "Mann-Kendall p-value of that trend"),
     "gi_z": ("Gi* z-score", "Getis-Ord Gi* z-score of predicted risk at the reference "
              "date"),
+    "view": ("Community and data", "Whether the data (an area of concern), the community "
+             "(named in consultations) or both see concern here, or neither"),
+    "data_concern": ("Data: area of concern", "In a known or newly identified area of "
+                     "concern"),
+    "community_named": ("Community: named", "Named by residents, community groups or "
+                        "frontline staff in the consultations imported"),
+    "themes": ("Community themes", "The themes named here, most often named first"),
     "concern": ("Area of concern", "known: risk concentrates where services already work; "
                 "newly identified: where they do not"),
     "refresh": ("Refresh", "The refresh (quarter end) this row of the space-time cube is "
@@ -257,6 +264,27 @@ def cube_layer(cube: gpd.GeoDataFrame) -> dict[str, tuple[gpd.GeoDataFrame, str]
     qml = qml.replace('styleCategories="Symbology">',
                       'styleCategories="Symbology|Temporal">' + temporal, 1)
     return {"space_time_cube": (cube, qml)}
+
+
+#: The community views' colours: both (the strongest agreement) darkest.
+COMMUNITY_COLOURS = {"both": "#54278f", "community only": "#9e9ac8",
+                     "data only": "#e6550d", "neither": "#f7f7f7"}
+
+
+def community_layer(by_oa: gpd.GeoDataFrame) -> dict[str, tuple[gpd.GeoDataFrame, str]]:
+    """What the community says beside the areas of concern, by output area
+    (:func:`geo_risk.areas.community.agreement`), as a GeoPackage layer styled by view.
+
+    Returns
+    -------
+    dict
+        ``{"community_view": (frame, QML style)}``, for ``extra_layers``.
+    """
+    qml = _categorised("view", [(v, c, v) for v, c in COMMUNITY_COLOURS.items()])
+    frame = by_oa.reset_index()
+    frame["data_concern"] = frame["data_concern"].astype(bool)
+    frame["community_named"] = frame["community_named"].astype(bool)
+    return {"community_view": (frame, qml)}
 
 
 def field_docs(vintage: Vintage = VINTAGE_2011, words: Outcome = SCHOOL_READINESS

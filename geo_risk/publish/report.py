@@ -58,6 +58,8 @@ class ReportInputs:
     since: dict | None = None  # what changed since the last run (geo_risk.run.compare, published)
     synthetic: bool = False  # True only for a run on the synthetic generator's households
     oa_districts: pd.Series | None = None  # OA -> district name, for a run over several
+    # what the community says beside the data, by ward, and its summary (published)
+    community: tuple[pd.DataFrame, dict] | None = None
 
 
 def _e(text) -> str:
@@ -70,6 +72,35 @@ def _table(frame: pd.DataFrame, caption: str) -> str:
 
 def _pct(value) -> str:
     return WITHHELD if pd.isna(value) else f"{value:.0%}"
+
+
+def _community(by_ward: pd.DataFrame, said: dict, rules: Disclosure) -> str:
+    """The community's view beside the data's, by ward, and what each adds."""
+    def names(key: str) -> str:
+        wards = said[key]
+        return ", ".join(_e(w) for w in wards) if wards else "no ward"
+
+    n = rules.count(said["rows_used"])
+    when = (f" dated {_e(long_date(said['first_date']))} to {_e(long_date(said['last_date']))}"
+            if said["first_date"] else "")
+    text = (
+        f"<p>Residents, community groups and frontline staff named {n} places or areas of "
+        f"concern in the consultations imported ({_e(said['file'])}){when}. Set beside the "
+        "areas of concern the data finds:</p><ul>"
+        f"<li><strong>Both see concern</strong> in {names('both_wards')}: the strongest "
+        "case for acting there.</li>"
+        f"<li><strong>Only the community does</strong> in {names('community_only_wards')}: "
+        "what the records do not hold (needs that do not reach services, or concerns "
+        "other than this outcome); worth hearing before deciding the data is right.</li>"
+        f"<li><strong>Only the data does</strong> in {names('data_only_wards')}: risk that "
+        "nobody has named yet; worth asking the community there.</li></ul>"
+        "<p>Free text from the consultations is never published; rows holding a person's "
+        "details were refused. Counts of mentions are rounded and small ones withheld.</p>")
+    shown = by_ward[by_ward["view"] != "neither"].rename(columns={
+        "data_concern_oas": "Output areas of concern (data)",
+        "community_mentions": "Mentions (community)", "themes": "Themes named",
+        "view": "Who sees concern", C.WARD_NAME: "Ward"}).drop(columns=C.WARD)
+    return text + _table(shown, "The community's view and the data's, by ward")
 
 
 def _reviews(v: dict, rules: Disclosure) -> str:
@@ -251,6 +282,8 @@ def _sections(r: ReportInputs) -> list[tuple[str, str]]:
     sections = [("Headline", _headline(r)), ("Where risk is highest", _where(r)),
                 ("Known and newly identified areas of concern", _concern(r)),
                 ("What changed since the previous refresh", _changed(r))]
+    if r.community is not None:
+        sections.insert(3, ("What the community says", _community(*r.community, r.disclosure)))
     if r.oa_districts is not None and r.oa_districts.nunique() > 1:
         sections.append(("By district", _by_district(r)))
     if r.since:

@@ -125,6 +125,11 @@ class RunFolder:
         return self.restricted / "run.json"
 
     @property
+    def community(self) -> Path:
+        """The community insight as placed (its places and dates) and its rejects."""
+        return self.restricted / "community"
+
+    @property
     def link(self) -> Path:
         return self.restricted / "link"
 

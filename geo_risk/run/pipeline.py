@@ -43,6 +43,7 @@ from geo_risk.areas import (
     quadrant_transitions,
     risk_by_refresh,
 )
+from geo_risk.areas.community import agreement
 from geo_risk.columns import HOUSEHOLD
 from geo_risk.config import RunSettings, months
 from geo_risk.geography import MEASURES, VINTAGE_2011, BoundaryFiles, Vintage, load_geography
@@ -57,6 +58,7 @@ from geo_risk.inputs import (
     executor,
     read_uprn_lookup,
 )
+from geo_risk.inputs.community import read_community
 from geo_risk.io import write_csv
 from geo_risk.model import (
     DEFAULT_CAPACITY,
@@ -82,6 +84,7 @@ from geo_risk.publish import (
     TABLES_FILE,
     MapContext,
     ReportInputs,
+    community_layer,
     cube_layer,
     cube_table,
     long_date,
@@ -404,7 +407,8 @@ def read_feature_tables(folder: Path) -> FeatureTables:
 def run_publish(folder: RunFolder, oas, area_results: AreaResults, summary: dict, *,
                 ctx: MapContext, linkage_report: pd.DataFrame, run_info: dict,
                 synthetic: bool, disclosure: Disclosure = SAFE,
-                vintage: Vintage = VINTAGE_2011, siting: SitingOutputs | None = None) -> dict:
+                vintage: Vintage = VINTAGE_2011, siting: SitingOutputs | None = None,
+                community: tuple[pd.DataFrame, pd.DataFrame, dict] | None = None) -> dict:
     """Write what people use into ``folder.publish``: ``maps/map.html``, ``geo_risk.gpkg``
     and ``index.html``.
 
@@ -420,6 +424,9 @@ def run_publish(folder: RunFolder, oas, area_results: AreaResults, summary: dict
     extra = site_layers(*sites) if sites else {}
     if (folder.areas / CUBE_PARQUET).is_file():  # the space-time cube, for QGIS's time
         extra.update(cube_layer(gpd.read_parquet(folder.areas / CUBE_PARQUET)))
+    if community is not None:
+        extra.update(community_layer(gpd.GeoDataFrame(
+            community[1], geometry=oas.geometry.reindex(community[1].index), crs=oas.crs)))
     gpkg = write_geopackage(folder.geopackage, oas, tables, hotspots, run_info,
                             extra_layers=extra, vintage=vintage, words=ctx.words)
     by_ward = area_results.refreshes.by(oas[C.WARD_NAME])
@@ -447,10 +454,39 @@ def run_publish(folder: RunFolder, oas, area_results: AreaResults, summary: dict
         siting=siting,
         disclosure=disclosure, synthetic=synthetic,
         retention=run_info.get("retention", ""), reviews=summary.get("reviews"),
-        since=summary.get("since_last_run"))
+        since=summary.get("since_last_run"),
+        community=None if community is None else (community[0], community[2]))
     report = write_report(folder.report, inputs)
     return {"report": report.name, "maps": [f"maps/{MAP_FILE}", f"maps/{TABLES_FILE}"],
             "geopackage": gpkg.name}
+
+
+def run_community(s: RunSettings, folder: RunFolder, oas: gpd.GeoDataFrame,
+                  hotspots: pd.DataFrame, vintage: Vintage
+                  ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Read what the community says and set it beside the areas of concern.
+
+    Writes the places as placed (``restricted/community/mentions.parquet``: their rows,
+    areas, themes and dates) and the rows not used with their reasons
+    (``restricted/community/rejects.csv``); publishes the views by ward and by output area
+    (``publish/areas/community_wards.csv``, ``community_oas.csv``). Returns the two views
+    and the summary for ``run.json``.
+    """
+    read = read_community(s.community, oas, reference_date=s.reference_date,
+                          postcodes=s.community_postcodes)
+    folder.community.mkdir(parents=True, exist_ok=True)
+    read.mentions.to_parquet(folder.community / "mentions.parquet", index=False)
+    write_csv(read.rejects, folder.community / "rejects.csv", index=False)
+    by_ward, by_oa, summary = agreement(read.mentions, oas, hotspots, s.disclosure)
+    write_csv(vintage.publish(by_ward), folder.areas / "community_wards.csv", index=False)
+    write_csv(vintage.publish(by_oa), folder.areas / "community_oas.csv")
+    summary = {"file": Path(read.file).name, "rows_read": read.read,
+               "rows_rejected": len(read.rejects), "reconciles": read.reconciles(),
+               "reasons": read.rejects["reason"].value_counts().to_dict(), **summary}
+    if read.rejects.size:
+        log.warning("community insight: %d of %d rows not used (%s)", len(read.rejects),
+                    read.read, folder.community / "rejects.csv")
+    return by_ward, by_oa, summary
 
 
 def run_pipeline(extracts: Path, key: Key, out: Path, settings: RunSettings
@@ -531,6 +567,11 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
         write_siting_tables(folder.siting, siting, vintage, outcome)
         record["siting"] = siting.summary
     lap("siting")
+    community = None
+    if s.community is not None:
+        community = run_community(s, folder, oas, area_results.hotspots, vintage)
+        record["community"] = community[2]
+        lap("community")
     ctx = MapContext(area_name=s.area_name, reference_date=long_date(s.reference_date),
                      outcome=outcome.name,
                      attribution=s.attribution, marking=s.marking, tiles=s.background_tiles,
@@ -543,7 +584,7 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
     record["outputs"] = run_publish(folder, oas, area_results, record, ctx=ctx,
                                     linkage_report=linked.report, run_info=run_info,
                                     synthetic=s.synthetic, disclosure=s.disclosure,
-                                    vintage=vintage, siting=siting)
+                                    vintage=vintage, siting=siting, community=community)
     lap("publish")
     record["seconds"] = round(time.perf_counter() - started, 1)
     record["stage_seconds"] = laps

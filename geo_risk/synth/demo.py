@@ -42,6 +42,7 @@ from geo_risk.synth.checks import (
     recovery_on_truth,
     true_series,
 )
+from geo_risk.synth.community import consultation, write_consultation
 from geo_risk.synth.world import make_world, write_world
 
 __all__ = ["REAL_BOUNDARY_ATTRIBUTION", "SYNTHETIC_ATTRIBUTION", "demo_key",
@@ -101,8 +102,13 @@ def _early_warning(folder: RunFolder, world, series: dict[str, pd.DataFrame], me
 
 def _settings(folder: RunFolder, world, seed: int, files: BoundaryFiles,
               dask: DaskSettings | None, outcome: str = DEFAULT_OUTCOME) -> RunSettings:
-    """The demo's run settings on ``world``."""
+    """The demo's run settings on ``world``, with its consultation
+    (:mod:`geo_risk.synth.community`) as what the community says."""
     timeline = world.population.timeline
+    planted = (world.escalation.planted if world.escalation is not None
+               else world.population.planted).set_index(C.OA)
+    said = write_consultation(folder.synth / "community/consultation.csv", consultation(
+        world.oas, planted, str(timeline.end), seed))
     area = area_title(world.oas[C.LAD_NAME]) if C.LAD_NAME in world.oas else "District"
     return RunSettings(
         reference_date=str(timeline.end),
@@ -112,7 +118,7 @@ def _settings(folder: RunFolder, world, seed: int, files: BoundaryFiles,
         else REAL_BOUNDARY_ATTRIBUTION, synthetic=True, random_state=seed,
         siting=SitingSettings(candidates=folder.synth / "sites/candidates.csv",
                               existing=folder.synth / "sites/existing.csv", p=5),
-        dask=dask, outcome=outcome)
+        dask=dask, outcome=outcome, community=said)
 
 
 def _household_demo(folder: RunFolder, world, seed: int, files: BoundaryFiles,
