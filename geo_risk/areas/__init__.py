@@ -9,6 +9,7 @@ from geo_risk.areas.analysis import (
     classify_series,
     find_hotspots,
 )
+from geo_risk.areas.community import VIEWS, agreement
 from geo_risk.areas.disclosure import (
     COUNT_COLUMNS,
     LEVELS,
@@ -81,12 +82,14 @@ __all__ = [
     "SAFE",
     "STABILITY_DRAWS",
     "STABLE",
+    "VIEWS",
     "WEIGHTS",
     "Disclosure",
     "FoundHotspots",
     "RefreshRisk",
     "Weights",
     "aggregate_areas",
+    "agreement",
     "areas_of_concern",
     "bagged_categories",
     "benjamini_hochberg",

@@ -1,6 +1,7 @@
 """Partner extracts to linked households: schemas, identifiers, reading and cleaning
 (ingest), keyed pseudonymisation at source, placing addresses by UPRN lookup, linkage, and
-the linked records split by district for parallel work.
+the linked records split by district for parallel work; what the community says
+(consultations' places, beside the records).
 
 Names are imported when first used, so a partner pseudonymising an extract on its own
 machine does not load the geospatial stack that linkage needs.
@@ -49,6 +50,8 @@ _WHERE = {
     "districts": "parallel",
     "executor": "parallel",
     "in_districts": "parallel",
+    "Community": "community",
+    "read_community": "community",
 }
 
 __all__ = sorted(_WHERE)

@@ -31,6 +31,7 @@ import pandas as pd
 
 from geo_risk import columns as C
 from geo_risk._errors import SchemaError
+from geo_risk.io.read import COORDINATES
 
 __all__ = ["TEXT_COLUMNS", "Community", "personal_details", "read_community"]
 
@@ -40,11 +41,6 @@ TEXT_COLUMNS = ("comment", "comments", "notes", "note", "text", "quote", "descri
 #: The longest theme: a theme is a category, not an account.
 MAX_THEME = 60
 
-_COORDINATES = [(("easting", "northing"), "EPSG:27700"),
-                (("oseast1m", "osnrth1m"), "EPSG:27700"),
-                (("x_coordinate", "y_coordinate"), "EPSG:27700"),
-                (("longitude", "latitude"), "EPSG:4326"), (("long", "lat"), "EPSG:4326"),
-                (("lon", "lat"), "EPSG:4326"), (("lng", "lat"), "EPSG:4326")]
 _POSTCODE_COLUMNS = ("postcode", "pcds", "pcd", "pcd7", "pcd8", "post_code")
 _STREET = (r"Road|Rd|Street|St|Avenue|Ave|Lane|Ln|Close|Drive|Dr|Way|Crescent|Court|Ct|"
            r"Gardens|Place|Grove|Hill|Terrace|Walk|Mews|Rise|Green|Parade|Square|Row|Vale")
@@ -183,9 +179,8 @@ def _read(path: Path, postcodes: Path | None) -> tuple[pd.DataFrame, gpd.GeoSeri
         bad = ~shapes.geom_type.isin(["Point", "MultiPoint", "Polygon", "MultiPolygon"])
         return pd.DataFrame(layer.drop(columns=layer.geometry.name)), shapes.where(~bad), 1
     table = read_table(path)
-    xy, crs = next(((xy, crs) for xy, crs in _COORDINATES if set(xy) <= set(table)),
-                   (None, None))
-    if xy is None:
+    found = _coordinates(table)
+    if found is None:
         code = next((c for c in _POSTCODE_COLUMNS if c in table), None)
         if code is None:
             raise SchemaError(f"{path}: needs easting and northing (British National Grid "
@@ -195,7 +190,13 @@ def _read(path: Path, postcodes: Path | None) -> tuple[pd.DataFrame, gpd.GeoSeri
                               "([community] postcodes = ONSPD's CSV, or postcode, easting "
                               "and northing).")
         return table, _by_postcode(table[code], postcodes), 2
-    return table, _points(table[xy[0]], table[xy[1]], crs), 2
+    (x, y), crs = found
+    return table, _points(table[x], table[y], crs), 2
+
+
+def _coordinates(table: pd.DataFrame) -> tuple[tuple[str, str], str] | None:
+    """The first pair of coordinate columns ``table`` has, and their CRS."""
+    return next(((xy, crs) for xy, crs in COORDINATES if set(xy) <= set(table)), None)
 
 
 def _points(x: pd.Series, y: pd.Series, crs: str) -> gpd.GeoSeries:
@@ -220,13 +221,13 @@ def _by_postcode(codes: pd.Series, lookup: Path) -> gpd.GeoSeries:
 
     table = read_table(lookup)
     code = next((c for c in _POSTCODE_COLUMNS if c in table), None)
-    xy, crs = next(((xy, crs) for xy, crs in _COORDINATES if set(xy) <= set(table)),
-                   (None, None))
-    if code is None or xy is None:
+    found = _coordinates(table)
+    if code is None or found is None:
         raise SchemaError(f"{lookup}: a postcode lookup needs a postcode column (pcds or "
                           "postcode) and oseast1m/osnrth1m, easting/northing or "
                           "longitude/latitude.")
-    points = _points(table[xy[0]], table[xy[1]], crs)
+    (x, y), crs = found
+    points = _points(table[x], table[y], crs)
     where = pd.Series(points.to_numpy(), index=_postcode(table[code])).groupby(level=0).first()
     return gpd.GeoSeries(where.reindex(_postcode(codes)).to_numpy(), index=codes.index,
                          crs=27700)

@@ -234,6 +234,16 @@ def header_row(path: Path, required: list[str], *, rows: int = 30) -> int | None
                  if wanted <= {column_name(c) for c in cells}), None)
 
 
+#: Coordinate columns a table of places may have (as geo-risk names columns), and their
+#: CRS: British National Grid metres (ONSPD's ``oseast1m``/``osnrth1m`` among them) or
+#: degrees.
+COORDINATES = [(("easting", "northing"), "EPSG:27700"),
+               (("oseast1m", "osnrth1m"), "EPSG:27700"),
+               (("x_coordinate", "y_coordinate"), "EPSG:27700"),
+               (("longitude", "latitude"), "EPSG:4326"), (("long", "lat"), "EPSG:4326"),
+               (("lon", "lat"), "EPSG:4326"), (("lng", "lat"), "EPSG:4326")]
+
+
 def read_table(path: Path, *, headers_as_written: bool = False) -> pd.DataFrame:
     """A table a person keeps or downloads (a filled review form, a list of sites, a
     distance matrix, a lookup), read as extracts are: CSV in any encoding and separator

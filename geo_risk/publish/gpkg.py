@@ -275,6 +275,12 @@ def community_layer(by_oa: gpd.GeoDataFrame) -> dict[str, tuple[gpd.GeoDataFrame
     """What the community says beside the areas of concern, by output area
     (:func:`geo_risk.areas.community.agreement`), as a GeoPackage layer styled by view.
 
+    Parameters
+    ----------
+    by_oa : GeoDataFrame
+        Per output area (index): ``data_concern``, ``community_named``, ``themes``,
+        ``view``, and the area's polygon.
+
     Returns
     -------
     dict

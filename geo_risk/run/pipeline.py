@@ -35,6 +35,7 @@ from geo_risk.areas import (
     FoundHotspots,
     RefreshRisk,
     aggregate_areas,
+    agreement,
     disclose,
     disclose_hotspots,
     find_hotspots,
@@ -43,7 +44,6 @@ from geo_risk.areas import (
     quadrant_transitions,
     risk_by_refresh,
 )
-from geo_risk.areas.community import agreement
 from geo_risk.columns import HOUSEHOLD
 from geo_risk.config import RunSettings, months
 from geo_risk.geography import MEASURES, VINTAGE_2011, BoundaryFiles, Vintage, load_geography
@@ -56,9 +56,9 @@ from geo_risk.inputs import (
     Linked,
     UprnLookup,
     executor,
+    read_community,
     read_uprn_lookup,
 )
-from geo_risk.inputs.community import read_community
 from geo_risk.io import write_csv
 from geo_risk.model import (
     DEFAULT_CAPACITY,
@@ -461,10 +461,11 @@ def run_publish(folder: RunFolder, oas, area_results: AreaResults, summary: dict
             "geopackage": gpkg.name}
 
 
-def run_community(s: RunSettings, folder: RunFolder, oas: gpd.GeoDataFrame,
+def run_community(path: Path, s: RunSettings, folder: RunFolder, oas: gpd.GeoDataFrame,
                   hotspots: pd.DataFrame, vintage: Vintage
                   ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """Read what the community says and set it beside the areas of concern.
+    """Read what the community says (``path``, the run's ``[community] file``) and set it
+    beside the areas of concern.
 
     Writes the places as placed (``restricted/community/mentions.parquet``: their rows,
     areas, themes and dates) and the rows not used with their reasons
@@ -472,7 +473,7 @@ def run_community(s: RunSettings, folder: RunFolder, oas: gpd.GeoDataFrame,
     (``publish/areas/community_wards.csv``, ``community_oas.csv``). Returns the two views
     and the summary for ``run.json``.
     """
-    read = read_community(s.community, oas, reference_date=s.reference_date,
+    read = read_community(path, oas, reference_date=s.reference_date,
                           postcodes=s.community_postcodes)
     folder.community.mkdir(parents=True, exist_ok=True)
     read.mentions.to_parquet(folder.community / "mentions.parquet", index=False)
@@ -569,7 +570,8 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
     lap("siting")
     community = None
     if s.community is not None:
-        community = run_community(s, folder, oas, area_results.hotspots, vintage)
+        community = run_community(s.community, s, folder, oas, area_results.hotspots,
+                                  vintage)
         record["community"] = community[2]
         lap("community")
     ctx = MapContext(area_name=s.area_name, reference_date=long_date(s.reference_date),

@@ -40,7 +40,7 @@ from geo_risk._errors import GeoRiskError, SchemaError
 from geo_risk.areas.disclosure import SAFE, Disclosure
 from geo_risk.geography.boundaries import read_layer
 from geo_risk.geography.vintage import read_code_columns
-from geo_risk.io.read import read_table
+from geo_risk.io.read import COORDINATES, read_table
 
 __all__ = ["Covering", "Demand", "SitingOutputs", "SitingResult", "SitingSettings", "baselines",
            "demand_points", "distance_matrix", "plan_sites", "read_sites", "site_services",
@@ -96,13 +96,6 @@ def demand_points(households: pd.DataFrame, children: pd.DataFrame,
     return Demand(points)
 
 
-#: Coordinate columns a sites table may have, and their CRS, in the order looked for.
-_COORDINATES = [(("easting", "northing"), "EPSG:27700"),
-                (("x_coordinate", "y_coordinate"), "EPSG:27700"),
-                (("longitude", "latitude"), "EPSG:4326"), (("lon", "lat"), "EPSG:4326"),
-                (("lng", "lat"), "EPSG:4326")]
-
-
 def read_sites(path: Path, *, crs: str = "EPSG:27700") -> gpd.GeoDataFrame:
     """Sites from a GeoPackage / any vector file (points) or a CSV with ``name`` and
     ``easting``/``northing`` (British National Grid) or ``longitude``/``latitude``."""
@@ -111,7 +104,7 @@ def read_sites(path: Path, *, crs: str = "EPSG:27700") -> gpd.GeoDataFrame:
         raise GeoRiskError(f"{path}: sites file not found.")
     if path.suffix.lower() in {".csv", ".xlsx", ".xlsm"}:
         table = read_table(path)  # any encoding and separator, or a workbook's sheet
-        xy, source_crs = next(((xy, crs) for xy, crs in _COORDINATES if set(xy) <= set(table)),
+        xy, source_crs = next(((xy, crs) for xy, crs in COORDINATES if set(xy) <= set(table)),
                               (None, None))
         if xy is None:
             raise SchemaError(f"{path}: needs columns easting and northing (British National "
