@@ -134,6 +134,10 @@ def test_the_demo_publishes_the_views_and_never_the_free_text(demo):
     for path in (p for p in (out / "publish").rglob("*") if p.is_file()):
         text = published_text(path)
         assert not any(s in text for s in ["drop-in", "07700", "Okafor"]), path
+    assert "maps/map.html#community" in page
+    for shown in ["maps/map.html", "maps/tables.html"]:
+        assert "What the community says, beside the data" in (
+            out / "publish" / shown).read_text()
     layer = gpd.read_file(out / "publish/geo_risk.gpkg", layer="community_view")
     assert set(layer["view"]) <= {"both", "community only", "data only", "neither"}
     assert len(layer) == summary["hotspots"]["areas"]

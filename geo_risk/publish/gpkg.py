@@ -29,6 +29,7 @@ from geo_risk.areas.hotspots import concern_outlines
 from geo_risk.geography.vintage import VINTAGE_2011, Vintage
 from geo_risk.model.outcomes import SCHOOL_READINESS, Outcome
 from geo_risk.publish.symbology import (
+    COMMUNITY_COLOURS,
     CONCERN_STYLES,
     EHSA_COLOURS,
     NO_DATA_COLOUR,
@@ -264,11 +265,6 @@ def cube_layer(cube: gpd.GeoDataFrame) -> dict[str, tuple[gpd.GeoDataFrame, str]
     qml = qml.replace('styleCategories="Symbology">',
                       'styleCategories="Symbology|Temporal">' + temporal, 1)
     return {"space_time_cube": (cube, qml)}
-
-
-#: The community views' colours: both (the strongest agreement) darkest.
-COMMUNITY_COLOURS = {"both": "#54278f", "community only": "#9e9ac8",
-                     "data only": "#e6550d", "neither": "#f7f7f7"}
 
 
 def community_layer(by_oa: gpd.GeoDataFrame) -> dict[str, tuple[gpd.GeoDataFrame, str]]:

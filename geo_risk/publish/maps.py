@@ -54,6 +54,7 @@ from geo_risk.io.escape import script_json
 from geo_risk.model.outcomes import DEFAULT_OUTCOME, SCHOOL_READINESS, Outcome, get_outcome
 from geo_risk.publish.symbology import (
     CASING,
+    COMMUNITY_COLOURS,
     CONCERN_STYLES,
     EHSA_COLOURS,
     EHSA_MEANINGS,
@@ -95,6 +96,7 @@ LISA = "Clusters of high and low risk (LISA)"
 EHSA = "Emerging hot spots"
 CONCERN = "Known and newly identified areas of concern"
 SITES = "Service sites"
+COMMUNITY = "What the community says, beside the data"
 
 #: The one map file of a run.
 MAP_FILE = "map.html"
@@ -103,6 +105,8 @@ VIEWS = {"oa_risk": (RISK_OA,), "ward_risk": (RISK_WARD,), "hotspots": (EHSA,),
          "clusters": (LISA,), "areas_of_concern": (CONCERN, RISK_OA)}
 #: when a siting was run; the risk by output area shows beneath the sites
 SITES_VIEW = {"service_sites": (SITES, RISK_OA)}
+#: when the run read what the community says; the areas of concern drawn over it
+COMMUNITY_VIEW = {"community": (COMMUNITY, CONCERN)}
 #: Ward names are drawn where at most this many are in view (a county's hundreds would
 #: cover its map; zoomed in, the names come).
 MOST_LABELS = 40
@@ -306,7 +310,8 @@ def _outlines(shown: gpd.GeoDataFrame, by: str, coverage: bool) -> gpd.GeoSeries
 
 def _layers(oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame], hotspots: pd.DataFrame,
             sites: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame] | None, ehsa_measure: str = "",
-            disclosure: Disclosure = SAFE, words: Outcome = SCHOOL_READINESS):
+            disclosure: Disclosure = SAFE, words: Outcome = SCHOOL_READINESS,
+            community: pd.DataFrame | None = None):
     """The shape sets (name -> geometries in EPSG:27700), the outlines drawn for context
     (wards, and districts when there are several) as (name, shape set, style), and the
     layers."""
@@ -403,6 +408,20 @@ def _layers(oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame], hotspots: pd
                            "siting's distance)", "line")]),
             np.where(props["Status"] == "existing", SITE_COLOURS["existing"],
                      SITE_COLOURS["new"])))
+    if community is not None:
+        said = community.set_index(C.WARD).reindex(wards.index)
+        layers.append(_Layer(COMMUNITY, "ward", pd.DataFrame({
+            "Ward": said[C.WARD_NAME].to_numpy(), "Who sees concern": said["view"].to_numpy(),
+            "Output areas of concern (data)": said["data_concern_oas"].to_numpy(),
+            "Mentions (community)": said["community_mentions"].astype(str).to_numpy(),
+            "Themes named": said["themes"].fillna("").to_numpy()}),
+            {**fill, "weight": 1.2, "color": "#333"},
+            _legend_rows([(colour, {"both": "Both the community and the data",
+                                    "community only": "Only the community",
+                                    "data only": "Only the data",
+                                    "neither": "Neither"}[view], "fill")
+                          for view, colour in COMMUNITY_COLOURS.items()]),
+            said["view"].map(COMMUNITY_COLOURS).to_numpy()))
     outlines = [("Ward boundaries", "ward",
                  {"color": "#555", "weight": 1, "fill": False, "dashArray": "2 3"})]
     if C.LAD in oas and oas[C.LAD].nunique() > 1:  # a county: district outlines too
@@ -575,7 +594,8 @@ def _build(shapes, outlines, layers: list[_Layer], places, labels,
 def write_maps(folder: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFrame],
                hotspots: pd.DataFrame, ctx: MapContext, *,
                sites: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame] | None = None,
-               ehsa_measure: str = "", disclosure: Disclosure = SAFE) -> dict[str, str]:
+               ehsa_measure: str = "", disclosure: Disclosure = SAFE,
+               community: pd.DataFrame | None = None) -> dict[str, str]:
     """Write the offline map, ``folder/map.html``; returns view name -> link
     (``map.html#hotspots``...: the fragment opens the map on that view's layers).
 
@@ -598,6 +618,9 @@ def write_maps(folder: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFra
         What the emerging hot spots measure, for their legend.
     disclosure
         The rules the tables were published under, for the legend's words.
+    community
+        Optional: what the community says beside the data, by ward
+        (:func:`geo_risk.areas.community.agreement`), a layer of its own.
 
     Returns
     -------
@@ -607,8 +630,10 @@ def write_maps(folder: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.DataFra
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     shapes, outlines, layers, places, labels = _layers(oas, tables, hotspots, sites,
-                                                       ehsa_measure, disclosure, ctx.words)
-    views = {**VIEWS, **(SITES_VIEW if sites is not None and len(sites[0]) else {})}
+                                                       ehsa_measure, disclosure, ctx.words,
+                                                       community)
+    views = {**VIEWS, **(SITES_VIEW if sites is not None and len(sites[0]) else {}),
+             **(COMMUNITY_VIEW if community is not None else {})}
     x0, y0, x1, y1 = oas.to_crs(4326).total_bounds
     page = self_contained(_build(shapes, outlines, layers, places, labels, views, ctx,
                                  [[y0, x0], [y1, x1]], disclosure).get_root().render())

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from geo_risk import columns as C
+from geo_risk.areas.community import MIN_MENTIONS, OVER_DISTRICT
 from geo_risk.areas.disclosure import SAFE, Disclosure
 from geo_risk.areas.hotspots import EMERGING, STABLE, moved_into, weights_choice
 from geo_risk.model.outcomes import Outcome
@@ -92,8 +93,12 @@ def _community(by_ward: pd.DataFrame, said: dict, rules: Disclosure) -> str:
         f"<li><strong>Only the community does</strong> in {names('community_only_wards')}: "
         "what the records do not hold (needs that do not reach services, or concerns "
         "other than this outcome); worth hearing before deciding the data is right.</li>"
-        f"<li><strong>Only the data does</strong> in {names('data_only_wards')}: risk that "
-        "nobody has named yet; worth asking the community there.</li></ul>"
+        f"<li><strong>Only the data does</strong> in {names('data_only_wards')}: risk the "
+        "consultations named seldom or not at all; worth asking the community there.</li>"
+        "</ul><p>A ward is the community's concern where it was named at least "
+        f"{MIN_MENTIONS} times and at least {OVER_DISTRICT:g} times as often, for its number "
+        "of output areas, as the district as a whole; the data's where any of its output "
+        "areas is in an area of concern.</p>"
         "<p>Free text from the consultations is never published; rows holding a person's "
         "details were refused. Counts of mentions are rounded and small ones withheld.</p>")
     shown = by_ward[by_ward["view"] != "neither"].rename(columns={

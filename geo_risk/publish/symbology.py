@@ -27,6 +27,7 @@ from geo_risk.model.outcomes import SCHOOL_READINESS, Outcome
 
 __all__ = [
     "CASING",
+    "COMMUNITY_COLOURS",
     "CONCERN_STYLES",
     "EHSA_COLOURS",
     "EHSA_MEANINGS",
@@ -124,6 +125,10 @@ def site_fields(words: Outcome = SCHOOL_READINESS) -> dict[str, str]:
 
 #: Service sites: chosen new sites and existing ones.
 SITE_COLOURS = {"new": "#1b7837", "existing": "#762a83"}
+#: What the community says beside the data (geo_risk.areas.community): agreement darkest,
+#: the data alone in the areas-of-concern orange, the community alone a pale purple.
+COMMUNITY_COLOURS = {"both": "#54278f", "community only": "#b4a7d6",
+                     "data only": "#e6550d", "neither": "#f7f7f7"}
 
 #: Area of concern -> Leaflet path style and legend label. Both lines are dark and drawn
 #: over a white casing (:data:`CASING`), so each stands out from every fill beneath it.

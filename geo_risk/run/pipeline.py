@@ -420,7 +420,8 @@ def run_publish(folder: RunFolder, oas, area_results: AreaResults, summary: dict
     tables, hotspots = area_results.tables, area_results.hotspots
     maps = write_maps(folder.maps, oas, tables, hotspots, ctx, sites=sites,
                       ehsa_measure=summary["hotspots"].get("emerging_measure", ""),
-                      disclosure=disclosure)
+                      disclosure=disclosure,
+                      community=None if community is None else community[0])
     extra = site_layers(*sites) if sites else {}
     if (folder.areas / CUBE_PARQUET).is_file():  # the space-time cube, for QGIS's time
         extra.update(cube_layer(gpd.read_parquet(folder.areas / CUBE_PARQUET)))
@@ -436,7 +437,8 @@ def run_publish(folder: RunFolder, oas, area_results: AreaResults, summary: dict
               "hotspots": "Emerging hot spots",
               "clusters": "Clusters of high and low risk (LISA)",
               "areas_of_concern": "Known and newly identified areas of concern",
-              "service_sites": "Where to site services"}
+              "service_sites": "Where to site services",
+              "community": "What the community says, beside the data"}
     inputs = ReportInputs(
         ctx=ctx, model=summary["model"], hotspots_summary=summary["hotspots"],
         ward=area_results.tables["ward"], district=area_results.tables["district"],
