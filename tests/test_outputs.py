@@ -155,7 +155,8 @@ def test_geopackage_for_gis_teams(demo):
         info = pyogrio.read_info(path, layer=layer)
         assert info["crs"] == "EPSG:27700" and info["geometry_name"] == "geom", layer
         assert f"rtree_{layer}_geom" in rtrees, f"{layer} has no spatial index"
-    assert set(styles["f_table_name"]) == {*GPKG_LAYERS, "service_sites", "site_catchments"}
+    assert set(styles["f_table_name"]) == {*GPKG_LAYERS, "service_sites", "site_catchments",
+                                           "community_view"}
     assert (styles["f_table_schema"] == "").all() and (styles["f_geometry_column"] == "geom").all()
     assert (styles["useAsDefault"] == 1).all()
     # the OA style's classes and colours are the HTML map's
