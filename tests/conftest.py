@@ -154,8 +154,9 @@ def town_run(demo, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def earlier_run(demo, town_run, tmp_path_factory) -> Path:
     """``geo-risk run`` a quarter before the town's run (30 September 2017), on the same
-    extracts and project key, configured as a council might: 400 households flagged and
-    three new service sites chosen. The 2016/17 results are published between the two."""
+    extracts and project key, configured as a council might: 400 households flagged,
+    three new service sites chosen and what the community says read beside the data. The
+    2016/17 results are published between the two."""
     import shutil
 
     out, _ = demo
@@ -163,7 +164,9 @@ def earlier_run(demo, town_run, tmp_path_factory) -> Path:
     shutil.copy(town_run.parent / "project.key", tmp / "project.key")
     config = write_config(tmp, out / "synth/extracts", name="earlier",
                           tables="[capacity]\nnumber = 400\n[siting]\ncandidates = "
-                                 f'"{out / "synth/sites/candidates.csv"}"\np = 3\n')
+                                 f'"{out / "synth/sites/candidates.csv"}"\np = 3\n'
+                                 "[community]\nfile = "
+                                 f'"{out / "synth/community/consultation.csv"}"\n')
     config.write_text(config.read_text().replace("2017-12-31", "2017-09-30"))
     return run_config(config, tmp / "earlier")
 

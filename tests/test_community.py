@@ -141,3 +141,29 @@ def test_the_demo_publishes_the_views_and_never_the_free_text(demo):
     layer = gpd.read_file(out / "publish/geo_risk.gpkg", layer="community_view")
     assert set(layer["view"]) <= {"both", "community only", "data only", "neither"}
     assert len(layer) == summary["hotspots"]["areas"]
+
+
+def test_a_council_run_reads_it_and_a_file_it_cannot_use_stops_the_run_at_once(
+        earlier_run, demo, tmp_path):
+    """A configured run ([community] file) publishes the views; a file without themes is
+    one error naming it, before any household is read."""
+    from conftest import write_config
+    from typer.testing import CliRunner
+
+    from geo_risk.cli import app
+
+    record = json.loads((earlier_run / "publish/run.json").read_text())
+    assert record["community"]["reconciles"] and "community" in record["stage_seconds"]
+    assert (earlier_run / "publish/areas/community_wards.csv").is_file()
+    assert (earlier_run / "restricted/community/mentions.parquet").is_file()
+    out, _ = demo
+    bad = tmp_path / "said.csv"
+    pd.DataFrame({"easting": [1.0], "northing": [2.0], "date": ["2017-01-01"]}).to_csv(
+        bad, index=False)
+    config = write_config(tmp_path, out / "synth/extracts",
+                          tables=f'[community]\nfile = "{bad}"\n')
+    result = CliRunner().invoke(app, ["run", "--config", str(config), "--out",
+                                      str(tmp_path / "run")])
+    assert result.exit_code == 2 and result.output.count("error:") == 1
+    assert "said.csv: needs a 'theme' column" in " ".join(result.output.split())
+    assert "Traceback" not in result.output and not (tmp_path / "run").exists()

@@ -51,6 +51,7 @@ from geo_risk.governance import latest_summary, review_form
 from geo_risk.inputs import (
     HERE,
     SOURCES,
+    Community,
     Executor,
     Key,
     Linked,
@@ -463,20 +464,38 @@ def run_publish(folder: RunFolder, oas, area_results: AreaResults, summary: dict
             "geopackage": gpkg.name}
 
 
-def run_community(path: Path, s: RunSettings, folder: RunFolder, oas: gpd.GeoDataFrame,
-                  hotspots: pd.DataFrame, vintage: Vintage
+def run_community(read: Community, s: RunSettings, folder: RunFolder,
+                  oas: gpd.GeoDataFrame, hotspots: pd.DataFrame, vintage: Vintage
                   ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """Read what the community says (``path``, the run's ``[community] file``) and set it
+    """Set what the community says (``read``, the run's ``[community] file`` as
+    :func:`~geo_risk.inputs.community.read_community` placed it, at the start of the run)
     beside the areas of concern.
+
+    Parameters
+    ----------
+    read : Community
+        The places named, and the rows not used.
+    s : RunSettings
+        The run's settings (its disclosure rules).
+    folder : RunFolder
+        Where the run writes.
+    oas : GeoDataFrame
+        The output areas with their wards.
+    hotspots : DataFrame
+        The published hot spot table by output area (``concern``).
+    vintage : Vintage
+        The geography, for the published column names.
+
+    Returns
+    -------
+    tuple
+        The views by ward and by output area, and the summary for ``run.json``.
 
     Writes the places as placed (``restricted/community/mentions.parquet``: their rows,
     areas, themes and dates) and the rows not used with their reasons
     (``restricted/community/rejects.csv``); publishes the views by ward and by output area
-    (``publish/areas/community_wards.csv``, ``community_oas.csv``). Returns the two views
-    and the summary for ``run.json``.
+    (``publish/areas/community_wards.csv``, ``community_oas.csv``).
     """
-    read = read_community(path, oas, reference_date=s.reference_date,
-                          postcodes=s.community_postcodes)
     folder.community.mkdir(parents=True, exist_ok=True)
     read.mentions.to_parquet(folder.community / "mentions.parquet", index=False)
     write_csv(read.rejects, folder.community / "rejects.csv", index=False)
@@ -519,6 +538,10 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
     outcome = get_outcome(s.outcome)
     s.disclosure.check("the run settings")
     oas, vintage, uprn_lookup = _geography(s.files)
+    # what the community says is read first, so a file that cannot be used stops the run
+    # before the long stages
+    said = None if s.community is None else read_community(
+        s.community, oas, reference_date=s.reference_date, postcodes=s.community_postcodes)
     lap("geography")
     recon = pseudonymise_folder(extracts, key, folder.pseudonymised, uprn_lookup=uprn_lookup)
     lap("pseudonymise")
@@ -571,9 +594,8 @@ def run_into(folder: RunFolder, extracts: Path, key: Key, settings: RunSettings
         record["siting"] = siting.summary
     lap("siting")
     community = None
-    if s.community is not None:
-        community = run_community(s.community, s, folder, oas, area_results.hotspots,
-                                  vintage)
+    if said is not None:
+        community = run_community(said, s, folder, oas, area_results.hotspots, vintage)
         record["community"] = community[2]
         lap("community")
     ctx = MapContext(area_name=s.area_name, reference_date=long_date(s.reference_date),
