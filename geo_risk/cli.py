@@ -770,6 +770,30 @@ def site(
 
 @app.command()
 @_audited
+def overlap(
+    runs: Annotated[list[Path], typer.Argument(
+        help="Finished runs of one partnership, geography and date: one per outcome.")],
+    out: Out,
+    level: Annotated[str, typer.Option(
+        "--level", help="The areas compared: ward (default), lsoa or oa.")] = "ward",
+) -> None:
+    """Where needs overlap: each outcome's risk, 95% interval and rank by area, and the
+    areas in the top fifth for two or more outcomes (OUT/overlap_<level>.csv,
+    OUT/overlap.html), from the runs' published tables only."""
+    from geo_risk.run.rerun import run_overlap
+
+    try:
+        found = run_overlap(runs, out, level=level)
+    except GeoRiskError as err:
+        _fail(err)
+    _AUDIT["outputs"] = [str(out)]
+    console.print(f"{found['overlapping']} of {found['areas']} areas ({found['level']}) are "
+                  f"among the highest for two or more of {', '.join(found['outcomes'])}; "
+                  f"wrote {escape(str(out))}", highlight=False)
+
+
+@app.command()
+@_audited
 def compare(
     old: Annotated[Path, typer.Argument(help="The earlier run (its --out folder).")],
     new: Annotated[Path, typer.Argument(help="The later run; the comparison is written "

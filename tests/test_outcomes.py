@@ -257,3 +257,34 @@ def test_the_escalation_truth_is_the_chance_of_the_recorded_event():
     assert len(p) > 10_000 and 0.08 < y.mean() < 0.25
     assert abs(p.mean() - y.mean()) < 0.01
     assert 0.9 < calibration(y, p)[0] < 1.1
+
+
+def test_where_the_needs_of_two_outcomes_overlap(demo, da_demo, tmp_path):
+    """'geo-risk overlap' ranks each outcome's published ward risks and lists the wards in
+    the top fifth for both; one run per outcome, on one date, is one clear error."""
+    import math
+
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from geo_risk.cli import app
+
+    (sr, _), (da, _) = demo, da_demo
+    runner = CliRunner()
+    result = runner.invoke(app, ["overlap", str(sr), str(da), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(tmp_path / "o/overlap_ward.csv", index_col=0)
+    for outcome in ["school_readiness", "domestic_abuse_escalation"]:
+        published = pd.read_csv((sr if outcome == "school_readiness" else da)
+                                / "publish/areas/ward.csv", index_col=0)["mean_risk"]
+        pd.testing.assert_series_equal(table[f"{outcome}_risk"], published,
+                                       check_names=False)
+        top = table[f"{outcome}_rank"] <= math.ceil(0.2 * published.notna().sum())
+        assert top.sum() >= 1 and (table.loc[top, "top_fifth_outcomes"].str.contains(
+            outcome)).all()
+    both = table.index[table["top_fifth"] == 2]
+    page = (tmp_path / "o/overlap.html").read_text()
+    assert len(both) >= 1 and all(html.escape(table.loc[w, "wd13nm"]) in page for w in both)
+    assert f"{len(both)} of {len(table)} areas (ward)" in " ".join(result.output.split())
+    again = runner.invoke(app, ["overlap", str(sr), str(sr), "--out", str(tmp_path / "x")])
+    assert again.exit_code == 2 and "one run per outcome" in again.output

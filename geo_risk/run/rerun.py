@@ -11,6 +11,7 @@ there and moved back into place when complete, as a whole run is.
 from __future__ import annotations
 
 import dataclasses
+import html
 import json
 from pathlib import Path
 from typing import Any
@@ -229,3 +230,79 @@ def run_compare(old: Path, new: Path) -> dict:
         record["since_last_run"] = comparison.summary
         siting = _replan(folder, state, oas, area_results, record)
         return _republish(folder, area_results, record, state, oas, siting)
+
+
+def run_overlap(runs: list[Path], out: Path, *, level: str = "ward") -> dict:
+    """``geo-risk overlap RUN RUN...``: where the needs of several outcomes overlap, from
+    finished runs of one partnership on one geography and date, one run per outcome
+    (:func:`~geo_risk.areas.overlap.overlap`).
+
+    Parameters
+    ----------
+    runs : list of Path
+        The runs' ``--out`` folders, each of a different outcome.
+    out : Path
+        Where to write ``overlap_<level>.csv`` and ``overlap.html`` (publishable: built
+        from the runs' published tables only).
+    level : str
+        The areas compared: ``oa``, ``lsoa`` or ``ward``.
+
+    Returns
+    -------
+    dict
+        What was compared and how many areas are among the highest for two or more
+        outcomes.
+    """
+    from geo_risk.areas.overlap import TOP_SHARE, overlap
+    from geo_risk.io import write_csv
+    from geo_risk.publish.tables import TABLE_CSS, html_table
+
+    if level not in {"oa", "lsoa", "ward"}:
+        raise GeoRiskError(f"--level {level!r}: use oa, lsoa or ward.")
+    if len(runs) < 2:
+        raise GeoRiskError("give at least two runs, one per outcome, to see where needs "
+                           "overlap.")
+    tables, dates, names = {}, set(), None
+    for run in runs:
+        _check_finished(run, published_only=True)
+        folder = RunFolder(run)
+        state = RunState.read(folder)
+        outcome = state.ctx.outcome
+        if outcome in tables:
+            raise GeoRiskError(f"{run}: a second run of {outcome}; give one run per outcome.")
+        table = state.vintage.internal(pd.read_csv(folder.areas / f"{level}.csv",
+                                                   index_col=0, dtype={0: str}))
+        name = LEVELS[level][1]
+        if names is None and name and name in table:
+            names = table[name]
+        tables[outcome] = table
+        dates.add(json.loads(folder.summary.read_text())["reference_date"])
+    if len(dates) > 1:
+        raise GeoRiskError(f"the runs are of different dates ({', '.join(sorted(dates))}); "
+                           "compare runs of one reference date.")
+    codes = [set(t.index) for t in tables.values()]
+    if any(c != codes[0] for c in codes):
+        raise GeoRiskError("the runs cover different areas; compare runs on one geography.")
+    found = overlap(tables)
+    if names is not None:
+        found.insert(0, names.name, names.reindex(found.index))
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    published = state.vintage.publish(found)
+    write_csv(published, out / f"overlap_{level}.csv")
+    shown = published[found["top_fifth"] >= 2].sort_values("top_fifth", ascending=False)
+    page = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>Where needs overlap</title><style>{TABLE_CSS}</style></head><body><main>"
+        "<h1>Where needs overlap</h1>"
+        f"<p>Outcomes: {', '.join(html.escape(o) for o in tables)}; reference date "
+        f"{html.escape(dates.pop())}. An area is among an outcome's highest when its "
+        f"predicted risk ranks in the top {TOP_SHARE:.0%} of the areas whose risk is "
+        "published for that outcome (a withheld risk is not ranked). The table lists the "
+        "areas among the highest for two or more outcomes; every area is in "
+        f"overlap_{level}.csv with each outcome's risk, 95% interval and rank.</p>"
+        + html_table(shown.reset_index(), "Areas among the highest for two or more outcomes")
+        + "</main></body></html>")
+    (out / "overlap.html").write_text(page, encoding="utf-8")
+    return {"outcomes": list(tables), "level": level, "areas": len(found),
+            "overlapping": int((found["top_fifth"] >= 2).sum())}
