@@ -86,6 +86,46 @@ def test_police_dash_grades_references_and_marac_are_read_and_pseudonymised(tmp_
     assert m.table["victim_key"].item() == t["victim_key"].iloc[0]  # one person, one key
 
 
+def test_emergency_care_attendances_are_read_as_trusts_export_them(tmp_path, test_key):
+    """The Emergency Care Data Set's shape (#37): the NHS number pseudonymised at source
+    into the same key the child register gives the same child, the postcode dropped,
+    arrival modes and discharge statuses under the words trusts export, an attendance
+    without a UPRN kept (it links by the person), bad rows rejected with their reason."""
+    import pandas as pd
+
+    from geo_risk.inputs.identifiers import valid_nhs_numbers
+    from geo_risk.inputs.pseudonymise import pseudonymise_extract
+
+    nhs = ["9434765919", "4010232137", "4857773457"]
+    assert valid_nhs_numbers(pd.Series(nhs)).all()
+    ecds = tmp_path / "emergency_care.csv"
+    ecds.write_text(
+        "NHS Number,UPRN,Postcode,Attendance Date,Mode of Arrival,Chief Complaint Group,"
+        "Discharge Destination,Any Investigation,Any Treatment\n"
+        f"{nhs[0]},100012345678,SS16 4AB,2017-01-05,Walk in,Respiratory,"
+        "Discharged - no follow up needed,N,N\n"
+        f"{nhs[1]},,SS16 4AB,05/02/2017,Emergency road ambulance,Injury,Admitted,Y,Y\n"
+        f"{nhs[2]},100012345679,,2017-03-01,not known,Fever,GP follow-up,N,Y\n"
+        f"{nhs[2]},100012345679,,2017-03-09,by horse,Fever,LWBS,N,N\n"
+        "1234567890,100012345679,,2017-03-10,Car,Fever,Admitted,N,N\n",
+        encoding="utf-8")
+    out = pseudonymise_extract(ecds, "emergency_care", test_key)
+    t = out.table.sort_values("row")
+    assert t["arrival_mode"].tolist() == ["own transport", "ambulance", ""]
+    assert t["discharge_status"].tolist() == ["no follow up", "admitted", "follow up"]
+    assert t["investigated"].tolist() == [False, True, False]
+    assert t["household_key"].iloc[1] == "" and t["patient_key"].ne("").all()
+    assert sorted(zip(out.rejects["row"], out.rejects["column"], strict=True)) == [
+        (5, "arrival_mode"), (6, "nhs_number")]
+    text = t.to_csv()
+    assert not any(n in text for n in nhs) and "SS16" not in text
+    register = tmp_path / "child_register.csv"
+    register.write_text("child_id,date_of_birth,uprn\n"
+                        f"{nhs[0]},2014-05,100012345678\n", encoding="utf-8")
+    child = pseudonymise_extract(register, "child_register", test_key).table
+    assert child["child_key"].item() == t["patient_key"].iloc[0]  # one child, one key
+
+
 def test_domestic_abuse_demo_runs_and_publishes_only_area_figures(da_demo):
     """The second outcome end to end: households with a recent incident scored, the
     model learns something the truth says is there, the published files pass the privacy

@@ -123,6 +123,32 @@ _DASH_NAMES = {**_names(standard=("s", "std", "low", "standard risk", "low risk"
                         high=("h", "high risk", "marac", "high marac")),
                **dict.fromkeys(("not assessed", "na", "n a", "refused", "not completed",
                                 "unknown", "none"), "")}
+#: Emergency Care Data Set (ECDS) arrival modes and discharge statuses, in words as trusts'
+#: extracts give them; "not known" is read as not recorded.
+_ARRIVAL = ("ambulance", "own transport", "police", "other")
+_ARRIVAL_NAMES = {**_names(
+    ambulance=("emergency road ambulance", "road ambulance", "air ambulance", "amb",
+               "ambulance service", "emergency ambulance", "helicopter"),
+    own_transport=("walk in", "walked in", "self", "self presented", "private transport",
+                   "public transport", "car", "own", "taxi"),
+    police=("police transport", "brought by police", "police vehicle")),
+    **dict.fromkeys(("not known", "unknown", "not stated"), "")}
+_DISCHARGE = ("admitted", "follow up", "no follow up", "transferred",
+              "left before treatment", "died")
+_DISCHARGE_NAMES = {**_names(
+    admitted=("admission", "admitted to hospital", "inpatient", "admitted to ward"),
+    follow_up=("discharged follow up", "discharged with follow up", "gp follow up",
+               "follow up by gp", "follow up gp", "outpatient follow up",
+               "community follow up", "discharged follow up by gp"),
+    no_follow_up=("no follow up needed", "no follow up required", "discharged no follow up",
+                  "discharged no follow up needed", "discharged no follow up required",
+                  "discharged home no follow up", "no further follow up",
+                  "discharged no further follow up"),
+    transferred=("transfer", "transferred to other provider", "transfer to other provider"),
+    left_before_treatment=("left without being seen", "lwbs", "did not wait", "dnw",
+                           "left before being treated", "self discharged"),
+    died=("died in department", "deceased", "death")),
+    **dict.fromkeys(("not known", "unknown"), "")}
 #: Sex as registers write it; 1 and 2 as the school and CIN censuses code it; a sex not
 #: known or not stated is read as not recorded, so the child is still scored.
 _SEX_NAMES = {**_names(m=("male", "boy", "1"), f=("female", "girl", "2")),
@@ -186,6 +212,25 @@ SOURCES: dict[str, Schema] = {s.name: s for s in [
         aliases={"dash_risk": ("dash", "dash_grade", "dash_risk_level", "risk_level"),
                  "victim_ref": ("victim_id", "victim"), "suspect_ref": ("suspect_id",
                                                                        "suspect")}),
+    Schema("emergency_care", {
+        "nhs_number": Column("nhs", key="patient_key"), "uprn": Column("uprn", False),
+        "postcode": Column("postcode", False), "arrival_date": Column("date"),
+        "arrival_mode": Column("category", False, _ARRIVAL, _ARRIVAL_NAMES),
+        "chief_complaint": Column("text", False),
+        "discharge_status": Column("category", False, _DISCHARGE, _DISCHARGE_NAMES),
+        "investigated": Column("flag", False), "treated": Column("flag", False)},
+        description="emergency department attendances in the shape of the Emergency Care "
+                    "Data Set: NHS number, address, arrival, chief complaint, discharge",
+        aliases={"nhs_number": ("nhs_no", "patient_nhs_number", "nhs"),
+                 "arrival_date": ("attendance_date", "arrival_datetime", "date_of_arrival",
+                                  "em_care_arrival_date"),
+                 "arrival_mode": ("mode_of_arrival", "arrival_mode_snomed_description"),
+                 "chief_complaint": ("chief_complaint_group", "complaint",
+                                     "presenting_complaint"),
+                 "discharge_status": ("discharge_destination", "attendance_outcome",
+                                      "discharge_follow_up"),
+                 "investigated": ("any_investigation", "investigation_done"),
+                 "treated": ("any_treatment", "treatment_given")}),
     Schema("marac", {
         "referral_date": Column("date"), "uprn": Column("uprn"),
         "victim_ref": Column("person", key="victim_key"),
