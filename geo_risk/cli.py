@@ -776,20 +776,64 @@ def overlap(
     out: Out,
     level: Annotated[str, typer.Option(
         "--level", help="The areas compared: ward (default), lsoa or oa.")] = "ward",
+    candidates: Annotated[Path | None, typer.Option(
+        "--candidates", help="Also choose service sites on the outcomes' demand together: "
+        "candidate sites, as 'geo-risk site' takes them.")] = None,
+    existing: Annotated[Path | None, typer.Option(
+        "--existing", help="With --candidates: existing sites, always open.")] = None,
+    p: Annotated[int, typer.Option("--p", min=1, help="With --candidates: new sites.")] = 5,
+    distance: Annotated[float, typer.Option(
+        "--distance", min=0.0, help="With --candidates: service distance in metres.")] = 800.0,
+    weights: Annotated[str, typer.Option(
+        "--weights", help="With --candidates: what one event of each outcome is worth, e.g. "
+        "'school_readiness=1,domestic_abuse_escalation=3' (default: 1 each); recorded in "
+        "OUT/overlap.json.")] = "",
 ) -> None:
     """Where needs overlap: each outcome's risk, 95% interval and rank by area, and the
     areas in the top fifth for two or more outcomes (OUT/overlap_<level>.csv,
-    OUT/overlap.html), from the runs' published tables only."""
+    OUT/overlap.html), from the runs' published tables only; with --candidates, service
+    sites chosen on the outcomes' weighted demand (OUT/sites.csv)."""
     from geo_risk.run.rerun import run_overlap
+    from geo_risk.siting import SitingSettings
 
     try:
-        found = run_overlap(runs, out, level=level)
+        chosen = _weights(weights) if weights else None
+        siting = None if candidates is None else SitingSettings(
+            candidates=candidates, existing=existing, service_distance=distance, p=p)
+        found = run_overlap(runs, out, level=level, siting=siting, weights=chosen)
     except GeoRiskError as err:
         _fail(err)
     _AUDIT["outputs"] = [str(out)]
     console.print(f"{found['overlapping']} of {found['areas']} areas ({found['level']}) are "
                   f"among the highest for two or more of {', '.join(found['outcomes'])}; "
                   f"wrote {escape(str(out))}", highlight=False)
+    if "siting" in found:
+        s = found["siting"]
+        console.print(f"  {len(s['new_sites'])} new sites bring {s['coverage']:.1%} of the "
+                      "weighted demand within reach: " + ", ".join(s["new_sites"]),
+                      highlight=False)
+
+
+def _weights(text: str) -> dict[str, float]:
+    """``--weights`` as outcome -> weight.
+
+    >>> _weights("school_readiness=1, domestic_abuse_escalation=2.5")
+    {'school_readiness': 1.0, 'domestic_abuse_escalation': 2.5}
+    """
+    from geo_risk.model import get_outcome
+
+    found = {}
+    for part in text.split(","):
+        name, _, value = part.partition("=")
+        try:
+            weight = float(value)
+        except ValueError:
+            raise GeoRiskError(f"--weights {part.strip()!r}: write each as OUTCOME=NUMBER, "
+                               "e.g. school_readiness=1") from None
+        if not weight >= 0:
+            raise GeoRiskError(f"--weights {part.strip()!r}: a weight is 0 or more.")
+        found[get_outcome(name).name] = weight
+    return found
 
 
 @app.command()

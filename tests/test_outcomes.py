@@ -328,3 +328,27 @@ def test_where_the_needs_of_two_outcomes_overlap(demo, da_demo, tmp_path):
     assert f"{len(both)} of {len(table)} areas (ward)" in " ".join(result.output.split())
     again = runner.invoke(app, ["overlap", str(sr), str(sr), "--out", str(tmp_path / "x")])
     assert again.exit_code == 2 and "one run per outcome" in again.output
+    # siting across outcomes: with domestic abuse weighted 0 it is school readiness's own
+    # siting (the demo's: the same candidates, existing sites and number); weighted, the
+    # choice moves toward domestic abuse's demand, and the weights are recorded
+    sites = ["--candidates", str(sr / "synth/sites/candidates.csv"), "--existing",
+             str(sr / "synth/sites/existing.csv"), "--p", "5"]
+    alone = runner.invoke(app, ["overlap", str(sr), str(da), "--out", str(tmp_path / "s0"),
+                                *sites, "--weights",
+                                "school_readiness=1,domestic_abuse_escalation=0"])
+    assert alone.exit_code == 0, alone.output
+    record = json.loads((tmp_path / "s0/overlap.json").read_text())["siting"]
+    demo_sites = json.loads((sr / "restricted/run.json").read_text())["siting"]["new_sites"]
+    assert record["new_sites"] == demo_sites
+    assert record["weights"] == {"school_readiness": 1.0, "domestic_abuse_escalation": 0.0}
+    weighted = runner.invoke(app, ["overlap", str(sr), str(da), "--out", str(tmp_path / "s1"),
+                                   *sites, "--weights",
+                                   "school_readiness=1,domestic_abuse_escalation=50"])
+    assert weighted.exit_code == 0, weighted.output
+    moved = json.loads((tmp_path / "s1/overlap.json").read_text())["siting"]["new_sites"]
+    assert moved != demo_sites and (tmp_path / "s1/sites.csv").is_file()
+    assert "Where to site services, across the outcomes" in (
+        tmp_path / "s1/overlap.html").read_text()
+    bad = runner.invoke(app, ["overlap", str(sr), str(da), "--out", str(tmp_path / "s2"),
+                              *sites, "--weights", "school_readiness=1"])
+    assert bad.exit_code == 2 and "give one weight for each outcome" in bad.output

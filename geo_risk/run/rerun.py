@@ -36,7 +36,7 @@ from geo_risk.run.pipeline import (
     write_summaries,
 )
 from geo_risk.run.state import RunState
-from geo_risk.siting import Demand, SitingOutputs, SitingSettings, plan_sites
+from geo_risk.siting import Demand, SitingOutputs, SitingSettings, plan_sites, site_table
 
 __all__ = ["read_area_results", "run_compare", "run_hotspots",
            "run_siting"]
@@ -232,7 +232,48 @@ def run_compare(old: Path, new: Path) -> dict:
         return _republish(folder, area_results, record, state, oas, siting)
 
 
-def run_overlap(runs: list[Path], out: Path, *, level: str = "ward") -> dict:
+def weighted_demand(demands: dict[str, Demand], weights: dict[str, float]) -> Demand:
+    """Several outcomes' demand as one: each output area's expected events of each outcome
+    times the outcome's weight, summed, at the weighted centre of the outcomes' points.
+
+    Parameters
+    ----------
+    demands : dict of str to Demand
+        Each outcome's demand (:func:`~geo_risk.siting.plan.demand_points`).
+    weights : dict of str to float
+        What preventing one event of each outcome is worth, relative to the others.
+
+    Returns
+    -------
+    Demand
+        One point per output area with weighted demand above zero.
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point
+    >>> def one(x, d):
+    ...     return Demand(gpd.GeoDataFrame({"demand": [d]}, geometry=[Point(x, 0)],
+    ...                                    index=pd.Index(["A"], name="oa_code"), crs=27700))
+    >>> both = weighted_demand({"a": one(0, 3.0), "b": one(10, 1.0)}, {"a": 1, "b": 3})
+    >>> both.points["demand"].tolist(), both.points.geometry.x.tolist()
+    ([6.0], [5.0])
+    """
+    parts = pd.concat([d.points.assign(
+        w=weights[name] * d.points["demand"], x=d.points.geometry.x, y=d.points.geometry.y)
+        for name, d in demands.items()])
+    parts = parts[parts["w"] > 0]
+    by = parts.groupby(level=0)
+    total = by["w"].sum()
+    x = (parts["x"] * parts["w"]).groupby(level=0).sum() / total
+    y = (parts["y"] * parts["w"]).groupby(level=0).sum() / total
+    first = next(iter(demands.values())).points
+    return Demand(gpd.GeoDataFrame({"demand": total}, geometry=gpd.points_from_xy(x, y),
+                                   index=total.index.rename(first.index.name), crs=first.crs))
+
+
+def run_overlap(runs: list[Path], out: Path, *, level: str = "ward",
+                siting: SitingSettings | None = None,
+                weights: dict[str, float] | None = None) -> dict:
     """``geo-risk overlap RUN RUN...``: where the needs of several outcomes overlap, from
     finished runs of one partnership on one geography and date, one run per outcome
     (:func:`~geo_risk.areas.overlap.overlap`).
@@ -246,12 +287,17 @@ def run_overlap(runs: list[Path], out: Path, *, level: str = "ward") -> dict:
         from the runs' published tables only).
     level : str
         The areas compared: ``oa``, ``lsoa`` or ``ward``.
+    siting : SitingSettings, optional
+        Choose service sites on the outcomes' demand together (``sites.csv``).
+    weights : dict of str to float, optional
+        With ``siting``: each outcome's weight (what preventing one of its events is
+        worth, relative to the others); every outcome 1 when not given. Recorded.
 
     Returns
     -------
     dict
-        What was compared and how many areas are among the highest for two or more
-        outcomes.
+        What was compared, how many areas are among the highest for two or more
+        outcomes, and the siting with its weights.
     """
     from geo_risk.areas.overlap import TOP_SHARE, overlap
     from geo_risk.io import write_csv
@@ -284,6 +330,26 @@ def run_overlap(runs: list[Path], out: Path, *, level: str = "ward") -> dict:
     if any(c != codes[0] for c in codes):
         raise GeoRiskError("the runs cover different areas; compare runs on one geography.")
     found = overlap(tables)
+    summary: dict[str, Any] = {}
+    if siting is not None:
+        weights = weights or dict.fromkeys(tables, 1.0)
+        if set(weights) != set(tables):
+            raise GeoRiskError(
+                f"--weights names {', '.join(sorted(weights)) or 'no outcome'}; give one "
+                f"weight for each outcome compared ({', '.join(tables)}).")
+        folders = dict(zip(tables, (RunFolder(r) for r in runs), strict=True))
+        gone = [str(f.demand) for f in folders.values() if not f.demand.is_file()]
+        if gone:
+            raise GeoRiskError(f"{gone[0]}: no demand; siting across outcomes needs each "
+                               "run's work/ folder.")
+        demand = weighted_demand({o: Demand(gpd.read_parquet(f.demand))
+                                  for o, f in folders.items()}, weights)
+        oas = load_boundaries(state.files)
+        first = next(iter(folders.values()))
+        hotspots = state.vintage.internal(pd.read_csv(first.areas / "oa_hotspots.csv",
+                                                      index_col=0, dtype={0: str}))
+        planned = plan_sites(demand, siting, oas, hotspots, state.disclosure)
+        summary["siting"] = {**planned.summary, "weights": weights}
     if names is not None:
         found.insert(0, names.name, names.reindex(found.index))
     out = Path(out)
@@ -302,7 +368,26 @@ def run_overlap(runs: list[Path], out: Path, *, level: str = "ward") -> dict:
         "areas among the highest for two or more outcomes; every area is in "
         f"overlap_{level}.csv with each outcome's risk, 95% interval and rank.</p>"
         + html_table(shown.reset_index(), "Areas among the highest for two or more outcomes")
+        + (_overlap_sites(planned, weights) if siting is not None else "")
         + "</main></body></html>")
     (out / "overlap.html").write_text(page, encoding="utf-8")
-    return {"outcomes": list(tables), "level": level, "areas": len(found),
-            "overlapping": int((found["top_fifth"] >= 2).sum())}
+    if siting is not None:
+        write_csv(site_table(planned), out / "sites.csv", index=False)
+    summary.update(outcomes=list(tables), level=level, areas=len(found),
+                   overlapping=int((found["top_fifth"] >= 2).sum()))
+    (out / "overlap.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    return summary
+
+
+def _overlap_sites(planned: SitingOutputs, weights: dict[str, float] | None) -> str:
+    """The overlap page's siting: the weights the commissioner chose, and the sites."""
+    from geo_risk.publish.tables import html_table
+
+    chosen = ", ".join(f"{html.escape(o)} {w:g}" for o, w in (weights or {}).items())
+    sites = site_table(planned)[["name", "status", "newly_covered", "cumulative_coverage"]]
+    return ("<h2>Where to site services, across the outcomes</h2>"
+            f"<p>Each output area's demand is its expected events of each outcome times the "
+            f"outcome's weight (chosen: {chosen}), summed. Sites are chosen to reach as much "
+            "of it as they can within the siting's distance; newly covered is weighted "
+            "demand, rounded.</p>" + html_table(sites, "Sites chosen on the outcomes' "
+                                                      "weighted demand"))
