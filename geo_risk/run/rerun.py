@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 from geo_risk._errors import GeoRiskError
 from geo_risk.areas import LEVELS, RefreshRisk, find_hotspots
 from geo_risk.geography import VINTAGE_2011, Vintage, load_boundaries
-from geo_risk.model import SCHOOL_READINESS, Outcome
+from geo_risk.model import SCHOOL_READINESS, Outcome, get_outcome
 from geo_risk.run.compare import compare_runs, write_comparison
 from geo_risk.run.folder import RunFolder, staged
 from geo_risk.run.pipeline import (
@@ -356,18 +356,20 @@ def run_overlap(runs: list[Path], out: Path, *, level: str = "ward",
     out.mkdir(parents=True, exist_ok=True)
     published = state.vintage.publish(found)
     write_csv(published, out / f"overlap_{level}.csv")
-    shown = published[found["top_fifth"] >= 2].sort_values("top_fifth", ascending=False)
+    shown = _overlap_rows(found[found["top_fifth"] >= 2], list(tables), names)
+    titles = [get_outcome(o).title for o in tables]
     page = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>Where needs overlap</title><style>{TABLE_CSS}</style></head><body><main>"
-        "<h1>Where needs overlap</h1>"
-        f"<p>Outcomes: {', '.join(html.escape(o) for o in tables)}; reference date "
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>Where needs overlap</title><style>{TABLE_CSS}{_PAGE_CSS}</style></head>"
+        "<body><main><h1>Where needs overlap</h1>"
+        f"<p>Outcomes: {', '.join(html.escape(t) for t in titles)}; reference date "
         f"{html.escape(dates.pop())}. An area is among an outcome's highest when its "
         f"predicted risk ranks in the top {TOP_SHARE:.0%} of the areas whose risk is "
         "published for that outcome (a withheld risk is not ranked). The table lists the "
         "areas among the highest for two or more outcomes; every area is in "
         f"overlap_{level}.csv with each outcome's risk, 95% interval and rank.</p>"
-        + html_table(shown.reset_index(), "Areas among the highest for two or more outcomes")
+        + html_table(shown, "Areas among the highest for two or more outcomes")
         + (_overlap_sites(planned, weights) if siting is not None else "")
         + "</main></body></html>")
     (out / "overlap.html").write_text(page, encoding="utf-8")
@@ -379,12 +381,36 @@ def run_overlap(runs: list[Path], out: Path, *, level: str = "ward",
     return summary
 
 
+_PAGE_CSS = ("body{font-family:system-ui,sans-serif;margin:1.5em auto;max-width:70em;"
+             "padding:0 1em;line-height:1.45;color:#222}")
+
+
+def _overlap_rows(found: pd.DataFrame, outcomes: list[str],
+                  names: pd.Series | None) -> pd.DataFrame:
+    """The overlapping areas as the page shows them: each outcome's risk with its
+    interval, and its rank among the areas ranked."""
+    rows = pd.DataFrame(index=found.index)
+    rows["Area"] = (names.reindex(found.index).fillna(pd.Series(found.index, found.index))
+                    if names is not None else found.index)
+    for o in outcomes:
+        title = get_outcome(o).title
+        risk, low, high = (found[f"{o}_{c}"] for c in ["risk", "low95", "high95"])
+        rows[f"{title[0].upper()}{title[1:]}: risk (95% interval)"] = [
+            f"{r:.0%} ({a:.0%} to {b:.0%})" for r, a, b in zip(risk, low, high, strict=True)]
+        rows[f"{title[0].upper()}{title[1:]}: rank"] = found[f"{o}_rank"].astype(str)
+    return rows.reset_index(drop=True)
+
+
 def _overlap_sites(planned: SitingOutputs, weights: dict[str, float] | None) -> str:
     """The overlap page's siting: the weights the commissioner chose, and the sites."""
     from geo_risk.publish.tables import html_table
 
     chosen = ", ".join(f"{html.escape(o)} {w:g}" for o, w in (weights or {}).items())
     sites = site_table(planned)[["name", "status", "newly_covered", "cumulative_coverage"]]
+    sites = sites.rename(columns={"name": "Site", "status": "Status",
+                                  "newly_covered": "Weighted demand newly reached",
+                                  "cumulative_coverage": "Share reached so far"})
+    sites["Share reached so far"] = sites["Share reached so far"].map(lambda v: f"{v:.1%}")
     return ("<h2>Where to site services, across the outcomes</h2>"
             f"<p>Each output area's demand is its expected events of each outcome times the "
             f"outcome's weight (chosen: {chosen}), summed. Sites are chosen to reach as much "
