@@ -41,8 +41,8 @@ def hostile(i: int, original: str) -> str:
 @pytest.fixture(scope="module")
 def hostile_run(demo, town_run, tmp_path_factory):
     """'geo-risk run' on the demo's extracts with hostile ward, LSOA, site and area
-    names, marking and attribution (three refreshes, to keep it quick), compared with
-    the town's run ([history] previous, under the same key)."""
+    names, community themes, marking and attribution (three refreshes, to keep it quick),
+    compared with the town's run ([history] previous, under the same key)."""
     out, _ = demo
     folder = tmp_path_factory.mktemp("hostile")
     shutil.copy(town_run.parent / "project.key", folder / "project.key")
@@ -57,6 +57,9 @@ def hostile_run(demo, town_run, tmp_path_factory):
     sites = pd.read_csv(out / "synth/sites/candidates.csv", dtype=str)
     sites["name"] = [hostile(i, n) for i, n in enumerate(sites["name"])]
     sites.to_csv(folder / "candidates.csv", index=False)
+    said = pd.read_csv(out / "synth/community/consultation.csv", dtype=str)
+    said["theme"] = [hostile(i, t)[:60] for i, t in enumerate(said["theme"])]
+    said.to_csv(folder / "consultation.csv", index=False)
     config = write_config(
         folder, out / "synth/extracts", lookup=folder / "lookup.csv",
         settings=f"area_name = {json.dumps(MARKUP[0] + ' Synthtown')}\n"
@@ -65,7 +68,8 @@ def hostile_run(demo, town_run, tmp_path_factory):
         tables='[siting]\ncandidates = "candidates.csv"\np = 5\n'
                f"[disclosure]\nrounding = 3\nreason = {json.dumps(REASON)}\n"
                f"[transparency]\norganisation = {json.dumps(MARKUP[0])}\n"
-               f'[history]\nprevious = "{town_run}"\n')
+               f'[history]\nprevious = "{town_run}"\n'
+               '[community]\nfile = "consultation.csv"\n')
     run_config(config, folder / "out")
     return folder / "out"
 
@@ -118,6 +122,14 @@ def test_report_and_geopackage_keep_hostile_names_as_text(hostile_run):
 
     with xr.open_dataset(hostile_run / "publish/areas/space_time_cube.nc") as cube:
         assert DISTRICT in cube.attrs["title"] and cube.sizes["time"] == 3
+    # the community's themes: every row used, the themes shown as text in the report and
+    # kept as data in the GeoPackage
+    said = json.loads((hostile_run / "restricted/run.json").read_text())["community"]
+    assert said["rows_rejected"] == 2 and said["reconciles"]  # the two with a person's details
+    community = page.split("<h2>What the community says</h2>")[1].split("<h2>")[0]
+    assert html.escape(MARKUP[1]) in community or html.escape(MARKUP[0]) in community
+    view = pyogrio.read_dataframe(hostile_run / "publish/geo_risk.gpkg", layer="community_view")
+    assert view["themes"].str.contains(MARKUP[0], regex=False).any()
 
 
 def test_maps_show_hostile_names_as_text_in_chromium(hostile_run, browser):
