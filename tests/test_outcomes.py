@@ -326,6 +326,11 @@ def test_where_the_needs_of_two_outcomes_overlap(demo, da_demo, tmp_path):
     page = (tmp_path / "o/overlap.html").read_text()
     assert len(both) >= 1 and all(html.escape(table.loc[w, "wd13nm"]) in page for w in both)
     assert f"{len(both)} of {len(table)} areas (ward)" in " ".join(result.output.split())
+    import geopandas as gpd
+
+    layer = gpd.read_file(tmp_path / "o/overlap.gpkg", layer="needs_overlap")
+    assert layer.crs.to_epsg() == 27700 and len(layer) == len(table)
+    assert layer.set_index("wd13cd")["top_fifth"].equals(table["top_fifth"])
     again = runner.invoke(app, ["overlap", str(sr), str(sr), "--out", str(tmp_path / "x")])
     assert again.exit_code == 2 and "one run per outcome" in again.output
     # siting across outcomes: with domestic abuse weighted 0 it is school readiness's own

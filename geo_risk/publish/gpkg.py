@@ -175,6 +175,10 @@ _FIELDS: dict[str, tuple[str, str]] = {
     "trend_p": ("Trend p-value", "Mann-Kendall p-value of that trend"),
     "gi_z": ("Gi* z-score", "Getis-Ord Gi* z-score of predicted risk at the reference "
              "date"),
+    "top_fifth": ("Outcomes in whose top fifth", "How many of the outcomes compared have "
+                  "the area among their highest fifth of predicted risk"),
+    "top_fifth_outcomes": ("Which outcomes", "The outcomes that have the area in their top "
+                           "fifth"),
     "view": ("Community and data", "Whether the data (an area of concern), the community "
              "(named in consultations) or both see concern here, or neither"),
     "data_concern": ("Data: area of concern", "In a known or newly identified area of "
@@ -467,12 +471,38 @@ def write_geopackage(path: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.Dat
         "concern", [(k, s["color"], label) for k, (s, label) in CONCERN_STYLES.items()],
         outlines=outlines))
     layers.update(extra_layers or {})
+    return write_styled_layers(path, layers, vintage, field_docs(vintage, words), run_info)
 
+
+def write_styled_layers(path: Path, layers: dict[str, tuple[gpd.GeoDataFrame, str]],
+                        vintage: Vintage, docs: dict[str, tuple[str, str]],
+                        run_info: dict) -> Path:
+    """Write ``layers`` (name -> (frame in EPSG:27700, QML style)) as a GeoPackage 1.2 with
+    each style the layer's default, its fields' aliases and descriptions, and a
+    ``run_info`` table.
+
+    Parameters
+    ----------
+    path : Path
+        The GeoPackage to write (new).
+    layers : dict
+        Layer name -> (frame with a ``geometry``, QML style).
+    vintage : Vintage
+        The geography: area fields named as it publishes them.
+    docs : dict
+        Field name -> (alias, description).
+    run_info : dict
+        What made the file, as a table.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     first = True
-    docs = field_docs(vintage, words)
     styles = {}
     for name, (frame, qml) in layers.items():
-        frame = gpd.GeoDataFrame(vintage.publish(frame), geometry="geometry", crs=oas.crs)
+        frame = gpd.GeoDataFrame(vintage.publish(frame), geometry="geometry", crs=27700)
         styles[name] = _aliases(qml, docs, [c for c in frame.columns if c != "geometry"])
         pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG",
                                 layer_options=_LAYER_OPTIONS,
@@ -483,6 +513,35 @@ def write_geopackage(path: Path, oas: gpd.GeoDataFrame, tables: dict[str, pd.Dat
     _write_styles(path, styles)
     _write_field_docs(path, docs)
     return path
+
+
+#: The overlap layer's colours: in no outcome's top fifth, in one's, in two or more.
+OVERLAP_COLOURS = ["#f7f7f7", "#fdbe85", "#d94701", "#8c2d04"]
+
+
+def overlap_layer(found: gpd.GeoDataFrame, outcomes: list[str]
+                  ) -> dict[str, tuple[gpd.GeoDataFrame, str]]:
+    """Where needs overlap (:func:`geo_risk.areas.overlap.overlap`, with each area's
+    polygon) as a layer styled by how many outcomes have the area in their top fifth.
+
+    Parameters
+    ----------
+    found : GeoDataFrame
+        The overlap table with a ``geometry``.
+    outcomes : list of str
+        The outcomes compared.
+
+    Returns
+    -------
+    dict
+        ``{"needs_overlap": (frame, QML style)}``.
+    """
+    colours = OVERLAP_COLOURS + [OVERLAP_COLOURS[-1]] * len(outcomes)
+    labels = ["in no outcome's top fifth", "in one outcome's top fifth"] + [
+        f"in the top fifth of {n} outcomes" for n in range(2, len(outcomes) + 1)]
+    qml = _categorised("top_fifth", [(str(n), colours[n], labels[n])
+                                     for n in range(len(outcomes) + 1)])
+    return {"needs_overlap": (found.reset_index(), qml)}
 
 
 def _write_styles(path: Path, styles: dict[str, str]) -> None:

@@ -354,6 +354,8 @@ def run_overlap(runs: list[Path], out: Path, *, level: str = "ward",
         found.insert(0, names.name, names.reindex(found.index))
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    _overlap_geopackage(out / "overlap.gpkg", found, list(tables), level, state,
+                        sorted(dates)[0])
     published = state.vintage.publish(found)
     write_csv(published, out / f"overlap_{level}.csv")
     shown = _overlap_rows(found[found["top_fifth"] >= 2], list(tables), names)
@@ -379,6 +381,25 @@ def run_overlap(runs: list[Path], out: Path, *, level: str = "ward",
                    overlapping=int((found["top_fifth"] >= 2).sum()))
     (out / "overlap.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     return summary
+
+
+def _overlap_geopackage(path: Path, found: pd.DataFrame, outcomes: list[str], level: str,
+                        state: RunState, reference_date: str) -> None:
+    """The overlap as a styled GeoPackage layer of the areas compared."""
+    from geo_risk import __version__
+    from geo_risk.publish.gpkg import field_docs, overlap_layer, write_styled_layers
+
+    oas = load_boundaries(state.files)
+    code = LEVELS[level][0]
+    shapes = (oas.geometry if level == "oa" else
+              oas.dissolve(by=code).geometry).reindex(found.index)
+    layer = gpd.GeoDataFrame(found, geometry=shapes.to_numpy(), crs=oas.crs)
+    path.unlink(missing_ok=True)
+    write_styled_layers(path, overlap_layer(layer, outcomes), state.vintage,
+                        field_docs(state.vintage), {
+                            "made_by": f"geo-risk {__version__} overlap",
+                            "outcomes": ", ".join(outcomes), "level": level,
+                            "reference_date": reference_date})
 
 
 _PAGE_CSS = ("body{font-family:system-ui,sans-serif;margin:1.5em auto;max-width:70em;"
