@@ -328,6 +328,11 @@ def test_where_the_needs_of_two_outcomes_overlap(demo, da_demo, tmp_path):
     assert f"{len(both)} of {len(table)} areas (ward)" in " ".join(result.output.split())
     import geopandas as gpd
 
+    from geo_risk.publish import privacy_scan
+
+    scan = privacy_scan(tmp_path / "o")
+    assert scan["files_scanned"] >= 3 and scan["pseudonym_like_tokens"] == 0
+    assert scan["withheld_area_counts"] == 0 and scan["counts_from_rates"] == 0
     layer = gpd.read_file(tmp_path / "o/overlap.gpkg", layer="needs_overlap")
     assert layer.crs.to_epsg() == 27700 and len(layer) == len(table)
     assert layer.set_index("wd13cd")["top_fifth"].equals(table["top_fifth"])
