@@ -36,7 +36,14 @@ from geo_risk.run.pipeline import (
     write_summaries,
 )
 from geo_risk.run.state import RunState
-from geo_risk.siting import Demand, SitingOutputs, SitingSettings, plan_sites, site_table
+from geo_risk.siting import (
+    Demand,
+    SitingOutputs,
+    SitingSettings,
+    plan_sites,
+    site_table,
+    weighted_demand,
+)
 
 __all__ = ["read_area_results", "run_compare", "run_hotspots",
            "run_siting"]
@@ -232,45 +239,6 @@ def run_compare(old: Path, new: Path) -> dict:
         return _republish(folder, area_results, record, state, oas, siting)
 
 
-def weighted_demand(demands: dict[str, Demand], weights: dict[str, float]) -> Demand:
-    """Several outcomes' demand as one: each output area's expected events of each outcome
-    times the outcome's weight, summed, at the weighted centre of the outcomes' points.
-
-    Parameters
-    ----------
-    demands : dict of str to Demand
-        Each outcome's demand (:func:`~geo_risk.siting.plan.demand_points`).
-    weights : dict of str to float
-        What preventing one event of each outcome is worth, relative to the others.
-
-    Returns
-    -------
-    Demand
-        One point per output area with weighted demand above zero.
-
-    Examples
-    --------
-    >>> from shapely.geometry import Point
-    >>> def one(x, d):
-    ...     return Demand(gpd.GeoDataFrame({"demand": [d]}, geometry=[Point(x, 0)],
-    ...                                    index=pd.Index(["A"], name="oa_code"), crs=27700))
-    >>> both = weighted_demand({"a": one(0, 3.0), "b": one(10, 1.0)}, {"a": 1, "b": 3})
-    >>> both.points["demand"].tolist(), both.points.geometry.x.tolist()
-    ([6.0], [5.0])
-    """
-    parts = pd.concat([d.points.assign(
-        w=weights[name] * d.points["demand"], x=d.points.geometry.x, y=d.points.geometry.y)
-        for name, d in demands.items()])
-    parts = parts[parts["w"] > 0]
-    by = parts.groupby(level=0)
-    total = by["w"].sum()
-    x = (parts["x"] * parts["w"]).groupby(level=0).sum() / total
-    y = (parts["y"] * parts["w"]).groupby(level=0).sum() / total
-    first = next(iter(demands.values())).points
-    return Demand(gpd.GeoDataFrame({"demand": total}, geometry=gpd.points_from_xy(x, y),
-                                   index=total.index.rename(first.index.name), crs=first.crs))
-
-
 def run_overlap(runs: list[Path], out: Path, *, level: str = "ward",
                 siting: SitingSettings | None = None,
                 weights: dict[str, float] | None = None) -> dict:
@@ -308,7 +276,7 @@ def run_overlap(runs: list[Path], out: Path, *, level: str = "ward",
     if len(runs) < 2:
         raise GeoRiskError("give at least two runs, one per outcome, to see where needs "
                            "overlap.")
-    tables, dates, names = {}, set(), None
+    tables, folders, dates, names = {}, {}, set(), None
     for run in runs:
         _check_finished(run, published_only=True)
         folder = RunFolder(run)
@@ -321,15 +289,17 @@ def run_overlap(runs: list[Path], out: Path, *, level: str = "ward",
         name = LEVELS[level][1]
         if names is None and name and name in table:
             names = table[name]
-        tables[outcome] = table
+        tables[outcome], folders[outcome] = table, folder
         dates.add(json.loads(folder.summary.read_text())["reference_date"])
     if len(dates) > 1:
         raise GeoRiskError(f"the runs are of different dates ({', '.join(sorted(dates))}); "
                            "compare runs of one reference date.")
+    reference = dates.pop()
     codes = [set(t.index) for t in tables.values()]
     if any(c != codes[0] for c in codes):
         raise GeoRiskError("the runs cover different areas; compare runs on one geography.")
     found = overlap(tables)
+    oas = load_boundaries(state.files)
     summary: dict[str, Any] = {}
     if siting is not None:
         weights = weights or dict.fromkeys(tables, 1.0)
@@ -337,14 +307,12 @@ def run_overlap(runs: list[Path], out: Path, *, level: str = "ward",
             raise GeoRiskError(
                 f"--weights names {', '.join(sorted(weights)) or 'no outcome'}; give one "
                 f"weight for each outcome compared ({', '.join(tables)}).")
-        folders = dict(zip(tables, (RunFolder(r) for r in runs), strict=True))
         gone = [str(f.demand) for f in folders.values() if not f.demand.is_file()]
         if gone:
             raise GeoRiskError(f"{gone[0]}: no demand; siting across outcomes needs each "
                                "run's work/ folder.")
         demand = weighted_demand({o: Demand(gpd.read_parquet(f.demand))
                                   for o, f in folders.items()}, weights)
-        oas = load_boundaries(state.files)
         first = next(iter(folders.values()))
         hotspots = state.vintage.internal(pd.read_csv(first.areas / "oa_hotspots.csv",
                                                       index_col=0, dtype={0: str}))
@@ -354,8 +322,8 @@ def run_overlap(runs: list[Path], out: Path, *, level: str = "ward",
         found.insert(0, names.name, names.reindex(found.index))
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    _overlap_geopackage(out / "overlap.gpkg", found, list(tables), level, state,
-                        sorted(dates)[0])
+    _overlap_geopackage(out / "overlap.gpkg", found, list(tables), level, oas, state,
+                        reference)
     published = state.vintage.publish(found)
     write_csv(published, out / f"overlap_{level}.csv")
     shown = _overlap_rows(found[found["top_fifth"] >= 2], list(tables), names)
@@ -366,7 +334,7 @@ def run_overlap(runs: list[Path], out: Path, *, level: str = "ward",
         f"<title>Where needs overlap</title><style>{TABLE_CSS}{_PAGE_CSS}</style></head>"
         "<body><main><h1>Where needs overlap</h1>"
         f"<p>Outcomes: {', '.join(html.escape(t) for t in titles)}; reference date "
-        f"{html.escape(dates.pop())}. An area is among an outcome's highest when its "
+        f"{html.escape(reference)}. An area is among an outcome's highest when its "
         f"predicted risk ranks in the top {TOP_SHARE:.0%} of the areas whose risk is "
         "published for that outcome (a withheld risk is not ranked). The table lists the "
         "areas among the highest for two or more outcomes; every area is in "
@@ -384,12 +352,11 @@ def run_overlap(runs: list[Path], out: Path, *, level: str = "ward",
 
 
 def _overlap_geopackage(path: Path, found: pd.DataFrame, outcomes: list[str], level: str,
-                        state: RunState, reference_date: str) -> None:
+                        oas: gpd.GeoDataFrame, state: RunState, reference_date: str) -> None:
     """The overlap as a styled GeoPackage layer of the areas compared."""
     from geo_risk import __version__
     from geo_risk.publish.gpkg import field_docs, overlap_layer, write_styled_layers
 
-    oas = load_boundaries(state.files)
     code = LEVELS[level][0]
     shapes = (oas.geometry if level == "oa" else
               oas.dissolve(by=code).geometry).reindex(found.index)

@@ -15,6 +15,7 @@ from geo_risk.siting.plan import (
     read_sites,
     site_services,
     site_table,
+    weighted_demand,
 )
 
 __all__ = [
@@ -30,4 +31,5 @@ __all__ = [
     "read_sites",
     "site_services",
     "site_table",
+    "weighted_demand",
 ]

@@ -96,6 +96,45 @@ def demand_points(households: pd.DataFrame, children: pd.DataFrame,
     return Demand(points)
 
 
+def weighted_demand(demands: dict[str, Demand], weights: dict[str, float]) -> Demand:
+    """Several outcomes' demand as one: each output area's expected events of each outcome
+    times the outcome's weight, summed, at the weighted centre of the outcomes' points.
+
+    Parameters
+    ----------
+    demands : dict of str to Demand
+        Each outcome's demand (:func:`~geo_risk.siting.plan.demand_points`).
+    weights : dict of str to float
+        What preventing one event of each outcome is worth, relative to the others.
+
+    Returns
+    -------
+    Demand
+        One point per output area with weighted demand above zero.
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point
+    >>> def one(x, d):
+    ...     return Demand(gpd.GeoDataFrame({"demand": [d]}, geometry=[Point(x, 0)],
+    ...                                    index=pd.Index(["A"], name="oa_code"), crs=27700))
+    >>> both = weighted_demand({"a": one(0, 3.0), "b": one(10, 1.0)}, {"a": 1, "b": 3})
+    >>> both.points["demand"].tolist(), both.points.geometry.x.tolist()
+    ([6.0], [5.0])
+    """
+    parts = pd.concat([d.points.assign(
+        w=weights[name] * d.points["demand"], x=d.points.geometry.x, y=d.points.geometry.y)
+        for name, d in demands.items()])
+    parts = parts[parts["w"] > 0]
+    by = parts.groupby(level=0)
+    total = by["w"].sum()
+    x = (parts["x"] * parts["w"]).groupby(level=0).sum() / total
+    y = (parts["y"] * parts["w"]).groupby(level=0).sum() / total
+    first = next(iter(demands.values())).points
+    return Demand(gpd.GeoDataFrame({"demand": total}, geometry=gpd.points_from_xy(x, y),
+                                   index=total.index.rename(first.index.name), crs=first.crs))
+
+
 def read_sites(path: Path, *, crs: str = "EPSG:27700") -> gpd.GeoDataFrame:
     """Sites from a GeoPackage / any vector file (points) or a CSV with ``name`` and
     ``easting``/``northing`` (British National Grid) or ``longitude``/``latitude``."""
